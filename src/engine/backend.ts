@@ -1,0 +1,174 @@
+// The Backend interface: the narrow waist every device implements (tinygrad/ggml style). Every op exists as
+// a forward and, where it has one, a backward. Conventions (llm.c style), shared by all backends:
+//  - float32, row-major, contiguous tensors; integer inputs (group ids, labels) are float32 holding integers.
+//  - Every output is preallocated by the caller; ops never allocate (this is what buffer planning relies on).
+//  - Forward ops OVERWRITE their outputs. Backward ops ADD INTO their gradient outputs (dx += …, dW += …),
+//    so residual branches and shared parameters need no extra pass; the caller zeroes gradients per step.
+//  - Shapes: B batch, T patches, S = T + 1 tokens, P patch length, D model width, H heads, G groups.
+import { Tensor } from './tensor';
+
+/** Identifies one dropout mask: the same key gives the same mask on every backend (Philox4x32-10). */
+export interface DropoutKey {
+  /** Run seed (integer, 0 ≤ seed < 2^53). */
+  seed: number;
+  /** Optimiser step (integer, 0 ≤ step < 2^32). */
+  step: number;
+  /** Where in the network (integer, 0 ≤ site < 2^32): see model/sites.ts for the numbering. */
+  site: number;
+}
+
+export interface AttentionDropout {
+  p: number;
+  key: DropoutKey;
+}
+
+export interface HrLossOptions {
+  /** Weight of the logit-Laplace NLL term (DESIGN.md section 3, default 1). */
+  lambda: number;
+  /** ε of u = (1 − 2ε)·v + ε (0.1 in PPG-GPT). */
+  eps: number;
+}
+
+export interface AdamWOptions {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** 1-based step number used for bias correction. */
+  step: number;
+}
+
+export interface BackendStats {
+  /** Tensors allocated since the backend was created (buffer planning tests read this). */
+  allocations: number;
+  /** Bytes currently held by live tensors. */
+  liveBytes: number;
+}
+
+export interface Backend {
+  readonly name: string;
+  /** Human-readable detail: ISA, threads, device. */
+  readonly description: string;
+
+  // ---- memory ----
+  /** A new zero-filled tensor, or one holding `init` (copied). */
+  tensor(shape: readonly number[], init?: Float32Array | readonly number[]): Tensor;
+  /** A view with another shape over the same storage (same element count). */
+  view(t: Tensor, shape: readonly number[]): Tensor;
+  upload(t: Tensor, data: Float32Array): void;
+  /** A host copy of the tensor's contents. */
+  download(t: Tensor): Float32Array;
+  zero(t: Tensor): void;
+  copy(src: Tensor, dst: Tensor): void;
+  dispose(t: Tensor): void;
+  stats(): BackendStats;
+
+  // ---- layers ----
+  /** y[N,M] = x[N,K]·w[M,K]ᵀ + b[M] (b may be null). */
+  linear(x: Tensor, w: Tensor, b: Tensor | null, y: Tensor): void;
+  /** dx[N,K] += dy·w, dw[M,K] += dyᵀ·x, db[M] += Σ_n dy. Any of dx, dw, db may be null (not wanted). */
+  linearBackward(dy: Tensor, x: Tensor, w: Tensor, dx: Tensor | null, dw: Tensor | null, db: Tensor | null): void;
+
+  /** e[B,T,D] = x[B,T·P] viewed as [B,T,P] · w[D,P]ᵀ + b[D]. */
+  patchEmbed(x: Tensor, w: Tensor, b: Tensor, e: Tensor): void;
+  patchEmbedBackward(de: Tensor, x: Tensor, w: Tensor, dw: Tensor, db: Tensor, dx: Tensor | null): void;
+
+  /** h[B,S,D]: h[:,0] = token[D], h[:,1:] = e[B,T,D]. */
+  startToken(e: Tensor, token: Tensor, h: Tensor): void;
+  startTokenBackward(dh: Tensor, de: Tensor | null, dtoken: Tensor | null): void;
+
+  /** y = x·rsqrt(mean(x²) + ε)·scale over the last dim D of x[N,D]; rstd[N] is saved for the backward. */
+  rmsNorm(x: Tensor, scale: Tensor, eps: number, y: Tensor, rstd: Tensor): void;
+  rmsNormBackward(dy: Tensor, x: Tensor, scale: Tensor, rstd: Tensor, dx: Tensor, dscale: Tensor | null): void;
+
+  /** y = (x − mean)·rstd·γ + β over the last dim C of x[N,C]; mean[N], rstd[N] saved. */
+  layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number, y: Tensor, mean: Tensor, rstd: Tensor): void;
+  layerNormBackward(
+    dy: Tensor, x: Tensor, gamma: Tensor, mean: Tensor, rstd: Tensor,
+    dx: Tensor, dgamma: Tensor | null, dbeta: Tensor | null,
+  ): void;
+
+  relu(x: Tensor, y: Tensor): void;
+  /** Uses the forward OUTPUT y (y > 0 ⇔ x > 0), so relu may run in place. */
+  reluBackward(dy: Tensor, y: Tensor, dx: Tensor): void;
+  /** Exact GELU: x·Φ(x) = x·(1 + erf(x/√2))/2. */
+  gelu(x: Tensor, y: Tensor): void;
+  geluBackward(dy: Tensor, x: Tensor, dx: Tensor): void;
+
+  /** y = x·mask/(1 − p), mask from Philox(key, element index); p = 0 copies. */
+  dropout(x: Tensor, y: Tensor, p: number, key: DropoutKey): void;
+  dropoutBackward(dy: Tensor, dx: Tensor, p: number, key: DropoutKey): void;
+
+  /**
+   * Causal multi-head attention with partial interleaved RoPE on q and k (DESIGN.md section 3), fused:
+   * q, k, v [B,S,D] (heads of d = D/H side by side) → out[B,S,D], lse[B,H,S] (natural-log logsumexp of the
+   * scaled scores of each row, kept for the backward). Optional dropout on the attention probabilities.
+   */
+  ropeAttention(
+    q: Tensor, k: Tensor, v: Tensor, heads: number, out: Tensor, lse: Tensor, dropout?: AttentionDropout,
+  ): void;
+  ropeAttentionBackward(
+    dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, heads: number,
+    dq: Tensor, dk: Tensor, dv: Tensor, dropout?: AttentionDropout,
+  ): void;
+
+  /** y = a + b (the residual). Its backward is accumulate(dy, da) and accumulate(dy, db). */
+  add(a: Tensor, b: Tensor, y: Tensor): void;
+  /** dst += alpha·src. */
+  accumulate(src: Tensor, dst: Tensor, alpha?: number): void;
+  /** x *= s in place (gradient clipping, accumulation averaging). */
+  scale(x: Tensor, s: number): void;
+
+  /** z[B,D] = mean over S of h[B,S,D]. */
+  meanPool(h: Tensor, z: Tensor): void;
+  meanPoolBackward(dz: Tensor, dh: Tensor): void;
+
+  /** −λ·dy is added into dx; the forward is the identity (use copy or the tensor itself). */
+  gradReverse(dy: Tensor, dx: Tensor, lambda: number): void;
+
+  // ---- losses ----
+  /**
+   * The HR fine-tuning loss (weightedL1 and logitLaplaceNll of DESIGN.md section 2, fused). out[B,2] holds
+   * (μ, log b) per window, hr[B] the label in bpm, w[B] per-sample weights, group[B] group ids in [0, G).
+   * Per sample ℓ = |pred − hr| + λ·NLL with pred = 30 + 200·(sigmoid(μ) − ε)/(1 − 2ε). Writes pred[B],
+   * sampleLoss[B], loss[1] = Σ w·ℓ / Σ w, groupLossSum[G] = Σ_{i∈g} ℓ_i and groupCount[G].
+   */
+  hrLoss(
+    out: Tensor, hr: Tensor, w: Tensor, group: Tensor, opts: HrLossOptions,
+    pred: Tensor, sampleLoss: Tensor, loss: Tensor, groupLossSum: Tensor, groupCount: Tensor,
+  ): void;
+  /** dout[B,2] += scale·∂(Σ w·ℓ / Σ w)/∂out, with the weights w given now (GroupDRO sets them after the forward). */
+  hrLossBackward(out: Tensor, hr: Tensor, w: Tensor, opts: HrLossOptions, dout: Tensor, scale: number): void;
+
+  /**
+   * Next-patch pretraining loss: params[B,S,2P] (channels [0,P) μ, [P,2P) log b), x[B,T·P] the window in
+   * [0,1] (T ≤ S − 1 patches). Token t predicts patch t. loss[1] = mean logit-Laplace NLL over B·T·P.
+   */
+  nextPatchNll(params: Tensor, x: Tensor, eps: number, loss: Tensor): void;
+  nextPatchNllBackward(params: Tensor, x: Tensor, eps: number, dparams: Tensor, scale: number): void;
+
+  /** loss[1] = mean over N·C of BCE(sigmoid(logits), targets); targets in [0,1]. */
+  bceWithLogits(logits: Tensor, targets: Tensor, loss: Tensor): void;
+  bceWithLogitsBackward(logits: Tensor, targets: Tensor, dlogits: Tensor, scale: number): void;
+
+  // ---- fairness and optimisation ----
+  /**
+   * Online GroupDRO: for every group present (count > 0), q_g ← q_g·exp(η·sum_g/count_g); q renormalised;
+   * then per-sample weights w_i = q_{g_i}/count_{g_i}, so that Σ w·ℓ / Σ w = Σ_g q_g·L_g over the groups present.
+   */
+  groupDroUpdate(q: Tensor, groupLossSum: Tensor, groupCount: Tensor, eta: number, group: Tensor, w: Tensor): void;
+
+  /** Fused AdamW (PyTorch semantics: decoupled decay p ← p·(1 − lr·wd), then the Adam step). */
+  adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, opts: AdamWOptions): void;
+
+  /** Σ x² over all the tensors (the square of the global norm), returned to the host as a scalar. */
+  sumSquares(tensors: readonly Tensor[]): number;
+}
+
+/** The op names, for coverage checks and error messages. */
+export const OPS = [
+  'linear', 'patchEmbed', 'startToken', 'rmsNorm', 'layerNorm', 'relu', 'gelu', 'dropout', 'ropeAttention',
+  'add', 'accumulate', 'scale', 'meanPool', 'gradReverse', 'hrLoss', 'nextPatchNll', 'bceWithLogits',
+  'groupDroUpdate', 'adamw', 'sumSquares',
+] as const;
