@@ -56,6 +56,8 @@ export interface Backend {
   tensor(shape: readonly number[], init?: Float32Array | readonly number[]): Tensor;
   /** A view with another shape over the same storage (same element count). */
   view(t: Tensor, shape: readonly number[]): Tensor;
+  /** Rows [start, start + count) of dim 0 as a view over the same storage (micro-batches). */
+  slice0(t: Tensor, start: number, count: number): Tensor;
   upload(t: Tensor, data: Float32Array): void;
   /** A host copy of the tensor's contents. */
   download(t: Tensor): Float32Array;

@@ -1,0 +1,84 @@
+// Memory management shared by the backends whose tensors live in host memory (reference and cpu): a
+// tensor's handle is a Float32Array over an ArrayBuffer owned by JavaScript, which the native addon reads
+// and writes in place (zero copy). Views are subarrays/reshapes of the same buffer.
+import type { BackendStats } from './backend';
+import { OpError, checkTensor } from './check';
+import { StorageCell, Tensor, numel, shapeStr } from './tensor';
+
+export abstract class HostStorage {
+  abstract readonly name: string;
+  private allocations = 0;
+  private liveBytes = 0;
+
+  tensor(shape: readonly number[], init?: Float32Array | readonly number[]): Tensor {
+    const n = numel(shape);
+    if (init !== undefined && init.length !== n) {
+      throw new OpError('tensor', `init has ${init.length} values but shape ${shapeStr(shape)} needs ${n}`);
+    }
+    const data = new Float32Array(n);
+    if (init !== undefined) data.set(init);
+    this.allocations++;
+    this.liveBytes += n * 4;
+    return new Tensor(this.name, [...shape], data, { disposed: false });
+  }
+
+  view(t: Tensor, shape: readonly number[]): Tensor {
+    checkTensor('view', 't', t, this.name);
+    if (numel(shape) !== t.size) {
+      throw new OpError('view', `cannot view ${shapeStr(t.shape)} (${t.size} elements) as ${shapeStr(shape)}`);
+    }
+    return new Tensor(this.name, [...shape], t.handle, t.cell);
+  }
+
+  /** Rows [start, start + count) of dim 0, sharing storage (micro-batches, per-window slices). */
+  slice0(t: Tensor, start: number, count: number): Tensor {
+    checkTensor('slice0', 't', t, this.name);
+    const rows = t.shape[0];
+    if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 0 && start + count <= rows)) {
+      throw new OpError('slice0', `rows [${start}, ${start + count}) out of range for ${shapeStr(t.shape)}`);
+    }
+    const inner = rows === 0 ? 0 : t.size / rows;
+    const data = (t.handle as Float32Array).subarray(start * inner, (start + count) * inner);
+    return new Tensor(this.name, [count, ...t.shape.slice(1)], data, t.cell);
+  }
+
+  upload(t: Tensor, data: Float32Array): void {
+    checkTensor('upload', 't', t, this.name);
+    if (data.length !== t.size) throw new OpError('upload', `data has ${data.length} values, tensor ${shapeStr(t.shape)} holds ${t.size}`);
+    (t.handle as Float32Array).set(data);
+  }
+
+  download(t: Tensor): Float32Array {
+    checkTensor('download', 't', t, this.name);
+    return (t.handle as Float32Array).slice();
+  }
+
+  zero(t: Tensor): void {
+    checkTensor('zero', 't', t, this.name);
+    (t.handle as Float32Array).fill(0);
+  }
+
+  copy(src: Tensor, dst: Tensor): void {
+    checkTensor('copy', 'src', src, this.name);
+    checkTensor('copy', 'dst', dst, this.name);
+    if (src.size !== dst.size) throw new OpError('copy', `src ${shapeStr(src.shape)} and dst ${shapeStr(dst.shape)} differ in size`);
+    (dst.handle as Float32Array).set(src.handle as Float32Array);
+  }
+
+  dispose(t: Tensor): void {
+    checkTensor('dispose', 't', t, this.name);
+    this.liveBytes -= (t.handle as Float32Array).length * 4;
+    t.cell.disposed = true;
+  }
+
+  stats(): BackendStats {
+    return { allocations: this.allocations, liveBytes: this.liveBytes };
+  }
+}
+
+/** The Float32Array behind a host tensor (for backends and tests on host backends only). */
+export function hostData(t: Tensor): Float32Array {
+  return t.handle as Float32Array;
+}
+
+export type { StorageCell };
