@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { writeSafetensors } from '../../data/cache/safetensors';
+import { getBackend } from '../../engine/registry';
+import { isModelSize, MODEL_SIZES } from '../../model/config';
+import { hrTrace } from '../../trace/hr-trace';
+import { intOption } from '../options';
+
+export function registerTraceCommand(program: Command): void {
+  program
+    .command('trace')
+    .description("write one HR fine-tuning step's forward and backward (DESIGN.md trace format) as safetensors")
+    .option('--model <size>', `model size (${Object.keys(MODEL_SIZES).join(', ')})`, 'tiny')
+    .option('--backend <name>', 'compute backend (default: fastest available)')
+    .option('--seed <n>', 'seed for the parameters and the batch', intOption('--seed', 0), 0)
+    .option('--batch <n>', 'windows in the batch', intOption('--batch', 1), 4)
+    .option('--patches <n>', 'patches per window T', intOption('--patches', 1), 10)
+    .requiredOption('--out <file>', 'output .safetensors file')
+    .action((o: { model: string; backend?: string; seed: number; batch: number; patches: number; out: string }) => {
+      if (!isModelSize(o.model)) throw new Error(`--model: unknown size '${o.model}' (choose ${Object.keys(MODEL_SIZES).join(', ')})`);
+      const backend = getBackend(o.backend);
+      const trace = hrTrace(backend, { size: o.model, seed: o.seed, batch: o.batch, patches: o.patches });
+      const c = trace.config;
+      writeSafetensors(o.out, trace.tensors, {
+        config: JSON.stringify({ dim: c.dim, layers: c.layers, heads: c.heads, patch: c.patch, lambda: c.lambda, eps: c.eps,
+          rmsEps: c.rmsEps, lnEps: c.lnEps, ffnMult: c.ffnMult, hrPatches: c.hrPatches }),
+        backend: backend.name,
+        seed: String(o.seed),
+      });
+      console.log(`trace written to ${o.out} (backend ${backend.name}, loss ${trace.tensors['out.loss'].data[0]})`);
+    });
+}

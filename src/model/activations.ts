@@ -1,0 +1,120 @@
+// All activation and activation-gradient buffers of one forward/backward at a given (B, T), allocated once
+// up front (llm.c style): a training step then allocates nothing. Buffers that only serve training
+// (dropout outputs, gradients) are allocated only when the plan is for training.
+import type { Backend } from '../engine/backend';
+import type { Tensor } from '../engine/tensor';
+import type { ModelConfig } from './config';
+
+export interface BlockActs {
+  /** Residual stream entering the block [B,S,D]. */
+  hIn: Tensor;
+  a1: Tensor; rstd1: Tensor;
+  q: Tensor; k: Tensor; v: Tensor;
+  att: Tensor; lse: Tensor;
+  proj: Tensor; projDrop: Tensor | null;
+  hMid: Tensor;
+  a2: Tensor; rstd2: Tensor;
+  /** linear1 output, ReLU applied in place [B,S,F]. */
+  f1: Tensor; f1Drop: Tensor | null;
+  f2: Tensor; f2Drop: Tensor | null;
+}
+
+export interface HrHeadActs {
+  ln: Tensor; lnMean: Tensor; lnRstd: Tensor;
+  /** The penultimate embedding z = gelu(layernorm(h.flatten)) [B, S·D]. */
+  z: Tensor;
+  /** (μ, log b) per window [B, 2]. */
+  out: Tensor;
+}
+
+export interface Grads {
+  dResA: Tensor; dResB: Tensor; dRes2: Tensor;
+  da: Tensor; dq: Tensor; dk: Tensor; dv: Tensor; datt: Tensor; dproj: Tensor;
+  df1: Tensor; df1b: Tensor; df2: Tensor;
+  de: Tensor;
+  dz: Tensor | null; dln: Tensor | null; dout: Tensor | null;
+  dnext: Tensor | null;
+}
+
+export interface Activations {
+  B: number; T: number; S: number;
+  training: boolean;
+  x: Tensor;
+  e: Tensor;
+  blocks: BlockActs[];
+  /** Final hidden states [B,S,D] (the last block's output). */
+  hOut: Tensor;
+  hr: HrHeadActs | null;
+  /** Pretraining head output [B,S,2P]. */
+  next: Tensor | null;
+  grads: Grads | null;
+  /** Every tensor of the plan, for dispose and memory accounting. */
+  all: Tensor[];
+}
+
+export interface PlanOptions {
+  B: number;
+  T: number;
+  training: boolean;
+  head: 'hr' | 'next' | 'none';
+}
+
+export function planActivations(backend: Backend, c: ModelConfig, o: PlanOptions): Activations {
+  const { B, T, training } = o;
+  if (!Number.isInteger(B) || B < 1) throw new Error(`plan: batch size must be a positive integer, got ${B}`);
+  if (!Number.isInteger(T) || T < 1 || T > c.maxPatches) throw new Error(`plan: patches T must be in [1, ${c.maxPatches}], got ${T}`);
+  if (o.head === 'hr' && T !== c.hrPatches) {
+    throw new Error(`plan: the HR head is built for T = ${c.hrPatches} patches (${c.hrPatches * c.patch} samples), got T = ${T}`);
+  }
+  const S = T + 1, D = c.dim, F = c.ffnMult * D, H = c.heads, P = c.patch;
+  const all: Tensor[] = [];
+  const t = (shape: number[]) => {
+    const x = backend.tensor(shape);
+    all.push(x);
+    return x;
+  };
+  const drop = training && c.dropout > 0;
+  const x = t([B, T * P]);
+  const e = t([B, T, D]);
+  const blocks: BlockActs[] = [];
+  let hIn = t([B, S, D]);
+  for (let i = 0; i < c.layers; i++) {
+    const blk: BlockActs = {
+      hIn,
+      a1: t([B, S, D]), rstd1: t([B * S]),
+      q: t([B, S, D]), k: t([B, S, D]), v: t([B, S, D]),
+      att: t([B, S, D]), lse: t([B, H, S]),
+      proj: t([B, S, D]), projDrop: drop ? t([B, S, D]) : null,
+      hMid: t([B, S, D]),
+      a2: t([B, S, D]), rstd2: t([B * S]),
+      f1: t([B, S, F]), f1Drop: drop ? t([B, S, F]) : null,
+      f2: t([B, S, D]), f2Drop: drop ? t([B, S, D]) : null,
+    };
+    blocks.push(blk);
+    hIn = t([B, S, D]);
+  }
+  const hOut = hIn;
+  const hr: HrHeadActs | null = o.head === 'hr'
+    ? { ln: t([B, S * D]), lnMean: t([B]), lnRstd: t([B]), z: t([B, S * D]), out: t([B, 2]) }
+    : null;
+  const next = o.head === 'next' ? t([B, S, 2 * P]) : null;
+  const grads: Grads | null = training
+    ? {
+        dResA: t([B, S, D]), dResB: t([B, S, D]), dRes2: t([B, S, D]),
+        da: t([B, S, D]), dq: t([B, S, D]), dk: t([B, S, D]), dv: t([B, S, D]), datt: t([B, S, D]), dproj: t([B, S, D]),
+        df1: t([B, S, F]), df1b: t([B, S, F]), df2: t([B, S, D]),
+        de: t([B, T, D]),
+        dz: hr ? t([B, S * D]) : null, dln: hr ? t([B, S * D]) : null, dout: hr ? t([B, 2]) : null,
+        dnext: next ? t([B, S, 2 * P]) : null,
+      }
+    : null;
+  return { B, T, S, training, x, e, blocks, hOut, hr, next, grads, all };
+}
+
+export function activationBytes(a: Activations): number {
+  return a.all.reduce((n, t) => n + t.size * 4, 0);
+}
+
+export function disposeActivations(backend: Backend, a: Activations): void {
+  for (const t of a.all) backend.dispose(t);
+}

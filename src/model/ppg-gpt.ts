@@ -1,0 +1,210 @@
+// PPG-GPT forward and backward as explicit per-layer calls into the engine (llm.c style): one function per
+// direction, every buffer taken from a plan made up front. DESIGN.md section 3 is the specification.
+import type { Backend, DropoutKey } from '../engine/backend';
+import type { Tensor } from '../engine/tensor';
+import type { Activations, BlockActs, Grads } from './activations';
+import { ModelConfig } from './config';
+import { ParamStore } from './param-store';
+import { blockParamNames, paramSpecs } from './params';
+import { Site, dropoutSite } from './sites';
+
+export interface ForwardOptions {
+  /** Seed and step of the dropout masks; ignored unless the plan is for training and dropout > 0. */
+  dropout?: { seed: number; step: number };
+}
+
+export class PpgGpt {
+  readonly store: ParamStore;
+
+  constructor(
+    readonly backend: Backend,
+    readonly config: ModelConfig,
+    readonly heads: { next: boolean; hr: boolean } = { next: true, hr: true },
+  ) {
+    this.store = new ParamStore(backend, paramSpecs(config, heads));
+  }
+
+  private rows(t: Tensor): Tensor {
+    const last = t.shape[t.shape.length - 1];
+    return this.backend.view(t, [t.size / last, last]);
+  }
+
+  private key(opts: ForwardOptions, layer: number, site: Site): DropoutKey {
+    const d = opts.dropout ?? { seed: 0, step: 0 };
+    return { seed: d.seed, step: d.step, site: dropoutSite(layer, site) };
+  }
+
+  private dropoutOn(a: Activations, opts: ForwardOptions): boolean {
+    return a.training && this.config.dropout > 0 && opts.dropout !== undefined;
+  }
+
+  /** Runs the encoder: x (already uploaded into a.x, min–max scaled windows) → a.hOut. */
+  forwardEncoder(a: Activations, opts: ForwardOptions = {}): void {
+    const be = this.backend, s = this.store;
+    be.patchEmbed(a.x, s.value('patch_embed.weight'), s.value('patch_embed.bias'), a.e);
+    be.startToken(a.e, s.value('start_token'), a.blocks[0].hIn);
+    for (let i = 0; i < this.config.layers; i++) {
+      const next = i + 1 < this.config.layers ? a.blocks[i + 1].hIn : a.hOut;
+      this.blockForward(i, a.blocks[i], next, this.dropoutOn(a, opts), opts);
+    }
+  }
+
+  private blockForward(i: number, b: BlockActs, hOut: Tensor, drop: boolean, opts: ForwardOptions): void {
+    const be = this.backend, s = this.store, c = this.config, n = blockParamNames(i), r = (t: Tensor) => this.rows(t);
+    const p = c.dropout;
+    be.rmsNorm(r(b.hIn), s.value(n.norm1), c.rmsEps, r(b.a1), b.rstd1);
+    be.linear(r(b.a1), s.value(n.wq), s.value(n.bq), r(b.q));
+    be.linear(r(b.a1), s.value(n.wk), s.value(n.bk), r(b.k));
+    be.linear(r(b.a1), s.value(n.wv), s.value(n.bv), r(b.v));
+    be.ropeAttention(b.q, b.k, b.v, c.heads, b.att, b.lse, drop ? { p, key: this.key(opts, i, Site.AttnProbs) } : undefined);
+    be.linear(r(b.att), s.value(n.wc), s.value(n.bc), r(b.proj));
+    let projOut = b.proj;
+    if (drop && b.projDrop) {
+      be.dropout(b.proj, b.projDrop, p, this.key(opts, i, Site.AttnOut));
+      projOut = b.projDrop;
+    }
+    be.add(b.hIn, projOut, b.hMid);
+    be.rmsNorm(r(b.hMid), s.value(n.norm2), c.rmsEps, r(b.a2), b.rstd2);
+    be.linear(r(b.a2), s.value(n.w1), s.value(n.b1), r(b.f1));
+    be.relu(b.f1, b.f1);
+    let f1Out = b.f1;
+    if (drop && b.f1Drop) {
+      be.dropout(b.f1, b.f1Drop, p, this.key(opts, i, Site.Relu));
+      f1Out = b.f1Drop;
+    }
+    be.linear(r(f1Out), s.value(n.w2), s.value(n.b2), r(b.f2));
+    let f2Out = b.f2;
+    if (drop && b.f2Drop) {
+      be.dropout(b.f2, b.f2Drop, p, this.key(opts, i, Site.MlpOut));
+      f2Out = b.f2Drop;
+    }
+    be.add(b.hMid, f2Out, hOut);
+  }
+
+  /** Encoder + HR head: a.hr.out = (μ, log b) per window, a.hr.z the penultimate embedding. */
+  forwardHr(a: Activations, opts: ForwardOptions = {}): void {
+    if (!a.hr) throw new Error('forwardHr: the activation plan has no HR head');
+    this.forwardEncoder(a, opts);
+    const be = this.backend, s = this.store, h = a.hr;
+    const flat = be.view(a.hOut, [a.B, a.S * this.config.dim]);
+    be.layerNorm(flat, s.value('head_hr.norm.weight'), s.value('head_hr.norm.bias'), this.config.lnEps, h.ln, h.lnMean, h.lnRstd);
+    be.gelu(h.ln, h.z);
+    be.linear(h.z, s.value('head_hr.linear.weight'), s.value('head_hr.linear.bias'), h.out);
+  }
+
+  /** Encoder + next-patch head: a.next = [B,S,2P] (μ channels then log b channels). */
+  forwardNext(a: Activations, opts: ForwardOptions = {}): void {
+    if (!a.next) throw new Error('forwardNext: the activation plan has no next-patch head');
+    this.forwardEncoder(a, opts);
+    this.backend.linear(this.rows(a.hOut), this.store.value('head_next.weight'), this.store.value('head_next.bias'), this.rows(a.next));
+  }
+
+  /** Backward from g.dout (∂loss/∂(μ, log b), filled by the loss) through the HR head and the encoder. */
+  backwardHr(a: Activations, opts: ForwardOptions = {}): void {
+    const g = this.grads(a), h = a.hr;
+    if (!h || !g.dz || !g.dln || !g.dout) throw new Error('backwardHr: the activation plan has no HR head');
+    const be = this.backend, s = this.store;
+    be.zero(g.dz);
+    be.linearBackward(g.dout, h.z, s.value('head_hr.linear.weight'), g.dz, s.grad('head_hr.linear.weight'), s.grad('head_hr.linear.bias'));
+    be.zero(g.dln);
+    be.geluBackward(g.dz, h.ln, g.dln);
+    const dRes = g.dResA;
+    be.zero(dRes);
+    const flat = be.view(a.hOut, [a.B, a.S * this.config.dim]);
+    be.layerNormBackward(g.dln, flat, s.value('head_hr.norm.weight'), h.lnMean, h.lnRstd, be.view(dRes, flat.shape),
+      s.grad('head_hr.norm.weight'), s.grad('head_hr.norm.bias'));
+    this.backwardEncoder(a, dRes, opts);
+  }
+
+  /** Backward from g.dnext (∂loss/∂ next-patch params) through the pretraining head and the encoder. */
+  backwardNext(a: Activations, opts: ForwardOptions = {}): void {
+    const g = this.grads(a);
+    if (!a.next || !g.dnext) throw new Error('backwardNext: the activation plan has no next-patch head');
+    const be = this.backend, s = this.store;
+    const dRes = g.dResA;
+    be.zero(dRes);
+    be.linearBackward(this.rows(g.dnext), this.rows(a.hOut), s.value('head_next.weight'), this.rows(dRes),
+      s.grad('head_next.weight'), s.grad('head_next.bias'));
+    this.backwardEncoder(a, dRes, opts);
+  }
+
+  private grads(a: Activations): Grads {
+    if (!a.grads) throw new Error('backward: the activation plan was made for inference (training: false)');
+    return a.grads;
+  }
+
+  /** Index of the lowest block with a trainable parameter, -1 if the embedding is trainable too. */
+  private lowestTrainable(): number {
+    const s = this.store;
+    if (['patch_embed.weight', 'patch_embed.bias', 'start_token'].some((n) => s.get(n).trainable)) return -1;
+    for (let i = 0; i < this.config.layers; i++) {
+      if (Object.values(blockParamNames(i)).some((n) => s.get(n).trainable)) return i;
+    }
+    return this.config.layers;
+  }
+
+  /** dOut holds ∂loss/∂hOut; walks the blocks in reverse, then the start token and the patch embedding. */
+  private backwardEncoder(a: Activations, dOut: Tensor, opts: ForwardOptions): void {
+    const g = this.grads(a), be = this.backend, s = this.store;
+    const drop = this.dropoutOn(a, opts);
+    const stopAt = this.lowestTrainable();
+    let dCur = dOut;
+    for (let i = this.config.layers - 1; i >= 0 && i >= stopAt; i--) {
+      const dIn = dCur === g.dResA ? g.dResB : g.dResA;
+      this.blockBackward(i, a.blocks[i], dCur, dIn, g, drop, opts);
+      dCur = dIn;
+    }
+    if (stopAt >= 0) return;
+    be.zero(g.de);
+    be.startTokenBackward(dCur, g.de, s.grad('start_token'));
+    // The optimiser skips frozen parameters, so writing a frozen one's gradient buffer is harmless.
+    const pw = s.get('patch_embed.weight'), pb = s.get('patch_embed.bias');
+    if (pw.trainable || pb.trainable) be.patchEmbedBackward(g.de, a.x, pw.value, pw.grad, pb.grad, null);
+  }
+
+  private blockBackward(i: number, b: BlockActs, dOut: Tensor, dIn: Tensor, g: Grads, drop: boolean, opts: ForwardOptions): void {
+    const be = this.backend, s = this.store, c = this.config, n = blockParamNames(i), r = (t: Tensor) => this.rows(t);
+    const p = c.dropout;
+    // MLP branch: hOut = hMid + drop(linear2(drop(relu(linear1(rms(hMid)))))).
+    let gF2 = dOut;
+    if (drop) {
+      be.zero(g.df2);
+      be.dropoutBackward(dOut, g.df2, p, this.key(opts, i, Site.MlpOut));
+      gF2 = g.df2;
+    }
+    const f1Out = drop && b.f1Drop ? b.f1Drop : b.f1;
+    let gA = g.df1b, gB = g.df1;
+    be.zero(gA);
+    be.linearBackward(r(gF2), r(f1Out), s.value(n.w2), r(gA), s.grad(n.w2), s.grad(n.b2));
+    if (drop) {
+      be.zero(gB);
+      be.dropoutBackward(gA, gB, p, this.key(opts, i, Site.Relu));
+      [gA, gB] = [gB, gA];
+    }
+    be.zero(gB);
+    be.reluBackward(gA, b.f1, gB);
+    be.zero(g.da);
+    be.linearBackward(r(gB), r(b.a2), s.value(n.w1), r(g.da), s.grad(n.w1), s.grad(n.b1));
+    const dMid = g.dRes2;
+    be.copy(dOut, dMid);
+    be.rmsNormBackward(r(g.da), r(b.hMid), s.value(n.norm2), b.rstd2, r(dMid), s.grad(n.norm2));
+    // Attention branch: hMid = hIn + drop(w_concat(attention(rope(q), rope(k), v))).
+    let gProj = dMid;
+    if (drop) {
+      be.zero(g.dproj);
+      be.dropoutBackward(dMid, g.dproj, p, this.key(opts, i, Site.AttnOut));
+      gProj = g.dproj;
+    }
+    be.zero(g.datt);
+    be.linearBackward(r(gProj), r(b.att), s.value(n.wc), r(g.datt), s.grad(n.wc), s.grad(n.bc));
+    be.zero(g.dq); be.zero(g.dk); be.zero(g.dv);
+    be.ropeAttentionBackward(g.datt, b.q, b.k, b.v, b.att, b.lse, c.heads, g.dq, g.dk, g.dv,
+      drop ? { p, key: this.key(opts, i, Site.AttnProbs) } : undefined);
+    be.zero(g.da);
+    be.linearBackward(r(g.dq), r(b.a1), s.value(n.wq), r(g.da), s.grad(n.wq), s.grad(n.bq));
+    be.linearBackward(r(g.dk), r(b.a1), s.value(n.wk), r(g.da), s.grad(n.wk), s.grad(n.bk));
+    be.linearBackward(r(g.dv), r(b.a1), s.value(n.wv), r(g.da), s.grad(n.wv), s.grad(n.bv));
+    be.copy(dMid, dIn);
+    be.rmsNormBackward(r(g.da), r(b.hIn), s.value(n.norm1), b.rstd1, r(dIn), s.grad(n.norm1));
+  }
+}

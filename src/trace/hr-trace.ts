@@ -1,0 +1,64 @@
+// One HR fine-tuning step's forward and backward, captured in the trace format of DESIGN.md section 3:
+// the end-to-end check that an independent implementation of the model can reproduce.
+import type { Backend } from '../engine/backend';
+import { modelConfig, ModelConfig, ModelSize } from '../model/config';
+import { minMaxScaleWindows } from '../model/input';
+import { PpgGpt } from '../model/ppg-gpt';
+import { HrStep } from '../train/hr-step';
+import { Rng } from '../util/random';
+
+export interface TraceTensor {
+  dtype: 'F32';
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface HrTrace {
+  config: ModelConfig;
+  tensors: Record<string, TraceTensor>;
+}
+
+/** Smooth pseudo-PPG: a few random sinusoids plus noise, so that min–max scaling is well conditioned. */
+export function randomWindows(rng: Rng, B: number, length: number): Float32Array {
+  const x = new Float32Array(B * length);
+  for (let b = 0; b < B; b++) {
+    const f = 0.8 + 2 * rng.uniform(), ph = 2 * Math.PI * rng.uniform(), f2 = 2 * f, a2 = 0.3 * rng.uniform();
+    for (let i = 0; i < length; i++) {
+      const t = i / 40;
+      x[b * length + i] = Math.sin(2 * Math.PI * f * t + ph) + a2 * Math.sin(2 * Math.PI * f2 * t) + 0.05 * rng.normal();
+    }
+  }
+  return x;
+}
+
+export function hrTrace(backend: Backend, opts: { size: ModelSize; seed: number; batch: number; patches: number }): HrTrace {
+  const config = modelConfig(opts.size, { hrPatches: opts.patches });
+  const model = new PpgGpt(backend, config, { next: false, hr: true });
+  model.store.initialise(config, opts.seed);
+  const rng = new Rng(opts.seed + 1);
+  const B = opts.batch, L = opts.patches * config.patch;
+  const x = minMaxScaleWindows(randomWindows(rng, B, L), L);
+  const y = rng.fillUniform(new Float32Array(B), 45, 175);
+  const w = rng.fillUniform(new Float32Array(B), 0.5, 1.5);
+  const step = new HrStep(model, B, 1);
+  step.forward({ x, hr: y, w });
+  step.backward();
+  const out = backend.download(step.acts.hr!.out);
+  const mu = new Float32Array(B), logb = new Float32Array(B);
+  for (let i = 0; i < B; i++) {
+    mu[i] = out[2 * i];
+    logb[i] = out[2 * i + 1];
+  }
+  const tensors: Record<string, TraceTensor> = {};
+  const put = (name: string, shape: number[], data: Float32Array) => (tensors[name] = { dtype: 'F32', shape, data });
+  for (const p of model.store.list()) put(p.spec.name, p.spec.shape, backend.download(p.value));
+  put('x', [B, L], x);
+  put('y', [B], y);
+  put('w', [B], w);
+  put('out.mu', [B], mu);
+  put('out.logb', [B], logb);
+  put('out.pred', [B], backend.download(step.bufs.pred));
+  put('out.loss', [1], backend.download(step.bufs.loss));
+  for (const p of model.store.list()) put(`grad.${p.spec.name}`, p.spec.shape, backend.download(p.grad));
+  return { config, tensors };
+}

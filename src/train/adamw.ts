@@ -1,0 +1,76 @@
+// AdamW over a ParamStore: moments allocated once, one fused device op per parameter, optional clipping by
+// global norm (the only value that comes back to the host is the norm itself).
+import type { Backend } from '../engine/backend';
+import type { Tensor } from '../engine/tensor';
+import type { ParamStore } from '../model/param-store';
+
+export interface AdamWConfig {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** Clip the global gradient norm to this value; 0 disables clipping. */
+  clipNorm: number;
+}
+
+export const DEFAULT_ADAMW: AdamWConfig = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, clipNorm: 1.0 };
+
+/** Norm scales, biases and the start token are not decayed (the usual GPT practice). */
+function decays(name: string, shape: readonly number[]): boolean {
+  return shape.length >= 2 && !name.endsWith('.bias');
+}
+
+export class AdamW {
+  private readonly moments = new Map<string, { m: Tensor; v: Tensor }>();
+  step = 0;
+
+  constructor(private readonly backend: Backend, private readonly store: ParamStore, public config: AdamWConfig = DEFAULT_ADAMW) {
+    for (const p of store.list()) {
+      this.moments.set(p.spec.name, { m: backend.tensor(p.spec.shape), v: backend.tensor(p.spec.shape) });
+    }
+  }
+
+  /** Global gradient norm over the trainable parameters. */
+  gradNorm(): number {
+    const grads = this.store.list().filter((p) => p.trainable).map((p) => p.grad);
+    return Math.sqrt(this.backend.sumSquares(grads));
+  }
+
+  /** One update at learning rate lr (the schedule's value); returns the pre-clipping gradient norm. */
+  update(lr: number = this.config.lr): number {
+    const c = this.config;
+    const norm = this.gradNorm();
+    if (!Number.isFinite(norm)) throw new Error(`AdamW: the gradient norm is ${norm} at step ${this.step + 1}; refusing to update`);
+    this.step++;
+    const clip = c.clipNorm > 0 && norm > c.clipNorm ? c.clipNorm / norm : 1;
+    for (const p of this.store.list()) {
+      if (!p.trainable) continue;
+      if (clip !== 1) this.backend.scale(p.grad, clip);
+      const mv = this.moments.get(p.spec.name)!;
+      this.backend.adamw(p.value, p.grad, mv.m, mv.v, {
+        lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps,
+        weightDecay: decays(p.spec.name, p.spec.shape) ? c.weightDecay : 0,
+        step: this.step,
+      });
+    }
+    return norm;
+  }
+
+  /** Moments as host arrays by parameter name (checkpoints). */
+  downloadState(): Map<string, { m: Float32Array; v: Float32Array }> {
+    const out = new Map<string, { m: Float32Array; v: Float32Array }>();
+    for (const [n, mv] of this.moments) out.set(n, { m: this.backend.download(mv.m), v: this.backend.download(mv.v) });
+    return out;
+  }
+
+  uploadState(state: ReadonlyMap<string, { m: Float32Array; v: Float32Array }>, step: number): void {
+    for (const [n, mv] of this.moments) {
+      const s = state.get(n);
+      if (!s) throw new Error(`optimizer state has no moments for '${n}'`);
+      this.backend.upload(mv.m, s.m);
+      this.backend.upload(mv.v, s.v);
+    }
+    this.step = step;
+  }
+}
