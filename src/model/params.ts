@@ -8,7 +8,7 @@ export interface ParamSpec {
   /** How GPT-2-style initialisation fills it. */
   init: 'normal' | 'residual' | 'zeros' | 'ones';
   /** Which part of the network it belongs to (freezing and fine-tuning modes select by this). */
-  part: 'embed' | 'block' | 'head_next' | 'head_hr';
+  part: 'embed' | 'block' | 'head_next' | 'head_hr' | 'adv';
   /** Block index for part 'block'. */
   layer?: number;
 }

@@ -99,8 +99,11 @@ export class PpgGpt {
     this.backend.linear(this.rows(a.hOut), this.store.value('head_next.weight'), this.store.value('head_next.bias'), this.rows(a.next));
   }
 
-  /** Backward from g.dout (∂loss/∂(μ, log b), filled by the loss) through the HR head and the encoder. */
-  backwardHr(a: Activations, opts: ForwardOptions = {}): void {
+  /**
+   * Backward from g.dout (∂loss/∂(μ, log b), filled by the loss) through the HR head and the encoder.
+   * `extra` may add further gradient into ∂loss/∂hOut before the encoder's backward (the ADV adversary).
+   */
+  backwardHr(a: Activations, opts: ForwardOptions = {}, extra?: (dHOut: Tensor) => void): void {
     const g = this.grads(a), h = a.hr;
     if (!h || !g.dz || !g.dln || !g.dout) throw new Error('backwardHr: the activation plan has no HR head');
     const be = this.backend, s = this.store;
@@ -113,6 +116,7 @@ export class PpgGpt {
     const flat = be.view(a.hOut, [a.B, a.S * this.config.dim]);
     be.layerNormBackward(g.dln, flat, s.value('head_hr.norm.weight'), h.lnMean, h.lnRstd, be.view(dRes, flat.shape),
       s.grad('head_hr.norm.weight'), s.grad('head_hr.norm.bias'));
+    extra?.(dRes);
     this.backwardEncoder(a, dRes, opts);
   }
 

@@ -24,11 +24,27 @@ export interface HrBatch {
   group?: Float32Array;
 }
 
+/** What a bias-mitigation strategy may do inside a step (all on the device). */
+export interface StepHooks {
+  /** Sees the host batch before it is uploaded (ADV uploads its one-hot group targets). */
+  onBatch?(batch: HrBatch): void;
+  /** After the loss forward, before the backward: may rewrite bufs.w (GroupDRO). */
+  beforeBackward?(bufs: HrLossBuffers): void;
+  /** Adds further gradient into ∂loss/∂hOut (ADV: the adversary's reversed gradient). */
+  encoderGradient?(acts: Activations, bufs: HrLossBuffers, dHOut: Tensor, dropout: { seed: number; step: number }): void;
+  /** After the model's optimiser update (ADV updates the adversary). */
+  afterUpdate?(lr: number): void;
+  /** Scalars to log for the step just run. */
+  stepLogs?(): Record<string, number>;
+}
+
 export interface HrStepResult {
   loss: number;
   groupLossSum: Float32Array;
   groupCount: Float32Array;
   gradNorm: number;
+  /** Strategy scalars (e.g. the adversary's loss). */
+  logs: Record<string, number>;
 }
 
 export class HrStep {
@@ -65,27 +81,29 @@ export class HrStep {
   }
 
   /** Zeroes gradients and back-propagates loss·scale (scale < 1 for gradient accumulation). */
-  backward(dropout?: { seed: number; step: number }, scale = 1, zeroGrads = true): void {
+  backward(dropout?: { seed: number; step: number }, scale = 1, zeroGrads = true, extra?: (dHOut: Tensor) => void): void {
     const be: Backend = this.model.backend, g = this.acts.grads!;
     if (zeroGrads) this.model.store.zeroGrads();
     be.zero(g.dout!);
     be.hrLossBackward(this.acts.hr!.out, this.bufs.hr, this.bufs.w, this.lossOptions, g.dout!, scale);
-    this.model.backwardHr(this.acts, { dropout });
+    this.model.backwardHr(this.acts, { dropout }, extra);
   }
 
-  /**
-   * A whole step. `beforeBackward` runs on the device after the loss (GroupDRO rewrites bufs.w there).
-   */
-  run(batch: HrBatch, optim: AdamW, opts: { lr: number; seed: number; beforeBackward?: (bufs: HrLossBuffers) => void }): HrStepResult {
+  /** A whole step: forward, loss, the strategy's hooks, backward, AdamW. */
+  run(batch: HrBatch, optim: AdamW, opts: { lr: number; seed: number; hooks?: StepHooks }): HrStepResult {
     const dropout = { seed: opts.seed, step: optim.step };
+    const hooks = opts.hooks ?? {};
+    hooks.onBatch?.(batch);
     this.forward(batch, dropout);
     const be = this.model.backend;
     const loss = be.download(this.bufs.loss)[0];
     const groupLossSum = be.download(this.bufs.groupLossSum);
     const groupCount = be.download(this.bufs.groupCount);
-    opts.beforeBackward?.(this.bufs);
-    this.backward(dropout);
+    hooks.beforeBackward?.(this.bufs);
+    const extra = hooks.encoderGradient ? (d: Tensor) => hooks.encoderGradient!(this.acts, this.bufs, d, dropout) : undefined;
+    this.backward(dropout, 1, true, extra);
     const gradNorm = optim.update(opts.lr);
-    return { loss, groupLossSum, groupCount, gradNorm };
+    hooks.afterUpdate?.(opts.lr);
+    return { loss, groupLossSum, groupCount, gradNorm, logs: hooks.stepLogs?.() ?? {} };
   }
 }

@@ -1,0 +1,65 @@
+// The records an experiment writes: one CellResult per fine-tuning run (JSON file each), gathered into an
+// ExperimentResults for the CSV and the HTML report. Plain JSON types only, so records survive a round trip
+// through files and queues unchanged.
+import type { FairnessReport } from '../fairness/metrics/evaluate';
+
+export interface EpochPoint {
+  epoch: number;
+  trainLoss: number;
+  valMae: number | null;
+  /** Mean training loss per group (index = group id in groupNames). */
+  trainGroupLoss: number[];
+}
+
+/** A 2-D projection (UMAP) of a subsample of one target's embeddings, for the scatter plots. */
+export interface Projection {
+  /** Which embedding: 'z' (HR head penultimate) or 'pooled' (mean-pooled hidden states). */
+  embedding: string;
+  x: number[];
+  y: number[];
+  /** Group id of each point. */
+  group: number[];
+}
+
+export interface TargetResult {
+  /** Domain name of the target, e.g. 'butppg-like'. */
+  target: string;
+  metrics: FairnessReport;
+  projection?: Projection;
+}
+
+export interface CellResult {
+  /** Stable id derived from the cell's configuration. */
+  id: string;
+  source: string;
+  strategy: string;
+  size: string;
+  seed: number;
+  /** Strategy hyper-parameters (η, λ, width …). */
+  params: Record<string, number | string>;
+  groupNames: string[];
+  training: {
+    epochs: EpochPoint[];
+    bestEpoch: number;
+    bestValMae: number | null;
+    windowsPerSecond: number;
+    seconds: number;
+  };
+  targets: TargetResult[];
+  /** ISO time the cell finished. */
+  finished: string;
+}
+
+export interface ExperimentResults {
+  name: string;
+  /** The validated experiment configuration (as JSON). */
+  config: Record<string, unknown>;
+  /** Per domain: the data manifest (source, parameters, seed, counts per group). */
+  manifests: Record<string, Record<string, unknown>>;
+  /** Pretraining curve when the experiment pretrained its own foundation model. */
+  pretraining?: { epoch: number; loss: number }[];
+  cells: CellResult[];
+  /** Cells that failed, with their error (the report lists them). */
+  failed: { id: string; error: string }[];
+  created: string;
+}

@@ -1,0 +1,124 @@
+// Adversarial debiasing: an MLP adversary reads the embedding (mean-pooled final hidden states) and predicts
+// the group; its gradient reaches the encoder through a gradient-reversal layer of strength λ, so the
+// encoder learns HR while making the group unpredictable. The adversary has its own AdamW and is trained
+// on the same batches; all of it runs on the device.
+import type { Backend } from '../../engine/backend';
+import type { Tensor } from '../../engine/tensor';
+import { ParamStore } from '../../model/param-store';
+import type { ParamSpec } from '../../model/params';
+import type { Activations } from '../../model/activations';
+import { AdamW, DEFAULT_ADAMW } from '../../train/adamw';
+import type { HrBatch, HrLossBuffers } from '../../train/hr-step';
+import { UniformSampler } from '../sampling';
+import type { Strategy, StrategyContext, StrategyState } from './strategy';
+
+interface AdvBuffers {
+  pooled: Tensor; h1: Tensor; logits: Tensor; targets: Tensor; loss: Tensor;
+  dlogits: Tensor; dh1: Tensor; da1: Tensor; dpooled: Tensor; drev: Tensor;
+}
+
+export function adversarySpecs(dim: number, width: number, groups: number): ParamSpec[] {
+  return [
+    { name: 'adv.linear1.weight', shape: [width, dim], init: 'normal', part: 'adv' },
+    { name: 'adv.linear1.bias', shape: [width], init: 'zeros', part: 'adv' },
+    { name: 'adv.linear2.weight', shape: [groups, width], init: 'normal', part: 'adv' },
+    { name: 'adv.linear2.bias', shape: [groups], init: 'zeros', part: 'adv' },
+  ];
+}
+
+export class AdversarialStrategy implements Strategy {
+  readonly name = 'adv';
+  private backend: Backend | null = null;
+  private store: ParamStore | null = null;
+  private optim: AdamW | null = null;
+  private bufs: AdvBuffers | null = null;
+  private groups = 0;
+  private batch = 0;
+  private oneHot = new Float32Array(0);
+
+  constructor(readonly lambda: number, readonly width: number) {
+    if (!(lambda >= 0 && Number.isFinite(lambda))) throw new Error(`adv: lambda must be a non-negative number, got ${lambda}`);
+    if (!(Number.isInteger(width) && width > 0)) throw new Error(`adv: width must be a positive integer, got ${width}`);
+  }
+
+  sampler(ctx: StrategyContext) {
+    return new UniformSampler(ctx.trainGroupOf.length, ctx.seed);
+  }
+
+  setup(ctx: StrategyContext, batchSize?: number): void {
+    const be = ctx.backend, D = ctx.model.config.dim, G = ctx.groups, A = this.width;
+    this.backend = be;
+    this.groups = G;
+    this.store = new ParamStore(be, adversarySpecs(D, A, G));
+    this.store.initialise(ctx.model.config, ctx.seed + 101);
+    this.optim = new AdamW(be, this.store, { ...DEFAULT_ADAMW, weightDecay: 0 });
+    if (batchSize !== undefined) this.allocate(batchSize);
+  }
+
+  private allocate(B: number): void {
+    const be = this.backend!, D = this.store!.get('adv.linear1.weight').spec.shape[1], A = this.width, G = this.groups;
+    if (this.bufs) for (const t of Object.values(this.bufs)) be.dispose(t);
+    this.batch = B;
+    this.oneHot = new Float32Array(B * G);
+    this.bufs = {
+      pooled: be.tensor([B, D]), h1: be.tensor([B, A]), logits: be.tensor([B, G]), targets: be.tensor([B, G]), loss: be.tensor([1]),
+      dlogits: be.tensor([B, G]), dh1: be.tensor([B, A]), da1: be.tensor([B, A]), dpooled: be.tensor([B, D]), drev: be.tensor([B, D]),
+    };
+  }
+
+  /** Uploads the one-hot group targets of the batch (host input data, like the windows themselves). */
+  onBatch(batch: HrBatch): void {
+    const B = batch.hr.length, G = this.groups;
+    if (B !== this.batch) this.allocate(B);
+    this.oneHot.fill(0);
+    for (let i = 0; i < B; i++) {
+      const g = batch.group ? batch.group[i] : 0;
+      this.oneHot[i * G + g] = 1;
+    }
+    this.backend!.upload(this.bufs!.targets, this.oneHot);
+  }
+
+  encoderGradient(acts: Activations, _bufs: HrLossBuffers, dHOut: Tensor): void {
+    const be = this.backend!, s = this.store!, b = this.bufs!;
+    be.meanPool(acts.hOut, b.pooled);
+    be.linear(b.pooled, s.value('adv.linear1.weight'), s.value('adv.linear1.bias'), b.h1);
+    be.relu(b.h1, b.h1);
+    be.linear(b.h1, s.value('adv.linear2.weight'), s.value('adv.linear2.bias'), b.logits);
+    be.bceWithLogits(b.logits, b.targets, b.loss);
+    s.zeroGrads();
+    for (const t of [b.dlogits, b.dh1, b.da1, b.dpooled, b.drev]) be.zero(t);
+    be.bceWithLogitsBackward(b.logits, b.targets, b.dlogits, 1);
+    be.linearBackward(b.dlogits, b.h1, s.value('adv.linear2.weight'), b.dh1, s.grad('adv.linear2.weight'), s.grad('adv.linear2.bias'));
+    be.reluBackward(b.dh1, b.h1, b.da1);
+    be.linearBackward(b.da1, b.pooled, s.value('adv.linear1.weight'), b.dpooled, s.grad('adv.linear1.weight'), s.grad('adv.linear1.bias'));
+    be.gradReverse(b.dpooled, b.drev, this.lambda);
+    be.meanPoolBackward(b.drev, dHOut);
+  }
+
+  afterUpdate(lr: number): void {
+    this.optim!.update(lr);
+  }
+
+  stepLogs(): Record<string, number> {
+    return { advLoss: this.backend!.download(this.bufs!.loss)[0] };
+  }
+
+  state(): StrategyState {
+    const out: StrategyState = {};
+    for (const p of this.store!.list()) out[p.spec.name] = { shape: [...p.spec.shape], data: this.backend!.download(p.value) };
+    return out;
+  }
+
+  loadState(state: StrategyState): void {
+    this.store!.uploadValues(new Map(Object.entries(state)));
+  }
+
+  describe() {
+    return { lambda: this.lambda, width: this.width };
+  }
+
+  dispose(): void {
+    if (this.bufs) for (const t of Object.values(this.bufs)) this.backend!.dispose(t);
+    this.bufs = null;
+  }
+}
