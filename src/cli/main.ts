@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerBackendsCommand } from './commands/backends';
 import { registerDataCommand } from './commands/data';
 import { registerDemoCommand } from './commands/demo';
+import { registerExperimentCommand } from './commands/experiment';
 import { registerTraceCommand } from './commands/trace';
 
 export function buildProgram(): Command {
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .description('bias-aware fine-tuning of PPG foundation models for heart-rate prediction')
     .showHelpAfterError()
     .exitOverride();
+  registerExperimentCommand(program);
   registerDemoCommand(program);
   registerTraceCommand(program);
   registerBackendsCommand(program);

@@ -1,0 +1,182 @@
+// `fairtune data`: make, import and inspect the model-ready window sets (safetensors cache files).
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import * as fs from 'fs';
+import * as path from 'path';
+import { loadWindowSet, saveWindowSet } from '../../data/cache/windowset-file';
+import { SPLIT_NAMES, SplitFractions, splitWindowSet } from '../../data/split';
+import { formatSummary, summarizeWindowSet } from '../../data/summary';
+import { renderDataPlotSvg } from '../../data/summary-plot';
+import { DEFAULT_GROUP_EFFECTS, scaleGroupEffects } from '../../data/synth/effects';
+import { PRESET_NAMES } from '../../data/synth/presets';
+import { synthWindowSet } from '../../data/synth/synth-windows';
+import { Recording, Subject, WindowSet } from '../../data/types';
+import { makeWindows } from '../../data/windows';
+
+function int(name: string, min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got "${v}"`);
+    return n;
+  };
+}
+
+function positive(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a number > 0, got "${v}"`);
+    return n;
+  };
+}
+
+function nonNegative(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number ≥ 0, got "${v}"`);
+    return n;
+  };
+}
+
+function fractions(v: string): SplitFractions {
+  const parts = v.split(',').map((s) => Number(s.trim()));
+  if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p) || p < 0)) {
+    throw new InvalidArgumentError(`--split takes three non-negative fractions train,val,test (e.g. 0.6,0.2,0.2), got "${v}"`);
+  }
+  const sum = parts[0] + parts[1] + parts[2];
+  if (Math.abs(sum - 1) > 1e-6) throw new InvalidArgumentError(`--split fractions must sum to 1, got ${sum}`);
+  return { train: parts[0], val: parts[1], test: parts[2] };
+}
+
+interface WriteOptions {
+  out: string;
+  split?: SplitFractions;
+  stratify?: string;
+  seed: number;
+}
+
+/** `x.safetensors` + split "train" → `x.train.safetensors`. */
+export function splitFileName(out: string, split: string): string {
+  const ext = path.extname(out) || '.safetensors';
+  const base = path.extname(out) ? out.slice(0, -ext.length) : out;
+  return `${base}.${split}${ext}`;
+}
+
+function writeOutputs(ws: WindowSet, o: WriteOptions, log: (s: string) => void): void {
+  fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
+  saveWindowSet(o.out, ws);
+  log(`wrote ${o.out}: ${ws.hr.length} windows, ${ws.subjects.length} subjects (${ws.domain})`);
+  if (o.split) {
+    const parts = splitWindowSet(ws, o.split, o.seed, o.stratify);
+    for (const k of SPLIT_NAMES) {
+      const file = splitFileName(o.out, k);
+      saveWindowSet(file, parts[k]);
+      log(`wrote ${file}: ${parts[k].hr.length} windows, ${parts[k].subjects.length} subjects`);
+    }
+  }
+}
+
+/** The other half of the data layer's loaders, resolved when called (they read big folders). */
+const DATASETS = {
+  dalia: { module: '../../data/loaders/dalia', fn: 'loadDalia' },
+  butppg: { module: '../../data/loaders/butppg', fn: 'loadButPpg' },
+  mimic: { module: '../../data/loaders/mimic', fn: 'loadMimic' },
+} as const;
+type DatasetName = keyof typeof DATASETS;
+type Loader = (dir: string) => Promise<{ subjects: Subject[]; recordings: Recording[]; report: unknown }>;
+
+function resolveLoader(name: DatasetName): Loader {
+  const { module, fn } = DATASETS[name];
+  let mod: Record<string, unknown>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    mod = require(module) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`the ${name} loader (${module}) is not available: ${(e as Error).message}`);
+  }
+  if (typeof mod[fn] !== 'function') throw new Error(`the ${name} loader module does not export ${fn}()`);
+  return mod[fn] as Loader;
+}
+
+export function registerDataCommand(program: Command, log: (s: string) => void = (s) => console.log(s)): Command {
+  const data = program.command('data').description('make, import and inspect window sets (safetensors cache files)');
+
+  data
+    .command('synth')
+    .description('generate a synthetic cohort and write its 40 Hz windows')
+    .addOption(new Option('--preset <name>', 'synthetic domain').choices([...PRESET_NAMES]).makeOptionMandatory())
+    .requiredOption('--out <file>', 'output .safetensors file')
+    .option('--seed <n>', 'random seed', int('--seed', 0), 1)
+    .option('--seconds <s>', 'window length in seconds', positive('--seconds'), 10)
+    .option('--hop <s>', 'hop between windows in seconds (default: the window length)', positive('--hop'))
+    .option('--subjects <n>', "number of subjects (default: the preset's)", int('--subjects', 1))
+    .option('--recordings <n>', "recordings (clips) per subject (default: the preset's)", int('--recordings', 1))
+    .option('--recording-seconds <s>', "seconds per recording (default: the preset's)", positive('--recording-seconds'))
+    .option('--group-effects <scale>', 'scale of the group effects (0 = none, 1 = default, 2 = doubled)', nonNegative('--group-effects'), 1)
+    .option('--clean', 'no noise, motion or baseline wander (estimator accuracy floor)')
+    .option('--split <train,val,test>', 'also write <out>.train/.val/.test split by subject', fractions)
+    .option('--stratify <attribute>', 'stratify the split by this subject attribute (e.g. gender)')
+    .action((o: {
+      preset: string; out: string; seed: number; seconds: number; hop?: number; subjects?: number; recordings?: number;
+      recordingSeconds?: number; groupEffects: number; clean?: boolean; split?: SplitFractions; stratify?: string;
+    }) => {
+      const ws = synthWindowSet(o.preset, {
+        seed: o.seed,
+        subjects: o.subjects,
+        recordings: o.recordings,
+        seconds: o.recordingSeconds,
+        windowSeconds: o.seconds,
+        hopSeconds: o.hop,
+        effects: scaleGroupEffects(DEFAULT_GROUP_EFFECTS, o.groupEffects),
+        clean: o.clean ?? false,
+      });
+      ws.manifest.groupEffectsScale = o.groupEffects;
+      writeOutputs(ws, { out: o.out, split: o.split, stratify: o.stratify, seed: o.seed }, log);
+    });
+
+  data
+    .command('import')
+    .description('read a downloaded dataset folder and write its 40 Hz windows')
+    .addArgument(new Argument('<dataset>', 'dataset').choices(Object.keys(DATASETS)))
+    .argument('<dir>', 'dataset folder')
+    .requiredOption('--out <file>', 'output .safetensors file')
+    .option('--seconds <s>', 'window length in seconds', positive('--seconds'), 10)
+    .option('--hop <s>', 'hop between windows in seconds (default: the window length)', positive('--hop'))
+    .option('--seed <n>', 'seed for --split', int('--seed', 0), 1)
+    .option('--split <train,val,test>', 'also write <out>.train/.val/.test split by subject', fractions)
+    .option('--stratify <attribute>', 'stratify the split by this subject attribute (e.g. gender)')
+    .action(async (dataset: DatasetName, dir: string, o: { out: string; seconds: number; hop?: number; seed: number; split?: SplitFractions; stratify?: string }) => {
+      if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`data import: ${dir} is not a folder`);
+      const loaded = await resolveLoader(dataset)(dir);
+      const ws = makeWindows(loaded.recordings, loaded.subjects, {
+        domain: dataset,
+        seconds: o.seconds,
+        hopSeconds: o.hop,
+        manifest: { source: `${dataset}:${path.resolve(dir)}`, loaderReport: loaded.report },
+      });
+      writeOutputs(ws, { out: o.out, split: o.split, stratify: o.stratify, seed: o.seed }, log);
+    });
+
+  data
+    .command('inspect')
+    .description('summarise window set files (counts, HR per group, subjects)')
+    .argument('<files...>', '.safetensors window set files')
+    .option('--json', 'print the summary as JSON')
+    .option('--plot <file.svg>', 'write example windows and HR histograms per group as SVG')
+    .option('--group-by <attribute>', 'attribute for the plot histograms', 'gender')
+    .action(async (files: string[], o: { json?: boolean; plot?: string; groupBy: string }) => {
+      const sets = files.map((f) => {
+        if (!fs.existsSync(f)) throw new Error(`data inspect: no such file ${f}`);
+        return loadWindowSet(f);
+      });
+      const summaries = sets.map(summarizeWindowSet);
+      if (o.json) log(JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2));
+      else log(summaries.map(formatSummary).join('\n\n'));
+      if (o.plot) {
+        const svg = await renderDataPlotSvg(sets, { groupBy: o.groupBy });
+        const tmp = `${o.plot}.tmp-${process.pid}`;
+        fs.writeFileSync(tmp, svg);
+        fs.renameSync(tmp, o.plot);
+        if (!o.json) log(`wrote ${o.plot}`);
+      }
+    });
+  return data;
+}

@@ -1,0 +1,106 @@
+// The experiment configuration: one validated object (zod) with defaults, read from a JSON file or taken
+// from a built-in preset. Unknown keys are errors, so a typo never silently falls back to a default.
+import { z } from 'zod';
+import { MODEL_SIZES } from '../model/config';
+import { STRATEGY_NAMES } from '../fairness/strategies';
+
+const sizeNames = Object.keys(MODEL_SIZES) as [keyof typeof MODEL_SIZES, ...(keyof typeof MODEL_SIZES)[]];
+
+export const DomainSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('synthetic'),
+    preset: z.enum(['dalia-like', 'butppg-like', 'mimic-like']),
+    seed: z.number().int().default(0),
+    subjects: z.number().int().positive().optional(),
+    seconds: z.number().positive().optional(),
+    recordings: z.number().int().positive().optional(),
+  }).strict(),
+  z.object({
+    kind: z.literal('windows'),
+    /** A window-set file (`fairtune data synth|import --out`), split by subject here. */
+    file: z.string(),
+  }).strict(),
+]);
+
+export const ExperimentConfigSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . - only'),
+  /** Compute backend (default: the fastest available). */
+  backend: z.string().optional(),
+  windowSeconds: z.number().int().positive().default(10),
+  domains: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), DomainSchema),
+  /** Fine-tuning sources; each is evaluated on every target. */
+  sources: z.array(z.string()).min(1),
+  /** Targets (default: every domain). */
+  targets: z.array(z.string()).optional(),
+  strategies: z.array(z.enum(STRATEGY_NAMES)).min(1),
+  sizes: z.array(z.enum(sizeNames)).min(1).default(['tiny']),
+  seeds: z.array(z.number().int().nonnegative()).min(1).default([0]),
+  groupBy: z.object({
+    attributes: z.array(z.string()).min(1).default(['gender']),
+    bands: z.record(z.string(), z.array(z.number())).optional(),
+  }).strict().default({ attributes: ['gender'] }),
+  split: z.object({
+    train: z.number().min(0).max(1).default(0.6),
+    val: z.number().min(0).max(1).default(0.2),
+    test: z.number().min(0).max(1).default(0.2),
+    seed: z.number().int().default(0),
+  }).strict().default({ train: 0.6, val: 0.2, test: 0.2, seed: 0 }),
+  pretrain: z.union([
+    z.object({ checkpoint: z.string() }).strict(),
+    z.object({
+      domains: z.array(z.string()).optional(),
+      epochs: z.number().int().positive().default(3),
+      batchSize: z.number().int().positive().default(32),
+      lr: z.number().positive().default(1e-3),
+      seed: z.number().int().default(0),
+    }).strict(),
+    z.literal(false),
+  ]).default(false),
+  finetune: z.object({
+    epochs: z.number().int().positive().default(8),
+    batchSize: z.number().int().positive().default(32),
+    lr: z.number().positive().default(1e-3),
+    warmupSteps: z.number().int().nonnegative().default(10),
+    weightDecay: z.number().nonnegative().default(0.01),
+    clipNorm: z.number().nonnegative().default(1),
+    patience: z.number().int().nonnegative().default(0),
+    mode: z.string().regex(/^(full|head|last\d+)$/).default('full'),
+    dropout: z.number().min(0).lt(1).default(0.1),
+  }).strict().default({ epochs: 8, batchSize: 32, lr: 1e-3, warmupSteps: 10, weightDecay: 0.01, clipNorm: 1, patience: 0, mode: 'full', dropout: 0.1 }),
+  strategyParams: z.object({
+    groupdroEta: z.number().positive().default(0.01),
+    advLambda: z.number().nonnegative().default(0.1),
+    advWidth: z.number().int().positive().default(64),
+  }).strict().default({ groupdroEta: 0.01, advLambda: 0.1, advWidth: 64 }),
+  evaluation: z.object({
+    bootstrap: z.number().int().min(10).default(200),
+    mmdPermutations: z.number().int().min(0).default(100),
+    /** Rows per group used for MMD and silhouette (subsampled). */
+    maxEmbeddingRows: z.number().int().positive().default(300),
+    projection: z.boolean().default(true),
+  }).strict().default({ bootstrap: 200, mmdPermutations: 100, maxEmbeddingRows: 300, projection: true }),
+}).strict().superRefine((c, ctx) => {
+  const names = new Set(Object.keys(c.domains));
+  const check = (list: string[] | undefined, what: string) => {
+    for (const d of list ?? []) if (!names.has(d)) ctx.addIssue({ code: 'custom', path: [what], message: `unknown domain '${d}' (defined: ${[...names].join(', ')})` });
+  };
+  check(c.sources, 'sources');
+  check(c.targets, 'targets');
+  if (c.pretrain && 'domains' in c.pretrain) check(c.pretrain.domains, 'pretrain.domains');
+  const s = c.split.train + c.split.val + c.split.test;
+  if (Math.abs(s - 1) > 1e-6) ctx.addIssue({ code: 'custom', path: ['split'], message: `train + val + test must be 1, got ${s}` });
+});
+
+export type ExperimentConfig = z.infer<typeof ExperimentConfigSchema>;
+
+export function parseExperimentConfig(raw: unknown, where = 'experiment config'): ExperimentConfig {
+  const r = ExperimentConfigSchema.safeParse(raw);
+  if (!r.success) {
+    throw new Error(`${where} is invalid:\n${r.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`);
+  }
+  return r.data;
+}
+
+export function targetsOf(c: ExperimentConfig): string[] {
+  return c.targets ?? Object.keys(c.domains);
+}

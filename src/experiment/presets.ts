@@ -1,0 +1,49 @@
+// Built-in experiment presets. `quickstart` is the README's main job: synthetic cohorts of the three
+// domains, a short pretraining stage, all four strategies and two seeds on the tiny model, sized to finish
+// in minutes on two cores. `paper` is the FairTune grid (19m to 1b): meant for bigger machines.
+import { parseExperimentConfig, ExperimentConfig } from './config';
+
+const RAW: Record<string, unknown> = {
+  quickstart: {
+    name: 'quickstart',
+    windowSeconds: 10,
+    domains: {
+      'dalia-like': { kind: 'synthetic', preset: 'dalia-like', seed: 1 },
+      'butppg-like': { kind: 'synthetic', preset: 'butppg-like', seed: 2 },
+      'mimic-like': { kind: 'synthetic', preset: 'mimic-like', seed: 3 },
+    },
+    sources: ['dalia-like', 'butppg-like', 'mimic-like'],
+    strategies: ['erm', 'if', 'groupdro', 'adv'],
+    sizes: ['tiny'],
+    seeds: [0, 1],
+    pretrain: { epochs: 2, batchSize: 32, lr: 2e-3, seed: 0 },
+    finetune: { epochs: 6, batchSize: 32, lr: 2e-3, warmupSteps: 10, patience: 0, mode: 'full', dropout: 0.1 },
+    strategyParams: { groupdroEta: 0.05, advLambda: 0.1, advWidth: 32 },
+    evaluation: { bootstrap: 200, mmdPermutations: 50, maxEmbeddingRows: 200, projection: true },
+  },
+  paper: {
+    name: 'paper',
+    windowSeconds: 10,
+    domains: {
+      'dalia-like': { kind: 'synthetic', preset: 'dalia-like', seed: 1 },
+      'butppg-like': { kind: 'synthetic', preset: 'butppg-like', seed: 2 },
+      'mimic-like': { kind: 'synthetic', preset: 'mimic-like', seed: 3 },
+    },
+    sources: ['dalia-like', 'butppg-like', 'mimic-like'],
+    strategies: ['erm', 'if', 'groupdro', 'adv'],
+    sizes: ['19m', '85m', '345m', '1b'],
+    seeds: [0, 1, 2],
+    pretrain: { epochs: 10, batchSize: 32, lr: 3e-4, seed: 0 },
+    finetune: { epochs: 20, batchSize: 32, lr: 1e-4, warmupSteps: 100, patience: 5, mode: 'full', dropout: 0.1 },
+    strategyParams: { groupdroEta: 0.01, advLambda: 0.1, advWidth: 256 },
+    evaluation: { bootstrap: 1000, mmdPermutations: 200, maxEmbeddingRows: 500, projection: true },
+  },
+};
+
+export const PRESET_NAMES = Object.keys(RAW);
+
+export function experimentPreset(name: string): ExperimentConfig {
+  const raw = RAW[name];
+  if (!raw) throw new Error(`unknown experiment preset '${name}' (choose ${PRESET_NAMES.join(', ')})`);
+  return parseExperimentConfig(raw, `preset ${name}`);
+}
