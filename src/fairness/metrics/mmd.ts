@@ -1,0 +1,265 @@
+// Maximum mean discrepancy between the embeddings of groups: do the groups occupy the same region of
+// the representation? Gaussian kernel k(x, y) = exp(−‖x − y‖² / (2σ²)) with the median heuristic
+// σ² = median(‖x − y‖²) / 2 over the pooled rows of the two groups compared, so that the kernel is e^−1
+// at the median distance. The statistic is the unbiased MMD²_u of Gretton et al. (2012), and the p-value
+// comes from permuting group labels: over windows, or (default in evaluateFairness) over whole subjects,
+// because windows of one subject are not exchangeable with each other's labels.
+import { streamRng, STREAM } from '../sampling';
+import type { Rng } from '../../util/random';
+import { medianUpperTriangle, pairwiseSquaredDistances, sampleWithoutReplacement } from './distance';
+import { checkEmbedding, checkGroups, checkPositiveInt, checkSameLength, checkSeed, type Embedding } from './validate';
+
+export type PermuteBy = 'window' | 'subject';
+
+export interface MmdOptions {
+  /** Label permutations for the p-value (default 500). */
+  permutations?: number;
+  /** Rows kept per group, drawn without replacement (default 500): the cost is O((2·maxPerGroup)² · E). */
+  maxPerGroup?: number;
+  /** Unit whose labels are permuted (default 'window'; 'subject' needs subjectIndex). */
+  permuteBy?: PermuteBy;
+  seed: number;
+}
+
+export interface MmdPair {
+  a: string;
+  b: string;
+  mmd2: number;
+  pValue: number;
+  /** Kernel bandwidth σ² used for this pair. */
+  sigma2: number;
+  rowsA: number;
+  rowsB: number;
+  /** Permutations that produced a valid statistic (each side ≥ 2 rows). */
+  permutations: number;
+}
+
+export interface MmdResult {
+  /** MMD² of the two groups, or the largest pairwise MMD² for more than two. */
+  mmd2: number;
+  /** The pair that gave mmd2. */
+  pair: [string, string];
+  /**
+   * Two groups: the pair's permutation p-value. More: min(1, P · min over pairs of p), the Bonferroni-
+   * corrected evidence that any pair differs (which need not be the pair with the largest MMD²).
+   */
+  pValue: number;
+  pairs: MmdPair[];
+  permuteBy: PermuteBy;
+  summary: 'single pair' | 'max over pairs';
+  bandwidth: 'sigma^2 = median(squared distance) / 2 over the pooled rows of each pair';
+}
+
+/**
+ * Median heuristic bandwidth σ² = median(d²)/2 over the strict upper triangle. Falls back to half the mean
+ * of the non-zero d² when over half the pairs coincide, and to 1 when all rows are equal (MMD² is then 0).
+ */
+export function medianHeuristicSigma2(d2: Float64Array, n: number): number {
+  const med = medianUpperTriangle(d2, n);
+  if (med > 0) return med / 2;
+  let s = 0;
+  let c = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const v = d2[i * n + j];
+      if (v > 0) {
+        s += v;
+        c++;
+      }
+    }
+  }
+  return c > 0 ? s / c / 2 : 1;
+}
+
+/** K = exp(−d² / (2σ²)) in place over a copy of d². */
+export function gaussianKernel(d2: Float64Array, sigma2: number): Float64Array {
+  const K = new Float64Array(d2.length);
+  const c = -1 / (2 * sigma2);
+  for (let i = 0; i < d2.length; i++) K[i] = Math.exp(c * d2[i]);
+  return K;
+}
+
+/**
+ * Unbiased MMD²_u from an [n·n] kernel matrix and 0/1 labels (0 = X, 1 = Y):
+ *   Σ_{i≠j∈X} k/(m(m−1)) + Σ_{i≠j∈Y} k/(q(q−1)) − 2 Σ_{i∈X, j∈Y} k/(m q).
+ * Returns null when a side has fewer than 2 rows (the estimator is undefined).
+ */
+export function mmd2FromKernel(K: Float64Array, n: number, isY: Float64Array): number | null {
+  let sXX = 0;
+  let sYY = 0;
+  let sXY = 0;
+  let q = 0;
+  for (let i = 0; i < n; i++) q += isY[i];
+  const m = n - q;
+  if (m < 2 || q < 2) return null;
+  for (let i = 0; i < n; i++) {
+    let tot = 0;
+    let toY = 0;
+    const base = i * n;
+    for (let j = i + 1; j < n; j++) {
+      const k = K[base + j];
+      tot += k;
+      toY += k * isY[j];
+    }
+    if (isY[i] === 0) {
+      sXX += tot - toY;
+      sXY += toY;
+    } else {
+      sXY += tot - toY;
+      sYY += toY;
+    }
+  }
+  // The sums run over i < j, so within-group sums count each unordered pair once: double them.
+  return (2 * sXX) / (m * (m - 1)) + (2 * sYY) / (q * (q - 1)) - (2 * sXY) / (m * q);
+}
+
+/**
+ * Permutation test on a kernel matrix. `unitOf[i]` is the exchangeable unit of row i (its own index for
+ * window-level permutation, its subject for subject-level); labels are shuffled among units.
+ */
+export function mmdPermutationTest(
+  K: Float64Array,
+  n: number,
+  isY: Float64Array,
+  unitOf: Int32Array,
+  permutations: number,
+  rng: Rng,
+): { mmd2: number; pValue: number; permutations: number } {
+  const observed = mmd2FromKernel(K, n, isY);
+  if (observed === null) throw new Error('mmd: each group needs at least 2 rows');
+  let units = 0;
+  for (let i = 0; i < n; i++) units = Math.max(units, unitOf[i] + 1);
+  const unitLabel = new Float64Array(units).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const u = unitOf[i];
+    if (unitLabel[u] !== -1 && unitLabel[u] !== isY[i]) {
+      throw new Error(`mmd: unit ${u} (a subject) has rows in both groups compared, so its label cannot be permuted as a whole`);
+    }
+    unitLabel[u] = isY[i];
+  }
+  const perm = new Float64Array(n);
+  let atLeast = 0;
+  let valid = 0;
+  for (let p = 0; p < permutations; p++) {
+    for (let u = units - 1; u > 0; u--) {
+      const j = rng.int(u + 1);
+      const t = unitLabel[u];
+      unitLabel[u] = unitLabel[j];
+      unitLabel[j] = t;
+    }
+    for (let i = 0; i < n; i++) perm[i] = unitLabel[unitOf[i]];
+    const s = mmd2FromKernel(K, n, perm);
+    if (s === null) continue;
+    valid++;
+    if (s >= observed) atLeast++;
+  }
+  return { mmd2: observed, pValue: (1 + atLeast) / (1 + valid), permutations: valid };
+}
+
+function optionsOf(ctx: string, options: MmdOptions): Required<MmdOptions> {
+  const o = { permutations: options.permutations ?? 500, maxPerGroup: options.maxPerGroup ?? 500, permuteBy: options.permuteBy ?? 'window', seed: options.seed };
+  checkPositiveInt(ctx, 'permutations', o.permutations);
+  checkPositiveInt(ctx, 'maxPerGroup', o.maxPerGroup);
+  if (o.maxPerGroup < 2) throw new Error(`${ctx}: maxPerGroup must be at least 2, got ${o.maxPerGroup}`);
+  if (o.permuteBy !== 'window' && o.permuteBy !== 'subject') throw new Error(`${ctx}: permuteBy must be 'window' or 'subject', got ${JSON.stringify(o.permuteBy)}`);
+  checkSeed(ctx, o.seed);
+  return o;
+}
+
+/** The test for rows `rowsA` against `rowsB` of one embedding. */
+function testPair(emb: Embedding, rowsA: Int32Array, rowsB: Int32Array, subjectOf: ArrayLike<number> | null, permutations: number, rng: Rng) {
+  const n = rowsA.length + rowsB.length;
+  const rows = new Int32Array(n);
+  rows.set(rowsA, 0);
+  rows.set(rowsB, rowsA.length);
+  const isY = new Float64Array(n);
+  isY.fill(1, rowsA.length);
+  const unitOf = new Int32Array(n);
+  if (subjectOf === null) {
+    for (let i = 0; i < n; i++) unitOf[i] = i;
+  } else {
+    const dense = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      const s = subjectOf[rows[i]];
+      let u = dense.get(s);
+      if (u === undefined) dense.set(s, (u = dense.size));
+      unitOf[i] = u;
+    }
+  }
+  const d2 = pairwiseSquaredDistances(emb, rows);
+  const sigma2 = medianHeuristicSigma2(d2, n);
+  const K = gaussianKernel(d2, sigma2);
+  return { ...mmdPermutationTest(K, n, isY, unitOf, permutations, rng), sigma2 };
+}
+
+/** MMD² between two samples given as separate matrices (window-level permutation). */
+export function mmdTwoSample(x: Embedding, y: Embedding, options: MmdOptions): MmdPair {
+  const ctx = 'mmdTwoSample';
+  if (x.dim !== y.dim) throw new Error(`${ctx}: x has dim ${x.dim} but y has dim ${y.dim}`);
+  if (x.data.length % x.dim !== 0 || y.data.length % y.dim !== 0) throw new Error(`${ctx}: data length is not a multiple of dim`);
+  const nx = x.data.length / x.dim;
+  const ny = y.data.length / y.dim;
+  const data = new Float32Array(x.data.length + y.data.length);
+  data.set(x.data, 0);
+  data.set(y.data, x.data.length);
+  const groupOf = new Int32Array(nx + ny).fill(1, nx);
+  const r = mmdBetweenGroups({ data, dim: x.dim }, groupOf, ['x', 'y'], { ...options, permuteBy: 'window' });
+  return r.pairs[0];
+}
+
+/**
+ * MMD² between every pair of groups of an embedding [N, E]; the summary is the pair with the largest
+ * MMD². Rows are subsampled to options.maxPerGroup per group (seeded) before the O(n²) work.
+ */
+export function mmdBetweenGroups(
+  emb: Embedding,
+  groupOf: ArrayLike<number>,
+  groupNames: readonly string[],
+  options: MmdOptions,
+  subjectIndex?: ArrayLike<number>,
+): MmdResult {
+  const ctx = 'mmdBetweenGroups';
+  const o = optionsOf(ctx, options);
+  const N = groupOf.length;
+  checkEmbedding(ctx, emb, N);
+  const counts = checkGroups(ctx, groupOf, groupNames);
+  if (groupNames.length < 2) throw new Error(`${ctx}: needs at least 2 groups, got ${groupNames.length}`);
+  let subjectOf: ArrayLike<number> | null = null;
+  if (o.permuteBy === 'subject') {
+    if (subjectIndex === undefined) throw new Error(`${ctx}: permuteBy 'subject' needs subjectIndex`);
+    checkSameLength(ctx, { groupOf, subjectIndex });
+    subjectOf = subjectIndex;
+  }
+  const G = groupNames.length;
+  const members: Int32Array[] = Array.from({ length: G }, (_, g) => new Int32Array(counts[g]));
+  const fill = new Int32Array(G);
+  for (let i = 0; i < N; i++) members[groupOf[i]][fill[groupOf[i]]++] = i;
+  const kept = members.map((rows, g) => {
+    if (rows.length < 2) throw new Error(`${ctx}: group "${groupNames[g]}" has ${rows.length} row; MMD needs at least 2`);
+    const pick = sampleWithoutReplacement(rows.length, o.maxPerGroup, streamRng(o.seed, STREAM.mmdSubsample, g));
+    return Int32Array.from(pick, (k) => rows[k]);
+  });
+  const pairs: MmdPair[] = [];
+  for (let a = 0; a < G; a++) {
+    for (let b = a + 1; b < G; b++) {
+      const rng = streamRng(o.seed, STREAM.mmdPermutation, a, b);
+      const r = testPair(emb, kept[a], kept[b], subjectOf, o.permutations, rng);
+      pairs.push({ a: groupNames[a], b: groupNames[b], mmd2: r.mmd2, pValue: r.pValue, sigma2: r.sigma2, rowsA: kept[a].length, rowsB: kept[b].length, permutations: r.permutations });
+    }
+  }
+  let top = pairs[0];
+  let minP = pairs[0].pValue;
+  for (const p of pairs) {
+    if (p.mmd2 > top.mmd2) top = p;
+    minP = Math.min(minP, p.pValue);
+  }
+  return {
+    mmd2: top.mmd2,
+    pair: [top.a, top.b],
+    pValue: pairs.length === 1 ? top.pValue : Math.min(1, pairs.length * minP),
+    pairs,
+    permuteBy: o.permuteBy,
+    summary: pairs.length === 1 ? 'single pair' : 'max over pairs',
+    bandwidth: 'sigma^2 = median(squared distance) / 2 over the pooled rows of each pair',
+  };
+}
