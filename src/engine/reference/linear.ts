@@ -1,0 +1,46 @@
+// Fully connected layer in PyTorch layout, y[N,M] = x[N,K]·w[M,K]ᵀ + b[M]. patchEmbed is this with
+// N = B·T rows of K = P samples, so it reuses these functions.
+import type { Vec } from './types';
+
+export function linearForward(x: Vec, w: Vec, b: Vec | null, y: Vec, N: number, K: number, M: number): void {
+  for (let n = 0; n < N; n++) {
+    const xo = n * K;
+    for (let m = 0; m < M; m++) {
+      const wo = m * K;
+      let acc = b === null ? 0 : b[m];
+      for (let k = 0; k < K; k++) acc += x[xo + k] * w[wo + k];
+      y[n * M + m] = acc;
+    }
+  }
+}
+
+/** dx += dy·w, dw += dyᵀ·x, db += Σ_n dy (each skipped when null). */
+export function linearBackward(
+  dy: Vec, x: Vec, w: Vec, dx: Vec | null, dw: Vec | null, db: Vec | null, N: number, K: number, M: number,
+): void {
+  if (dx !== null) {
+    for (let n = 0; n < N; n++) {
+      for (let k = 0; k < K; k++) {
+        let acc = 0;
+        for (let m = 0; m < M; m++) acc += dy[n * M + m] * w[m * K + k];
+        dx[n * K + k] += acc;
+      }
+    }
+  }
+  if (dw !== null) {
+    for (let m = 0; m < M; m++) {
+      for (let k = 0; k < K; k++) {
+        let acc = 0;
+        for (let n = 0; n < N; n++) acc += dy[n * M + m] * x[n * K + k];
+        dw[m * K + k] += acc;
+      }
+    }
+  }
+  if (db !== null) {
+    for (let m = 0; m < M; m++) {
+      let acc = 0;
+      for (let n = 0; n < N; n++) acc += dy[n * M + m];
+      db[m] += acc;
+    }
+  }
+}

@@ -1,0 +1,35 @@
+// Optimiser arithmetic: fused AdamW with PyTorch's semantics and the squared global norm for clipping.
+import type { Vec } from './types';
+
+export interface AdamWParams {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  step: number;
+}
+
+/**
+ * torch.optim.AdamW: p ← p·(1 − lr·wd); m ← β1·m + (1 − β1)·g; v ← β2·v + (1 − β2)·g²;
+ * p ← p − lr·(m/(1 − β1^t)) / (sqrt(v/(1 − β2^t)) + eps).
+ */
+export function adamwStep(param: Vec, grad: Vec, m: Vec, v: Vec, o: AdamWParams): void {
+  const bc1 = 1 - Math.pow(o.beta1, o.step);
+  const bc2 = 1 - Math.pow(o.beta2, o.step);
+  const decay = 1 - o.lr * o.weightDecay;
+  for (let i = 0; i < param.length; i++) {
+    const g = grad[i];
+    const mi = o.beta1 * m[i] + (1 - o.beta1) * g;
+    const vi = o.beta2 * v[i] + (1 - o.beta2) * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    param[i] = param[i] * decay - (o.lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + o.eps);
+  }
+}
+
+export function sumSquares(arrays: readonly Vec[]): number {
+  let s = 0;
+  for (const a of arrays) for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return s;
+}
