@@ -1,5 +1,5 @@
 // The HR fine-tuning loop: epochs of batches drawn by the strategy's sampler, one device step per batch,
-// validation MAE after every epoch, early stopping that keeps the best weights, and a progress bar.
+// validation MAE after every epoch, early stopping that keeps the best weights, periodic resumable state.
 import type { Strategy } from '../fairness/strategies/strategy';
 import { toBatches } from '../fairness/sampling';
 import { mae } from '../fairness/metrics/errors';
@@ -9,6 +9,7 @@ import { HrStep } from './hr-step';
 import { predict } from './predict';
 import { gatherBatch, PreparedSet } from './prepared';
 import { learningRate } from './schedule';
+import { loadTrainState, saveTrainState, TrainState, withPrefix } from './train-state';
 
 export interface FinetuneConfig {
   epochs: number;
@@ -49,9 +50,33 @@ export interface FinetuneHooks {
   onEpoch?(rec: EpochRecord): void;
 }
 
+export interface CheckpointOptions {
+  /** Training-state file (safetensors). */
+  path: string;
+  /** Save every this many optimiser steps (and at every epoch end). */
+  every: number;
+  /** Continue from the state in `path`. */
+  resume: boolean;
+}
+
+/** Everything the loop needs to continue after an interruption, apart from the arrays. */
+interface LoopPosition {
+  epoch: number;
+  batch: number;
+  step: number;
+  lossSum: number;
+  gSum: number[];
+  gCnt: number[];
+  history: EpochRecord[];
+  best: { epoch: number; mae: number } | null;
+  since: number;
+  windows: number;
+  epochStart: number;
+}
+
 export function finetune(
   model: PpgGpt, train: PreparedSet, val: PreparedSet | null, strategy: Strategy, groups: number,
-  cfg: FinetuneConfig, hooks: FinetuneHooks = {},
+  cfg: FinetuneConfig, hooks: FinetuneHooks = {}, ckpt?: CheckpointOptions,
 ): FinetuneResult {
   const be = model.backend;
   const B = Math.min(cfg.batchSize, train.n);
@@ -64,57 +89,94 @@ export function finetune(
   const optim = new AdamW(be, model.store, adam);
   const step = new HrStep(model, B, groups);
   const batch = { x: new Float32Array(B * train.length), hr: new Float32Array(B), group: new Float32Array(B) };
-  const history: EpochRecord[] = [];
-  let best: { epoch: number; mae: number; values: Map<string, Float32Array> } | null = null;
-  let since = 0, windows = 0;
+  const stateConfig = { cfg, strategy: strategy.name, params: strategy.describe(), n: train.n, groups };
+  let bestValues: Map<string, Float32Array> | null = null;
+  let pos: LoopPosition = {
+    epoch: 0, batch: 0, step: 0, lossSum: 0, gSum: new Array(groups).fill(0), gCnt: new Array(groups).fill(0),
+    history: [], best: null, since: 0, windows: 0, epochStart: Date.now(),
+  };
+  if (ckpt?.resume) {
+    const s = loadTrainState(ckpt.path, stateConfig);
+    pos = { ...(s.loop as unknown as LoopPosition), epochStart: Date.now() };
+    model.store.uploadValues(withPrefix(s.arrays, 'param'));
+    const m = withPrefix(s.arrays, 'adam.m'), v = withPrefix(s.arrays, 'adam.v');
+    optim.uploadState(new Map([...m].map(([n, a]) => [n, { m: a.data, v: v.get(n)!.data }])), pos.step);
+    const strat: Record<string, { shape: number[]; data: Float32Array }> = {};
+    for (const [n, a] of withPrefix(s.arrays, 'strategy')) strat[n] = a;
+    strategy.loadState(strat);
+    const best = withPrefix(s.arrays, 'best');
+    bestValues = best.size > 0 ? new Map([...best].map(([n, a]) => [n, a.data])) : null;
+  }
+  const save = () => {
+    if (!ckpt) return;
+    const arrays: TrainState['arrays'] = new Map();
+    for (const p of model.store.list()) arrays.set(`param.${p.spec.name}`, { shape: [...p.spec.shape], data: be.download(p.value) });
+    for (const [n, mv] of optim.downloadState()) {
+      const shape = [...model.store.get(n).spec.shape];
+      arrays.set(`adam.m.${n}`, { shape, data: mv.m });
+      arrays.set(`adam.v.${n}`, { shape, data: mv.v });
+    }
+    for (const [n, a] of Object.entries(strategy.state())) arrays.set(`strategy.${n}`, a);
+    if (bestValues) for (const [n, d] of bestValues) arrays.set(`best.${n}`, { shape: [...model.store.get(n).spec.shape], data: d });
+    saveTrainState(ckpt.path, { loop: { ...pos, epochStart: 0 } as unknown as Record<string, unknown>, arrays }, stateConfig);
+  };
   const t0 = Date.now();
-  for (let epoch = 0; epoch < cfg.epochs; epoch++) {
-    const te = Date.now();
-    const order = sampler.epochOrder(epoch);
-    let lossSum = 0;
-    const gSum = new Float64Array(groups), gCnt = new Float64Array(groups);
+  let windowsThisRun = 0;
+  let stopped = false;
+  while (pos.epoch < cfg.epochs && !stopped) {
+    const batches = toBatches(sampler.epochOrder(pos.epoch), B, true);
     let logs: Record<string, number> = {};
-    const batches = toBatches(order, B, true);
-    for (const idx of batches) {
-      gatherBatch(train, idx, batch);
+    for (; pos.batch < batches.length; pos.batch++) {
+      gatherBatch(train, batches[pos.batch], batch);
       const lr = learningRate(optim.step, { lr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps, minFactor: 0.1 });
       const r = step.run(batch, optim, { lr, seed: cfg.seed, hooks: strategy });
-      lossSum += r.loss;
+      pos.step = optim.step;
+      pos.lossSum += r.loss;
       for (let g = 0; g < groups; g++) {
-        gSum[g] += r.groupLossSum[g];
-        gCnt[g] += r.groupCount[g];
+        pos.gSum[g] += r.groupLossSum[g];
+        pos.gCnt[g] += r.groupCount[g];
       }
       logs = r.logs;
-      windows += B;
+      pos.windows += B;
+      windowsThisRun += B;
       hooks.onStep?.(optim.step, totalSteps, { loss: r.loss, ...r.logs });
+      if (ckpt && optim.step % ckpt.every === 0 && pos.batch + 1 < batches.length) {
+        pos.batch++;
+        save();
+        pos.batch--;
+      }
     }
     const valMae = val ? mae(predict(model, val).pred, val.hr) : null;
     const rec: EpochRecord = {
-      epoch, steps: batches.length, trainLoss: lossSum / Math.max(1, batches.length),
-      trainGroupLoss: Array.from(gSum, (s, g) => (gCnt[g] > 0 ? s / gCnt[g] : NaN)),
-      valMae, seconds: (Date.now() - te) / 1000, logs,
+      epoch: pos.epoch, steps: batches.length, trainLoss: pos.lossSum / Math.max(1, batches.length),
+      trainGroupLoss: pos.gSum.map((s, g) => (pos.gCnt[g] > 0 ? s / pos.gCnt[g] : NaN)),
+      valMae, seconds: (Date.now() - pos.epochStart) / 1000, logs,
     };
-    history.push(rec);
+    pos.history.push(rec);
     hooks.onEpoch?.(rec);
     if (valMae !== null) {
-      if (!best || valMae < best.mae) {
-        best = { epoch, mae: valMae, values: model.store.downloadValues() };
-        since = 0;
-      } else if (cfg.patience > 0 && ++since >= cfg.patience) {
-        break;
+      if (!pos.best || valMae < pos.best.mae) {
+        pos.best = { epoch: pos.epoch, mae: valMae };
+        bestValues = model.store.downloadValues();
+        pos.since = 0;
+      } else if (cfg.patience > 0 && ++pos.since >= cfg.patience) {
+        stopped = true;
       }
     }
+    pos = { ...pos, epoch: pos.epoch + 1, batch: 0, lossSum: 0, gSum: pos.gSum.map(() => 0), gCnt: pos.gCnt.map(() => 0), epochStart: Date.now() };
+    if (stopped) pos.epoch = cfg.epochs;
+    save();
   }
-  if (best) {
+  if (bestValues) {
     const m = new Map<string, { shape: number[]; data: Float32Array }>();
-    for (const [n, d] of best.values) m.set(n, { shape: model.store.get(n).spec.shape, data: d });
+    for (const [n, d] of bestValues) m.set(n, { shape: model.store.get(n).spec.shape, data: d });
     model.store.uploadValues(m);
   }
   const secs = (Date.now() - t0) / 1000;
   return {
-    history,
-    bestEpoch: best ? best.epoch : history.length - 1,
-    bestValMae: best ? best.mae : null,
-    windowsPerSecond: secs > 0 ? windows / secs : 0,
+    history: pos.history,
+    bestEpoch: pos.best ? pos.best.epoch : pos.history.length - 1,
+    bestValMae: pos.best ? pos.best.mae : null,
+    windowsPerSecond: secs > 0 ? windowsThisRun / secs : 0,
   };
 }

@@ -103,14 +103,28 @@ export class AdversarialStrategy implements Strategy {
     return { advLoss: this.backend!.download(this.bufs!.loss)[0] };
   }
 
+  /** The adversary's parameters and its optimiser (moments and step), so a resumed run continues exactly. */
   state(): StrategyState {
     const out: StrategyState = {};
     for (const p of this.store!.list()) out[p.spec.name] = { shape: [...p.spec.shape], data: this.backend!.download(p.value) };
+    for (const [n, mv] of this.optim!.downloadState()) {
+      const shape = [...this.store!.get(n).spec.shape];
+      out[`optim.m.${n}`] = { shape, data: mv.m };
+      out[`optim.v.${n}`] = { shape, data: mv.v };
+    }
+    out['optim.step'] = { shape: [1], data: new Float32Array([this.optim!.step]) };
     return out;
   }
 
   loadState(state: StrategyState): void {
-    this.store!.uploadValues(new Map(Object.entries(state)));
+    const params = new Map(Object.entries(state).filter(([n]) => n.startsWith('adv.')));
+    this.store!.uploadValues(params);
+    const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
+    for (const p of this.store!.list()) {
+      const m = state[`optim.m.${p.spec.name}`], v = state[`optim.v.${p.spec.name}`];
+      if (m && v) moments.set(p.spec.name, { m: m.data, v: v.data });
+    }
+    if (moments.size > 0) this.optim!.uploadState(moments, state['optim.step']?.data[0] ?? 0);
   }
 
   describe() {
