@@ -4,7 +4,10 @@ import { Command } from 'commander';
 import { registerBackendsCommand } from './commands/backends';
 import { registerDataCommand } from './commands/data';
 import { registerDemoCommand } from './commands/demo';
+import { registerEmbedCommand } from './commands/embed';
 import { registerExperimentCommand } from './commands/experiment';
+import { registerFinetuneCommand } from './commands/finetune';
+import { registerPretrainCommand } from './commands/pretrain';
 import { registerTraceCommand } from './commands/trace';
 
 export function buildProgram(): Command {
@@ -15,6 +18,9 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerExperimentCommand(program);
+  registerPretrainCommand(program);
+  registerFinetuneCommand(program);
+  registerEmbedCommand(program);
   registerDemoCommand(program);
   registerTraceCommand(program);
   registerBackendsCommand(program);
