@@ -1,0 +1,90 @@
+// A WindowSet on disk: one safetensors file per domain and split. Tensors: `windows` F32 [N, length],
+// `hr` F32 [N], `subject_index` I32 [N]; __metadata__ holds the format tag, the domain, rate and
+// length, the subjects (JSON) and the manifest (JSON, with the creation time).
+import * as path from 'path';
+import { Subject, WindowSet } from '../types';
+import { readSafetensors, writeSafetensors } from './safetensors';
+
+export const WINDOWSET_FORMAT = 'fairtune.windowset/1';
+
+/** `<dir>/<domain>.<split>.safetensors`, the cache layout (split e.g. "all", "train", "val", "test"). */
+export function windowSetCachePath(dir: string, domain: string, split: string): string {
+  for (const [what, v] of [['domain', domain], ['split', split]] as const) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(v)) throw new Error(`windowSetCachePath: ${what} "${v}" is not a safe file name part`);
+  }
+  return path.join(dir, `${domain}.${split}.safetensors`);
+}
+
+function checkWindowSet(ws: WindowSet): number {
+  const n = ws.hr.length;
+  if (!Number.isInteger(ws.length) || ws.length <= 0) throw new Error(`WindowSet: length must be a positive integer, got ${ws.length}`);
+  if (ws.windows.length !== n * ws.length) throw new Error(`WindowSet: windows has ${ws.windows.length} samples, expected ${n} × ${ws.length}`);
+  if (ws.subjectIndex.length !== n) throw new Error(`WindowSet: subjectIndex has ${ws.subjectIndex.length} entries, expected ${n}`);
+  for (let i = 0; i < n; i++) {
+    const s = ws.subjectIndex[i];
+    if (s < 0 || s >= ws.subjects.length) throw new Error(`WindowSet: window ${i} refers to subject ${s} of ${ws.subjects.length}`);
+  }
+  return n;
+}
+
+/**
+ * Save atomically. `createdAt` defaults to now; pass a fixed value to get byte-identical files from
+ * identical data (the determinism tests do).
+ */
+export function saveWindowSet(file: string, ws: WindowSet, opts: { createdAt?: string } = {}): void {
+  const n = checkWindowSet(ws);
+  const manifest = { ...ws.manifest, createdAt: opts.createdAt ?? new Date().toISOString() };
+  writeSafetensors(
+    file,
+    {
+      windows: { dtype: 'F32', shape: [n, ws.length], data: ws.windows },
+      hr: { dtype: 'F32', shape: [n], data: ws.hr },
+      subject_index: { dtype: 'I32', shape: [n], data: ws.subjectIndex },
+    },
+    {
+      format: WINDOWSET_FORMAT,
+      domain: ws.domain,
+      fs: String(ws.fs),
+      length: String(ws.length),
+      subjects: JSON.stringify(ws.subjects),
+      manifest: JSON.stringify(manifest),
+    },
+  );
+}
+
+export function loadWindowSet(file: string): WindowSet {
+  const { tensors, metadata } = readSafetensors(file);
+  const bad = (msg: string): Error => new Error(`loadWindowSet: ${file}: ${msg}`);
+  if (metadata.format !== WINDOWSET_FORMAT) throw bad(`not a fairtune window set (format ${JSON.stringify(metadata.format)}, expected ${WINDOWSET_FORMAT})`);
+  const w = tensors.windows, hr = tensors.hr, si = tensors.subject_index;
+  if (!w || !hr || !si) throw bad('missing one of the tensors windows, hr, subject_index');
+  if (w.dtype !== 'F32' || hr.dtype !== 'F32' || si.dtype !== 'I32') throw bad('unexpected dtypes (windows F32, hr F32, subject_index I32 expected)');
+  const length = Number(metadata.length);
+  const fs = Number(metadata.fs);
+  if (w.shape.length !== 2 || w.shape[1] !== length) throw bad(`windows has shape [${w.shape}], expected [N, ${length}]`);
+  let subjects: Subject[];
+  let manifest: Record<string, unknown>;
+  try {
+    subjects = JSON.parse(metadata.subjects) as Subject[];
+    manifest = JSON.parse(metadata.manifest) as Record<string, unknown>;
+  } catch (e) {
+    throw bad(`metadata is not valid JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(subjects)) throw bad('metadata "subjects" is not an array');
+  const ws: WindowSet = {
+    domain: metadata.domain,
+    fs,
+    length,
+    windows: w.data as Float32Array,
+    hr: hr.data as Float32Array,
+    subjectIndex: si.data as Int32Array,
+    subjects,
+    manifest,
+  };
+  try {
+    checkWindowSet(ws);
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
+  return ws;
+}

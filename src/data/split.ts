@@ -1,0 +1,131 @@
+// Splits are by subject, never by window (DESIGN.md §6): a subject's windows all land on one side.
+import { Rng } from '../util/random';
+import { deriveSeed } from './synth/seed';
+import { groupValue } from './summary';
+import { Subject, WindowSet } from './types';
+
+export interface SplitFractions {
+  train: number;
+  val: number;
+  test: number;
+}
+
+export type SplitName = keyof SplitFractions;
+export const SPLIT_NAMES: readonly SplitName[] = ['train', 'val', 'test'];
+
+export interface SubjectSplit {
+  /** Subject ids per side. */
+  train: string[];
+  val: string[];
+  test: string[];
+}
+
+function checkFractions(f: SplitFractions): void {
+  for (const k of SPLIT_NAMES) {
+    if (!Number.isFinite(f[k]) || f[k] < 0) throw new Error(`split: fraction "${k}" must be a number ≥ 0, got ${f[k]}`);
+  }
+  const sum = f.train + f.val + f.test;
+  if (Math.abs(sum - 1) > 1e-6) throw new Error(`split: fractions must sum to 1, got ${sum} (train ${f.train}, val ${f.val}, test ${f.test})`);
+}
+
+/**
+ * Largest-remainder allocation of n items to the three sides; a side with a positive fraction gets
+ * at least one item when there are enough items to go round.
+ */
+function allocate(n: number, f: SplitFractions): Record<SplitName, number> {
+  const want = SPLIT_NAMES.map((k) => n * f[k]);
+  const got = want.map(Math.floor);
+  let left = n - got.reduce((a, b) => a + b, 0);
+  const order = [0, 1, 2].sort((a, b) => want[b] - got[b] - (want[a] - got[a]) || a - b);
+  for (const i of order) if (left > 0) { got[i]++; left--; }
+  const positive = [0, 1, 2].filter((i) => f[SPLIT_NAMES[i]] > 0);
+  if (n >= positive.length) {
+    for (const i of positive) {
+      if (got[i] === 0) {
+        const donor = [0, 1, 2].reduce((a, b) => (got[b] > got[a] ? b : a));
+        got[donor]--;
+        got[i]++;
+      }
+    }
+  }
+  return { train: got[0], val: got[1], test: got[2] };
+}
+
+/**
+ * Seeded split of subjects into train/val/test. With `stratifyBy`, each value of that attribute is
+ * split in the given proportions separately (where a stratum is too small, the remainders are
+ * balanced globally), so that every side sees every group.
+ */
+export function splitSubjects(subjects: Subject[], fractions: SplitFractions, seed: number, stratifyBy?: string): SubjectSplit {
+  checkFractions(fractions);
+  const ids = subjects.map((s) => s.id);
+  if (new Set(ids).size !== ids.length) throw new Error('split: subject ids are not unique');
+  if (stratifyBy !== undefined && !subjects.some((s) => s.attributes[stratifyBy] !== undefined)) {
+    throw new Error(`split: no subject has the attribute "${stratifyBy}" to stratify by`);
+  }
+  const strata = new Map<string, Subject[]>();
+  for (const s of subjects) {
+    const key = stratifyBy ? groupValue(s.attributes, stratifyBy) : '';
+    if (!strata.has(key)) strata.set(key, []);
+    strata.get(key)!.push(s);
+  }
+  const out: SubjectSplit = { train: [], val: [], test: [] };
+  const rng = new Rng(deriveSeed(seed, 0x5b17));
+  // Strata in sorted order so the result does not depend on the input order of subjects' groups.
+  for (const key of [...strata.keys()].sort()) {
+    const members = strata.get(key)!.slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    rng.shuffle(members);
+    const n = allocate(members.length, fractions);
+    out.train.push(...members.slice(0, n.train).map((s) => s.id));
+    out.val.push(...members.slice(n.train, n.train + n.val).map((s) => s.id));
+    out.test.push(...members.slice(n.train + n.val).map((s) => s.id));
+  }
+  return out;
+}
+
+/**
+ * The windows at `indices` as a new WindowSet; only the subjects that still have windows are kept,
+ * re-indexed in their original order. The manifest records the subset.
+ */
+export function subsetWindowSet(ws: WindowSet, indices: ArrayLike<number>, note?: Record<string, unknown>): WindowSet {
+  const n = ws.hr.length;
+  const L = ws.length;
+  const idx = Array.from(indices);
+  for (const i of idx) if (!Number.isInteger(i) || i < 0 || i >= n) throw new Error(`subsetWindowSet: index ${i} is out of range [0, ${n})`);
+  const used = [...new Set(idx.map((i) => ws.subjectIndex[i]))].sort((a, b) => a - b);
+  const remap = new Map(used.map((s, k) => [s, k]));
+  const windows = new Float32Array(idx.length * L);
+  const hr = new Float32Array(idx.length);
+  const subjectIndex = new Int32Array(idx.length);
+  idx.forEach((i, k) => {
+    windows.set(ws.windows.subarray(i * L, (i + 1) * L), k * L);
+    hr[k] = ws.hr[i];
+    subjectIndex[k] = remap.get(ws.subjectIndex[i])!;
+  });
+  return {
+    domain: ws.domain,
+    fs: ws.fs,
+    length: L,
+    windows,
+    hr,
+    subjectIndex,
+    subjects: used.map((s) => ws.subjects[s]),
+    manifest: { ...ws.manifest, subset: { of: n, windows: idx.length, ...(note ?? {}) } },
+  };
+}
+
+/** Split a WindowSet by subject into three WindowSets. */
+export function splitWindowSet(
+  ws: WindowSet,
+  fractions: SplitFractions,
+  seed: number,
+  stratifyBy?: string,
+): Record<SplitName, WindowSet> & { subjects: SubjectSplit } {
+  const split = splitSubjects(ws.subjects, fractions, seed, stratifyBy);
+  const side = new Map<string, SplitName>();
+  for (const k of SPLIT_NAMES) for (const id of split[k]) side.set(id, k);
+  const idx: Record<SplitName, number[]> = { train: [], val: [], test: [] };
+  ws.subjectIndex.forEach((s, i) => idx[side.get(ws.subjects[s].id)!].push(i));
+  const make = (k: SplitName): WindowSet => subsetWindowSet(ws, idx[k], { split: k, seed, fractions, stratifyBy: stratifyBy ?? null });
+  return { train: make('train'), val: make('val'), test: make('test'), subjects: split };
+}

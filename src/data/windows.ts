@@ -1,0 +1,149 @@
+// Recordings (any native rate) → a WindowSet at 40 Hz with one HR label per window.
+import { bandpass as bandpassFilter } from './signal/filter';
+import { frames } from './signal/framing';
+import { resample } from './signal/resample';
+import { countsPerGroup } from './summary';
+import { Recording, Subject, WindowSet } from './types';
+
+export const MODEL_FS = 40;
+
+export interface MakeWindowsOptions {
+  /** Domain name recorded in the WindowSet (e.g. "dalia-like", "butppg"). */
+  domain: string;
+  /** Window length in seconds (default 10 → 400 samples = 10 patches of 40). */
+  seconds?: number;
+  /** Hop in seconds (default = seconds: no overlap). */
+  hopSeconds?: number;
+  /** Zero-phase band-pass [lo, hi] Hz applied at 40 Hz before cutting (default [0.5, 8]); null = none. */
+  bandpass?: [number, number] | null;
+  /** Extra manifest entries (source, seed, generator parameters …). */
+  manifest?: Record<string, unknown>;
+}
+
+/** 60 / mean inter-beat interval of the beats in [t0, t1), or NaN with fewer than two beats. */
+export function hrFromBeats(beats: Float64Array, t0: number, t1: number): number {
+  // Beats are sorted: binary search for the first beat ≥ t0.
+  let lo = 0, hi = beats.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (beats[mid] < t0) lo = mid + 1;
+    else hi = mid;
+  }
+  let last = lo;
+  while (last < beats.length && beats[last] < t1) last++;
+  const count = last - lo;
+  if (count < 2) return NaN;
+  return (60 * (count - 1)) / (beats[last - 1] - beats[lo]);
+}
+
+/**
+ * Label from reference labels: the mean of the labels whose centres fall in [t0, t1]; if none, the
+ * label nearest to the window's centre provided it is within one window length; otherwise NaN.
+ */
+export function hrFromTrack(t: Float64Array, hr: Float64Array, t0: number, t1: number): number {
+  let sum = 0, count = 0, nearest = NaN, best = Infinity;
+  const c = (t0 + t1) / 2;
+  for (let i = 0; i < t.length; i++) {
+    if (!Number.isFinite(hr[i])) continue;
+    if (t[i] >= t0 && t[i] <= t1) {
+      sum += hr[i];
+      count++;
+    }
+    const d = Math.abs(t[i] - c);
+    if (d < best) {
+      best = d;
+      nearest = hr[i];
+    }
+  }
+  if (count > 0) return sum / count;
+  return best <= t1 - t0 ? nearest : NaN;
+}
+
+/** Band-pass each finite run of x separately; NaN samples (gaps) stay NaN. */
+function filterRuns(x: Float32Array, fs: number, lo: number, hi: number, minRun: number): Float32Array {
+  const out = new Float32Array(x.length).fill(NaN);
+  let i = 0;
+  while (i < x.length) {
+    while (i < x.length && !Number.isFinite(x[i])) i++;
+    let j = i;
+    while (j < x.length && Number.isFinite(x[j])) j++;
+    if (j - i >= minRun) out.set(bandpassFilter(x.subarray(i, j), fs, lo, hi), i);
+    i = j;
+  }
+  return out;
+}
+
+export function makeWindows(recordings: Recording[], subjects: Subject[], opts: MakeWindowsOptions): WindowSet {
+  const seconds = opts.seconds ?? 10;
+  const hop = opts.hopSeconds ?? seconds;
+  if (!opts.domain) throw new Error('makeWindows: a domain name is required');
+  const length = seconds * MODEL_FS;
+  if (!(seconds > 0) || !Number.isInteger(length)) throw new Error(`makeWindows: window of ${seconds} s is not a whole number of samples at ${MODEL_FS} Hz`);
+  if (!(hop > 0)) throw new Error(`makeWindows: hop must be > 0 s, got ${hop}`);
+  const band = opts.bandpass === undefined ? ([0.5, 8] as [number, number]) : opts.bandpass;
+  const subjectPos = new Map<string, number>();
+  subjects.forEach((s, i) => {
+    if (subjectPos.has(s.id)) throw new Error(`makeWindows: subject id "${s.id}" appears twice`);
+    subjectPos.set(s.id, i);
+  });
+
+  const rows: Float32Array[] = [];
+  const labels: number[] = [];
+  const subjOf: number[] = [];
+  let droppedGap = 0, droppedLabel = 0;
+  for (const rec of recordings) {
+    const where = `recording ${rec.subjectId}/${rec.recordId}`;
+    const si = subjectPos.get(rec.subjectId);
+    if (si === undefined) throw new Error(`makeWindows: ${where} belongs to unknown subject "${rec.subjectId}"`);
+    if (!Number.isInteger(rec.fs) || rec.fs <= 0) throw new Error(`makeWindows: ${where} has sampling rate ${rec.fs}; a positive integer is required`);
+    if (!rec.beats && !rec.hrTrack) throw new Error(`makeWindows: ${where} has neither beat times nor an HR track to label windows`);
+    if (rec.hrTrack && rec.hrTrack.t.length !== rec.hrTrack.hr.length) {
+      throw new Error(`makeWindows: ${where} HR track has ${rec.hrTrack.t.length} times but ${rec.hrTrack.hr.length} values`);
+    }
+    let x = resample(rec.signal, rec.fs, MODEL_FS);
+    if (band) x = filterRuns(x, MODEL_FS, band[0], band[1], length);
+    for (const f of frames(x.length, MODEL_FS, seconds, hop)) {
+      const w = x.subarray(f.start, f.end);
+      if (!w.every(Number.isFinite)) {
+        droppedGap++;
+        continue;
+      }
+      const hr = rec.beats ? hrFromBeats(rec.beats, f.t0, f.t1) : hrFromTrack(rec.hrTrack!.t, rec.hrTrack!.hr, f.t0, f.t1);
+      if (!Number.isFinite(hr)) {
+        droppedLabel++;
+        continue;
+      }
+      rows.push(w);
+      labels.push(hr);
+      subjOf.push(si);
+    }
+  }
+
+  // Keep only subjects that have windows, in their original order.
+  const used = [...new Set(subjOf)].sort((a, b) => a - b);
+  const remap = new Map(used.map((s, i) => [s, i]));
+  const windows = new Float32Array(rows.length * length);
+  rows.forEach((r, i) => windows.set(r, i * length));
+  const ws: WindowSet = {
+    domain: opts.domain,
+    fs: MODEL_FS,
+    length,
+    windows,
+    hr: Float32Array.from(labels),
+    subjectIndex: Int32Array.from(subjOf.map((s) => remap.get(s)!)),
+    subjects: used.map((s) => subjects[s]),
+    manifest: {},
+  };
+  ws.manifest = {
+    ...(opts.manifest ?? {}),
+    domain: opts.domain,
+    fs: MODEL_FS,
+    windowSeconds: seconds,
+    hopSeconds: hop,
+    bandpassHz: band,
+    recordings: recordings.length,
+    dropped: { gaps: droppedGap, noLabel: droppedLabel },
+    counts: countsPerGroup(ws),
+  };
+  return ws;
+}
