@@ -9,7 +9,8 @@ import { renderDataPlotSvg } from '../../data/summary-plot';
 import { DEFAULT_GROUP_EFFECTS, scaleGroupEffects } from '../../data/synth/effects';
 import { PRESET_NAMES } from '../../data/synth/presets';
 import { synthWindowSet } from '../../data/synth/synth-windows';
-import { Recording, Subject, WindowSet } from '../../data/types';
+import type { LoadedDataset } from '../../data/loaders/types';
+import { WindowSet } from '../../data/types';
 import { makeWindows } from '../../data/windows';
 
 function int(name: string, min: number) {
@@ -74,27 +75,16 @@ function writeOutputs(ws: WindowSet, o: WriteOptions, log: (s: string) => void):
   }
 }
 
-/** The other half of the data layer's loaders, resolved when called (they read big folders). */
+/**
+ * The real-dataset loaders, imported when called: they pull in pickle and WFDB readers that `synth`
+ * and `inspect` do not need.
+ */
 const DATASETS = {
-  dalia: { module: '../../data/loaders/dalia', fn: 'loadDalia' },
-  butppg: { module: '../../data/loaders/butppg', fn: 'loadButPpg' },
-  mimic: { module: '../../data/loaders/mimic', fn: 'loadMimic' },
+  dalia: async (dir: string): Promise<LoadedDataset> => (await import('../../data/loaders/dalia')).loadDalia(dir),
+  butppg: async (dir: string): Promise<LoadedDataset> => (await import('../../data/loaders/butppg')).loadButPpg(dir),
+  mimic: async (dir: string): Promise<LoadedDataset> => (await import('../../data/loaders/mimic')).loadMimic(dir),
 } as const;
 type DatasetName = keyof typeof DATASETS;
-type Loader = (dir: string) => Promise<{ subjects: Subject[]; recordings: Recording[]; report: unknown }>;
-
-function resolveLoader(name: DatasetName): Loader {
-  const { module, fn } = DATASETS[name];
-  let mod: Record<string, unknown>;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    mod = require(module) as Record<string, unknown>;
-  } catch (e) {
-    throw new Error(`the ${name} loader (${module}) is not available: ${(e as Error).message}`);
-  }
-  if (typeof mod[fn] !== 'function') throw new Error(`the ${name} loader module does not export ${fn}()`);
-  return mod[fn] as Loader;
-}
 
 export function registerDataCommand(program: Command, log: (s: string) => void = (s) => console.log(s)): Command {
   const data = program.command('data').description('make, import and inspect window sets (safetensors cache files)');
@@ -145,12 +135,13 @@ export function registerDataCommand(program: Command, log: (s: string) => void =
     .option('--stratify <attribute>', 'stratify the split by this subject attribute (e.g. gender)')
     .action(async (dataset: DatasetName, dir: string, o: { out: string; seconds: number; hop?: number; seed: number; split?: SplitFractions; stratify?: string }) => {
       if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`data import: ${dir} is not a folder`);
-      const loaded = await resolveLoader(dataset)(dir);
+      const loaded = await DATASETS[dataset](dir);
+      for (const line of loaded.report) log(`${dataset}: ${line}`);
       const ws = makeWindows(loaded.recordings, loaded.subjects, {
         domain: dataset,
         seconds: o.seconds,
         hopSeconds: o.hop,
-        manifest: { source: `${dataset}:${path.resolve(dir)}`, loaderReport: loaded.report },
+        manifest: { source: `${dataset}:${loaded.root}`, loaderReport: loaded.report },
       });
       writeOutputs(ws, { out: o.out, split: o.split, stratify: o.stratify, seed: o.seed }, log);
     });
