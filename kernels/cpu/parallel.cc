@@ -36,7 +36,9 @@ class Pool {
     stop();
     nthreads_ = n;
     quit_ = false;
-    for (int t = 1; t < n; ++t) workers_.emplace_back([this, t] { loop(t); });
+    // New workers must start at the current generation, or they would replay the last job at once.
+    const uint64_t g = generation_;
+    for (int t = 1; t < n; ++t) workers_.emplace_back([this, t, g] { loop(t, g); });
   }
 
   void run(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
@@ -65,8 +67,7 @@ class Pool {
   int64_t chunk_begin(int c) const { return n_ * c / chunks_; }
   int64_t chunk_end(int c) const { return n_ * (c + 1) / chunks_; }
 
-  void loop(int t) {
-    uint64_t seen = 0;
+  void loop(int t, uint64_t seen) {
     in_worker = true;
     for (;;) {
       std::unique_lock<std::mutex> lk(mu_);

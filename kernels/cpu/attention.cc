@@ -1,0 +1,625 @@
+// Fused RoPE causal attention, forward and backward (FlashAttention-2 scheme), for the CPU backend.
+// Contract: attention.h. Structure:
+//   - one task per (batch, head) pair, spread over ft::parallel_for (each writes disjoint output slices);
+//   - per task, q and k are rotated once into small per-thread buffers (q pre-multiplied by 1/sqrt(d)), k is
+//     also kept transposed so that a tile of scores is a plain "broadcast a, multiply a row of vectors" GEMM;
+//   - query rows go in blocks of kBr, keys in tiles of kBc, only up to the diagonal (causal), with an online
+//     softmax in the forward and probabilities recomputed from lse in the backward. Nothing S x S is kept.
+// The arithmetic is written once, as templates over the vector width W, using GCC vector extensions; the
+// templates are always_inline and instantiated inside functions carrying target("avx512f...") or
+// target("avx2,fma") attributes, so the same source becomes AVX-512, AVX2 or scalar code and the file still
+// compiles for baseline x86-64. The path is chosen at run time (__builtin_cpu_supports).
+#include "attention.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "parallel.h"
+
+#define FT_INLINE inline __attribute__((always_inline))
+
+// The vector helpers pass 32/64-byte vectors by value; GCC warns that such a signature would have a different
+// ABI without AVX. They are always inlined into AVX2/AVX-512 functions, so no such call boundary exists.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace ft {
+namespace {
+
+constexpr int kBr = 8;    // query rows per block in the forward: small, so the causal triangle is followed closely
+constexpr int kBrB = 16;  // in the backward, where the block is also the inner dimension of the dV and dK products
+constexpr int kBc = 64;   // keys per tile: a multiple of every vector width (1, 8, 16)
+
+int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+// ---------------------------------------------------------------------------------------------------------
+// Vector layer. W = 1 is plain float (the scalar path); W = 8 / 16 are GCC vector types that become ymm / zmm
+// registers inside the target-attributed entry points below.
+
+template <int W>
+struct VecTypes;
+template <>
+struct VecTypes<8> {
+  typedef float V __attribute__((vector_size(32)));
+  typedef int32_t I __attribute__((vector_size(32)));
+};
+template <>
+struct VecTypes<16> {
+  typedef float V __attribute__((vector_size(64)));
+  typedef int32_t I __attribute__((vector_size(64)));
+};
+
+template <int W>
+struct Isa {
+  using V = typename VecTypes<W>::V;
+  using I = typename VecTypes<W>::I;
+  // Register blocking of the GEMM micro-kernel: 4 rows x NV vectors of accumulators.
+  static constexpr int kNv = W == 16 ? 4 : 2;
+
+  static FT_INLINE V load(const float* p) {
+    V v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static FT_INLINE void store(float* p, const V& v) { std::memcpy(p, &v, sizeof v); }
+  static FT_INLINE V set1(float x) { return V{} + x; }
+  // Lane permutation l -> l ^ step (a single vpermilps / vpermps).
+  static FT_INLINE V xor_lanes(const V& v, int step) {
+    I m;
+    for (int l = 0; l < W; ++l) m[l] = l ^ step;
+    return __builtin_shuffle(v, m);
+  }
+  // (x0, x1, x2, x3, ...) -> (x1, x0, x3, x2, ...): the partner of each feature in its RoPE pair.
+  static FT_INLINE V swap_pairs(const V& v) { return xor_lanes(v, 1); }
+  static FT_INLINE float hsum(const V& x) {
+    V v = x;
+#pragma GCC unroll 8
+    for (int st = W / 2; st >= 1; st /= 2) v = v + xor_lanes(v, st);
+    return v[0];
+  }
+  static FT_INLINE float hmax(const V& x) {
+    V v = x;
+#pragma GCC unroll 8
+    for (int st = W / 2; st >= 1; st /= 2) v = vmax(v, xor_lanes(v, st));
+    return v[0];
+  }
+  static FT_INLINE V vmax(const V& a, const V& b) { return a > b ? a : b; }
+  // exp(x): Cephes-style range reduction x = n ln2 + r and a degree-6 polynomial (relative error ~1e-7).
+  // x < -87 (including -inf, the masked scores) gives exactly 0; NaN stays NaN.
+  static FT_INLINE V exp(const V& x) {
+    const V lo = set1(-87.0f), hi = set1(88.0f);
+    V xc = x < lo ? lo : x;
+    xc = xc > hi ? hi : xc;
+    const V magic = set1(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
+    V n = (xc * 1.44269504088896341f + magic) - magic;
+    V r = xc - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    V p = set1(1.9875691500e-4f);
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    I bits = (I)p + (__builtin_convertvector(n, I) << 23);
+    V res = (V)bits;
+    res = x == x ? res : x;
+    return x < lo ? V{} : res;
+  }
+};
+
+template <>
+struct Isa<1> {
+  typedef float V;
+  static constexpr int kNv = 2;
+  static FT_INLINE V load(const float* p) { return *p; }
+  static FT_INLINE void store(float* p, V v) { *p = v; }
+  static FT_INLINE V set1(float x) { return x; }
+  static FT_INLINE float hsum(const V& v) { return v; }
+  static FT_INLINE float hmax(const V& v) { return v; }
+  static FT_INLINE V swap_pairs(const V& v) { return v; }  // not used: the scalar path indexes c ^ 1
+  static FT_INLINE V vmax(V a, V b) { return std::max(a, b); }
+  static FT_INLINE V exp(V x) { return std::exp(x); }
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// C[m x n] (+)= A[m x k] * B[k x n], all row-major with leading dimensions; n is a multiple of W. The
+// micro-kernel keeps MR x NV accumulator vectors in registers and broadcasts one element of A per row.
+
+template <int W, int MR, int NV, bool ACC>
+FT_INLINE void micro(int64_t k, const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc) {
+  using X = Isa<W>;
+  using V = typename X::V;
+  V acc[MR][NV];
+#pragma GCC unroll 4
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = ACC ? X::load(C + r * ldc + v * W) : X::set1(0.f);
+  for (int64_t kk = 0; kk < k; ++kk) {
+    V b[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) b[v] = X::load(B + kk * ldb + v * W);
+#pragma GCC unroll 4
+    for (int r = 0; r < MR; ++r) {
+      V a = X::set1(A[r * lda + kk]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] = a * b[v] + acc[r][v];
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) X::store(C + r * ldc + v * W, acc[r][v]);
+}
+
+template <int W, int MR, int NV, bool ACC>
+FT_INLINE void micro_nv(int nv, int64_t k, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
+                        int64_t ldc) {
+  if constexpr (NV >= 1) {
+    if (nv == NV) {
+      micro<W, MR, NV, ACC>(k, A, lda, B, ldb, C, ldc);
+    } else {
+      micro_nv<W, MR, NV - 1, ACC>(nv, k, A, lda, B, ldb, C, ldc);
+    }
+  }
+}
+
+template <int W, bool ACC>
+FT_INLINE void gemm(int64_t m, int64_t n, int64_t k, const float* A, int64_t lda, const float* B, int64_t ldb,
+                    float* C, int64_t ldc) {
+  constexpr int NV = Isa<W>::kNv;
+  for (int64_t j = 0; j < n; j += NV * W) {
+    const int nv = (int)std::min<int64_t>(NV, (n - j) / W);
+    int64_t i = 0;
+    for (; i + 4 <= m; i += 4) micro_nv<W, 4, NV, ACC>(nv, k, A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc);
+    switch (m - i) {
+      case 3: micro_nv<W, 3, NV, ACC>(nv, k, A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc); break;
+      case 2: micro_nv<W, 2, NV, ACC>(nv, k, A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc); break;
+      case 1: micro_nv<W, 1, NV, ACC>(nv, k, A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc); break;
+      default: break;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// RoPE tables, expanded per feature so the rotation is two vector multiply-adds: for position pos and feature
+// c of a head, y[c] = x[c] * cs[c] + x[c ^ 1] * sn[c], with for c < r = d/2 (pair j = c/2, angle
+// a = pos * 10000^(-2j/r)): cs = cos a, sn = -sin a (c even) or +sin a (c odd); for r <= c < d: cs = 1, sn = 0;
+// and for padding features c >= d: cs = sn = 0. Rows have stride rope_stride(d) = d rounded up to 16, which
+// covers every vector width. Computed in double once per (S, d) and cached (every layer and step of a model
+// calls the kernel with the same shape).
+
+int64_t rope_stride(int64_t d) { return round_up(d, 16); }
+
+struct RopeTable {
+  int64_t S = 0, d = 0;
+  std::vector<float> cs, sn;  // [S x rope_stride(d)]
+};
+
+std::shared_ptr<const RopeTable> rope_table(int64_t S, int64_t d) {
+  static std::mutex mu;
+  static std::shared_ptr<const RopeTable> last;
+  std::lock_guard<std::mutex> lk(mu);
+  if (last && last->S == S && last->d == d) return last;
+  const int64_t r = d / 2, st = rope_stride(d);
+  auto t = std::make_shared<RopeTable>();
+  t->S = S;
+  t->d = d;
+  t->cs.assign((size_t)(S * st), 0.f);
+  t->sn.assign((size_t)(S * st), 0.f);
+  for (int64_t pos = 0; pos < S; ++pos) {
+    float* cs = t->cs.data() + pos * st;
+    float* sn = t->sn.data() + pos * st;
+    for (int64_t j = 0; j < r / 2; ++j) {
+      const double a = (double)pos * std::pow(10000.0, -2.0 * (double)j / (double)r);
+      const float c = (float)std::cos(a), s = (float)std::sin(a);
+      cs[2 * j] = c;
+      cs[2 * j + 1] = c;
+      sn[2 * j] = -s;
+      sn[2 * j + 1] = s;
+    }
+    for (int64_t c = r; c < d; ++c) cs[c] = 1.f;
+  }
+  last = t;
+  return last;
+}
+
+// y[0, dp) = rot(x) * mul, where x has dp readable floats whose padding (c >= d) is finite.
+template <int W>
+FT_INLINE void rope_row(const float* x, const float* cs, const float* sn, int64_t dp, float mul, float* y) {
+  using X = Isa<W>;
+  if constexpr (W == 1) {
+    for (int64_t c = 0; c < dp; ++c) y[c] = (x[c] * cs[c] + x[c ^ 1] * sn[c]) * mul;
+  } else {
+    const auto m = X::set1(mul);
+    for (int64_t c = 0; c < dp; c += W) {
+      const auto xv = X::load(x + c);
+      X::store(y + c, (xv * X::load(cs + c) + X::swap_pairs(xv) * X::load(sn + c)) * m);
+    }
+  }
+}
+
+// dx[0, d) += rot^T(dy) * mul (the transpose of the rotation turns by -angle: dx = dy*cs - swap(dy)*sn).
+// dy is zero-padded to a multiple of W; tmp is scratch of W floats.
+template <int W>
+FT_INLINE void rope_row_backward_add(const float* dy, const float* cs, const float* sn, int64_t d, float mul,
+                                     float* dx, float* tmp) {
+  using X = Isa<W>;
+  if constexpr (W == 1) {
+    for (int64_t c = 0; c < d; ++c) dx[c] += (dy[c] * cs[c] - dy[c ^ 1] * sn[c]) * mul;
+  } else {
+    const auto m = X::set1(mul);
+    const int64_t full = d / W * W;
+    for (int64_t c = 0; c < full; c += W) {
+      const auto yv = X::load(dy + c);
+      X::store(dx + c, X::load(dx + c) + (yv * X::load(cs + c) - X::swap_pairs(yv) * X::load(sn + c)) * m);
+    }
+    if (full < d) {
+      const auto yv = X::load(dy + full);
+      X::store(tmp, (yv * X::load(cs + full) - X::swap_pairs(yv) * X::load(sn + full)) * m);
+      for (int64_t c = full; c < d; ++c) dx[c] += tmp[c - full];
+    }
+  }
+}
+
+// Row x[0, d) of a strided input, readable as dp floats: the input itself when d == dp, else a zero-padded
+// copy in tmp (reading past d could run off the end of the tensor).
+FT_INLINE const float* padded_row(const float* x, int64_t d, int64_t dp, float* tmp) {
+  if (d == dp) return x;
+  std::memcpy(tmp, x, sizeof(float) * (size_t)d);
+  std::fill(tmp + d, tmp + dp, 0.f);
+  return tmp;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+struct Problem {
+  const float *q, *k, *v, *out, *dout, *lse_in;
+  float *o, *lse, *dq, *dk, *dv;
+  int64_t B, S, H, D, d, rs;  // rs: row stride of the RoPE tables
+  int64_t dp, Sp;  // d and S rounded up to the vector width (zero-padded in the buffers)
+  float scale;
+  bool dropout;
+  uint32_t threshold;
+  DropoutKey key;
+  float inv_keep;  // 1 / (1 - p)
+  const RopeTable* rope;
+};
+
+// mult[c] = keep(element base + c) ? inv_keep : 0 for c < n; one Philox block serves 4 consecutive elements.
+FT_INLINE void dropout_row(const Problem& P, uint64_t base, int64_t n, float* mult) {
+  uint64_t idx = base;
+  int64_t c = 0;
+  while (c < n) {
+    const Philox4 w = philox4x32_10((uint32_t)(idx >> 2), 0u, P.key.step, P.key.site, (uint32_t)P.key.seed,
+                                    (uint32_t)(P.key.seed >> 32));
+    for (unsigned lane = (unsigned)(idx & 3); lane < 4 && c < n; ++lane, ++c, ++idx) {
+      mult[c] = (w.v[lane] >> 8) >= P.threshold ? P.inv_keep : 0.f;
+    }
+  }
+}
+
+// Per-thread scratch that only grows: the pool's threads are persistent, so steady-state calls allocate nothing.
+float* scratch(size_t n) {
+  thread_local std::vector<float> buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf.data();
+}
+
+// Rotated q rows pre-multiplied by the score scale, Qs [S x dp]; rotated k rows, Kr (row i at Kr + i * kr_stride,
+// so the forward can pass one reusable row with stride 0) and transposed, KT [d x Sp]; padding is zeroed
+// (padded key columns meet zero probabilities, and 0 * garbage could be NaN). tmp: scratch of dp floats.
+template <int W>
+FT_INLINE void prepare_qk(const Problem& P, const float* qh, const float* kh, float* Qs, float* Kr, int64_t kr_stride,
+                          float* KT, float* tmp) {
+  const int64_t S = P.S, d = P.d, dp = P.dp, Sp = P.Sp, D = P.D, rs = P.rs;
+  for (int64_t i = 0; i < S; ++i) {
+    const float* cs = P.rope->cs.data() + i * rs;
+    const float* sn = P.rope->sn.data() + i * rs;
+    rope_row<W>(padded_row(qh + i * D, d, dp, tmp), cs, sn, dp, P.scale, Qs + i * dp);
+    float* krow = Kr + i * kr_stride;
+    rope_row<W>(padded_row(kh + i * D, d, dp, tmp), cs, sn, dp, 1.0f, krow);
+    for (int64_t c = 0; c < d; ++c) KT[c * Sp + i] = krow[c];
+  }
+  for (int64_t c = 0; c < d; ++c)
+    for (int64_t i = S; i < Sp; ++i) KT[c * Sp + i] = 0.f;
+}
+
+template <int W>
+FT_INLINE void forward_head(const Problem& P, int64_t bh) {
+  using X = Isa<W>;
+  using V = typename X::V;
+  const int64_t S = P.S, d = P.d, dp = P.dp, Sp = P.Sp, D = P.D;
+  const int64_t b = bh / P.H, h = bh % P.H;
+  const int64_t off = b * S * D + h * d;
+
+  float* ws = scratch((size_t)(2 * S * dp + d * Sp + kBr * kBc + kBr * dp + kBc + 2 * dp));
+  float* Qs = ws;
+  float* Vc = Qs + S * dp;
+  float* KT = Vc + S * dp;
+  float* Sb = KT + d * Sp;  // scores / probabilities of one block x tile [kBr x kBc]
+  float* Ob = Sb + kBr * kBc;  // unnormalised output rows of the block [kBr x dp]
+  float* mult = Ob + kBr * dp;  // dropout multipliers of one row of a tile [kBc]
+  float* krow = mult + kBc;     // one rotated k row [dp]
+  float* tmp = krow + dp;       // [dp]
+
+  prepare_qk<W>(P, P.q + off, P.k + off, Qs, krow, 0, KT, tmp);
+  for (int64_t i = 0; i < S; ++i) {
+    std::memcpy(Vc + i * dp, P.v + off + i * D, sizeof(float) * (size_t)d);
+    for (int64_t c = d; c < dp; ++c) Vc[i * dp + c] = 0.f;
+  }
+
+  const float neg_inf = -INFINITY;
+  for (int64_t i0 = 0; i0 < S; i0 += kBr) {
+    const int64_t mr = std::min<int64_t>(kBr, S - i0);
+    const int64_t kend = i0 + mr;  // keys this block can see (causal)
+    float m[kBr], l[kBr];
+    for (int r = 0; r < kBr; ++r) { m[r] = neg_inf; l[r] = 0.f; }
+    std::fill(Ob, Ob + kBr * dp, 0.f);
+
+    for (int64_t j0 = 0; j0 < kend; j0 += kBc) {
+      const int64_t nc = std::min<int64_t>(kBc, kend - j0), ncp = round_up(nc, W);
+      gemm<W, false>(mr, ncp, d, Qs + i0 * dp, dp, KT + j0, Sp, Sb, kBc);
+      for (int64_t r = 0; r < mr; ++r) {
+        const int64_t i = i0 + r;
+        const int64_t valid = std::min<int64_t>(nc, i - j0 + 1);
+        float* s = Sb + r * kBc;
+        if (valid <= 0) {  // the whole tile lies above the diagonal for this row
+          std::fill(s, s + ncp, 0.f);
+          continue;
+        }
+        for (int64_t c = valid; c < ncp; ++c) s[c] = neg_inf;
+        V mv = X::load(s);
+        for (int64_t c = W; c < ncp; c += W) mv = X::vmax(mv, X::load(s + c));
+        const float m_new = std::max(m[r], X::hmax(mv));
+        const float alpha = std::exp(m[r] - m_new);
+        const V mn = X::set1(m_new);
+        V sum = X::set1(0.f);
+        for (int64_t c = 0; c < ncp; c += W) {
+          const V p = X::exp(X::load(s + c) - mn);
+          sum = sum + p;
+          X::store(s + c, p);
+        }
+        l[r] = l[r] * alpha + X::hsum(sum);
+        m[r] = m_new;
+        if (alpha != 1.0f) {
+          const V av = X::set1(alpha);
+          float* orow = Ob + r * dp;
+          for (int64_t c = 0; c < dp; c += W) X::store(orow + c, X::load(orow + c) * av);
+        }
+        if (P.dropout) {
+          dropout_row(P, (uint64_t)((bh * S + i) * S + j0), valid, mult);
+          for (int64_t c = 0; c < valid; ++c) s[c] *= mult[c];
+        }
+      }
+      gemm<W, true>(mr, dp, nc, Sb, kBc, Vc + j0 * dp, dp, Ob, dp);
+    }
+
+    const int64_t full = d / W * W;
+    for (int64_t r = 0; r < mr; ++r) {
+      const int64_t i = i0 + r;
+      const float inv = 1.0f / l[r];
+      const V iv = X::set1(inv);
+      float* orow = P.o + off + i * D;
+      const float* obr = Ob + r * dp;
+      for (int64_t c = 0; c < full; c += W) X::store(orow + c, X::load(obr + c) * iv);
+      for (int64_t c = full; c < d; ++c) orow[c] = obr[c] * inv;
+      P.lse[bh * S + i] = m[r] + std::log(l[r]);
+    }
+  }
+}
+
+template <int W>
+FT_INLINE void backward_head(const Problem& P, int64_t bh) {
+  using X = Isa<W>;
+  using V = typename X::V;
+  const int64_t S = P.S, d = P.d, dp = P.dp, Sp = P.Sp, D = P.D, rs = P.rs;
+  const int64_t b = bh / P.H, h = bh % P.H;
+  const int64_t off = b * S * D + h * d;
+
+  float* ws = scratch((size_t)(6 * S * dp + 2 * d * Sp + S + 2 * kBrB * kBc + 2 * kBc * kBrB + kBc + dp));
+  float* Qs = ws;
+  float* Kr = Qs + S * dp;
+  float* dOc = Kr + S * dp;
+  float* dQa = dOc + S * dp;
+  float* dKa = dQa + S * dp;
+  float* dVa = dKa + S * dp;
+  float* KT = dVa + S * dp;
+  float* VT = KT + d * Sp;
+  float* Di = VT + d * Sp;
+  float* Pb = Di + S;          // probabilities (then dropped probabilities) [kBrB x kBc]
+  float* dPb = Pb + kBrB * kBc;  // dP, then dS [kBrB x kBc]
+  float* PT = dPb + kBrB * kBc;  // transposes [kBc x kBrB]
+  float* dST = PT + kBc * kBrB;
+  float* mult = dST + kBc * kBrB;
+  float* tmp = mult + kBc;  // [dp]
+
+  prepare_qk<W>(P, P.q + off, P.k + off, Qs, Kr, dp, KT, tmp);
+  for (int64_t i = 0; i < S; ++i) {
+    const float* vrow = P.v + off + i * D;
+    const float* dorow = P.dout + off + i * D;
+    const float* orow = P.out + off + i * D;
+    float* dst = dOc + i * dp;
+    std::memcpy(dst, dorow, sizeof(float) * (size_t)d);
+    std::fill(dst + d, dst + dp, 0.f);
+    for (int64_t c = 0; c < d; ++c) VT[c * Sp + i] = vrow[c];
+    const float* op = padded_row(orow, d, dp, tmp);
+    V acc = X::set1(0.f);
+    for (int64_t c = 0; c < dp; c += W) acc = X::load(dst + c) * X::load(op + c) + acc;
+    Di[i] = X::hsum(acc);  // D_i = rowsum(dO o O)
+  }
+  for (int64_t c = 0; c < d; ++c)
+    for (int64_t i = S; i < Sp; ++i) VT[c * Sp + i] = 0.f;
+  std::fill(dQa, dQa + 3 * S * dp, 0.f);
+
+  const float* lse = P.lse_in + bh * S;
+  const float neg_inf = -INFINITY;
+  for (int64_t i0 = 0; i0 < S; i0 += kBrB) {
+    const int64_t mr = std::min<int64_t>(kBrB, S - i0);
+    const int64_t kend = i0 + mr;
+    for (int64_t j0 = 0; j0 < kend; j0 += kBc) {
+      const int64_t nc = std::min<int64_t>(kBc, kend - j0), ncp = round_up(nc, W);
+      gemm<W, false>(mr, ncp, d, Qs + i0 * dp, dp, KT + j0, Sp, Pb, kBc);
+      gemm<W, false>(mr, ncp, d, dOc + i0 * dp, dp, VT + j0, Sp, dPb, kBc);
+      for (int64_t r = 0; r < mr; ++r) {
+        const int64_t i = i0 + r;
+        const int64_t valid = std::min<int64_t>(nc, i - j0 + 1);
+        float* s = Pb + r * kBc;
+        float* dpr = dPb + r * kBc;
+        if (valid <= 0) {
+          std::fill(s, s + ncp, 0.f);
+          std::fill(dpr, dpr + ncp, 0.f);
+          continue;
+        }
+        for (int64_t c = valid; c < ncp; ++c) s[c] = neg_inf;
+        const V lv = X::set1(lse[i]), dvec = X::set1(Di[i]);
+        if (P.dropout) {
+          dropout_row(P, (uint64_t)((bh * S + i) * S + j0), valid, mult);
+          std::fill(mult + valid, mult + ncp, 0.f);
+          for (int64_t c = 0; c < ncp; c += W) {
+            const V p = X::exp(X::load(s + c) - lv);
+            const V mk = X::load(mult + c);
+            X::store(dpr + c, p * (X::load(dpr + c) * mk - dvec));
+            X::store(s + c, p * mk);
+          }
+        } else {
+          for (int64_t c = 0; c < ncp; c += W) {
+            const V p = X::exp(X::load(s + c) - lv);
+            X::store(dpr + c, p * (X::load(dpr + c) - dvec));
+            X::store(s + c, p);
+          }
+        }
+      }
+      for (int64_t c = 0; c < nc; ++c)
+        for (int64_t r = 0; r < mr; ++r) {
+          PT[c * kBrB + r] = Pb[r * kBc + c];
+          dST[c * kBrB + r] = dPb[r * kBc + c];
+        }
+      gemm<W, true>(nc, dp, mr, PT, kBrB, dOc + i0 * dp, dp, dVa + j0 * dp, dp);   // dV += P_dropᵀ dO
+      gemm<W, true>(mr, dp, nc, dPb, kBc, Kr + j0 * dp, dp, dQa + i0 * dp, dp);   // dQ_rot += dS K_rot
+      gemm<W, true>(nc, dp, mr, dST, kBrB, Qs + i0 * dp, dp, dKa + j0 * dp, dp);  // dK_rot += dSᵀ Q_rot·scale
+    }
+  }
+
+  for (int64_t i = 0; i < S; ++i) {
+    const float* cs = P.rope->cs.data() + i * rs;
+    const float* sn = P.rope->sn.data() + i * rs;
+    rope_row_backward_add<W>(dQa + i * dp, cs, sn, d, P.scale, P.dq + off + i * D, tmp);
+    rope_row_backward_add<W>(dKa + i * dp, cs, sn, d, 1.0f, P.dk + off + i * D, tmp);
+    float* dvrow = P.dv + off + i * D;
+    for (int64_t c = 0; c < d; ++c) dvrow[c] += dVa[i * dp + c];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// ISA entry points: the always_inline templates above are compiled into each with that function's target.
+
+__attribute__((target("avx512f,avx512vl,fma"))) void forward_avx512(const Problem& P, int64_t b, int64_t e) {
+  for (int64_t bh = b; bh < e; ++bh) forward_head<16>(P, bh);
+}
+__attribute__((target("avx2,fma"))) void forward_avx2(const Problem& P, int64_t b, int64_t e) {
+  for (int64_t bh = b; bh < e; ++bh) forward_head<8>(P, bh);
+}
+void forward_scalar(const Problem& P, int64_t b, int64_t e) {
+  for (int64_t bh = b; bh < e; ++bh) forward_head<1>(P, bh);
+}
+__attribute__((target("avx512f,avx512vl,fma"))) void backward_avx512(const Problem& P, int64_t b, int64_t e) {
+  for (int64_t bh = b; bh < e; ++bh) backward_head<16>(P, bh);
+}
+__attribute__((target("avx2,fma"))) void backward_avx2(const Problem& P, int64_t b, int64_t e) {
+  for (int64_t bh = b; bh < e; ++bh) backward_head<8>(P, bh);
+}
+void backward_scalar(const Problem& P, int64_t b, int64_t e) {
+  for (int64_t bh = b; bh < e; ++bh) backward_head<1>(P, bh);
+}
+
+int best_isa() {
+  static const int best = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
+      return 2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+    return 0;
+  }();
+  return best;
+}
+
+std::atomic<int> g_forced_isa{-1};
+
+int active_isa() {
+  const int f = g_forced_isa.load(std::memory_order_relaxed);
+  return f < 0 ? best_isa() : std::min(f, best_isa());
+}
+
+Problem make_problem(int64_t B, int64_t S, int64_t H, int64_t D, const AttnDropout* drop, int isa) {
+  Problem P{};
+  P.B = B;
+  P.S = S;
+  P.H = H;
+  P.D = D;
+  P.d = D / H;
+  P.rs = rope_stride(P.d);
+  const int64_t W = isa == 2 ? 16 : isa == 1 ? 8 : 1;
+  P.dp = round_up(P.d, W);
+  P.Sp = round_up(S, W);
+  P.scale = (float)(1.0 / std::sqrt((double)P.d));
+  P.dropout = drop != nullptr && drop->p > 0.f;
+  if (P.dropout) {
+    P.threshold = drop->threshold;
+    P.key = drop->key;
+    P.inv_keep = (float)(1.0 / (1.0 - (double)drop->p));
+  }
+  return P;
+}
+
+}  // namespace
+
+void rope_attention_forward(const float* q, const float* k, const float* v, float* out, float* lse, int64_t B,
+                            int64_t S, int64_t H, int64_t D, const AttnDropout* drop) {
+  const int isa = active_isa();
+  Problem P = make_problem(B, S, H, D, drop, isa);
+  const auto rope = rope_table(S, P.d);
+  P.rope = rope.get();
+  P.q = q;
+  P.k = k;
+  P.v = v;
+  P.o = out;
+  P.lse = lse;
+  auto run = isa == 2 ? forward_avx512 : isa == 1 ? forward_avx2 : forward_scalar;
+  parallel_for(B * H, [&](int64_t b, int64_t e) { run(P, b, e); });
+}
+
+void rope_attention_backward(const float* dout, const float* q, const float* k, const float* v, const float* out,
+                             const float* lse, float* dq, float* dk, float* dv, int64_t B, int64_t S, int64_t H,
+                             int64_t D, const AttnDropout* drop) {
+  const int isa = active_isa();
+  Problem P = make_problem(B, S, H, D, drop, isa);
+  const auto rope = rope_table(S, P.d);
+  P.rope = rope.get();
+  P.q = q;
+  P.k = k;
+  P.v = v;
+  P.out = out;
+  P.dout = dout;
+  P.lse_in = lse;
+  P.dq = dq;
+  P.dk = dk;
+  P.dv = dv;
+  auto run = isa == 2 ? backward_avx512 : isa == 1 ? backward_avx2 : backward_scalar;
+  parallel_for(B * H, [&](int64_t b, int64_t e) { run(P, b, e); });
+}
+
+}  // namespace ft
+
+// Test hook: 0 scalar, 1 AVX2, 2 AVX-512, -1 automatic (the best the CPU supports). A level above what the CPU
+// supports is clamped down to it, so a forced path never executes an illegal instruction.
+void ft_attention_force_isa(int level) {
+  ft::g_forced_isa.store(level < 0 ? -1 : std::min(level, 2), std::memory_order_relaxed);
+}
+
+// The path the next call will take (after clamping), for tests and benchmarks to report.
+int ft_attention_active_isa() { return ft::active_isa(); }
