@@ -93,7 +93,7 @@ export function runCell(
       id: cellId(c, spec), source: spec.source, strategy: spec.strategy, size: spec.size, seed: spec.seed,
       params: strategy.describe(), groupNames,
       training: {
-        epochs: res.history.map((h) => ({ epoch: h.epoch, trainLoss: h.trainLoss, valMae: h.valMae, trainGroupLoss: h.trainGroupLoss.map((v) => (Number.isFinite(v) ? v : -1)) })),
+        epochs: res.history.map((h) => ({ epoch: h.epoch, trainLoss: h.trainLoss, valMae: h.valMae, trainGroupLoss: h.trainGroupLoss.map((v) => (Number.isFinite(v) ? v : null)) })),
         bestEpoch: res.bestEpoch, bestValMae: res.bestValMae, windowsPerSecond: res.windowsPerSecond, seconds: (Date.now() - t0) / 1000,
       },
       targets: results,

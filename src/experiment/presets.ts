@@ -17,8 +17,8 @@ const RAW: Record<string, unknown> = {
     sizes: ['tiny'],
     seeds: [0, 1],
     pretrain: { epochs: 2, batchSize: 32, lr: 2e-3, seed: 0 },
-    finetune: { epochs: 6, batchSize: 32, lr: 2e-3, warmupSteps: 10, patience: 0, mode: 'full', dropout: 0.1 },
-    strategyParams: { groupdroEta: 0.05, advLambda: 0.1, advWidth: 32 },
+    finetune: { epochs: 8, batchSize: 32, lr: 2e-3, warmupSteps: 10, patience: 0, mode: "full", dropout: 0.1 },
+    strategyParams: { groupdroEta: 0.01, advLambda: 0.1, advWidth: 32 },
     evaluation: { bootstrap: 200, mmdPermutations: 50, maxEmbeddingRows: 200, projection: true },
   },
   paper: {

@@ -7,8 +7,8 @@ export interface EpochPoint {
   epoch: number;
   trainLoss: number;
   valMae: number | null;
-  /** Mean training loss per group (index = group id in groupNames). */
-  trainGroupLoss: number[];
+  /** Mean training loss per group (index = group id in groupNames); null when the group was never drawn. */
+  trainGroupLoss: (number | null)[];
 }
 
 /** A 2-D projection (UMAP) of a subsample of one target's embeddings, for the scatter plots. */

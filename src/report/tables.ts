@@ -1,0 +1,80 @@
+// The plain HTML tables of the report: the summary per transfer and arm, the failed cells, the
+// configuration and the data manifests. Every value is escaped.
+import type { ExperimentResults } from '../experiment/results';
+import { escapeHtml } from './escape';
+import type { ReportRecords } from './records';
+import { bootstrapLevel, formatInterval, formatWorst, summaryRows } from './summary';
+
+function table(header: readonly string[], rows: readonly (readonly string[])[], numericCols: readonly number[] = []): string {
+  const th = header.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const body = rows
+    .map((r) => `<tr>${r.map((c, k) => `<td${numericCols.includes(k) ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`)
+    .join('\n');
+  return `<table>\n<thead><tr>${th}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
+}
+
+export function summaryHtml(results: ExperimentResults, rec: ReportRecords): string {
+  const rows = summaryRows(rec);
+  if (rows.length === 0) return '<p class="empty">No finished cells.</p>';
+  const level = bootstrapLevel(results);
+  const lvl = level === null ? '' : `${Math.round(level * 100)}% `;
+  return (
+    table(
+      ['source → target', 'strategy', 'seeds', 'MAE (bpm)', 'gap (bpm)', 'worst group (seeds)'],
+      rows.map((r) => [r.pair, r.arm, String(r.seeds), formatInterval(r.mae), formatInterval(r.gap), formatWorst(r)]),
+      [2, 3, 4],
+    ) + `\n<p class="note">Estimates are means over seeds; brackets are the union of the seeds' ${escapeHtml(lvl)}bootstrap intervals over subjects.</p>`
+  );
+}
+
+export function failedHtml(results: ExperimentResults): string {
+  if (results.failed.length === 0) return '';
+  return `<h3>Failed cells (${results.failed.length})</h3>\n` + table(['cell', 'error'], results.failed.map((f) => [f.id, f.error]));
+}
+
+export function configHtml(results: ExperimentResults): string {
+  return `<pre class="config">${escapeHtml(JSON.stringify(results.config, null, 2))}</pre>`;
+}
+
+interface Counts {
+  windows: number;
+  subjects: number;
+  perGroup: Record<string, Record<string, { windows: number; subjects: number }>>;
+}
+
+/** The manifest's `counts` entry (written by countsPerGroup) when it has the expected shape. */
+function countsOf(manifest: Record<string, unknown>): Counts | null {
+  const c = manifest.counts as Partial<Counts> | undefined;
+  if (!c || typeof c !== 'object' || typeof c.perGroup !== 'object' || c.perGroup === null) return null;
+  for (const values of Object.values(c.perGroup)) {
+    if (typeof values !== 'object' || values === null) return null;
+    for (const v of Object.values(values)) if (typeof v?.windows !== 'number' || typeof v?.subjects !== 'number') return null;
+  }
+  return c as Counts;
+}
+
+function scalarText(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+export function manifestsHtml(results: ExperimentResults): string {
+  const domains = Object.keys(results.manifests);
+  if (domains.length === 0) return '<p class="empty">No data manifests.</p>';
+  const countRows: string[][] = [];
+  const otherRows: string[][] = [];
+  for (const d of domains) {
+    const m = results.manifests[d];
+    const counts = countsOf(m);
+    if (counts) {
+      for (const [attr, values] of Object.entries(counts.perGroup)) {
+        for (const [group, v] of Object.entries(values)) countRows.push([d, attr, group, String(v.windows), String(v.subjects)]);
+      }
+      countRows.push([d, 'all', '', String(counts.windows), String(counts.subjects)]);
+    }
+    for (const [k, v] of Object.entries(m)) if (!(k === 'counts' && counts)) otherRows.push([d, k, scalarText(v)]);
+  }
+  let html = '';
+  if (countRows.length > 0) html += `<h3>Windows and subjects per group</h3>\n${table(['domain', 'attribute', 'group', 'windows', 'subjects'], countRows, [3, 4])}\n`;
+  if (otherRows.length > 0) html += `<h3>Manifest entries</h3>\n${table(['domain', 'key', 'value'], otherRows)}`;
+  return html;
+}

@@ -1,0 +1,31 @@
+// Writes an experiment's report.html, metrics.csv and results.json. Each file is written to
+// `<name>.tmp-<pid>` and renamed into place, so a reader (or a crash) never sees a half-written file.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { ExperimentResults } from '../experiment/results';
+import { renderReport } from './html';
+import { metricsCsv } from './metrics-csv';
+
+export async function writeFileAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    await fs.promises.writeFile(tmp, text, 'utf8');
+    await fs.promises.rename(tmp, file);
+  } catch (e) {
+    await fs.promises.rm(tmp, { force: true });
+    throw new Error(`report: cannot write ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** Renders everything first, then writes: a rendering error leaves the directory untouched. */
+export async function writeReport(dir: string, results: ExperimentResults): Promise<{ html: string; csv: string; json: string }> {
+  const html = await renderReport(results);
+  const csv = metricsCsv(results);
+  const json = JSON.stringify(results, null, 2) + '\n';
+  await fs.promises.mkdir(dir, { recursive: true });
+  const files = { html: path.join(dir, 'report.html'), csv: path.join(dir, 'metrics.csv'), json: path.join(dir, 'results.json') };
+  await writeFileAtomic(files.json, json);
+  await writeFileAtomic(files.csv, csv);
+  await writeFileAtomic(files.html, html);
+  return files;
+}
