@@ -16,7 +16,7 @@ const RAW: Record<string, unknown> = {
     strategies: ['erm', 'if', 'groupdro', 'adv'],
     sizes: ['tiny'],
     seeds: [0, 1],
-    pretrain: { epochs: 2, batchSize: 32, lr: 2e-3, seed: 0 },
+    pretrain: { epochs: 10, batchSize: 32, lr: 2e-3, seed: 0 },
     finetune: { epochs: 8, batchSize: 32, lr: 2e-3, warmupSteps: 10, patience: 0, mode: "full", dropout: 0.1 },
     strategyParams: { groupdroEta: 0.01, advLambda: 0.1, advWidth: 32 },
     evaluation: { bootstrap: 200, mmdPermutations: 50, maxEmbeddingRows: 200, projection: true },
