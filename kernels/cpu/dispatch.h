@@ -1,0 +1,57 @@
+// Helpers shared by the CPU kernels: ISA multi-versioning of a loop body and grain-aware parallel loops.
+#pragma once
+#include <cstdint>
+#include <functional>
+
+#include "isa.h"
+#include "parallel.h"
+
+// Defines name##_avx512 / name##_avx2 / name##_base wrappers around `name##_body` (an FT_INLINE_BODY
+// function written once in plain C++) and name##_dispatch, which calls the one for ft::active_isa().
+// Inlining the body into each target-attributed wrapper lets the vectoriser compile it for that ISA.
+#define FT_MULTI_ISA(name, params, args)                                   \
+  FT_TARGET_AVX512 static void name##_avx512 params { name##_body args; } \
+  FT_TARGET_AVX2 static void name##_avx2 params { name##_body args; }     \
+  static void name##_base params { name##_body args; }                     \
+  static void name##_dispatch params {                                     \
+    switch (::ft::active_isa()) {                                          \
+      case ::ft::Isa::Avx512: name##_avx512 args; return;                  \
+      case ::ft::Isa::Avx2: name##_avx2 args; return;                      \
+      default: name##_base args; return;                                   \
+    }                                                                      \
+  }
+
+namespace ft {
+
+// parallel_for when there is enough work (grain = units per thread worth waking the pool for), else inline.
+inline void parallel_grain(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  if (n < 2 * grain || num_threads() <= 1) fn(0, n);
+  else parallel_for(n, fn);
+}
+
+// Σ x[i]² and Σ x[i]·y[i] in double with 8 independent lanes (vectorisable without reassociation, and
+// the same order on every ISA, so results do not depend on the path taken).
+FT_INLINE_BODY double sum_sq_d(const float* x, int64_t n) {
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) acc[l] += (double)x[i + l] * (double)x[i + l];
+  double s = 0;
+  for (; i < n; ++i) s += (double)x[i] * (double)x[i];
+  for (int l = 0; l < 8; ++l) s += acc[l];
+  return s;
+}
+
+FT_INLINE_BODY double sum_d(const float* x, int64_t n) {
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) acc[l] += (double)x[i + l];
+  double s = 0;
+  for (; i < n; ++i) s += (double)x[i];
+  for (int l = 0; l < 8; ++l) s += acc[l];
+  return s;
+}
+
+}  // namespace ft

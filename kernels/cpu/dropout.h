@@ -1,0 +1,15 @@
+// Dropout with the shared Philox mask (philox.h): element i of the flat tensor is kept iff
+// dropout_keep(key, dropout_threshold(p), i); kept values are scaled by 1/(1 − p).
+#pragma once
+#include <cstdint>
+
+#include "philox.h"
+
+namespace ft {
+
+// y = x·mask/(1 − p). p in [0, 1); p = 0 copies.
+void dropout_forward(const float* x, float* y, int64_t n, double p, const DropoutKey& key);
+// dx += dy·mask/(1 − p).
+void dropout_backward(const float* dy, float* dx, int64_t n, double p, const DropoutKey& key);
+
+}  // namespace ft

@@ -1,0 +1,148 @@
+#include "norm.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "dispatch.h"
+
+namespace ft {
+namespace {
+
+// Rows per task so that a task touches at least ~16K elements.
+int64_t row_grain(int64_t D) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(D, 1)); }
+
+FT_INLINE_BODY void rms_fwd_body(const float* x, const float* scale, double eps, float* y, float* rstd, int64_t D,
+                                 int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* xr = x + r * D;
+    float* yr = y + r * D;
+    const double rs = 1.0 / std::sqrt(sum_sq_d(xr, D) / (double)D + eps);
+    const float rf = (float)rs;
+    rstd[r] = rf;
+    for (int64_t j = 0; j < D; ++j) yr[j] = xr[j] * rf * scale[j];
+  }
+}
+FT_MULTI_ISA(rms_fwd,
+             (const float* x, const float* scale, double eps, float* y, float* rstd, int64_t D, int64_t r0, int64_t r1),
+             (x, scale, eps, y, rstd, D, r0, r1))
+
+FT_INLINE_BODY void rms_bwd_dx_body(const float* dy, const float* x, const float* scale, const float* rstd, float* dx,
+                                    int64_t D, int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* xr = x + r * D;
+    const float* dyr = dy + r * D;
+    float* dxr = dx + r * D;
+    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t j = 0;
+    for (; j + 8 <= D; j += 8)
+      for (int l = 0; l < 8; ++l) acc[l] += (double)dyr[j + l] * (double)scale[j + l] * (double)xr[j + l];
+    double gx = 0;
+    for (; j < D; ++j) gx += (double)dyr[j] * (double)scale[j] * (double)xr[j];
+    for (int l = 0; l < 8; ++l) gx += acc[l];
+    const double rs = rstd[r];
+    const float a = (float)rs;
+    const float c = (float)(rs * rs * rs * gx / (double)D);
+    for (j = 0; j < D; ++j) dxr[j] += a * dyr[j] * scale[j] - c * xr[j];
+  }
+}
+FT_MULTI_ISA(rms_bwd_dx,
+             (const float* dy, const float* x, const float* scale, const float* rstd, float* dx, int64_t D, int64_t r0,
+              int64_t r1),
+             (dy, x, scale, rstd, dx, D, r0, r1))
+
+// out[j] += Σ_r f(r, j) for columns [c0, c1), accumulated in double per column block.
+template <class F>
+void column_reduce(int64_t N, int64_t c0, int64_t c1, float* out, F f) {
+  constexpr int64_t CB = 512;
+  double acc[CB];
+  for (int64_t cb = c0; cb < c1; cb += CB) {
+    const int64_t w = std::min(CB, c1 - cb);
+    for (int64_t j = 0; j < w; ++j) acc[j] = 0.0;
+    for (int64_t r = 0; r < N; ++r) f(r, cb, w, acc);
+    for (int64_t j = 0; j < w; ++j) out[cb + j] += (float)acc[j];
+  }
+}
+
+}  // namespace
+
+void rms_norm_forward(const float* x, const float* scale, double eps, float* y, float* rstd, int64_t N, int64_t D) {
+  parallel_grain(N, row_grain(D), [&](int64_t r0, int64_t r1) { rms_fwd_dispatch(x, scale, eps, y, rstd, D, r0, r1); });
+}
+
+void rms_norm_backward(const float* dy, const float* x, const float* scale, const float* rstd, float* dx,
+                       float* dscale, int64_t N, int64_t D) {
+  parallel_grain(N, row_grain(D), [&](int64_t r0, int64_t r1) { rms_bwd_dx_dispatch(dy, x, scale, rstd, dx, D, r0, r1); });
+  if (!dscale) return;
+  parallel_grain(D, std::max<int64_t>(1, 16384 / std::max<int64_t>(N, 1)), [&](int64_t c0, int64_t c1) {
+    column_reduce(N, c0, c1, dscale, [&](int64_t r, int64_t cb, int64_t w, double* acc) {
+      const float* xr = x + r * D + cb;
+      const float* dyr = dy + r * D + cb;
+      const double rs = rstd[r];
+      for (int64_t j = 0; j < w; ++j) acc[j] += (double)dyr[j] * (double)xr[j] * rs;
+    });
+  });
+}
+
+void layer_norm_forward(const float* x, const float* gamma, const float* beta, double eps, float* y, float* mean,
+                        float* rstd, int64_t N, int64_t C) {
+  parallel_grain(N, row_grain(C), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x + r * C;
+      float* yr = y + r * C;
+      const double mu = sum_d(xr, C) / (double)C;
+      // Two-pass variance: exact enough even when |mean| ≫ std.
+      double var = 0;
+      for (int64_t j = 0; j < C; ++j) {
+        const double d = (double)xr[j] - mu;
+        var += d * d;
+      }
+      var /= (double)C;
+      const double rs = 1.0 / std::sqrt(var + eps);
+      mean[r] = (float)mu;
+      rstd[r] = (float)rs;
+      for (int64_t j = 0; j < C; ++j) yr[j] = (float)(((double)xr[j] - mu) * rs * gamma[j] + beta[j]);
+    }
+  });
+}
+
+void layer_norm_backward(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
+                         float* dx, float* dgamma, float* dbeta, int64_t N, int64_t C) {
+  parallel_grain(N, row_grain(C), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x + r * C;
+      const float* dyr = dy + r * C;
+      float* dxr = dx + r * C;
+      const double mu = mean[r], rs = rstd[r];
+      double sg = 0, sgx = 0;
+      for (int64_t j = 0; j < C; ++j) {
+        const double g = (double)dyr[j] * gamma[j];
+        sg += g;
+        sgx += g * ((double)xr[j] - mu) * rs;
+      }
+      const double mg = sg / (double)C, mgx = sgx / (double)C;
+      for (int64_t j = 0; j < C; ++j) {
+        const double xhat = ((double)xr[j] - mu) * rs;
+        dxr[j] += (float)(rs * ((double)dyr[j] * gamma[j] - mg - xhat * mgx));
+      }
+    }
+  });
+  if (!dgamma && !dbeta) return;
+  parallel_grain(C, std::max<int64_t>(1, 16384 / std::max<int64_t>(N, 1)), [&](int64_t c0, int64_t c1) {
+    if (dgamma) {
+      column_reduce(N, c0, c1, dgamma, [&](int64_t r, int64_t cb, int64_t w, double* acc) {
+        const float* xr = x + r * C + cb;
+        const float* dyr = dy + r * C + cb;
+        const double mu = mean[r], rs = rstd[r];
+        for (int64_t j = 0; j < w; ++j) acc[j] += (double)dyr[j] * (((double)xr[j] - mu) * rs);
+      });
+    }
+    if (dbeta) {
+      column_reduce(N, c0, c1, dbeta, [&](int64_t r, int64_t cb, int64_t w, double* acc) {
+        const float* dyr = dy + r * C + cb;
+        for (int64_t j = 0; j < w; ++j) acc[j] += (double)dyr[j];
+      });
+    }
+  });
+}
+
+}  // namespace ft
