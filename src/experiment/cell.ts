@@ -57,7 +57,8 @@ export function runCell(
   const train = prepareWindows(src.train, trainGroups.groupOf);
   const val = prepareWindows(src.val, valGroups.groupOf);
 
-  const config = modelConfig(spec.size, { hrPatches: c.windowSeconds, dropout: c.finetune.dropout });
+  const lora = c.finetune.mode === 'lora' ? { loraRank: c.finetune.loraRank, loraAlpha: c.finetune.loraAlpha } : {};
+  const config = modelConfig(spec.size, { hrPatches: c.windowSeconds, dropout: c.finetune.dropout, ...lora });
   const model = new PpgGpt(backend, config, { next: false, hr: true });
   model.store.initialise(config, spec.seed + 1000);
   if (checkpoint) loadEncoder(model, checkpoint);

@@ -64,9 +64,12 @@ export const ExperimentConfigSchema = z.object({
     weightDecay: z.number().nonnegative().default(0.01),
     clipNorm: z.number().nonnegative().default(1),
     patience: z.number().int().nonnegative().default(0),
-    mode: z.string().regex(/^(full|head|last\d+)$/).default('full'),
+    mode: z.string().regex(/^(full|head|lora|last\d+)$/).default('full'),
+    /** LoRA adapters on w_q and w_v, used with mode 'lora'. */
+    loraRank: z.number().int().positive().default(8),
+    loraAlpha: z.number().positive().default(16),
     dropout: z.number().min(0).lt(1).default(0.1),
-  }).strict().default({ epochs: 8, batchSize: 32, lr: 1e-3, warmupSteps: 10, weightDecay: 0.01, clipNorm: 1, patience: 0, mode: 'full', dropout: 0.1 }),
+  }).strict().default({ epochs: 8, batchSize: 32, lr: 1e-3, warmupSteps: 10, weightDecay: 0.01, clipNorm: 1, patience: 0, mode: 'full', loraRank: 8, loraAlpha: 16, dropout: 0.1 }),
   strategyParams: z.object({
     groupdroEta: z.number().positive().default(0.01),
     advLambda: z.number().nonnegative().default(0.1),

@@ -17,6 +17,8 @@ export interface BlockActs {
   /** linear1 output, ReLU applied in place [B,S,F]. */
   f1: Tensor; f1Drop: Tensor | null;
   f2: Tensor; f2Drop: Tensor | null;
+  /** LoRA: a1·Aᵀ for w_q and w_v [B,S,r] (null without adapters). */
+  loraQ: Tensor | null; loraV: Tensor | null;
 }
 
 export interface HrHeadActs {
@@ -32,6 +34,8 @@ export interface Grads {
   da: Tensor; dq: Tensor; dk: Tensor; dv: Tensor; datt: Tensor; dproj: Tensor;
   df1: Tensor; df1b: Tensor; df2: Tensor;
   de: Tensor;
+  /** LoRA scratch: ∂/∂(a1·Aᵀ) [B,S,r] and the scaled ∂q or ∂v [B,S,D]. */
+  dLoraT: Tensor | null; dLoraU: Tensor | null;
   dz: Tensor | null; dln: Tensor | null; dout: Tensor | null;
   dnext: Tensor | null;
 }
@@ -44,6 +48,8 @@ export interface Activations {
   blocks: BlockActs[];
   /** Final hidden states [B,S,D] (the last block's output). */
   hOut: Tensor;
+  /** LoRA scratch: B·(a1·Aᵀ) before it is added into q or v [B,S,D]. */
+  loraU: Tensor | null;
   hr: HrHeadActs | null;
   /** Pretraining head output [B,S,2P]. */
   next: Tensor | null;
@@ -74,6 +80,7 @@ export function planActivations(backend: Backend, c: ModelConfig, o: PlanOptions
     return x;
   };
   const drop = training && c.dropout > 0;
+  const r = c.loraRank;
   const x = t([B, T * P]);
   const e = t([B, T, D]);
   const blocks: BlockActs[] = [];
@@ -89,11 +96,13 @@ export function planActivations(backend: Backend, c: ModelConfig, o: PlanOptions
       a2: t([B, S, D]), rstd2: t([B * S]),
       f1: t([B, S, F]), f1Drop: drop ? t([B, S, F]) : null,
       f2: t([B, S, D]), f2Drop: drop ? t([B, S, D]) : null,
+      loraQ: r > 0 ? t([B, S, r]) : null, loraV: r > 0 ? t([B, S, r]) : null,
     };
     blocks.push(blk);
     hIn = t([B, S, D]);
   }
   const hOut = hIn;
+  const loraU = r > 0 ? t([B, S, D]) : null;
   const hr: HrHeadActs | null = o.head === 'hr'
     ? { ln: t([B, S * D]), lnMean: t([B]), lnRstd: t([B]), z: t([B, S * D]), out: t([B, 2]) }
     : null;
@@ -104,11 +113,12 @@ export function planActivations(backend: Backend, c: ModelConfig, o: PlanOptions
         da: t([B, S, D]), dq: t([B, S, D]), dk: t([B, S, D]), dv: t([B, S, D]), datt: t([B, S, D]), dproj: t([B, S, D]),
         df1: t([B, S, F]), df1b: t([B, S, F]), df2: t([B, S, D]),
         de: t([B, T, D]),
+        dLoraT: r > 0 ? t([B, S, r]) : null, dLoraU: r > 0 ? t([B, S, D]) : null,
         dz: hr ? t([B, S * D]) : null, dln: hr ? t([B, S * D]) : null, dout: hr ? t([B, 2]) : null,
         dnext: next ? t([B, S, 2 * P]) : null,
       }
     : null;
-  return { B, T, S, training, x, e, blocks, hOut, hr, next, grads, all };
+  return { B, T, S, training, x, e, blocks, hOut, loraU, hr, next, grads, all };
 }
 
 export function activationBytes(a: Activations): number {

@@ -60,7 +60,8 @@ export function loadEncoder(model: PpgGpt, path: string): string[] {
   }
   const values = entries(path);
   const fresh: string[] = [];
-  const isHead = (n: string) => n.startsWith('head_');
+  // Heads and LoRA adapters are task-specific: a foundation checkpoint need not have them.
+  const isHead = (n: string) => n.startsWith('head_') || n.includes('.lora_');
   for (const p of model.store.list()) {
     const v = values.get(p.spec.name);
     const fits = v && v.shape.length === p.spec.shape.length && v.shape.every((d, i) => d === p.spec.shape[i]);

@@ -23,6 +23,10 @@ export const ModelConfigSchema = z
     lambda: z.number().min(0).default(1),
     /** ε of the logit-Laplace squashing u = (1 − 2ε)v + ε. */
     eps: z.number().positive().lt(0.5).default(0.1),
+    /** LoRA rank on w_q and w_v (0: no adapters). */
+    loraRank: z.number().int().nonnegative().default(0),
+    /** LoRA scale numerator: the update is (alpha / rank)·B·A. */
+    loraAlpha: z.number().positive().default(16),
   })
   .strict()
   .superRefine((c, ctx) => {

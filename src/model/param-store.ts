@@ -60,6 +60,12 @@ export class ParamStore {
         case 'normal': rng.fillNormal(data, 0.02); break;
         case 'residual': rng.fillNormal(data, 0.02 / Math.sqrt(2 * config.layers)); break;
         case 'ones': data.fill(1); break;
+        // As peft: A ~ U(−1/√D, 1/√D) (Kaiming-uniform with a = √5), B = 0, so an adapter starts as a no-op.
+        case 'lora': {
+          const bound = 1 / Math.sqrt(p.spec.shape[1]);
+          rng.fillUniform(data, -bound, bound);
+          break;
+        }
         case 'zeros': break;
       }
       this.backend.upload(p.value, data);

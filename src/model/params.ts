@@ -6,9 +6,9 @@ export interface ParamSpec {
   name: string;
   shape: number[];
   /** How GPT-2-style initialisation fills it. */
-  init: 'normal' | 'residual' | 'zeros' | 'ones';
+  init: 'normal' | 'residual' | 'zeros' | 'ones' | 'lora';
   /** Which part of the network it belongs to (freezing and fine-tuning modes select by this). */
-  part: 'embed' | 'block' | 'head_next' | 'head_hr' | 'adv';
+  part: 'embed' | 'block' | 'head_next' | 'head_hr' | 'adv' | 'lora';
   /** Block index for part 'block'. */
   layer?: number;
 }
@@ -22,6 +22,9 @@ export function blockParamNames(i: number) {
     wv: `${p}.attn.w_v.weight`, bv: `${p}.attn.w_v.bias`,
     wc: `${p}.attn.w_concat.weight`, bc: `${p}.attn.w_concat.bias`,
     norm2: `${p}.norm2.scale`,
+    // LoRA adapters (peft naming): the update of w_q / w_v is (alpha/rank)·B·A, A [r, D], B [D, r].
+    qA: `${p}.attn.w_q.lora_A.weight`, qB: `${p}.attn.w_q.lora_B.weight`,
+    vA: `${p}.attn.w_v.lora_A.weight`, vB: `${p}.attn.w_v.lora_B.weight`,
     w1: `${p}.ffn.linear1.weight`, b1: `${p}.ffn.linear1.bias`,
     w2: `${p}.ffn.linear2.weight`, b2: `${p}.ffn.linear2.bias`,
   };
@@ -45,6 +48,12 @@ export function paramSpecs(c: ModelConfig, heads: { next: boolean; hr: boolean }
     b(n.norm2, [D], 'ones');
     b(n.w1, [F, D], 'normal'); b(n.b1, [F], 'zeros');
     b(n.w2, [D, F], 'residual'); b(n.b2, [D], 'zeros');
+    if (c.loraRank > 0) {
+      const r = c.loraRank;
+      const l = (name: string, shape: number[], init: ParamSpec['init']) => specs.push({ name, shape, init, part: 'lora', layer: i });
+      l(n.qA, [r, D], 'lora'); l(n.qB, [D, r], 'zeros');
+      l(n.vA, [r, D], 'lora'); l(n.vB, [D, r], 'zeros');
+    }
   }
   if (heads.next) {
     specs.push({ name: 'head_next.weight', shape: [2 * P, D], init: 'normal', part: 'head_next' });

@@ -45,17 +45,26 @@ export class PpgGpt {
     be.startToken(a.e, s.value('start_token'), a.blocks[0].hIn);
     for (let i = 0; i < this.config.layers; i++) {
       const next = i + 1 < this.config.layers ? a.blocks[i + 1].hIn : a.hOut;
-      this.blockForward(i, a.blocks[i], next, this.dropoutOn(a, opts), opts);
+      this.blockForward(i, a.blocks[i], next, a.loraU, this.dropoutOn(a, opts), opts);
     }
   }
 
-  private blockForward(i: number, b: BlockActs, hOut: Tensor, drop: boolean, opts: ForwardOptions): void {
+  private blockForward(i: number, b: BlockActs, hOut: Tensor, loraU: Tensor | null, drop: boolean, opts: ForwardOptions): void {
     const be = this.backend, s = this.store, c = this.config, n = blockParamNames(i), r = (t: Tensor) => this.rows(t);
     const p = c.dropout;
     be.rmsNorm(r(b.hIn), s.value(n.norm1), c.rmsEps, r(b.a1), b.rstd1);
     be.linear(r(b.a1), s.value(n.wq), s.value(n.bq), r(b.q));
     be.linear(r(b.a1), s.value(n.wk), s.value(n.bk), r(b.k));
     be.linear(r(b.a1), s.value(n.wv), s.value(n.bv), r(b.v));
+    if (b.loraQ && b.loraV && loraU) {
+      // LoRA: q += (alpha/r)·(a1·Aᵀ)·Bᵀ, likewise v; the base weights stay as loaded.
+      const scale = c.loraAlpha / c.loraRank;
+      for (const [t, A, Bm, out] of [[b.loraQ, n.qA, n.qB, b.q], [b.loraV, n.vA, n.vB, b.v]] as const) {
+        be.linear(r(b.a1), s.value(A), null, r(t));
+        be.linear(r(t), s.value(Bm), null, r(loraU));
+        be.accumulate(loraU, out, scale);
+      }
+    }
     be.ropeAttention(b.q, b.k, b.v, c.heads, b.att, b.lse, drop ? { p, key: this.key(opts, i, Site.AttnProbs) } : undefined);
     be.linear(r(b.att), s.value(n.wc), s.value(n.bc), r(b.proj));
     let projOut = b.proj;
@@ -142,7 +151,7 @@ export class PpgGpt {
     const s = this.store;
     if (['patch_embed.weight', 'patch_embed.bias', 'start_token'].some((n) => s.get(n).trainable)) return -1;
     for (let i = 0; i < this.config.layers; i++) {
-      if (Object.values(blockParamNames(i)).some((n) => s.get(n).trainable)) return i;
+      if (Object.values(blockParamNames(i)).some((n) => s.params.has(n) && s.get(n).trainable)) return i;
     }
     return this.config.layers;
   }
@@ -208,6 +217,16 @@ export class PpgGpt {
     be.linearBackward(r(g.dq), r(b.a1), s.value(n.wq), r(g.da), s.grad(n.wq), s.grad(n.bq));
     be.linearBackward(r(g.dk), r(b.a1), s.value(n.wk), r(g.da), s.grad(n.wk), s.grad(n.bk));
     be.linearBackward(r(g.dv), r(b.a1), s.value(n.wv), r(g.da), s.grad(n.wv), s.grad(n.bv));
+    if (b.loraQ && b.loraV && g.dLoraT && g.dLoraU) {
+      const scale = c.loraAlpha / c.loraRank;
+      for (const [t, A, Bm, d] of [[b.loraQ, n.qA, n.qB, g.dq], [b.loraV, n.vA, n.vB, g.dv]] as const) {
+        be.zero(g.dLoraU);
+        be.accumulate(d, g.dLoraU, scale);
+        be.zero(g.dLoraT);
+        be.linearBackward(r(g.dLoraU), r(t), s.value(Bm), r(g.dLoraT), s.grad(Bm), null);
+        be.linearBackward(r(g.dLoraT), r(b.a1), s.value(A), r(g.da), s.grad(A), null);
+      }
+    }
     be.copy(dMid, dIn);
     be.rmsNormBackward(r(g.da), r(b.hIn), s.value(n.norm1), b.rstd1, r(dIn), s.grad(n.norm1));
   }

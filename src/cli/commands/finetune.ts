@@ -19,7 +19,7 @@ import { progressBar } from '../progress';
 interface FinetuneOpts {
   data: string; val?: string; from?: string; scratch?: boolean; size: string; strategy: string; groupBy: string;
   eta: number; advLambda: number; advWidth: number; epochs: number; batch: number; lr: number; mode: string;
-  seed: number; dropout: number; patience: number; out: string; checkpointEvery: number; resume?: boolean; backend?: string;
+  seed: number; dropout: number; loraRank: number; loraAlpha: number; patience: number; out: string; checkpointEvery: number; resume?: boolean; backend?: string;
 }
 
 export function registerFinetuneCommand(program: Command): void {
@@ -39,7 +39,9 @@ export function registerFinetuneCommand(program: Command): void {
     .option('--epochs <n>', 'epochs', intOption('--epochs', 1), 10)
     .option('--batch <n>', 'batch size', intOption('--batch', 1), 32)
     .option('--lr <x>', 'peak learning rate', floatOption('--lr', 0), 1e-3)
-    .option('--mode <mode>', 'full, head, or lastK (the last K blocks and the head)', 'full')
+    .option('--mode <mode>', 'full, head, lora (adapters on w_q and w_v), or lastK (the last K blocks and the head)', 'full')
+    .option('--lora-rank <n>', 'LoRA rank (with --mode lora)', intOption('--lora-rank', 1), 8)
+    .option('--lora-alpha <x>', 'LoRA alpha (with --mode lora)', floatOption('--lora-alpha', 0), 16)
     .option('--dropout <p>', 'dropout probability', floatOption('--dropout', 0, 0.99), 0.1)
     .option('--patience <n>', 'early stopping patience in epochs (0: off)', intOption('--patience', 0), 0)
     .option('--seed <n>', 'seed', intOption('--seed', 0), 0)
@@ -67,7 +69,8 @@ export function registerFinetuneCommand(program: Command): void {
       const vg = buildGroups(val.subjectIndex, val.subjects, { attributes, names });
       const T = train.length / 40;
       const base = o.from ? readCheckpointConfig(o.from).config : modelConfig(o.size);
-      const config = modelConfig({ ...base, hrPatches: T, dropout: o.dropout });
+      const lora = o.mode === 'lora' ? { loraRank: o.loraRank, loraAlpha: o.loraAlpha } : {};
+      const config = modelConfig({ ...base, hrPatches: T, dropout: o.dropout, ...lora });
       console.log(checkMemory('fine-tuning', planMemory(config, { B: Math.min(o.batch, train.hr.length), T, training: true, head: 'hr' })));
       const model = new PpgGpt(backend, config, { next: false, hr: true });
       model.store.initialise(config, o.seed + 1000);
