@@ -68,7 +68,7 @@ export function runCell(
     const f = c.finetune;
     const res = finetune(model, train, val, strategy, groupNames.length, {
       epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, warmupSteps: f.warmupSteps, weightDecay: f.weightDecay,
-      clipNorm: f.clipNorm, seed: spec.seed, patience: f.patience,
+      clipNorm: f.clipNorm, seed: spec.seed, patience: f.patience, microBatch: f.microBatch,
     }, hooks);
     const results: TargetResult[] = [];
     for (const target of targets) {

@@ -59,6 +59,8 @@ export const ExperimentConfigSchema = z.object({
   finetune: z.object({
     epochs: z.number().int().positive().default(8),
     batchSize: z.number().int().positive().default(32),
+    /** Windows per forward/backward pass (gradient accumulation); divides batchSize. */
+    microBatch: z.number().int().positive().optional(),
     lr: z.number().positive().default(1e-3),
     warmupSteps: z.number().int().nonnegative().default(10),
     weightDecay: z.number().nonnegative().default(0.01),

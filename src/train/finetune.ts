@@ -21,6 +21,12 @@ export interface FinetuneConfig {
   seed: number;
   /** Stop after this many epochs without a better validation MAE (0: never stop early). */
   patience: number;
+  /**
+   * Windows per forward/backward pass (default: the whole batch). Smaller micro-batches accumulate
+   * gradients so large models fit in memory; batchSize must be a multiple. Strategies act per micro-batch
+   * (GroupDRO updates q and ADV its adversary on each), an approximation of their per-batch update.
+   */
+  microBatch?: number;
 }
 
 export const DEFAULT_FINETUNE: FinetuneConfig = {
@@ -87,8 +93,11 @@ export function finetune(
   const totalSteps = stepsPerEpoch * cfg.epochs;
   const adam: AdamWConfig = { ...DEFAULT_ADAMW, lr: cfg.lr, weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm };
   const optim = new AdamW(be, model.store, adam);
-  const step = new HrStep(model, B, groups);
-  const batch = { x: new Float32Array(B * train.length), hr: new Float32Array(B), group: new Float32Array(B) };
+  const MB = Math.min(cfg.microBatch ?? B, B);
+  if (!Number.isInteger(MB) || MB < 1 || B % MB !== 0) throw new Error(`finetune: batch size ${B} is not a multiple of the micro-batch ${cfg.microBatch}`);
+  const micro = B / MB;
+  const step = new HrStep(model, MB, groups);
+  const batch = { x: new Float32Array(MB * train.length), hr: new Float32Array(MB), group: new Float32Array(MB) };
   const stateConfig = { cfg, strategy: strategy.name, params: strategy.describe(), n: train.n, groups };
   let bestValues: Map<string, Float32Array> | null = null;
   let pos: LoopPosition = {
@@ -127,19 +136,24 @@ export function finetune(
     const batches = toBatches(sampler.epochOrder(pos.epoch), B, true);
     let logs: Record<string, number> = {};
     for (; pos.batch < batches.length; pos.batch++) {
-      gatherBatch(train, batches[pos.batch], batch);
       const lr = learningRate(optim.step, { lr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps, minFactor: 0.1 });
-      const r = step.run(batch, optim, { lr, seed: cfg.seed, hooks: strategy });
-      pos.step = optim.step;
-      pos.lossSum += r.loss;
-      for (let g = 0; g < groups; g++) {
-        pos.gSum[g] += r.groupLossSum[g];
-        pos.gCnt[g] += r.groupCount[g];
+      let r: ReturnType<HrStep['run']> | null = null;
+      let stepLoss = 0;
+      for (let k = 0; k < micro; k++) {
+        gatherBatch(train, batches[pos.batch].subarray(k * MB, (k + 1) * MB), batch);
+        r = step.run(batch, optim, { lr, seed: cfg.seed, hooks: strategy, micro: { index: k, count: micro } });
+        stepLoss += r.loss / micro;
+        for (let g = 0; g < groups; g++) {
+          pos.gSum[g] += r.groupLossSum[g];
+          pos.gCnt[g] += r.groupCount[g];
+        }
       }
-      logs = r.logs;
+      pos.step = optim.step;
+      pos.lossSum += stepLoss;
+      logs = r!.logs;
       pos.windows += B;
       windowsThisRun += B;
-      hooks.onStep?.(optim.step, totalSteps, { loss: r.loss, ...r.logs });
+      hooks.onStep?.(optim.step, totalSteps, { loss: stepLoss, ...logs });
       if (ckpt && optim.step % ckpt.every === 0 && pos.batch + 1 < batches.length) {
         pos.batch++;
         save();

@@ -89,9 +89,15 @@ export class HrStep {
     this.model.backwardHr(this.acts, { dropout }, extra);
   }
 
-  /** A whole step: forward, loss, the strategy's hooks, backward, AdamW. */
-  run(batch: HrBatch, optim: AdamW, opts: { lr: number; seed: number; hooks?: StepHooks }): HrStepResult {
-    const dropout = { seed: opts.seed, step: optim.step };
+  /**
+   * A whole step — forward, loss, the strategy's hooks, backward, AdamW — or, with `micro`, one of `count`
+   * micro-batches of a step: gradients are zeroed before the first, each backward is scaled by 1/count so
+   * they add up to the mean over the whole batch, and the optimiser updates after the last.
+   */
+  run(batch: HrBatch, optim: AdamW, opts: { lr: number; seed: number; hooks?: StepHooks; micro?: { index: number; count: number } }): HrStepResult {
+    const micro = opts.micro ?? { index: 0, count: 1 };
+    // Every micro-batch draws its own dropout masks; with count 1 the key is (seed, optimiser step).
+    const dropout = { seed: opts.seed, step: optim.step * micro.count + micro.index };
     const hooks = opts.hooks ?? {};
     hooks.onBatch?.(batch);
     this.forward(batch, dropout);
@@ -101,9 +107,12 @@ export class HrStep {
     const groupCount = be.download(this.bufs.groupCount);
     hooks.beforeBackward?.(this.bufs);
     const extra = hooks.encoderGradient ? (d: Tensor) => hooks.encoderGradient!(this.acts, this.bufs, d, dropout) : undefined;
-    this.backward(dropout, 1, true, extra);
-    const gradNorm = optim.update(opts.lr);
-    hooks.afterUpdate?.(opts.lr);
+    this.backward(dropout, 1 / micro.count, micro.index === 0, extra);
+    let gradNorm = NaN;
+    if (micro.index === micro.count - 1) {
+      gradNorm = optim.update(opts.lr);
+      hooks.afterUpdate?.(opts.lr);
+    }
     return { loss, groupLossSum, groupCount, gradNorm, logs: hooks.stepLogs?.() ?? {} };
   }
 }

@@ -18,7 +18,7 @@ import { progressBar } from '../progress';
 
 interface FinetuneOpts {
   data: string; val?: string; from?: string; scratch?: boolean; size: string; strategy: string; groupBy: string;
-  eta: number; advLambda: number; advWidth: number; epochs: number; batch: number; lr: number; mode: string;
+  eta: number; advLambda: number; advWidth: number; epochs: number; batch: number; microBatch?: number; lr: number; mode: string;
   seed: number; dropout: number; loraRank: number; loraAlpha: number; patience: number; out: string; checkpointEvery: number; resume?: boolean; backend?: string;
 }
 
@@ -38,6 +38,7 @@ export function registerFinetuneCommand(program: Command): void {
     .option('--adv-width <n>', 'ADV adversary width', intOption('--adv-width', 1), 64)
     .option('--epochs <n>', 'epochs', intOption('--epochs', 1), 10)
     .option('--batch <n>', 'batch size', intOption('--batch', 1), 32)
+    .option('--micro-batch <n>', 'windows per forward/backward pass (gradient accumulation; divides --batch)', intOption('--micro-batch', 1))
     .option('--lr <x>', 'peak learning rate', floatOption('--lr', 0), 1e-3)
     .option('--mode <mode>', 'full, head, lora (adapters on w_q and w_v), or lastK (the last K blocks and the head)', 'full')
     .option('--lora-rank <n>', 'LoRA rank (with --mode lora)', intOption('--lora-rank', 1), 8)
@@ -71,7 +72,7 @@ export function registerFinetuneCommand(program: Command): void {
       const base = o.from ? readCheckpointConfig(o.from).config : modelConfig(o.size);
       const lora = o.mode === 'lora' ? { loraRank: o.loraRank, loraAlpha: o.loraAlpha } : {};
       const config = modelConfig({ ...base, hrPatches: T, dropout: o.dropout, ...lora });
-      console.log(checkMemory('fine-tuning', planMemory(config, { B: Math.min(o.batch, train.hr.length), T, training: true, head: 'hr' })));
+      console.log(checkMemory('fine-tuning', planMemory(config, { B: Math.min(o.microBatch ?? o.batch, train.hr.length), T, training: true, head: 'hr' })));
       const model = new PpgGpt(backend, config, { next: false, hr: true });
       model.store.initialise(config, o.seed + 1000);
       if (o.from) loadEncoder(model, o.from);
@@ -80,6 +81,7 @@ export function registerFinetuneCommand(program: Command): void {
       const bar = progressBar('finetune', 1);
       const res = finetune(model, prepareWindows(train, tg.groupOf), prepareWindows(val, vg.groupOf), strategy, names.length, {
         epochs: o.epochs, batchSize: o.batch, lr: o.lr, warmupSteps: 10, weightDecay: 0.01, clipNorm: 1, seed: o.seed, patience: o.patience,
+        microBatch: o.microBatch,
       }, {
         onStep: (d, t, info) => { bar.setTotal(t); bar.update(d, { loss: info.loss }); },
         onEpoch: (r) => {
