@@ -77,8 +77,14 @@ export function runCell(
       const set = prepareWindows(test, g.groupOf);
       const p = predict(model, set, { embeddings: true });
       const S = c.windowSeconds + 1;
+      // A target need not hold every group (small cohorts, intersections): evaluate the groups it has.
+      const present = groupNames.map((_, k) => k).filter((k) => g.counts[k] > 0);
+      if (present.length === 0) throw new Error(`target ${target}: no windows in its test split`);
+      const remap = new Int32Array(groupNames.length).fill(-1);
+      present.forEach((k, j) => (remap[k] = j));
+      const groupOf = g.groupOf.map((k) => remap[k]);
       const metrics = evaluateFairness({
-        pred: p.pred, hr: set.hr, groupOf: g.groupOf, groupNames, subjectIndex: set.subjectIndex,
+        pred: p.pred, hr: set.hr, groupOf, groupNames: present.map((k) => groupNames[k]), subjectIndex: set.subjectIndex,
         embeddings: { z: { data: p.z!, dim: S * config.dim }, pooled: { data: p.pooled!, dim: config.dim } },
         seed: spec.seed,
         bootstrap: { resamples: c.evaluation.bootstrap },

@@ -75,9 +75,15 @@ export function checkResults(results: unknown): asserts results is ExperimentRes
   cells.forEach((c, i) => {
     c.targets.forEach((t, j) => {
       const at = `report: cells[${i}] (${c.id}) target ${j} (${t.target})`;
+      // A target may lack some groups (small cohorts, intersections): its groups are the cell's, in order.
       const names = t.metrics.perGroup.map((g) => g.group);
-      if (names.join('\u0000') !== c.groupNames.join('\u0000')) {
-        throw new Error(`${at}: per-group metrics are for [${names.join(', ')}], the cell's groups are [${c.groupNames.join(', ')}]`);
+      let k = 0;
+      for (const n of names) {
+        while (k < c.groupNames.length && c.groupNames[k] !== n) k++;
+        if (k === c.groupNames.length) {
+          throw new Error(`${at}: per-group metrics are for [${names.join(', ')}], not a subset in order of the cell's groups [${c.groupNames.join(', ')}]`);
+        }
+        k++;
       }
       for (const g of t.projection?.group ?? []) {
         if (g >= c.groupNames.length) throw new Error(`${at}: projection group id ${g} is not in [0, ${c.groupNames.length})`);
