@@ -31,15 +31,10 @@ export function randomWindows(rng: Rng, B: number, length: number): Float32Array
   return x;
 }
 
-export function hrTrace(backend: Backend, opts: { size: ModelSize; seed: number; batch: number; patches: number }): HrTrace {
-  const config = modelConfig(opts.size, { hrPatches: opts.patches });
-  const model = new PpgGpt(backend, config, { next: false, hr: true });
-  model.store.initialise(config, opts.seed);
-  const rng = new Rng(opts.seed + 1);
-  const B = opts.batch, L = opts.patches * config.patch;
-  const x = minMaxScaleWindows(randomWindows(rng, B, L), L);
-  const y = rng.fillUniform(new Float32Array(B), 45, 175);
-  const w = rng.fillUniform(new Float32Array(B), 0.5, 1.5);
+/** The trace of one step of `model` (any parameters) on the batch (x already min–max scaled). */
+export function traceStep(model: PpgGpt, x: Float32Array, y: Float32Array, w: Float32Array): HrTrace {
+  const backend = model.backend, config = model.config;
+  const B = y.length, L = x.length / B;
   const step = new HrStep(model, B, 1);
   step.forward({ x, hr: y, w });
   step.backward();
@@ -61,4 +56,28 @@ export function hrTrace(backend: Backend, opts: { size: ModelSize; seed: number;
   put('out.loss', [1], backend.download(step.bufs.loss));
   for (const p of model.store.list()) put(`grad.${p.spec.name}`, p.spec.shape, backend.download(p.grad));
   return { config, tensors };
+}
+
+/** A freshly initialised model's step on a seeded random batch: what `fairtune trace` writes. */
+export function hrTrace(backend: Backend, opts: { size: ModelSize; seed: number; batch: number; patches: number }): HrTrace {
+  const config = modelConfig(opts.size, { hrPatches: opts.patches });
+  const model = new PpgGpt(backend, config, { next: false, hr: true });
+  model.store.initialise(config, opts.seed);
+  const rng = new Rng(opts.seed + 1);
+  const B = opts.batch, L = opts.patches * config.patch;
+  const x = minMaxScaleWindows(randomWindows(rng, B, L), L);
+  const y = rng.fillUniform(new Float32Array(B), 45, 175);
+  const w = rng.fillUniform(new Float32Array(B), 0.5, 1.5);
+  return traceStep(model, x, y, w);
+}
+
+/** The trace file's __metadata__ (DESIGN.md section 3): the model config as JSON, and provenance. */
+export function traceMetadata(config: ModelConfig, backend: string, seed: number): Record<string, string> {
+  const c = config;
+  return {
+    config: JSON.stringify({ dim: c.dim, layers: c.layers, heads: c.heads, patch: c.patch, lambda: c.lambda, eps: c.eps,
+      rmsEps: c.rmsEps, lnEps: c.lnEps, ffnMult: c.ffnMult, hrPatches: c.hrPatches }),
+    backend,
+    seed: String(seed),
+  };
 }

@@ -5,13 +5,12 @@ import { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import { registerTraceCommand } from '../../src/cli/commands/trace';
-import { readSafetensors, TensorEntry, writeSafetensors } from '../../src/data/cache/safetensors';
+import { readSafetensors, writeSafetensors } from '../../src/data/cache/safetensors';
 import { getBackend } from '../../src/engine/registry';
 import { modelConfig } from '../../src/model/config';
 import { minMaxScaleWindows } from '../../src/model/input';
 import { PpgGpt } from '../../src/model/ppg-gpt';
-import { randomWindows } from '../../src/trace/hr-trace';
-import { HrStep } from '../../src/train/hr-step';
+import { randomWindows, traceMetadata, traceStep } from '../../src/trace/hr-trace';
 import { Rng } from '../../src/util/random';
 import { perturbParameters } from './perturb';
 import { requireTorch, runTool, tempDir } from './python';
@@ -64,29 +63,8 @@ function perturbedModelTrace(backendName: string, seed: number, T: number, B: nu
   const x = minMaxScaleWindows(randomWindows(rng, B, L), L);
   const y = rng.fillUniform(new Float32Array(B), 45, 175);
   const w = rng.fillUniform(new Float32Array(B), 0.5, 1.5);
-  const step = new HrStep(model, B, 1);
-  step.forward({ x, hr: y, w });
-  step.backward();
-  const out = be.download(step.acts.hr!.out);
-  const t: Record<string, TensorEntry> = {};
-  const put = (name: string, shape: number[], data: Float32Array) => (t[name] = { dtype: 'F32', shape, data });
-  for (const p of model.store.list()) {
-    put(p.spec.name, p.spec.shape, be.download(p.value));
-    put(`grad.${p.spec.name}`, p.spec.shape, be.download(p.grad));
-  }
-  put('x', [B, L], x);
-  put('y', [B], y);
-  put('w', [B], w);
-  put('out.mu', [B], out.filter((_, i) => i % 2 === 0));
-  put('out.logb', [B], out.filter((_, i) => i % 2 === 1));
-  put('out.pred', [B], be.download(step.bufs.pred));
-  put('out.loss', [1], be.download(step.bufs.loss));
-  const c = config;
-  writeSafetensors(file, t, {
-    config: JSON.stringify({ dim: c.dim, layers: c.layers, heads: c.heads, patch: c.patch, lambda: c.lambda, eps: c.eps,
-      rmsEps: c.rmsEps, lnEps: c.lnEps, ffnMult: c.ffnMult, hrPatches: c.hrPatches }),
-    backend: be.name, seed: String(seed),
-  });
+  const trace = traceStep(model, x, y, w);
+  writeSafetensors(file, trace.tensors, traceMetadata(config, be.name, seed));
 }
 
 // Not T = 1 here (the plain traces above cover it): with sharp attention and only two tokens, the key-bias

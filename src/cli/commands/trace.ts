@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { writeSafetensors } from '../../data/cache/safetensors';
 import { getBackend } from '../../engine/registry';
 import { isModelSize, MODEL_SIZES } from '../../model/config';
-import { hrTrace } from '../../trace/hr-trace';
+import { hrTrace, traceMetadata } from '../../trace/hr-trace';
 import { intOption } from '../options';
 
 export function registerTraceCommand(program: Command): void {
@@ -19,13 +19,7 @@ export function registerTraceCommand(program: Command): void {
       if (!isModelSize(o.model)) throw new Error(`--model: unknown size '${o.model}' (choose ${Object.keys(MODEL_SIZES).join(', ')})`);
       const backend = getBackend(o.backend);
       const trace = hrTrace(backend, { size: o.model, seed: o.seed, batch: o.batch, patches: o.patches });
-      const c = trace.config;
-      writeSafetensors(o.out, trace.tensors, {
-        config: JSON.stringify({ dim: c.dim, layers: c.layers, heads: c.heads, patch: c.patch, lambda: c.lambda, eps: c.eps,
-          rmsEps: c.rmsEps, lnEps: c.lnEps, ffnMult: c.ffnMult, hrPatches: c.hrPatches }),
-        backend: backend.name,
-        seed: String(o.seed),
-      });
+      writeSafetensors(o.out, trace.tensors, traceMetadata(trace.config, backend.name, o.seed));
       console.log(`trace written to ${o.out} (backend ${backend.name}, loss ${trace.tensors['out.loss'].data[0]})`);
     });
 }
