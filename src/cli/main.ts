@@ -9,6 +9,7 @@ import { registerExperimentCommand } from './commands/experiment';
 import { registerFinetuneCommand } from './commands/finetune';
 import { registerPretrainCommand } from './commands/pretrain';
 import { registerTraceCommand } from './commands/trace';
+import { registerWorkerCommand } from './commands/worker';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerTraceCommand(program);
   registerBackendsCommand(program);
   registerDataCommand(program);
+  registerWorkerCommand(program);
   return program;
 }
 

@@ -1,18 +1,19 @@
-// Runs an experiment grid in process: data → (pretraining) → every cell not yet finished → report.
-// Each finished cell is one JSON file under runs/<name>/cells, written atomically, so an interrupted grid
-// resumes where it stopped and a finished one is only re-reported.
+// Runs an experiment grid: data → (pretraining) → every cell not yet finished → report. Where the cells
+// run is the runner's business (src/runner: in this process by default, or on queue workers); each finished
+// cell is one JSON file under runs/<name>/cells, written atomically, so an interrupted grid resumes where
+// it stopped and a finished one is only re-reported.
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Backend } from '../engine/backend';
-import { groupNames as vocabulary } from '../fairness/groups';
+import { loadWindowSet, windowSetCachePath } from '../data/cache/windowset-file';
 import { writeReport, summaryTable } from '../report';
+import { readStoredCell } from '../runner/cell-store';
+import { assembleResults, manifestsOf, neededDomains, prepareGrid, runDirOf } from '../runner/grid';
+import { LocalRunner } from '../runner/local';
+import type { CellFailure, GridRunner } from '../runner/types';
 import type { ExperimentConfig } from './config';
-import { targetsOf } from './config';
-import { cellId, cellsOf, runCell } from './cell';
-import { prepareDomains } from './data-stage';
-import { ensurePretrained } from './pretrain-stage';
-import type { CellResult, ExperimentResults } from './results';
-import { progressBar } from '../cli/progress';
+import { cellId, cellsOf, CellSpec } from './cell';
+import type { ExperimentResults } from './results';
 
 export interface RunOptions {
   /** Parent of runs/<name> (default ./runs). */
@@ -20,75 +21,64 @@ export interface RunOptions {
   backend: Backend;
   log?: (s: string) => void;
   progress?: boolean;
+  /** Where the cells run (default: a LocalRunner on `backend`). The caller closes a runner it passes. */
+  runner?: GridRunner;
 }
 
-function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(value, null, 1));
-  fs.renameSync(tmp, file);
+export interface ExperimentOutcome {
+  dir: string;
+  results: ExperimentResults;
+  summary: string;
 }
 
-export async function runExperiment(c: ExperimentConfig, o: RunOptions): Promise<{ dir: string; results: ExperimentResults; summary: string }> {
+export async function runExperiment(c: ExperimentConfig, o: RunOptions): Promise<ExperimentOutcome> {
   const log = o.log ?? (() => {});
-  const dir = path.join(o.runsDir, c.name);
-  const cellsDir = path.join(dir, 'cells');
-  fs.mkdirSync(cellsDir, { recursive: true });
-  writeJsonAtomic(path.join(dir, 'config.json'), c);
-  const targets = targetsOf(c);
-  const needed = [...new Set([...c.sources, ...targets, ...(c.pretrain && 'domains' in c.pretrain ? c.pretrain.domains ?? Object.keys(c.domains) : [])])];
-  const domains = prepareDomains(c, dir, needed, log);
-  const allSubjects = [...domains.values()].flatMap((d) => [...d.train.subjects, ...d.val.subjects, ...d.test.subjects]);
-  const groups = vocabulary(allSubjects, { attributes: c.groupBy.attributes, bands: c.groupBy.bands });
-  log(`groups by ${c.groupBy.attributes.join(' × ')}: ${groups.join(', ')}`);
-
+  const ctx = prepareGrid(c, o.runsDir, o.backend, { log, progress: o.progress });
   const cells = cellsOf(c);
-  const results: CellResult[] = [];
-  const failed: { id: string; error: string }[] = [];
-  let pretraining: { epoch: number; loss: number }[] | undefined;
-  const checkpoints = new Map<string, string | null>();
-  for (const size of c.sizes) {
-    const bar = progressBar(`pretrain ${size}`, 1, 'steps', o.progress);
-    const pre = ensurePretrained(c, size, domains, dir, o.backend, {
-      onStep: (d, t, loss) => { bar.setTotal(t); bar.update(d, { nll: loss }); },
-      log,
-    });
-    bar.stop();
-    checkpoints.set(size, pre.checkpoint);
-    pretraining ??= pre.curve;
-  }
-  let done = 0;
-  for (const spec of cells) {
-    const id = cellId(c, spec);
-    const file = path.join(cellsDir, `${id}.json`);
-    done++;
-    if (fs.existsSync(file)) {
-      results.push(JSON.parse(fs.readFileSync(file, 'utf8')) as CellResult);
-      log(`[${done}/${cells.length}] ${spec.source} · ${spec.strategy} · ${spec.size} · seed ${spec.seed}: already finished`);
-      continue;
+  const pending: CellSpec[] = [];
+  cells.forEach((spec, i) => {
+    if (readStoredCell(ctx.dir, cellId(c, spec))) {
+      log(`[${i + 1}/${cells.length}] ${spec.source} · ${spec.strategy} · ${spec.size} · seed ${spec.seed}: already finished`);
+    } else {
+      pending.push(spec);
     }
-    const bar = progressBar(`[${done}/${cells.length}] ${spec.source} ${spec.strategy} s${spec.seed}`, 1, 'steps', o.progress);
-    try {
-      const r = runCell(c, spec, domains, groups, targets, checkpoints.get(spec.size) ?? null, o.backend, {
-        onStep: (d, t, info) => { bar.setTotal(t); bar.update(d, { loss: info.loss }); },
-      });
-      bar.stop();
-      writeJsonAtomic(file, r);
-      results.push(r);
-      const own = r.targets.find((t) => t.target === spec.source) ?? r.targets[0];
-      log(`[${done}/${cells.length}] ${spec.source} · ${spec.strategy} · ${spec.size} · seed ${spec.seed}: ` +
-        `MAE ${own.metrics.mae.estimate.toFixed(2)} gap ${own.metrics.gap.estimate.toFixed(2)} on ${own.target} · ${r.training.windowsPerSecond.toFixed(0)} windows/s · ${r.training.seconds.toFixed(1)} s`);
-    } catch (e) {
-      bar.stop();
-      const error = e instanceof Error ? e.message : String(e);
-      failed.push({ id, error });
-      log(`[${done}/${cells.length}] ${id} FAILED: ${error}`);
-    }
-  }
+  });
+  const runner = o.runner ?? new LocalRunner(o.backend);
+  const out = await runner.run(ctx, pending, { log, progress: o.progress });
+  const exp = assembleResults(c, ctx.dir, manifestsOf(ctx.domains), ctx.pretraining, out.results, out.failed);
+  await writeReport(ctx.dir, exp);
+  return { dir: ctx.dir, results: exp, summary: summaryTable(exp) };
+}
+
+/**
+ * The report of an experiment from its stored records only (cells, cached data, pretraining curve): nothing
+ * is computed. `failed` lists cells known to have failed (e.g. the queue's failed jobs).
+ */
+export async function reportExperiment(
+  c: ExperimentConfig, o: { runsDir: string; failed?: CellFailure[]; log?: (s: string) => void },
+): Promise<ExperimentOutcome & { missing: string[] }> {
+  const dir = runDirOf(o.runsDir, c);
+  if (!fs.existsSync(dir)) throw new Error(`no stored experiment at ${dir}: run it first (or give the --runs directory it used)`);
+  const cacheDir = path.join(dir, 'data');
   const manifests: Record<string, Record<string, unknown>> = {};
-  for (const [n, d] of domains) manifests[n] = { ...d.manifest, windows: { train: d.train.hr.length, val: d.val.hr.length, test: d.test.hr.length } };
-  const exp: ExperimentResults = {
-    name: c.name, config: c as unknown as Record<string, unknown>, manifests, pretraining, cells: results, failed, created: new Date().toISOString(),
-  };
+  for (const name of neededDomains(c)) {
+    const sets = (['train', 'val', 'test'] as const).map((s) => {
+      const f = windowSetCachePath(cacheDir, name, s);
+      if (!fs.existsSync(f)) throw new Error(`experiment ${c.name}: the data of domain ${name} is not stored (${f} is missing): run the experiment first`);
+      return loadWindowSet(f);
+    });
+    manifests[name] = { ...sets[0].manifest, windows: { train: sets[0].hr.length, val: sets[1].hr.length, test: sets[2].hr.length } };
+  }
+  let pretraining: { epoch: number; loss: number }[] | undefined;
+  if (c.pretrain && !('checkpoint' in c.pretrain)) {
+    const curveFile = path.join(dir, `pretrained-${c.sizes[0]}.safetensors.json`);
+    if (fs.existsSync(curveFile)) pretraining = JSON.parse(fs.readFileSync(curveFile, 'utf8')) as { epoch: number; loss: number }[];
+  }
+  const failed = o.failed ?? [];
+  const exp = assembleResults(c, dir, manifests, pretraining, new Map(), failed);
+  const have = new Set([...exp.cells.map((r) => r.id), ...failed.map((f) => f.id)]);
+  const missing = cellsOf(c).map((s) => cellId(c, s)).filter((id) => !have.has(id));
+  if (missing.length > 0) o.log?.(`${missing.length} of ${cellsOf(c).length} cells have no result yet`);
   await writeReport(dir, exp);
-  return { dir, results: exp, summary: summaryTable(exp) };
+  return { dir, results: exp, summary: summaryTable(exp), missing };
 }

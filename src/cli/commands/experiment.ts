@@ -1,9 +1,39 @@
 import * as fs from 'fs';
 import type { Command } from 'commander';
 import { getBackend } from '../../engine/registry';
-import { parseExperimentConfig } from '../../experiment/config';
+import { ExperimentConfig, parseExperimentConfig } from '../../experiment/config';
 import { experimentPreset, PRESET_NAMES } from '../../experiment/presets';
-import { runExperiment } from '../../experiment/run';
+import { reportExperiment, runExperiment } from '../../experiment/run';
+import { BullmqRunner } from '../../runner/bullmq/runner';
+import { displayUrl } from '../../runner/bullmq/connection';
+
+interface ExperimentOptions {
+  preset?: string;
+  config?: string;
+  runs: string;
+  backend?: string;
+  name?: string;
+  queue?: string;
+  report?: boolean;
+}
+
+function loadConfig(o: ExperimentOptions): ExperimentConfig {
+  if ((o.preset === undefined) === (o.config === undefined)) throw new Error('give exactly one of --preset and --config');
+  let config: ExperimentConfig;
+  if (o.config !== undefined) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(fs.readFileSync(o.config, 'utf8'));
+    } catch (e) {
+      throw new Error(`--config ${o.config}: ${(e as Error).message}`);
+    }
+    config = parseExperimentConfig(raw, o.config);
+  } else {
+    config = experimentPreset(o.preset!);
+  }
+  if (o.name) config = parseExperimentConfig({ ...config, name: o.name });
+  return config;
+}
 
 export function registerExperimentCommand(program: Command): void {
   program
@@ -11,32 +41,41 @@ export function registerExperimentCommand(program: Command): void {
     .description('run a grid of fairness fine-tuning runs and write runs/<name>/ (cells JSON, metrics.csv, report.html)')
     .option('--preset <name>', `built-in configuration (${PRESET_NAMES.join(', ')})`)
     .option('--config <file>', 'experiment configuration (JSON)')
-    .option('--runs <dir>', 'where run folders go', 'runs')
+    .option('--runs <dir>', 'where run folders go (with --queue: a directory every worker shares)', 'runs')
     .option('--backend <name>', 'compute backend (default: fastest available)')
     .option('--name <name>', 'override the experiment name (its folder)')
-    .action(async (o: { preset?: string; config?: string; runs: string; backend?: string; name?: string }) => {
-      if ((o.preset === undefined) === (o.config === undefined)) throw new Error('give exactly one of --preset and --config');
-      let config;
-      if (o.config !== undefined) {
-        let raw: unknown;
-        try {
-          raw = JSON.parse(fs.readFileSync(o.config, 'utf8'));
-        } catch (e) {
-          throw new Error(`--config ${o.config}: ${(e as Error).message}`);
-        }
-        config = parseExperimentConfig(raw, o.config);
-      } else {
-        config = experimentPreset(o.preset!);
-      }
-      if (o.name) config = parseExperimentConfig({ ...config, name: o.name });
-      const backend = getBackend(o.backend ?? config.backend, (why) => console.error(`note: ${why}`));
-      console.log(`experiment ${config.name}: ${config.sources.length} sources × ${config.strategies.length} strategies × ${config.sizes.length} sizes × ${config.seeds.length} seeds on ${backend.name} (${backend.description})`);
+    .option('--queue <url>', 'run the cells on `fairtune worker` processes through Redis (redis://HOST:PORT/N)')
+    .option('--report', 'only build the report from the stored results (with --queue: failed jobs are listed too)')
+    .action(async (o: ExperimentOptions) => {
+      const config = loadConfig(o);
       const t0 = Date.now();
-      const { dir, results, summary } = await runExperiment(config, { runsDir: o.runs, backend, log: (s) => console.log(s) });
-      console.log('');
-      console.log(summary);
-      console.log(`\n${results.cells.length} cells (${results.failed.length} failed) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-      console.log(`report: ${dir}/report.html   metrics: ${dir}/metrics.csv`);
-      if (results.failed.length > 0) process.exitCode = 1;
+      if (o.report) {
+        const runner = o.queue !== undefined ? new BullmqRunner(o.queue) : null;
+        try {
+          const failed = runner ? await runner.failures(config) : [];
+          const { dir, results, summary, missing } = await reportExperiment(config, { runsDir: o.runs, failed, log: (s) => console.log(s) });
+          console.log(summary);
+          console.log(`\n${results.cells.length} cells (${results.failed.length} failed, ${missing.length} not finished)`);
+          console.log(`report: ${dir}/report.html   metrics: ${dir}/metrics.csv`);
+          if (results.failed.length > 0) process.exitCode = 1;
+        } finally {
+          await runner?.close();
+        }
+        return;
+      }
+      const backend = getBackend(o.backend ?? config.backend, (why) => console.error(`note: ${why}`));
+      console.log(`experiment ${config.name}: ${config.sources.length} sources × ${config.strategies.length} strategies × ${config.sizes.length} sizes × ${config.seeds.length} seeds on ${backend.name} (${backend.description})` +
+        (o.queue !== undefined ? `; cells on the workers of ${displayUrl(o.queue)}` : ''));
+      const runner = o.queue !== undefined ? new BullmqRunner(o.queue) : undefined;
+      try {
+        const { dir, results, summary } = await runExperiment(config, { runsDir: o.runs, backend, log: (s) => console.log(s), runner });
+        console.log('');
+        console.log(summary);
+        console.log(`\n${results.cells.length} cells (${results.failed.length} failed) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+        console.log(`report: ${dir}/report.html   metrics: ${dir}/metrics.csv`);
+        if (results.failed.length > 0) process.exitCode = 1;
+      } finally {
+        await runner?.close();
+      }
     });
 }
