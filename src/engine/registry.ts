@@ -3,7 +3,7 @@
 // back silently when a backend was asked for by name.
 import type { Backend } from './backend';
 
-export const BACKEND_NAMES = ['cuda', 'cpu', 'webgpu', 'reference'] as const;
+export const BACKEND_NAMES = ['cuda', 'cpu', 'webgpu', 'reference', 'cuda-emu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** Fastest first. */
@@ -32,12 +32,16 @@ function factory(name: BackendName): Factory {
         return new CpuBackend();
       };
     case 'cuda':
+    case 'cuda-emu':
+      // cuda-emu runs the CUDA kernels emulated on the CPU: by name only (verification), never automatically.
       return () => {
-        throw new Error('cuda unavailable: this build has no CUDA backend (build with npm run build:cuda on a machine with nvcc)');
+        const { CudaBackend } = require('./cuda/backend') as typeof import('./cuda/backend');
+        return new CudaBackend(name);
       };
     case 'webgpu':
       return () => {
-        throw new Error('webgpu unavailable: the WGSL backend is not part of this build yet');
+        const { WebGpuBackend } = require('./webgpu/backend') as typeof import('./webgpu/backend');
+        return new WebGpuBackend();
       };
   }
 }

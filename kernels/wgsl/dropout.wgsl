@@ -1,0 +1,36 @@
+// Inverted dropout with the Philox mask: y = x·keep/(1 − p). One invocation per Philox block (4 elements),
+// so every block is generated once. The backward draws the same mask from the same key and adds into dx.
+//! include philox.wgsl
+
+fn block_index(gid: vec3u, nwg: vec3u) -> u32 {
+  return gid.x + gid.y * nwg.x * ${WG}u;
+}
+
+//! kernel dropout_forward
+@compute @workgroup_size(${WG})
+fn dropout_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let blk = block_index(gid, nwg);
+  if (blk * 4u >= P.n) { return; }
+  let w = philox4x32(vec4u(blk, 0u, P.step, P.site), vec2u(P.k0, P.k1));
+  for (var j = 0u; j < 4u; j++) {
+    let i = blk * 4u + j;
+    if (i >= P.n) { break; }
+    let keep = (w[j] >> 8u) >= P.threshold;
+    st_y(i, select(0.0, ld_x(i) * P.scale, keep));
+  }
+}
+
+//! kernel dropout_backward
+@compute @workgroup_size(${WG})
+fn dropout_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let blk = block_index(gid, nwg);
+  if (blk * 4u >= P.n) { return; }
+  let w = philox4x32(vec4u(blk, 0u, P.step, P.site), vec2u(P.k0, P.k1));
+  for (var j = 0u; j < 4u; j++) {
+    let i = blk * 4u + j;
+    if (i >= P.n) { break; }
+    if ((w[j] >> 8u) >= P.threshold) {
+      st_dx(i, ld_dx(i) + ld_dy(i) * P.scale);
+    }
+  }
+}

@@ -1,0 +1,3 @@
+// The webgpu backend (WGSL on Dawn; the device runs in a worker thread behind a synchronous facade).
+export { WebGpuBackend } from './backend';
+export type { DeviceOptions } from './device-client';

@@ -1,0 +1,154 @@
+// Tensor memory of the webgpu backend: a tensor is one GPUBuffer of its size (held by the device worker and
+// named here by an id); views and row slices share the buffer with an element offset, which kernels receive
+// as a uniform (so no binding needs WebGPU's 256-byte offset alignment).
+//
+// Host shadows: the reference backend validates values (group ids, weights, labels) by scanning them. To do
+// the same without a device round trip per op, a buffer whose whole contents were last written from the host
+// (tensor init, a full upload, zero) keeps a host copy; any kernel or copy that writes the buffer drops it,
+// and a value check on a buffer without a shadow downloads it (a sync) instead.
+import type { BackendStats } from '../backend';
+import { OpError, checkTensor } from '../check';
+import { Tensor, numel, shapeStr } from '../tensor';
+import type { DeviceClient } from './device-client';
+
+/** Buffers up to this many elements keep a host shadow (the inputs that get value-checked are small). */
+const SHADOW_MAX = 1 << 16;
+
+export interface GpuBuffer {
+  readonly id: number;
+  readonly elements: number;
+  shadow: Float32Array | null;
+  freed: boolean;
+}
+
+export interface GpuHandle {
+  readonly buf: GpuBuffer;
+  /** Element offset of the tensor in its buffer. */
+  readonly offset: number;
+}
+
+export function handleOf(t: Tensor): GpuHandle {
+  return t.handle as GpuHandle;
+}
+
+export class GpuStorage {
+  readonly name: string = 'webgpu';
+  private allocations = 0;
+  private liveBytes = 0;
+  private readonly internalIds = new Set<number>();
+
+  constructor(protected readonly client: DeviceClient) {}
+
+  tensor(shape: readonly number[], init?: Float32Array | readonly number[]): Tensor {
+    return this.allocate(shape, init, true);
+  }
+
+  /** Backend-internal buffers (RoPE tables, scratch) are not the caller's tensors: stats() leaves them out. */
+  protected internalTensor(shape: readonly number[], init?: Float32Array): Tensor {
+    return this.allocate(shape, init, false);
+  }
+
+  private allocate(shape: readonly number[], init: Float32Array | readonly number[] | undefined, counted: boolean): Tensor {
+    const n = numel(shape);
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < 0) throw new OpError('tensor', `invalid shape ${shapeStr(shape)}`);
+    }
+    if (init !== undefined && init.length !== n) {
+      throw new OpError('tensor', `init has ${init.length} values but shape ${shapeStr(shape)} needs ${n}`);
+    }
+    const maxElements = Math.floor(this.client.limit('maxStorageBufferBindingSize') / 4);
+    if (n > maxElements) throw new OpError('tensor', `shape ${shapeStr(shape)} has ${n} elements; this device binds at most ${maxElements}`);
+    const id = this.client.alloc(n * 4);
+    const buf: GpuBuffer = { id, elements: n, shadow: null, freed: false };
+    // A new buffer is zero-filled by WebGPU.
+    if (n <= SHADOW_MAX) buf.shadow = new Float32Array(n);
+    if (init !== undefined && n > 0) {
+      const data = init instanceof Float32Array ? init : Float32Array.from(init);
+      this.client.write(id, 0, data);
+      if (buf.shadow) buf.shadow.set(data);
+    }
+    if (counted) {
+      this.allocations++;
+      this.liveBytes += n * 4;
+    } else this.internalIds.add(id);
+    return new Tensor(this.name, [...shape], { buf, offset: 0 } satisfies GpuHandle, { disposed: false });
+  }
+
+  view(t: Tensor, shape: readonly number[]): Tensor {
+    checkTensor('view', 't', t, this.name);
+    if (numel(shape) !== t.size) {
+      throw new OpError('view', `cannot view ${shapeStr(t.shape)} (${t.size} elements) as ${shapeStr(shape)}`);
+    }
+    return new Tensor(this.name, [...shape], t.handle, t.cell);
+  }
+
+  slice0(t: Tensor, start: number, count: number): Tensor {
+    checkTensor('slice0', 't', t, this.name);
+    const rows = t.shape[0];
+    if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 0 && start + count <= rows)) {
+      throw new OpError('slice0', `rows [${start}, ${start + count}) out of range for ${shapeStr(t.shape)}`);
+    }
+    const inner = rows === 0 ? 0 : t.size / rows;
+    const h = handleOf(t);
+    return new Tensor(this.name, [count, ...t.shape.slice(1)], { buf: h.buf, offset: h.offset + start * inner } satisfies GpuHandle, t.cell);
+  }
+
+  upload(t: Tensor, data: Float32Array): void {
+    checkTensor('upload', 't', t, this.name);
+    if (!(data instanceof Float32Array)) throw new OpError('upload', 'data must be a Float32Array');
+    if (data.length !== t.size) throw new OpError('upload', `data has ${data.length} values, tensor ${shapeStr(t.shape)} holds ${t.size}`);
+    const h = handleOf(t);
+    this.client.write(h.buf.id, h.offset * 4, data);
+    if (h.buf.shadow) h.buf.shadow.set(data, h.offset);
+    else if (h.offset === 0 && t.size === h.buf.elements && t.size <= SHADOW_MAX) h.buf.shadow = data.slice();
+  }
+
+  download(t: Tensor): Float32Array {
+    checkTensor('download', 't', t, this.name);
+    const h = handleOf(t);
+    return this.client.read([{ id: h.buf.id, byteOffset: h.offset * 4, bytes: t.size * 4 }])[0];
+  }
+
+  zero(t: Tensor): void {
+    checkTensor('zero', 't', t, this.name);
+    const h = handleOf(t);
+    this.client.clear(h.buf.id, h.offset * 4, t.size * 4);
+    h.buf.shadow?.fill(0, h.offset, h.offset + t.size);
+  }
+
+  copy(src: Tensor, dst: Tensor): void {
+    checkTensor('copy', 'src', src, this.name);
+    checkTensor('copy', 'dst', dst, this.name);
+    if (src.size !== dst.size) throw new OpError('copy', `src ${shapeStr(src.shape)} and dst ${shapeStr(dst.shape)} differ in size`);
+    const s = handleOf(src), d = handleOf(dst);
+    this.client.copy(s.buf.id, s.offset * 4, d.buf.id, d.offset * 4, src.size * 4);
+    if (d.buf.shadow && s.buf.shadow) d.buf.shadow.set(s.buf.shadow.slice(s.offset, s.offset + src.size), d.offset);
+    else d.buf.shadow = null;
+  }
+
+  dispose(t: Tensor): void {
+    checkTensor('dispose', 't', t, this.name);
+    const h = handleOf(t);
+    t.cell.disposed = true;
+    if (!h.buf.freed) {
+      h.buf.freed = true;
+      h.buf.shadow = null;
+      if (!this.internalIds.delete(h.buf.id)) this.liveBytes -= h.buf.elements * 4;
+      this.client.free(h.buf.id);
+    }
+  }
+
+  stats(): BackendStats {
+    return { allocations: this.allocations, liveBytes: this.liveBytes };
+  }
+
+  /**
+   * The current values of t for a host-side check: from the shadow when the host knows them, else by
+   * downloading (a sync).
+   */
+  protected hostValues(t: Tensor): Float32Array {
+    const h = handleOf(t);
+    if (h.buf.shadow) return h.buf.shadow.subarray(h.offset, h.offset + t.size);
+    return this.download(t);
+  }
+}

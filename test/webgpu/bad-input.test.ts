@@ -1,0 +1,111 @@
+// Bad calls fail on webgpu exactly as on the reference (same checks, same messages), including the value
+// checks of labels, weights and group ids, both when the host knows the values (uploaded) and when a kernel
+// wrote them (the backend then reads them back).
+import type { Backend } from '../../src/engine/backend';
+import { WebGpuBackend } from '../../src/engine/webgpu/backend';
+import { getBackend } from '../../src/engine/registry';
+import { ref, useWebGpu } from './helpers';
+
+const gpu = useWebGpu();
+
+function errorOf(f: () => void): string {
+  try {
+    f();
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+  return 'no error';
+}
+
+type Case = [string, (be: Backend) => void];
+
+const t = (be: Backend, shape: number[], data?: number[]) => be.tensor(shape, data);
+
+const cases: Case[] = [
+  ['linear K mismatch', (be) => be.linear(t(be, [2, 3]), t(be, [4, 5]), null, t(be, [2, 4]))],
+  ['linear y is x', (be) => {
+    const x = t(be, [2, 2]);
+    be.linear(x, t(be, [2, 2]), null, x);
+  }],
+  ['relu shapes', (be) => be.relu(t(be, [3]), t(be, [4]))],
+  ['dropout p = 1', (be) => be.dropout(t(be, [3]), t(be, [3]), 1, { seed: 0, step: 0, site: 0 })],
+  ['dropout bad seed', (be) => be.dropout(t(be, [3]), t(be, [3]), 0.1, { seed: -1, step: 0, site: 0 })],
+  ['attention D not divisible', (be) => be.ropeAttention(t(be, [1, 2, 10]), t(be, [1, 2, 10]), t(be, [1, 2, 10]), 3, t(be, [1, 2, 10]), t(be, [1, 3, 2]))],
+  ['attention head dim', (be) => be.ropeAttention(t(be, [1, 2, 12]), t(be, [1, 2, 12]), t(be, [1, 2, 12]), 2, t(be, [1, 2, 12]), t(be, [1, 2, 2]))],
+  ['rmsNorm eps 0', (be) => be.rmsNorm(t(be, [2, 3]), t(be, [3]), 0, t(be, [2, 3]), t(be, [2]))],
+  ['hrLoss group id out of range', (be) => be.hrLoss(t(be, [2, 2]), t(be, [2], [60, 70]), t(be, [2], [1, 1]), t(be, [2], [0, 2]),
+    { lambda: 1, eps: 0.1 }, t(be, [2]), t(be, [2]), t(be, [1]), t(be, [2]), t(be, [2]))],
+  ['hrLoss zero weights', (be) => be.hrLoss(t(be, [2, 2]), t(be, [2], [60, 70]), t(be, [2], [0, 0]), t(be, [2], [0, 1]),
+    { lambda: 1, eps: 0.1 }, t(be, [2]), t(be, [2]), t(be, [1]), t(be, [2]), t(be, [2]))],
+  ['hrLoss NaN label', (be) => be.hrLoss(t(be, [2, 2]), t(be, [2], [60, NaN]), t(be, [2], [1, 1]), t(be, [2], [0, 1]),
+    { lambda: 1, eps: 0.1 }, t(be, [2]), t(be, [2]), t(be, [1]), t(be, [2]), t(be, [2]))],
+  ['hrLoss group ids written by a kernel', (be) => {
+    // add() writes 0.5 + 0.25: not an integer id; the device value must be read back to see it.
+    const group = t(be, [2]);
+    be.add(t(be, [2], [0.5, 0]), t(be, [2], [0.25, 1]), group);
+    be.hrLoss(t(be, [2, 2]), t(be, [2], [60, 70]), t(be, [2], [1, 1]), group,
+      { lambda: 1, eps: 0.1 }, t(be, [2]), t(be, [2]), t(be, [1]), t(be, [2]), t(be, [2]));
+  }],
+  ['hrLossBackward weights from a kernel', (be) => {
+    const w = t(be, [2]);
+    be.add(t(be, [2], [1, -3]), t(be, [2], [0, 1]), w);
+    be.hrLossBackward(t(be, [2, 2]), t(be, [2], [60, 70]), w, { lambda: 1, eps: 0.1 }, t(be, [2, 2]), 1);
+  }],
+  ['groupDro count 0 for a present group', (be) => be.groupDroUpdate(t(be, [2], [0.5, 0.5]), t(be, [2], [1, 1]), t(be, [2], [2, 0]), 0.1,
+    t(be, [2], [0, 1]), t(be, [2]))],
+  ['bce targets out of range', (be) => be.bceWithLogits(t(be, [1, 2]), t(be, [1, 2], [0, 2]), t(be, [1]))],
+  ['nextPatch x not finite', (be) => be.nextPatchNll(t(be, [1, 2, 4]), t(be, [1, 2], [0, Infinity]), 0.1, t(be, [1]))],
+  ['adamw step 0', (be) => be.adamw(t(be, [2]), t(be, [2]), t(be, [2]), t(be, [2]), { lr: 1, beta1: 0.9, beta2: 0.9, eps: 1e-8, weightDecay: 0, step: 0 })],
+  ['disposed tensor', (be) => {
+    const x = t(be, [2]);
+    be.dispose(x);
+    be.relu(x, t(be, [2]));
+  }],
+  ['upload length', (be) => be.upload(t(be, [3]), new Float32Array(2))],
+];
+
+describe('webgpu rejects bad input like the reference', () => {
+  test.each(cases)('%s', (_, call) => {
+    const want = errorOf(() => call(ref));
+    expect(want).not.toBe('no error');
+    expect(errorOf(() => call(gpu()))).toBe(want);
+  });
+
+  test('tensors of another backend are refused', () => {
+    expect(() => gpu().relu(ref.tensor([2]), gpu().tensor([2]))).toThrow(/lives on backend 'reference', not 'webgpu'/);
+  });
+});
+
+describe('webgpu lifecycle', () => {
+  test('the registry constructs it by name, synchronously', () => {
+    const be = getBackend('webgpu');
+    expect(be).toBeInstanceOf(WebGpuBackend);
+    const x = be.tensor([3], [-1, 2, -3]), y = be.tensor([3]);
+    be.relu(x, y);
+    expect(Array.from(be.download(y))).toEqual([0, 2, 0]);
+  });
+
+  test('after destroy() every use throws', () => {
+    const be = new WebGpuBackend();
+    const x = be.tensor([2], [1, 2]);
+    be.destroy();
+    expect(be.destroyed).toBe(true);
+    expect(() => be.download(x)).toThrow(/shut down/);
+    expect(() => be.tensor([1])).toThrow(/shut down/);
+    be.destroy();
+  });
+
+  test('a WGSL kernel that fails on the device surfaces as an error at the next sync', () => {
+    const be = new WebGpuBackend();
+    try {
+      // A GEMM tile too large for the device's workgroup limits is rejected by Dawn at pipeline creation.
+      const runner = (be as unknown as { runner: { run: (...a: unknown[]) => void } }).runner;
+      const { K } = require('../../src/engine/webgpu/kernels') as typeof import('../../src/engine/webgpu/kernels');
+      const a = be.tensor([4, 4]);
+      runner.run(K.relu, { x: a, y: a }, { n: 16 }, [1, 1, 1], { WG: 4096 });
+      expect(() => be.synchronize()).toThrow(/webgpu device error/);
+    } finally {
+      be.destroy();
+    }
+  });
+});

@@ -1,0 +1,81 @@
+// Shared helpers of the webgpu tests: one device per test file (started in beforeAll, destroyed in
+// afterAll so the worker thread ends), seeded data on both the webgpu and the reference backend, and a
+// comparison that REPORTS a mismatch (so a test can show that it notices wrong values) and a thin
+// expect-style wrapper over it. If the `webgpu` package or Mesa cannot give a device, the backend's
+// constructor throws "webgpu unavailable: <reason>" and every test of the file fails with that reason.
+import { ReferenceBackend } from '../../src/engine/reference/backend';
+import { hostData } from '../../src/engine/host-storage';
+import type { Tensor } from '../../src/engine/tensor';
+import { WebGpuBackend } from '../../src/engine/webgpu/backend';
+import type { DeviceOptions } from '../../src/engine/webgpu/device-client';
+
+export const ref = new ReferenceBackend();
+
+/** A backend for the test file: created lazily on first use, destroyed by the afterAll this registers. */
+export function useWebGpu(opts?: DeviceOptions): () => WebGpuBackend {
+  let be: WebGpuBackend | null = null;
+  afterAll(() => {
+    be?.destroy();
+  });
+  return () => (be ??= new WebGpuBackend(opts));
+}
+
+/** Small deterministic generator (mulberry32) so failures reproduce. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randomArray(n: number, rand: () => number, lo = -1, hi = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * rand();
+  return a;
+}
+
+export interface Pair {
+  g: Tensor;
+  r: Tensor;
+}
+
+/** The same data as a tensor on both backends. */
+export function pair(gpu: WebGpuBackend, shape: number[], data: Float32Array): Pair {
+  return { g: gpu.tensor(shape, data), r: ref.tensor(shape, data) };
+}
+
+export function rand2(gpu: WebGpuBackend, shape: number[], rand: () => number, lo = -1, hi = 1): Pair {
+  return pair(gpu, shape, randomArray(shape.reduce((a, b) => a * b, 1), rand, lo, hi));
+}
+
+/**
+ * null when |got − want| ≤ rtol·(|want| + mean|want|) everywhere (relative where values are large,
+ * absolute at the tensor's scale where they cancel), else a description of the first bad element.
+ */
+export function mismatch(got: Float32Array, want: Float32Array, rtol = 1e-4): string | null {
+  if (got.length !== want.length) return `length ${got.length} vs ${want.length}`;
+  let scale = 0;
+  for (const v of want) scale += Math.abs(v);
+  scale = want.length > 0 ? scale / want.length : 0;
+  for (let i = 0; i < want.length; i++) {
+    const err = Math.abs(got[i] - want[i]);
+    if (!(err <= rtol * (Math.abs(want[i]) + scale) + 1e-30)) {
+      return `element ${i} differs: webgpu ${got[i]} vs reference ${want[i]} (scale ${scale})`;
+    }
+  }
+  return null;
+}
+
+/** Downloads the webgpu tensor and compares it with the reference tensor; throws naming `what`. */
+export function expectClose(gpu: WebGpuBackend, p: Pair, what: string, rtol = 1e-4): void {
+  const m = mismatch(gpu.download(p.g), hostData(p.r), rtol);
+  if (m !== null) throw new Error(`${what}: ${m}`);
+}
+
+export function expectScalarClose(got: number, want: number, what: string, rtol = 1e-4): void {
+  if (!(Math.abs(got - want) <= rtol * Math.max(Math.abs(want), 1e-30))) throw new Error(`${what}: webgpu ${got} vs reference ${want}`);
+}
