@@ -12,6 +12,8 @@ import { prepareDomains } from '../experiment/data-stage';
 import { ensurePretrained } from '../experiment/pretrain-stage';
 import type { CellResult, ExperimentResults } from '../experiment/results';
 import { progressBar } from '../cli/progress';
+import { modelConfig } from '../model/config';
+import { checkMemory, planMemory } from '../model/memory';
 import { cellsDirOf, readStoredCell, writeJsonAtomic } from './cell-store';
 import type { CellFailure, GridContext } from './types';
 
@@ -39,6 +41,10 @@ export function prepareGrid(
   const checkpoints = new Map<string, string | null>();
   let pretraining: { epoch: number; loss: number }[] | undefined;
   for (const size of c.sizes) {
+    // The plan of a fine-tuning step of this size, before any work: a grid that cannot fit stops here.
+    const mc = modelConfig(size, { hrPatches: c.windowSeconds });
+    const B = c.finetune.microBatch ?? c.finetune.batchSize;
+    log(checkMemory(`${size} fine-tuning (batch ${B})`, planMemory(mc, { B, T: c.windowSeconds, training: true, head: 'hr' })));
     const bar = progressBar(`pretrain ${size}`, 1, 'steps', o.progress);
     const pre = ensurePretrained(c, size, domains, dir, backend, {
       onStep: (d, t, loss) => { bar.setTotal(t); bar.update(d, { nll: loss }); },
