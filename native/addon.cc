@@ -3,8 +3,10 @@
 #include <napi.h>
 
 #include <cstdlib>
+#include <functional>
 #include <string>
 
+#include "../kernels/cpu/gemm.h"
 #include "../kernels/cpu/isa.h"
 #include "../kernels/cpu/parallel.h"
 #include "args.h"
@@ -13,13 +15,18 @@
 namespace ftn {
 namespace {
 
-// info() → { isa, detectedIsa, threads }
+const char* compute_name(ft::GemmCompute m) { return m == ft::GemmCompute::Bf16 ? "bf16" : "fp32"; }
+
+// info() → { isa, detectedIsa, threads, computeMode, bf16Supported, bf16Kernel }
 Napi::Value info(const Napi::CallbackInfo& cb) {
   Args a(cb, "info", 0);
   Napi::Object o = Napi::Object::New(a.env());
   o.Set("isa", ft::isa_name(ft::active_isa()));
   o.Set("detectedIsa", ft::isa_name(ft::detected_isa()));
   o.Set("threads", ft::num_threads());
+  o.Set("computeMode", compute_name(ft::gemm_compute()));
+  o.Set("bf16Supported", ft::gemm_bf16_supported());
+  o.Set("bf16Kernel", !ft::gemm_bf16_supported() ? "none" : ft::gemm_bf16_uses_amx() ? "amx" : "avx512bf16");
   return o;
 }
 
@@ -35,6 +42,33 @@ Napi::Value setIsa(const Napi::CallbackInfo& cb) {
   return a.env().Undefined();
 }
 
+// Parses "fp32" | "bf16" and selects it; throws for anything else or bf16 on a CPU without AVX512_BF16.
+void set_compute(const std::string& name, const std::function<void(const std::string&)>& fail) {
+  if (name == "fp32") {
+    ft::set_gemm_compute(ft::GemmCompute::Fp32);
+  } else if (name == "bf16") {
+    if (!ft::gemm_bf16_supported()) fail("bf16 compute needs a CPU with AVX-512 and AVX512_BF16; this one lacks them");
+    ft::set_gemm_compute(ft::GemmCompute::Bf16);
+  } else {
+    fail("compute mode must be 'fp32' or 'bf16', got '" + name + "'");
+  }
+}
+
+// setComputeMode(name): precision of the GEMMs (linear, patch embedding), 'fp32' (default) or 'bf16'.
+Napi::Value setComputeMode(const Napi::CallbackInfo& cb) {
+  Args a(cb, "setComputeMode", 1);
+  set_compute(a.string(0, "mode"), [&](const std::string& m) { a.fail("argument 1 'mode': " + m); });
+  return a.env().Undefined();
+}
+
+// setBf16Amx(allow): test hook; false makes the bf16 mode use AVX512_BF16 dot products even where AMX works.
+Napi::Value setBf16Amx(const Napi::CallbackInfo& cb) {
+  Args a(cb, "setBf16Amx", 1);
+  if (!cb[0].IsBoolean()) a.fail("argument 1 'allow' must be a boolean");
+  ft::set_gemm_bf16_amx(cb[0].As<Napi::Boolean>().Value());
+  return a.env().Undefined();
+}
+
 // setThreads(n), 1 ≤ n ≤ 256.
 Napi::Value setThreads(const Napi::CallbackInfo& cb) {
   Args a(cb, "setThreads", 1);
@@ -42,7 +76,7 @@ Napi::Value setThreads(const Napi::CallbackInfo& cb) {
   return a.env().Undefined();
 }
 
-// FAIRTUNE_ISA and FAIRTUNE_THREADS apply at load. An invalid value fails the load with a message (so
+// FAIRTUNE_ISA, FAIRTUNE_COMPUTE and FAIRTUNE_THREADS apply at load. An invalid value fails the load with a message (so
 // that a typo is seen rather than silently ignored); the loader reports it as "cpu unavailable: …".
 void apply_environment(Napi::Env env) {
   if (const char* isa_env = std::getenv("FAIRTUNE_ISA")) {
@@ -56,6 +90,9 @@ void apply_environment(Napi::Env env) {
                                         ft::isa_name(ft::detected_isa()));
       }
     }
+  }
+  if (const char* mode = std::getenv("FAIRTUNE_COMPUTE")) {
+    if (*mode) set_compute(mode, [&](const std::string& m) { throw Napi::Error::New(env, "FAIRTUNE_COMPUTE: " + m); });
   }
   if (const char* th = std::getenv("FAIRTUNE_THREADS")) {
     if (*th) {
@@ -74,6 +111,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   FTN_EXPORT(exports, env, info);
   FTN_EXPORT(exports, env, setIsa);
   FTN_EXPORT(exports, env, setThreads);
+  FTN_EXPORT(exports, env, setComputeMode);
+  FTN_EXPORT(exports, env, setBf16Amx);
   register_layer_ops(env, exports);
   register_elementwise_ops(env, exports);
   register_loss_ops(env, exports);

@@ -2,9 +2,9 @@
 // through strides so that one routine serves the three products of a Linear layer without transposing:
 //   forward  y  = x · Wᵀ   (B(p, j) = W[j*K + p])
 //   backward dx += dy · W,   dW += dyᵀ · x.
-// BLIS-style: B and A are packed into micro-panels (zero-padded), a register-blocked micro-kernel
-// (AVX-512 8×32, AVX2 6×16, scalar 4×8, chosen by ft::active_isa()) runs over them, and independent
-// tiles of C are spread over the thread pool.
+// BLIS-style: A and B are packed once into micro-panels (zero-padded), a register-blocked micro-kernel
+// (AVX-512 14×32, AVX2 6×16, scalar 4×8, chosen by ft::active_isa()) runs over them, and tiles of C are
+// taken by the pool's threads dynamically (gemm.cc describes the blocking).
 #pragma once
 #include <cstdint>
 
@@ -20,6 +20,19 @@ struct Matrix {
 // C is row-major with leading dimension ldc. m, n ≥ 1; k ≥ 0 (k = 0 gives the bias alone / no change).
 void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t ldc, bool accumulate,
           const float* bias);
+
+// Precision of the multiplications: Fp32 (default), or Bf16 (A and B rounded to bfloat16, products summed in
+// fp32 with AVX512_BF16 dot products; only on CPUs with AVX512_BF16 and when the active ISA is AVX-512, else
+// the fp32 kernels run). Process-wide; set it between calls, not during one.
+enum class GemmCompute : int { Fp32 = 0, Bf16 = 1 };
+void set_gemm_compute(GemmCompute mode);
+GemmCompute gemm_compute();
+// This CPU can run the bf16 kernels.
+bool gemm_bf16_supported();
+// The bf16 mode runs on AMX tiles (AMX-BF16 present, the OS grants the tile state, not disallowed); else it
+// uses AVX512_BF16 dot products. set_gemm_bf16_amx(false) forces the latter (tests cover both).
+bool gemm_bf16_uses_amx();
+void set_gemm_bf16_amx(bool allow);
 
 // Σ_rows of a row-major [rows, cols] matrix added into out[cols] (the bias gradient), in double.
 void column_sums_add(const float* x, int64_t rows, int64_t cols, float* out);

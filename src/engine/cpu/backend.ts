@@ -6,7 +6,7 @@ import { OpError, ShapeBinder, checkDistinct, checkNumber, checkTensor } from '.
 import { HostStorage, hostData } from '../host-storage';
 import { Tensor, shapeStr } from '../tensor';
 import { loadAddon } from './addon';
-import type { IsaName, NativeAddon, NativeInfo } from './native-api';
+import type { ComputeMode, IsaName, NativeAddon, NativeInfo } from './native-api';
 
 const d = hostData;
 const dn = (t: Tensor | null): Float32Array | null => (t === null ? null : hostData(t));
@@ -65,7 +65,7 @@ export class CpuBackend extends HostStorage implements Backend {
 
   get description(): string {
     const i = this.info();
-    return `native C++ kernels, ${i.isa}${i.isa !== i.detectedIsa ? ` (CPU supports ${i.detectedIsa})` : ''}, ${i.threads} thread${i.threads === 1 ? '' : 's'}`;
+    return `native C++ kernels, ${i.isa}${i.isa !== i.detectedIsa ? ` (CPU supports ${i.detectedIsa})` : ''}, ${i.threads} thread${i.threads === 1 ? '' : 's'}${i.computeMode === 'bf16' ? ', bf16 GEMMs' : ''}`;
   }
 
   info(): NativeInfo {
@@ -79,6 +79,18 @@ export class CpuBackend extends HostStorage implements Backend {
 
   setThreads(n: number): void {
     this.native.setThreads(n);
+  }
+
+  /**
+   * Precision of the GEMMs (linear layers, patch embedding): 'fp32' (default) or 'bf16', where inputs are
+   * rounded to bfloat16 and products summed in fp32 (AVX512_BF16: about twice the fp32 rate). Parameters,
+   * gradients, optimiser state and every other op stay fp32. Process-wide (the addon is shared); also set by
+   * FAIRTUNE_COMPUTE=bf16. Throws on a CPU without AVX512_BF16. With a lowered ISA (setIsa('avx2')) the fp32
+   * kernels run whatever the mode.
+   */
+  setComputeMode(mode: ComputeMode): void {
+    if (mode !== 'fp32' && mode !== 'bf16') throw new OpError('setComputeMode', `mode must be 'fp32' or 'bf16', got ${String(mode)}`);
+    this.native.setComputeMode(mode);
   }
 
   // ---- layers ----

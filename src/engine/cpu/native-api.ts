@@ -6,18 +6,30 @@ type Opt = Float32Array | null;
 
 export type IsaName = 'avx512' | 'avx2' | 'scalar';
 
+/** Precision of the GEMMs: fp32, or bf16 inputs with fp32 accumulation (AVX512_BF16 CPUs only). */
+export type ComputeMode = 'fp32' | 'bf16';
+
 export interface NativeInfo {
   /** The kernel ISA in use. */
   isa: IsaName;
   /** The best ISA this CPU supports. */
   detectedIsa: IsaName;
   threads: number;
+  /** The GEMM precision in use. */
+  computeMode: ComputeMode;
+  /** This CPU can run the bf16 GEMM kernels. */
+  bf16Supported: boolean;
+  /** What the bf16 mode runs on: AMX tiles, AVX512_BF16 dot products, or nothing (unsupported). */
+  bf16Kernel: 'amx' | 'avx512bf16' | 'none';
 }
 
 export interface NativeAddon {
   info(): NativeInfo;
   setIsa(isa: IsaName): void;
   setThreads(n: number): void;
+  setComputeMode(mode: ComputeMode): void;
+  /** Test hook: false keeps the bf16 mode off AMX (AVX512_BF16 dot products instead). */
+  setBf16Amx(allow: boolean): void;
 
   linear(x: F, w: F, b: Opt, y: F, N: number, K: number, M: number): void;
   linearBackward(dy: F, x: F, w: F, dx: Opt, dw: Opt, db: Opt, N: number, K: number, M: number): void;
@@ -70,7 +82,7 @@ export interface NativeAddon {
 
 /** Every function the TypeScript side relies on: a stale build missing one is reported as unavailable. */
 export const NATIVE_FUNCTIONS: readonly (keyof NativeAddon)[] = [
-  'info', 'setIsa', 'setThreads', 'linear', 'linearBackward', 'rmsNorm', 'rmsNormBackward', 'layerNorm',
+  'info', 'setIsa', 'setThreads', 'setComputeMode', 'setBf16Amx', 'linear', 'linearBackward', 'rmsNorm', 'rmsNormBackward', 'layerNorm',
   'layerNormBackward', 'startToken', 'startTokenBackward', 'meanPool', 'meanPoolBackward', 'relu', 'reluBackward',
   'gelu', 'geluBackward', 'dropout', 'dropoutBackward', 'add', 'accumulate', 'scale', 'gradReverse',
   'ropeAttention', 'ropeAttentionBackward', 'hrLoss', 'hrLossBackward', 'nextPatchNll', 'nextPatchNllBackward',

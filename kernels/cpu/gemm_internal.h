@@ -1,0 +1,126 @@
+// Internals shared by the GEMM sources (gemm.cc: driver, fp32 kernels and packers; gemm_bf16.cc: the bf16
+// kernels and packers, AVX512_BF16 and AMX). Not part of the kernel API: include gemm.h for that.
+#pragma once
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "gemm.h"
+#include "isa.h"
+
+#define FT_TARGET_AVX512BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
+#define FT_TARGET_AMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
+
+namespace ft {
+namespace gemm_detail {
+
+// Micro-kernel contract: Ap holds an MR × kc micro-panel, Bp a kc × NR micro-panel (both zero-padded, in the
+// layout of their packer). It writes the valid mr × nr corner of C: C = acc (+ bias) when load_c is false,
+// C += acc (+ bias) when true. bias (nr values) may be null. kc counts k steps of the packed format (bf16:
+// pairs of k).
+using MicroKernel = void (*)(int64_t kc, const void* Ap, const void* Bp, float* C, int64_t ldc, int mr, int nr,
+                             bool load_c, const float* bias);
+
+// Packer contract: packs the micro-panel of rows (A) or columns (B) [r0, r0 + R) of an operand with that many
+// rows / columns in total (extent), k range [p0, p0 + kc), into out in the layout its kernel reads.
+using PackFn = void (*)(const Matrix& M, int64_t extent, int64_t r0, int64_t p0, int64_t kc, int R, void* out);
+
+template <int MR>
+FT_TARGET_AVX512 inline __attribute__((always_inline)) void store_rows_avx512(const __m512* c0, const __m512* c1,
+                                                                             float* C, int64_t ldc, int mr, int nr,
+                                                                             bool load_c, const float* bias) {
+  const __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
+  const __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr <= 16 ? (__mmask16)0 : (__mmask16)((1u << (nr - 16)) - 1);
+  __m512 bias0 = _mm512_setzero_ps(), bias1 = _mm512_setzero_ps();
+  if (bias) {
+    bias0 = _mm512_maskz_loadu_ps(m0, bias);
+    bias1 = _mm512_maskz_loadu_ps(m1, bias + 16);
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    if (i >= mr) break;
+    float* row = C + i * ldc;
+    __m512 r0 = _mm512_add_ps(c0[i], bias0), r1 = _mm512_add_ps(c1[i], bias1);
+    if (load_c) {
+      r0 = _mm512_add_ps(r0, _mm512_maskz_loadu_ps(m0, row));
+      r1 = _mm512_add_ps(r1, _mm512_maskz_loadu_ps(m1, row + 16));
+    }
+    _mm512_mask_storeu_ps(row, m0, r0);
+    _mm512_mask_storeu_ps(row + 16, m1, r1);
+  }
+}
+
+// The C tile (mr rows of 128 bytes) is read or written only after the whole k loop: fetching it now, with
+// write intent, hides its cache misses behind the FMAs (it is often cold: gradients, fresh activations).
+inline __attribute__((always_inline)) void prefetch_c_tile(float* C, int64_t ldc, int mr) {
+  for (int i = 0; i < mr; ++i) {
+    __builtin_prefetch(C + i * ldc, 1, 3);
+    __builtin_prefetch(C + i * ldc + 16, 1, 3);
+  }
+}
+
+inline float a_at(const Matrix& A, int64_t i, int64_t p) { return A.data[i * A.row_stride + p * A.col_stride]; }
+
+// GCC 12's _mm512_undefined_ps() (inside the unpack/shuffle intrinsics) trips -Wmaybe-uninitialized.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+// Transposes 16 rows of 16 floats held in r[] in place (r[j] becomes column j).
+FT_TARGET_AVX512 inline __attribute__((always_inline)) void transpose16(__m512* r) {
+  __m512 t[16], u[16];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+    const __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+    u[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+    u[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+    u[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+    u[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+  }
+  // u[4g + c], 128-bit lane L: rows 4g..4g+3 of column 4L + c.
+#pragma GCC unroll 4
+  for (int c = 0; c < 4; ++c) {
+    const __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44), v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
+    const __m512 w0 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44), w1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
+    r[c] = _mm512_shuffle_f32x4(v0, w0, 0x88);
+    r[4 + c] = _mm512_shuffle_f32x4(v0, w0, 0xDD);
+    r[8 + c] = _mm512_shuffle_f32x4(v1, w1, 0x88);
+    r[12 + c] = _mm512_shuffle_f32x4(v1, w1, 0xDD);
+  }
+}
+#pragma GCC diagnostic pop
+
+// fp32 → bf16 as vcvtne2ps2bf16 does it: round to nearest even, NaN stays a (quiet) NaN, denormal inputs
+// count as zero; so the scalar packers (strided operands only) round exactly like the vector ones.
+inline uint16_t to_bf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if ((u & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((u >> 16) | 0x40);
+  if ((u & 0x7F800000u) == 0) return (uint16_t)((u >> 16) & 0x8000u);
+  u += 0x7FFFu + ((u >> 16) & 1u);
+  return (uint16_t)(u >> 16);
+}
+// ---- gemm_bf16.cc ----
+// AVX512_BF16 present (CPUID; the OS state is that of AVX-512).
+bool cpu_has_bf16();
+// AMX-BF16 present and the tile state granted by the OS (requested once per process).
+bool amx_usable();
+// 14 × 32 tile with vdpbf16ps; A and B in the pair layout of the two packers below (steps of one k pair).
+void kernel_avx512_bf16_14x32(int64_t kc2, const void* Ap, const void* Bp, float* C, int64_t ldc, int mr, int nr,
+                              bool load_c, const float* bias);
+void pack_a_bf16_avx512(const Matrix& A, int64_t m, int64_t i0, int64_t p0, int64_t kc, int MR, void* out);
+void pack_b_bf16_avx512(const Matrix& B, int64_t n, int64_t j0, int64_t p0, int64_t kc, int NR, void* out);
+// 32 × 32 tile on AMX (steps of 32 k values); its own A layout, B in the pair layout padded to whole steps.
+void kernel_amx_bf16(int64_t steps, const void* Ap, const void* Bp, float* C, int64_t ldc, int mr, int nr,
+                     bool load_c, const float* bias);
+void pack_a_amx(const Matrix& A, int64_t m, int64_t i0, int64_t p0, int64_t kc, int MR, void* out);
+void pack_b_amx(const Matrix& B, int64_t n, int64_t j0, int64_t p0, int64_t kc, int NR, void* out);
+
+}  // namespace gemm_detail
+}  // namespace ft
