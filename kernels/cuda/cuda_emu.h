@@ -1,0 +1,555 @@
+// CUDA emulation for g++: lets the .cu kernels of kernels/cuda run on the CPU, unchanged, so that a machine
+// without a GPU (this project's CI) still executes every kernel and compares it with the reference backend.
+//
+// Model (DESIGN.md section 7): blocks run one after another; inside a block every CUDA thread is a real
+// std::thread, but only ONE of them runs at a time. A thread runs until it reaches a barrier
+// (__syncthreads, or the per-warp barrier inside a shuffle) or returns, then hands the token to the next
+// ready thread in a chosen ORDER (forward, reverse, or a seeded shuffle). This cooperative schedule makes
+// every interleaving reproducible and lets tests run the same kernel under different orders:
+//  - a missing __syncthreads makes a thread read shared memory before (or after) another thread wrote it,
+//    so different orders give different results, and a read-before-write sees the poison (all bits set,
+//    a NaN) that fills dynamic shared memory at the start of each block;
+//  - a barrier not reached by every thread (divergent __syncthreads, a thread that returned early, a
+//    shuffle in a divergent branch) leaves no ready thread: reported at once as a deadlock, never a hang;
+//  - dynamic shared memory is an exactly sized heap allocation per block, so AddressSanitizer (the
+//    emulation test binary is built with -fsanitize=address) reports an out-of-bounds index.
+// `__shared__` is `static`: shared by the block's threads, and per block because blocks run one at a time.
+// Warp shuffles deposit the lane's value in a per-warp exchange array between two per-warp barriers.
+// atomicAdd goes through std::atomic_ref. The runtime API subset (cudaMalloc, cudaMemcpy, …) maps device
+// memory to host memory. Launches are serialised by a mutex (one emulated device).
+#pragma once
+#if defined(__CUDACC__)
+#error "cuda_emu.h is for host compilers only; nvcc uses the real runtime"
+#endif
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <semaphore>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+// ---------------------------------------------------------------- language
+struct dim3 {
+  unsigned x, y, z;
+  constexpr dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
+};
+using uint3 = dim3;
+
+inline thread_local dim3 threadIdx;
+inline thread_local dim3 blockIdx;
+inline thread_local dim3 blockDim;
+inline thread_local dim3 gridDim;
+constexpr int warpSize = 32;
+
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __shared__ static
+#define __launch_bounds__(...)
+#define __restrict__ __restrict
+
+namespace ftemu {
+
+enum class Order { Forward, Reverse, Shuffle };
+
+struct Config {
+  Order order = Order::Forward;
+  uint32_t seed = 1;  // for Order::Shuffle
+  bool poison = true;  // fill dynamic shared memory with 0xFF bytes at block start
+};
+
+inline Config& config() {
+  static Config c;
+  return c;
+}
+
+// Thrown inside emulated threads to unwind them when the block is aborted (deadlock or error).
+struct Abort {};
+
+class Block;
+inline thread_local Block* tl_block = nullptr;
+inline thread_local int tl_tid = 0;
+inline unsigned char* g_dynamic_shared = nullptr;
+
+inline void* dynamic_shared() { return g_dynamic_shared; }
+
+// An OS thread that runs CUDA threads. A CUDA thread that has not started has no stack yet, so any idle
+// worker (or the worker whose thread just returned) may start it; only a thread parked at a barrier is
+// tied to its worker. Barrier-free kernels therefore run without any thread switch.
+struct Worker {
+  std::binary_semaphore go{0};
+  Block* block = nullptr;
+  int tid = -1;  // the CUDA thread to start when woken (-1: resume the parked one)
+  std::thread th;
+};
+
+class Pool {
+ public:
+  static Pool& get() {
+    static Pool p;
+    return p;
+  }
+  ~Pool();
+  Worker* take_idle();
+  void give_back(Worker* w) {
+    std::lock_guard<std::mutex> lk(mu_);
+    idle_.push_back(w);
+  }
+
+ private:
+  void loop(Worker* w);
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Worker>> all_;
+  std::vector<Worker*> idle_;
+  std::atomic<bool> quit_{false};
+};
+
+inline thread_local Worker* tl_worker = nullptr;
+
+// One cooperative schedule: the state of a block's threads and barriers.
+class Block {
+ public:
+  Block(int nthreads, Order order, uint32_t seed, const std::function<void(int)>& body)
+      : n_(nthreads), order_(order), rng_(seed ? seed : 1), body_(body), state_(nthreads, kReady),
+        waiting_on_(nthreads, -1), what_(nthreads, nullptr), worker_(nthreads, nullptr), xchg_(nthreads) {
+    const int warps = (nthreads + 31) / 32;
+    expected_.push_back(nthreads);  // barrier 0: the block; 1 + w: warp w
+    for (int w = 0; w < warps; ++w) expected_.push_back(std::min(32, nthreads - 32 * w));
+    arrived_.assign(expected_.size(), 0);
+    std::vector<int> all(nthreads);
+    for (int i = 0; i < nthreads; ++i) all[i] = i;
+    enqueue(all);
+  }
+
+  int size() const { return n_; }
+  uint64_t* exchange() { return xchg_.data(); }
+  const std::function<void(int)>& body() const { return body_; }
+
+  // The running thread waits at barrier `bar` until every member arrived.
+  void barrier(int bar, const char* what) {
+    const int me = tl_tid;
+    Step step;
+    bool aborted;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      if (aborted_) throw Abort{};
+      waiting_on_[me] = bar;
+      what_[me] = what;
+      state_[me] = kWaiting;
+      if (++arrived_[bar] == expected_[bar]) {
+        arrived_[bar] = 0;
+        std::vector<int> released;
+        for (int t = 0; t < n_; ++t) {
+          if (state_[t] == kWaiting && waiting_on_[t] == bar) {
+            state_[t] = kReady;
+            released.push_back(t);
+          }
+        }
+        enqueue(released);
+      }
+      step = next_locked(me);
+      aborted = aborted_;
+    }
+    if (aborted) {
+      dispatch(step);
+      throw Abort{};
+    }
+    if (step.kind == Step::kKeep) {
+      std::lock_guard<std::mutex> lk(mu_);
+      state_[me] = kRunning;
+      return;
+    }
+    dispatch(step);
+    tl_worker->go.acquire();
+    std::lock_guard<std::mutex> lk(mu_);
+    if (aborted_) throw Abort{};
+  }
+
+  // A worker runs CUDA threads of this block until none is left for it; returns when it must park idle.
+  void run_from(int tid) {
+    for (;;) {
+      tl_block = this;
+      tl_tid = tid;
+      std::exception_ptr err;
+      try {
+        body_(tid);
+      } catch (const Abort&) {
+      } catch (...) {
+        err = std::current_exception();
+      }
+      Step step;
+      {
+        std::lock_guard<std::mutex> lk(mu_);
+        state_[tid] = kDone;
+        if (err && !error_) error_ = err;
+        if (err) aborted_ = true;
+        step = next_locked(-1);
+        if (step.kind == Step::kStart) {  // start the fresh thread on this very worker
+          state_[step.tid] = kRunning;
+          worker_[step.tid] = tl_worker;
+          tid = step.tid;
+          continue;
+        }
+      }
+      dispatch(step);
+      return;
+    }
+  }
+
+  // The launcher: start the first thread, wait for the block to end, return "" or the failure.
+  std::string run_and_wait() {
+    Step step;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      step = next_locked(-1);
+    }
+    dispatch(step);
+    done_.acquire();
+    if (error_) {
+      try {
+        std::rethrow_exception(error_);
+      } catch (const std::exception& e) {
+        return std::string("exception in kernel: ") + e.what();
+      } catch (...) {
+        return "unknown exception in kernel";
+      }
+    }
+    return failure_;
+  }
+
+ private:
+  enum : int { kReady = 0, kWaiting = 1, kDone = 2, kRunning = 3, kAborting = 4 };
+  struct Step {
+    enum Kind { kKeep, kStart, kResume, kFinished, kNone } kind = kNone;
+    int tid = -1;
+    std::vector<Worker*> wake;  // workers to release (resume, or unwind after an abort)
+  };
+
+  void enqueue(std::vector<int>& ts) {
+    if (order_ == Order::Reverse) std::reverse(ts.begin(), ts.end());
+    if (order_ == Order::Shuffle) {
+      for (size_t i = ts.size(); i > 1; --i) {
+        rng_ ^= rng_ << 13;
+        rng_ ^= rng_ >> 17;
+        rng_ ^= rng_ << 5;
+        std::swap(ts[i - 1], ts[rng_ % i]);
+      }
+    }
+    for (int t : ts) queue_.push_back(t);
+  }
+
+  bool all_done() const {
+    for (int t = 0; t < n_; ++t)
+      if (state_[t] != kDone) return false;
+    return true;
+  }
+
+  // Decides who runs next (mu_ held). `me` is the thread arriving at a barrier, or -1.
+  Step next_locked(int me) {
+    Step s;
+    if (!aborted_) {
+      while (queue_head_ < queue_.size()) {
+        const int next = queue_[queue_head_++];
+        if (state_[next] != kReady) continue;
+        if (next == me) {
+          s.kind = Step::kKeep;
+          return s;
+        }
+        s.tid = next;
+        if (worker_[next] == nullptr) {
+          s.kind = Step::kStart;
+        } else {
+          state_[next] = kRunning;
+          s.kind = Step::kResume;
+          s.wake.push_back(worker_[next]);
+        }
+        return s;
+      }
+      if (!all_done()) {
+        // Nobody can run and somebody still waits: the barrier can never complete.
+        int at_block = 0, at_warp = 0, exited = 0;
+        const char* what = "";
+        for (int t = 0; t < n_; ++t) {
+          if (state_[t] == kDone) ++exited;
+          else if (state_[t] == kWaiting && waiting_on_[t] == 0) ++at_block;
+          else if (state_[t] == kWaiting) ++at_warp, what = what_[t];
+        }
+        failure_ = "deadlock: " + std::to_string(at_block) + " thread(s) wait at __syncthreads, " +
+                   std::to_string(at_warp) + " at a warp barrier" + (at_warp ? std::string(" (") + what + ")" : "") +
+                   ", " + std::to_string(exited) + " returned without reaching it (a barrier not reached by every thread)";
+        aborted_ = true;
+      }
+    }
+    if (aborted_) {
+      // Wake every parked thread once so it unwinds; threads never started are simply marked done.
+      for (int t = 0; t < n_; ++t) {
+        if (state_[t] == kReady && worker_[t] == nullptr) state_[t] = kDone;
+        if ((state_[t] == kWaiting || state_[t] == kReady) && t != me && worker_[t] != nullptr) {
+          state_[t] = kAborting;
+          s.wake.push_back(worker_[t]);
+        }
+      }
+    }
+    if (all_done() && !signalled_) {
+      signalled_ = true;
+      s.kind = Step::kFinished;
+    }
+    return s;
+  }
+
+  void dispatch(Step& s) {
+    if (s.kind == Step::kStart) {
+      Worker* w = Pool::get().take_idle();
+      {
+        std::lock_guard<std::mutex> lk(mu_);
+        state_[s.tid] = kRunning;
+        worker_[s.tid] = w;
+      }
+      w->block = this;
+      w->tid = s.tid;
+      w->go.release();
+    }
+    for (Worker* w : s.wake) w->go.release();
+    if (s.kind == Step::kFinished) done_.release();
+  }
+
+  int n_;
+  Order order_;
+  uint32_t rng_;
+  const std::function<void(int)>& body_;
+  std::mutex mu_;
+  std::vector<int> state_;
+  std::vector<int> waiting_on_;
+  std::vector<const char*> what_;
+  std::vector<Worker*> worker_;
+  std::vector<int> expected_;
+  std::vector<int> arrived_;
+  std::vector<int> queue_;
+  size_t queue_head_ = 0;
+  std::vector<uint64_t> xchg_;
+  bool aborted_ = false;
+  bool signalled_ = false;
+  std::exception_ptr error_;
+  std::string failure_;
+  std::binary_semaphore done_{0};
+};
+
+inline Pool::~Pool() {
+  quit_ = true;
+  for (auto& w : all_) w->go.release();
+  for (auto& w : all_) w->th.join();
+}
+
+inline Worker* Pool::take_idle() {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (!idle_.empty()) {
+    Worker* w = idle_.back();
+    idle_.pop_back();
+    return w;
+  }
+  auto w = std::make_unique<Worker>();
+  Worker* wp = w.get();
+  w->th = std::thread([this, wp] { loop(wp); });
+  all_.push_back(std::move(w));
+  return wp;
+}
+
+inline void Pool::loop(Worker* w) {
+  tl_worker = w;
+  for (;;) {
+    w->go.acquire();
+    if (quit_) return;
+    w->block->run_from(w->tid);
+    give_back(w);
+  }
+}
+
+inline std::mutex& launch_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+inline std::string& last_failure() {
+  static std::string s;
+  return s;
+}
+
+inline int& last_error_code() {
+  static int e = 0;
+  return e;
+}
+
+template <class Kernel, class... Args>
+void launch(const char* name, Kernel kernel, dim3 grid, dim3 block, size_t smem, Args... args) {
+  std::lock_guard<std::mutex> lk(launch_mutex());
+  const long long nthreads = (long long)block.x * block.y * block.z;
+  if (nthreads < 1 || nthreads > 1024 || grid.x < 1 || grid.y < 1 || grid.z < 1 || grid.y > 65535 || grid.z > 65535 ||
+      smem > 227 * 1024) {
+    last_error_code() = 9;  // cudaErrorInvalidConfiguration
+    last_failure() = std::string("invalid configuration argument (emulated launch of ") + name + ")";
+    return;
+  }
+  const Config cfg = config();
+  for (unsigned bz = 0; bz < grid.z; ++bz) {
+    for (unsigned by = 0; by < grid.y; ++by) {
+      for (unsigned bx = 0; bx < grid.x; ++bx) {
+        std::unique_ptr<unsigned char[]> shared(smem > 0 ? new unsigned char[smem] : nullptr);
+        if (smem > 0) std::memset(shared.get(), cfg.poison ? 0xFF : 0, smem);
+        g_dynamic_shared = shared.get();
+        const uint32_t seed = cfg.seed * 2654435761u + (bx * 73856093u) + (by * 19349663u) + (bz * 83492791u);
+        const dim3 bidx(bx, by, bz);
+        const std::function<void(int)> body = [&](int t) {
+          threadIdx = dim3((unsigned)t % block.x, ((unsigned)t / block.x) % block.y, (unsigned)t / (block.x * block.y));
+          blockIdx = bidx;
+          blockDim = block;
+          gridDim = grid;
+          kernel(args...);
+        };
+        Block blk((int)nthreads, cfg.order, seed, body);
+        const std::string fail = blk.run_and_wait();
+        g_dynamic_shared = nullptr;
+        if (!fail.empty()) {
+          last_error_code() = 719;  // cudaErrorLaunchFailure
+          last_failure() = std::string("unspecified launch failure: emulated kernel ") + name + " block (" +
+                           std::to_string(bx) + "," + std::to_string(by) + "," + std::to_string(bz) + "): " + fail;
+          return;
+        }
+      }
+    }
+  }
+}
+
+template <class T>
+T shuffle(unsigned mask, T v, int src_lane, bool valid, const char* what) {
+  Block* b = tl_block;
+  const int tid = tl_tid, warp = tid / 32, lane = tid % 32;
+  const int lanes = std::min(32, b->size() - 32 * warp);
+  const unsigned want = lanes == 32 ? 0xffffffffu : ((1u << lanes) - 1u);
+  if (mask != want) throw std::runtime_error(std::string(what) + ": mask must name exactly the warp's threads");
+  (void)lane;
+  static_assert(sizeof(T) <= sizeof(uint64_t), "shuffle of a type wider than 8 bytes");
+  uint64_t slot = 0;
+  std::memcpy(&slot, &v, sizeof(T));
+  b->exchange()[tid] = slot;
+  b->barrier(1 + warp, what);
+  T out = v;
+  if (valid && src_lane < lanes) std::memcpy(&out, &b->exchange()[32 * warp + src_lane], sizeof(T));
+  b->barrier(1 + warp, what);
+  return out;
+}
+
+}  // namespace ftemu
+
+// ---------------------------------------------------------------- intrinsics
+inline void __syncthreads() { ftemu::tl_block->barrier(0, "__syncthreads"); }
+inline void __syncwarp(unsigned mask = 0xffffffffu) {
+  (void)mask;
+  ftemu::tl_block->barrier(1 + ftemu::tl_tid / 32, "__syncwarp");
+}
+
+template <class T>
+inline T __shfl_xor_sync(unsigned mask, T v, int lane_mask, int width = 32) {
+  const int lane = ftemu::tl_tid % 32;
+  const int src = lane ^ lane_mask;
+  const bool valid = (src / width) == (lane / width);
+  return ftemu::shuffle(mask, v, src, valid, "__shfl_xor_sync");
+}
+
+template <class T>
+inline T __shfl_down_sync(unsigned mask, T v, unsigned delta, int width = 32) {
+  const int lane = ftemu::tl_tid % 32;
+  const int src = lane + (int)delta;
+  const bool valid = (src / width) == (lane / width);
+  return ftemu::shuffle(mask, v, src, valid, "__shfl_down_sync");
+}
+
+template <class T>
+inline T __shfl_sync(unsigned mask, T v, int src_lane, int width = 32) {
+  const int lane = ftemu::tl_tid % 32;
+  const int src = (lane / width) * width + (src_lane % width);
+  return ftemu::shuffle(mask, v, src, true, "__shfl_sync");
+}
+
+inline float atomicAdd(float* addr, float v) { return std::atomic_ref<float>(*addr).fetch_add(v); }
+inline double atomicAdd(double* addr, double v) { return std::atomic_ref<double>(*addr).fetch_add(v); }
+inline int atomicAdd(int* addr, int v) { return std::atomic_ref<int>(*addr).fetch_add(v); }
+inline unsigned atomicAdd(unsigned* addr, unsigned v) { return std::atomic_ref<unsigned>(*addr).fetch_add(v); }
+
+inline float __expf(float x) { return std::exp(x); }
+inline float __logf(float x) { return std::log(x); }
+inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
+inline float __fdividef(float a, float b) { return a / b; }
+inline unsigned __umulhi(unsigned a, unsigned b) { return (unsigned)(((uint64_t)a * b) >> 32); }
+inline void sincosf_emu(float x, float* s, float* c) {
+  *s = std::sin(x);
+  *c = std::cos(x);
+}
+#define sincosf sincosf_emu
+
+// ---------------------------------------------------------------- runtime API subset
+enum cudaError_t {
+  cudaSuccess = 0,
+  cudaErrorInvalidValue = 1,
+  cudaErrorMemoryAllocation = 2,
+  cudaErrorInvalidConfiguration = 9,
+  cudaErrorLaunchFailure = 719,
+};
+enum cudaMemcpyKind {
+  cudaMemcpyHostToHost = 0,
+  cudaMemcpyHostToDevice = 1,
+  cudaMemcpyDeviceToHost = 2,
+  cudaMemcpyDeviceToDevice = 3,
+  cudaMemcpyDefault = 4,
+};
+using cudaStream_t = void*;
+
+inline cudaError_t cudaMalloc(void** p, size_t bytes) {
+  *p = std::malloc(bytes > 0 ? bytes : 1);
+  return *p ? cudaSuccess : cudaErrorMemoryAllocation;
+}
+inline cudaError_t cudaFree(void* p) {
+  std::free(p);
+  return cudaSuccess;
+}
+inline cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind) {
+  if (bytes) std::memmove(dst, src, bytes);
+  return cudaSuccess;
+}
+inline cudaError_t cudaMemset(void* p, int v, size_t bytes) {
+  if (bytes) std::memset(p, v, bytes);
+  return cudaSuccess;
+}
+inline cudaError_t cudaMemsetAsync(void* p, int v, size_t bytes, cudaStream_t = nullptr) { return cudaMemset(p, v, bytes); }
+inline cudaError_t cudaGetDeviceCount(int* n) {
+  *n = 1;
+  return cudaSuccess;
+}
+inline cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+inline cudaError_t cudaGetLastError() {
+  const int e = ftemu::last_error_code();
+  ftemu::last_error_code() = 0;
+  return (cudaError_t)e;
+}
+inline cudaError_t cudaPeekAtLastError() { return (cudaError_t)ftemu::last_error_code(); }
+inline const char* cudaGetErrorString(cudaError_t e) {
+  switch (e) {
+    case cudaSuccess: return "no error";
+    case cudaErrorInvalidValue: return "invalid argument";
+    case cudaErrorMemoryAllocation: return "out of memory";
+    case cudaErrorInvalidConfiguration:
+    case cudaErrorLaunchFailure: return ftemu::last_failure().c_str();
+  }
+  return "unknown error";
+}

@@ -1,0 +1,85 @@
+// Host-side launchers of every CUDA kernel (one .cu file per op family). Pointers are device pointers;
+// every launcher enqueues on the default stream and returns at once (the glue checks cudaGetLastError).
+// Conventions as src/engine/backend.ts: forward launchers overwrite, backward launchers ADD into gradients.
+#pragma once
+#include <stdint.h>
+
+#include "philox.cuh"
+
+namespace ftc {
+
+// gemm.cu: C[M,N] (= or +=) Σ_k A(i,k)·B(k,j) (+ bias[j]) with A(i,k) = A[i·sai + k·sak],
+// B(k,j) = B[k·sbk + j·sbj], C row-major with leading dimension ldc.
+void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t sai, int64_t sak, const float* B, int64_t sbk,
+          int64_t sbj, float* C, int64_t ldc, bool accumulate, const float* bias);
+// db[M] += Σ_n dy[n, m] (dy [N, M]).
+void column_sums_add(const float* dy, int64_t N, int64_t M, float* db);
+void linear_forward(const float* x, const float* w, const float* b, float* y, int64_t N, int64_t K, int64_t M);
+void linear_backward(const float* dy, const float* x, const float* w, float* dx, float* dw, float* db, int64_t N,
+                     int64_t K, int64_t M);
+
+// norm.cu
+void rms_norm_forward(const float* x, const float* scale, float eps, float* y, float* rstd, int64_t N, int64_t D);
+void rms_norm_backward(const float* dy, const float* x, const float* scale, const float* rstd, float* dx,
+                       float* dscale, int64_t N, int64_t D);
+void layer_norm_forward(const float* x, const float* gamma, const float* beta, float eps, float* y, float* mean,
+                        float* rstd, int64_t N, int64_t C);
+void layer_norm_backward(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
+                         float* dx, float* dgamma, float* dbeta, int64_t N, int64_t C);
+
+// elementwise.cu
+void relu_forward(const float* x, float* y, int64_t n);
+void relu_backward(const float* dy, const float* y, float* dx, int64_t n);
+void gelu_forward(const float* x, float* y, int64_t n);
+void gelu_backward(const float* dy, const float* x, float* dx, int64_t n);
+void dropout_forward(const float* x, float* y, int64_t n, const DropKey& key);
+void dropout_backward(const float* dy, float* dx, int64_t n, const DropKey& key);
+void add(const float* a, const float* b, float* y, int64_t n);
+void accumulate(const float* src, float* dst, float alpha, int64_t n);
+void scale(float* x, float s, int64_t n);
+
+// sequence.cu
+void start_token_forward(const float* e, const float* token, float* h, int64_t B, int64_t T, int64_t D);
+void start_token_backward(const float* dh, float* de, float* dtoken, int64_t B, int64_t T, int64_t D);
+void mean_pool_forward(const float* h, float* z, int64_t B, int64_t S, int64_t D);
+void mean_pool_backward(const float* dz, float* dh, int64_t B, int64_t S, int64_t D);
+
+// attention.cu (head dim d = D/H, a multiple of 4, at most ATTN_MAX_HEAD_DIM).
+constexpr int ATTN_MAX_HEAD_DIM = 64;
+// scratch: attention_forward_scratch floats of device memory (the RoPE cos/sin table).
+int64_t attention_forward_scratch(int64_t S, int64_t D, int64_t H);
+void attention_forward(const float* q, const float* k, const float* v, float* out, float* lse, float* scratch,
+                       int64_t B, int64_t S, int64_t D, int64_t H, const DropKey& drop);
+// scratch: the RoPE table, dQ in the rotated basis, then D = rowsum(dO∘O).
+int64_t attention_backward_scratch(int64_t B, int64_t S, int64_t D, int64_t H);
+void attention_backward(const float* dout, const float* q, const float* k, const float* v, const float* out,
+                        const float* lse, float* dq, float* dk, float* dv, float* scratch, int64_t B, int64_t S,
+                        int64_t D, int64_t H, const DropKey& drop);
+
+// loss.cu
+struct HrParams {
+  float lambda, eps;
+};
+void hr_loss_forward(const float* out, const float* hr, const float* w, const float* group, HrParams p, float* pred,
+                     float* sample_loss, float* loss, float* group_sum, float* group_count, int64_t B, int64_t G);
+void hr_loss_backward(const float* out, const float* hr, const float* w, HrParams p, float* dout, float scale,
+                      int64_t B);
+void next_patch_nll_forward(const float* params, const float* x, float eps, float* loss, int64_t B, int64_t S,
+                            int64_t T, int64_t P);
+void next_patch_nll_backward(const float* params, const float* x, float eps, float* dparams, float scale, int64_t B,
+                             int64_t S, int64_t T, int64_t P);
+void bce_forward(const float* logits, const float* targets, float* loss, int64_t n);
+void bce_backward(const float* logits, const float* targets, float* dlogits, float scale, int64_t n);
+
+// optim.cu
+struct AdamWParams {
+  float lr, beta1, beta2, eps, weight_decay;
+  float bias_correction1, bias_correction2;
+};
+void adamw(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWParams& p);
+// acc (one device double) += Σ x²; the caller zeroes acc once and reads it back once.
+void sum_squares_add(const float* x, int64_t n, double* acc);
+void group_dro_update(float* q, const float* group_sum, const float* group_count, float eta, const float* group,
+                      float* w, int64_t G, int64_t B);
+
+}  // namespace ftc

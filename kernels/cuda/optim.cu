@@ -1,0 +1,86 @@
+// Optimiser and fairness kernels: fused AdamW (PyTorch semantics), Σ x² for the global norm (accumulated
+// in a device double so that only one scalar returns to the host), and the online GroupDRO update.
+#include "launch.h"
+#include "ops.h"
+#include "reduce.cuh"
+
+namespace ftc {
+namespace {
+
+constexpr int THREADS = 256;
+
+unsigned blocks_for(long long n) {
+  const long long b = (n + THREADS - 1) / THREADS;
+  return (unsigned)(b < 1024 ? (b < 1 ? 1 : b) : 1024);
+}
+
+// p ← p·(1 − lr·wd) − lr·(m̂)/(sqrt(v̂) + eps), m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t).
+__global__ void adamw_kernel(float* __restrict__ param, const float* __restrict__ grad, float* __restrict__ m,
+                             float* __restrict__ v, long long n, AdamWParams p) {
+  const float decay = 1.0f - p.lr * p.weight_decay;
+  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+    const float g = grad[i];
+    const float mi = p.beta1 * m[i] + (1.0f - p.beta1) * g;
+    const float vi = p.beta2 * v[i] + (1.0f - p.beta2) * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    param[i] = param[i] * decay - p.lr * (mi / p.bias_correction1) / (sqrtf(vi / p.bias_correction2) + p.eps);
+  }
+}
+
+__global__ void __launch_bounds__(THREADS) sum_squares_kernel(const float* __restrict__ x, long long n,
+                                                              double* __restrict__ acc) {
+  __shared__ double scratch[32];
+  double s = 0.0;
+  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+    s += (double)x[i] * (double)x[i];
+  }
+  s = block_sum_d(s, scratch);
+  if (threadIdx.x == 0) atomicAdd(acc, s);
+}
+
+// One block: thread 0 updates q in log space (the largest exponent subtracted, so exp cannot overflow),
+// then every thread writes its samples' weights w_i = q_{g_i}/count_{g_i}.
+__global__ void group_dro_kernel(float* __restrict__ q, const float* __restrict__ gsum,
+                                 const float* __restrict__ gcnt, float eta, const float* __restrict__ group,
+                                 float* __restrict__ w, long long G, long long B) {
+  if (threadIdx.x == 0) {
+    double mx = -INFINITY;
+    for (long long g = 0; g < G; ++g) {
+      const double boost = gcnt[g] > 0.0f ? (double)eta * gsum[g] / gcnt[g] : 0.0;
+      mx = fmax(mx, log((double)q[g]) + boost);
+    }
+    double total = 0.0;
+    for (long long g = 0; g < G; ++g) {
+      const double boost = gcnt[g] > 0.0f ? (double)eta * gsum[g] / gcnt[g] : 0.0;
+      total += exp(log((double)q[g]) + boost - mx);
+    }
+    for (long long g = 0; g < G; ++g) {
+      const double boost = gcnt[g] > 0.0f ? (double)eta * gsum[g] / gcnt[g] : 0.0;
+      q[g] = (float)(exp(log((double)q[g]) + boost - mx) / total);
+    }
+  }
+  __syncthreads();  // q is final before any weight reads it
+  for (long long i = threadIdx.x; i < B; i += blockDim.x) {
+    const long long g = (long long)group[i];
+    w[i] = q[g] / gcnt[g];
+  }
+}
+
+}  // namespace
+
+void adamw(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWParams& p) {
+  FT_LAUNCH(adamw_kernel, blocks_for(n), dim3(THREADS), 0, param, grad, m, v, (long long)n, p);
+}
+
+void sum_squares_add(const float* x, int64_t n, double* acc) {
+  FT_LAUNCH(sum_squares_kernel, blocks_for(n), dim3(THREADS), 0, x, (long long)n, acc);
+}
+
+void group_dro_update(float* q, const float* group_sum, const float* group_count, float eta, const float* group,
+                      float* w, int64_t G, int64_t B) {
+  FT_LAUNCH(group_dro_kernel, dim3(1), dim3(128), 0, q, group_sum, group_count, eta, group, w, (long long)G,
+            (long long)B);
+}
+
+}  // namespace ftc

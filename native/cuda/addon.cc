@@ -1,0 +1,167 @@
+// The CUDA addons: fairtune_cuda (real kernels, nvcc, static cudart) and fairtune_cuda_emu (the same .cu
+// kernels compiled by g++ through kernels/cuda/cuda_emu.h). Module setup, device memory (alloc, free,
+// upload, download, zero, copy) and the registration of every op family. Loading never needs a GPU: with
+// static cudart and no driver, info() reports the runtime's reason and the backend says it is unavailable.
+#include <napi.h>
+
+#include <string>
+
+#include "../../kernels/cuda/launch.h"
+#include "device.h"
+#include "ops.h"
+
+namespace ftcn {
+namespace {
+
+// info() → { available, reason, devices, emulated, device }
+Napi::Value info(const Napi::CallbackInfo& cb) {
+  Args a(cb, "info", 0);
+  Napi::Object o = Napi::Object::New(a.env());
+  int n = 0;
+  const cudaError_t e = cudaGetDeviceCount(&n);
+  o.Set("emulated", Napi::Boolean::New(a.env(), FT_EMULATED != 0));
+  o.Set("devices", Napi::Number::New(a.env(), e == cudaSuccess ? n : 0));
+  if (e != cudaSuccess) {
+    o.Set("available", false);
+    o.Set("reason", std::string("cudaGetDeviceCount failed: ") + cudaGetErrorString(e) + " (error " +
+                        std::to_string((int)e) + ")");
+  } else if (n < 1) {
+    o.Set("available", false);
+    o.Set("reason", "no CUDA device found");
+  } else {
+    o.Set("available", true);
+    o.Set("reason", "");
+  }
+#if FT_EMULATED
+  o.Set("device", "CUDA emulation on the host CPU (kernels/cuda/cuda_emu.h)");
+#else
+  if (e == cudaSuccess && n > 0) {
+    cudaDeviceProp prop;
+    if (cudaGetDeviceProperties(&prop, 0) == cudaSuccess) {
+      o.Set("device", std::string(prop.name) + " (sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ")");
+    }
+  }
+#endif
+  return o;
+}
+
+// alloc(n) → a zero-filled device buffer of n floats (an External; free() releases it, or the GC does).
+Napi::Value alloc(const Napi::CallbackInfo& cb) {
+  Args a(cb, "alloc", 1);
+  const int64_t n = a.count(0, "n");
+  void* p = nullptr;
+  check(a, cudaMalloc(&p, (size_t)(n > 0 ? n : 1) * sizeof(float)), "cudaMalloc");
+  const cudaError_t z = cudaMemset(p, 0, (size_t)n * sizeof(float));
+  if (z != cudaSuccess) {
+    cudaFree(p);
+    check(a, z, "cudaMemset");
+  }
+  DevBuf* b = new DevBuf{static_cast<float*>(p), n, false};
+  Napi::External<DevBuf> ext = Napi::External<DevBuf>::New(a.env(), b, [](Napi::Env, DevBuf* d) {
+    if (!d->freed) cudaFree(d->ptr);
+    delete d;
+  });
+  ext.TypeTag(&buffer_tag());
+  return ext;
+}
+
+// free(buf): releases the device memory now (views of it become invalid and are refused).
+Napi::Value free_buffer(const Napi::CallbackInfo& cb) {
+  Args a(cb, "free", 1);
+  DevBuf* b = buffer_of(a, cb[0], "buf");
+  check(a, cudaFree(b->ptr), "cudaFree");
+  b->freed = true;
+  b->ptr = nullptr;
+  return a.env().Undefined();
+}
+
+// upload(view, data: Float32Array)
+Napi::Value upload(const Napi::CallbackInfo& cb) {
+  Args a(cb, "upload", 2);
+  if (!cb[1].IsTypedArray() || cb[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    a.fail("argument 2 'data' must be a Float32Array");
+  }
+  Napi::Float32Array host = cb[1].As<Napi::Float32Array>();
+  F32 v = view_arg(a, cb, 0, "view", {(int64_t)host.ElementLength()});
+  if (v.len > 0) check(a, cudaMemcpy(v.data, host.Data(), (size_t)v.len * sizeof(float), cudaMemcpyHostToDevice), "cudaMemcpy");
+  return a.env().Undefined();
+}
+
+// download(view, out: Float32Array)
+Napi::Value download(const Napi::CallbackInfo& cb) {
+  Args a(cb, "download", 2);
+  if (!cb[1].IsTypedArray() || cb[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    a.fail("argument 2 'out' must be a Float32Array");
+  }
+  Napi::Float32Array host = cb[1].As<Napi::Float32Array>();
+  F32 v = view_arg(a, cb, 0, "view", {(int64_t)host.ElementLength()});
+  if (v.len > 0) check(a, cudaMemcpy(host.Data(), v.data, (size_t)v.len * sizeof(float), cudaMemcpyDeviceToHost), "cudaMemcpy");
+  return a.env().Undefined();
+}
+
+// zero(view, n)
+Napi::Value zero(const Napi::CallbackInfo& cb) {
+  Args a(cb, "zero", 2);
+  const int64_t n = a.count(1, "n");
+  F32 v = view_arg(a, cb, 0, "view", {n});
+  if (n > 0) check(a, cudaMemset(v.data, 0, (size_t)n * sizeof(float)), "cudaMemset");
+  return a.env().Undefined();
+}
+
+// copy(src, dst, n): device to device (overlap allowed only when identical).
+Napi::Value copy(const Napi::CallbackInfo& cb) {
+  Args a(cb, "copy", 3);
+  const int64_t n = a.count(2, "n");
+  F32 src = view_arg(a, cb, 0, "src", {n}), dst = view_arg(a, cb, 1, "dst", {n});
+  a.same_or_disjoint(dst, src);
+  if (n > 0 && dst.data != src.data) {
+    check(a, cudaMemcpy(dst.data, src.data, (size_t)n * sizeof(float), cudaMemcpyDeviceToDevice), "cudaMemcpy");
+  }
+  return a.env().Undefined();
+}
+
+// setSchedule(order, seed): the emulator's thread order ('forward' | 'reverse' | 'shuffle'); a no-op error
+// on the real device, where the hardware decides.
+Napi::Value setSchedule(const Napi::CallbackInfo& cb) {
+  Args a(cb, "setSchedule", 2);
+  const std::string order = a.string(0, "order");
+  const int64_t seed = a.integer(1, "seed", 0, 4294967295LL);
+#if FT_EMULATED
+  if (order == "forward") ftemu::config().order = ftemu::Order::Forward;
+  else if (order == "reverse") ftemu::config().order = ftemu::Order::Reverse;
+  else if (order == "shuffle") ftemu::config().order = ftemu::Order::Shuffle;
+  else a.fail("argument 1 'order' must be 'forward', 'reverse' or 'shuffle', got '" + order + "'");
+  ftemu::config().seed = (uint32_t)seed;
+#else
+  (void)seed;
+  a.fail("the thread schedule can only be set on the emulated device (asked for '" + order + "')");
+#endif
+  return a.env().Undefined();
+}
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  FTCN_EXPORT(exports, env, info);
+  FTCN_EXPORT(exports, env, alloc);
+  exports.Set("free", Napi::Function::New(env, free_buffer, "free"));
+  FTCN_EXPORT(exports, env, upload);
+  FTCN_EXPORT(exports, env, download);
+  FTCN_EXPORT(exports, env, zero);
+  FTCN_EXPORT(exports, env, copy);
+  FTCN_EXPORT(exports, env, setSchedule);
+  register_layer_ops(env, exports);
+  register_elementwise_ops(env, exports);
+  register_loss_ops(env, exports);
+  register_optim_ops(env, exports);
+  register_attention_ops(env, exports);
+  return exports;
+}
+
+}  // namespace
+}  // namespace ftcn
+
+static Napi::Object InitFairtuneCuda(Napi::Env env, Napi::Object exports) { return ftcn::init(env, exports); }
+#if defined(FT_CUDA_EMU)
+NODE_API_MODULE(fairtune_cuda_emu, InitFairtuneCuda)
+#else
+NODE_API_MODULE(fairtune_cuda, InitFairtuneCuda)
+#endif

@@ -1,0 +1,59 @@
+// Device memory handles and argument checking of the CUDA addons (real and emulated).
+// A device buffer is a JS External (type-tagged, so no other External passes for one) owning a cudaMalloc
+// allocation; a tensor argument is a view {buf, offset, length} over it. Before any kernel runs, every view
+// is checked like the cpu addon checks a Float32Array (ftn::Args): the claimed dims must give exactly its
+// length, it must lie inside a live buffer, and outputs must not overlap inputs. Values that decide where a
+// kernel writes (group ids) or whose wrong value makes a silently wrong loss (labels, weights, targets) are
+// copied to the host and checked there: they are batch-sized, so the copy is small.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "../args.h"
+#include "runtime.h"
+
+namespace ftcn {
+
+using ftn::Args;
+using ftn::F32;
+
+struct DevBuf {
+  float* ptr = nullptr;
+  int64_t len = 0;  // floats
+  bool freed = false;
+};
+
+// A tensor view argument; `optional` accepts null/undefined (→ empty F32).
+F32 view_arg(Args& a, const Napi::CallbackInfo& info, size_t i, const char* name, std::initializer_list<int64_t> dims,
+             bool optional = false);
+
+// A view given as a plain value (array elements), of n floats.
+F32 view_of(Args& a, Napi::Value v, const char* name, int64_t n);
+// One device double for sumSquares (allocated once).
+double* sum_accumulator(Args& a);
+
+// A host copy of a (small) device view, checked with the same rules as the cpu addon.
+struct HostCopy {
+  std::vector<float> data;
+  F32 f32;  // points into data, named like the device view
+};
+HostCopy to_host(Args& a, const F32& dev);
+
+// Throws "fairtune_cuda.<op>: <what>: <cudaGetErrorString>" on a failed runtime call or launch.
+void check(Args& a, cudaError_t e, const char* what);
+// After the launches of an op: launch errors (invalid configuration, emulated deadlock) become JS errors.
+void check_launch(Args& a);
+
+// A grow-only device scratch buffer (attention backward), freed at exit.
+float* workspace(Args& a, int64_t floats);
+
+const napi_type_tag& buffer_tag();
+DevBuf* buffer_of(Args& a, Napi::Value v, const char* name);
+
+}  // namespace ftcn
+
+#define FTCN_EXPORT(exports, env, fn) (exports).Set(#fn, Napi::Function::New((env), fn, #fn))

@@ -1,0 +1,43 @@
+#!/bin/sh
+# Compiles every CUDA kernel (kernels/cuda/*.cu) with nvcc for sm_75, sm_80 and sm_90 with all warnings as
+# errors, records ptxas resource usage per kernel (registers, spills, static shared memory) and fails when
+# a GEMM or attention kernel spills registers. One nvcc run per architecture, two at a time.
+# Usage: scripts/cuda-check.sh [OUT_DIR]   (default build-cuda-check/; the table is OUT_DIR/ptxas.tsv)
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-$root/build-cuda-check}
+NVCC=${NVCC:-nvcc}
+command -v "$NVCC" >/dev/null 2>&1 || { echo "cuda-check: nvcc not found (set NVCC)" >&2; exit 2; }
+mkdir -p "$out"
+for arch in 75 80 90; do echo "$arch"; done | xargs -P 2 -I{} sh -c "
+  mkdir -p '$out/sm_{}' &&
+  '$NVCC' -std=c++17 -O3 -c -arch=sm_{} -Werror all-warnings -Xptxas -v,-warn-spills \
+    -odir '$out/sm_{}' $root/kernels/cuda/*.cu > '$out/sm_{}.log' 2>&1 ||
+  { echo 'cuda-check: nvcc failed for sm_{}:' >&2; cat '$out/sm_{}.log' >&2; exit 1; }"
+
+# One row per (architecture, kernel): arch, kernel, registers, spill stores, spill loads, stack, static smem.
+tsv="$out/ptxas.tsv"
+printf 'arch\tkernel\tregisters\tspill_stores\tspill_loads\tstack_bytes\tstatic_smem\n' > "$tsv.tmp-$$"
+for arch in 75 80 90; do
+  awk -v arch="sm_$arch" '
+    /Compiling entry function/ { match($0, /function .[^'"'"']*/); name = substr($0, RSTART + 10, RLENGTH - 10); next }
+    /bytes stack frame/ { stack = $1; stores = $5; loads = $9; next }
+    /Used [0-9]+ registers/ && name != "" {
+      regs = $0; sub(/.*Used /, "", regs); sub(/ registers.*/, "", regs)
+      smem = 0; if (match($0, /[0-9]+ bytes smem/)) { smem = substr($0, RSTART, RLENGTH); sub(/ bytes smem/, "", smem) }
+      print arch "\t" name "\t" regs "\t" stores "\t" loads "\t" stack "\t" smem; name = ""
+    }' "$out/sm_$arch.log"
+done | while IFS="$(printf '\t')" read -r a k r s l st sm; do
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$a" "$(echo "$k" | c++filt | sed 's/(anonymous namespace):://g; s/^void //; s/(.*//; s/^ftc:://')" "$r" "$s" "$l" "$st" "$sm"
+done >> "$tsv.tmp-$$"
+mv "$tsv.tmp-$$" "$tsv"
+
+kernels=$(($(wc -l < "$tsv") - 1))
+[ "$kernels" -gt 0 ] || { echo "cuda-check: no kernels found in the ptxas output" >&2; exit 1; }
+spills=$(awk -F '\t' 'NR > 1 && ($2 ~ /gemm|attn/) && ($4 > 0 || $5 > 0) { print $1 " " $2 ": " $4 " B spill stores, " $5 " B spill loads" }' "$tsv")
+if [ -n "$spills" ]; then
+  echo "cuda-check: register spills in GEMM/attention kernels:" >&2
+  echo "$spills" >&2
+  exit 1
+fi
+echo "cuda-check: $kernels kernel builds (sm_75, sm_80, sm_90) compiled with -Werror all-warnings; no GEMM/attention spills; table in $tsv"

@@ -1,0 +1,92 @@
+// Memory management of the CUDA backends: a tensor's handle is a DeviceView {buf, offset, length} over a
+// device buffer from the addon (cudaMalloc on a GPU, host memory under emulation). Views and slices share
+// the buffer; dispose frees it at once (later use of any view is refused natively and in TypeScript).
+import type { BackendStats } from '../backend';
+import { OpError, checkTensor } from '../check';
+import { Tensor, numel, shapeStr } from '../tensor';
+import type { CudaAddon, DeviceView } from './native-api';
+
+export abstract class DeviceStorage {
+  abstract readonly name: string;
+  protected abstract readonly native: CudaAddon;
+  private allocations = 0;
+  private liveBytes = 0;
+
+  tensor(shape: readonly number[], init?: Float32Array | readonly number[]): Tensor {
+    const n = numel(shape);
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < 0) throw new OpError('tensor', `invalid shape ${shapeStr(shape)}`);
+    }
+    if (init !== undefined && init.length !== n) {
+      throw new OpError('tensor', `init has ${init.length} values but shape ${shapeStr(shape)} needs ${n}`);
+    }
+    const view: DeviceView = { buf: this.native.alloc(n), offset: 0, length: n };
+    if (init !== undefined && n > 0) this.native.upload(view, init instanceof Float32Array ? init : Float32Array.from(init));
+    this.allocations++;
+    this.liveBytes += n * 4;
+    return new Tensor(this.name, [...shape], view, { disposed: false });
+  }
+
+  view(t: Tensor, shape: readonly number[]): Tensor {
+    checkTensor('view', 't', t, this.name);
+    if (numel(shape) !== t.size) {
+      throw new OpError('view', `cannot view ${shapeStr(t.shape)} (${t.size} elements) as ${shapeStr(shape)}`);
+    }
+    return new Tensor(this.name, [...shape], t.handle, t.cell);
+  }
+
+  slice0(t: Tensor, start: number, count: number): Tensor {
+    checkTensor('slice0', 't', t, this.name);
+    const rows = t.shape[0];
+    if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 0 && start + count <= rows)) {
+      throw new OpError('slice0', `rows [${start}, ${start + count}) out of range for ${shapeStr(t.shape)}`);
+    }
+    const inner = rows === 0 ? 0 : t.size / rows;
+    const base = t.handle as DeviceView;
+    const view: DeviceView = { buf: base.buf, offset: base.offset + start * inner, length: count * inner };
+    return new Tensor(this.name, [count, ...t.shape.slice(1)], view, t.cell);
+  }
+
+  upload(t: Tensor, data: Float32Array): void {
+    checkTensor('upload', 't', t, this.name);
+    if (!(data instanceof Float32Array)) throw new OpError('upload', 'data must be a Float32Array');
+    if (data.length !== t.size) throw new OpError('upload', `data has ${data.length} values, tensor ${shapeStr(t.shape)} holds ${t.size}`);
+    if (t.size > 0) this.native.upload(dv(t), data);
+  }
+
+  download(t: Tensor): Float32Array {
+    checkTensor('download', 't', t, this.name);
+    const out = new Float32Array(t.size);
+    if (t.size > 0) this.native.download(dv(t), out);
+    return out;
+  }
+
+  zero(t: Tensor): void {
+    checkTensor('zero', 't', t, this.name);
+    if (t.size > 0) this.native.zero(dv(t), t.size);
+  }
+
+  copy(src: Tensor, dst: Tensor): void {
+    checkTensor('copy', 'src', src, this.name);
+    checkTensor('copy', 'dst', dst, this.name);
+    if (src.size !== dst.size) throw new OpError('copy', `src ${shapeStr(src.shape)} and dst ${shapeStr(dst.shape)} differ in size`);
+    if (src.size > 0) this.native.copy(dv(src), dv(dst), src.size);
+  }
+
+  dispose(t: Tensor): void {
+    checkTensor('dispose', 't', t, this.name);
+    const view = dv(t);
+    this.native.free(view.buf);
+    this.liveBytes -= view.length * 4;
+    t.cell.disposed = true;
+  }
+
+  stats(): BackendStats {
+    return { allocations: this.allocations, liveBytes: this.liveBytes };
+  }
+}
+
+/** The device view behind a tensor of a CUDA backend. */
+export function dv(t: Tensor): DeviceView {
+  return t.handle as DeviceView;
+}

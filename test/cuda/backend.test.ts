@@ -1,0 +1,127 @@
+// The CUDA backends as the engine sees them: registry names, the real `cuda` backend reporting the
+// runtime's reason when it cannot run (no addon, or no driver), the cpu backend unaffected, argument
+// errors (TypeScript and native), memory ops on device views, and the thread schedule not changing results.
+import { getBackend, isBackendName, probeBackends } from '../../src/engine/registry';
+import { CudaBackend } from '../../src/engine/cuda/backend';
+import { loadCudaAddon } from '../../src/engine/cuda/addon';
+import { CpuBackend } from '../../src/engine/cpu/backend';
+import { emu, expectClose, pair, rand2, rng, zeros2 } from './helpers';
+
+jest.setTimeout(120000);
+
+describe('registry and availability', () => {
+  test('cuda-emu is a backend name but never chosen automatically', () => {
+    expect(isBackendName('cuda-emu')).toBe(true);
+    expect(probeBackends().map((p) => p.name)).not.toContain('cuda-emu');
+    expect(getBackend('cuda-emu').name).toBe('cuda-emu');
+    expect(getBackend(undefined).name).not.toBe('cuda-emu');
+  });
+
+  test('cuda reports itself unavailable with the reason (no addon built, or the runtime finds no driver)', () => {
+    const load = loadCudaAddon('cuda');
+    let reason = '';
+    try {
+      new CudaBackend('cuda');
+    } catch (e) {
+      reason = (e as Error).message;
+    }
+    if (!load.ok) {
+      expect(reason).toMatch(/^cuda unavailable: fairtune_cuda\.node not available/);
+    } else if (!load.addon.info().available) {
+      // Static cudart without a driver: cudaGetDeviceCount fails and its message is passed on.
+      expect(reason).toMatch(/^cuda unavailable: cudaGetDeviceCount failed: .+ \(error \d+\)/);
+    } else {
+      expect(reason).toBe('');
+    }
+    const probe = probeBackends().find((p) => p.name === 'cuda');
+    expect(probe?.available).toBe(reason === '');
+  });
+
+  test('the cpu backend works whether or not CUDA is present', () => {
+    const cpu = new CpuBackend();
+    const x = cpu.tensor([2, 3], [1, 2, 3, 4, 5, 6]), w = cpu.tensor([1, 3], [1, 1, 1]), y = cpu.tensor([2, 1]);
+    cpu.linear(x, w, null, y);
+    expect(Array.from(cpu.download(y))).toEqual([6, 15]);
+  });
+});
+
+describe('device memory and argument checks', () => {
+  test('upload, download, views, slices, copy, zero, dispose', () => {
+    const t = emu.tensor([3, 2], [1, 2, 3, 4, 5, 6]);
+    expect(Array.from(emu.download(emu.slice0(t, 1, 2)))).toEqual([3, 4, 5, 6]);
+    const u = emu.tensor([6]);
+    emu.copy(emu.view(t, [6]), u);
+    emu.zero(emu.slice0(t, 0, 1));
+    expect(Array.from(emu.download(t))).toEqual([0, 0, 3, 4, 5, 6]);
+    expect(Array.from(emu.download(u))).toEqual([1, 2, 3, 4, 5, 6]);
+    const before = emu.stats().liveBytes;
+    emu.dispose(u);
+    expect(emu.stats().liveBytes).toBe(before - 24);
+    expect(() => emu.download(u)).toThrow(/disposed/);
+  });
+
+  test('TypeScript-side shape errors name the op and the argument', () => {
+    const x = emu.tensor([2, 3]), w = emu.tensor([4, 5]), y = emu.tensor([2, 4]);
+    expect(() => emu.linear(x, w, null, y)).toThrow(/linear: .*w \[4, 5\] disagrees with x\[2, 3\] on K/);
+    const q = emu.tensor([1, 3, 12]);
+    expect(() => emu.ropeAttention(q, q, q, 5, emu.tensor([1, 3, 12]), emu.tensor([1, 5, 3]))).toThrow(/not divisible by heads/);
+  });
+
+  test('native checks refuse bad views, freed buffers, bad group ids and weights before any kernel runs', () => {
+    const r = loadCudaAddon('cuda-emu');
+    if (!r.ok) throw new Error(r.reason);
+    const a = r.addon;
+    const buf = a.alloc(8);
+    const v = (offset: number, length: number) => ({ buf, offset, length });
+    expect(() => a.linear(v(0, 6), v(0, 6), null, v(0, 4), 2, 3, 2)).toThrow(/output 'y' must not share memory with 'x'/);
+    expect(() => a.relu(v(4, 8), v(0, 8), 8)).toThrow(/exceeds its buffer of 8 floats/);
+    expect(() => a.relu({ buf: {} as never, offset: 0, length: 1 }, v(0, 1), 1)).toThrow(/not a device buffer/);
+    const g = a.alloc(2);
+    a.upload({ buf: g, offset: 0, length: 2 }, Float32Array.from([0, 3]));
+    const one = (b: ReturnType<typeof a.alloc>, n: number) => ({ buf: b, offset: 0, length: n });
+    const out = a.alloc(4), hr = a.alloc(2), w = a.alloc(2), p1 = a.alloc(2), p2 = a.alloc(2), l = a.alloc(1), gs = a.alloc(2), gc = a.alloc(2);
+    a.upload(one(w, 2), Float32Array.from([1, 1]));
+    expect(() => a.hrLoss(one(out, 4), one(hr, 2), one(w, 2), one(g, 2), 1, 0.1, one(p1, 2), one(p2, 2), one(l, 1), one(gs, 2), one(gc, 2), 2, 2))
+      .toThrow(/group id 3 at index 1 of 'group' is not an integer in \[0, 2\)/);
+    a.upload(one(g, 2), Float32Array.from([0, 1]));
+    a.upload(one(w, 2), Float32Array.from([0, 0]));
+    expect(() => a.hrLoss(one(out, 4), one(hr, 2), one(w, 2), one(g, 2), 1, 0.1, one(p1, 2), one(p2, 2), one(l, 1), one(gs, 2), one(gc, 2), 2, 2))
+      .toThrow(/'w' sums to 0/);
+    a.free(g);
+    expect(() => a.relu(one(g, 2), one(p1, 2), 2)).toThrow(/freed device buffer/);
+    expect(() => a.ropeAttention(v(0, 8), v(0, 8), v(0, 8), v(0, 8), v(0, 1), 1, 1, 8, 1, 0, 0, 0, 0)).toThrow(/output 'out' must not share memory with 'q'/);
+    expect(() => a.ropeAttention(v(0, 6), v(0, 6), v(0, 6), v(0, 6), v(0, 1), 1, 1, 6, 1, 0, 0, 0, 0)).toThrow(/head dim D\/H must be a multiple of 4/);
+  });
+
+  test('attention with a head dim above the kernels\' limit is refused with the limit named', () => {
+    const q = emu.tensor([1, 2, 128]);
+    expect(() => emu.ropeAttention(q, emu.tensor([1, 2, 128]), emu.tensor([1, 2, 128]), 1, emu.tensor([1, 2, 128]), emu.tensor([1, 1, 2])))
+      .toThrow(/head dim D\/H = 128 exceeds 64/);
+  });
+});
+
+describe('thread schedules', () => {
+  afterAll(() => emu.setSchedule('forward', 1));
+
+  test.each(['reverse', 'shuffle'] as const)('attention and norms agree with the reference under the %s order', (order) => {
+    emu.setSchedule(order, 11);
+    const rand = rng(order.length);
+    const [B, S, D, H] = [1, 37, 24, 2];
+    const q = rand2([B, S, D], rand), k = rand2([B, S, D], rand), v = rand2([B, S, D], rand);
+    const out = zeros2([B, S, D]), lse = zeros2([B, H, S]);
+    emu.ropeAttention(q.c, k.c, v.c, H, out.c, lse.c);
+    // The reference is imported through the helpers' pair; compute it on the same data.
+    const { ref } = require('./helpers') as typeof import('./helpers');
+    ref.ropeAttention(q.r, k.r, v.r, H, out.r, lse.r);
+    expectClose(out.c, out.r, 'out', 2e-4);
+    const x = rand2([5, 70], rand), s = pair([70], new Float32Array(70).fill(1.5)), y = zeros2([5, 70]), r = zeros2([5]);
+    emu.rmsNorm(x.c, s.c, 1e-8, y.c, r.c);
+    ref.rmsNorm(x.r, s.r, 1e-8, y.r, r.r);
+    expectClose(y.c, y.r, 'rmsNorm y');
+  });
+
+  test('the real device refuses a schedule', () => {
+    const load = loadCudaAddon('cuda');
+    if (load.ok) expect(() => load.addon.setSchedule('reverse', 1)).toThrow(/only be set on the emulated device/);
+  });
+});

@@ -1,0 +1,31 @@
+// scripts/cuda-check.sh: nvcc compiles every kernel for sm_75, sm_80 and sm_90 with -Werror all-warnings,
+// records ptxas registers/spills/shared memory per kernel, and fails on GEMM or attention spills. Runs
+// where nvcc exists (this machine and CI); elsewhere the test says why it is skipped.
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const nvcc = spawnSync('sh', ['-c', 'command -v ${NVCC:-nvcc}'], { encoding: 'utf8' }).stdout.trim();
+const maybe = nvcc !== '' ? test : test.skip;
+if (nvcc === '') console.warn('cuda-check skipped: nvcc not found');
+
+maybe('every CUDA kernel compiles for sm_75/80/90 without warnings, and GEMM/attention do not spill', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fairtune-cuda-check-'));
+  try {
+    const out = execFileSync('sh', [path.join(__dirname, '..', '..', 'scripts', 'cuda-check.sh'), dir], {
+      encoding: 'utf8', timeout: 400000,
+    });
+    expect(out).toContain('no GEMM/attention spills');
+    const rows = fs.readFileSync(path.join(dir, 'ptxas.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t'));
+    expect(rows[0]).toEqual(['arch', 'kernel', 'registers', 'spill_stores', 'spill_loads', 'stack_bytes', 'static_smem']);
+    for (const arch of ['sm_75', 'sm_80', 'sm_90']) {
+      const kernels = rows.filter((r) => r[0] === arch).map((r) => r[1]);
+      for (const k of ['gemm_kernel', 'attn_forward_kernel<64>', 'attn_backward_kernel<64>', 'rms_forward_kernel', 'adamw_kernel', 'hr_loss_kernel']) {
+        expect(kernels.some((n) => n.includes(k))).toBe(true);
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 420000);

@@ -1,0 +1,46 @@
+// The emulation lane itself: test/cuda/emu_test.cc (every kernels/cuda/*.cu compiled as C++ through
+// cuda_emu.h) built with AddressSanitizer and run case by case, each with a timeout (a deadlock that the
+// emulator failed to detect would otherwise hang the suite).
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+jest.setTimeout(240000);
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fairtune-emu-'));
+let binary = '';
+
+beforeAll(() => {
+  const out = execFileSync('sh', [path.join(__dirname, 'build-emu-test.sh'), dir], { encoding: 'utf8', timeout: 200000 });
+  binary = out.trim().split('\n').pop() ?? '';
+  expect(fs.existsSync(binary)).toBe(true);
+});
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function run(which: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(binary, [which], { encoding: 'utf8', timeout: 60000, env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test.each(['races', 'deadlock', 'orders', 'philox'])('emulation case %s passes under ASan', (which) => {
+  const r = run(which);
+  if (r.status !== 0) throw new Error(`emu_test ${which} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
+  expect(r.stdout).toContain('0 failure(s)');
+  expect(r.stdout).not.toContain('FAIL');
+});
+
+test('a removed __syncthreads is caught: the racy test kernel gives a wrong result', () => {
+  const r = run('races');
+  expect(r.stdout).toMatch(/^ok +neighbour_sum WITHOUT __syncthreads is caught/m);
+  expect(r.stdout).toMatch(/^ok +two_phase WITHOUT its second __syncthreads is caught/m);
+});
+
+test('an out-of-bounds shared-memory index is reported by AddressSanitizer', () => {
+  const r = run('oob');
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toContain('heap-buffer-overflow');
+  expect(r.stderr).toContain('out_of_bounds');
+  expect(r.stdout).not.toContain('finished without a sanitizer report');
+});
