@@ -1,83 +1,116 @@
-// npm run bench [-- --suite ops] [--quick]: kernel throughput of the cpu backend at the 19m model's shapes
-// (B = 32, T = 30 → S = 31, D = 512, H = 8), measured with benchmark.js. Figures are GFLOP/s.
-import Benchmark from 'benchmark';
+// npm run bench [-- --suite peak,gemm,attention,step,gpujs,ops] [--quick] [--json F] [--markdown F]:
+// the engine measured side by side with its peers in one run, one module per suite in ./suites.
+// Figures are medians of repeated calls; "of peak" divides by the fp32 FMA peak measured at the start of
+// the run on all cores (bench/native/peak.cc). --markdown writes BENCHMARKS.md: the table, the command, the
+// date and the machine's load, so that regenerating the file is this one command.
+import { execFileSync } from 'child_process';
 import { Command } from 'commander';
-import type { Backend } from '../src/engine/backend';
+import * as fs from 'fs';
+import * as os from 'os';
 import { getBackend } from '../src/engine/registry';
-import { Rng } from '../src/util/random';
+import { markdownTable } from './table';
+import { attentionSuite } from './suites/attention';
+import { gemmSuite } from './suites/gemm';
+import { gpujsSuite } from './suites/gpujs';
+import { opsSuite } from './suites/ops';
+import { measurePeaks, peakSuite } from './suites/peak';
+import { stepSuite } from './suites/step';
+import type { Row, Suite } from './types';
 
-interface Row {
-  suite: string;
-  name: string;
-  shape: string;
-  msPerCall: number;
-  gflops: number;
-  rme: number;
+const SUITES: readonly Suite[] = [peakSuite, gemmSuite, attentionSuite, stepSuite, gpujsSuite, opsSuite];
+const DEFAULT = 'peak,gemm,attention,step,gpujs';
+
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
 }
 
-function rand(be: Backend, shape: number[], rng: Rng, std = 1) {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return be.tensor(shape, rng.fillNormal(new Float32Array(n), std));
-}
-
-function measure(name: string, fn: () => void, flops: number, maxTime: number): { ms: number; gflops: number; rme: number } {
-  const b = new Benchmark(name, fn, { maxTime, minSamples: 5 });
-  b.run();
-  if (b.error) throw b.error;
-  const ms = b.stats.mean * 1000;
-  return { ms, gflops: flops / b.stats.mean / 1e9, rme: b.stats.rme };
-}
-
-function opsSuite(be: Backend, quick: boolean): Row[] {
-  const rng = new Rng(1);
-  const B = 32, T = 30, S = T + 1, D = 512, H = 8, F = 4 * D, N = B * S;
-  const maxTime = quick ? 0.5 : 3;
-  const rows: Row[] = [];
-  for (const [K, M] of [[D, D], [D, F], [F, D]] as const) {
-    const x = rand(be, [N, K], rng), w = rand(be, [M, K], rng, 0.02), b = rand(be, [M], rng), y = be.tensor([N, M]);
-    const dy = rand(be, [N, M], rng), dx = be.tensor([N, K]), dw = be.tensor([M, K]), db = be.tensor([M]);
-    const shape = `N=${N} K=${K} M=${M}`;
-    let r = measure('linear fwd', () => be.linear(x, w, b, y), 2 * N * K * M, maxTime);
-    rows.push({ suite: 'ops', name: 'linear forward', shape, msPerCall: r.ms, gflops: r.gflops, rme: r.rme });
-    r = measure('linear bwd', () => be.linearBackward(dy, x, w, dx, dw, db), 4 * N * K * M, maxTime);
-    rows.push({ suite: 'ops', name: 'linear backward (dx, dW, db)', shape, msPerCall: r.ms, gflops: r.gflops, rme: r.rme });
-    for (const t of [x, w, b, y, dy, dx, dw, db]) be.dispose(t);
+function uptime(): string {
+  try {
+    return execFileSync('uptime', { encoding: 'utf8' }).trim();
+  } catch {
+    return `load average ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}`;
   }
-  const q = rand(be, [B, S, D], rng), k = rand(be, [B, S, D], rng), v = rand(be, [B, S, D], rng);
-  const out = be.tensor([B, S, D]), lse = be.tensor([B, H, S]);
-  const dout = rand(be, [B, S, D], rng), dq = be.tensor([B, S, D]), dk = be.tensor([B, S, D]), dv = be.tensor([B, S, D]);
-  // Causal: about half of the S² score matrix; forward = QKᵀ and PV, backward = 5 such products (incl. recompute).
-  const d = D / H, pairs = (S * (S + 1)) / 2;
-  const fwdFlops = 4 * B * H * pairs * d;
-  const shape = `B=${B} S=${S} D=${D} H=${H}`;
-  let r = measure('attention fwd', () => be.ropeAttention(q, k, v, H, out, lse), fwdFlops, maxTime);
-  rows.push({ suite: 'ops', name: 'ropeAttention forward', shape, msPerCall: r.ms, gflops: r.gflops, rme: r.rme });
-  be.ropeAttention(q, k, v, H, out, lse);
-  r = measure('attention bwd', () => be.ropeAttentionBackward(dout, q, k, v, out, lse, H, dq, dk, dv), 2.5 * fwdFlops, maxTime);
-  rows.push({ suite: 'ops', name: 'ropeAttention backward', shape, msPerCall: r.ms, gflops: r.gflops, rme: r.rme });
+}
+
+function cpuModel(): string {
+  const flags = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const isa = ['avx512f', 'avx512_bf16', 'avx512_fp16', 'amx_bf16'].filter((f) => new RegExp(`\\b${f}\\b`).test(flags));
+  return `${os.cpus()[0]?.model ?? 'unknown CPU'} × ${os.cpus().length} (${isa.join(', ')}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
+}
+
+function markdownDocument(rows: Row[], command: string, started: Date, loadBefore: string, loadAfter: string, backend: string): string {
+  return [
+    '# Benchmarks',
+    '',
+    'The engine measured side by side with its peers in one run (`bench/`; suites in `bench/suites/`).',
+    'Engine rows: **peer** is the fastest peer of that row and **ratio** is the engine\'s rate over that peer\'s',
+    '(above 1: the engine is faster). **of peak** divides GFLOP/s (for the step, the analytic FLOPs of',
+    '`src/profile/flops.ts` per second) by the fp32 FMA peak measured on all cores in the same run',
+    '(bf16 rows: by the bf16 dot-product peak). Times are medians of repeated calls.',
+    '',
+    `- Command (regenerates this file; build first with \`npm run build\`): \`${command}\``,
+    `- Date: ${started.toISOString()}`,
+    `- Machine: ${cpuModel()}; engine backend: ${backend}`,
+    `- Load before: \`${loadBefore}\``,
+    `- Load after: \`${loadAfter}\``,
+    '',
+    markdownTable(rows),
+    '',
+    'Notes: the engine has no batched matmul, so the unfused attention peer is the reference backend (plain',
+    'TypeScript), not the engine\'s own ops. The PyTorch and tfjs models have no dropout, so every step runs',
+    'with dropout off. tfjs has no AdamW: Adam plus the decoupled decay applied by hand. The scaling profile',
+    '(`fairtune profile --sizes tiny,19m,85m,345m,1b --batch 1,8,32 --json F --svg F`) is separate.',
+    '',
+  ].join('\n');
+}
+
+/** Parses bench options from argv (without the node and script entries), runs the suites, returns the rows. */
+export async function runBench(argv: string[]): Promise<Row[]> {
+  const program = new Command()
+    .name('bench')
+    .option('--backend <name>', 'engine backend to measure', 'cpu')
+    .option('--suite <names>', `comma-separated suites (${SUITES.map((s) => s.name).join(', ')})`, DEFAULT)
+    .option('--quick', 'a few seconds per suite (CI smoke; figures are rough)')
+    .option('--json <file>', 'also write the rows as JSON')
+    .option('--markdown <file>', 'also write a BENCHMARKS.md-style document (table, command, date, load)')
+    .exitOverride()
+    .parse(argv, { from: 'user' });
+  const o = program.opts<{ backend: string; suite: string; quick?: boolean; json?: string; markdown?: string }>();
+  const wanted = o.suite.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const suites = wanted.map((n) => {
+    const s = SUITES.find((x) => x.name === n);
+    if (!s) throw new Error(`unknown suite '${n}' (available: ${SUITES.map((x) => x.name).join(', ')})`);
+    return s;
+  });
+  const started = new Date(), loadBefore = uptime();
+  const be = getBackend(o.backend);
+  const log = (m: string) => console.error(`  ${m}`);
+  console.log(`fairtune bench · backend ${be.name} (${be.description}) · ${started.toISOString()} · ${loadBefore}`);
+  const peaks = measurePeaks(!!o.quick);
+  const rows: Row[] = [];
+  for (const s of suites) {
+    console.error(`suite ${s.name}: ${s.description}`);
+    const t0 = Date.now();
+    const r = await s.run({ quick: !!o.quick, backend: o.backend, peaks, log });
+    console.error(`  ${r.length} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    rows.push(...r);
+  }
+  const table = markdownTable(rows);
+  console.log(table);
+  const loadAfter = uptime();
+  if (o.json) writeAtomic(o.json, JSON.stringify({ date: started.toISOString(), loadBefore, loadAfter, peaks, rows }, null, 2));
+  if (o.markdown) {
+    const command = `npm run bench -- ${argv.join(' ')}`.trim();
+    writeAtomic(o.markdown, markdownDocument(rows, command, started, loadBefore, loadAfter, `${be.name} (${be.description})`));
+  }
   return rows;
 }
 
-function main(): void {
-  const program = new Command()
-    .name('bench')
-    .option('--backend <name>', 'backend to measure', 'cpu')
-    .option('--suite <names>', 'comma-separated suites (ops)', 'ops')
-    .option('--quick', 'short measurement (CI smoke)')
-    .option('--json <file>', 'also write the rows as JSON')
-    .parse(process.argv);
-  const o = program.opts<{ backend: string; suite: string; quick?: boolean; json?: string }>();
-  const be = getBackend(o.backend);
-  console.log(`fairtune bench · backend ${be.name} (${be.description}) · ${new Date().toISOString()}`);
-  const rows: Row[] = [];
-  for (const s of o.suite.split(',')) {
-    if (s === 'ops') rows.push(...opsSuite(be, !!o.quick));
-    else throw new Error(`unknown suite '${s}' (available: ops)`);
-  }
-  console.log('| figure | shape | ms/call | GFLOP/s | ±% |');
-  console.log('| --- | --- | ---: | ---: | ---: |');
-  for (const r of rows) console.log(`| ${r.name} | ${r.shape} | ${r.msPerCall.toFixed(3)} | ${r.gflops.toFixed(1)} | ${r.rme.toFixed(1)} |`);
-  if (o.json) require('fs').writeFileSync(o.json, JSON.stringify(rows, null, 2));
+if (require.main === module) {
+  runBench(process.argv.slice(2)).catch((e) => {
+    console.error(`bench: ${(e as Error).message}`);
+    process.exit(1);
+  });
 }
-
-main();

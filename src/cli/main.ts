@@ -8,6 +8,7 @@ import { registerEmbedCommand } from './commands/embed';
 import { registerExperimentCommand } from './commands/experiment';
 import { registerFinetuneCommand } from './commands/finetune';
 import { registerPretrainCommand } from './commands/pretrain';
+import { registerProfileCommand } from './commands/profile';
 import { registerTraceCommand } from './commands/trace';
 import { registerWorkerCommand } from './commands/worker';
 
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerTraceCommand(program);
   registerBackendsCommand(program);
   registerDataCommand(program);
+  registerProfileCommand(program);
   registerWorkerCommand(program);
   return program;
 }

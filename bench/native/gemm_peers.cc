@@ -1,0 +1,82 @@
+// sgemm peers of the engine's linear: C[N,M] = A[N,K] · W[M,K]ᵀ (row major, W transposed as the engine's
+// weights are), through OpenBLAS cblas_sgemm and oneDNN dnnl_sgemm. One library per run so their thread
+// pools never compete. Usage: gemm_peers <openblas|onednn> N K M threads min_seconds
+// Prints one JSON line: the median and best milliseconds per call over the timed calls.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#ifdef HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+#ifdef HAVE_ONEDNN
+#include <oneapi/dnnl/dnnl.h>
+#include <omp.h>
+#endif
+
+int main(int argc, char** argv) {
+  if (argc != 7) {
+    std::fprintf(stderr, "usage: gemm_peers <openblas|onednn> N K M threads min_seconds\n");
+    return 2;
+  }
+  const std::string lib = argv[1];
+  const long N = std::atol(argv[2]), K = std::atol(argv[3]), M = std::atol(argv[4]);
+  const int threads = std::atoi(argv[5]);
+  const double min_seconds = std::atof(argv[6]);
+  if (N < 1 || K < 1 || M < 1 || threads < 1 || !(min_seconds > 0)) {
+    std::fprintf(stderr, "gemm_peers: N, K, M, threads must be positive integers and min_seconds > 0\n");
+    return 2;
+  }
+  std::vector<float> a(N * K), w(M * K), c(N * M);
+  std::mt19937 rng(1);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  for (auto& v : a) v = nd(rng);
+  for (auto& v : w) v = 0.02f * nd(rng);
+
+  auto call = [&]() -> bool {
+    if (lib == "openblas") {
+#ifdef HAVE_OPENBLAS
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, M, K, 1.f, a.data(), K, w.data(), K, 0.f, c.data(), M);
+      return true;
+#endif
+    } else if (lib == "onednn") {
+#ifdef HAVE_ONEDNN
+      return dnnl_sgemm('N', 'T', N, M, K, 1.f, a.data(), K, w.data(), K, 0.f, c.data(), M) == dnnl_success;
+#endif
+    }
+    return false;
+  };
+#ifdef HAVE_OPENBLAS
+  if (lib == "openblas") openblas_set_num_threads(threads);
+#endif
+#ifdef HAVE_ONEDNN
+  if (lib == "onednn") omp_set_num_threads(threads);
+#endif
+  if (!call()) {
+    std::printf("{\"lib\":\"%s\",\"error\":\"%s is not built into this binary (library or header missing)\"}\n",
+                lib.c_str(), lib.c_str());
+    return 0;
+  }
+  for (int i = 0; i < 2; i++) call();  // warm-up: thread pools, packing buffers, page faults
+  std::vector<double> ms;
+  double total = 0;
+  while (total < min_seconds || ms.size() < 5) {
+    auto t0 = std::chrono::steady_clock::now();
+    call();
+    double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ms.push_back(dt * 1e3);
+    total += dt;
+    if (ms.size() >= 10000) break;
+  }
+  std::sort(ms.begin(), ms.end());
+  double checksum = 0;
+  for (long i = 0; i < std::min<long>(N * M, 1024); i++) checksum += c[i];
+  std::printf("{\"lib\":\"%s\",\"threads\":%d,\"calls\":%zu,\"median_ms\":%.6f,\"best_ms\":%.6f,\"checksum\":%.6g}\n",
+              lib.c_str(), threads, ms.size(), ms[ms.size() / 2], ms[0], checksum);
+  return 0;
+}

@@ -1,0 +1,31 @@
+// Runs bench/python/peers.py with the system Python's PyTorch under a given thread configuration.
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import { packageRoot } from '../src/profile/native-tools';
+
+export const PYTHON = process.env.FAIRTUNE_PYTHON ?? '/usr/bin/python3';
+
+export interface ThreadConfig {
+  torch: number;
+  openblas: number;
+}
+
+export function threadLabel(t: ThreadConfig): string {
+  return `torch threads ${t.torch}, OpenBLAS threads ${t.openblas}`;
+}
+
+/** The configurations tried; DESIGN.md section 7 found torch 1 + OpenBLAS 2 best for this model. */
+export const TORCH_CONFIGS: ThreadConfig[] = [{ torch: 1, openblas: 2 }, { torch: 2, openblas: 2 }, { torch: 2, openblas: 1 }];
+
+/** Null (with the reason in `skipped`) when Python or torch is unavailable; throws when the script fails. */
+export function runTorchPeer<T>(args: string[], threads: ThreadConfig, timeoutMs: number): { result: T | null; skipped?: string } {
+  const script = path.join(packageRoot(), 'bench', 'python', 'peers.py');
+  const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', OPENBLAS_NUM_THREADS: String(threads.openblas), OMP_NUM_THREADS: String(threads.torch) };
+  const r = spawnSync(PYTHON, [script, ...args], { encoding: 'utf8', env, timeout: timeoutMs });
+  if (r.error) return { result: null, skipped: `cannot run ${PYTHON}: ${r.error.message}` };
+  if (r.status !== 0) {
+    if (/No module named 'torch'/.test(r.stderr)) return { result: null, skipped: `${PYTHON} has no torch (apt-get install python3-torch)` };
+    throw new Error(`peers.py ${args.join(' ')} failed (${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  }
+  return { result: JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as T };
+}

@@ -1,0 +1,55 @@
+// gpu.js matrix product in its CPU mode (the only mode that runs headless here: its WebGL mode needs the
+// `gl` package, which does not build without X11) against the engine's linear at the same shapes.
+import { getBackend } from '../../src/engine/registry';
+import { Rng } from '../../src/util/random';
+import { timeCalls } from '../measure';
+import { ofPeak, Row, Suite, SuiteContext } from '../types';
+import { randTensor } from './util';
+
+interface GpuKernel { (a: Float32Array[], w: Float32Array[]): Float32Array[] }
+
+export const gpujsSuite: Suite = {
+  name: 'gpujs',
+  description: 'gpu.js matmul (cpu mode) vs the engine\'s linear',
+  async run(ctx: SuiteContext): Promise<Row[]> {
+    let GPU: new (o: { mode: string }) => { mode: string; createKernel: (...a: unknown[]) => { setOutput(o: number[]): unknown; setConstants(c: object): unknown } & GpuKernel; destroy(): void };
+    try {
+      ({ GPU } = require('gpu.js'));
+    } catch (e) {
+      ctx.log(`gpujs: skipped, gpu.js does not load: ${(e as Error).message}`);
+      return [];
+    }
+    const be = getBackend(ctx.backend);
+    const rng = new Rng(6);
+    const sizes = ctx.quick ? [[128, 128, 128]] : [[128, 128, 128], [256, 256, 256], [992, 512, 512]];
+    const rows: Row[] = [];
+    for (const [N, K, M] of sizes) {
+      const gpu = new GPU({ mode: 'cpu' });
+      // y[n][m] = Σ_k x[n][k]·w[m][k]: gpu.js output [x = M, y = N].
+      const kernel = gpu.createKernel(function (this: { thread: { x: number; y: number }; constants: { K: number } }, a: number[][], w: number[][]) {
+        let s = 0;
+        for (let k = 0; k < this.constants.K; k++) s += a[this.thread.y][k] * w[this.thread.x][k];
+        return s;
+      }, { constants: { K }, output: [M, N] }) as unknown as GpuKernel;
+      const rowsOf = (n: number, k: number, std: number) => Array.from({ length: n }, () => rng.fillNormal(new Float32Array(k), std));
+      const a = rowsOf(N, K, 1), w = rowsOf(M, K, 0.02);
+      const flops = 2 * N * K * M, shape = `N=${N} K=${K} M=${M}`, minTime = ctx.quick ? 0.2 : 1;
+      const g = timeCalls(() => { kernel(a, w); }, { minTime, minCalls: 3 });
+      // Check the peer computes the product (a wrong kernel would make a meaningless figure).
+      const out = kernel(a, w);
+      let ref = 0;
+      for (let k = 0; k < K; k++) ref += a[0][k] * w[0][k];
+      if (Math.abs(out[0][0] - ref) > 1e-3 * (1 + Math.abs(ref))) throw new Error(`gpu.js matmul is wrong: ${out[0][0]} vs ${ref}`);
+      gpu.destroy();
+      const x = randTensor(be, [N, K], rng), wt = randTensor(be, [M, K], rng, 0.02), y = be.tensor([N, M]);
+      const e = timeCalls(() => be.linear(x, wt, null, y), { minTime, minCalls: 5 });
+      for (const t of [x, wt, y]) be.dispose(t);
+      const gg = flops / g.medianMs / 1e6, eg = flops / e.medianMs / 1e6;
+      rows.push({ suite: 'gpujs', figure: 'linear forward · engine', shape, ms: e.medianMs, rate: eg, unit: 'GFLOP/s', peer: 'gpu.js cpu mode',
+        ratio: eg / gg, ofPeak: ofPeak(eg, ctx.peaks.fp32All) });
+      rows.push({ suite: 'gpujs', figure: 'matmul · gpu.js (mode cpu, JS kernel)', shape, ms: g.medianMs, rate: gg, unit: 'GFLOP/s', peer: null,
+        ratio: null, ofPeak: ofPeak(gg, ctx.peaks.fp32All), note: '1 thread; output arrays allocated per call' });
+    }
+    return rows;
+  },
+};

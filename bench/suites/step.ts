@@ -1,0 +1,115 @@
+// One full HR fine-tuning step of the 19m model (B = 32, T = 30: forward, loss, backward, AdamW with clipping)
+// on the engine (HrStep + AdamW) against the same model in PyTorch 1.13 (tools/pytorch/ppg_gpt.py, float32,
+// best of the thread configurations; bf16 autocast for reference) and in tfjs on its wasm backend.
+// Dropout is off everywhere (the PyTorch and tfjs models have none), so every peer does the same work.
+import { getBackend } from '../../src/engine/registry';
+import { modelConfig } from '../../src/model/config';
+import { PpgGpt } from '../../src/model/ppg-gpt';
+import { stepFlops } from '../../src/profile/flops';
+import { AdamW, DEFAULT_ADAMW } from '../../src/train/adamw';
+import { HrStep } from '../../src/train/hr-step';
+import { Rng } from '../../src/util/random';
+import { timeCalls, timeCallsAsync } from '../measure';
+import { runTorchPeer, threadLabel, TORCH_CONFIGS } from '../python-peer';
+import { TfjsPpgGpt } from '../tfjs/ppg-gpt';
+import { ofPeak, Row, Suite, SuiteContext } from '../types';
+
+const SIZE = '19m', B = 32, T = 30;
+
+function engineStep(backend: string, minTime: number): number {
+  const be = getBackend(backend);
+  const config = modelConfig(SIZE, { hrPatches: T, dropout: 0 });
+  const model = new PpgGpt(be, config, { next: false, hr: true });
+  model.store.initialise(config, 1);
+  const step = new HrStep(model, B, 1);
+  const optim = new AdamW(be, model.store, DEFAULT_ADAMW);
+  const rng = new Rng(4);
+  const x = new Float32Array(B * T * config.patch);
+  for (let i = 0; i < x.length; i++) x[i] = rng.uniform();
+  const hr = new Float32Array(B);
+  for (let i = 0; i < B; i++) hr[i] = 40 + 140 * rng.uniform();
+  const t = timeCalls(() => {
+    const r = step.run({ x, hr }, optim, { lr: DEFAULT_ADAMW.lr, seed: 1 });
+    if (!Number.isFinite(r.loss)) throw new Error(`engine step: loss is ${r.loss}`);
+  }, { minTime, minCalls: 3 });
+  for (const a of step.acts.all) be.dispose(a);
+  for (const p of model.store.list()) { be.dispose(p.value); be.dispose(p.grad); }
+  return t.medianMs;
+}
+
+async function tfjsStep(log: (m: string) => void): Promise<{ ms: number; note: string } | { skipped: string }> {
+  try {
+    // Loaded lazily: tfjs is a devDependency and registers global backends on import.
+    const tf = require('@tensorflow/tfjs') as typeof import('@tensorflow/tfjs');
+    require('@tensorflow/tfjs-backend-wasm');
+    if (!(await tf.setBackend('wasm'))) return { skipped: 'the tfjs wasm backend did not initialise' };
+    await tf.ready();
+    const model = new TfjsPpgGpt(tf, { dim: 512, layers: 6, heads: 8, patch: 40, patches: T });
+    const rng = new Rng(5);
+    const xs = new Float32Array(B * T * 40).map(() => rng.uniform());
+    const x = tf.tensor2d(xs, [B, T * 40]), hr = tf.tensor1d(new Float32Array(B).map(() => 40 + 140 * rng.uniform()));
+    const t = await timeCallsAsync(async () => { model.step(x, hr); }, { minTime: 0, minCalls: 1 });
+    const threads = (tf.backend() as unknown as { getThreadsCount?: () => number }).getThreadsCount?.() ?? 1;
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    log(`tfjs ${tf.version.tfjs} wasm: ${model.paramCount} parameters, ${threads} thread(s), SIMD ${simd}`);
+    return { ms: t.medianMs, note: `tfjs ${tf.version.tfjs}, wasm ${threads} thread(s), SIMD ${simd}; Adam + decay by hand (tfjs has no AdamW)` };
+  } catch (e) {
+    return { skipped: `tfjs wasm step failed: ${(e as Error).message}` };
+  }
+}
+
+export const stepSuite: Suite = {
+  name: 'step',
+  description: '19m fine-tuning step (B=32, T=30) vs PyTorch 1.13 and tfjs-wasm',
+  async run(ctx: SuiteContext): Promise<Row[]> {
+    const minTime = ctx.quick ? 0.5 : 5;
+    const flops = stepFlops(modelConfig(SIZE, { hrPatches: T }), B, T).total, shape = `${SIZE} B=${B} T=${T}`;
+    const rows: Row[] = [];
+    const peers: { name: string; ms: number }[] = [];
+    const peerRow = (figure: string, ms: number, note: string, peak: number | null) => {
+      rows.push({ suite: 'step', figure, shape, ms, rate: (B * 1000) / ms, unit: 'windows/s', peer: null, ratio: null,
+        ofPeak: ofPeak(flops / ms / 1e6, peak), note });
+    };
+    const engineMs = engineStep(ctx.backend, minTime);
+    // PyTorch float32: every thread configuration, the best one is the peer.
+    const tried: string[] = [];
+    let best: { ms: number; label: string } | null = null;
+    for (const cfg of ctx.quick ? TORCH_CONFIGS.slice(0, 1) : TORCH_CONFIGS) {
+      const r = runTorchPeer<{ ms: number }>(['step', SIZE, String(B), String(T), String(minTime), String(cfg.torch), 'fp32'], cfg, 900_000);
+      if (!r.result) { ctx.log(`step: PyTorch skipped: ${r.skipped}`); break; }
+      tried.push(`${cfg.torch}/${cfg.openblas}: ${r.result.ms.toFixed(0)} ms`);
+      if (!best || r.result.ms < best.ms) best = { ms: r.result.ms, label: threadLabel(cfg) };
+    }
+    if (best) {
+      peers.push({ name: 'PyTorch 1.13 fp32', ms: best.ms });
+      peerRow('fine-tuning step · PyTorch 1.13 fp32', best.ms, `best: ${best.label} (torch/OpenBLAS threads ${tried.join(', ')})`, ctx.peaks.fp32All);
+      if (!ctx.quick) {
+        const cfg = { torch: 2, openblas: 2 };
+        const r = runTorchPeer<{ ms: number }>(['step', SIZE, String(B), String(T), String(minTime), String(cfg.torch), 'bf16'], cfg, 900_000);
+        if (r.result) {
+          peerRow('fine-tuning step · PyTorch 1.13 bf16 autocast (reference only)', r.result.ms,
+            `${threadLabel(cfg)}; of peak is against the bf16 dot-product peak`, ctx.peaks.bf16All);
+        }
+      }
+    }
+    // One tfjs-wasm step of this model takes about 100 s here: no place in a CI smoke, and one timed call
+    // (after a warm-up) is all a full run can afford.
+    const tj = ctx.quick ? { skipped: 'tfjs wasm skipped under --quick (one step takes minutes)' } : await tfjsStep(ctx.log);
+    if ('ms' in tj) {
+      peers.push({ name: 'tfjs-wasm', ms: tj.ms });
+      peerRow('fine-tuning step · tfjs wasm', tj.ms, tj.note, ctx.peaks.fp32All);
+    } else {
+      ctx.log(`step: ${tj.skipped}`);
+      rows.push({ suite: 'step', figure: 'fine-tuning step · tfjs wasm', shape, ms: NaN, rate: NaN, unit: 'windows/s', peer: null, ratio: null, ofPeak: null, note: tj.skipped });
+    }
+    const rate = (B * 1000) / engineMs;
+    const ratios = peers.map((p) => `${(p.ms / engineMs).toFixed(2)}× vs ${p.name}`).join('; ');
+    const fastest = peers.length ? peers.reduce((a, p) => (p.ms < a.ms ? p : a)) : null;
+    rows.unshift({
+      suite: 'step', figure: 'fine-tuning step · engine (HrStep + AdamW)', shape, ms: engineMs, rate, unit: 'windows/s',
+      peer: fastest?.name ?? null, ratio: fastest ? fastest.ms / engineMs : null, ofPeak: ofPeak(flops / engineMs / 1e6, ctx.peaks.fp32All),
+      note: `${(flops / 1e9).toFixed(1)} GFLOP/step (src/profile/flops.ts); ${ratios}`,
+    });
+    return rows;
+  },
+};

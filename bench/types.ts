@@ -1,0 +1,48 @@
+// What every benchmark suite produces: one row per measured figure. Engine rows name the peer they are
+// compared with and the ratio of rates (above 1: the engine is faster); peer rows stand alone.
+export interface Row {
+  suite: string;
+  /** What was measured and by whom, e.g. "linear forward · engine". */
+  figure: string;
+  shape: string;
+  /** Milliseconds per call (median over the timed calls). */
+  ms: number;
+  /** GFLOP/s or windows/s. */
+  rate: number;
+  unit: 'GFLOP/s' | 'windows/s';
+  /** The peer this row is compared with (the faster of several), or null. */
+  peer: string | null;
+  /** rate / peer's rate (> 1: this row is faster), or null. */
+  ratio: number | null;
+  /** rate / the measured peak of the same arithmetic on the same cores, or null when not meaningful. */
+  ofPeak: number | null;
+  /** Free-text remark (thread settings, skipped peers). */
+  note?: string;
+}
+
+export interface Peaks {
+  /** fp32 FMA peak, GFLOP/s, 1 thread and all cores. */
+  fp32One: number | null;
+  fp32All: number | null;
+  /** AVX512-BF16 dot-product peak, GFLOP/s. */
+  bf16One: number | null;
+  bf16All: number | null;
+}
+
+export interface SuiteContext {
+  quick: boolean;
+  /** The engine backend's name (cpu unless --backend says otherwise). */
+  backend: string;
+  peaks: Peaks;
+  log: (msg: string) => void;
+}
+
+export interface Suite {
+  name: string;
+  description: string;
+  run(ctx: SuiteContext): Promise<Row[]>;
+}
+
+export function ofPeak(gflops: number, peak: number | null): number | null {
+  return peak && peak > 0 ? gflops / peak : null;
+}

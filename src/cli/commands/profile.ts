@@ -1,0 +1,111 @@
+// `fairtune profile`: the scaling profile of the HR fine-tuning step over model sizes and batch sizes.
+// Every case is planned first (and refused, with the plan, when it does not fit memory); each case that
+// fits then runs in a child process of its own so that its measured peak RSS is its own.
+import { fork } from 'child_process';
+import type { Command } from 'commander';
+import * as fs from 'fs';
+import * as path from 'path';
+import { isModelSize, type ModelSize } from '../../model/config';
+import { fp32PeakAllCores } from '../../profile/peak';
+import { planCase, profileCase, type ProfileCase, type ProfileResult } from '../../profile/profile';
+import { profileSvg, profileTable, type ProfileRow } from '../../profile/report';
+
+interface ProfileOptions {
+  sizes: string; batch: string; steps: string; patches: string; backend: string;
+  json?: string; svg?: string; peak?: string; inProcess?: boolean;
+}
+
+function positiveInts(what: string, s: string): number[] {
+  const out = s.split(',').map((v) => v.trim()).filter((v) => v.length > 0).map(Number);
+  if (out.length === 0 || out.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--${what} must be positive integers separated by commas, got '${s}'`);
+  return out;
+}
+
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
+/** Runs one case in a forked worker (compiled builds) or in this process (ts-node/jest, or --in-process). */
+function runCase(c: ProfileCase, inProcess: boolean, log: (m: string) => void): Promise<ProfileResult> {
+  const worker = path.join(__dirname, '..', '..', 'profile', 'worker.js');
+  if (inProcess || !fs.existsSync(worker)) return Promise.resolve(profileCase(c, log));
+  return new Promise((resolve, reject) => {
+    const child = fork(worker, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let done = false;
+    child.on('message', (m: { log?: string; result?: ProfileResult; error?: string }) => {
+      if (m.log) log(m.log);
+      if (m.result) { done = true; resolve(m.result); }
+      if (m.error) { done = true; reject(new Error(m.error)); }
+    });
+    child.on('exit', (code, signal) => {
+      if (!done) reject(new Error(`profile worker for ${c.size} B=${c.batch} died (${signal ?? `exit ${code}`}; out of memory?)`));
+    });
+    child.send(c);
+  });
+}
+
+export function registerProfileCommand(program: Command): void {
+  program
+    .command('profile')
+    .description('scaling profile of the fine-tuning step: parameters, FLOPs, memory, time and GFLOP/s per model size and batch')
+    .option('--sizes <list>', 'model sizes (tiny, 19m, 85m, 345m, 1b)', 'tiny,19m,85m')
+    .option('--batch <list>', 'batch sizes', '1,8,32')
+    .option('--steps <n>', 'steps per case (the first is a warm-up when n > 1)', '2')
+    .option('--patches <n>', 'patches per window T (S = T + 1 tokens)', '30')
+    .option('--backend <name>', 'engine backend', 'cpu')
+    .option('--peak <gflops>', 'fp32 peak to divide by (default: measured with bench/native/peak.cc)')
+    .option('--json <file>', 'write the results as JSON')
+    .option('--svg <file>', 'write the cost-against-size chart as SVG')
+    .option('--in-process', 'run every case in this process (peak RSS is then the running maximum)')
+    .action(async (o: ProfileOptions) => {
+      const sizes = o.sizes.split(',').map((s) => s.trim());
+      for (const s of sizes) if (!isModelSize(s)) throw new Error(`--sizes: unknown model size '${s}' (tiny, 19m, 85m, 345m, 1b)`);
+      const batches = positiveInts('batch', o.batch), [steps] = positiveInts('steps', o.steps), [patches] = positiveInts('patches', o.patches);
+      let peak: number | null = null;
+      if (o.peak !== undefined) {
+        peak = Number(o.peak);
+        if (!(peak > 0)) throw new Error(`--peak must be a positive number of GFLOP/s, got '${o.peak}'`);
+      } else {
+        try {
+          peak = fp32PeakAllCores();
+        } catch (e) {
+          console.error(`profile: no fp32 peak (${(e as Error).message}); the "of peak" column stays empty`);
+        }
+      }
+      const log = (m: string) => console.error(`  ${m}`);
+      if (peak !== null) console.error(`fp32 peak (all cores): ${peak.toFixed(1)} GFLOP/s`);
+      const rows: ProfileRow[] = [];
+      const refused: string[] = [];
+      const failed: string[] = [];
+      for (const size of sizes as ModelSize[]) {
+        for (const batch of batches) {
+          const c: ProfileCase = { size, batch, patches, steps, backend: o.backend };
+          try {
+            console.error(`plan: ${planCase(c).line}`);
+          } catch (e) {
+            const msg = (e as Error).message;
+            console.error(`refused: ${msg}`);
+            refused.push(msg);
+            continue;
+          }
+          try {
+            const r = await runCase(c, !!o.inProcess, log);
+            rows.push({ ...r, ofPeak: peak ? r.gflops / peak : null });
+          } catch (e) {
+            // One failing case (a backend that cannot load, a worker killed for memory) must not lose the others.
+            const msg = `${size} B=${batch}: ${(e as Error).message}`;
+            console.error(`failed: ${msg}`);
+            failed.push(msg);
+          }
+        }
+      }
+      console.log(profileTable(rows));
+      for (const r of refused) console.log(`refused: ${r}`);
+      for (const f of failed) console.log(`failed: ${f}`);
+      if (o.json) writeAtomic(o.json, JSON.stringify({ date: new Date().toISOString(), fp32PeakGflops: peak, rows, refused, failed }, null, 2));
+      if (o.svg) writeAtomic(o.svg, await profileSvg(rows));
+      if (failed.length > 0) throw new Error(`${failed.length} profile case(s) failed (see above)`);
+    });
+}

@@ -1,0 +1,93 @@
+// The scaling profile: for a model size and batch size, the parameter count, the analytic FLOPs of a step,
+// the planned memory (checked against the budget before anything is allocated), and then the real HR
+// fine-tuning step (HrStep + AdamW on the chosen backend) timed, with the process's peak RSS after it.
+import * as fs from 'fs';
+import { getBackend } from '../engine/registry';
+import { ModelSize, modelConfig } from '../model/config';
+import { checkMemory, memoryBudget, planMemory, type MemoryPlan } from '../model/memory';
+import { PpgGpt } from '../model/ppg-gpt';
+import { AdamW, DEFAULT_ADAMW } from '../train/adamw';
+import { HrStep } from '../train/hr-step';
+import { Rng } from '../util/random';
+import { stepFlops, type StepFlops } from './flops';
+
+export interface ProfileCase {
+  size: ModelSize;
+  batch: number;
+  /** Patches per window (S = T + 1 tokens); the HR head is built for it. */
+  patches: number;
+  steps: number;
+  backend: string;
+}
+
+export interface ProfileResult {
+  size: ModelSize;
+  batch: number;
+  patches: number;
+  params: number;
+  flops: StepFlops;
+  plan: MemoryPlan;
+  planLine: string;
+  /** Peak resident set (VmHWM) after the steps, bytes; null where /proc is missing. */
+  peakRssBytes: number | null;
+  /** Median over the timed steps (the first step, which faults pages in, is not timed when steps > 1). */
+  msPerStep: number;
+  stepMs: number[];
+  windowsPerSecond: number;
+  gflops: number;
+  setupMs: number;
+}
+
+/** The process's peak resident set, from /proc/self/status (Linux). */
+export function peakRss(): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+)\s+kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The plan of a case, and its one-line description; throws (naming the sizes) when it does not fit. */
+export function planCase(c: ProfileCase, budget = memoryBudget()): { plan: MemoryPlan; line: string } {
+  const config = modelConfig(c.size, { hrPatches: c.patches, maxPatches: Math.max(60, c.patches), dropout: 0 });
+  const plan = planMemory(config, { B: c.batch, T: c.patches, training: true, head: 'hr' });
+  return { plan, line: checkMemory(`${c.size} B=${c.batch} T=${c.patches}`, plan, budget) };
+}
+
+export function profileCase(c: ProfileCase, log: (msg: string) => void = () => {}): ProfileResult {
+  if (!Number.isInteger(c.steps) || c.steps < 1) throw new Error(`profile: steps must be a positive integer, got ${c.steps}`);
+  const { plan, line } = planCase(c);
+  const config = modelConfig(c.size, { hrPatches: c.patches, maxPatches: Math.max(60, c.patches), dropout: 0 });
+  const be = getBackend(c.backend);
+  const t0 = Date.now();
+  const model = new PpgGpt(be, config, { next: false, hr: true });
+  model.store.initialise(config, 1);
+  const step = new HrStep(model, c.batch, 1);
+  const optim = new AdamW(be, model.store, DEFAULT_ADAMW);
+  const rng = new Rng(7);
+  const x = new Float32Array(c.batch * c.patches * config.patch);
+  for (let i = 0; i < x.length; i++) x[i] = rng.uniform();
+  const hr = new Float32Array(c.batch);
+  for (let i = 0; i < hr.length; i++) hr[i] = 40 + 140 * rng.uniform();
+  const setupMs = Date.now() - t0;
+  const stepMs: number[] = [];
+  for (let s = 0; s < c.steps; s++) {
+    const a = process.hrtime.bigint();
+    const r = step.run({ x, hr }, optim, { lr: DEFAULT_ADAMW.lr, seed: 1 });
+    stepMs.push(Number(process.hrtime.bigint() - a) / 1e6);
+    if (!Number.isFinite(r.loss)) throw new Error(`profile: ${c.size} B=${c.batch}: loss is ${r.loss} at step ${s + 1}`);
+    log(`${c.size} B=${c.batch}: step ${s + 1}/${c.steps} ${stepMs[s].toFixed(0)} ms, loss ${r.loss.toFixed(3)}`);
+  }
+  const timed = stepMs.length > 1 ? stepMs.slice(1) : stepMs;
+  const sorted = [...timed].sort((p, q) => p - q);
+  const msPerStep = sorted[sorted.length >> 1];
+  const flops = stepFlops(config, c.batch, c.patches);
+  const peakRssBytes = peakRss();
+  for (const t of step.acts.all) be.dispose(t);
+  for (const p of model.store.list()) { be.dispose(p.value); be.dispose(p.grad); }
+  return {
+    size: c.size, batch: c.batch, patches: c.patches, params: plan.params, flops, plan, planLine: line, peakRssBytes,
+    msPerStep, stepMs, windowsPerSecond: (c.batch * 1000) / msPerStep, gflops: flops.total / msPerStep / 1e6, setupMs,
+  };
+}
