@@ -1,4 +1,4 @@
-// npm run bench [-- --suite peak,gemm,attention,step,gpujs,ops] [--quick] [--json F] [--markdown F]:
+// npm run bench [-- --suite peak,gemm,attention,step,gpujs,webgpu,ops] [--quick] [--json F] [--markdown F]:
 // the engine measured side by side with its peers in one run, one module per suite in ./suites.
 // Figures are medians of repeated calls; "of peak" divides by the fp32 FMA peak measured at the start of
 // the run on all cores (bench/native/peak.cc). --markdown writes BENCHMARKS.md: the table, the command, the
@@ -15,10 +15,11 @@ import { gpujsSuite } from './suites/gpujs';
 import { opsSuite } from './suites/ops';
 import { measurePeaks, peakSuite } from './suites/peak';
 import { stepSuite } from './suites/step';
+import { webgpuSuite } from './suites/webgpu';
 import type { Row, Suite } from './types';
 
-const SUITES: readonly Suite[] = [peakSuite, gemmSuite, attentionSuite, stepSuite, gpujsSuite, opsSuite];
-const DEFAULT = 'peak,gemm,attention,step,gpujs';
+const SUITES: readonly Suite[] = [peakSuite, gemmSuite, attentionSuite, stepSuite, gpujsSuite, webgpuSuite, opsSuite];
+const DEFAULT = 'peak,gemm,attention,step,gpujs,webgpu';
 
 function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;

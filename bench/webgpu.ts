@@ -43,8 +43,8 @@ export function benchWebgpu(opts: { minTime?: number; backend?: WebGpuBackend } 
     for (const n of [128, 256]) {
       const x = filled(be, [n, n], 1), w = filled(be, [n, n], 2), b = filled(be, [n], 3), y = be.tensor([n, n]);
       const dx = be.tensor([n, n]), dw = be.tensor([n, n]);
-      time('linear forward (WGSL GEMM)', `${n}×${n}×${n}`, 2 * n * n * n, () => be.linear(x, w, b, y));
-      time('linear backward dx+dW', `${n}×${n}×${n}`, 4 * n * n * n, () => be.linearBackward(y, x, w, dx, dw, null));
+      time('linear forward (WGSL GEMM)', `N=${n} K=${n} M=${n}`, 2 * n * n * n, () => be.linear(x, w, b, y));
+      time('linear backward dx+dW', `N=${n} K=${n} M=${n}`, 4 * n * n * n, () => be.linearBackward(y, x, w, dx, dw, null));
       for (const t of [x, w, b, y, dx, dw]) be.dispose(t);
     }
     for (const [B, S, D, H] of [[4, 31, 64, 4], [2, 61, 128, 2]]) {
