@@ -76,6 +76,13 @@ export abstract class HostStorage {
   }
 }
 
+/** Host memory under a given backend name, for backends that hold it rather than extend it. */
+export class NamedHostStorage extends HostStorage {
+  constructor(readonly name: string) {
+    super();
+  }
+}
+
 /** The Float32Array behind a host tensor (for backends and tests on host backends only). */
 export function hostData(t: Tensor): Float32Array {
   return t.handle as Float32Array;

@@ -6,11 +6,11 @@ import { OpError, checkTensor } from '../check';
 import { Tensor, numel, shapeStr } from '../tensor';
 import type { CudaAddon, DeviceView } from './native-api';
 
-export abstract class DeviceStorage {
-  abstract readonly name: string;
-  protected abstract readonly native: CudaAddon;
+export class DeviceStorage {
   private allocations = 0;
   private liveBytes = 0;
+
+  constructor(readonly name: string, private readonly native: CudaAddon) {}
 
   tensor(shape: readonly number[], init?: Float32Array | readonly number[]): Tensor {
     const n = numel(shape);
