@@ -62,7 +62,8 @@ function markdownDocument(rows: Row[], command: string, started: Date, loadBefor
     'Notes: the engine has no batched matmul, so the unfused attention peer is the reference backend (plain',
     'TypeScript), not the engine\'s own ops. The PyTorch and tfjs models have no dropout, so every step runs',
     'with dropout off. tfjs has no AdamW: Adam plus the decoupled decay applied by hand. The scaling profile',
-    '(`fairtune profile --sizes tiny,19m,85m,345m,1b --batch 1,8,32 --json F --svg F`) is separate.',
+    '(`fairtune profile`, tiny to 1b) is in [docs/profile.md](docs/profile.md). The CUDA kernels cannot be timed',
+    'here (no GPU): their resources and expected H100 roofline are in [docs/cuda.md](docs/cuda.md).',
     '',
   ].join('\n');
 }

@@ -7,6 +7,8 @@ import { ModelSize, modelConfig } from '../model/config';
 import { checkMemory, memoryBudget, planMemory, type MemoryPlan } from '../model/memory';
 import { PpgGpt } from '../model/ppg-gpt';
 import { AdamW, DEFAULT_ADAMW } from '../train/adamw';
+
+const PROFILE_LR = 1e-5;
 import { HrStep } from '../train/hr-step';
 import { Rng } from '../util/random';
 import { stepFlops, type StepFlops } from './flops';
@@ -74,7 +76,9 @@ export function profileCase(c: ProfileCase, log: (msg: string) => void = () => {
   const stepMs: number[] = [];
   for (let s = 0; s < c.steps; s++) {
     const a = process.hrtime.bigint();
-    const r = step.run({ x, hr }, optim, { lr: DEFAULT_ADAMW.lr, seed: 1 });
+    // A small learning rate keeps the loss finite across the timed steps (random targets, large models);
+    // the time of a step does not depend on it.
+    const r = step.run({ x, hr }, optim, { lr: PROFILE_LR, seed: 1 });
     stepMs.push(Number(process.hrtime.bigint() - a) / 1e6);
     if (!Number.isFinite(r.loss)) throw new Error(`profile: ${c.size} B=${c.batch}: loss is ${r.loss} at step ${s + 1}`);
     log(`${c.size} B=${c.batch}: step ${s + 1}/${c.steps} ${stepMs[s].toFixed(0)} ms, loss ${r.loss.toFixed(3)}`);
