@@ -8,22 +8,9 @@ import type { Tensor } from '../../src/engine/tensor';
 export const emu = new CudaBackend('cuda-emu');
 export const ref = new ReferenceBackend();
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng, randomArray } from '../helpers/random';
 
-export function randomArray(n: number, rand: () => number, lo = -1, hi = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * rand();
-  return a;
-}
+export { rng, randomArray };
 
 export interface Pair {
   c: Tensor;

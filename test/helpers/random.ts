@@ -43,3 +43,22 @@ export function randInts(n: number, max: number, seed: number): Float32Array {
   for (let i = 0; i < n; i++) out[i] = Math.floor(u() * max);
   return out;
 }
+
+/** mulberry32 seeded from the raw seed (the backend comparison tests' generator, so failures reproduce). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n values uniform in [lo, hi) from `rand`. */
+export function randomArray(n: number, rand: () => number, lo = -1, hi = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * rand();
+  return a;
+}

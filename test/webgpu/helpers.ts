@@ -20,23 +20,9 @@ export function useWebGpu(opts?: DeviceOptions): () => WebGpuBackend {
   return () => (be ??= new WebGpuBackend(opts));
 }
 
-/** Small deterministic generator (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng, randomArray } from '../helpers/random';
 
-export function randomArray(n: number, rand: () => number, lo = -1, hi = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * rand();
-  return a;
-}
+export { rng, randomArray };
 
 export interface Pair {
   g: Tensor;
