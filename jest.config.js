@@ -8,4 +8,5 @@ module.exports = {
   // Native kernels and end-to-end runs take seconds on 2 cores; per-test timeouts are set where longer.
   testTimeout: 60000,
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };
