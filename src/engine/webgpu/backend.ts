@@ -1,38 +1,21 @@
 // The webgpu backend: every op is a WGSL kernel (kernels/wgsl) run by Dawn through the `webgpu` package.
-// Ops validate their arguments exactly as the reference backend does (same checks, same messages), then
+// Ops validate their arguments with the engine's shared checks (../op-checks.ts, as every backend), then
 // queue dispatches: nothing waits on the device except download() and sumSquares() (and a value check of
 // a tensor whose contents the host does not know; see storage.ts). The device lives in a worker thread
 // (device-worker.ts) behind a synchronous facade (device-client.ts), so this class is synchronous like
 // every other backend and the registry can construct it directly.
 import type { AdamWOptions, AttentionDropout, Backend, DropoutKey, HrLossOptions } from '../backend';
-import { OpError, ShapeBinder, checkDistinct, checkNumber, checkTensor } from '../check';
+import { OpError, checkNumber, checkTensor } from '../check';
+import * as check from '../op-checks';
 import { dropoutKeyWords, dropoutThreshold } from '../philox';
 import { ropeTable } from '../reference/rope';
-import {
-  checkDropP, checkDropoutKey, checkGroupIds, checkValues, requirePositive, requireSameShape,
-} from '../reference/validate';
+import { checkGroupIds, checkValues } from '../op-checks';
 import { Tensor } from '../tensor';
 import { DeviceClient, DeviceOptions } from './device-client';
 import { Grid, KernelRunner } from './kernel-runner';
 import { ATTENTION, ATTENTION_ROWS, ELEMENTWISE_WG, GEMM_TILE, K, attentionConsts } from './kernels';
 import { GpuStorage, handleOf } from './storage';
 import type { KernelDef } from './wgsl';
-
-function checkPositive(op: string, arg: string, v: unknown): number {
-  const x = checkNumber(op, arg, v);
-  if (!(x > 0)) throw new OpError(op, `${arg} must be > 0, got ${x}`);
-  return x;
-}
-
-function checkOptions(op: string, arg: string, o: unknown): void {
-  if (o === null || typeof o !== 'object') throw new OpError(op, `${arg} must be an options object, got ${String(o)}`);
-}
-
-function checkLaplaceEps(op: string, arg: string, eps: unknown): number {
-  const e = checkPositive(op, arg, eps);
-  if (!(e < 0.5)) throw new OpError(op, `${arg} must be in (0, 0.5), got ${e}`);
-  return e;
-}
 
 /** Philox parameters of a dropout key as kernel uniforms. */
 function dropParams(p: number, key: DropoutKey): Record<string, number> {
@@ -131,79 +114,33 @@ export class WebGpuBackend extends GpuStorage implements Backend {
   }
 
   linear(x: Tensor, w: Tensor, b: Tensor | null, y: Tensor): void {
-    const op = 'linear';
-    const sb = new ShapeBinder(op, this.name);
-    sb.tensor('x', x, ['N', 'K']);
-    sb.tensor('w', w, ['M', 'K']);
-    sb.optional('b', b, ['M']);
-    sb.tensor('y', y, ['N', 'M']);
-    checkDistinct(op, [['y', y, 'x', x], ['y', y, 'w', w], ['y', y, 'b', b]]);
-    this.linearForwardRaw(x, w, b, y, sb.get('N'), sb.get('K'), sb.get('M'));
+    const { N, K, M } = check.linear(this.name, x, w, b, y);
+    this.linearForwardRaw(x, w, b, y, N, K, M);
   }
 
   linearBackward(dy: Tensor, x: Tensor, w: Tensor, dx: Tensor | null, dw: Tensor | null, db: Tensor | null): void {
-    const op = 'linearBackward';
-    const sb = new ShapeBinder(op, this.name);
-    sb.tensor('x', x, ['N', 'K']);
-    sb.tensor('w', w, ['M', 'K']);
-    sb.tensor('dy', dy, ['N', 'M']);
-    sb.optional('dx', dx, ['N', 'K']);
-    sb.optional('dw', dw, ['M', 'K']);
-    sb.optional('db', db, ['M']);
-    checkDistinct(op, [
-      ['dx', dx, 'dy', dy], ['dx', dx, 'x', x], ['dx', dx, 'w', w],
-      ['dw', dw, 'dy', dy], ['dw', dw, 'x', x], ['dw', dw, 'w', w], ['db', db, 'dy', dy],
-    ]);
-    this.linearBackwardRaw(dy, x, w, dx, dw, db, sb.get('N'), sb.get('K'), sb.get('M'));
+    const { N, K, M } = check.linearBackward(this.name, dy, x, w, dx, dw, db);
+    this.linearBackwardRaw(dy, x, w, dx, dw, db, N, K, M);
   }
 
   patchEmbed(x: Tensor, w: Tensor, b: Tensor, e: Tensor): void {
-    const op = 'patchEmbed';
-    const sb = new ShapeBinder(op, this.name);
-    sb.tensor('w', w, ['D', 'P']);
-    sb.tensor('b', b, ['D']);
-    sb.tensor('e', e, ['B', 'T', 'D']);
-    const T = sb.get('T'), P = sb.get('P');
-    sb.tensor('x', x, ['B', T * P]);
-    checkDistinct(op, [['e', e, 'x', x], ['e', e, 'w', w], ['e', e, 'b', b]]);
-    this.linearForwardRaw(x, w, b, e, sb.get('B') * T, P, sb.get('D'));
+    const { N, K, M } = check.patchEmbed(this.name, x, w, b, e);
+    this.linearForwardRaw(x, w, b, e, N, K, M);
   }
 
   patchEmbedBackward(de: Tensor, x: Tensor, w: Tensor, dw: Tensor, db: Tensor, dx: Tensor | null): void {
-    const op = 'patchEmbedBackward';
-    const sb = new ShapeBinder(op, this.name);
-    sb.tensor('w', w, ['D', 'P']);
-    sb.tensor('de', de, ['B', 'T', 'D']);
-    const T = sb.get('T'), P = sb.get('P');
-    sb.tensor('x', x, ['B', T * P]);
-    sb.tensor('dw', dw, ['D', 'P']);
-    sb.tensor('db', db, ['D']);
-    sb.optional('dx', dx, ['B', T * P]);
-    checkDistinct(op, [['dw', dw, 'w', w], ['dx', dx, 'x', x], ['dx', dx, 'de', de], ['dw', dw, 'de', de], ['db', db, 'de', de]]);
-    this.linearBackwardRaw(de, x, w, dx, dw, db, sb.get('B') * T, P, sb.get('D'));
+    const { N, K, M } = check.patchEmbedBackward(this.name, de, x, w, dw, db, dx);
+    this.linearBackwardRaw(de, x, w, dx, dw, db, N, K, M);
   }
 
   startToken(e: Tensor, token: Tensor, h: Tensor): void {
-    const op = 'startToken';
-    const sb = new ShapeBinder(op, this.name);
-    sb.tensor('e', e, ['B', 'T', 'D']);
-    sb.tensor('token', token, ['D']);
-    sb.tensor('h', h, ['B', sb.get('T') + 1, 'D']);
-    checkDistinct(op, [['h', h, 'e', e], ['h', h, 'token', token]]);
-    const B = sb.get('B'), T = sb.get('T'), D = sb.get('D');
+    const { B, T, D } = check.startToken(this.name, e, token, h);
     this.run(K.startToken, { e, token, h }, { B, T, D }, this.elems(B * (T + 1) * D));
   }
 
   startTokenBackward(dh: Tensor, de: Tensor | null, dtoken: Tensor | null): void {
-    const op = 'startTokenBackward';
-    const sb = new ShapeBinder(op, this.name);
-    sb.tensor('dh', dh, ['B', 'S', 'D']);
-    const S = sb.get('S');
-    requirePositive(op, 'dh sequence length S', S, dh.shape);
-    sb.optional('de', de, ['B', S - 1, 'D']);
-    sb.optional('dtoken', dtoken, ['D']);
-    checkDistinct(op, [['de', de, 'dh', dh], ['dtoken', dtoken, 'dh', dh]]);
-    const B = sb.get('B'), D = sb.get('D'), T = S - 1;
+    const { B, T, D } = check.startTokenBackward(this.name, dh, de, dtoken);
+    const S = T + 1;
     if (dtoken !== null) this.run(K.columnSum, { a: dh, out: dtoken }, { rows: B, cols: D, lda: S * D }, [Math.ceil(D / 64), 1, 1]);
     if (de !== null) this.run(K.startTokenBackwardDe, { dh, de }, { B, T, D }, this.elems(B * T * D));
   }
@@ -214,48 +151,19 @@ export class WebGpuBackend extends GpuStorage implements Backend {
   }
 
   rmsNorm(x: Tensor, scale: Tensor, eps: number, y: Tensor, rstd: Tensor): void {
-    const op = 'rmsNorm';
-    const sb = new ShapeBinder(op, this.name);
-    sb.tensor('x', x, ['N', 'D']);
-    sb.tensor('scale', scale, ['D']);
-    sb.tensor('y', y, ['N', 'D']);
-    sb.tensor('rstd', rstd, ['N']);
-    requirePositive(op, 'x feature dim D', sb.get('D'), x.shape);
-    checkPositive(op, 'eps', eps);
-    checkDistinct(op, [['y', y, 'x', x], ['y', y, 'scale', scale], ['rstd', rstd, 'x', x], ['rstd', rstd, 'y', y]]);
-    const N = sb.get('N'), D = sb.get('D');
+    const { N, D } = check.rmsNorm(this.name, x, scale, eps, y, rstd);
     this.run(K.rmsForward, { x, scale, y, rstd }, { N, D, eps }, this.rows(N));
   }
 
   rmsNormBackward(dy: Tensor, x: Tensor, scale: Tensor, rstd: Tensor, dx: Tensor, dscale: Tensor | null): void {
-    const op = 'rmsNormBackward';
-    const sb = new ShapeBinder(op, this.name);
-    sb.tensor('x', x, ['N', 'D']);
-    sb.tensor('dy', dy, ['N', 'D']);
-    sb.tensor('scale', scale, ['D']);
-    sb.tensor('rstd', rstd, ['N']);
-    sb.tensor('dx', dx, ['N', 'D']);
-    sb.optional('dscale', dscale, ['D']);
-    checkDistinct(op, [['dx', dx, 'dy', dy], ['dx', dx, 'x', x], ['dscale', dscale, 'scale', scale]]);
-    const N = sb.get('N'), D = sb.get('D');
+    const { N, D } = check.rmsNormBackward(this.name, dy, x, scale, rstd, dx, dscale);
     // dscale first: it reads dy and x, which the dx pass never writes (they are distinct from dx).
     if (dscale !== null) this.run(K.rmsBackwardDscale, { dy, x, rstd, dscale }, { N, D }, [Math.ceil(D / 64), 1, 1]);
     this.run(K.rmsBackwardDx, { dy, x, scale, rstd, dx }, { N, D }, this.rows(N));
   }
 
   layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number, y: Tensor, mean: Tensor, rstd: Tensor): void {
-    const op = 'layerNorm';
-    const sb = new ShapeBinder(op, this.name);
-    sb.tensor('x', x, ['N', 'C']);
-    sb.tensor('gamma', gamma, ['C']);
-    sb.tensor('beta', beta, ['C']);
-    sb.tensor('y', y, ['N', 'C']);
-    sb.tensor('mean', mean, ['N']);
-    sb.tensor('rstd', rstd, ['N']);
-    requirePositive(op, 'x feature dim C', sb.get('C'), x.shape);
-    checkPositive(op, 'eps', eps);
-    checkDistinct(op, [['y', y, 'x', x], ['mean', mean, 'rstd', rstd], ['y', y, 'gamma', gamma], ['y', y, 'beta', beta]]);
-    const N = sb.get('N'), C = sb.get('C');
+    const { N, C } = check.layerNorm(this.name, x, gamma, beta, eps, y, mean, rstd);
     this.run(K.lnForward, { x, gamma, beta, y, mean, rstd }, { N, C, eps }, this.rows(N));
   }
 
@@ -263,18 +171,7 @@ export class WebGpuBackend extends GpuStorage implements Backend {
     dy: Tensor, x: Tensor, gamma: Tensor, mean: Tensor, rstd: Tensor,
     dx: Tensor, dgamma: Tensor | null, dbeta: Tensor | null,
   ): void {
-    const op = 'layerNormBackward';
-    const sb = new ShapeBinder(op, this.name);
-    sb.tensor('x', x, ['N', 'C']);
-    sb.tensor('dy', dy, ['N', 'C']);
-    sb.tensor('gamma', gamma, ['C']);
-    sb.tensor('mean', mean, ['N']);
-    sb.tensor('rstd', rstd, ['N']);
-    sb.tensor('dx', dx, ['N', 'C']);
-    sb.optional('dgamma', dgamma, ['C']);
-    sb.optional('dbeta', dbeta, ['C']);
-    checkDistinct(op, [['dx', dx, 'dy', dy], ['dx', dx, 'x', x], ['dgamma', dgamma, 'dbeta', dbeta], ['dgamma', dgamma, 'gamma', gamma]]);
-    const N = sb.get('N'), C = sb.get('C');
+    const { N, C } = check.layerNormBackward(this.name, dy, x, gamma, mean, rstd, dx, dgamma, dbeta);
     if (dgamma !== null || dbeta !== null) {
       this.run(K.lnBackwardParams, { dy, x, mean, rstd, dgamma, dbeta }, { N, C }, [Math.ceil(C / 64), 1, 1]);
     }
@@ -282,30 +179,27 @@ export class WebGpuBackend extends GpuStorage implements Backend {
   }
 
   relu(x: Tensor, y: Tensor): void {
-    requireSameShape('relu', this.name, [['x', x], ['y', y]]);
+    check.requireSameShape('relu', this.name, [['x', x], ['y', y]]);
     this.run(K.relu, { x, y }, { n: x.size }, this.elems(x.size));
   }
 
   reluBackward(dy: Tensor, y: Tensor, dx: Tensor): void {
-    requireSameShape('reluBackward', this.name, [['dy', dy], ['y', y], ['dx', dx]]);
+    check.requireSameShape('reluBackward', this.name, [['dy', dy], ['y', y], ['dx', dx]]);
     this.run(K.reluBackward, { dy, y, dx }, { n: dy.size }, this.elems(dy.size));
   }
 
   gelu(x: Tensor, y: Tensor): void {
-    requireSameShape('gelu', this.name, [['x', x], ['y', y]]);
+    check.requireSameShape('gelu', this.name, [['x', x], ['y', y]]);
     this.run(K.gelu, { x, y }, { n: x.size }, this.elems(x.size));
   }
 
   geluBackward(dy: Tensor, x: Tensor, dx: Tensor): void {
-    requireSameShape('geluBackward', this.name, [['dy', dy], ['x', x], ['dx', dx]]);
+    check.requireSameShape('geluBackward', this.name, [['dy', dy], ['x', x], ['dx', dx]]);
     this.run(K.geluBackward, { dy, x, dx }, { n: dy.size }, this.elems(dy.size));
   }
 
   dropout(x: Tensor, y: Tensor, p: number, key: DropoutKey): void {
-    const op = 'dropout';
-    requireSameShape(op, this.name, [['x', x], ['y', y]]);
-    checkDropP(op, 'p', p);
-    checkDropoutKey(op, 'key', key);
+    check.dropout(this.name, 'dropout', ['x', x], ['y', y], p, key);
     if (p === 0) {
       this.copy(x, y);
       return;
@@ -314,31 +208,12 @@ export class WebGpuBackend extends GpuStorage implements Backend {
   }
 
   dropoutBackward(dy: Tensor, dx: Tensor, p: number, key: DropoutKey): void {
-    const op = 'dropoutBackward';
-    requireSameShape(op, this.name, [['dy', dy], ['dx', dx]]);
-    checkDropP(op, 'p', p);
-    checkDropoutKey(op, 'key', key);
+    check.dropout(this.name, 'dropoutBackward', ['dy', dy], ['dx', dx], p, key);
     if (p === 0) {
       this.run(K.axpy, { src: dy, dst: dx }, { n: dy.size, alpha: 1 }, this.elems(dy.size));
       return;
     }
     this.run(K.dropoutBackward, { dy, dx }, { n: dy.size, ...dropParams(p, key) }, this.elems(dy.size, ELEMENTWISE_WG, 4));
-  }
-
-  /** Shared shape and hyper-parameter checks of the attention forward and backward. */
-  private attentionShape(op: string, sb: ShapeBinder, heads: number, lse: Tensor, dropout: AttentionDropout | undefined) {
-    checkNumber(op, 'heads', heads, { integer: true, min: 1 });
-    const B = sb.get('B'), S = sb.get('S'), D = sb.get('D');
-    sb.require(D % heads === 0, `model width D = ${D} (q shape [${B}, ${S}, ${D}]) is not divisible by heads = ${heads}`);
-    const hd = D / heads;
-    sb.require(hd % 4 === 0, `head dim d = D/heads = ${D}/${heads} = ${hd} must be a multiple of 4 (RoPE rotates d/2 features in pairs)`);
-    sb.tensor('lse', lse, ['B', heads, 'S']);
-    if (dropout !== undefined) {
-      checkOptions(op, 'dropout', dropout);
-      checkDropP(op, 'dropout.p', dropout.p);
-      checkDropoutKey(op, 'dropout.key', dropout.key);
-    }
-    return { B, S, H: heads, D, hd };
   }
 
   /** The uniforms shared by the attention kernels. */
@@ -369,14 +244,8 @@ export class WebGpuBackend extends GpuStorage implements Backend {
   }
 
   ropeAttention(q: Tensor, k: Tensor, v: Tensor, heads: number, out: Tensor, lse: Tensor, dropout?: AttentionDropout): void {
-    const op = 'ropeAttention';
-    const sb = new ShapeBinder(op, this.name);
-    sb.tensor('q', q, ['B', 'S', 'D']);
-    sb.tensor('k', k, ['B', 'S', 'D']);
-    sb.tensor('v', v, ['B', 'S', 'D']);
-    sb.tensor('out', out, ['B', 'S', 'D']);
-    const shape = this.attentionShape(op, sb, heads, lse, dropout);
-    checkDistinct(op, [['out', out, 'q', q], ['out', out, 'k', k], ['out', out, 'v', v], ['lse', lse, 'out', out]]);
+    const s = check.ropeAttention(this.name, q, k, v, heads, out, lse, dropout);
+    const shape = { ...s, hd: s.D / s.H };
     if (shape.B * shape.S * shape.D === 0) return;
     const rope = this.rope(shape.S, shape.hd);
     this.run(ATTENTION.forward, { q, k, v, rope, out, lse }, this.attentionParams(shape, dropout),
@@ -387,17 +256,8 @@ export class WebGpuBackend extends GpuStorage implements Backend {
     dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, heads: number,
     dq: Tensor, dk: Tensor, dv: Tensor, dropout?: AttentionDropout,
   ): void {
-    const op = 'ropeAttentionBackward';
-    const sb = new ShapeBinder(op, this.name);
-    const names: [string, Tensor][] = [['dout', dout], ['q', q], ['k', k], ['v', v], ['out', out], ['dq', dq], ['dk', dk], ['dv', dv]];
-    for (const [n, t] of names) sb.tensor(n, t, ['B', 'S', 'D']);
-    const shape = this.attentionShape(op, sb, heads, lse, dropout);
-    const pairs: [string, Tensor, string, Tensor][] = [];
-    for (const [gn, g] of [['dq', dq], ['dk', dk], ['dv', dv]] as [string, Tensor][]) {
-      for (const [n, t] of names.slice(0, 5)) pairs.push([gn, g, n, t]);
-    }
-    pairs.push(['dq', dq, 'dk', dk], ['dq', dq, 'dv', dv], ['dk', dk, 'dv', dv]);
-    checkDistinct(op, pairs);
+    const s = check.ropeAttentionBackward(this.name, dout, q, k, v, out, lse, heads, dq, dk, dv, dropout);
+    const shape = { ...s, hd: s.D / s.H };
     const { B, S, H } = shape;
     if (B * S * shape.D === 0) return;
     const rope = this.rope(S, shape.hd);
@@ -412,12 +272,12 @@ export class WebGpuBackend extends GpuStorage implements Backend {
   }
 
   add(a: Tensor, b: Tensor, y: Tensor): void {
-    requireSameShape('add', this.name, [['a', a], ['b', b], ['y', y]]);
+    check.requireSameShape('add', this.name, [['a', a], ['b', b], ['y', y]]);
     this.run(K.add, { a, b, y }, { n: y.size }, this.elems(y.size));
   }
 
   accumulate(src: Tensor, dst: Tensor, alpha = 1): void {
-    requireSameShape('accumulate', this.name, [['src', src], ['dst', dst]]);
+    check.requireSameShape('accumulate', this.name, [['src', src], ['dst', dst]]);
     checkNumber('accumulate', 'alpha', alpha);
     this.run(K.axpy, { src, dst }, { n: dst.size, alpha }, this.elems(dst.size));
   }
@@ -429,40 +289,22 @@ export class WebGpuBackend extends GpuStorage implements Backend {
   }
 
   meanPool(h: Tensor, z: Tensor): void {
-    const op = 'meanPool';
-    const sb = new ShapeBinder(op, this.name);
-    sb.tensor('h', h, ['B', 'S', 'D']);
-    sb.tensor('z', z, ['B', 'D']);
-    requirePositive(op, 'h sequence length S', sb.get('S'), h.shape);
-    checkDistinct(op, [['z', z, 'h', h]]);
-    const B = sb.get('B'), S = sb.get('S'), D = sb.get('D');
+    const { B, S, D } = check.meanPool(this.name, h, z);
     this.run(K.meanPool, { h, z }, { B, S, D }, this.elems(B * D));
   }
 
   meanPoolBackward(dz: Tensor, dh: Tensor): void {
-    const op = 'meanPoolBackward';
-    const sb = new ShapeBinder(op, this.name);
-    sb.tensor('dh', dh, ['B', 'S', 'D']);
-    sb.tensor('dz', dz, ['B', 'D']);
-    requirePositive(op, 'dh sequence length S', sb.get('S'), dh.shape);
-    checkDistinct(op, [['dh', dh, 'dz', dz]]);
-    const B = sb.get('B'), S = sb.get('S'), D = sb.get('D');
+    const { B, S, D } = check.meanPoolBackward(this.name, dz, dh);
     this.run(K.meanPoolBackward, { dz, dh }, { B, S, D }, this.elems(B * S * D));
   }
 
   gradReverse(dy: Tensor, dx: Tensor, lambda: number): void {
-    requireSameShape('gradReverse', this.name, [['dy', dy], ['dx', dx]]);
+    check.requireSameShape('gradReverse', this.name, [['dy', dy], ['dx', dx]]);
     checkNumber('gradReverse', 'lambda', lambda, { min: 0 });
     this.run(K.axpy, { src: dy, dst: dx }, { n: dx.size, alpha: -lambda }, this.elems(dx.size));
   }
 
   // ---- losses ----
-
-  private checkHrOptions(op: string, opts: HrLossOptions): void {
-    checkOptions(op, 'opts', opts);
-    checkNumber(op, 'opts.lambda', opts.lambda, { min: 0 });
-    checkLaplaceEps(op, 'opts.eps', opts.eps);
-  }
 
   /** Weights are finite, non-negative and not all zero (Σ w is the loss's denominator). */
   private checkWeights(op: string, w: Tensor): void {
@@ -478,26 +320,7 @@ export class WebGpuBackend extends GpuStorage implements Backend {
     pred: Tensor, sampleLoss: Tensor, loss: Tensor, groupLossSum: Tensor, groupCount: Tensor,
   ): void {
     const op = 'hrLoss';
-    const sb = new ShapeBinder(op, this.name);
-    sb.tensor('out', out, ['B', 2]);
-    for (const [n, t] of [['hr', hr], ['w', w], ['group', group], ['pred', pred], ['sampleLoss', sampleLoss]] as [string, Tensor][]) {
-      sb.tensor(n, t, ['B']);
-    }
-    sb.tensor('loss', loss, [1]);
-    sb.tensor('groupLossSum', groupLossSum, ['G']);
-    sb.tensor('groupCount', groupCount, ['G']);
-    const B = sb.get('B'), G = sb.get('G');
-    requirePositive(op, 'batch size B', B, out.shape);
-    requirePositive(op, 'group count G', G, groupLossSum.shape);
-    this.checkHrOptions(op, opts);
-    const outputs: [string, Tensor][] = [['pred', pred], ['sampleLoss', sampleLoss], ['loss', loss], ['groupLossSum', groupLossSum], ['groupCount', groupCount]];
-    const inputs: [string, Tensor][] = [['out', out], ['hr', hr], ['w', w], ['group', group]];
-    const pairs: [string, Tensor, string, Tensor][] = [];
-    outputs.forEach(([on, o], i) => {
-      for (const [n, t] of inputs) pairs.push([on, o, n, t]);
-      for (const [n, t] of outputs.slice(i + 1)) pairs.push([on, o, n, t]);
-    });
-    checkDistinct(op, pairs);
+    const { B, G } = check.hrLoss(this.name, out, hr, w, group, opts, pred, sampleLoss, loss, groupLossSum, groupCount);
     checkValues(op, 'hr', this.hostValues(hr));
     this.checkWeights(op, w);
     checkGroupIds(op, 'group', this.hostValues(group), G);
@@ -507,78 +330,34 @@ export class WebGpuBackend extends GpuStorage implements Backend {
 
   hrLossBackward(out: Tensor, hr: Tensor, w: Tensor, opts: HrLossOptions, dout: Tensor, scale: number): void {
     const op = 'hrLossBackward';
-    const sb = new ShapeBinder(op, this.name);
-    sb.tensor('out', out, ['B', 2]);
-    sb.tensor('hr', hr, ['B']);
-    sb.tensor('w', w, ['B']);
-    sb.tensor('dout', dout, ['B', 2]);
-    requirePositive(op, 'batch size B', sb.get('B'), out.shape);
-    this.checkHrOptions(op, opts);
-    checkNumber(op, 'scale', scale);
-    checkDistinct(op, [['dout', dout, 'out', out], ['dout', dout, 'hr', hr], ['dout', dout, 'w', w]]);
+    const { B } = check.hrLossBackward(this.name, out, hr, w, opts, dout, scale);
     checkValues(op, 'hr', this.hostValues(hr));
     this.checkWeights(op, w);
-    this.run(K.hrLossBackward, { out, hr, w, dout }, { B: sb.get('B'), lambda: opts.lambda, eps: opts.eps, scale }, [1, 1, 1]);
-  }
-
-  private nextPatchShape(op: string, sb: ShapeBinder, params: Tensor, x: Tensor, eps: number) {
-    sb.tensor('params', params, ['B', 'S', 'C']);
-    sb.tensor('x', x, ['B', 'L']);
-    const B = sb.get('B'), S = sb.get('S'), C = sb.get('C'), L = sb.get('L');
-    requirePositive(op, 'batch size B', B, params.shape);
-    sb.require(C >= 2 && C % 2 === 0, `params [${params.shape.join(', ')}] last dim must be 2P (μ and log b per sample), got ${C}`);
-    const P = C / 2;
-    sb.require(L >= P && L % P === 0, `x [${x.shape.join(', ')}] length ${L} must be a positive multiple of the patch length P = ${P}`);
-    const T = L / P;
-    sb.require(T <= S - 1, `x has T = ${T} patches but params [${params.shape.join(', ')}] has S = ${S} tokens (need T ≤ S − 1)`);
-    checkLaplaceEps(op, 'eps', eps);
-    checkValues(op, 'x', this.hostValues(x));
-    return { B, S, T, P };
+    this.run(K.hrLossBackward, { out, hr, w, dout }, { B, lambda: opts.lambda, eps: opts.eps, scale }, [1, 1, 1]);
   }
 
   nextPatchNll(params: Tensor, x: Tensor, eps: number, loss: Tensor): void {
-    const op = 'nextPatchNll';
-    const sb = new ShapeBinder(op, this.name);
-    sb.tensor('loss', loss, [1]);
-    const shape = this.nextPatchShape(op, sb, params, x, eps);
-    checkDistinct(op, [['loss', loss, 'params', params], ['loss', loss, 'x', x]]);
+    const shape = check.nextPatchNll(this.name, params, x, eps, loss);
+    checkValues('nextPatchNll', 'x', this.hostValues(x));
     this.run(K.nextPatchNll, { params, x, loss }, { ...shape, eps }, [1, 1, 1]);
   }
 
   nextPatchNllBackward(params: Tensor, x: Tensor, eps: number, dparams: Tensor, scale: number): void {
-    const op = 'nextPatchNllBackward';
-    const sb = new ShapeBinder(op, this.name);
-    sb.tensor('dparams', dparams, ['B', 'S', 'C']);
-    const shape = this.nextPatchShape(op, sb, params, x, eps);
-    checkNumber(op, 'scale', scale);
-    checkDistinct(op, [['dparams', dparams, 'params', params], ['dparams', dparams, 'x', x]]);
+    const shape = check.nextPatchNllBackward(this.name, params, x, eps, dparams, scale);
+    checkValues('nextPatchNllBackward', 'x', this.hostValues(x));
     const n = shape.B * shape.T * shape.P;
     this.run(K.nextPatchBackward, { params, x, dparams }, { ...shape, eps, f: scale / n }, this.elems(n, 256));
   }
 
-  private bceShape(op: string, sb: ShapeBinder, logits: Tensor, targets: Tensor): void {
-    sb.tensor('logits', logits, ['N', 'C']);
-    sb.tensor('targets', targets, ['N', 'C']);
-    requirePositive(op, 'element count N·C', logits.size, logits.shape);
-    checkValues(op, 'targets', this.hostValues(targets), 0, 1);
-  }
-
   bceWithLogits(logits: Tensor, targets: Tensor, loss: Tensor): void {
-    const op = 'bceWithLogits';
-    const sb = new ShapeBinder(op, this.name);
-    this.bceShape(op, sb, logits, targets);
-    sb.tensor('loss', loss, [1]);
-    checkDistinct(op, [['loss', loss, 'logits', logits], ['loss', loss, 'targets', targets]]);
+    check.bceWithLogits(this.name, logits, targets, loss);
+    checkValues('bceWithLogits', 'targets', this.hostValues(targets), 0, 1);
     this.run(K.bce, { logits, targets, loss }, { n: logits.size }, [1, 1, 1]);
   }
 
   bceWithLogitsBackward(logits: Tensor, targets: Tensor, dlogits: Tensor, scale: number): void {
-    const op = 'bceWithLogitsBackward';
-    const sb = new ShapeBinder(op, this.name);
-    this.bceShape(op, sb, logits, targets);
-    sb.tensor('dlogits', dlogits, ['N', 'C']);
-    checkNumber(op, 'scale', scale);
-    checkDistinct(op, [['dlogits', dlogits, 'logits', logits], ['dlogits', dlogits, 'targets', targets]]);
+    check.bceWithLogitsBackward(this.name, logits, targets, dlogits, scale);
+    checkValues('bceWithLogitsBackward', 'targets', this.hostValues(targets), 0, 1);
     const n = logits.size;
     this.run(K.bceBackward, { logits, targets, dlogits }, { n, f: scale / n }, this.elems(n, 256));
   }
@@ -587,19 +366,7 @@ export class WebGpuBackend extends GpuStorage implements Backend {
 
   groupDroUpdate(q: Tensor, groupLossSum: Tensor, groupCount: Tensor, eta: number, group: Tensor, w: Tensor): void {
     const op = 'groupDroUpdate';
-    const sb = new ShapeBinder(op, this.name);
-    sb.tensor('q', q, ['G']);
-    sb.tensor('groupLossSum', groupLossSum, ['G']);
-    sb.tensor('groupCount', groupCount, ['G']);
-    sb.tensor('group', group, ['B']);
-    sb.tensor('w', w, ['B']);
-    const G = sb.get('G');
-    requirePositive(op, 'group count G', G, q.shape);
-    checkNumber(op, 'eta', eta, { min: 0 });
-    checkDistinct(op, [
-      ['w', w, 'q', q], ['w', w, 'group', group], ['w', w, 'groupLossSum', groupLossSum], ['w', w, 'groupCount', groupCount],
-      ['q', q, 'groupLossSum', groupLossSum], ['q', q, 'groupCount', groupCount], ['q', q, 'group', group],
-    ]);
+    const { G, B } = check.groupDroUpdate(this.name, q, groupLossSum, groupCount, eta, group, w);
     // One round trip for the device-computed inputs rather than one per tensor.
     const [qv, lossSums, counts] = this.hostValuesOf([q, groupLossSum, groupCount]);
     checkValues(op, 'q', qv, 0);
@@ -615,23 +382,11 @@ export class WebGpuBackend extends GpuStorage implements Backend {
     for (let i = 0; i < ids.length; i++) {
       if (counts[ids[i]] === 0) throw new OpError(op, `group[${i}] = ${ids[i]} but groupCount[${ids[i]}] is 0`);
     }
-    this.run(K.groupDro, { q, gsum: groupLossSum, gcount: groupCount, group, w }, { G, B: sb.get('B'), eta }, [1, 1, 1]);
+    this.run(K.groupDro, { q, gsum: groupLossSum, gcount: groupCount, group, w }, { G, B, eta }, [1, 1, 1]);
   }
 
   adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, opts: AdamWOptions): void {
-    const op = 'adamw';
-    requireSameShape(op, this.name, [['param', param], ['grad', grad], ['m', m], ['v', v]]);
-    checkDistinct(op, [
-      ['param', param, 'grad', grad], ['param', param, 'm', m], ['param', param, 'v', v],
-      ['m', m, 'v', v], ['m', m, 'grad', grad], ['v', v, 'grad', grad],
-    ]);
-    checkOptions(op, 'opts', opts);
-    checkNumber(op, 'opts.lr', opts.lr, { min: 0 });
-    checkNumber(op, 'opts.beta1', opts.beta1, { min: 0, max: 1, maxExclusive: true });
-    checkNumber(op, 'opts.beta2', opts.beta2, { min: 0, max: 1, maxExclusive: true });
-    checkPositive(op, 'opts.eps', opts.eps);
-    checkNumber(op, 'opts.weightDecay', opts.weightDecay, { min: 0 });
-    checkNumber(op, 'opts.step', opts.step, { integer: true, min: 1 });
+    check.adamw(this.name, param, grad, m, v, opts);
     this.run(K.adamw, { param, grad, m, v }, {
       n: param.size, lr: opts.lr, beta1: opts.beta1, beta2: opts.beta2,
       one_minus_beta1: 1 - opts.beta1, one_minus_beta2: 1 - opts.beta2, eps: opts.eps,
@@ -641,8 +396,7 @@ export class WebGpuBackend extends GpuStorage implements Backend {
   }
 
   sumSquares(tensors: readonly Tensor[]): number {
-    if (!Array.isArray(tensors)) throw new OpError('sumSquares', 'tensors must be an array of Tensors');
-    tensors.forEach((t, i) => checkTensor('sumSquares', `tensors[${i}]`, t, this.name));
+    check.sumSquares(this.name, tensors);
     // Each tensor reduces to at most 64 workgroup partials; the host adds the partials in float64.
     const groups = tensors.map((t) => Math.min(64, Math.ceil(t.size / (256 * 4))));
     const total = groups.reduce((a, b) => a + b, 0);
