@@ -40,11 +40,13 @@ export function prepareGrid(
   log(`groups by ${c.groupBy.attributes.join(' × ')}: ${groups.join(', ')}`);
   const checkpoints = new Map<string, string | null>();
   let pretraining: { epoch: number; loss: number }[] | undefined;
+  // Every size's fine-tuning plan before any work: a grid with a size that cannot fit stops here.
+  const B = c.finetune.microBatch ?? c.finetune.batchSize;
   for (const size of c.sizes) {
-    // The plan of a fine-tuning step of this size, before any work: a grid that cannot fit stops here.
     const mc = modelConfig(size, { hrPatches: c.windowSeconds });
-    const B = c.finetune.microBatch ?? c.finetune.batchSize;
     log(checkMemory(`${size} fine-tuning (batch ${B})`, planMemory(mc, { B, T: c.windowSeconds, training: true, head: 'hr' })));
+  }
+  for (const size of c.sizes) {
     const bar = progressBar(`pretrain ${size}`, 1, 'steps', o.progress);
     const pre = ensurePretrained(c, size, domains, dir, backend, {
       onStep: (d, t, loss) => { bar.setTotal(t); bar.update(d, { nll: loss }); },
