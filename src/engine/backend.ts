@@ -167,10 +167,3 @@ export interface Backend {
   /** Σ x² over all the tensors (the square of the global norm), returned to the host as a scalar. */
   sumSquares(tensors: readonly Tensor[]): number;
 }
-
-/** The op names, for coverage checks and error messages. */
-export const OPS = [
-  'linear', 'patchEmbed', 'startToken', 'rmsNorm', 'layerNorm', 'relu', 'gelu', 'dropout', 'ropeAttention',
-  'add', 'accumulate', 'scale', 'meanPool', 'gradReverse', 'hrLoss', 'nextPatchNll', 'bceWithLogits',
-  'groupDroUpdate', 'adamw', 'sumSquares',
-] as const;

@@ -77,16 +77,50 @@ export function checkNumber(op: string, arg: string, v: unknown, opts: { min?: n
   return v;
 }
 
-/** Throws when any element is NaN or infinite (used where callers ask for input checking). */
-export function checkFinite(op: string, arg: string, data: Float32Array): void {
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) throw new OpError(op, `${arg} has a non-finite value (${data[i]}) at index ${i}`);
-  }
-}
-
 /** Distinct tensors must not share storage where an op writes one and reads the other. */
 export function checkDistinct(op: string, pairs: readonly [string, Tensor | null, string, Tensor | null][]): void {
   for (const [an, a, bn, b] of pairs) {
     if (a && b && a.handle === b.handle) throw new OpError(op, `${an} and ${bn} must not be the same tensor`);
   }
+}
+
+// ---- memory operations (shared by every backend's storage) ----
+
+/** A new tensor's shape and optional initial values; returns its element count. */
+export function checkNewTensor(shape: readonly number[], init?: Float32Array | readonly number[]): number {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new OpError('tensor', `invalid shape ${Array.isArray(shape) ? shapeStr(shape) : String(shape)}`);
+  }
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (init !== undefined && init.length !== n) throw new OpError('tensor', `init has ${init.length} values but shape ${shapeStr(shape)} needs ${n}`);
+  return n;
+}
+
+export function checkView(t: Tensor, shape: readonly number[], backend: string): void {
+  checkTensor('view', 't', t, backend);
+  if (shape.reduce((a, b) => a * b, 1) !== t.size) {
+    throw new OpError('view', `cannot view ${shapeStr(t.shape)} (${t.size} elements) as ${shapeStr(shape)}`);
+  }
+}
+
+/** Rows [start, start + count) of dim 0 exist; returns the elements per row. */
+export function checkSlice0(t: Tensor, start: number, count: number, backend: string): number {
+  checkTensor('slice0', 't', t, backend);
+  const rows = t.shape[0];
+  if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 0 && start + count <= rows)) {
+    throw new OpError('slice0', `rows [${start}, ${start + count}) out of range for ${shapeStr(t.shape)}`);
+  }
+  return rows === 0 ? 0 : t.size / rows;
+}
+
+export function checkUpload(t: Tensor, data: Float32Array, backend: string): void {
+  checkTensor('upload', 't', t, backend);
+  if (!(data instanceof Float32Array)) throw new OpError('upload', 'data must be a Float32Array');
+  if (data.length !== t.size) throw new OpError('upload', `data has ${data.length} values, tensor ${shapeStr(t.shape)} holds ${t.size}`);
+}
+
+export function checkCopy(src: Tensor, dst: Tensor, backend: string): void {
+  checkTensor('copy', 'src', src, backend);
+  checkTensor('copy', 'dst', dst, backend);
+  if (src.size !== dst.size) throw new OpError('copy', `src ${shapeStr(src.shape)} and dst ${shapeStr(dst.shape)} differ in size`);
 }

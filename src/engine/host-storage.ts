@@ -2,8 +2,8 @@
 // tensor's handle is a Float32Array over an ArrayBuffer owned by JavaScript, which the native addon reads
 // and writes in place (zero copy). Views are subarrays/reshapes of the same buffer.
 import type { BackendStats } from './backend';
-import { OpError, checkTensor } from './check';
-import { StorageCell, Tensor, numel, shapeStr } from './tensor';
+import { checkCopy, checkNewTensor, checkSlice0, checkTensor, checkUpload, checkView } from './check';
+import { StorageCell, Tensor } from './tensor';
 
 export abstract class HostStorage {
   abstract readonly name: string;
@@ -11,10 +11,7 @@ export abstract class HostStorage {
   private liveBytes = 0;
 
   tensor(shape: readonly number[], init?: Float32Array | readonly number[]): Tensor {
-    const n = numel(shape);
-    if (init !== undefined && init.length !== n) {
-      throw new OpError('tensor', `init has ${init.length} values but shape ${shapeStr(shape)} needs ${n}`);
-    }
+    const n = checkNewTensor(shape, init);
     const data = new Float32Array(n);
     if (init !== undefined) data.set(init);
     this.allocations++;
@@ -23,28 +20,19 @@ export abstract class HostStorage {
   }
 
   view(t: Tensor, shape: readonly number[]): Tensor {
-    checkTensor('view', 't', t, this.name);
-    if (numel(shape) !== t.size) {
-      throw new OpError('view', `cannot view ${shapeStr(t.shape)} (${t.size} elements) as ${shapeStr(shape)}`);
-    }
+    checkView(t, shape, this.name);
     return new Tensor(this.name, [...shape], t.handle, t.cell);
   }
 
   /** Rows [start, start + count) of dim 0, sharing storage (micro-batches, per-window slices). */
   slice0(t: Tensor, start: number, count: number): Tensor {
-    checkTensor('slice0', 't', t, this.name);
-    const rows = t.shape[0];
-    if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 0 && start + count <= rows)) {
-      throw new OpError('slice0', `rows [${start}, ${start + count}) out of range for ${shapeStr(t.shape)}`);
-    }
-    const inner = rows === 0 ? 0 : t.size / rows;
+    const inner = checkSlice0(t, start, count, this.name);
     const data = (t.handle as Float32Array).subarray(start * inner, (start + count) * inner);
     return new Tensor(this.name, [count, ...t.shape.slice(1)], data, t.cell);
   }
 
   upload(t: Tensor, data: Float32Array): void {
-    checkTensor('upload', 't', t, this.name);
-    if (data.length !== t.size) throw new OpError('upload', `data has ${data.length} values, tensor ${shapeStr(t.shape)} holds ${t.size}`);
+    checkUpload(t, data, this.name);
     (t.handle as Float32Array).set(data);
   }
 
@@ -59,9 +47,7 @@ export abstract class HostStorage {
   }
 
   copy(src: Tensor, dst: Tensor): void {
-    checkTensor('copy', 'src', src, this.name);
-    checkTensor('copy', 'dst', dst, this.name);
-    if (src.size !== dst.size) throw new OpError('copy', `src ${shapeStr(src.shape)} and dst ${shapeStr(dst.shape)} differ in size`);
+    checkCopy(src, dst, this.name);
     (dst.handle as Float32Array).set(src.handle as Float32Array);
   }
 

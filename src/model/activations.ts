@@ -121,10 +121,6 @@ export function planActivations(backend: Backend, c: ModelConfig, o: PlanOptions
   return { B, T, S, training, x, e, blocks, hOut, loraU, hr, next, grads, all };
 }
 
-export function activationBytes(a: Activations): number {
-  return a.all.reduce((n, t) => n + t.size * 4, 0);
-}
-
 export function disposeActivations(backend: Backend, a: Activations): void {
   for (const t of a.all) backend.dispose(t);
 }

@@ -29,10 +29,6 @@ export interface FinetuneConfig {
   microBatch?: number;
 }
 
-export const DEFAULT_FINETUNE: FinetuneConfig = {
-  epochs: 10, batchSize: 32, lr: 1e-3, warmupSteps: 10, weightDecay: 0.01, clipNorm: 1, seed: 0, patience: 0,
-};
-
 export interface EpochRecord {
   epoch: number;
   steps: number;

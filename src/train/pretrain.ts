@@ -17,8 +17,6 @@ export interface PretrainConfig {
   seed: number;
 }
 
-export const DEFAULT_PRETRAIN: PretrainConfig = { epochs: 5, batchSize: 32, lr: 1e-3, warmupSteps: 10, weightDecay: 0.01, clipNorm: 1, seed: 0 };
-
 export class PretrainStep {
   readonly acts: Activations;
   readonly loss: Tensor;

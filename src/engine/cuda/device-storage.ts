@@ -2,8 +2,8 @@
 // device buffer from the addon (cudaMalloc on a GPU, host memory under emulation). Views and slices share
 // the buffer; dispose frees it at once (later use of any view is refused natively and in TypeScript).
 import type { BackendStats } from '../backend';
-import { OpError, checkTensor } from '../check';
-import { Tensor, numel, shapeStr } from '../tensor';
+import { checkCopy, checkNewTensor, checkSlice0, checkTensor, checkUpload, checkView } from '../check';
+import { Tensor } from '../tensor';
 import type { CudaAddon, DeviceView } from './native-api';
 
 export class DeviceStorage {
@@ -13,13 +13,7 @@ export class DeviceStorage {
   constructor(readonly name: string, private readonly native: CudaAddon) {}
 
   tensor(shape: readonly number[], init?: Float32Array | readonly number[]): Tensor {
-    const n = numel(shape);
-    for (const d of shape) {
-      if (!Number.isInteger(d) || d < 0) throw new OpError('tensor', `invalid shape ${shapeStr(shape)}`);
-    }
-    if (init !== undefined && init.length !== n) {
-      throw new OpError('tensor', `init has ${init.length} values but shape ${shapeStr(shape)} needs ${n}`);
-    }
+    const n = checkNewTensor(shape, init);
     const view: DeviceView = { buf: this.native.alloc(n), offset: 0, length: n };
     if (init !== undefined && n > 0) this.native.upload(view, init instanceof Float32Array ? init : Float32Array.from(init));
     this.allocations++;
@@ -28,29 +22,19 @@ export class DeviceStorage {
   }
 
   view(t: Tensor, shape: readonly number[]): Tensor {
-    checkTensor('view', 't', t, this.name);
-    if (numel(shape) !== t.size) {
-      throw new OpError('view', `cannot view ${shapeStr(t.shape)} (${t.size} elements) as ${shapeStr(shape)}`);
-    }
+    checkView(t, shape, this.name);
     return new Tensor(this.name, [...shape], t.handle, t.cell);
   }
 
   slice0(t: Tensor, start: number, count: number): Tensor {
-    checkTensor('slice0', 't', t, this.name);
-    const rows = t.shape[0];
-    if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 0 && start + count <= rows)) {
-      throw new OpError('slice0', `rows [${start}, ${start + count}) out of range for ${shapeStr(t.shape)}`);
-    }
-    const inner = rows === 0 ? 0 : t.size / rows;
+    const inner = checkSlice0(t, start, count, this.name);
     const base = t.handle as DeviceView;
     const view: DeviceView = { buf: base.buf, offset: base.offset + start * inner, length: count * inner };
     return new Tensor(this.name, [count, ...t.shape.slice(1)], view, t.cell);
   }
 
   upload(t: Tensor, data: Float32Array): void {
-    checkTensor('upload', 't', t, this.name);
-    if (!(data instanceof Float32Array)) throw new OpError('upload', 'data must be a Float32Array');
-    if (data.length !== t.size) throw new OpError('upload', `data has ${data.length} values, tensor ${shapeStr(t.shape)} holds ${t.size}`);
+    checkUpload(t, data, this.name);
     if (t.size > 0) this.native.upload(dv(t), data);
   }
 
@@ -67,9 +51,7 @@ export class DeviceStorage {
   }
 
   copy(src: Tensor, dst: Tensor): void {
-    checkTensor('copy', 'src', src, this.name);
-    checkTensor('copy', 'dst', dst, this.name);
-    if (src.size !== dst.size) throw new OpError('copy', `src ${shapeStr(src.shape)} and dst ${shapeStr(dst.shape)} differ in size`);
+    checkCopy(src, dst, this.name);
     if (src.size > 0) this.native.copy(dv(src), dv(dst), src.size);
   }
 

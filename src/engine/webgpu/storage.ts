@@ -7,8 +7,8 @@
 // (tensor init, a full upload, zero) keeps a host copy; any kernel or copy that writes the buffer drops it,
 // and a value check on a buffer without a shadow downloads it (a sync) instead.
 import type { BackendStats } from '../backend';
-import { OpError, checkTensor } from '../check';
-import { Tensor, numel, shapeStr } from '../tensor';
+import { OpError, checkCopy, checkNewTensor, checkSlice0, checkTensor, checkUpload, checkView } from '../check';
+import { Tensor, shapeStr } from '../tensor';
 import type { DeviceClient } from './device-client';
 
 /** Buffers up to this many elements keep a host shadow (the inputs that get value-checked are small). */
@@ -49,13 +49,7 @@ export class GpuStorage {
   }
 
   private allocate(shape: readonly number[], init: Float32Array | readonly number[] | undefined, counted: boolean): Tensor {
-    const n = numel(shape);
-    for (const d of shape) {
-      if (!Number.isInteger(d) || d < 0) throw new OpError('tensor', `invalid shape ${shapeStr(shape)}`);
-    }
-    if (init !== undefined && init.length !== n) {
-      throw new OpError('tensor', `init has ${init.length} values but shape ${shapeStr(shape)} needs ${n}`);
-    }
+    const n = checkNewTensor(shape, init);
     const maxElements = Math.floor(this.client.limit('maxStorageBufferBindingSize') / 4);
     if (n > maxElements) throw new OpError('tensor', `shape ${shapeStr(shape)} has ${n} elements; this device binds at most ${maxElements}`);
     const id = this.client.alloc(n * 4);
@@ -75,28 +69,18 @@ export class GpuStorage {
   }
 
   view(t: Tensor, shape: readonly number[]): Tensor {
-    checkTensor('view', 't', t, this.name);
-    if (numel(shape) !== t.size) {
-      throw new OpError('view', `cannot view ${shapeStr(t.shape)} (${t.size} elements) as ${shapeStr(shape)}`);
-    }
+    checkView(t, shape, this.name);
     return new Tensor(this.name, [...shape], t.handle, t.cell);
   }
 
   slice0(t: Tensor, start: number, count: number): Tensor {
-    checkTensor('slice0', 't', t, this.name);
-    const rows = t.shape[0];
-    if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 0 && start + count <= rows)) {
-      throw new OpError('slice0', `rows [${start}, ${start + count}) out of range for ${shapeStr(t.shape)}`);
-    }
-    const inner = rows === 0 ? 0 : t.size / rows;
+    const inner = checkSlice0(t, start, count, this.name);
     const h = handleOf(t);
     return new Tensor(this.name, [count, ...t.shape.slice(1)], { buf: h.buf, offset: h.offset + start * inner } satisfies GpuHandle, t.cell);
   }
 
   upload(t: Tensor, data: Float32Array): void {
-    checkTensor('upload', 't', t, this.name);
-    if (!(data instanceof Float32Array)) throw new OpError('upload', 'data must be a Float32Array');
-    if (data.length !== t.size) throw new OpError('upload', `data has ${data.length} values, tensor ${shapeStr(t.shape)} holds ${t.size}`);
+    checkUpload(t, data, this.name);
     const h = handleOf(t);
     this.client.write(h.buf.id, h.offset * 4, data);
     if (h.buf.shadow) h.buf.shadow.set(data, h.offset);
@@ -117,9 +101,7 @@ export class GpuStorage {
   }
 
   copy(src: Tensor, dst: Tensor): void {
-    checkTensor('copy', 'src', src, this.name);
-    checkTensor('copy', 'dst', dst, this.name);
-    if (src.size !== dst.size) throw new OpError('copy', `src ${shapeStr(src.shape)} and dst ${shapeStr(dst.shape)} differ in size`);
+    checkCopy(src, dst, this.name);
     const s = handleOf(src), d = handleOf(dst);
     this.client.copy(s.buf.id, s.offset * 4, d.buf.id, d.offset * 4, src.size * 4);
     if (d.buf.shadow && s.buf.shadow) d.buf.shadow.set(s.buf.shadow.slice(s.offset, s.offset + src.size), d.offset);
