@@ -8,17 +8,19 @@
 // The arithmetic is written once, as templates over the vector width W, using GCC vector extensions; the
 // templates are always_inline and instantiated inside functions carrying target("avx512f...") or
 // target("avx2,fma") attributes, so the same source becomes AVX-512, AVX2 or scalar code and the file still
-// compiles for baseline x86-64. The path is chosen at run time (__builtin_cpu_supports).
+// compiles for baseline x86-64. The path is the engine's one ISA policy (isa.h: ft::active_isa(), lowered by
+// setIsa / FAIRTUNE_ISA like every other kernel), and the entry points carry the same target attributes as
+// the GEMM's, so a path labelled "avx2" or "scalar" in a test is the path that ran.
 #include "attention.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <vector>
 
+#include "isa.h"
 #include "parallel.h"
 
 #define FT_INLINE inline __attribute__((always_inline))
@@ -54,7 +56,7 @@ struct VecTypes<16> {
 };
 
 template <int W>
-struct Isa {
+struct VecOps {
   using V = typename VecTypes<W>::V;
   using I = typename VecTypes<W>::I;
   // Register blocking of the GEMM micro-kernel: 4 rows x NV vectors of accumulators.
@@ -113,7 +115,7 @@ struct Isa {
 };
 
 template <>
-struct Isa<1> {
+struct VecOps<1> {
   typedef float V;
   static constexpr int kNv = 2;
   static FT_INLINE V load(const float* p) { return *p; }
@@ -132,7 +134,7 @@ struct Isa<1> {
 
 template <int W, int MR, int NV, bool ACC>
 FT_INLINE void micro(int64_t k, const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc) {
-  using X = Isa<W>;
+  using X = VecOps<W>;
   using V = typename X::V;
   V acc[MR][NV];
 #pragma GCC unroll 4
@@ -171,7 +173,7 @@ FT_INLINE void micro_nv(int nv, int64_t k, const float* A, int64_t lda, const fl
 template <int W, bool ACC>
 FT_INLINE void gemm(int64_t m, int64_t n, int64_t k, const float* A, int64_t lda, const float* B, int64_t ldb,
                     float* C, int64_t ldc) {
-  constexpr int NV = Isa<W>::kNv;
+  constexpr int NV = VecOps<W>::kNv;
   for (int64_t j = 0; j < n; j += NV * W) {
     const int nv = (int)std::min<int64_t>(NV, (n - j) / W);
     int64_t i = 0;
@@ -231,7 +233,7 @@ std::shared_ptr<const RopeTable> rope_table(int64_t S, int64_t d) {
 // y[0, dp) = rot(x) * mul, where x has dp readable floats whose padding (c >= d) is finite.
 template <int W>
 FT_INLINE void rope_row(const float* x, const float* cs, const float* sn, int64_t dp, float mul, float* y) {
-  using X = Isa<W>;
+  using X = VecOps<W>;
   if constexpr (W == 1) {
     for (int64_t c = 0; c < dp; ++c) y[c] = (x[c] * cs[c] + x[c ^ 1] * sn[c]) * mul;
   } else {
@@ -248,7 +250,7 @@ FT_INLINE void rope_row(const float* x, const float* cs, const float* sn, int64_
 template <int W>
 FT_INLINE void rope_row_backward_add(const float* dy, const float* cs, const float* sn, int64_t d, float mul,
                                      float* dx, float* tmp) {
-  using X = Isa<W>;
+  using X = VecOps<W>;
   if constexpr (W == 1) {
     for (int64_t c = 0; c < d; ++c) dx[c] += (dy[c] * cs[c] - dy[c ^ 1] * sn[c]) * mul;
   } else {
@@ -331,7 +333,7 @@ FT_INLINE void prepare_qk(const Problem& P, const float* qh, const float* kh, fl
 
 template <int W>
 FT_INLINE void forward_head(const Problem& P, int64_t bh) {
-  using X = Isa<W>;
+  using X = VecOps<W>;
   using V = typename X::V;
   const int64_t S = P.S, d = P.d, dp = P.dp, Sp = P.Sp, D = P.D;
   const int64_t b = bh / P.H, h = bh % P.H;
@@ -415,7 +417,7 @@ FT_INLINE void forward_head(const Problem& P, int64_t bh) {
 
 template <int W>
 FT_INLINE void backward_head(const Problem& P, int64_t bh) {
-  using X = Isa<W>;
+  using X = VecOps<W>;
   using V = typename X::V;
   const int64_t S = P.S, d = P.d, dp = P.dp, Sp = P.Sp, D = P.D, rs = P.rs;
   const int64_t b = bh / P.H, h = bh % P.H;
@@ -518,42 +520,27 @@ FT_INLINE void backward_head(const Problem& P, int64_t bh) {
 // ---------------------------------------------------------------------------------------------------------
 // ISA entry points: the always_inline templates above are compiled into each with that function's target.
 
-__attribute__((target("avx512f,avx512vl,fma"))) void forward_avx512(const Problem& P, int64_t b, int64_t e) {
+FT_TARGET_AVX512 void forward_avx512(const Problem& P, int64_t b, int64_t e) {
   for (int64_t bh = b; bh < e; ++bh) forward_head<16>(P, bh);
 }
-__attribute__((target("avx2,fma"))) void forward_avx2(const Problem& P, int64_t b, int64_t e) {
+FT_TARGET_AVX2 void forward_avx2(const Problem& P, int64_t b, int64_t e) {
   for (int64_t bh = b; bh < e; ++bh) forward_head<8>(P, bh);
 }
 void forward_scalar(const Problem& P, int64_t b, int64_t e) {
   for (int64_t bh = b; bh < e; ++bh) forward_head<1>(P, bh);
 }
-__attribute__((target("avx512f,avx512vl,fma"))) void backward_avx512(const Problem& P, int64_t b, int64_t e) {
+FT_TARGET_AVX512 void backward_avx512(const Problem& P, int64_t b, int64_t e) {
   for (int64_t bh = b; bh < e; ++bh) backward_head<16>(P, bh);
 }
-__attribute__((target("avx2,fma"))) void backward_avx2(const Problem& P, int64_t b, int64_t e) {
+FT_TARGET_AVX2 void backward_avx2(const Problem& P, int64_t b, int64_t e) {
   for (int64_t bh = b; bh < e; ++bh) backward_head<8>(P, bh);
 }
 void backward_scalar(const Problem& P, int64_t b, int64_t e) {
   for (int64_t bh = b; bh < e; ++bh) backward_head<1>(P, bh);
 }
 
-int best_isa() {
-  static const int best = [] {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
-      return 2;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
-    return 0;
-  }();
-  return best;
-}
-
-std::atomic<int> g_forced_isa{-1};
-
-int active_isa() {
-  const int f = g_forced_isa.load(std::memory_order_relaxed);
-  return f < 0 ? best_isa() : std::min(f, best_isa());
-}
+// 0 scalar, 1 AVX2, 2 AVX-512: the vector width of the path the engine's ISA policy selects now.
+int active_level() { return (int)active_isa(); }
 
 Problem make_problem(int64_t B, int64_t S, int64_t H, int64_t D, const AttnDropout* drop, int isa) {
   Problem P{};
@@ -580,7 +567,7 @@ Problem make_problem(int64_t B, int64_t S, int64_t H, int64_t D, const AttnDropo
 
 void rope_attention_forward(const float* q, const float* k, const float* v, float* out, float* lse, int64_t B,
                             int64_t S, int64_t H, int64_t D, const AttnDropout* drop) {
-  const int isa = active_isa();
+  const int isa = active_level();
   Problem P = make_problem(B, S, H, D, drop, isa);
   const auto rope = rope_table(S, P.d);
   P.rope = rope.get();
@@ -596,7 +583,7 @@ void rope_attention_forward(const float* q, const float* k, const float* v, floa
 void rope_attention_backward(const float* dout, const float* q, const float* k, const float* v, const float* out,
                              const float* lse, float* dq, float* dk, float* dv, int64_t B, int64_t S, int64_t H,
                              int64_t D, const AttnDropout* drop) {
-  const int isa = active_isa();
+  const int isa = active_level();
   Problem P = make_problem(B, S, H, D, drop, isa);
   const auto rope = rope_table(S, P.d);
   P.rope = rope.get();
@@ -614,12 +601,3 @@ void rope_attention_backward(const float* dout, const float* q, const float* k, 
 }
 
 }  // namespace ft
-
-// Test hook: 0 scalar, 1 AVX2, 2 AVX-512, -1 automatic (the best the CPU supports). A level above what the CPU
-// supports is clamped down to it, so a forced path never executes an illegal instruction.
-void ft_attention_force_isa(int level) {
-  ft::g_forced_isa.store(level < 0 ? -1 : std::min(level, 2), std::memory_order_relaxed);
-}
-
-// The path the next call will take (after clamping), for tests and benchmarks to report.
-int ft_attention_active_isa() { return ft::active_isa(); }

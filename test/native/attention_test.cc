@@ -15,11 +15,18 @@
 #include <string>
 #include <vector>
 
+#include <algorithm>
+
 #include "../../kernels/cpu/attention.h"
+#include "../../kernels/cpu/isa.h"
 #include "../../kernels/cpu/parallel.h"
 
-extern void ft_attention_force_isa(int level);
-extern int ft_attention_active_isa();
+// The engine's one ISA policy (kernels/cpu/isa.h): the harness lowers it as setIsa / FAIRTUNE_ISA do.
+static void force_isa(int level) {
+  if (!ft::set_isa(level < 0 ? ft::detected_isa() : (ft::Isa)std::min(level, (int)ft::detected_isa())))
+    std::abort();
+}
+static int active_level() { return (int)ft::active_isa(); }
 
 namespace {
 
@@ -253,7 +260,7 @@ void check_case(const Case& cs, int isa, uint32_t seed) {
   const Naive want = naive(sh, to_double(q), to_double(k), to_double(v), &dd, dr);
 
   std::vector<float> out(n, NAN), lse(nl, NAN);
-  ft_attention_force_isa(isa);
+  force_isa(isa);
   ft::rope_attention_forward(q.data(), k.data(), v.data(), out.data(), lse.data(), sh.B, sh.S, sh.H, sh.D(),
                              cs.p > 0 ? &ad : nullptr);
   // Gradient buffers start non-zero: the backward must add into them.
@@ -304,7 +311,7 @@ std::vector<float> forward_out(const Inputs& in, const ft::AttnDropout* drop, st
 
 void check_consistency(int best, const std::vector<float>& single) {
   const Inputs in = consistency_inputs();
-  ft_attention_force_isa(best);
+  force_isa(best);
   std::vector<float> l1, l3;
   const auto o1 = forward_out(in, nullptr, &l1);
   const ft::AttnDropout zero{0.f, 0u, {1, 2, 3}};
@@ -321,8 +328,8 @@ void bench() {
   struct B { int64_t B, S, H, D; };
   const B shapes[] = {{32, 31, 8, 512}, {8, 257, 8, 512}, {32, 61, 8, 512}};
   std::printf("threads %d\n", ft::num_threads());
-  for (int isa = ft_attention_active_isa(); isa >= 0; --isa) {
-    ft_attention_force_isa(isa);
+  for (int isa = active_level(); isa >= 0; --isa) {
+    force_isa(isa);
     for (const B& s : shapes) {
       const size_t n = (size_t)(s.B * s.S * s.D), nl = (size_t)(s.B * s.H * s.S);
       std::mt19937 rng(1);
@@ -376,15 +383,15 @@ int main(int argc, char** argv) {
   // with seen = 0, so after a multi-threaded run they would replay the stale generation (reported to the lead).
   const int threads = ft::num_threads();
   ft::set_num_threads(1);
-  ft_attention_force_isa(-1);
+  force_isa(-1);
   const std::vector<float> single = forward_out(consistency_inputs(), nullptr);
   ft::set_num_threads(threads);
 
   check_oracle_gradients(0.0);
   check_oracle_gradients(0.3);
 
-  ft_attention_force_isa(-1);
-  const int best = ft_attention_active_isa();
+  force_isa(-1);
+  const int best = active_level();
   const Case cases[] = {
       {{1, 1, 1, 4}, 1, 0.0},    {{1, 1, 2, 8}, 1, 0.3},    {{2, 2, 1, 4}, 1, 0.0},   {{2, 2, 3, 4}, 1, 0.3},
       {{1, 7, 3, 12}, 1, 0.0},   {{2, 7, 2, 12}, 1, 0.3},   {{1, 11, 4, 8}, 1, 0.0},  {{2, 31, 8, 64}, 1, 0.0},
@@ -396,7 +403,7 @@ int main(int argc, char** argv) {
   for (int isa = 0; isa <= best; ++isa)
     for (const Case& c : cases) check_case(c, isa, seed++);
   check_consistency(best, single);
-  ft_attention_force_isa(-1);
+  force_isa(-1);
 
   std::printf("attention_test: %d checks, %d failed (paths tested: scalar..%s)\n", g_checks, g_failures,
               isa_name(best));
