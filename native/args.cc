@@ -182,7 +182,9 @@ void Args::values_in(const F32& x, double lo, double hi) const {
     const double v = x.data[i];
     if (!(std::isfinite(v) && v >= lo && v <= hi)) {
       std::ostringstream s;
-      s << "'" << x.name << "'[" << i << "] = " << v << " must be a finite value in [" << lo << ", " << hi << "]";
+      s << "'" << x.name << "'[" << i << "] = " << v;
+      if (std::isinf(lo) && std::isinf(hi)) s << " must be finite";
+      else s << " must be a finite value in [" << lo << ", " << hi << "]";
       fail(s.str());
     }
   }

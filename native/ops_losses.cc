@@ -63,6 +63,8 @@ Napi::Value nextPatchNll(const Napi::CallbackInfo& info) {
   const double eps = a.number_in(2, "eps", 0.0, 0.5, true);
   F32 loss = a.array(3, "loss", {1});
   a.outputs_disjoint({&loss}, {&params, &x});
+  // A non-finite sample would make the loss NaN with no word of where it came from.
+  a.values_in(x, -HUGE_VAL, HUGE_VAL);
   ft::next_patch_nll_forward(params.data, x.data, eps, loss.data, B, S, T, P);
   return a.env().Undefined();
 }
@@ -77,6 +79,8 @@ Napi::Value nextPatchNllBackward(const Napi::CallbackInfo& info) {
   F32 dparams = a.array(3, "dparams", {B, S, 2, P});
   const double scale = a.number(4, "scale");
   a.outputs_disjoint({&dparams}, {&params, &x});
+  // A non-finite sample would make the loss NaN with no word of where it came from.
+  a.values_in(x, -HUGE_VAL, HUGE_VAL);
   ft::next_patch_nll_backward(params.data, x.data, eps, dparams.data, scale, B, S, T, P);
   return a.env().Undefined();
 }

@@ -68,6 +68,8 @@ Napi::Value nextPatchNll(const Napi::CallbackInfo& info) {
   const double eps = a.number_in(2, "eps", 0.0, 0.5, true);
   F32 loss = view_arg(a, info, 3, "loss", {1});
   a.outputs_disjoint({&loss}, {&params, &x});
+  // A non-finite sample would make the loss NaN with no word of where it came from.
+  a.values_in(to_host(a, x).f32, -HUGE_VAL, HUGE_VAL);
   ftc::next_patch_nll_forward(params.data, x.data, (float)eps, loss.data, B, S, T, P);
   check_launch(a);
   return a.env().Undefined();
@@ -83,6 +85,8 @@ Napi::Value nextPatchNllBackward(const Napi::CallbackInfo& info) {
   F32 dparams = view_arg(a, info, 3, "dparams", {B, S, 2, P});
   const double scale = a.number(4, "scale");
   a.outputs_disjoint({&dparams}, {&params, &x});
+  // A non-finite sample would make the loss NaN with no word of where it came from.
+  a.values_in(to_host(a, x).f32, -HUGE_VAL, HUGE_VAL);
   ftc::next_patch_nll_backward(params.data, x.data, (float)eps, dparams.data, (float)scale, B, S, T, P);
   check_launch(a);
   return a.env().Undefined();
