@@ -13,9 +13,23 @@ export interface TraceTensor {
   data: Float32Array;
 }
 
+/** A data-dependent decision of the engine's forward: 1 where it took the branch, 0 where it did not. */
+export interface TraceMask {
+  dtype: 'U8';
+  shape: number[];
+  data: Uint8Array;
+}
+
 export interface HrTrace {
   config: ModelConfig;
   tensors: Record<string, TraceTensor>;
+  /**
+   * `mask.gpt_layers.{i}.ffn.relu` [B, S, 4D]: which linear1 units the engine's ReLU passed. A unit whose
+   * pre-activation lies within float32 rounding of zero can fall on either side in float32 and float64, and
+   * that flips its whole gradient; the checker builds its float64 gradients with these masks and reports
+   * such units separately (tools/pytorch/check_trace.py), so a 1e-4 comparison holds at any model size.
+   */
+  masks: Record<string, TraceMask>;
 }
 
 /** Smooth pseudo-PPG: a few random sinusoids plus noise, so that min–max scaling is well conditioned. */
@@ -55,12 +69,19 @@ export function traceStep(model: PpgGpt, x: Float32Array, y: Float32Array, w: Fl
   put('out.pred', [B], backend.download(step.bufs.pred));
   put('out.loss', [1], backend.download(step.bufs.loss));
   for (const p of model.store.list()) put(`grad.${p.spec.name}`, p.spec.shape, backend.download(p.grad));
-  return { config, tensors };
+  const masks: Record<string, TraceMask> = {};
+  step.acts.blocks.forEach((b, i) => {
+    // f1 holds ReLU's output (applied in place, no dropout in a trace): the unit passed iff it is positive.
+    const f1 = backend.download(b.f1);
+    masks[`mask.gpt_layers.${i}.ffn.relu`] = { dtype: 'U8', shape: [...b.f1.shape], data: Uint8Array.from(f1, (v) => (v > 0 ? 1 : 0)) };
+  });
+  return { config, tensors, masks };
 }
 
 /** A freshly initialised model's step on a seeded random batch: what `fairtune trace` writes. */
-export function hrTrace(backend: Backend, opts: { size: ModelSize; seed: number; batch: number; patches: number }): HrTrace {
-  const config = modelConfig(opts.size, { hrPatches: opts.patches });
+export function hrTrace(backend: Backend, opts: { size: ModelSize; seed: number; batch: number; patches: number; layers?: number }): HrTrace {
+  // Fewer layers keep a size's widths (every kernel shape) at a fraction of the time: slow backends are checked so.
+  const config = modelConfig(opts.size, { hrPatches: opts.patches, ...(opts.layers !== undefined ? { layers: opts.layers } : {}) });
   const model = new PpgGpt(backend, config, { next: false, hr: true });
   model.store.initialise(config, opts.seed);
   const rng = new Rng(opts.seed + 1);
@@ -69,6 +90,11 @@ export function hrTrace(backend: Backend, opts: { size: ModelSize; seed: number;
   const y = rng.fillUniform(new Float32Array(B), 45, 175);
   const w = rng.fillUniform(new Float32Array(B), 0.5, 1.5);
   return traceStep(model, x, y, w);
+}
+
+/** Every tensor of the trace file: parameters, batch, outputs, gradients and the ReLU masks. */
+export function traceFileTensors(trace: HrTrace): Record<string, TraceTensor | TraceMask> {
+  return { ...trace.tensors, ...trace.masks };
 }
 
 /** The trace file's __metadata__ (DESIGN.md section 3): the model config as JSON, and provenance. */

@@ -10,7 +10,7 @@ import { getBackend } from '../../src/engine/registry';
 import { modelConfig } from '../../src/model/config';
 import { minMaxScaleWindows } from '../../src/model/input';
 import { PpgGpt } from '../../src/model/ppg-gpt';
-import { randomWindows, traceMetadata, traceStep } from '../../src/trace/hr-trace';
+import { randomWindows, traceFileTensors, traceMetadata, traceStep } from '../../src/trace/hr-trace';
 import { Rng } from '../../src/util/random';
 import { perturbParameters } from './perturb';
 import { requireTorch, runTool, tempDir } from './python';
@@ -64,7 +64,7 @@ function perturbedModelTrace(backendName: string, seed: number, T: number, B: nu
   const y = rng.fillUniform(new Float32Array(B), 45, 175);
   const w = rng.fillUniform(new Float32Array(B), 0.5, 1.5);
   const trace = traceStep(model, x, y, w);
-  writeSafetensors(file, trace.tensors, traceMetadata(config, be.name, seed));
+  writeSafetensors(file, traceFileTensors(trace), traceMetadata(config, be.name, seed));
 }
 
 // Not T = 1 here (the plain traces above cover it): with sharp attention and only two tokens, the key-bias
@@ -118,7 +118,7 @@ describe('the checker can fail', () => {
     // The reported relative error is the perturbation itself (the engine's own error is ~1e-6).
     expect(Math.abs(Number(line.trim().split(/\s+/)[1]) - 1e-3)).toBeLessThan(2e-5);
     // Only the edited tensor is over the tolerance.
-    expect(r.stdout).toContain('FAIL (1 over)');
+    expect(r.stdout).toContain('FAIL (1 tensor over)');
   });
 
   it('rejects a trace whose parameter was changed after the step (forward and gradients no longer match)', () => {

@@ -107,13 +107,25 @@ class Attention(nn.Module):
 
 
 class FeedForward(nn.Module):
+    """linear2(relu(linear1(a))). A checker may set `relu_mask` (bool, the shape of linear1's output) to
+    take ReLU's branch from another implementation's forward instead of this one's sign: z·mask has ReLU's
+    value and gradient wherever the two agree. `pre_relu` keeps linear1's output of the last forward."""
+
     def __init__(self, cfg):
         super().__init__()
         self.linear1 = nn.Linear(cfg.dim, cfg.ffn_mult * cfg.dim)
         self.linear2 = nn.Linear(cfg.ffn_mult * cfg.dim, cfg.dim)
+        self.relu_mask = None
+        self.pre_relu = None
 
     def forward(self, a):
-        return self.linear2(torch.relu(self.linear1(a)))
+        z = self.linear1(a)
+        self.pre_relu = z.detach()
+        if self.relu_mask is None:
+            return self.linear2(torch.relu(z))
+        if self.relu_mask.shape != z.shape:
+            raise ValueError(f"ReLU mask of shape {list(self.relu_mask.shape)} for activations {list(z.shape)}")
+        return self.linear2(z * self.relu_mask.to(z.dtype))
 
 
 class Block(nn.Module):

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { writeSafetensors } from '../../data/cache/safetensors';
 import { getBackend } from '../../engine/registry';
 import { isModelSize, MODEL_SIZES } from '../../model/config';
-import { hrTrace, traceMetadata } from '../../trace/hr-trace';
+import { hrTrace, traceFileTensors, traceMetadata } from '../../trace/hr-trace';
 import { intOption } from '../options';
 
 export function registerTraceCommand(program: Command): void {
@@ -14,12 +14,13 @@ export function registerTraceCommand(program: Command): void {
     .option('--seed <n>', 'seed for the parameters and the batch', intOption('--seed', 0), 0)
     .option('--batch <n>', 'windows in the batch', intOption('--batch', 1), 4)
     .option('--patches <n>', 'patches per window T', intOption('--patches', 1), 10)
+    .option('--layers <n>', "blocks (default: the size's own; fewer keep every width at a fraction of the time)", intOption('--layers', 1))
     .requiredOption('--out <file>', 'output .safetensors file')
-    .action((o: { model: string; backend?: string; seed: number; batch: number; patches: number; out: string }) => {
+    .action((o: { model: string; backend?: string; seed: number; batch: number; patches: number; layers?: number; out: string }) => {
       if (!isModelSize(o.model)) throw new Error(`--model: unknown size '${o.model}' (choose ${Object.keys(MODEL_SIZES).join(', ')})`);
       const backend = getBackend(o.backend);
-      const trace = hrTrace(backend, { size: o.model, seed: o.seed, batch: o.batch, patches: o.patches });
-      writeSafetensors(o.out, trace.tensors, traceMetadata(trace.config, backend.name, o.seed));
+      const trace = hrTrace(backend, { size: o.model, seed: o.seed, batch: o.batch, patches: o.patches, layers: o.layers });
+      writeSafetensors(o.out, traceFileTensors(trace), traceMetadata(trace.config, backend.name, o.seed));
       console.log(`trace written to ${o.out} (backend ${backend.name}, loss ${trace.tensors['out.loss'].data[0]})`);
     });
 }
