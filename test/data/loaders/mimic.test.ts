@@ -1,4 +1,4 @@
-// MIMIC loader on the shared fixtures (p000878 matched-subset record with gaps and a partial download,
+// MIMIC loader on the WFDB fixtures of test/fixtures/wfdb (p000878 matched-subset record with gaps and a partial download,
 // 3000003_0003 without PLETH), with an attributes CSV, a numerics record written by the test, and the
 // R-peak detector on a synthetic ECG with known beats.
 

@@ -1,4 +1,4 @@
-// Every conformance case of ../shared/fixtures/wfdb/CASES.md: the reader's output must equal the output
+// Every conformance case of test/fixtures/wfdb/CASES.md: the reader's output must equal the output
 // of the original WFDB software (rdsamp 10.5.24) sample for sample.
 
 import { INVALID_SAMPLE, readRecord, secondsToSample, type WfdbRecord } from '../../../src/data/wfdb';
