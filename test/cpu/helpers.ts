@@ -1,10 +1,11 @@
-// Shared helpers of the cpu backend tests: the backends, seeded random tensors and a float32-vs-float64
-// comparison that scales its tolerance with the magnitude of the reference values.
+// Shared helpers of the cpu backend's own tests (the op comparison is test/conformance): the backends,
+// seeded random tensors, and the shared float32-against-float64 comparison on tensors.
 import { CpuBackend } from '../../src/engine/cpu/backend';
 import type { IsaName } from '../../src/engine/cpu/native-api';
 import { ReferenceBackend } from '../../src/engine/reference/backend';
 import { hostData } from '../../src/engine/host-storage';
 import type { Tensor } from '../../src/engine/tensor';
+import { expectClose as compareClose } from '../conformance/compare';
 
 export const cpu = new CpuBackend();
 export const ref = new ReferenceBackend();
@@ -28,26 +29,7 @@ export function rand2(shape: number[], rand: () => number, lo = -1, hi = 1): { c
   return pair(shape, randomArray(shape.reduce((a, b) => a * b, 1), rand, lo, hi));
 }
 
-/**
- * |cpu − ref| ≤ rtol·(|ref| + mean|ref|) elementwise: relative where values are large, absolute at the
- * scale of the tensor where they cancel to near zero (float32 sums of many terms cannot do better).
- */
+/** The cpu tensor against the reference's, by the one comparison of the backend tests (conformance/compare.ts). */
 export function expectClose(got: Tensor, want: Tensor, what: string, rtol = 1e-4): void {
-  const g = hostData(got), w = hostData(want);
-  expect(g.length).toBe(w.length);
-  let scale = 0;
-  for (const v of w) scale += Math.abs(v);
-  scale = w.length > 0 ? scale / w.length : 0;
-  for (let i = 0; i < w.length; i++) {
-    const err = Math.abs(g[i] - w[i]);
-    if (!(err <= rtol * (Math.abs(w[i]) + scale) + 1e-30)) {
-      throw new Error(`${what}: element ${i} differs: cpu ${g[i]} vs reference ${w[i]} (scale ${scale})`);
-    }
-  }
-}
-
-export function expectScalarClose(got: number, want: number, what: string, rtol = 1e-4): void {
-  if (!(Math.abs(got - want) <= rtol * Math.max(Math.abs(want), 1e-30))) {
-    throw new Error(`${what}: cpu ${got} vs reference ${want}`);
-  }
+  compareClose(hostData(got), hostData(want), what, rtol);
 }

@@ -4,6 +4,7 @@ import { CudaBackend } from '../../src/engine/cuda/backend';
 import { ReferenceBackend } from '../../src/engine/reference/backend';
 import { hostData } from '../../src/engine/host-storage';
 import type { Tensor } from '../../src/engine/tensor';
+import { expectClose as compareClose } from '../conformance/compare';
 
 export const emu = new CudaBackend('cuda-emu');
 export const ref = new ReferenceBackend();
@@ -30,23 +31,7 @@ export function zeros2(shape: number[]): Pair {
   return pair(shape, new Float32Array(shape.reduce((a, b) => a * b, 1)));
 }
 
-/** |cuda − ref| ≤ rtol·(|ref| + mean|ref|) elementwise. */
+/** The emulated device's tensor against the reference's, by the one comparison (conformance/compare.ts). */
 export function expectClose(got: Tensor, want: Tensor, what: string, rtol = 1e-4): void {
-  const g = emu.download(got), w = hostData(want);
-  expect(g.length).toBe(w.length);
-  let scale = 0;
-  for (const v of w) scale += Math.abs(v);
-  scale = w.length > 0 ? scale / w.length : 0;
-  for (let i = 0; i < w.length; i++) {
-    const err = Math.abs(g[i] - w[i]);
-    if (!(err <= rtol * (Math.abs(w[i]) + scale) + 1e-30)) {
-      throw new Error(`${what}: element ${i} differs: cuda-emu ${g[i]} vs reference ${w[i]} (scale ${scale})`);
-    }
-  }
-}
-
-export function expectScalarClose(got: number, want: number, what: string, rtol = 1e-4): void {
-  if (!(Math.abs(got - want) <= rtol * Math.max(Math.abs(want), 1e-30))) {
-    throw new Error(`${what}: cuda-emu ${got} vs reference ${want}`);
-  }
+  compareClose(emu.download(got), hostData(want), what, rtol);
 }

@@ -8,6 +8,7 @@ import { hostData } from '../../src/engine/host-storage';
 import type { Tensor } from '../../src/engine/tensor';
 import { WebGpuBackend } from '../../src/engine/webgpu/backend';
 import type { DeviceOptions } from '../../src/engine/webgpu/device-client';
+import { expectClose as compareClose, mismatch as compareMismatch } from '../conformance/compare';
 
 export const ref = new ReferenceBackend();
 
@@ -38,30 +39,12 @@ export function rand2(gpu: WebGpuBackend, shape: number[], rand: () => number, l
   return pair(gpu, shape, randomArray(shape.reduce((a, b) => a * b, 1), rand, lo, hi));
 }
 
-/**
- * null when |got − want| ≤ rtol·(|want| + mean|want|) everywhere (relative where values are large,
- * absolute at the tensor's scale where they cancel), else a description of the first bad element.
- */
+/** null when got is within rtol of want (the one comparison of the backend tests, conformance/compare.ts). */
 export function mismatch(got: Float32Array, want: Float32Array, rtol = 1e-4): string | null {
-  if (got.length !== want.length) return `length ${got.length} vs ${want.length}`;
-  let scale = 0;
-  for (const v of want) scale += Math.abs(v);
-  scale = want.length > 0 ? scale / want.length : 0;
-  for (let i = 0; i < want.length; i++) {
-    const err = Math.abs(got[i] - want[i]);
-    if (!(err <= rtol * (Math.abs(want[i]) + scale) + 1e-30)) {
-      return `element ${i} differs: webgpu ${got[i]} vs reference ${want[i]} (scale ${scale})`;
-    }
-  }
-  return null;
+  return compareMismatch(got, want, rtol);
 }
 
 /** Downloads the webgpu tensor and compares it with the reference tensor; throws naming `what`. */
 export function expectClose(gpu: WebGpuBackend, p: Pair, what: string, rtol = 1e-4): void {
-  const m = mismatch(gpu.download(p.g), hostData(p.r), rtol);
-  if (m !== null) throw new Error(`${what}: ${m}`);
-}
-
-export function expectScalarClose(got: number, want: number, what: string, rtol = 1e-4): void {
-  if (!(Math.abs(got - want) <= rtol * Math.max(Math.abs(want), 1e-30))) throw new Error(`${what}: webgpu ${got} vs reference ${want}`);
+  compareClose(gpu.download(p.g), hostData(p.r), what, rtol);
 }

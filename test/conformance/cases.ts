@@ -1,0 +1,316 @@
+// The one table of op cases every backend is checked against the reference with (test/conformance/ops.test.ts).
+// A case names its tensors (shape and how to fill them: random in a range, a constant, or given values),
+// runs one op or a forward/backward pair on any backend, and says which tensors to compare afterwards.
+// Backward outputs start non-zero, so accumulation (dx += …) is checked everywhere. Shapes cover:
+//  - the real layer shapes of every model size (19m, 85m, 345m and 1b widths at a small token count N);
+//  - sizes that fit no tile or vector width, and the degenerate ones (T = 0, S = 1, N = 1);
+//  - large magnitudes (×1e3, offsets of 50) and ops run in place.
+import type { AttentionDropout, Backend, DropoutKey } from '../../src/engine/backend';
+import type { Tensor } from '../../src/engine/tensor';
+import { MODEL_SIZES } from '../../src/model/config';
+
+export interface TensorSpec {
+  shape: number[];
+  /** Uniform in [lo, hi) (default [-1, 1)) unless `fill` or `values` is given. */
+  lo?: number;
+  hi?: number;
+  fill?: number;
+  values?: (i: number) => number;
+}
+
+export interface OpCase {
+  /** The op family (for per-backend tolerances and support) and a label with its shapes. */
+  op: string;
+  label: string;
+  seed: number;
+  tensors: Record<string, TensorSpec>;
+  /** Tensors compared after the run, with the fp32 tolerance of each (default 1e-4). */
+  compare: Record<string, number>;
+  /** Calls the op(s); a returned number is compared with the reference's (relative `scalarRtol`). */
+  run(be: Backend, t: Record<string, Tensor>): number | void;
+  scalarRtol?: number;
+  /** Goes through the GEMM (the bf16 compute mode loosens these). */
+  gemm?: boolean;
+  /** Head dim of an attention case (backends may support only up to a limit). */
+  headDim?: number;
+  /**
+   * Model-size work. 1: left out on the CUDA emulator (one OS thread per CUDA thread). 2: a 1b-width GEMM
+   * (16M weights), run on each backend's default lane only: the other ISA lanes run the same tile code at the
+   * 85m and 345m shapes, and filling and comparing 16M-element arrays costs seconds per lane under jest.
+   */
+  heavy?: 0 | 1 | 2;
+}
+
+const R = (shape: number[], lo = -1, hi = 1): TensorSpec => ({ shape, lo, hi });
+const Z = (shape: number[]): TensorSpec => ({ shape, fill: 0 });
+const F = (shape: number[], fill: number): TensorSpec => ({ shape, fill });
+const V = (shape: number[], values: (i: number) => number): TensorSpec => ({ shape, values });
+const key: DropoutKey = { seed: 2 ** 40 + 12345, step: 77, site: 3 };
+
+let seed = 1;
+const cases: OpCase[] = [];
+function add(c: Omit<OpCase, 'seed'>): void {
+  cases.push({ ...c, seed: seed++ });
+}
+
+/** The widths of every model size (D, heads, the MLP's 4D; the HR head spans S·D = 11·D at T = 10). */
+const SIZES = Object.entries(MODEL_SIZES).filter(([n]) => n !== 'tiny').map(([name, c]) => ({ name, D: c.dim, H: c.heads, F: c.dim * 4 }));
+
+// ---- linear: odd sizes, every model size's projections and MLP, the HR head's long K ----
+const linearShapes: [number, number, number, string, 0 | 1 | 2][] = [
+  [1, 1, 1, '', 0], [7, 13, 17, '', 0], [2, 40, 12, '', 0], [31, 20, 65, '', 0], [33, 64, 96, '', 0],
+  [5, 300, 3, '', 0], [97, 129, 33, '', 0], [9, 520, 70, '', 0], [130, 40, 600, '', 0],
+];
+for (const s of SIZES) {
+  // N = 2 at the widest sizes: the float64 reference's time grows with N, the weights' size does not.
+  const N = s.D >= 1024 ? 2 : 5;
+  const huge = s.D >= 2048 ? 2 : 1;
+  linearShapes.push([N, s.D, s.D, ` (${s.name} attention projection)`, s.D > 512 ? huge : 0]);
+  linearShapes.push([N, s.D, s.F, ` (${s.name} linear1)`, huge]);
+  linearShapes.push([Math.min(N, 3), s.F, s.D, ` (${s.name} linear2)`, huge]);
+  linearShapes.push([2, 11 * s.D, 2, ` (${s.name} HR head, K = S·D)`, s.D > 512 ? 1 : 0]);
+}
+for (const [N, K, M, what, heavy] of linearShapes) {
+  for (const mag of N * K * M < 1e6 ? [1, 1e3] : [1]) {
+    add({
+      op: 'linear', label: `N=${N} K=${K} M=${M}${what}${mag !== 1 ? ' ×1e3, no bias' : ''}`, gemm: true, heavy,
+      tensors: { x: R([N, K], -mag, mag), w: R([M, K]), b: R([M]), y: F([N, M], 7), dy: R([N, M]), dx: R([N, K]), dw: R([M, K]), db: R([M]) },
+      compare: { y: 1e-4, dx: 1e-4, dw: 1e-4, db: 1e-4 },
+      run: (be, t) => {
+        be.linear(t.x, t.w, mag === 1 ? t.b : null, t.y);
+        be.linearBackward(t.dy, t.x, t.w, t.dx, t.dw, mag === 1 ? t.db : null);
+      },
+    });
+  }
+}
+add({
+  op: 'linear', label: 'backward with only dw wanted', gemm: true,
+  tensors: { x: R([4, 6]), w: R([3, 6]), dy: R([4, 3]), dw: R([3, 6]) },
+  compare: { dw: 1e-4 },
+  run: (be, t) => be.linearBackward(t.dy, t.x, t.w, null, t.dw, null),
+});
+
+// ---- patch embedding (a GEMM over [B·T, P]) ----
+for (const [B, T, P, D] of [[1, 1, 40, 12], [2, 3, 5, 20], [3, 30, 40, 16], [2, 10, 40, 512], [1, 10, 40, 2048]]) {
+  add({
+    op: 'patchEmbed', label: `B=${B} T=${T} P=${P} D=${D}`, gemm: true, heavy: D >= 2048 ? 1 : 0,
+    tensors: { x: R([B, T * P], 0, 1), w: R([D, P]), b: R([D]), e: Z([B, T, D]), de: R([B, T, D]), dw: R([D, P]), db: R([D]), dx: R([B, T * P]) },
+    compare: { e: 1e-4, dw: 1e-4, db: 1e-4, dx: 1e-4 },
+    run: (be, t) => {
+      be.patchEmbed(t.x, t.w, t.b, t.e);
+      be.patchEmbedBackward(t.de, t.x, t.w, t.dw, t.db, t.dx);
+    },
+  });
+}
+
+// ---- start token (T = 0 included) ----
+for (const [B, T, D] of [[1, 0, 12], [2, 1, 20], [3, 4, 12], [2, 10, 512]]) {
+  add({
+    op: 'startToken', label: `B=${B} T=${T} D=${D}`,
+    tensors: { e: R([B, T, D]), token: R([D]), h: Z([B, T + 1, D]), dh: R([B, T + 1, D]), de: R([B, T, D]), dtoken: R([D]) },
+    compare: { h: 0, de: 1e-4, dtoken: 1e-4 },
+    run: (be, t) => {
+      be.startToken(t.e, t.token, t.h);
+      be.startTokenBackward(t.dh, t.de, t.dtoken);
+    },
+  });
+}
+
+// ---- norms: odd widths, every model width, the HR head's LayerNorm over S·D ----
+const rmsShapes: [number, number][] = [[1, 12], [7, 20], [62, 64], [3, 1], [5, 130], [5, 300], ...SIZES.map((s) => [5, s.D] as [number, number])];
+for (const [N, D] of rmsShapes) {
+  for (const mag of [1, 1e3]) {
+    add({
+      op: 'rmsNorm', label: `N=${N} D=${D}${mag !== 1 ? ' ×1e3' : ''}`,
+      tensors: { x: R([N, D], -mag, mag), scale: R([D], 0.5, 1.5), y: Z([N, D]), rstd: Z([N]), dy: R([N, D]), dx: R([N, D]), ds: R([D]) },
+      compare: { y: 1e-4, rstd: 1e-4, dx: 1e-4, ds: 1e-4 },
+      run: (be, t) => {
+        be.rmsNorm(t.x, t.scale, 1e-8, t.y, t.rstd);
+        be.rmsNormBackward(t.dy, t.x, t.scale, t.rstd, t.dx, t.ds);
+      },
+    });
+  }
+}
+for (const [N, C] of [[1, 12], [3, 93], [4, 620], ...SIZES.map((s) => [2, 11 * s.D])]) {
+  add({
+    op: 'layerNorm', label: `N=${N} C=${C} (values in [40, 60])`, heavy: C > 11 * 512 ? 1 : 0,
+    tensors: { x: R([N, C], 40, 60), gamma: R([C], 0.5, 1.5), beta: R([C]), y: Z([N, C]), mean: Z([N]), rstd: Z([N]), dy: R([N, C]), dx: R([N, C]), dg: R([C]), dbt: R([C]) },
+    compare: { y: 1e-4, mean: 1e-4, rstd: 1e-4, dx: 2e-4, dg: 1e-4, dbt: 1e-4 },
+    run: (be, t) => {
+      be.layerNorm(t.x, t.gamma, t.beta, 1e-5, t.y, t.mean, t.rstd);
+      be.layerNormBackward(t.dy, t.x, t.gamma, t.mean, t.rstd, t.dx, t.dg, t.dbt);
+    },
+  });
+}
+
+// ---- activations (ReLU also in place, as the model runs it) ----
+for (const n of [1, 13, 70001]) {
+  add({
+    op: 'relu', label: `n=${n}, then in place`,
+    tensors: { x: R([n], -4, 4), y: Z([n]), dy: R([n]), dx: R([n]), inplace: R([n], -4, 4) },
+    compare: { y: 0, dx: 0, inplace: 0 },
+    run: (be, t) => {
+      be.relu(t.x, t.y);
+      be.reluBackward(t.dy, t.y, t.dx);
+      be.relu(t.inplace, t.inplace);
+    },
+  });
+  add({
+    op: 'gelu', label: `n=${n}`,
+    tensors: { x: R([n], -6, 6), y: Z([n]), dy: R([n]), dx: R([n]) },
+    compare: { y: 1e-5, dx: 1e-5 },
+    run: (be, t) => {
+      be.gelu(t.x, t.y);
+      be.geluBackward(t.dy, t.x, t.dx);
+    },
+  });
+}
+
+// ---- dropout: the Philox mask must be the reference's bit for bit (a wrong kept element is off by x/(1−p)) ----
+for (const [n, p] of [[1, 0.1], [7, 0.5], [4099, 0.1], [40009, 0.9], [33, 0]]) {
+  add({
+    op: 'dropout', label: `n=${n} p=${p}`,
+    tensors: { x: R([n], 0.5, 1), y: Z([n]), dy: R([n]), dx: R([n]) },
+    compare: { y: 1e-6, dx: 1e-6 },
+    run: (be, t) => {
+      be.dropout(t.x, t.y, p, key);
+      be.dropoutBackward(t.dy, t.dx, p, key);
+    },
+  });
+}
+
+// ---- fused RoPE attention: S = 1, S off every tile, head dims 4 to 128, every model size's heads ----
+const attnShapes: [number, number, number, number, string][] = [
+  [1, 1, 12, 3, ''], [2, 5, 12, 3, ''], [1, 31, 64, 4, ''], [1, 70, 16, 1, ''], [2, 9, 40, 2, ''], [1, 33, 128, 2, ''], [2, 7, 24, 2, ''],
+  [2, 40, 16, 4, ''], [3, 7, 48, 3, ''], [1, 33, 16, 2, ''], [1, 70, 128, 2, ''],
+  ...SIZES.map((s) => [2, 11, s.D, s.H, ` (${s.name})`] as [number, number, number, number, string]),
+  [1, 31, 512, 8, ' (19m, T = 30)'],
+];
+for (const [B, S, D, H, what] of attnShapes) {
+  for (const drop of [undefined, { p: 0.2, key: { seed: 5, step: 9, site: 2 } }] as (AttentionDropout | undefined)[]) {
+    add({
+      op: 'ropeAttention', label: `B=${B} S=${S} D=${D} H=${H}${what}${drop ? ', dropout 0.2' : ''}`, headDim: D / H, heavy: D >= 768 ? 1 : 0,
+      tensors: {
+        q: R([B, S, D], -2, 2), k: R([B, S, D], -2, 2), v: R([B, S, D]), out: Z([B, S, D]), lse: Z([B, H, S]),
+        dout: R([B, S, D]), dq: R([B, S, D]), dk: R([B, S, D]), dv: R([B, S, D]),
+      },
+      compare: { out: 2e-4, lse: 2e-4, dq: 2e-4, dk: 2e-4, dv: 2e-4 },
+      run: (be, t) => {
+        be.ropeAttention(t.q, t.k, t.v, H, t.out, t.lse, drop);
+        be.ropeAttentionBackward(t.dout, t.q, t.k, t.v, t.out, t.lse, H, t.dq, t.dk, t.dv, drop);
+      },
+    });
+  }
+}
+
+// ---- elementwise and pooling ----
+for (const n of [1, 17, 65537]) {
+  add({
+    op: 'add', label: `add, accumulate, scale, gradReverse n=${n} (also in place)`,
+    tensors: { a: R([n]), b: R([n]), y: Z([n]), z: R([n]) },
+    compare: { y: 1e-5, z: 1e-5 },
+    run: (be, t) => {
+      be.add(t.a, t.b, t.y);
+      be.accumulate(t.a, t.y, -0.25);
+      be.accumulate(t.b, t.y);
+      be.scale(t.y, 3.5);
+      be.gradReverse(t.a, t.y, 0.7);
+      be.add(t.z, t.a, t.z);
+    },
+  });
+}
+for (const [B, S, D] of [[1, 1, 12], [3, 31, 20], [2, 7, 64], [2, 11, 512]]) {
+  add({
+    op: 'meanPool', label: `B=${B} S=${S} D=${D}`,
+    tensors: { h: R([B, S, D]), z: Z([B, D]), dz: R([B, D]), dh: R([B, S, D]) },
+    compare: { z: 1e-4, dh: 1e-4 },
+    run: (be, t) => {
+      be.meanPool(t.h, t.z);
+      be.meanPoolBackward(t.dz, t.dh);
+    },
+  });
+}
+
+// ---- losses ----
+for (const [B, G] of [[1, 1], [9, 3], [32, 4], [300, 4]]) {
+  add({
+    op: 'hrLoss', label: `B=${B} G=${G}`,
+    tensors: {
+      out: R([B, 2], -2, 2), hr: R([B], 20, 240), w: R([B], 0.1, 2), group: V([B], (i) => i % G),
+      pred: Z([B]), sampleLoss: Z([B]), loss: Z([1]), gsum: Z([G]), gcount: Z([G]), dout: R([B, 2]),
+    },
+    compare: { pred: 1e-5, sampleLoss: 1e-4, loss: 1e-4, gsum: 1e-4, gcount: 0, dout: 1e-4 },
+    run: (be, t) => {
+      const opts = { lambda: 0.7, eps: 0.1 };
+      be.hrLoss(t.out, t.hr, t.w, t.group, opts, t.pred, t.sampleLoss, t.loss, t.gsum, t.gcount);
+      be.hrLossBackward(t.out, t.hr, t.w, opts, t.dout, 0.5);
+    },
+  });
+}
+for (const [B, S, T, P] of [[1, 2, 1, 3], [2, 5, 3, 5], [3, 31, 30, 40], [2, 11, 10, 40]]) {
+  add({
+    op: 'nextPatchNll', label: `B=${B} S=${S} T=${T} P=${P}`,
+    tensors: { params: R([B, S, 2 * P]), x: R([B, T * P], 0, 1), loss: Z([1]), dp: R([B, S, 2 * P]) },
+    compare: { loss: 1e-4, dp: 1e-4 },
+    run: (be, t) => {
+      be.nextPatchNll(t.params, t.x, 0.1, t.loss);
+      be.nextPatchNllBackward(t.params, t.x, 0.1, t.dp, 2);
+    },
+  });
+}
+for (const [N, C] of [[1, 1], [13, 3], [64, 17], [700, 2]]) {
+  add({
+    op: 'bceWithLogits', label: `N=${N} C=${C} (logits up to ±30)`,
+    tensors: { logits: R([N, C], -30, 30), targets: R([N, C], 0, 1), loss: Z([1]), dl: R([N, C]) },
+    compare: { loss: 1e-4, dl: 1e-4 },
+    run: (be, t) => {
+      be.bceWithLogits(t.logits, t.targets, t.loss);
+      be.bceWithLogitsBackward(t.logits, t.targets, t.dl, 1.5);
+    },
+  });
+}
+
+// ---- fairness and optimisation ----
+add({
+  op: 'groupDroUpdate', label: 'an absent group and a large η·L',
+  tensors: {
+    q: V([4], () => 0.25), gs: V([4], (i) => [3, 0, 900, 2.5][i]), gc: V([4], (i) => [2, 0, 3, 1][i]),
+    group: V([6], (i) => [0, 2, 2, 3, 0, 2][i]), w: Z([6]),
+  },
+  compare: { q: 1e-5, w: 1e-5 },
+  run: (be, t) => be.groupDroUpdate(t.q, t.gs, t.gc, 0.5, t.group, t.w),
+});
+add({
+  op: 'groupDroUpdate', label: 'on group sums a kernel computed (the value checks read them back)',
+  tensors: {
+    out: R([8, 2], -2, 2), hr: R([8], 40, 200), w: F([8], 1), group: V([8], (i) => i % 3), pred: Z([8]), sl: Z([8]), loss: Z([1]),
+    gs: Z([3]), gc: Z([3]), q: V([3], () => 1 / 3), wq: Z([8]),
+  },
+  compare: { q: 1e-5, wq: 1e-5 },
+  run: (be, t) => {
+    be.hrLoss(t.out, t.hr, t.w, t.group, { lambda: 1, eps: 0.1 }, t.pred, t.sl, t.loss, t.gs, t.gc);
+    be.groupDroUpdate(t.q, t.gs, t.gc, 0.01, t.group, t.wq);
+  },
+});
+for (const n of [1, 7, 40009]) {
+  add({
+    op: 'adamw', label: `n=${n} over three steps`,
+    tensors: { p: R([n]), m: Z([n]), v: Z([n]), g1: R([n], -1, 1), g2: R([n], -2, 2), g3: R([n], -3, 3) },
+    compare: { p: 1e-5, m: 1e-5, v: 1e-4 },
+    run: (be, t) => {
+      [t.g1, t.g2, t.g3].forEach((g, i) => be.adamw(t.p, g, t.m, t.v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: i + 1 }));
+    },
+  });
+}
+add({
+  op: 'sumSquares', label: 'several tensors, a row slice and none',
+  tensors: { a: R([1], -3, 3), b: R([17], -3, 3), c: R([300001], -3, 3), d: R([30, 5], -3, 3) },
+  compare: {}, scalarRtol: 1e-6,
+  run: (be, t) => {
+    const empty = be.sumSquares([]);
+    if (empty !== 0) throw new Error(`sumSquares([]) = ${empty}, expected 0`);
+    return be.sumSquares([t.a, t.b, t.c, t.d, be.slice0(t.d, 7, 11)]);
+  },
+});
+
+export const OP_CASES: readonly OpCase[] = cases;
