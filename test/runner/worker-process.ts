@@ -1,28 +1,14 @@
 // `fairtune worker` as a real process of the built CLI (dist/), in its own process group so that a test can
 // end it together with its cell processes. Output is collected for assertions and waited on by pattern.
 import { ChildProcess, spawn } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
 
-export const ROOT = path.resolve(__dirname, '..', '..');
-export const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
+import { CLI, ROOT, requireDist as requireBuilt } from '../helpers/dist';
 
-function sourcesOf(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourcesOf(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []);
-}
+export { CLI, ROOT };
 
-/**
- * Throws a clear error when the compiled CLI the worker tests spawn is missing, or older than the runner's
- * sources (a stale build would test yesterday's code).
- */
+/** The worker tests spawn the built CLI: its runner and worker command must be current. */
 export function requireDist(): void {
-  const sources = [...sourcesOf(path.join(ROOT, 'src', 'runner')), path.join(ROOT, 'src', 'cli', 'commands', 'worker.ts'), path.join(ROOT, 'src', 'cli', 'main.ts')];
-  for (const src of sources) {
-    const built = path.join(ROOT, 'dist', path.relative(ROOT, src)).replace(/\.ts$/, '.js');
-    if (!fs.existsSync(built)) throw new Error(`${built} is missing: the runner tests spawn the built CLI; run \`npx tsc -p .\` first`);
-    if (fs.statSync(built).mtimeMs < fs.statSync(src).mtimeMs) throw new Error(`${built} is older than ${src}: rebuild with \`npx tsc -p .\``);
-  }
+  requireBuilt(['src/runner', 'src/cli/commands/worker.ts', 'src/cli/main.ts']);
 }
 
 export interface WorkerProcess {
