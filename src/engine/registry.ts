@@ -15,6 +15,8 @@ export interface Availability {
   name: BackendName;
   available: boolean;
   reason?: string;
+  /** For a backend that runs: what it runs on (ISA, threads, bf16, adapter). */
+  description?: string;
 }
 
 type Factory = () => Backend;
@@ -70,7 +72,7 @@ export function isBackendName(s: string): s is BackendName {
 export function probeBackends(): Availability[] {
   return PREFERENCE.map((name) => {
     const r = tryCreate(name);
-    return r instanceof Error ? { name, available: false, reason: r.message } : { name, available: true };
+    return r instanceof Error ? { name, available: false, reason: r.message } : { name, available: true, description: r.description };
   });
 }
 

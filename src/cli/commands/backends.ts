@@ -12,6 +12,6 @@ export function registerBackendsCommand(program: Command): void {
         console.log(JSON.stringify(list, null, 2));
         return;
       }
-      for (const b of list) console.log(`${b.available ? '✓' : '✗'} ${b.name.padEnd(10)} ${b.available ? '' : b.reason ?? ''}`);
+      for (const b of list) console.log(`${b.available ? '✓' : '✗'} ${b.name.padEnd(10)} ${(b.available ? b.description : b.reason) ?? ''}`);
     });
 }

@@ -23,7 +23,9 @@ export class CpuBackend extends NativeOpsBackend<Float32Array> {
 
   get description(): string {
     const i = this.info();
-    return `native C++ kernels, ${i.isa}${i.isa !== i.detectedIsa ? ` (CPU supports ${i.detectedIsa})` : ''}, ${i.threads} thread${i.threads === 1 ? '' : 's'}${i.computeMode === 'bf16' ? ', bf16 GEMMs' : ''}`;
+    const bf16 = i.computeMode === 'bf16' ? `bf16 GEMMs on ${i.bf16Kernel === 'amx' ? 'AMX tiles' : 'AVX512_BF16'}`
+      : i.bf16Supported ? `fp32 (bf16 mode available: ${i.bf16Kernel === 'amx' ? 'AMX' : 'AVX512_BF16'}, FAIRTUNE_COMPUTE=bf16)` : 'fp32 (no bf16 mode: the CPU lacks AVX512_BF16)';
+    return `native C++ kernels, ${i.isa}${i.isa !== i.detectedIsa ? ` (CPU supports ${i.detectedIsa})` : ''}, ${i.threads} thread${i.threads === 1 ? '' : 's'}, ${bf16}`;
   }
 
   info(): NativeInfo {

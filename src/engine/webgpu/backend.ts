@@ -44,7 +44,9 @@ export class WebGpuBackend extends GpuStorage implements Backend {
     super(client);
     this.runner = new KernelRunner(client);
     const opt = opts.createOptions?.join(' ') ?? 'backend=opengles';
-    this.description = `WGSL kernels on Dawn (${opt}): ${client.description.adapter}; device in a worker thread`;
+    // llvmpipe is Mesa's software rasteriser: WebGPU then runs on the CPU, at a few GFLOP/s.
+    const soft = /llvmpipe|lavapipe|swiftshader/i.test(client.description.adapter) ? ' (a CPU rasteriser, not a GPU)' : '';
+    this.description = `WGSL kernels on Dawn (${opt}): ${client.description.adapter}${soft}; device in a worker thread`;
   }
 
   /** The asynchronous probe the brief of issue 8 asks for; construction itself is synchronous (worker facade). */
