@@ -4,6 +4,7 @@
 import { createHash } from 'crypto';
 import type { Backend } from '../engine/backend';
 import { evaluateFairness } from '../fairness/metrics/evaluate';
+import { subjectErrorSums } from '../fairness/metrics/subject-errors';
 import { assertNoEmptyGroup, buildGroups, GroupSpec } from '../fairness/groups';
 import { makeStrategy } from '../fairness/strategies';
 import { loadEncoder } from '../model/checkpoint';
@@ -94,7 +95,8 @@ export function runCell(
       const projection = c.evaluation.projection
         ? projectEmbeddings(p.pooled!, config.dim, g.groupOf, { name: 'pooled', maxPerGroup: Math.min(150, c.evaluation.maxEmbeddingRows), seed: spec.seed })
         : undefined;
-      results.push({ target, metrics, projection });
+      const subjectErrors = subjectErrorSums(p.pred, set.hr, g.groupOf, set.subjectIndex, test.subjects.map((s) => s.id), groupNames);
+      results.push({ target, metrics, projection, subjectErrors });
     }
     return {
       id: cellId(c, spec), source: spec.source, strategy: spec.strategy, size: spec.size, seed: spec.seed,

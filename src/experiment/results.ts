@@ -2,6 +2,7 @@
 // ExperimentResults for the CSV and the HTML report. Plain JSON types only, so records survive a round trip
 // through files and queues unchanged.
 import type { FairnessReport } from '../fairness/metrics/evaluate';
+import type { SubjectErrors } from '../fairness/metrics/subject-errors';
 
 export interface EpochPoint {
   epoch: number;
@@ -26,6 +27,8 @@ export interface TargetResult {
   target: string;
   metrics: FairnessReport;
   projection?: Projection;
+  /** Per evaluated subject: group, windows and Σ|error| (the report's paired comparisons of strategies). */
+  subjectErrors?: SubjectErrors[];
 }
 
 export interface CellResult {

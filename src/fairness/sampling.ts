@@ -11,6 +11,7 @@ export const STREAM = {
   mmdSubsample: 4,
   mmdPermutation: 5,
   silhouetteSubsample: 6,
+  findings: 7,
 } as const;
 
 function fmix32(h: number): number {

@@ -9,6 +9,8 @@ import { tradeoffSpec } from './charts/tradeoff';
 import { groupLossSpec, pretrainingSpec, trainingCurvesSpec } from './charts/training';
 import { transferMatrixSpec } from './charts/transfer-matrix';
 import { escapeHtml } from './escape';
+import { computeFindings, type Findings } from './findings';
+import { findingsHtml } from './findings-html';
 import { reportRecords, type ReportRecords } from './records';
 import { renderVegaLite } from './render-svg';
 import { REPORT_CSS } from './style';
@@ -105,8 +107,9 @@ async function sectionHtml(s: ChartSection): Promise<string> {
   return parts.join('\n');
 }
 
-export async function renderReport(results: ExperimentResults): Promise<string> {
+export async function renderReport(results: ExperimentResults, findings?: Findings): Promise<string> {
   checkResults(results);
+  findings ??= computeFindings(results);
   const rec = reportRecords(results);
   const seeds = new Set(results.cells.map((c) => c.seed)).size;
   const charts: string[] = [];
@@ -124,6 +127,11 @@ export async function renderReport(results: ExperimentResults): Promise<string> 
 <body>
 <h1>${escapeHtml(`fairtune report: ${results.name}`)}</h1>
 <p class="meta">${escapeHtml(meta)}</p>
+<section id="findings">
+<h2>Findings</h2>
+<p class="explain">What each mitigation changed against plain ERM on each transfer: the change in the gap between the groups’ MAE and in the overall MAE (strategy − ERM, averaged over the seeds both ran), with a paired bootstrap interval over subjects (the same subjects resampled for both arms). Only changes whose interval excludes zero get a sentence; bold marks them in the table.</p>
+${findingsHtml(findings)}
+</section>
 <section id="summary">
 <h2>Summary</h2>
 <p class="explain">Per transfer (fine-tuning domain → test domain) and strategy: the test MAE, the gap between the groups’ MAE, and the group with the highest MAE.</p>

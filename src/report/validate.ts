@@ -53,7 +53,10 @@ const cell = z.object({
     windowsPerSecond: z.number(),
     seconds: z.number(),
   }),
-  targets: z.array(z.object({ target: z.string(), metrics: fairnessReport, projection: projection.optional() })),
+  targets: z.array(z.object({
+    target: z.string(), metrics: fairnessReport, projection: projection.optional(),
+    subjectErrors: z.array(z.object({ subject: z.string(), group: z.string(), windows: z.number().int().positive(), absErrorSum: z.number().nonnegative() })).optional(),
+  })),
   finished: z.string(),
 });
 

@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ExperimentResults } from '../experiment/results';
+import { computeFindings } from './findings';
 import { renderReport } from './html';
 import { metricsCsv } from './metrics-csv';
 
@@ -19,9 +20,11 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
 
 /** Renders everything first, then writes: a rendering error leaves the directory untouched. */
 export async function writeReport(dir: string, results: ExperimentResults): Promise<{ html: string; csv: string; json: string }> {
-  const html = await renderReport(results);
+  const findings = computeFindings(results);
+  const html = await renderReport(results, findings);
   const csv = metricsCsv(results);
-  const json = JSON.stringify(results, null, 2) + '\n';
+  // The findings go into results.json too, so other tools read the same conclusions the page states.
+  const json = JSON.stringify({ ...results, findings }, null, 2) + '\n';
   await fs.promises.mkdir(dir, { recursive: true });
   const files = { html: path.join(dir, 'report.html'), csv: path.join(dir, 'metrics.csv'), json: path.join(dir, 'results.json') };
   await writeFileAtomic(files.json, json);

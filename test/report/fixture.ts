@@ -3,6 +3,7 @@
 // (and numeric ranges) an experiment produces. 2 sources × 2 targets × 4 strategies × 2 seeds, groups F/M.
 import type { CellResult, ExperimentResults, EpochPoint } from '../../src/experiment/results';
 import { evaluateFairness } from '../../src/fairness/metrics/evaluate';
+import { subjectErrorSums } from '../../src/fairness/metrics/subject-errors';
 import { uniformSource } from '../helpers/random';
 
 export const SOURCES = ['wesad-like', 'dalia-like'];
@@ -75,7 +76,8 @@ function cell(source: string, strategy: string, seed: number, cellSeed: number):
       y: Array.from({ length: m }, () => normal(u)),
       group: Array.from({ length: m }, (_, i) => i % 2),
     };
-    return { target, metrics, projection };
+    const subjectErrors = subjectErrorSums(pred, hr, groupOf, subjectIndex, Array.from({ length: SUBJECTS }, (_, s) => `s${s}`), GROUPS);
+    return { target, metrics, projection, subjectErrors };
   });
   // A group with no training windows in an epoch has loss NaN (null after JSON): the report must cope.
   if (source === SOURCES[1] && strategy === 'adv' && seed === SEEDS[0]) epochs[0].trainGroupLoss[1] = NaN;

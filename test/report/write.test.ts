@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { computeFindings } from '../../src/report/findings';
 import { writeReport } from '../../src/report';
 import type { ExperimentResults } from '../../src/experiment/results';
 import { makeResults } from './fixture';
@@ -22,7 +23,10 @@ describe('writeReport', () => {
     expect(fs.readdirSync(dir).sort()).toEqual(['metrics.csv', 'report.html', 'results.json']);
     expect(fs.readFileSync(files.html, 'utf8')).toMatch(/^<!DOCTYPE html>[\s\S]*<\/html>\n$/);
     expect(fs.readFileSync(files.csv, 'utf8').split('\n')[0]).toMatch(/^cell_id,source,target/);
-    expect(JSON.parse(fs.readFileSync(files.json, 'utf8'))).toEqual(JSON.parse(JSON.stringify(results)));
+    const written = JSON.parse(fs.readFileSync(files.json, 'utf8'));
+    // The results as given, plus the findings the page states (computed, so other tools read the same ones).
+    expect(written).toEqual({ ...JSON.parse(JSON.stringify(results)), findings: JSON.parse(JSON.stringify(computeFindings(results))) });
+    expect(written.findings.findings.length).toBeGreaterThan(0);
   }, 60000);
 
   test('overwrites an earlier report in place', async () => {
