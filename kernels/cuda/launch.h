@@ -25,3 +25,22 @@
 #endif
 
 #define FT_FULL_MASK 0xffffffffu
+
+// Grid-stride loops, the shape of every elementwise and row-wise kernel: a bounded grid whose threads stride
+// over n elements, so any n runs with one launch configuration.
+#define FT_GRID_STRIDE(i, n) \
+  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (long long)gridDim.x * blockDim.x)
+
+namespace ftc {
+
+// Threads per block of the grid-stride kernels.
+constexpr int kGridThreads = 256;
+
+// Blocks for a grid-stride loop over n elements: enough to cover n at one element per thread, at least one,
+// at most max_blocks (the loop covers the rest).
+inline unsigned blocks_for(long long n, long long max_blocks = 4096, int threads = kGridThreads) {
+  const long long b = (n + threads - 1) / threads;
+  return (unsigned)(b < max_blocks ? (b < 1 ? 1 : b) : max_blocks);
+}
+
+}  // namespace ftc

@@ -9,7 +9,9 @@
 namespace ftc {
 namespace {
 
-constexpr int THREADS = 256;
+constexpr int THREADS = kGridThreads;
+// At most 1024 blocks for the block-sum means: each block makes one atomic add into the loss.
+constexpr long long MAX_BLOCKS = 1024;
 constexpr float HR_MIN = 30.0f, HR_RANGE = 200.0f;
 
 __device__ __forceinline__ float sigmoidf_safe(float x) {
@@ -99,11 +101,6 @@ __global__ void __launch_bounds__(THREADS) hr_loss_backward_kernel(const float* 
   }
 }
 
-unsigned blocks_for(long long n) {
-  const long long b = (n + THREADS - 1) / THREADS;
-  return (unsigned)(b < 1024 ? (b < 1 ? 1 : b) : 1024);
-}
-
 // loss[0] must be zero on entry; each block adds its share of the mean.
 __global__ void __launch_bounds__(THREADS) next_patch_kernel(const float* __restrict__ params,
                                                              const float* __restrict__ x, float eps,
@@ -170,25 +167,25 @@ void hr_loss_backward(const float* out, const float* hr, const float* w, HrParam
 void next_patch_nll_forward(const float* params, const float* x, float eps, float* loss, int64_t B, int64_t S,
                             int64_t T, int64_t P) {
   cudaMemsetAsync(loss, 0, sizeof(float), 0);
-  FT_LAUNCH(next_patch_kernel, blocks_for(B * T * P), dim3(THREADS), 0, params, x, eps, loss, (long long)B,
+  FT_LAUNCH(next_patch_kernel, blocks_for(B * T * P, MAX_BLOCKS), dim3(THREADS), 0, params, x, eps, loss, (long long)B,
             (long long)S, (long long)T, (long long)P);
 }
 
 void next_patch_nll_backward(const float* params, const float* x, float eps, float* dparams, float scale, int64_t B,
                              int64_t S, int64_t T, int64_t P) {
   const float f = (float)((double)scale / (double)(B * T * P));
-  FT_LAUNCH(next_patch_backward_kernel, blocks_for(B * T * P), dim3(THREADS), 0, params, x, eps, dparams, f,
+  FT_LAUNCH(next_patch_backward_kernel, blocks_for(B * T * P, MAX_BLOCKS), dim3(THREADS), 0, params, x, eps, dparams, f,
             (long long)B, (long long)S, (long long)T, (long long)P);
 }
 
 void bce_forward(const float* logits, const float* targets, float* loss, int64_t n) {
   cudaMemsetAsync(loss, 0, sizeof(float), 0);
-  FT_LAUNCH(bce_kernel, blocks_for(n), dim3(THREADS), 0, logits, targets, loss, (long long)n);
+  FT_LAUNCH(bce_kernel, blocks_for(n, MAX_BLOCKS), dim3(THREADS), 0, logits, targets, loss, (long long)n);
 }
 
 void bce_backward(const float* logits, const float* targets, float* dlogits, float scale, int64_t n) {
   const float f = (float)((double)scale / (double)n);
-  FT_LAUNCH(bce_backward_kernel, blocks_for(n), dim3(THREADS), 0, logits, targets, dlogits, f, (long long)n);
+  FT_LAUNCH(bce_backward_kernel, blocks_for(n, MAX_BLOCKS), dim3(THREADS), 0, logits, targets, dlogits, f, (long long)n);
 }
 
 }  // namespace ftc

@@ -7,12 +7,9 @@
 namespace ftc {
 namespace {
 
-constexpr int THREADS = 256;
-
-unsigned blocks_for(long long n) {
-  const long long b = (n + THREADS - 1) / THREADS;
-  return (unsigned)(b < 1024 ? (b < 1 ? 1 : b) : 1024);
-}
+constexpr int THREADS = kGridThreads;
+// At most 1024 blocks: each block's partial sum of squares is one atomic add into the accumulator.
+constexpr long long MAX_BLOCKS = 1024;
 
 // p ← p·(1 − lr·wd) − lr·(m̂)/(sqrt(v̂) + eps), m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t).
 __global__ void adamw_kernel(float* __restrict__ param, const float* __restrict__ grad, float* __restrict__ m,
@@ -70,11 +67,11 @@ __global__ void group_dro_kernel(float* __restrict__ q, const float* __restrict_
 }  // namespace
 
 void adamw(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWParams& p) {
-  FT_LAUNCH(adamw_kernel, blocks_for(n), dim3(THREADS), 0, param, grad, m, v, (long long)n, p);
+  FT_LAUNCH(adamw_kernel, blocks_for(n, MAX_BLOCKS), dim3(THREADS), 0, param, grad, m, v, (long long)n, p);
 }
 
 void sum_squares_add(const float* x, int64_t n, double* acc) {
-  FT_LAUNCH(sum_squares_kernel, blocks_for(n), dim3(THREADS), 0, x, (long long)n, acc);
+  FT_LAUNCH(sum_squares_kernel, blocks_for(n, MAX_BLOCKS), dim3(THREADS), 0, x, (long long)n, acc);
 }
 
 void group_dro_update(float* q, const float* group_sum, const float* group_count, float eta, const float* group,

@@ -5,15 +5,7 @@
 namespace ftc {
 namespace {
 
-constexpr int THREADS = 256;
-
-unsigned blocks_for(int64_t n) {
-  const int64_t b = (n + THREADS - 1) / THREADS;
-  return (unsigned)(b < 4096 ? (b < 1 ? 1 : b) : 4096);
-}
-
-#define FT_GRID_STRIDE(i, n) \
-  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (long long)gridDim.x * blockDim.x)
+constexpr int THREADS = kGridThreads;
 
 __global__ void start_token_kernel(const float* e, const float* token, float* h, long long B, long long T, long long D) {
   const long long S = T + 1;
