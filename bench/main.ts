@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import * as fs from 'fs';
 import * as os from 'os';
 import { getBackend } from '../src/engine/registry';
+import { handicapsSet, PEER_HANDICAPS, PEER_PACKAGES } from './peer-env';
 import { markdownTable } from './table';
 import { attentionSuite } from './suites/attention';
 import { gemmSuite } from './suites/gemm';
@@ -51,9 +52,18 @@ function markdownDocument(rows: Row[], command: string, started: Date, loadBefor
     '`src/profile/flops.ts` per second) by the fp32 FMA peak measured on all cores in the same run',
     '(bf16 rows: by the bf16 dot-product peak). Times are medians of repeated calls.',
     '',
+    'Every side is timed in steady state and every peer at its best:',
+    '- warm-up calls continue past a minimum (GEMM 3, attention 3, training step 5) until a call no longer beats',
+    '  the best before it by 3%; the warm-up used is in each row\'s note (PyTorch 1.13 takes 3–5 steps to settle);',
+    `- the peers run without ${PEER_HANDICAPS.join(' and ')} (set on these machines for old OpenBLAS builds; they force`,
+    '  OpenBLAS\'s AVX2 kernels on AVX-512 CPUs), removed in the peer\'s own process only; the kernel each',
+    '  library then chose (OpenBLAS core name, oneDNN ISA) is in its row\'s note;',
+    '- PyTorch runs under every thread setting listed (torch threads / OpenBLAS threads); the fastest is the peer.',
+    '',
     `- Command (regenerates this file; build first with \`npm run build\`): \`${command}\``,
     `- Date: ${started.toISOString()}`,
     `- Machine: ${cpuModel()}; engine backend: ${backend}`,
+    `- Environment of this run: ${handicapsSet()} (kept for the engine, removed for the peers)`,
     `- Load before: \`${loadBefore}\``,
     `- Load after: \`${loadAfter}\``,
     '',
@@ -68,6 +78,17 @@ function markdownDocument(rows: Row[], command: string, started: Date, loadBefor
   ].join('\n');
 }
 
+/**
+ * A full comparison without some of its peers is not the comparison BENCHMARKS.md claims: writing the
+ * document then fails naming the peers and their packages (a --quick smoke run, or --allow-missing-peers, may).
+ */
+export function refuseWithoutPeers(file: string, missing: ReadonlyMap<string, string>, allowed: boolean): void {
+  if (missing.size === 0 || allowed) return;
+  const peers = [...missing.keys()];
+  throw new Error(`not writing ${file}: peer(s) ${peers.join(', ')} could not run (${peers.map((p) => `${p}: ${missing.get(p)}; ` +
+    `package ${PEER_PACKAGES[p] ?? 'unknown'}`).join('; ')}); install them or pass --allow-missing-peers`);
+}
+
 /** Parses bench options from argv (without the node and script entries), runs the suites, returns the rows. */
 export async function runBench(argv: string[]): Promise<Row[]> {
   const program = new Command()
@@ -77,9 +98,10 @@ export async function runBench(argv: string[]): Promise<Row[]> {
     .option('--quick', 'a few seconds per suite (CI smoke; figures are rough)')
     .option('--json <file>', 'also write the rows as JSON')
     .option('--markdown <file>', 'also write a BENCHMARKS.md-style document (table, command, date, load)')
+    .option('--allow-missing-peers', 'write --markdown even when a peer could not run (its rows are then absent)')
     .exitOverride()
     .parse(argv, { from: 'user' });
-  const o = program.opts<{ backend: string; suite: string; quick?: boolean; json?: string; markdown?: string }>();
+  const o = program.opts<{ backend: string; suite: string; quick?: boolean; json?: string; markdown?: string; allowMissingPeers?: boolean }>();
   const wanted = o.suite.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   const suites = wanted.map((n) => {
     const s = SUITES.find((x) => x.name === n);
@@ -92,10 +114,15 @@ export async function runBench(argv: string[]): Promise<Row[]> {
   console.log(`fairtune bench · backend ${be.name} (${be.description}) · ${started.toISOString()} · ${loadBefore}`);
   const peaks = measurePeaks(!!o.quick);
   const rows: Row[] = [];
+  const missing = new Map<string, string>();
+  const missingPeer = (peer: string, why: string) => {
+    if (!missing.has(peer)) log(`peer ${peer} could not run: ${why}${PEER_PACKAGES[peer] ? ` (it comes with the Debian package ${PEER_PACKAGES[peer]})` : ''}`);
+    missing.set(peer, why);
+  };
   for (const s of suites) {
     console.error(`suite ${s.name}: ${s.description}`);
     const t0 = Date.now();
-    const r = await s.run({ quick: !!o.quick, backend: o.backend, peaks, log });
+    const r = await s.run({ quick: !!o.quick, backend: o.backend, peaks, log, missingPeer });
     console.error(`  ${r.length} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     rows.push(...r);
   }
@@ -104,6 +131,7 @@ export async function runBench(argv: string[]): Promise<Row[]> {
   const loadAfter = uptime();
   if (o.json) writeAtomic(o.json, JSON.stringify({ date: started.toISOString(), loadBefore, loadAfter, peaks, rows }, null, 2));
   if (o.markdown) {
+    refuseWithoutPeers(o.markdown, missing, !!o.quick || !!o.allowMissingPeers);
     const command = `npm run bench -- ${argv.join(' ')}`.trim();
     writeAtomic(o.markdown, markdownDocument(rows, command, started, loadBefore, loadAfter, `${be.name} (${be.description})`));
   }

@@ -2,12 +2,24 @@
 import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { packageRoot } from '../src/profile/native-tools';
+import { peerEnv } from './peer-env';
 
 export const PYTHON = process.env.FAIRTUNE_PYTHON ?? '/usr/bin/python3';
 
 export interface ThreadConfig {
   torch: number;
   openblas: number;
+}
+
+/** What every peers.py result carries besides its timings: which BLAS kernel ran and the warm-up used. */
+export interface TorchRun {
+  blas_kernel: string;
+  warmup: number;
+}
+
+/** "kernel SkylakeX, warm-up 5" for a row's note. */
+export function torchRunNote(r: TorchRun): string {
+  return `OpenBLAS kernel ${r.blas_kernel}, warm-up ${r.warmup}`;
 }
 
 export function threadLabel(t: ThreadConfig): string {
@@ -20,7 +32,7 @@ export const TORCH_CONFIGS: ThreadConfig[] = [{ torch: 1, openblas: 2 }, { torch
 /** Null (with the reason in `skipped`) when Python or torch is unavailable; throws when the script fails. */
 export function runTorchPeer<T>(args: string[], threads: ThreadConfig, timeoutMs: number): { result: T | null; skipped?: string } {
   const script = path.join(packageRoot(), 'bench', 'python', 'peers.py');
-  const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', OPENBLAS_NUM_THREADS: String(threads.openblas), OMP_NUM_THREADS: String(threads.torch) };
+  const env = peerEnv({ PYTHONDONTWRITEBYTECODE: '1', OPENBLAS_NUM_THREADS: String(threads.openblas), OMP_NUM_THREADS: String(threads.torch) });
   const r = spawnSync(PYTHON, [script, ...args], { encoding: 'utf8', env, timeout: timeoutMs });
   if (r.error) return { result: null, skipped: `cannot run ${PYTHON}: ${r.error.message}` };
   if (r.status !== 0) {

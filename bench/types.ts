@@ -35,6 +35,8 @@ export interface SuiteContext {
   backend: string;
   peaks: Peaks;
   log: (msg: string) => void;
+  /** Records a peer that could not run (the run then cannot regenerate BENCHMARKS.md). */
+  missingPeer: (peer: string, why: string) => void;
 }
 
 export interface Suite {

@@ -1,7 +1,9 @@
 // sgemm peers of the engine's linear: C[N,M] = A[N,K] · W[M,K]ᵀ (row major, W transposed as the engine's
 // weights are), through OpenBLAS cblas_sgemm and oneDNN dnnl_sgemm. One library per run so their thread
 // pools never compete. Usage: gemm_peers <openblas|onednn> N K M threads min_seconds
-// Prints one JSON line: the median and best milliseconds per call over the timed calls.
+// Prints one JSON line: the median and best milliseconds per call over the timed calls (taken in steady state:
+// warm-up calls continue until one stops improving on the best before it), the warm-up calls used, and the
+// kernel the library chose (OpenBLAS's core name, oneDNN's effective ISA), so a peer run below its best shows.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -14,10 +16,33 @@
 #ifdef HAVE_OPENBLAS
 #include <cblas.h>
 #endif
+#ifdef HAVE_OPENBLAS
+extern "C" char* openblas_get_corename(void);
+#endif
 #ifdef HAVE_ONEDNN
 #include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
 #endif
+
+// The kernel family the library dispatched to on this CPU.
+static std::string kernel_of(const std::string& lib) {
+#ifdef HAVE_OPENBLAS
+  if (lib == "openblas") return openblas_get_corename();
+#endif
+#ifdef HAVE_ONEDNN
+  if (lib == "onednn") {
+    switch (dnnl_get_effective_cpu_isa()) {
+      case dnnl_cpu_isa_avx2: return "avx2";
+      case dnnl_cpu_isa_avx512_core: return "avx512_core";
+      case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+      case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+      case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+      default: return "isa " + std::to_string((int)dnnl_get_effective_cpu_isa());
+    }
+  }
+#endif
+  return "unknown";
+}
 
 int main(int argc, char** argv) {
   if (argc != 7) {
@@ -58,11 +83,21 @@ int main(int argc, char** argv) {
   if (lib == "onednn") omp_set_num_threads(threads);
 #endif
   if (!call()) {
-    std::printf("{\"lib\":\"%s\",\"error\":\"%s is not built into this binary (library or header missing)\"}\n",
-                lib.c_str(), lib.c_str());
+    std::printf("{\"lib\":\"%s\",\"error\":\"%s is not built into this binary (install %s and rerun)\"}\n",
+                lib.c_str(), lib.c_str(), lib == "onednn" ? "libdnnl-dev" : "libopenblas-dev");
     return 0;
   }
-  for (int i = 0; i < 2; i++) call();  // warm-up: thread pools, packing buffers, page faults
+  // Warm-up (thread pools, packing buffers, page faults) until a call no longer beats the best before it by 3%.
+  int warmup = 0;
+  double best_warm = 1e300;
+  for (;;) {
+    auto t0 = std::chrono::steady_clock::now();
+    call();
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ++warmup;
+    if ((warmup >= 3 && dt > 0.97 * best_warm) || warmup >= 50) break;
+    best_warm = std::min(best_warm, dt);
+  }
   std::vector<double> ms;
   double total = 0;
   while (total < min_seconds || ms.size() < 5) {
@@ -76,7 +111,10 @@ int main(int argc, char** argv) {
   std::sort(ms.begin(), ms.end());
   double checksum = 0;
   for (long i = 0; i < std::min<long>(N * M, 1024); i++) checksum += c[i];
-  std::printf("{\"lib\":\"%s\",\"threads\":%d,\"calls\":%zu,\"median_ms\":%.6f,\"best_ms\":%.6f,\"checksum\":%.6g}\n",
-              lib.c_str(), threads, ms.size(), ms[ms.size() / 2], ms[0], checksum);
+  const char* coretype = std::getenv("OPENBLAS_CORETYPE");
+  std::printf("{\"lib\":\"%s\",\"threads\":%d,\"calls\":%zu,\"warmup\":%d,\"median_ms\":%.6f,\"best_ms\":%.6f,"
+              "\"kernel\":\"%s\",\"openblas_coretype_env\":\"%s\",\"checksum\":%.6g}\n",
+              lib.c_str(), threads, ms.size(), warmup, ms[ms.size() / 2], ms[0], kernel_of(lib).c_str(),
+              coretype ? coretype : "", checksum);
   return 0;
 }

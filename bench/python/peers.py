@@ -6,6 +6,7 @@ Usage:  peers.py attention B T D H seconds torch_threads
 OpenBLAS's own thread count comes from OPENBLAS_NUM_THREADS, set by the caller before Python starts.
 Prints one JSON line with the median milliseconds per call.
 """
+import ctypes
 import json
 import math
 import os
@@ -20,11 +21,45 @@ import torch  # noqa: E402
 
 from ppg_gpt import Config, PpgGpt, hr_loss, rope  # noqa: E402
 
+WARMUP_USED = 0
 SIZES = {"tiny": (64, 2, 4), "19m": (512, 6, 8), "85m": (768, 12, 12), "345m": (1024, 24, 16), "1b": (2048, 20, 16)}
 
 
+def warm_up(fn, minimum):
+    """Steady state: at least `minimum` calls, then until one is not 3% faster than the best before it
+    (PyTorch 1.13's step goes 1176 -> 720 -> 406 -> 166 ms over its first calls). Returns the calls made."""
+    best, n = float("inf"), 0
+    while True:
+        t0 = time.perf_counter()
+        fn()
+        dt = time.perf_counter() - t0
+        n += 1
+        if (n >= minimum and dt > 0.97 * best) or n >= 50:
+            return n
+        best = min(best, dt)
+
+
+def blas_kernel():
+    """The OpenBLAS core this process dispatched to (openblas_get_corename of the library torch loaded)."""
+    try:
+        with open("/proc/self/maps") as f:
+            libs = sorted({line.split()[-1] for line in f if "openblas" in line.split()[-1].lower() and ".so" in line})
+        for lib in libs:
+            fn = getattr(ctypes.CDLL(lib), "openblas_get_corename", None)
+            if fn is not None:
+                fn.restype = ctypes.c_char_p
+                return fn().decode()
+        return "no OpenBLAS loaded"
+    except OSError as e:
+        return f"unknown ({e})"
+
+
+WARMUP = 3
+
+
 def timed(fn, seconds, min_calls=3):
-    fn()  # warm-up
+    global WARMUP_USED
+    WARMUP_USED = max(WARMUP_USED, warm_up(fn, WARMUP))
     ms, total = [], 0.0
     while total < seconds or len(ms) < min_calls:
         t0 = time.perf_counter()
@@ -94,6 +129,8 @@ def step(size, B, T, seconds, dtype):
         if not math.isfinite(loss.item()):
             raise RuntimeError(f"loss is {loss.item()}")
 
+    global WARMUP
+    WARMUP = 5  # a training step: at least 5 warm-up steps
     m, best, calls = timed(one, seconds)
     return {"ms": m, "best_ms": best, "calls": calls, "params": sum(p.numel() for p in model.parameters())}
 
@@ -116,7 +153,9 @@ def main(argv):
     else:
         raise SystemExit(__doc__)
     out.update({"torch": torch.__version__, "torch_threads": torch.get_num_threads(),
-                "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default")})
+                "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
+                "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE", ""),
+                "blas_kernel": blas_kernel(), "warmup": WARMUP_USED})
     print(json.dumps(out))
 
 

@@ -6,11 +6,11 @@ import type { Backend } from '../../src/engine/backend';
 import { getBackend } from '../../src/engine/registry';
 import { Rng } from '../../src/util/random';
 import { timeCalls } from '../measure';
-import { runTorchPeer, threadLabel, TORCH_CONFIGS } from '../python-peer';
+import { runTorchPeer, threadLabel, TORCH_CONFIGS, TorchRun, torchRunNote } from '../python-peer';
 import { ofPeak, Row, Suite, SuiteContext } from '../types';
 import { attentionForwardFlops, randTensor } from './util';
 
-function engineFwdBwd(be: Backend, B: number, S: number, D: number, H: number, minTime: number, minCalls = 3, warmup = 1) {
+function engineFwdBwd(be: Backend, B: number, S: number, D: number, H: number, minTime: number, minCalls = 3, warmup = 3) {
   const rng = new Rng(3);
   const q = randTensor(be, [B, S, D], rng), k = randTensor(be, [B, S, D], rng), v = randTensor(be, [B, S, D], rng);
   const out = be.tensor([B, S, D]), lse = be.tensor([B, H, S]);
@@ -23,7 +23,7 @@ function engineFwdBwd(be: Backend, B: number, S: number, D: number, H: number, m
     be.ropeAttentionBackward(dout, q, k, v, out, lse, H, dq, dk, dv);
   }, { minTime, minCalls, warmup });
   for (const t of [q, k, v, out, lse, dout, dq, dk, dv]) be.dispose(t);
-  return { fwdMs: fwd.medianMs, fwdBwdMs: fb.medianMs };
+  return { fwdMs: fwd.medianMs, fwdBwdMs: fb.medianMs, warmup: fb.warmup };
 }
 
 export const attentionSuite: Suite = {
@@ -40,22 +40,22 @@ export const attentionSuite: Suite = {
       const flops = 3 * attentionForwardFlops(B, S, D);
       const eng = engineFwdBwd(be, B, S, D, H, minTime);
       const peers: { name: string; ms: number }[] = [];
-      let torchBest: { ms: number; cfg: string } | null = null;
+      let torchBest: { ms: number; cfg: string; run: TorchRun } | null = null;
       const tried: string[] = [];
       for (const cfg of ctx.quick ? TORCH_CONFIGS.slice(0, 1) : TORCH_CONFIGS) {
-        const r = runTorchPeer<{ fwdbwd_ms: number }>(['attention', String(B), String(T), String(D), String(H), String(minTime), String(cfg.torch)], cfg, 600_000);
+        const r = runTorchPeer<{ fwdbwd_ms: number } & TorchRun>(['attention', String(B), String(T), String(D), String(H), String(minTime), String(cfg.torch)], cfg, 600_000);
         if (!r.result) {
-          ctx.log(`attention: PyTorch skipped: ${r.skipped}`);
+          ctx.missingPeer('PyTorch', r.skipped ?? 'no result');
           break;
         }
         tried.push(`${cfg.torch}/${cfg.openblas}: ${r.result.fwdbwd_ms.toFixed(1)} ms`);
-        if (!torchBest || r.result.fwdbwd_ms < torchBest.ms) torchBest = { ms: r.result.fwdbwd_ms, cfg: threadLabel(cfg) };
+        if (!torchBest || r.result.fwdbwd_ms < torchBest.ms) torchBest = { ms: r.result.fwdbwd_ms, cfg: threadLabel(cfg), run: r.result };
       }
       if (torchBest) {
         peers.push({ name: 'PyTorch 1.13', ms: torchBest.ms });
         rows.push({ suite: 'attention', figure: 'attention fwd+bwd · PyTorch 1.13 (matmul, masked softmax, matmul)', shape, ms: torchBest.ms,
           rate: flops / torchBest.ms / 1e6, unit: 'GFLOP/s', peer: null, ratio: null, ofPeak: ofPeak(flops / torchBest.ms / 1e6, ctx.peaks.fp32All),
-          note: `best: ${torchBest.cfg} (torch/OpenBLAS threads ${tried.join(', ')})` });
+          note: `best: ${torchBest.cfg}, ${torchRunNote(torchBest.run)} (torch/OpenBLAS threads ${tried.join(', ')})` });
       }
       // The reference backend is plain TypeScript and slow: one timed call, no warm-up.
       const refFb = engineFwdBwd(ref, B, S, D, H, 0, 1, 0).fwdBwdMs;
@@ -68,7 +68,7 @@ export const attentionSuite: Suite = {
       rows.splice(rows.length - peers.length, 0, {
         suite: 'attention', figure: 'ropeAttention fwd+bwd · engine (fused)', shape, ms: eng.fwdBwdMs, rate: g, unit: 'GFLOP/s',
         peer: best.name, ratio: best.ms / eng.fwdBwdMs, ofPeak: ofPeak(g, ctx.peaks.fp32All),
-        note: `forward alone ${eng.fwdMs.toFixed(2)} ms`,
+        note: `forward alone ${eng.fwdMs.toFixed(2)} ms; warm-up ${eng.warmup}`,
       });
     }
     return rows;

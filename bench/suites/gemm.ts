@@ -5,10 +5,11 @@ import { engineThreads } from '../../src/profile/peak';
 import { runNativeTool } from '../../src/profile/native-tools';
 import { Rng } from '../../src/util/random';
 import { timeCalls } from '../measure';
+import { peerEnv } from '../peer-env';
 import { ofPeak, Row, Suite, SuiteContext } from '../types';
 import { randTensor } from './util';
 
-interface PeerResult { lib: string; median_ms?: number; error?: string }
+interface PeerResult { lib: string; median_ms?: number; error?: string; kernel?: string; warmup?: number }
 
 /** (model, D): N = 32·30 = 960 and 32·31 = 992 tokens; (K, M) = (D, D), (D, 3D) fused QKV, (D, 4D), (4D, D). */
 function shapes(quick: boolean): { model: string; N: number; K: number; M: number }[] {
@@ -34,28 +35,28 @@ export const gemmSuite: Suite = {
     for (const { model, N, K, M } of shapes(ctx.quick)) {
       const flops = 2 * N * K * M, shape = `${model} N=${N} K=${K} M=${M}`;
       const x = randTensor(be, [N, K], rng), w = randTensor(be, [M, K], rng, 0.02), b = randTensor(be, [M], rng), y = be.tensor([N, M]);
-      const t = timeCalls(() => be.linear(x, w, b, y), { minTime, minCalls: 5 });
+      const t = timeCalls(() => be.linear(x, w, b, y), { minTime, minCalls: 5, warmup: 3 });
       for (const u of [x, w, b, y]) be.dispose(u);
       const engine = flops / t.medianMs / 1e6;
       const peers: { name: string; gflops: number; ms: number }[] = [];
       for (const lib of ['openblas', 'onednn'] as const) {
         const name = lib === 'openblas' ? 'OpenBLAS sgemm' : 'oneDNN sgemm';
         const r = runNativeTool<PeerResult>('gemm_peers', [lib, String(N), String(K), String(M), String(threads), String(minTime)],
-          { OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) });
+          peerEnv({ OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) }), true);
         if (r.median_ms === undefined) {
-          ctx.log(`gemm: ${name} skipped: ${r.error}`);
+          ctx.missingPeer(name, r.error ?? 'no result');
           continue;
         }
         const g = flops / r.median_ms / 1e6;
         peers.push({ name, gflops: g, ms: r.median_ms });
         rows.push({ suite: 'gemm', figure: `sgemm · ${name}`, shape, ms: r.median_ms, rate: g, unit: 'GFLOP/s', peer: null, ratio: null,
-          ofPeak: ofPeak(g, ctx.peaks.fp32All), note: `${threads} threads` });
+          ofPeak: ofPeak(g, ctx.peaks.fp32All), note: `${threads} threads; kernel ${r.kernel}; warm-up ${r.warmup}` });
       }
       const best = peers.reduce<(typeof peers)[number] | null>((a, p) => (a === null || p.gflops > a.gflops ? p : a), null);
       rows.splice(rows.length - peers.length, 0, {
         suite: 'gemm', figure: 'linear forward (+bias) · engine', shape, ms: t.medianMs, rate: engine, unit: 'GFLOP/s',
         peer: best?.name ?? null, ratio: best ? engine / best.gflops : null, ofPeak: ofPeak(engine, ctx.peaks.fp32All),
-        note: `${threads} threads${best ? '' : '; no BLAS peer available'}`,
+        note: `${threads} threads; warm-up ${t.warmup}${best ? '' : '; no BLAS peer available'}`,
       });
     }
     return rows;

@@ -50,9 +50,10 @@ export function nativeToolsDir(log: (msg: string) => void = () => {}): string {
 }
 
 /** Runs one native tool and parses its single JSON line. */
-export function runNativeTool<T>(tool: 'peak' | 'gemm_peers', args: string[], env: NodeJS.ProcessEnv = {}): T {
+/** Runs a tool; `env` is added to this process's environment, or replaces it whole when `replaceEnv` is set. */
+export function runNativeTool<T>(tool: 'peak' | 'gemm_peers', args: string[], env: NodeJS.ProcessEnv = {}, replaceEnv = false): T {
   const exe = path.join(nativeToolsDir(), tool);
-  const out = execFileSync(exe, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 20 });
+  const out = execFileSync(exe, args, { encoding: 'utf8', env: replaceEnv ? env : { ...process.env, ...env }, maxBuffer: 1 << 20 });
   const line = out.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line) as T;

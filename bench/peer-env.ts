@@ -1,0 +1,25 @@
+// The environment a benchmark peer runs in. These machines set OPENBLAS_CORETYPE=Haswell (and
+// OPENBLAS_L2_SIZE) because old OpenBLAS builds crash on some CPUs; a peer that inherits them runs OpenBLAS's
+// AVX2 kernels on an AVX-512 CPU, and PyTorch with it. A peer is measured at its best, so both are removed in
+// the peer's own process, and only there: the engine, the tests and CI keep the environment as it is.
+export const PEER_HANDICAPS = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'] as const;
+
+/** process.env plus `extra`, without the variables that handicap a peer. */
+export function peerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  for (const k of PEER_HANDICAPS) delete env[k];
+  return env;
+}
+
+/** Which of them this run's environment set, for the record (the peers ran without them). */
+export function handicapsSet(): string {
+  const set = PEER_HANDICAPS.filter((k) => process.env[k] !== undefined);
+  return set.length > 0 ? `${set.join(' and ')} set` : 'neither variable set';
+}
+
+/** The Debian package that brings each peer, named when one is missing. */
+export const PEER_PACKAGES: Record<string, string> = {
+  'OpenBLAS sgemm': 'libopenblas-dev',
+  'oneDNN sgemm': 'libdnnl-dev',
+  'PyTorch': 'python3-torch',
+};
