@@ -15,6 +15,7 @@
         "native/ops_losses.cc",
         "native/ops_optim.cc",
         "native/ops_attention.cc",
+        "native/stderr.cc",
         "kernels/cpu/isa.cc",
         "kernels/cpu/parallel.cc",
         "kernels/cpu/gemm.cc",

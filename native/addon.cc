@@ -118,6 +118,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   register_loss_ops(env, exports);
   register_optim_ops(env, exports);
   register_attention_ops(env, exports);
+  register_stderr_ops(env, exports);
   return exports;
 }
 

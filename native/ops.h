@@ -9,6 +9,7 @@ void register_elementwise_ops(Napi::Env env, Napi::Object exports);  // ops_elem
 void register_loss_ops(Napi::Env env, Napi::Object exports);         // ops_losses.cc
 void register_optim_ops(Napi::Env env, Napi::Object exports);        // ops_optim.cc
 void register_attention_ops(Napi::Env env, Napi::Object exports);    // ops_attention.cc
+void register_stderr_ops(Napi::Env env, Napi::Object exports);       // stderr.cc (not an op: a logging aid)
 
 }  // namespace ftn
 

@@ -29,6 +29,9 @@ export interface NativeAddon extends NativeOpsApi<Float32Array> {
   setComputeMode(mode: ComputeMode): void;
   /** Test hook: false keeps the bf16 mode off AMX (AVX512_BF16 dot products instead). */
   setBf16Amx(allow: boolean): void;
+  /** Points file descriptor 2 at `path` (appending); returns the previous descriptor for stderrRestore. */
+  stderrTo(path: string): number;
+  stderrRestore(fd: number): void;
 }
 
 /** Every function the TypeScript side relies on: a stale build missing one is reported as unavailable. */
@@ -37,5 +40,5 @@ export const NATIVE_FUNCTIONS: readonly (keyof NativeAddon)[] = [
   'layerNormBackward', 'startToken', 'startTokenBackward', 'meanPool', 'meanPoolBackward', 'relu', 'reluBackward',
   'gelu', 'geluBackward', 'dropout', 'dropoutBackward', 'add', 'accumulate', 'scale', 'gradReverse',
   'ropeAttention', 'ropeAttentionBackward', 'hrLoss', 'hrLossBackward', 'nextPatchNll', 'nextPatchNllBackward',
-  'bceWithLogits', 'bceWithLogitsBackward', 'groupDroUpdate', 'adamw', 'sumSquares',
+  'bceWithLogits', 'bceWithLogitsBackward', 'groupDroUpdate', 'adamw', 'sumSquares', 'stderrTo', 'stderrRestore',
 ];

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { SHARE_ENV, Worker } from 'worker_threads';
+import { withDawnLog } from './dawn-log';
 import type { BatchMessage, Command, DeviceDescription, ReadRequest, WorkerInit } from './protocol';
 
 const DONE = 0;
@@ -87,12 +88,16 @@ export class DeviceClient {
     const src = workerSource();
     // SHARE_ENV: the worker's process.env is the process's real environment, so the EGL_PLATFORM it sets
     // reaches Mesa's getenv (a worker's own env is a copy, and so is the process.env jest gives tests).
-    this.worker = 'file' in src
-      ? new Worker(src.file, { workerData: init, env: SHARE_ENV })
-      : new Worker(src.code, { eval: true, workerData: init, env: SHARE_ENV });
-    // The process may exit while a backend is alive (the CLI never tears it down); the worker dies with it.
-    this.worker.unref();
-    const answer = this.wait(1);
+    // Dawn's adapter warnings go to a debug log while the device starts (dawn-log.ts).
+    const { worker, answer } = withDawnLog(() => {
+      const w = 'file' in src
+        ? new Worker(src.file, { workerData: init, env: SHARE_ENV })
+        : new Worker(src.code, { eval: true, workerData: init, env: SHARE_ENV });
+      // The process may exit while a backend is alive (the CLI never tears it down); the worker dies with it.
+      w.unref();
+      return { worker: w, answer: this.wait(1) };
+    });
+    this.worker = worker;
     if (answer.error !== null) {
       void this.worker.terminate();
       this.closed = true;
