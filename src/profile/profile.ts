@@ -7,11 +7,12 @@ import { ModelSize, modelConfig } from '../model/config';
 import { checkMemory, memoryBudget, planMemory, type MemoryPlan } from '../model/memory';
 import { PpgGpt } from '../model/ppg-gpt';
 import { AdamW, DEFAULT_ADAMW } from '../train/adamw';
-
-const PROFILE_LR = 1e-5;
 import { HrStep } from '../train/hr-step';
 import { Rng } from '../util/random';
 import { stepFlops, type StepFlops } from './flops';
+import { timeOps, type OpFamilyTime, type OpTimer } from './op-timer';
+
+const PROFILE_LR = 1e-5;
 
 export interface ProfileCase {
   size: ModelSize;
@@ -20,6 +21,8 @@ export interface ProfileCase {
   patches: number;
   steps: number;
   backend: string;
+  /** Also time every op call by family (cpu and reference only). */
+  ops?: boolean;
 }
 
 export interface ProfileResult {
@@ -38,6 +41,8 @@ export interface ProfileResult {
   windowsPerSecond: number;
   gflops: number;
   setupMs: number;
+  /** With `ops`: milliseconds per timed step by op family, largest first. */
+  ops?: OpFamilyTime[];
 }
 
 /** The process's peak resident set, from /proc/self/status (Linux). */
@@ -61,7 +66,9 @@ export function profileCase(c: ProfileCase, log: (msg: string) => void = () => {
   if (!Number.isInteger(c.steps) || c.steps < 1) throw new Error(`profile: steps must be a positive integer, got ${c.steps}`);
   const { plan, line } = planCase(c);
   const config = modelConfig(c.size, { hrPatches: c.patches, maxPatches: Math.max(60, c.patches), dropout: 0 });
-  const be = getBackend(c.backend);
+  const engine = getBackend(c.backend);
+  const timer: OpTimer | null = c.ops ? timeOps(engine, config.dim) : null;
+  const be = timer?.backend ?? engine;
   const t0 = Date.now();
   const model = new PpgGpt(be, config, { next: false, hr: true });
   model.store.initialise(config, 1);
@@ -75,6 +82,8 @@ export function profileCase(c: ProfileCase, log: (msg: string) => void = () => {
   const setupMs = Date.now() - t0;
   const stepMs: number[] = [];
   for (let s = 0; s < c.steps; s++) {
+    // The op book covers the timed steps only (the first step, when there are several, warms up).
+    if (s === (c.steps > 1 ? 1 : 0)) timer?.reset();
     const a = process.hrtime.bigint();
     // A small learning rate keeps the loss finite across the timed steps (random targets, large models);
     // the time of a step does not depend on it.
@@ -93,5 +102,6 @@ export function profileCase(c: ProfileCase, log: (msg: string) => void = () => {
   return {
     size: c.size, batch: c.batch, patches: c.patches, params: plan.params, flops, plan, planLine: line, peakRssBytes,
     msPerStep, stepMs, windowsPerSecond: (c.batch * 1000) / msPerStep, gflops: flops.total / msPerStep / 1e6, setupMs,
+    ...(timer ? { ops: timer.perStep(timed.length) } : {}),
   };
 }

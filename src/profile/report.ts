@@ -23,6 +23,26 @@ export function profileTable(rows: readonly ProfileRow[]): string {
   return out.join('\n');
 }
 
+/**
+ * Per case profiled with --ops: where a step's time goes, by op family, with each family's share of the step
+ * and the GEMMs' total against everything outside them.
+ */
+export function opsTable(rows: readonly ProfileRow[]): string {
+  const out: string[] = [];
+  for (const r of rows) {
+    if (!r.ops) continue;
+    const booked = r.ops.reduce((a, o) => a + o.ms, 0);
+    const gemm = r.ops.filter((o) => o.family.startsWith('GEMM')).reduce((a, o) => a + o.ms, 0);
+    out.push(`${r.size} B=${r.batch}: ${r.msPerStep.toFixed(1)} ms/step; GEMMs ${gemm.toFixed(1)} ms (${((100 * gemm) / r.msPerStep).toFixed(0)}%), ` +
+      `everything else ${(booked - gemm).toFixed(1)} ms (${((100 * (booked - gemm)) / r.msPerStep).toFixed(0)}%), ` +
+      `outside any op ${Math.max(0, r.msPerStep - booked).toFixed(1)} ms`);
+    out.push('', '| op family | ms/step | of step | calls/step |', '| --- | ---: | ---: | ---: |');
+    for (const o of r.ops) out.push(`| ${o.family} | ${o.ms.toFixed(2)} | ${((100 * o.ms) / r.msPerStep).toFixed(1)}% | ${o.calls} |`);
+    out.push('');
+  }
+  return out.join('\n');
+}
+
 /** Time per step and achieved GFLOP/s against parameter count, one line per batch size (log axes). */
 export function profileChartSpec(rows: readonly ProfileRow[]): vl.TopLevelSpec {
   const data = rows.map((r) => ({ size: r.size, params: r.params, batch: `B=${r.batch}`, ms: r.msPerStep, gflops: r.gflops }));

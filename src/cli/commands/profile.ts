@@ -8,11 +8,11 @@ import * as path from 'path';
 import { isModelSize, type ModelSize } from '../../model/config';
 import { fp32PeakAllCores } from '../../profile/peak';
 import { planCase, profileCase, type ProfileCase, type ProfileResult } from '../../profile/profile';
-import { profileSvg, profileTable, type ProfileRow } from '../../profile/report';
+import { opsTable, profileSvg, profileTable, type ProfileRow } from '../../profile/report';
 
 interface ProfileOptions {
   sizes: string; batch: string; steps: string; patches: string; backend: string;
-  json?: string; svg?: string; peak?: string; inProcess?: boolean;
+  json?: string; svg?: string; peak?: string; inProcess?: boolean; ops?: boolean;
 }
 
 function positiveInts(what: string, s: string): number[] {
@@ -59,6 +59,7 @@ export function registerProfileCommand(program: Command): void {
     .option('--json <file>', 'write the results as JSON')
     .option('--svg <file>', 'write the cost-against-size chart as SVG')
     .option('--in-process', 'run every case in this process (peak RSS is then the running maximum)')
+    .option('--ops', 'also time each op family per step (GEMMs by role, attention, norms, dropout, AdamW, zeroing, copies; cpu and reference)')
     .action(async (o: ProfileOptions) => {
       const sizes = o.sizes.split(',').map((s) => s.trim());
       for (const s of sizes) if (!isModelSize(s)) throw new Error(`--sizes: unknown model size '${s}' (tiny, 19m, 85m, 345m, 1b)`);
@@ -81,7 +82,7 @@ export function registerProfileCommand(program: Command): void {
       const failed: string[] = [];
       for (const size of sizes as ModelSize[]) {
         for (const batch of batches) {
-          const c: ProfileCase = { size, batch, patches, steps, backend: o.backend };
+          const c: ProfileCase = { size, batch, patches, steps, backend: o.backend, ops: !!o.ops };
           try {
             console.error(`plan: ${planCase(c).line}`);
           } catch (e) {
@@ -102,6 +103,7 @@ export function registerProfileCommand(program: Command): void {
         }
       }
       console.log(profileTable(rows));
+      if (o.ops) console.log(`\n${opsTable(rows)}`);
       for (const r of refused) console.log(`refused: ${r}`);
       for (const f of failed) console.log(`failed: ${f}`);
       if (o.json) writeAtomic(o.json, JSON.stringify({ date: new Date().toISOString(), fp32PeakGflops: peak, rows, refused, failed }, null, 2));
