@@ -1,16 +1,14 @@
-// Runs an experiment grid: data → (pretraining) → every cell not yet finished → report. Where the cells
-// run is the runner's business (src/runner: in this process by default, or on queue workers); each finished
-// cell is one JSON file under runs/<name>/cells, written atomically, so an interrupted grid resumes where
-// it stopped and a finished one is only re-reported.
+// Runs an experiment grid: data → (pretraining) → every cell not yet finished → the gathered results. Where
+// the cells run is the runner's business, injected by the caller (src/runner: in this process, or on queue
+// workers); each finished cell is one JSON file under runs/<name>/cells, written atomically, so an
+// interrupted grid resumes where it stopped. Writing the report is the caller's (the CLI's) step.
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Backend } from '../engine/backend';
 import { loadWindowSet, windowSetCachePath } from '../data/cache/windowset-file';
-import { writeReport, summaryTable } from '../report';
-import { readStoredCell } from '../runner/cell-store';
-import { assembleResults, manifestsOf, neededDomains, prepareGrid, runDirOf } from '../runner/grid';
-import { LocalRunner } from '../runner/local';
-import type { CellFailure, GridRunner } from '../runner/types';
+import { readStoredCell } from './cell-store';
+import { assembleResults, manifestsOf, neededDomains, prepareGrid, runDirOf } from './grid';
+import type { CellFailure, GridRunner } from './runner';
 import type { ExperimentConfig } from './config';
 import { cellId, cellsOf, CellSpec } from './cell';
 import type { ExperimentResults } from './results';
@@ -21,14 +19,13 @@ export interface RunOptions {
   backend: Backend;
   log?: (s: string) => void;
   progress?: boolean;
-  /** Where the cells run (default: a LocalRunner on `backend`). The caller closes a runner it passes. */
-  runner?: GridRunner;
+  /** Where the cells run (src/runner: LocalRunner on `backend`, or a queue). The caller closes it. */
+  runner: GridRunner;
 }
 
 export interface ExperimentOutcome {
   dir: string;
   results: ExperimentResults;
-  summary: string;
 }
 
 export async function runExperiment(c: ExperimentConfig, o: RunOptions): Promise<ExperimentOutcome> {
@@ -43,15 +40,13 @@ export async function runExperiment(c: ExperimentConfig, o: RunOptions): Promise
       pending.push(spec);
     }
   });
-  const runner = o.runner ?? new LocalRunner(o.backend);
-  const out = await runner.run(ctx, pending, { log, progress: o.progress });
+  const out = await o.runner.run(ctx, pending, { log, progress: o.progress });
   const exp = assembleResults(c, ctx.dir, manifestsOf(ctx.domains), ctx.pretraining, out.results, out.failed);
-  await writeReport(ctx.dir, exp);
-  return { dir: ctx.dir, results: exp, summary: summaryTable(exp) };
+  return { dir: ctx.dir, results: exp };
 }
 
 /**
- * The report of an experiment from its stored records only (cells, cached data, pretraining curve): nothing
+ * The results of an experiment from its stored records only (cells, cached data, pretraining curve): nothing
  * is computed. `failed` lists cells known to have failed (e.g. the queue's failed jobs).
  */
 export async function reportExperiment(
@@ -79,6 +74,5 @@ export async function reportExperiment(
   const have = new Set([...exp.cells.map((r) => r.id), ...failed.map((f) => f.id)]);
   const missing = cellsOf(c).map((s) => cellId(c, s)).filter((id) => !have.has(id));
   if (missing.length > 0) o.log?.(`${missing.length} of ${cellsOf(c).length} cells have no result yet`);
-  await writeReport(dir, exp);
-  return { dir, results: exp, summary: summaryTable(exp), missing };
+  return { dir, results: exp, missing };
 }

@@ -2,7 +2,7 @@
 // (so `safetensors.torch.load_file` + `load_state_dict` works on a plain PyTorch PPG-GPT), the model config
 // as JSON in __metadata__. Written atomically by the safetensors writer.
 import type { Backend } from '../engine/backend';
-import { readSafetensors, readSafetensorsHeader, writeSafetensors, TensorEntry } from '../data/cache/safetensors';
+import { readSafetensors, readSafetensorsHeader, writeSafetensors, TensorEntry } from '../util/safetensors';
 import { ModelConfig, modelConfig } from './config';
 import { PpgGpt } from './ppg-gpt';
 

@@ -8,7 +8,7 @@
 import type { CellResult, ExperimentResults } from '../experiment/results';
 import { quantileSorted, type Interval } from '../fairness/metrics/bootstrap';
 import type { SubjectErrors } from '../fairness/metrics/subject-errors';
-import { STREAM, streamRng } from '../fairness/sampling';
+import { STREAM, streamRng } from '../train/sampling';
 
 /** Below this many evaluated subjects in a group, a transfer's group comparison says nothing. */
 export const MIN_SUBJECTS_PER_GROUP = 3;

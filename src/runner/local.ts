@@ -2,9 +2,9 @@
 import type { Backend } from '../engine/backend';
 import { cellId, CellSpec, runCell } from '../experiment/cell';
 import type { CellResult } from '../experiment/results';
-import { progressBar } from '../cli/progress';
-import { describeCell, storeCell } from './cell-store';
-import type { CellFailure, GridContext, GridRunner, RunnerHooks, RunnerOutcome } from './types';
+import { progressBar } from '../util/progress';
+import { describeCell, storeCell } from '../experiment/cell-store';
+import type { CellFailure, GridContext, GridRunner, RunnerHooks, RunnerOutcome } from '../experiment/runner';
 
 export class LocalRunner implements GridRunner {
   readonly name = 'local';

@@ -5,6 +5,7 @@ import { modelConfig, ModelConfig, ModelSize } from '../model/config';
 import { minMaxScaleWindows } from '../model/input';
 import { PpgGpt } from '../model/ppg-gpt';
 import { HrStep } from '../train/hr-step';
+import { randomWindows } from '../data/synth/random-windows';
 import { Rng } from '../util/random';
 
 export interface TraceTensor {
@@ -32,18 +33,6 @@ export interface HrTrace {
   masks: Record<string, TraceMask>;
 }
 
-/** Smooth pseudo-PPG: a few random sinusoids plus noise, so that min–max scaling is well conditioned. */
-export function randomWindows(rng: Rng, B: number, length: number): Float32Array {
-  const x = new Float32Array(B * length);
-  for (let b = 0; b < B; b++) {
-    const f = 0.8 + 2 * rng.uniform(), ph = 2 * Math.PI * rng.uniform(), f2 = 2 * f, a2 = 0.3 * rng.uniform();
-    for (let i = 0; i < length; i++) {
-      const t = i / 40;
-      x[b * length + i] = Math.sin(2 * Math.PI * f * t + ph) + a2 * Math.sin(2 * Math.PI * f2 * t) + 0.05 * rng.normal();
-    }
-  }
-  return x;
-}
 
 /** The trace of one step of `model` (any parameters) on the batch (x already min–max scaled). */
 export function traceStep(model: PpgGpt, x: Float32Array, y: Float32Array, w: Float32Array): HrTrace {

@@ -1,8 +1,8 @@
 // The HR fine-tuning loop: epochs of batches drawn by the strategy's sampler, one device step per batch,
 // validation MAE after every epoch, early stopping that keeps the best weights, periodic resumable state.
-import type { Strategy } from '../fairness/strategies/strategy';
-import { toBatches } from '../fairness/sampling';
-import { mae } from '../fairness/metrics/errors';
+import type { Strategy } from './strategy';
+import { toBatches } from './sampling';
+import { mae } from './mae';
 import type { PpgGpt } from '../model/ppg-gpt';
 import { AdamW, AdamWConfig, DEFAULT_ADAMW } from './adamw';
 import { HrStep } from './hr-step';

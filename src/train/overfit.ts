@@ -4,7 +4,7 @@ import type { Backend } from '../engine/backend';
 import { modelConfig, ModelSize } from '../model/config';
 import { minMaxScaleWindows } from '../model/input';
 import { PpgGpt } from '../model/ppg-gpt';
-import { randomWindows } from '../trace/hr-trace';
+import { randomWindows } from '../data/synth/random-windows';
 import { Rng } from '../util/random';
 import { AdamW, DEFAULT_ADAMW } from './adamw';
 import { HrStep } from './hr-step';

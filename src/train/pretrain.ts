@@ -1,6 +1,6 @@
 // Next-patch pretraining on unlabelled windows: token t predicts patch t under a logit-Laplace density
 // (DESIGN.md section 3). One device step per batch; only the loss comes back.
-import { toBatches, UniformSampler } from '../fairness/sampling';
+import { toBatches, UniformSampler } from './sampling';
 import { Activations, planActivations } from '../model/activations';
 import type { PpgGpt } from '../model/ppg-gpt';
 import type { Tensor } from '../engine/tensor';

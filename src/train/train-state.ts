@@ -4,7 +4,7 @@
 // continues bit for bit where the interrupted one stopped (samplers and dropout masks are pure functions of
 // seed, epoch and step).
 import * as fs from 'fs';
-import { readSafetensors, writeSafetensors, TensorEntry } from '../data/cache/safetensors';
+import { readSafetensors, writeSafetensors, TensorEntry } from '../util/safetensors';
 
 export const TRAIN_STATE_FORMAT = 'fairtune.train-state/1';
 

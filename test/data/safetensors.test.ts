@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { readSafetensors, readSafetensorsHeader, writeSafetensors } from '../../src/data/cache/safetensors';
+import { readSafetensors, readSafetensorsHeader, writeSafetensors } from '../../src/util/safetensors';
 
 let dir: string;
 beforeAll(() => {

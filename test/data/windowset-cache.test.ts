@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { writeSafetensors } from '../../src/data/cache/safetensors';
+import { writeSafetensors } from '../../src/util/safetensors';
 import { loadWindowSet, saveWindowSet, windowSetCachePath } from '../../src/data/cache/windowset-file';
 import { synthWindowSet } from '../../src/data/synth/synth-windows';
 

@@ -6,6 +6,8 @@ import { getBackend } from '../../src/engine/registry';
 import { parseExperimentConfig } from '../../src/experiment/config';
 import { experimentPreset } from '../../src/experiment/presets';
 import { runExperiment } from '../../src/experiment/run';
+import { writeReport } from '../../src/report';
+import { LocalRunner } from '../../src/runner/local';
 
 const small = {
   name: 'e2e',
@@ -29,7 +31,10 @@ describe('fairtune experiment', () => {
   it('runs every cell, writes JSON per cell, a CSV and an HTML report with charts, and resumes', async () => {
     const c = parseExperimentConfig(small);
     const logs: string[] = [];
-    const { results } = await runExperiment(c, { runsDir: dir, backend: getBackend('cpu'), log: (s) => logs.push(s), progress: false });
+    const backend = getBackend('cpu'), runner = new LocalRunner(backend);
+    const { results } = await runExperiment(c, { runsDir: dir, backend, runner, log: (s) => logs.push(s), progress: false });
+    // As the CLI does: the experiment layer gathers the results, the report is written on top of it.
+    await writeReport(path.join(dir, 'e2e'), results);
     expect(results.failed).toEqual([]);
     expect(results.cells).toHaveLength(4);
     for (const cell of results.cells) {
@@ -48,7 +53,7 @@ describe('fairtune experiment', () => {
     expect(fs.existsSync(path.join(run, 'pretrained-tiny.safetensors'))).toBe(true);
     // A second run finds every cell finished and only re-reports.
     const again: string[] = [];
-    const r2 = await runExperiment(c, { runsDir: dir, backend: getBackend('cpu'), log: (s) => again.push(s), progress: false });
+    const r2 = await runExperiment(c, { runsDir: dir, backend, runner, log: (s) => again.push(s), progress: false });
     expect(again.filter((l) => l.includes('already finished'))).toHaveLength(4);
     expect(r2.results.cells.map((x) => x.id)).toEqual(results.cells.map((x) => x.id));
   }, 300000);

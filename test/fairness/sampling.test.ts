@@ -7,7 +7,7 @@ import {
   streamRng,
   toBatches,
   WeightedSampler,
-} from '../../src/fairness/sampling';
+} from '../../src/train/sampling';
 
 describe('UniformSampler', () => {
   test('each epoch visits every index exactly once', () => {

@@ -8,7 +8,8 @@ import { getBackend } from '../../src/engine/registry';
 import { modelConfig } from '../../src/model/config';
 import { minMaxScaleWindows } from '../../src/model/input';
 import { PpgGpt } from '../../src/model/ppg-gpt';
-import { HrTrace, randomWindows, traceStep } from '../../src/trace/hr-trace';
+import { HrTrace, traceStep } from '../../src/trace/hr-trace';
+import { randomWindows } from '../../src/data/synth/random-windows';
 import { Rng } from '../../src/util/random';
 
 jest.setTimeout(300_000);

@@ -2,14 +2,14 @@
 // DESIGN names (strict) and its float64 outputs must match the engine's forward on the same windows.
 import * as fs from 'fs';
 import * as path from 'path';
-import { writeSafetensors } from '../../src/data/cache/safetensors';
+import { writeSafetensors } from '../../src/util/safetensors';
 import { getBackend } from '../../src/engine/registry';
 import { disposeActivations, planActivations } from '../../src/model/activations';
 import { saveCheckpoint } from '../../src/model/checkpoint';
 import { modelConfig } from '../../src/model/config';
 import { minMaxScaleWindows } from '../../src/model/input';
 import { PpgGpt } from '../../src/model/ppg-gpt';
-import { randomWindows } from '../../src/trace/hr-trace';
+import { randomWindows } from '../../src/data/synth/random-windows';
 import { predict } from '../../src/train/predict';
 import { Rng } from '../../src/util/random';
 import { perturbParameters } from './perturb';

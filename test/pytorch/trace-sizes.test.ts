@@ -10,7 +10,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { readSafetensors, writeSafetensors } from '../../src/data/cache/safetensors';
+import { readSafetensors, writeSafetensors } from '../../src/util/safetensors';
 import type { Backend } from '../../src/engine/backend';
 import { CpuBackend } from '../../src/engine/cpu/backend';
 import type { IsaName } from '../../src/engine/cpu/native-api';

@@ -1,7 +1,7 @@
 // Tiny cases computed by hand, run through the ReferenceBackend itself (float32 storage), so that the
 // argument order and the wiring of every op are checked against numbers that do not come from the code.
 import { ReferenceBackend } from '../../src/engine/reference/backend';
-import { ropeRotate, ropeTable } from '../../src/engine/reference/rope';
+import { ropeRotate, ropeTable } from '../../src/engine/rope';
 import { dropoutMask } from '../../src/engine/philox';
 
 const be = new ReferenceBackend();

@@ -11,6 +11,8 @@ import { ExperimentConfig, parseExperimentConfig } from '../../src/experiment/co
 import { cellId, cellsOf } from '../../src/experiment/cell';
 import type { ExperimentResults } from '../../src/experiment/results';
 import { reportExperiment, runExperiment } from '../../src/experiment/run';
+import { writeReport } from '../../src/report';
+import { LocalRunner } from '../../src/runner/local';
 import { QUEUE_NAME, parseQueueUrl } from '../../src/runner/bullmq/connection';
 import { cellJobData } from '../../src/runner/bullmq/job';
 import { BullmqRunner } from '../../src/runner/bullmq/runner';
@@ -71,7 +73,7 @@ describe('distributed experiment (bullmq on Redis)', () => {
     redis = await startRedis();
     config = parseExperimentConfig(small);
     // The reference: the same grid on the in-process runner.
-    local = (await runExperiment(config, { runsDir: path.join(tmp, 'local'), backend, progress: false })).results;
+    local = (await runExperiment(config, { runsDir: path.join(tmp, 'local'), backend, runner: new LocalRunner(backend), progress: false })).results;
     expect(local.failed).toEqual([]);
     expect(local.cells).toHaveLength(4);
   }, 60000);
@@ -140,7 +142,8 @@ describe('distributed experiment (bullmq on Redis)', () => {
     // The report from stored results alone (the CLI, as a user would call it) lists the same cells.
     const cfgFile = path.join(tmp, 'grid.json');
     fs.writeFileSync(cfgFile, JSON.stringify(small));
-    fs.rmSync(path.join(runs, 'grid', 'results.json'));
+    // runExperiment gathers results only (the CLI writes reports): no results.json may exist yet.
+    expect(fs.existsSync(path.join(runs, 'grid', 'results.json'))).toBe(false);
     const rep = spawnSync(process.execPath, [CLI, 'experiment', '--config', cfgFile, '--runs', runs, '--queue', url, '--report'], { cwd: ROOT, encoding: 'utf8', timeout: 30000 });
     expect(rep.stderr).toBe('');
     expect(rep.status).toBe(0);
@@ -198,6 +201,7 @@ describe('distributed experiment (bullmq on Redis)', () => {
       expect(failures).toHaveLength(1);
       expect(failures[0].id).toBe(cellId(failing, cellsOf(failing)[0]));
       const rep = await reportExperiment(failing, { runsDir: runs, failed: failures });
+      await writeReport(rep.dir, rep.results);
       expect(rep.results.failed).toEqual(failures);
       expect(rep.results.cells).toEqual([]);
       expect(fs.readFileSync(path.join(rep.dir, 'report.html'), 'utf8')).toContain(failures[0].id);

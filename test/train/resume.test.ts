@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { readSafetensors } from '../../src/data/cache/safetensors';
+import { readSafetensors } from '../../src/util/safetensors';
 import { getBackend } from '../../src/engine/registry';
 import { loadCheckpoint, saveCheckpoint } from '../../src/model/checkpoint';
 import { modelConfig } from '../../src/model/config';

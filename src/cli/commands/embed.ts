@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { writeSafetensors } from '../../data/cache/safetensors';
+import { writeSafetensors } from '../../util/safetensors';
 import { loadWindowSet } from '../../data/cache/windowset-file';
 import { getBackend } from '../../engine/registry';
 import { loadCheckpoint } from '../../model/checkpoint';

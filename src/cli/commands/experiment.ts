@@ -4,7 +4,10 @@ import { getBackend } from '../../engine/registry';
 import { ExperimentConfig, parseExperimentConfig } from '../../experiment/config';
 import { experimentPreset, PRESET_NAMES } from '../../experiment/presets';
 import { reportExperiment, runExperiment } from '../../experiment/run';
+import type { GridRunner } from '../../experiment/runner';
+import { summaryTable, writeReport } from '../../report';
 import { BullmqRunner } from '../../runner/bullmq/runner';
+import { LocalRunner } from '../../runner/local';
 import { displayUrl } from '../../runner/bullmq/connection';
 
 interface ExperimentOptions {
@@ -53,8 +56,9 @@ export function registerExperimentCommand(program: Command): void {
         const runner = o.queue !== undefined ? new BullmqRunner(o.queue) : null;
         try {
           const failed = runner ? await runner.failures(config) : [];
-          const { dir, results, summary, missing } = await reportExperiment(config, { runsDir: o.runs, failed, log: (s) => console.log(s) });
-          console.log(summary);
+          const { dir, results, missing } = await reportExperiment(config, { runsDir: o.runs, failed, log: (s) => console.log(s) });
+          await writeReport(dir, results);
+          console.log(summaryTable(results));
           console.log(`\n${results.cells.length} cells (${results.failed.length} failed, ${missing.length} not finished)`);
           console.log(`report: ${dir}/report.html   metrics: ${dir}/metrics.csv`);
           if (results.failed.length > 0) process.exitCode = 1;
@@ -66,16 +70,18 @@ export function registerExperimentCommand(program: Command): void {
       const backend = getBackend(o.backend ?? config.backend, (why) => console.error(`note: ${why}`));
       console.log(`experiment ${config.name}: ${config.sources.length} sources × ${config.strategies.length} strategies × ${config.sizes.length} sizes × ${config.seeds.length} seeds on ${backend.name} (${backend.description})` +
         (o.queue !== undefined ? `; cells on the workers of ${displayUrl(o.queue)}` : ''));
-      const runner = o.queue !== undefined ? new BullmqRunner(o.queue) : undefined;
+      // The CLI picks where the cells run and writes the report: the experiment layer knows neither.
+      const runner: GridRunner = o.queue !== undefined ? new BullmqRunner(o.queue) : new LocalRunner(backend);
       try {
-        const { dir, results, summary } = await runExperiment(config, { runsDir: o.runs, backend, log: (s) => console.log(s), runner });
+        const { dir, results } = await runExperiment(config, { runsDir: o.runs, backend, log: (s) => console.log(s), runner });
+        await writeReport(dir, results);
         console.log('');
-        console.log(summary);
+        console.log(summaryTable(results));
         console.log(`\n${results.cells.length} cells (${results.failed.length} failed) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
         console.log(`report: ${dir}/report.html   metrics: ${dir}/metrics.csv`);
         if (results.failed.length > 0) process.exitCode = 1;
       } finally {
-        await runner?.close();
+        await runner.close();
       }
     });
 }

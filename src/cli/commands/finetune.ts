@@ -14,7 +14,7 @@ import { PpgGpt } from '../../model/ppg-gpt';
 import { finetune } from '../../train/finetune';
 import { prepareWindows } from '../../train/prepared';
 import { floatOption, intOption } from '../options';
-import { progressBar } from '../progress';
+import { progressBar } from '../../util/progress';
 
 interface FinetuneOpts {
   data: string; val?: string; from?: string; scratch?: boolean; size: string; strategy: string; groupBy: string;

@@ -8,7 +8,7 @@ import { checkMemory, planMemory } from '../../model/memory';
 import { PpgGpt } from '../../model/ppg-gpt';
 import { pretrain } from '../../train/pretrain';
 import { floatOption, intOption } from '../options';
-import { progressBar } from '../progress';
+import { progressBar } from '../../util/progress';
 
 export function registerPretrainCommand(program: Command): void {
   program

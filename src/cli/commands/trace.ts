@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { writeSafetensors } from '../../data/cache/safetensors';
+import { writeSafetensors } from '../../util/safetensors';
 import { getBackend } from '../../engine/registry';
 import { isModelSize, MODEL_SIZES } from '../../model/config';
 import { hrTrace, traceFileTensors, traceMetadata } from '../../trace/hr-trace';

@@ -3,7 +3,7 @@
 // length, the subjects (JSON) and the manifest (JSON, with the creation time).
 import * as path from 'path';
 import { Subject, WindowSet } from '../types';
-import { readSafetensors, writeSafetensors } from './safetensors';
+import { readSafetensors, writeSafetensors } from '../../util/safetensors';
 
 export const WINDOWSET_FORMAT = 'fairtune.windowset/1';
 

@@ -6,7 +6,7 @@
 // Dropout on the probabilities: element ((b·H + h)·S + i)·S + j of the Philox mask for query i, key j.
 import type { DropoutKey } from '../backend';
 import { dropoutMask } from '../philox';
-import { RopeTable, ropeRotate, ropeTable } from './rope';
+import { RopeTable, ropeRotate, ropeTable } from '../rope';
 import type { Vec } from './types';
 
 export interface AttentionShape {

@@ -8,7 +8,7 @@ import type { AdamWOptions, AttentionDropout, Backend, DropoutKey, HrLossOptions
 import { OpError, checkNumber, checkTensor } from '../check';
 import * as check from '../op-checks';
 import { dropoutKeyWords, dropoutThreshold } from '../philox';
-import { ropeTable } from '../reference/rope';
+import { ropeTable } from '../rope';
 import { checkGroupIds, checkValues } from '../op-checks';
 import { Tensor } from '../tensor';
 import { DeviceClient, DeviceOptions } from './device-client';

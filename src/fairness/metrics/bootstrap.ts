@@ -2,8 +2,8 @@
 // unit of resampling is the subject: a replicate draws subjects with replacement and takes all windows
 // of each drawn subject. Each subject's per-group error sums are precomputed, so a replicate costs
 // O(subjects · G), not O(windows).
-import { streamRng, STREAM } from '../sampling';
-import { checkGroups, checkPositiveInt, checkPredictions, checkSameLength, checkSeed } from './validate';
+import { streamRng, STREAM } from '../../train/sampling';
+import { checkGroups, checkPositiveInt, checkPredictions, checkSameLength, checkSeed } from '../../util/array-checks';
 
 export interface BootstrapOptions {
   /** Replicates (default 1000). */

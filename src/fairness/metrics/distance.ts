@@ -1,7 +1,7 @@
 // Pairwise distances between embedding rows and seeded subsampling, the O(n²) core shared by MMD and
 // the silhouette score; callers subsample first so that n stays in the hundreds or low thousands.
 import type { Rng } from '../../util/random';
-import type { Embedding } from './validate';
+import type { Embedding } from '../../util/array-checks';
 
 /** Squared Euclidean distances between the given rows, [n·n] symmetric with a zero diagonal (float64 sums). */
 export function pairwiseSquaredDistances(emb: Embedding, rows: ArrayLike<number>): Float64Array {

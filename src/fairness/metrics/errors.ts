@@ -1,13 +1,10 @@
 // Point metrics of HR error: overall MAE and RMSE, MAE per group, the gap between groups and the worst
 // group. Sums run in float64 whatever the input precision.
-import { checkGroups, checkPredictions, checkSameLength } from './validate';
+import { checkGroups, checkPredictions, checkSameLength } from '../../util/array-checks';
 
-export function mae(pred: ArrayLike<number>, hr: ArrayLike<number>): number {
-  const n = checkPredictions('mae', pred, hr);
-  let s = 0;
-  for (let i = 0; i < n; i++) s += Math.abs(pred[i] - hr[i]);
-  return s / n;
-}
+// MAE is the training loop's validation metric too, so it lives there (train/ is the lower floor).
+export { mae } from '../../train/mae';
+
 
 export function rmse(pred: ArrayLike<number>, hr: ArrayLike<number>): number {
   const n = checkPredictions('rmse', pred, hr);

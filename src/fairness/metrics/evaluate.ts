@@ -4,7 +4,7 @@ import { bootstrapErrorMetrics, type BootstrapOptions, type Interval } from './b
 import { gap, mae, perGroupMae, rmse, worstGroup } from './errors';
 import { mmdBetweenGroups, type MmdOptions, type MmdResult } from './mmd';
 import { silhouetteScore, type SilhouetteOptions, type SilhouetteResult } from './silhouette';
-import { checkGroups, checkPredictions, checkSameLength, checkSeed, type Embedding } from './validate';
+import { checkGroups, checkPredictions, checkSameLength, checkSeed, type Embedding } from '../../util/array-checks';
 
 export interface EvaluateInput {
   /** [N] predicted HR, bpm. */

@@ -1,5 +1,5 @@
 // The host-side fairness metrics: point metrics, subject bootstrap, MMD, silhouette, and the report.
-export { checkFinite, checkPredictions, type Embedding } from './validate';
+export { checkFinite, checkPredictions, type Embedding } from '../../util/array-checks';
 export { mae, rmse, perGroupMae, gap, worstGroup, type WorstGroup } from './errors';
 export {
   bootstrapErrorMetrics,

@@ -4,10 +4,10 @@
 // at the median distance. The statistic is the unbiased MMD²_u of Gretton et al. (2012), and the p-value
 // comes from permuting group labels: over windows, or (default in evaluateFairness) over whole subjects,
 // because windows of one subject are not exchangeable with each other's labels.
-import { streamRng, STREAM } from '../sampling';
+import { streamRng, STREAM } from '../../train/sampling';
 import type { Rng } from '../../util/random';
 import { medianUpperTriangle, pairwiseSquaredDistances, sampleWithoutReplacement } from './distance';
-import { checkEmbedding, checkGroups, checkPositiveInt, checkSameLength, checkSeed, type Embedding } from './validate';
+import { checkEmbedding, checkGroups, checkPositiveInt, checkSameLength, checkSeed, type Embedding } from '../../util/array-checks';
 
 export type PermuteBy = 'window' | 'subject';
 

@@ -2,9 +2,9 @@
 // s_i = (b_i − a_i) / max(a_i, b_i) with a_i the mean Euclidean distance from i to the other members of
 // its group and b_i the smallest mean distance from i to another group; s_i = 0 for a group of one (the
 // convention of Rousseeuw and scikit-learn). Near 1: groups separate cleanly; near 0: they overlap.
-import { streamRng, STREAM } from '../sampling';
+import { streamRng, STREAM } from '../../train/sampling';
 import { pairwiseSquaredDistances, sampleWithoutReplacement } from './distance';
-import { checkEmbedding, checkPositiveInt, checkSeed, type Embedding } from './validate';
+import { checkEmbedding, checkPositiveInt, checkSeed, type Embedding } from '../../util/array-checks';
 
 export interface SilhouetteOptions {
   /** Rows kept (default 1000), drawn per group in proportion to its size with at least 2 (or all) from each. */

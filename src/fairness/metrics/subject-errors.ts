@@ -2,7 +2,7 @@
 // evaluation (MAE, per-group MAE, gap) can be recomputed for a resample of subjects. Kept with each cell's
 // results so that two cells tested on the same subjects (two strategies, same seed) can be compared paired,
 // subject by subject (report/findings.ts).
-import { checkSameLength } from './validate';
+import { checkSameLength } from '../../util/array-checks';
 
 export interface SubjectErrors {
   /** The subject's id in its dataset (stable across cells that test on the same split). */

@@ -9,8 +9,8 @@ import type { ParamSpec } from '../../model/params';
 import type { Activations } from '../../model/activations';
 import { AdamW, DEFAULT_ADAMW } from '../../train/adamw';
 import type { HrBatch, HrLossBuffers } from '../../train/hr-step';
-import { UniformSampler } from '../sampling';
-import type { Strategy, StrategyContext, StrategyState } from './strategy';
+import { UniformSampler } from '../../train/sampling';
+import type { Strategy, StrategyContext, StrategyState } from '../../train/strategy';
 
 interface AdvBuffers {
   pooled: Tensor; h1: Tensor; logits: Tensor; targets: Tensor; loss: Tensor;

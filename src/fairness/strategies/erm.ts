@@ -1,6 +1,6 @@
 // ERM ("unbalanced"): uniform sampling, uniform weights — the baseline every mitigation is compared with.
-import { UniformSampler } from '../sampling';
-import type { Strategy, StrategyContext } from './strategy';
+import { UniformSampler } from '../../train/sampling';
+import type { Strategy, StrategyContext } from '../../train/strategy';
 
 export class ErmStrategy implements Strategy {
   readonly name = 'erm';

@@ -4,8 +4,8 @@
 import type { Backend } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import type { HrLossBuffers } from '../../train/hr-step';
-import { UniformSampler } from '../sampling';
-import type { Strategy, StrategyContext, StrategyState } from './strategy';
+import { UniformSampler } from '../../train/sampling';
+import type { Strategy, StrategyContext, StrategyState } from '../../train/strategy';
 
 export class GroupDroStrategy implements Strategy {
   readonly name = 'groupdro';

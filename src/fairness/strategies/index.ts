@@ -3,7 +3,7 @@ import { AdversarialStrategy } from './adv';
 import { ErmStrategy } from './erm';
 import { GroupDroStrategy } from './groupdro';
 import { InverseFrequencyStrategy } from './if';
-import type { Strategy } from './strategy';
+import type { Strategy } from '../../train/strategy';
 
 export const STRATEGY_NAMES = ['erm', 'if', 'groupdro', 'adv'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
@@ -29,4 +29,4 @@ export function makeStrategy(name: string, p: StrategyParams = DEFAULT_STRATEGY_
   }
 }
 
-export type { Strategy } from './strategy';
+export type { Strategy } from '../../train/strategy';

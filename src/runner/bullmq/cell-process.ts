@@ -4,9 +4,9 @@
 // channel closes and so does this process, instead of computing for nobody.
 import { getBackend } from '../../engine/registry';
 import { cellId, runCell } from '../../experiment/cell';
-import { storeCell } from '../cell-store';
-import { prepareGrid } from '../grid';
-import type { GridContext } from '../types';
+import { storeCell } from '../../experiment/cell-store';
+import { prepareGrid } from '../../experiment/grid';
+import type { GridContext } from '../../experiment/runner';
 import type { CellReply, RunCellMessage } from './cell-protocol';
 
 let cached: { key: string; ctx: GridContext } | null = null;

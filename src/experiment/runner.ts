@@ -3,10 +3,10 @@
 // or a failure with its error. The local runner runs them here, one after another; the bullmq runner hands
 // them to worker processes through Redis. Both leave the same files behind, so the report is built the same
 // way whichever ran the cells.
-import type { ExperimentConfig } from '../experiment/config';
-import type { CellSpec } from '../experiment/cell';
-import type { DomainData } from '../experiment/data-stage';
-import type { CellResult } from '../experiment/results';
+import type { ExperimentConfig } from './config';
+import type { CellSpec } from './cell';
+import type { DomainData } from './data-stage';
+import type { CellResult } from './results';
 
 /** Everything a cell needs, prepared once per grid (data, group vocabulary, foundation checkpoints). */
 export interface GridContext {

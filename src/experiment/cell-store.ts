@@ -3,7 +3,7 @@
 // queue jobs cheap and leaves every cell exactly once in the results however often it ran.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { CellResult } from '../experiment/results';
+import type { CellResult } from './results';
 
 export function cellsDirOf(runDir: string): string {
   return path.join(runDir, 'cells');

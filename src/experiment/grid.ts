@@ -6,16 +6,16 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Backend } from '../engine/backend';
 import { groupNames as vocabulary } from '../fairness/groups';
-import { ExperimentConfig, targetsOf } from '../experiment/config';
-import { cellId, cellsOf } from '../experiment/cell';
-import { prepareDomains } from '../experiment/data-stage';
-import { ensurePretrained } from '../experiment/pretrain-stage';
-import type { CellResult, ExperimentResults } from '../experiment/results';
-import { progressBar } from '../cli/progress';
+import { ExperimentConfig, targetsOf } from './config';
+import { cellId, cellsOf } from './cell';
+import { prepareDomains } from './data-stage';
+import { ensurePretrained } from './pretrain-stage';
+import type { CellResult, ExperimentResults } from './results';
+import { progressBar } from '../util/progress';
 import { modelConfig } from '../model/config';
 import { checkMemory, planMemory } from '../model/memory';
 import { cellsDirOf, readStoredCell, writeJsonAtomic } from './cell-store';
-import type { CellFailure, GridContext } from './types';
+import type { CellFailure, GridContext } from './runner';
 
 export function runDirOf(runsDir: string, c: ExperimentConfig): string {
   return path.join(runsDir, c.name);

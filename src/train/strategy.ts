@@ -1,10 +1,10 @@
 // A bias-mitigation strategy is one small module behind this interface: how batches are drawn (sampler),
 // what happens on the device inside a step (hooks: per-sample weights, extra losses), and what state it
 // keeps (checkpointed with the model). A fifth strategy is one new file plus a line in index.ts.
-import type { Backend } from '../../engine/backend';
-import type { PpgGpt } from '../../model/ppg-gpt';
-import type { StepHooks } from '../../train/hr-step';
-import type { EpochSampler } from '../sampling';
+import type { Backend } from '../engine/backend';
+import type { PpgGpt } from '../model/ppg-gpt';
+import type { StepHooks } from './hr-step';
+import type { EpochSampler } from './sampling';
 
 export interface StrategyContext {
   backend: Backend;
