@@ -6,6 +6,13 @@ import { STRATEGY_NAMES } from '../fairness/strategies';
 
 const sizeNames = Object.keys(MODEL_SIZES) as [keyof typeof MODEL_SIZES, ...(keyof typeof MODEL_SIZES)[]];
 
+/**
+ * Names that become folder and file names (runs/<name>, data/<domain>-train.safetensors): letters, digits,
+ * '_', '.', '-', but not '.' or '..' alone, which would write into the folder above --runs.
+ */
+const SAFE_NAME = /^(?!\.{1,2}$)[A-Za-z0-9_.-]+$/;
+const SAFE_NAME_RULE = "use letters, digits, _ . - only (and not '.' or '..')";
+
 export const DomainSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('synthetic'),
@@ -23,11 +30,11 @@ export const DomainSchema = z.discriminatedUnion('kind', [
 ]);
 
 export const ExperimentConfigSchema = z.object({
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . - only'),
+  name: z.string().regex(SAFE_NAME, SAFE_NAME_RULE),
   /** Compute backend (default: the fastest available). */
   backend: z.string().optional(),
   windowSeconds: z.number().int().positive().default(10),
-  domains: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), DomainSchema),
+  domains: z.record(z.string().regex(SAFE_NAME, SAFE_NAME_RULE), DomainSchema),
   /** Fine-tuning sources; each is evaluated on every target. */
   sources: z.array(z.string()).min(1),
   /** Targets (default: every domain). */
@@ -79,9 +86,10 @@ export const ExperimentConfigSchema = z.object({
   }).strict().default({ groupdroEta: 0.01, advLambda: 0.1, advWidth: 64 }),
   evaluation: z.object({
     bootstrap: z.number().int().min(10).default(200),
-    mmdPermutations: z.number().int().min(0).default(100),
-    /** Rows per group used for MMD and silhouette (subsampled). */
-    maxEmbeddingRows: z.number().int().positive().default(300),
+    // Bounded as the cells' own checks bound them, so a bad value fails here, before any training.
+    mmdPermutations: z.number().int().min(1).default(100),
+    /** Rows per group used for MMD and silhouette (subsampled); MMD needs 2 per group. */
+    maxEmbeddingRows: z.number().int().min(2).default(300),
     projection: z.boolean().default(true),
   }).strict().default({ bootstrap: 200, mmdPermutations: 100, maxEmbeddingRows: 300, projection: true }),
 }).strict().superRefine((c, ctx) => {

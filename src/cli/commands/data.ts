@@ -62,11 +62,21 @@ export function splitFileName(out: string, split: string): string {
 }
 
 function writeOutputs(ws: WindowSet, o: WriteOptions, log: (s: string) => void): void {
+  // Everything is checked before anything is written: an empty set or a bad split leaves no file behind.
+  if (ws.hr.length === 0) {
+    throw new Error(`no windows to write: every recording is shorter than one window (--seconds) or was rejected; nothing written to ${o.out}`);
+  }
+  const parts = o.split ? splitWindowSet(ws, o.split, o.seed, o.stratify) : null;
+  if (parts) {
+    const empty = SPLIT_NAMES.filter((k) => parts[k].hr.length === 0);
+    if (empty.length > 0) {
+      throw new Error(`--split ${o.split!.train},${o.split!.val},${o.split!.test} leaves the ${empty.join(' and ')} split(s) of ${ws.subjects.length} subject(s) empty; nothing written`);
+    }
+  }
   fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
   saveWindowSet(o.out, ws);
   log(`wrote ${o.out}: ${ws.hr.length} windows, ${ws.subjects.length} subjects (${ws.domain})`);
-  if (o.split) {
-    const parts = splitWindowSet(ws, o.split, o.seed, o.stratify);
+  if (parts) {
     for (const k of SPLIT_NAMES) {
       const file = splitFileName(o.out, k);
       saveWindowSet(file, parts[k]);

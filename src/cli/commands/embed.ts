@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { refuseOverwritingInputs } from '../overwrite';
 import { writeSafetensors } from '../../util/safetensors';
 import { loadWindowSet } from '../../data/cache/windowset-file';
 import { getBackend } from '../../engine/registry';
@@ -14,7 +15,9 @@ export function registerEmbedCommand(program: Command): void {
     .requiredOption('--data <file>', 'window set')
     .requiredOption('--out <file>', 'output .safetensors')
     .option('--backend <name>', 'compute backend (default: fastest available)')
-    .action((o: { model: string; data: string; out: string; backend?: string }) => {
+    .option('--force', 'write --out even when it is one of the inputs (which is then lost)')
+    .action((o: { model: string; data: string; out: string; backend?: string; force?: boolean }) => {
+      refuseOverwritingInputs({ '--out': o.out }, { '--model': o.model, '--data': o.data }, o.force);
       const backend = getBackend(o.backend, (why) => console.error(`note: ${why}`));
       const model = loadCheckpoint(backend, o.model);
       if (!model.heads.hr) throw new Error(`${o.model} has no HR head (a foundation checkpoint): fine-tune it first`);

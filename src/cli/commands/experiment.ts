@@ -18,7 +18,11 @@ interface ExperimentOptions {
   name?: string;
   queue?: string;
   report?: boolean;
+  yes?: boolean;
 }
+
+/** Above this many cells a grid starts only with --yes (a typo in seeds can mean days of compute). */
+export const LARGE_GRID = 1000;
 
 function loadConfig(o: ExperimentOptions): ExperimentConfig {
   if ((o.preset === undefined) === (o.config === undefined)) throw new Error('give exactly one of --preset and --config');
@@ -49,6 +53,7 @@ export function registerExperimentCommand(program: Command): void {
     .option('--name <name>', 'override the experiment name (its folder)')
     .option('--queue <url>', 'run the cells on `fairtune worker` processes through Redis (redis://HOST:PORT/N)')
     .option('--report', 'only build the report from the stored results (with --queue: failed jobs are listed too)')
+    .option('--yes', `start a grid of more than ${LARGE_GRID} cells`)
     .action(async (o: ExperimentOptions) => {
       const config = loadConfig(o);
       const t0 = Date.now();
@@ -67,8 +72,13 @@ export function registerExperimentCommand(program: Command): void {
         }
         return;
       }
+      const cells = config.sources.length * config.strategies.length * config.sizes.length * config.seeds.length;
+      if (cells > LARGE_GRID && !o.yes) {
+        throw new Error(`the grid has ${cells} cells (${config.sources.length} sources × ${config.strategies.length} strategies × ` +
+          `${config.sizes.length} sizes × ${config.seeds.length} seeds), more than ${LARGE_GRID}: check the configuration, then pass --yes to start it`);
+      }
       const backend = getBackend(o.backend ?? config.backend, (why) => console.error(`note: ${why}`));
-      console.log(`experiment ${config.name}: ${config.sources.length} sources × ${config.strategies.length} strategies × ${config.sizes.length} sizes × ${config.seeds.length} seeds on ${backend.name} (${backend.description})` +
+      console.log(`experiment ${config.name}: ${cells} cells (${config.sources.length} sources × ${config.strategies.length} strategies × ${config.sizes.length} sizes × ${config.seeds.length} seeds) on ${backend.name} (${backend.description})` +
         (o.queue !== undefined ? `; cells on the workers of ${displayUrl(o.queue)}` : ''));
       // The CLI picks where the cells run and writes the report: the experiment layer knows neither.
       const runner: GridRunner = o.queue !== undefined ? new BullmqRunner(o.queue) : new LocalRunner(backend);

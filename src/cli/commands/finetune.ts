@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import type { Command } from 'commander';
+import { refuseOverwritingInputs } from '../overwrite';
 import { loadWindowSet } from '../../data/cache/windowset-file';
 import { splitWindowSet } from '../../data/split';
 import type { WindowSet } from '../../data/types';
@@ -20,6 +21,7 @@ interface FinetuneOpts {
   data: string; val?: string; from?: string; scratch?: boolean; size: string; strategy: string; groupBy: string;
   eta: number; advLambda: number; advWidth: number; epochs: number; batch: number; microBatch?: number; lr: number; mode: string;
   seed: number; dropout: number; loraRank: number; loraAlpha: number; patience: number; out: string; checkpointEvery: number; resume?: boolean; backend?: string;
+  force?: boolean;
 }
 
 export function registerFinetuneCommand(program: Command): void {
@@ -50,8 +52,10 @@ export function registerFinetuneCommand(program: Command): void {
     .option('--checkpoint-every <n>', 'save the resumable state every n steps', intOption('--checkpoint-every', 1), 50)
     .option('--resume', 'continue an interrupted run from <out>.state.safetensors')
     .option('--backend <name>', 'compute backend (default: fastest available)')
+    .option('--force', 'write --out even when it (or its state file) is one of the inputs (which is then lost)')
     .action((o: FinetuneOpts) => {
       if (!o.from === !o.scratch) throw new Error('give exactly one of --from CHECKPOINT and --scratch');
+      refuseOverwritingInputs({ '--out': o.out, '--out state file': `${o.out}.state.safetensors` }, { '--data': o.data, '--val': o.val, '--from': o.from }, o.force);
       if (!isModelSize(o.size)) throw new Error(`--size: unknown size '${o.size}'`);
       const backend = getBackend(o.backend, (why) => console.error(`note: ${why}`));
       const all = loadWindowSet(o.data);

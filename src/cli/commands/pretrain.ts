@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { refuseOverwritingInputs } from '../overwrite';
 import { loadWindowSet } from '../../data/cache/windowset-file';
 import { getBackend } from '../../engine/registry';
 import { saveCheckpoint } from '../../model/checkpoint';
@@ -23,8 +24,10 @@ export function registerPretrainCommand(program: Command): void {
     .option('--seed <n>', 'seed', intOption('--seed', 0), 0)
     .requiredOption('--out <file>', 'foundation checkpoint (.safetensors)')
     .option('--backend <name>', 'compute backend (default: fastest available)')
-    .action((o: { data: string; size: string; epochs: number; batch: number; lr: number; dropout: number; seed: number; out: string; backend?: string }) => {
+    .option('--force', 'write --out even when it is one of the --data files (which is then lost)')
+    .action((o: { data: string; size: string; epochs: number; batch: number; lr: number; dropout: number; seed: number; out: string; backend?: string; force?: boolean }) => {
       if (!isModelSize(o.size)) throw new Error(`--size: unknown size '${o.size}'`);
+      refuseOverwritingInputs({ '--out': o.out }, Object.fromEntries(o.data.split(',').map((f, i) => [`--data[${i}]`, f.trim()])), o.force);
       const sets = o.data.split(',').map((f) => loadWindowSet(f.trim()));
       const L = sets[0].length;
       for (const s of sets) if (s.length !== L) throw new Error(`--data: window lengths differ (${L} vs ${s.length} samples)`);

@@ -21,6 +21,11 @@ export function frames(n: number, fs: number, seconds: number, hopSeconds = seco
   if (Math.abs(len - Math.round(len)) > 1e-9) throw new Error(`frames: ${seconds} s at ${fs} Hz is not a whole number of samples`);
   const L = Math.round(len);
   const hop = hopSeconds * fs;
+  // A hop below one sample only repeats windows (and, at 1e-9 s, loops for minutes and fills memory): refused,
+  // like a frame count that no array could hold, before any work.
+  if (!(hop >= 1)) throw new Error(`frames: a hop of ${hopSeconds} s is less than one sample at ${fs} Hz (at least ${1 / fs} s)`);
+  const count = n >= L ? Math.floor((n - L) / hop) + 1 : 0;
+  if (count > 50_000_000) throw new Error(`frames: ${count} windows of ${seconds} s every ${hopSeconds} s are too many (over 50 million); use a larger hop`);
   const out: Frame[] = [];
   // Starts are rounded from k · hop (not accumulated) so a fractional hop never drifts.
   for (let k = 0; ; k++) {

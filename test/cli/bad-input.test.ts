@@ -1,0 +1,116 @@
+// Bad input that used to pass silently, hang or destroy files: each is now refused with one line naming the
+// input, before anything is written.
+import { Command } from 'commander';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { registerDataCommand } from '../../src/cli/commands/data';
+import { registerEmbedCommand } from '../../src/cli/commands/embed';
+import { LARGE_GRID, registerExperimentCommand } from '../../src/cli/commands/experiment';
+import { registerFinetuneCommand } from '../../src/cli/commands/finetune';
+import { registerPretrainCommand } from '../../src/cli/commands/pretrain';
+import { parseExperimentConfig } from '../../src/experiment/config';
+import { experimentPreset } from '../../src/experiment/presets';
+import { frames } from '../../src/data/signal/framing';
+
+let dir: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ft-bad-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** Runs one command of the real CLI in this process; resolves to its error message, or '' when it succeeded. */
+async function fails(register: (p: Command) => void, args: string[]): Promise<string> {
+  const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+  register(program);
+  for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+  const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  try {
+    await program.parseAsync(['node', 'fairtune', ...args]);
+    return '';
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    log.mockRestore();
+  }
+}
+
+describe('an output that is one of the inputs is refused, compared by real path', () => {
+  test('embed --data W --out W', async () => {
+    const w = path.join(dir, 'w.safetensors');
+    fs.writeFileSync(w, 'precious');
+    const msg = await fails(registerEmbedCommand, ['embed', '--model', path.join(dir, 'm.safetensors'), '--data', w, '--out', w]);
+    expect(msg).toMatch(/--out .*w\.safetensors is the same file as --data .*: writing it would destroy that input/);
+    expect(fs.readFileSync(w, 'utf8')).toBe('precious');
+  });
+
+  test('finetune --from P --out P, through a symlink, and pretrain --data W --out W', async () => {
+    const p = path.join(dir, 'p.safetensors'), link = path.join(dir, 'link.safetensors');
+    fs.writeFileSync(p, 'foundation');
+    fs.symlinkSync(p, link);
+    const msg = await fails(registerFinetuneCommand, ['finetune', '--data', path.join(dir, 'd.safetensors'), '--from', p, '--out', link]);
+    expect(msg).toMatch(/--out .*link\.safetensors is the same file as --from .*p\.safetensors/);
+    const w = path.join(dir, 'w2.safetensors');
+    expect(await fails(registerPretrainCommand, ['pretrain', '--data', `${p},${w}`, '--out', w])).toMatch(/is the same file as --data\[1\]/);
+    expect(fs.readFileSync(p, 'utf8')).toBe('foundation');
+  });
+
+  test('--force lets the user replace an input on purpose (the check itself is skipped)', async () => {
+    const w = path.join(dir, 'w3.safetensors');
+    fs.writeFileSync(w, 'x');
+    // Passes the overwrite check, then fails for another reason (the model file does not exist).
+    const msg = await fails(registerEmbedCommand, ['embed', '--model', path.join(dir, 'none.safetensors'), '--data', w, '--out', w, '--force']);
+    expect(msg).not.toMatch(/same file/);
+  });
+});
+
+describe('data commands', () => {
+  const data = (p: Command) => registerDataCommand(p, () => undefined);
+
+  test('a hop below one sample is refused at once instead of looping for minutes', () => {
+    const t0 = Date.now();
+    expect(() => frames(40 * 3600, 40, 10, 1e-9)).toThrow(/a hop of 1e-9 s is less than one sample at 40 Hz/);
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
+  test('windows longer than every recording give an error and no file (was: 0 windows, exit 0)', async () => {
+    const out = path.join(dir, 'empty.safetensors');
+    const msg = await fails(data, ['data', 'synth', '--preset', 'butppg-like', '--subjects', '2', '--seconds', '1000', '--out', out]);
+    expect(msg).toMatch(/no windows to write/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  test('a split that leaves a part empty, or an unknown stratification attribute, writes nothing at all', async () => {
+    const out = path.join(dir, 's.safetensors');
+    const msg = await fails(data, ['data', 'synth', '--preset', 'mimic-like', '--subjects', '3', '--recording-seconds', '30', '--out', out, '--split', '1,0,0']);
+    expect(msg).toMatch(/leaves the val and test split\(s\) of 3 subject\(s\) empty/);
+    expect(fs.existsSync(out)).toBe(false);
+    const out2 = path.join(dir, 's2.safetensors');
+    const msg2 = await fails(data, ['data', 'synth', '--preset', 'mimic-like', '--subjects', '6', '--recording-seconds', '30', '--out', out2, '--split', '0.6,0.2,0.2', '--stratify', 'nonexistent']);
+    expect(msg2).toMatch(/nonexistent/);
+    expect(fs.existsSync(out2)).toBe(false);
+  });
+});
+
+describe('experiment configurations', () => {
+  test("the names '.' and '..' are refused (they wrote into the folder above --runs)", () => {
+    const base = experimentPreset('quickstart');
+    for (const name of ['.', '..']) expect(() => parseExperimentConfig({ ...base, name })).toThrow(/name: .*not '\.' or '\.\.'/);
+    expect(parseExperimentConfig({ ...base, name: 'a.b-c_1' }).name).toBe('a.b-c_1');
+  });
+
+  test('settings every cell would reject later are rejected by the schema', () => {
+    const base = experimentPreset('quickstart');
+    expect(() => parseExperimentConfig({ ...base, evaluation: { ...base.evaluation, mmdPermutations: 0 } })).toThrow(/mmdPermutations/);
+    expect(() => parseExperimentConfig({ ...base, evaluation: { ...base.evaluation, maxEmbeddingRows: 1 } })).toThrow(/maxEmbeddingRows/);
+  });
+
+  test(`a grid of more than ${LARGE_GRID} cells starts only with --yes`, async () => {
+    const cfg = { ...experimentPreset('quickstart'), seeds: Array.from({ length: 100_000 }, (_, i) => i) };
+    const file = path.join(dir, 'huge.json');
+    fs.writeFileSync(file, JSON.stringify(cfg));
+    const msg = await fails(registerExperimentCommand, ['experiment', '--config', file, '--runs', path.join(dir, 'runs')]);
+    expect(msg).toMatch(/the grid has 1200000 cells .* more than 1000: check the configuration, then pass --yes/);
+    expect(fs.existsSync(path.join(dir, 'runs'))).toBe(false);
+  });
+});
