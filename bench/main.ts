@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import * as fs from 'fs';
 import * as os from 'os';
 import { getBackend } from '../src/engine/registry';
+import { writeFileAtomic } from '../src/util/atomic-write';
 import { handicapsSet, PEER_HANDICAPS, PEER_PACKAGES } from './peer-env';
 import { markdownTable } from './table';
 import { attentionSuite } from './suites/attention';
@@ -22,11 +23,6 @@ import type { Row, Suite } from './types';
 const SUITES: readonly Suite[] = [peakSuite, gemmSuite, attentionSuite, stepSuite, gpujsSuite, webgpuSuite, opsSuite];
 const DEFAULT = 'peak,gemm,attention,step,gpujs,webgpu';
 
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
 
 function uptime(): string {
   try {
@@ -129,11 +125,11 @@ export async function runBench(argv: string[]): Promise<Row[]> {
   const table = markdownTable(rows);
   console.log(table);
   const loadAfter = uptime();
-  if (o.json) writeAtomic(o.json, JSON.stringify({ date: started.toISOString(), loadBefore, loadAfter, peaks, rows }, null, 2));
+  if (o.json) writeFileAtomic(o.json, JSON.stringify({ date: started.toISOString(), loadBefore, loadAfter, peaks, rows }, null, 2));
   if (o.markdown) {
     refuseWithoutPeers(o.markdown, missing, !!o.quick || !!o.allowMissingPeers);
     const command = `npm run bench -- ${argv.join(' ')}`.trim();
-    writeAtomic(o.markdown, markdownDocument(rows, command, started, loadBefore, loadAfter, `${be.name} (${be.description})`));
+    writeFileAtomic(o.markdown, markdownDocument(rows, command, started, loadBefore, loadAfter, `${be.name} (${be.description})`));
   }
   return rows;
 }

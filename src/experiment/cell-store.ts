@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { CellResult } from './results';
+import { writeFileAtomic } from '../util/atomic-write';
 
 export function cellsDirOf(runDir: string): string {
   return path.join(runDir, 'cells');
@@ -14,14 +15,7 @@ export function cellFile(runDir: string, id: string): string {
 }
 
 export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    fs.writeFileSync(tmp, JSON.stringify(value, null, 1));
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(file, JSON.stringify(value, null, 1));
 }
 
 export function storeCell(runDir: string, r: CellResult): string {

@@ -11,6 +11,7 @@ import { PpgGpt } from '../model/ppg-gpt';
 import { pretrain } from '../train/pretrain';
 import type { ExperimentConfig } from './config';
 import type { DomainData } from './data-stage';
+import { writeFileAtomic } from '../util/atomic-write';
 
 export interface PretrainOutcome {
   checkpoint: string | null;
@@ -48,9 +49,7 @@ export function ensurePretrained(
   const t0 = Date.now();
   const curve = pretrain(model, x, L / config.patch, { epochs: p.epochs, batchSize: p.batchSize, lr: p.lr, warmupSteps: 10, weightDecay: 0.01, clipNorm: 1, seed: p.seed }, hooks);
   saveCheckpoint(file, model, { stage: 'pretrain', domains: names.join(',') });
-  const tmp = `${curveFile}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(curve.map(({ epoch, loss }) => ({ epoch, loss }))));
-  fs.renameSync(tmp, curveFile);
+  writeFileAtomic(curveFile, JSON.stringify(curve.map(({ epoch, loss }) => ({ epoch, loss }))));
   hooks.log?.(`pretrained ${size} on ${x.length / L} windows of ${names.join(', ')}: NLL ${curve[0].loss.toFixed(3)} → ${curve[curve.length - 1].loss.toFixed(3)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return { checkpoint: file, curve: curve.map(({ epoch, loss }) => ({ epoch, loss })) };
 }

@@ -6,14 +6,13 @@ import type { ExperimentResults } from '../experiment/results';
 import { computeFindings } from './findings';
 import { renderReport } from './html';
 import { metricsCsv } from './metrics-csv';
+import { writeFileAtomic as writeAtomic } from '../util/atomic-write';
 
+/** writeFileAtomic (util/atomic-write.ts), with the error naming the report. */
 export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
   try {
-    await fs.promises.writeFile(tmp, text, 'utf8');
-    await fs.promises.rename(tmp, file);
+    writeAtomic(file, text);
   } catch (e) {
-    await fs.promises.rm(tmp, { force: true });
     throw new Error(`report: cannot write ${file}: ${(e as Error).message}`);
   }
 }

@@ -7,6 +7,7 @@
 // and streams tensor by tensor (a checkpoint may exceed what one Buffer holds).
 import * as fs from 'fs';
 import * as os from 'os';
+import { writeAtomically } from './atomic-write';
 
 export type Dtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'U64' | 'I32' | 'U32' | 'I16' | 'U16' | 'I8' | 'U8' | 'BOOL';
 
@@ -125,23 +126,20 @@ export function writeSafetensors(path: string, tensors: Record<string, TensorEnt
   const lenBytes = Buffer.alloc(8);
   lenBytes.writeBigUInt64LE(BigInt(json.length));
 
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    writeAll(fd, lenBytes);
-    writeAll(fd, json);
-    for (const name of names) {
-      const d = tensors[name].data;
-      writeAll(fd, new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+  writeAtomically(path, (tmp) => {
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      writeAll(fd, lenBytes);
+      writeAll(fd, json);
+      for (const name of names) {
+        const d = tensors[name].data;
+        writeAll(fd, new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+      }
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
     }
-    fs.fsyncSync(fd);
-  } catch (e) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fs.closeSync(fd);
-  fs.renameSync(tmp, path);
+  });
 }
 
 export interface HeaderEntry {

@@ -12,6 +12,7 @@ import { synthWindowSet } from '../../data/synth/synth-windows';
 import type { LoadedDataset } from '../../data/loaders/types';
 import { WindowSet } from '../../data/types';
 import { makeWindows } from '../../data/windows';
+import { writeFileAtomic } from '../../util/atomic-write';
 
 function int(name: string, min: number) {
   return (v: string): number => {
@@ -173,9 +174,7 @@ export function registerDataCommand(program: Command, log: (s: string) => void =
       else log(summaries.map(formatSummary).join('\n\n'));
       if (o.plot) {
         const svg = await renderDataPlotSvg(sets, { groupBy: o.groupBy });
-        const tmp = `${o.plot}.tmp-${process.pid}`;
-        fs.writeFileSync(tmp, svg);
-        fs.renameSync(tmp, o.plot);
+        writeFileAtomic(o.plot, svg);
         if (!o.json) log(`wrote ${o.plot}`);
       }
     });

@@ -1,6 +1,6 @@
-import * as fs from 'fs';
 import type { Command } from 'commander';
 import { refuseOverwritingInputs } from '../overwrite';
+import { sweepStaleTemps, writeFileAtomic } from '../../util/atomic-write';
 import { loadWindowSet } from '../../data/cache/windowset-file';
 import { splitWindowSet } from '../../data/split';
 import type { WindowSet } from '../../data/types';
@@ -56,6 +56,8 @@ export function registerFinetuneCommand(program: Command): void {
     .action((o: FinetuneOpts) => {
       if (!o.from === !o.scratch) throw new Error('give exactly one of --from CHECKPOINT and --scratch');
       refuseOverwritingInputs({ '--out': o.out, '--out state file': `${o.out}.state.safetensors` }, { '--data': o.data, '--val': o.val, '--from': o.from }, o.force);
+      // Half-written files of an earlier run that was killed mid-write (Ctrl-C during a checkpoint).
+      for (const f of [o.out, `${o.out}.state.safetensors`, `${o.out}.metrics.json`]) sweepStaleTemps(f);
       if (!isModelSize(o.size)) throw new Error(`--size: unknown size '${o.size}'`);
       const backend = getBackend(o.backend, (why) => console.error(`note: ${why}`));
       const all = loadWindowSet(o.data);
@@ -96,8 +98,7 @@ export function registerFinetuneCommand(program: Command): void {
       bar.stop();
       saveCheckpoint(o.out, model, { stage: 'finetune', strategy: o.strategy, groups: JSON.stringify(names) });
       const metrics = `${o.out}.metrics.json`;
-      fs.writeFileSync(`${metrics}.tmp-${process.pid}`, JSON.stringify({ ...res, groups: names }, null, 1));
-      fs.renameSync(`${metrics}.tmp-${process.pid}`, metrics);
+      writeFileAtomic(metrics, JSON.stringify({ ...res, groups: names }, null, 1));
       console.log(`best val MAE ${res.bestValMae?.toFixed(2)} bpm (epoch ${res.bestEpoch}) · ${res.windowsPerSecond.toFixed(0)} windows/s · written ${o.out}`);
     });
 }

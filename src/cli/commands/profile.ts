@@ -3,6 +3,7 @@
 // fits then runs in a child process of its own so that its measured peak RSS is its own.
 import { fork } from 'child_process';
 import type { Command } from 'commander';
+import { writeFileAtomic } from '../../util/atomic-write';
 import * as fs from 'fs';
 import * as path from 'path';
 import { isModelSize, type ModelSize } from '../../model/config';
@@ -19,12 +20,6 @@ function positiveInts(what: string, s: string): number[] {
   const out = s.split(',').map((v) => v.trim()).filter((v) => v.length > 0).map(Number);
   if (out.length === 0 || out.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--${what} must be positive integers separated by commas, got '${s}'`);
   return out;
-}
-
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
 }
 
 /** Runs one case in a forked worker (compiled builds) or in this process (ts-node/jest, or --in-process). */
@@ -106,8 +101,8 @@ export function registerProfileCommand(program: Command): void {
       if (o.ops) console.log(`\n${opsTable(rows)}`);
       for (const r of refused) console.log(`refused: ${r}`);
       for (const f of failed) console.log(`failed: ${f}`);
-      if (o.json) writeAtomic(o.json, JSON.stringify({ date: new Date().toISOString(), fp32PeakGflops: peak, rows, refused, failed }, null, 2));
-      if (o.svg) writeAtomic(o.svg, await profileSvg(rows));
+      if (o.json) writeFileAtomic(o.json, JSON.stringify({ date: new Date().toISOString(), fp32PeakGflops: peak, rows, refused, failed }, null, 2));
+      if (o.svg) writeFileAtomic(o.svg, await profileSvg(rows));
       if (failed.length > 0) throw new Error(`${failed.length} profile case(s) failed (see above)`);
     });
 }
