@@ -34,6 +34,9 @@ function entries(path: string): Map<string, { shape: number[]; data: Float32Arra
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [name, t] of Object.entries(f.tensors)) {
     if (t.dtype !== 'F32' || !(t.data instanceof Float32Array)) throw new Error(`${path}: parameter '${name}' is ${t.dtype}, expected F32`);
+    // A NaN or infinite weight (a damaged file, a run that diverged) would make every prediction NaN, silently.
+    const bad = t.data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new Error(`${path}: parameter '${name}' holds ${t.data[bad]} at index ${bad}: the checkpoint is damaged or its training diverged`);
     out.set(name, { shape: t.shape, data: t.data });
   }
   return out;

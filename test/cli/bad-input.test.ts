@@ -114,3 +114,37 @@ describe('experiment configurations', () => {
     expect(fs.existsSync(path.join(dir, 'runs'))).toBe(false);
   });
 });
+
+describe('silent wrong results', () => {
+  test('a checkpoint with a NaN weight is refused on load, naming the parameter', async () => {
+    const { getBackend } = await import('../../src/engine/registry');
+    const { modelConfig } = await import('../../src/model/config');
+    const { PpgGpt } = await import('../../src/model/ppg-gpt');
+    const { loadCheckpoint, saveCheckpoint } = await import('../../src/model/checkpoint');
+    const be = getBackend('cpu'), c = modelConfig('tiny', { hrPatches: 2 });
+    const m = new PpgGpt(be, c, { next: false, hr: true });
+    m.store.initialise(c, 1);
+    const w = be.download(m.store.value('gpt_layers.1.ffn.linear1.weight'));
+    w[5] = NaN;
+    be.upload(m.store.value('gpt_layers.1.ffn.linear1.weight'), w);
+    const f = path.join(dir, 'nan.safetensors');
+    saveCheckpoint(f, m);
+    expect(() => loadCheckpoint(be, f)).toThrow(/parameter 'gpt_layers\.1\.ffn\.linear1\.weight' holds NaN at index 5: the checkpoint is damaged/);
+  });
+
+  test('HR labels outside the physiological range are refused at save (import) and at load', async () => {
+    const { saveWindowSet, loadWindowSet } = await import('../../src/data/cache/windowset-file');
+    const { writeSafetensors, readSafetensors } = await import('../../src/util/safetensors');
+    const ws = {
+      domain: 'x', fs: 40, length: 4, windows: new Float32Array(8), hr: Float32Array.from([70, 1e6]),
+      subjectIndex: Int32Array.from([0, 0]), subjects: [{ id: 's', attributes: { gender: 'F' } }], manifest: {},
+    };
+    const f = path.join(dir, 'labels.safetensors');
+    expect(() => saveWindowSet(f, ws)).toThrow(/window 1 has HR label 1000000 bpm, outside the physiological range \[20, 300\]/);
+    saveWindowSet(f, { ...ws, hr: Float32Array.from([70, 80]) });
+    const file = readSafetensors(f);
+    (file.tensors.hr.data as Float32Array)[0] = -50;
+    writeSafetensors(f, file.tensors, file.metadata);
+    expect(() => loadWindowSet(f)).toThrow(/window 0 has HR label -50 bpm/);
+  });
+});

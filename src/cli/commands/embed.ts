@@ -25,6 +25,8 @@ export function registerEmbedCommand(program: Command): void {
       const set = prepareWindows(ws, new Int32Array(ws.hr.length));
       const p = predict(model, set, { embeddings: true });
       const n = ws.hr.length, SD = p.z!.length / n;
+      const bad = p.pred.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new Error(`the model predicts ${p.pred[bad]} for window ${bad} of ${o.data}: nothing written to ${o.out}`);
       writeSafetensors(o.out, {
         pred: { dtype: 'F32', shape: [n], data: p.pred },
         hr: { dtype: 'F32', shape: [n], data: ws.hr },

@@ -15,14 +15,32 @@ export function windowSetCachePath(dir: string, domain: string, split: string): 
   return path.join(dir, `${domain}.${split}.safetensors`);
 }
 
+/**
+ * HR labels a window set may hold, bpm: a label outside it is a unit or parsing error (1e6, −50), not a heart.
+ * FAIRTUNE_HR_RANGE=lo,hi widens or narrows it (default 20,300).
+ */
+export function hrRange(env: NodeJS.ProcessEnv = process.env): [number, number] {
+  const v = env.FAIRTUNE_HR_RANGE;
+  if (v === undefined || v === '') return [20, 300];
+  const m = /^\s*([\d.]+)\s*,\s*([\d.]+)\s*$/.exec(v);
+  const lo = m ? Number(m[1]) : NaN, hi = m ? Number(m[2]) : NaN;
+  if (!(lo >= 0 && hi > lo && Number.isFinite(hi))) throw new Error(`FAIRTUNE_HR_RANGE must be 'lo,hi' in bpm with 0 ≤ lo < hi, got '${v}'`);
+  return [lo, hi];
+}
+
 function checkWindowSet(ws: WindowSet): number {
   const n = ws.hr.length;
   if (!Number.isInteger(ws.length) || ws.length <= 0) throw new Error(`WindowSet: length must be a positive integer, got ${ws.length}`);
   if (ws.windows.length !== n * ws.length) throw new Error(`WindowSet: windows has ${ws.windows.length} samples, expected ${n} × ${ws.length}`);
   if (ws.subjectIndex.length !== n) throw new Error(`WindowSet: subjectIndex has ${ws.subjectIndex.length} entries, expected ${n}`);
+  const [lo, hi] = hrRange();
   for (let i = 0; i < n; i++) {
     const s = ws.subjectIndex[i];
     if (s < 0 || s >= ws.subjects.length) throw new Error(`WindowSet: window ${i} refers to subject ${s} of ${ws.subjects.length}`);
+    const h = ws.hr[i];
+    if (!(h >= lo && h <= hi)) {
+      throw new Error(`WindowSet: window ${i} has HR label ${h} bpm, outside the physiological range [${lo}, ${hi}] (FAIRTUNE_HR_RANGE)`);
+    }
   }
   return n;
 }
