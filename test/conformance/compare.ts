@@ -33,3 +33,22 @@ export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, wha
   const m = mismatch(got, want, rtol);
   if (m !== null) throw new Error(`${what}: ${m}`);
 }
+
+/** max |a[i]|. */
+export function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+/** max |got[i] − want[i]|. */
+export function maxAbsDiff(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < want.length; i++) m = Math.max(m, Math.abs(got[i] - want[i]));
+  return m;
+}
+
+/** max |got − want| / max |want|: the whole-tensor error of the trace checks (check_trace.py's measure). */
+export function maxRelErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  return maxAbsDiff(got, want) / Math.max(maxAbs(want), 1e-30);
+}

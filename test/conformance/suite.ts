@@ -12,7 +12,7 @@ import { randomWindows } from '../../src/data/synth/random-windows';
 import { Rng } from '../../src/util/random';
 import { BAD_INPUT_CASES, errorOf } from './bad-input';
 import { OP_CASES, OpCase } from './cases';
-import { mismatch, scalarMismatch } from './compare';
+import { maxAbs, maxAbsDiff, mismatch, scalarMismatch } from './compare';
 import type { Lane } from './lanes';
 
 const ref = new ReferenceBackend();
@@ -146,12 +146,7 @@ export function conformanceSuite(lanes: Lane[]): void {
       }
       const bad: string[] = [];
       for (const [name, t] of Object.entries(refBlock.tensors)) {
-        const g = got.tensors[name].data;
-        let err = 0, scale = 0;
-        for (let i = 0; i < t.data.length; i++) {
-          err = Math.max(err, Math.abs(g[i] - t.data[i]));
-          scale = Math.max(scale, Math.abs(t.data[i]));
-        }
+        const err = maxAbsDiff(got.tensors[name].data, t.data), scale = maxAbs(t.data);
         if (!(err <= 1e-4 * scale)) bad.push(`${name}: max|err| ${err} over 1e-4 × max|ref| ${scale}`);
       }
       expect(bad).toEqual([]);

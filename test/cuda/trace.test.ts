@@ -3,16 +3,10 @@
 // attention, norms, losses) composes, not only each op alone.
 import { getBackend } from '../../src/engine/registry';
 import { hrTrace } from '../../src/trace/hr-trace';
+import { maxRelErr } from '../conformance/compare';
 
 jest.setTimeout(180000);
 
-function maxRelErr(a: Float32Array, b: Float32Array): number {
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
-  let err = 0;
-  for (let i = 0; i < a.length; i++) err = Math.max(err, Math.abs(a[i] - b[i]));
-  return err / Math.max(scale, 1e-30);
-}
 
 test('cuda-emu and reference traces agree to 1e-4 relative on outputs and every gradient', () => {
   const opts = { size: 'tiny' as const, seed: 5, batch: 3, patches: 10 };

@@ -11,6 +11,7 @@ import { PpgGpt } from '../../src/model/ppg-gpt';
 import { HrTrace, traceStep } from '../../src/trace/hr-trace';
 import { randomWindows } from '../../src/data/synth/random-windows';
 import { Rng } from '../../src/util/random';
+import { maxAbs, maxAbsDiff } from '../conformance/compare';
 
 jest.setTimeout(300_000);
 
@@ -36,15 +37,12 @@ function step(be: Backend, s: Shape): HrTrace {
 
 /** Tensors whose max |cpu − ref| exceeds rtol of the largest |ref| of that tensor, or of every gradient. */
 function disagreements(got: HrTrace, want: HrTrace, rtol: number): string[] {
-  const maxAbs = (d: Float32Array) => d.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
   // A gradient that cancels to almost nothing (the key bias: softmax ignores a shift shared by all keys, and
   // only RoPE's angles break that) is held to the scale of the gradients around it, as float32 sums can be.
   const floor = Math.max(...Object.entries(want.tensors).filter(([n]) => n.startsWith('grad.')).map(([, t]) => maxAbs(t.data))) * 1e-3;
   const bad: string[] = [];
   for (const [name, t] of Object.entries(want.tensors)) {
-    const g = got.tensors[name].data;
-    let err = 0;
-    for (let i = 0; i < t.data.length; i++) err = Math.max(err, Math.abs(g[i] - t.data[i]));
+    const err = maxAbsDiff(got.tensors[name].data, t.data);
     const scale = Math.max(maxAbs(t.data), name.startsWith('grad.') ? floor : 0);
     if (!(err <= rtol * scale)) bad.push(`${name}: max|err| ${err.toExponential(2)} > ${rtol} × ${scale.toExponential(2)}`);
   }

@@ -1,13 +1,7 @@
 import { getBackend } from '../../src/engine/registry';
 import { hrTrace } from '../../src/trace/hr-trace';
+import { maxRelErr } from '../conformance/compare';
 
-function maxRelErr(a: Float32Array, b: Float32Array): number {
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
-  let err = 0;
-  for (let i = 0; i < a.length; i++) err = Math.max(err, Math.abs(a[i] - b[i]));
-  return err / Math.max(scale, 1e-30);
-}
 
 describe('HR trace (one fine-tuning step, forward and backward)', () => {
   const opts = { size: 'tiny' as const, seed: 3, batch: 3, patches: 10 };
