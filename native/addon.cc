@@ -1,5 +1,5 @@
 // The fairtune_native addon: module setup (threads and ISA from the environment), introspection
-// (info, setIsa, setThreads) and the registration of every op family.
+// (info, setIsa, setThreads) and the registration of every op of the table.
 #include <napi.h>
 
 #include <cstdlib>
@@ -113,11 +113,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   FTN_EXPORT(exports, env, setThreads);
   FTN_EXPORT(exports, env, setComputeMode);
   FTN_EXPORT(exports, env, setBf16Amx);
-  register_layer_ops(env, exports);
-  register_elementwise_ops(env, exports);
-  register_loss_ops(env, exports);
-  register_optim_ops(env, exports);
-  register_attention_ops(env, exports);
+  register_table_ops(env, exports);
   register_stderr_ops(env, exports);
   return exports;
 }

@@ -100,6 +100,17 @@ double Args::number_in(size_t i, const char* name, double lo, double hi, bool hi
   return d;
 }
 
+double Args::number_range(size_t i, const char* name, double lo, bool lo_open, double hi, bool hi_open) {
+  const double d = number(i, name);
+  if (d < lo || d > hi || (lo_open && d == lo) || (hi_open && d == hi)) {
+    std::ostringstream s;
+    s << arg_label(i, name) << " must be in " << (lo_open ? "(" : "[") << lo << ", " << hi << (hi_open ? ")" : "]")
+      << ", got " << d;
+    fail(s.str());
+  }
+  return d;
+}
+
 int64_t Args::integer(size_t i, const char* name, int64_t lo, int64_t hi) {
   const double d = number(i, name);
   if (std::floor(d) != d || d < (double)lo || d > (double)hi) {
@@ -166,35 +177,6 @@ void Args::same_or_disjoint(const F32& out, const F32& in) const {
   if (!overlaps(out, in)) return;
   if (out.data == in.data && out.len == in.len) return;
   fail(std::string("output '") + out.name + "' partially overlaps '" + in.name + "' (only the identical array is allowed)");
-}
-
-void Args::outputs_disjoint(std::initializer_list<const F32*> outputs, std::initializer_list<const F32*> inputs) const {
-  for (const F32* o : outputs) {
-    for (const F32* in : inputs) disjoint(*o, *in);
-  }
-  for (auto a = outputs.begin(); a != outputs.end(); ++a) {
-    for (auto b = a + 1; b != outputs.end(); ++b) disjoint(**a, **b);
-  }
-}
-
-void Args::values_in(const F32& x, double lo, double hi) const {
-  for (int64_t i = 0; i < x.len; ++i) {
-    const double v = x.data[i];
-    if (!(std::isfinite(v) && v >= lo && v <= hi)) {
-      std::ostringstream s;
-      s << "'" << x.name << "'[" << i << "] = " << v;
-      if (std::isinf(lo) && std::isinf(hi)) s << " must be finite";
-      else s << " must be a finite value in [" << lo << ", " << hi << "]";
-      fail(s.str());
-    }
-  }
-}
-
-void Args::positive_mass(const F32& x) const {
-  values_in(x, 0.0, HUGE_VAL);
-  double sum = 0;
-  for (int64_t i = 0; i < x.len; ++i) sum += x.data[i];
-  if (!(sum > 0)) fail(std::string("'") + x.name + "' sums to 0; it must hold positive weight");
 }
 
 void Args::group_ids(const F32& ids, int64_t G) const {

@@ -1,7 +1,8 @@
-// Argument checking for every native entry point. JavaScript can call the addon with anything, so each
-// op validates the count and types of its arguments, that every Float32Array holds exactly the number of
-// elements its claimed dims give, that dims are positive safe integers whose products fit in int64, and
-// that outputs do not overlap inputs where the kernel would misbehave, all before any memory is touched.
+// Argument checking for every native entry point (used by the generated glue, generated/op_glue.h).
+// JavaScript can call the addon with anything, so each op validates the count and types of its arguments,
+// that every Float32Array holds exactly the number of elements its claimed dims give, that dims are positive
+// safe integers whose products fit in int64, and that outputs do not overlap inputs where the kernel would
+// misbehave, all before any memory is touched.
 // Every failure throws a JS Error "fairtune_native.<op>: <argument> ..." instead of crashing the process.
 #pragma once
 #include <napi.h>
@@ -36,6 +37,8 @@ class Args {
   double number(size_t i, const char* name);
   // A finite number in [lo, hi] (hi_open: [lo, hi)).
   double number_in(size_t i, const char* name, double lo, double hi, bool hi_open = false);
+  // A finite number between lo and hi, each bound open or closed (the op table's scalar ranges).
+  double number_range(size_t i, const char* name, double lo, bool lo_open, double hi, bool hi_open);
   // An integer in [lo, hi].
   int64_t integer(size_t i, const char* name, int64_t lo, int64_t hi);
   std::string string(size_t i, const char* name);
@@ -49,16 +52,8 @@ class Args {
   void disjoint(const F32& out, const F32& in) const;
   // Throws unless out and in are the exact same range or share no memory (elementwise ops may run in place).
   void same_or_disjoint(const F32& out, const F32& in) const;
-  // disjoint() for every (output, input) pair and every pair of outputs; empty (optional) entries skipped.
-  void outputs_disjoint(std::initializer_list<const F32*> outputs, std::initializer_list<const F32*> inputs) const;
-
-  // Every value is finite and within [lo, hi] (labels, weights, targets: a wrong value gives a silently wrong
-  // loss, so it is refused like a wrong shape).
-  void values_in(const F32& x, double lo, double hi) const;
-  // Values are finite, non-negative and sum to more than 0 (loss weights, GroupDRO's q).
-  void positive_mass(const F32& x) const;
-
-  // Every value of `ids` is an integer in [0, G).
+  // Every value of `ids` is an integer in [0, G): group ids index arrays, so this one value check protects
+  // memory and stays native (labels, weights and targets are checked on the TypeScript side, op table).
   void group_ids(const F32& ids, int64_t G) const;
 
   [[noreturn]] void fail(const std::string& message) const;

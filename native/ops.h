@@ -1,15 +1,11 @@
-// Registration of the native entry points, grouped by op family (one file each).
+// Registration of the native entry points: the op table's (generated glue, cpu_ops.cc) and the logging aid.
 #pragma once
 #include <napi.h>
 
 namespace ftn {
 
-void register_layer_ops(Napi::Env env, Napi::Object exports);       // ops_layers.cc
-void register_elementwise_ops(Napi::Env env, Napi::Object exports);  // ops_elementwise.cc
-void register_loss_ops(Napi::Env env, Napi::Object exports);         // ops_losses.cc
-void register_optim_ops(Napi::Env env, Napi::Object exports);        // ops_optim.cc
-void register_attention_ops(Napi::Env env, Napi::Object exports);    // ops_attention.cc
-void register_stderr_ops(Napi::Env env, Napi::Object exports);       // stderr.cc (not an op: a logging aid)
+void register_table_ops(Napi::Env env, Napi::Object exports);  // cpu_ops.cc: every op of the table
+void register_stderr_ops(Napi::Env env, Napi::Object exports);  // stderr.cc (not an op: a logging aid)
 
 }  // namespace ftn
 

@@ -148,11 +148,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   FTCN_EXPORT(exports, env, zero);
   FTCN_EXPORT(exports, env, copy);
   FTCN_EXPORT(exports, env, setSchedule);
-  register_layer_ops(env, exports);
-  register_elementwise_ops(env, exports);
-  register_loss_ops(env, exports);
-  register_optim_ops(env, exports);
-  register_attention_ops(env, exports);
+  register_table_ops(env, exports);
   return exports;
 }
 

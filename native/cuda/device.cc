@@ -81,8 +81,13 @@ F32 view_arg(Args& a, const Napi::CallbackInfo& info, size_t i, const char* name
   return view_checked(a, v, label(i, name), name, dims);
 }
 
-F32 view_of(Args& a, Napi::Value v, const char* name, int64_t n) {
-  return view_checked(a, v, std::string("'") + name + "'", name, {n});
+F32 view_list_item(Args& a, Napi::Value v, const char* list, uint32_t j) {
+  const std::string lab = std::string(list) + "[" + std::to_string(j) + "]";
+  if (!v.IsObject()) a.fail(lab + " must be a device view {buf, offset, length}");
+  const Napi::Value len = v.As<Napi::Object>().Get("length");
+  const double n = len.IsNumber() ? len.As<Napi::Number>().DoubleValue() : -1;
+  if (!(n >= 0 && n <= 9007199254740991.0 && std::floor(n) == n)) a.fail(lab + " length is not a non-negative integer");
+  return view_checked(a, v, lab, list, {(int64_t)n});
 }
 
 double* sum_accumulator(Args& a) {

@@ -2,9 +2,8 @@
 // A device buffer is a JS External (type-tagged, so no other External passes for one) owning a cudaMalloc
 // allocation; a tensor argument is a view {buf, offset, length} over it. Before any kernel runs, every view
 // is checked like the cpu addon checks a Float32Array (ftn::Args): the claimed dims must give exactly its
-// length, it must lie inside a live buffer, and outputs must not overlap inputs. Values that decide where a
-// kernel writes (group ids) or whose wrong value makes a silently wrong loss (labels, weights, targets) are
-// copied to the host and checked there: they are batch-sized, so the copy is small.
+// length, it must lie inside a live buffer, and outputs must not overlap inputs. Group ids, which decide
+// where a kernel writes, are copied to the host and checked there (batch-sized, so the copy is small).
 #pragma once
 #include <napi.h>
 
@@ -31,8 +30,8 @@ struct DevBuf {
 F32 view_arg(Args& a, const Napi::CallbackInfo& info, size_t i, const char* name, std::initializer_list<int64_t> dims,
              bool optional = false);
 
-// A view given as a plain value (array elements), of n floats.
-F32 view_of(Args& a, Napi::Value v, const char* name, int64_t n);
+// Element j of a list of views (sumSquares), of whatever length it claims.
+F32 view_list_item(Args& a, Napi::Value v, const char* list, uint32_t j);
 // One device double for sumSquares (allocated once).
 double* sum_accumulator(Args& a);
 

@@ -1,13 +1,9 @@
-// Registration of the CUDA addons' op entry points, one file per op family (as native/ops.h for the cpu).
+// Registration of the CUDA addons' op entry points: every op of the table (generated glue, cuda_ops.cc).
 #pragma once
 #include <napi.h>
 
 namespace ftcn {
 
-void register_layer_ops(Napi::Env env, Napi::Object exports);        // ops_layers.cc
-void register_elementwise_ops(Napi::Env env, Napi::Object exports);  // ops_elementwise.cc
-void register_loss_ops(Napi::Env env, Napi::Object exports);         // ops_losses.cc
-void register_optim_ops(Napi::Env env, Napi::Object exports);        // ops_optim.cc
-void register_attention_ops(Napi::Env env, Napi::Object exports);    // ops_attention.cc
+void register_table_ops(Napi::Env env, Napi::Object exports);  // cuda_ops.cc
 
 }  // namespace ftcn

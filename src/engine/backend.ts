@@ -46,12 +46,8 @@ export interface BackendStats {
   liveBytes: number;
 }
 
-export interface Backend {
-  readonly name: string;
-  /** Human-readable detail: ISA, threads, device. */
-  readonly description: string;
-
-  // ---- memory ----
+/** The memory half of a backend: one interface, implemented by HostStorage, DeviceStorage and GpuStorage. */
+export interface TensorMemory {
   /** A new zero-filled tensor, or one holding `init` (copied). */
   tensor(shape: readonly number[], init?: Float32Array | readonly number[]): Tensor;
   /** A view with another shape over the same storage (same element count). */
@@ -65,6 +61,16 @@ export interface Backend {
   copy(src: Tensor, dst: Tensor): void;
   dispose(t: Tensor): void;
   stats(): BackendStats;
+}
+
+/**
+ * Every backend: its memory (TensorMemory) and the ops of the table (src/engine/ops/op-table.ts), which
+ * declares each op's arguments once; the methods here are their typed faces.
+ */
+export interface Backend extends TensorMemory {
+  readonly name: string;
+  /** Human-readable detail: ISA, threads, device. */
+  readonly description: string;
 
   // ---- layers ----
   /** y[N,M] = x[N,K]·w[M,K]ᵀ + b[M] (b may be null). */

@@ -1,11 +1,11 @@
-// Memory management shared by the backends whose tensors live in host memory (reference and cpu): a
+// The memory half (TensorMemory) of the backends whose tensors live in host memory (reference and cpu): a
 // tensor's handle is a Float32Array over an ArrayBuffer owned by JavaScript, which the native addon reads
 // and writes in place (zero copy). Views are subarrays/reshapes of the same buffer.
-import type { BackendStats } from './backend';
+import type { BackendStats, TensorMemory } from './backend';
 import { checkCopy, checkNewTensor, checkSlice0, checkTensor, checkUpload, checkView } from './check';
 import { StorageCell, Tensor } from './tensor';
 
-export abstract class HostStorage {
+export abstract class HostStorage implements TensorMemory {
   abstract readonly name: string;
   private allocations = 0;
   private liveBytes = 0;

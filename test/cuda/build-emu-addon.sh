@@ -9,8 +9,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 napi=$root/$(cd "$root" && node -p "require('node-addon-api').include_dir")
 nodeinc=$(node -p "require('path').join(process.execPath, '..', '..', 'include', 'node')")
 mkdir -p "$out/obj"
-srcs="native/args.cc native/cuda/addon.cc native/cuda/device.cc native/cuda/ops_layers.cc native/cuda/ops_elementwise.cc
-native/cuda/ops_losses.cc native/cuda/ops_optim.cc native/cuda/ops_attention.cc native/cuda/emu/gemm.cc native/cuda/emu/norm.cc
+srcs="native/args.cc native/cuda/addon.cc native/cuda/device.cc native/cuda/cuda_ops.cc
+native/cuda/emu/gemm.cc native/cuda/emu/norm.cc
 native/cuda/emu/elementwise.cc native/cuda/emu/sequence.cc native/cuda/emu/attention.cc native/cuda/emu/loss.cc native/cuda/emu/optim.cc"
 objs=""
 for s in $srcs; do objs="$objs $out/obj/$(echo "$s" | tr / _).o"; done

@@ -1,17 +1,20 @@
 // The cpu backend: host Float32Arrays (zero copy) processed by the native addon's kernels (AVX-512 / AVX2 /
-// scalar, all cores). The op methods (checks, then one native call) are shared with the CUDA backends in
-// ../native-ops.ts; this class adds loading the addon and its CPU controls (ISA, threads, bf16).
+// scalar, all cores). Its op methods come from the op table (../table-backend.ts) and its kernels are the
+// addon's functions (../native-ops.ts), as for the CUDA backends; this class adds loading the addon and its
+// CPU controls (ISA, threads, bf16).
 import { OpError } from '../check';
 import { NamedHostStorage, hostData } from '../host-storage';
-import { NativeOpsBackend } from '../native-ops';
+import { nativeKernels } from '../native-ops';
+import { TableBackend, type Kernels } from '../table-backend';
 import type { Tensor } from '../tensor';
 import { loadAddon } from './addon';
 import type { ComputeMode, IsaName, NativeAddon, NativeInfo } from './native-api';
 
-export class CpuBackend extends NativeOpsBackend<Float32Array> {
+export class CpuBackend extends TableBackend {
   readonly name = 'cpu';
-  protected readonly native: NativeAddon;
+  private readonly native: NativeAddon;
   protected readonly memory = new NamedHostStorage('cpu');
+  protected readonly kernels: Kernels;
 
   /** Throws "cpu unavailable: <reason>" when the addon cannot be loaded. */
   constructor() {
@@ -19,6 +22,7 @@ export class CpuBackend extends NativeOpsBackend<Float32Array> {
     const r = loadAddon();
     if (!r.ok) throw new Error(`cpu unavailable: ${r.reason}`);
     this.native = r.addon;
+    this.kernels = nativeKernels(r.addon, hostData);
   }
 
   get description(): string {
@@ -53,7 +57,7 @@ export class CpuBackend extends NativeOpsBackend<Float32Array> {
     this.native.setComputeMode(mode);
   }
 
-  protected v(t: Tensor): Float32Array {
+  protected hostValues(t: Tensor): Float32Array {
     return hostData(t);
   }
 }

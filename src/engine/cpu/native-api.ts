@@ -1,7 +1,8 @@
-// The raw functions of the fairtune_native addon (native/*.cc). Every function takes flat Float32Arrays
-// plus the dims they are claimed to have, validates all of it natively and throws an Error
-// "fairtune_native.<op>: …" on bad input. Dropout arguments are (p, seed, step, site); p = 0 is no dropout.
-import type { NativeOpsApi } from '../native-ops-api';
+// The raw functions of the fairtune_native addon (native/*.cc): its controls, typed here, and one function
+// per op of the table (generated glue, native/generated/op_glue.h), whose positional arguments are the ones
+// src/engine/ops/native-layout.ts derives from the table: flat Float32Arrays, scalars, then dims. Each
+// checks what protects memory and throws an Error "fairtune_native.<op>: …" on bad input.
+import { NATIVE_OP_FUNCTIONS } from '../ops/native-layout';
 
 export type IsaName = 'avx512' | 'avx2' | 'scalar';
 
@@ -22,7 +23,9 @@ export interface NativeInfo {
   bf16Kernel: 'amx' | 'avx512bf16' | 'none';
 }
 
-export interface NativeAddon extends NativeOpsApi<Float32Array> {
+export interface NativeAddon {
+  /** The op functions, by op name (ops/native-layout.ts NATIVE_OP_FUNCTIONS). */
+  readonly [op: string]: unknown;
   info(): NativeInfo;
   setIsa(isa: IsaName): void;
   setThreads(n: number): void;
@@ -35,10 +38,6 @@ export interface NativeAddon extends NativeOpsApi<Float32Array> {
 }
 
 /** Every function the TypeScript side relies on: a stale build missing one is reported as unavailable. */
-export const NATIVE_FUNCTIONS: readonly (keyof NativeAddon)[] = [
-  'info', 'setIsa', 'setThreads', 'setComputeMode', 'setBf16Amx', 'linear', 'linearBackward', 'rmsNorm', 'rmsNormBackward', 'layerNorm',
-  'layerNormBackward', 'startToken', 'startTokenBackward', 'meanPool', 'meanPoolBackward', 'relu', 'reluBackward',
-  'gelu', 'geluBackward', 'dropout', 'dropoutBackward', 'add', 'accumulate', 'scale', 'gradReverse',
-  'ropeAttention', 'ropeAttentionBackward', 'hrLoss', 'hrLossBackward', 'nextPatchNll', 'nextPatchNllBackward',
-  'bceWithLogits', 'bceWithLogitsBackward', 'groupDroUpdate', 'adamw', 'sumSquares', 'stderrTo', 'stderrRestore',
+export const NATIVE_FUNCTIONS: readonly string[] = [
+  'info', 'setIsa', 'setThreads', 'setComputeMode', 'setBf16Amx', 'stderrTo', 'stderrRestore', ...NATIVE_OP_FUNCTIONS,
 ];

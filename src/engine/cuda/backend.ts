@@ -1,18 +1,21 @@
 // The CUDA backends: `cuda` (the kernels of kernels/cuda compiled by nvcc, on a GPU) and `cuda-emu` (the very
 // same kernels compiled by g++ through kernels/cuda/cuda_emu.h, with host memory as device memory: slow, for
-// verification on machines without a GPU). Tensors live on the device; the op methods (checks, then one
-// native call that validates again and launches) are shared with the cpu backend in ../native-ops.ts; only
-// scalars (sumSquares) and explicit downloads come back to the host.
-import { NativeOpsBackend } from '../native-ops';
+// verification on machines without a GPU). Tensors live on the device; the op methods come from the op table
+// (../table-backend.ts) and the kernels are the addon's functions (../native-ops.ts), as for the cpu. Only
+// scalars (sumSquares), explicit downloads and the table's value checks of batch-sized inputs (labels,
+// weights, group ids) come back to the host.
+import { nativeKernels } from '../native-ops';
+import { TableBackend, type Kernels } from '../table-backend';
 import type { Tensor } from '../tensor';
 import { CudaFlavour, loadCudaAddon } from './addon';
 import { DeviceStorage, dv } from './device-storage';
-import type { CudaAddon, CudaInfo, DeviceView, EmuOrder } from './native-api';
+import type { CudaAddon, CudaInfo, EmuOrder } from './native-api';
 
-export class CudaBackend extends NativeOpsBackend<DeviceView> {
+export class CudaBackend extends TableBackend {
   readonly name: CudaFlavour;
-  protected readonly native: CudaAddon;
+  private readonly native: CudaAddon;
   protected readonly memory: DeviceStorage;
+  protected readonly kernels: Kernels;
   private readonly deviceInfo: CudaInfo;
 
   /** Throws "<flavour> unavailable: <reason>" when the addon is missing or the runtime finds no device. */
@@ -25,6 +28,7 @@ export class CudaBackend extends NativeOpsBackend<DeviceView> {
     if (!info.available) throw new Error(`${flavour} unavailable: ${info.reason}`);
     this.native = r.addon;
     this.memory = new DeviceStorage(flavour, r.addon);
+    this.kernels = nativeKernels(r.addon, dv);
     this.deviceInfo = info;
   }
 
@@ -43,7 +47,7 @@ export class CudaBackend extends NativeOpsBackend<DeviceView> {
     this.native.setSchedule(order, seed);
   }
 
-  protected v(t: Tensor): DeviceView {
-    return dv(t);
+  protected hostValues(t: Tensor): Float32Array {
+    return this.memory.download(t);
   }
 }

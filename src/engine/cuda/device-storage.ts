@@ -1,12 +1,12 @@
 // Memory management of the CUDA backends: a tensor's handle is a DeviceView {buf, offset, length} over a
 // device buffer from the addon (cudaMalloc on a GPU, host memory under emulation). Views and slices share
 // the buffer; dispose frees it at once (later use of any view is refused natively and in TypeScript).
-import type { BackendStats } from '../backend';
+import type { BackendStats, TensorMemory } from '../backend';
 import { checkCopy, checkNewTensor, checkSlice0, checkTensor, checkUpload, checkView } from '../check';
 import { Tensor } from '../tensor';
 import type { CudaAddon, DeviceView } from './native-api';
 
-export class DeviceStorage {
+export class DeviceStorage implements TensorMemory {
   private allocations = 0;
   private liveBytes = 0;
 

@@ -1,8 +1,9 @@
 // The raw functions of the CUDA addons (native/cuda/*.cc): fairtune_cuda (real GPU) and fairtune_cuda_emu
-// (the same kernels emulated on the host). Tensors are device views {buf, offset, length} over buffers that
-// alloc() returns; every function validates its views and dims natively and throws
-// "fairtune_native.<op>: …" on bad input. Dropout arguments are (p, seed, step, site); p = 0 is no dropout.
-import type { NativeOpsApi } from '../native-ops-api';
+// (the same kernels emulated on the host): memory functions, typed here, and one function per op of the
+// table (generated glue, native/generated/op_glue.h) in the layout of src/engine/ops/native-layout.ts.
+// Tensors are device views {buf, offset, length} over buffers that alloc() returns; every op function
+// checks its views and dims natively and throws "fairtune_native.<op>: …" on bad input.
+import { NATIVE_OP_FUNCTIONS } from '../ops/native-layout';
 
 /** An opaque device allocation (a type-tagged N-API External). */
 export type DeviceBuffer = { readonly __deviceBuffer: unique symbol };
@@ -27,7 +28,9 @@ export interface CudaInfo {
 
 export type EmuOrder = 'forward' | 'reverse' | 'shuffle';
 
-export interface CudaAddon extends NativeOpsApi<DeviceView> {
+export interface CudaAddon {
+  /** The op functions, by op name (ops/native-layout.ts NATIVE_OP_FUNCTIONS). */
+  readonly [op: string]: unknown;
   info(): CudaInfo;
   alloc(n: number): DeviceBuffer;
   free(buf: DeviceBuffer): void;
@@ -40,11 +43,6 @@ export interface CudaAddon extends NativeOpsApi<DeviceView> {
 }
 
 /** Every function the TypeScript side relies on: a stale build missing one is reported as unavailable. */
-export const CUDA_FUNCTIONS: readonly (keyof CudaAddon)[] = [
-  'info', 'alloc', 'free', 'upload', 'download', 'zero', 'copy', 'setSchedule', 'linear', 'linearBackward', 'rmsNorm',
-  'rmsNormBackward', 'layerNorm', 'layerNormBackward', 'startToken', 'startTokenBackward', 'meanPool',
-  'meanPoolBackward', 'relu', 'reluBackward', 'gelu', 'geluBackward', 'dropout', 'dropoutBackward', 'add',
-  'accumulate', 'scale', 'gradReverse', 'ropeAttention', 'ropeAttentionBackward', 'hrLoss', 'hrLossBackward',
-  'nextPatchNll', 'nextPatchNllBackward', 'bceWithLogits', 'bceWithLogitsBackward', 'groupDroUpdate', 'adamw',
-  'sumSquares',
+export const CUDA_FUNCTIONS: readonly string[] = [
+  'info', 'alloc', 'free', 'upload', 'download', 'zero', 'copy', 'setSchedule', ...NATIVE_OP_FUNCTIONS,
 ];

@@ -6,7 +6,7 @@
 // the same without a device round trip per op, a buffer whose whole contents were last written from the host
 // (tensor init, a full upload, zero) keeps a host copy; any kernel or copy that writes the buffer drops it,
 // and a value check on a buffer without a shadow downloads it (a sync) instead.
-import type { BackendStats } from '../backend';
+import type { BackendStats, TensorMemory } from '../backend';
 import { OpError, checkCopy, checkNewTensor, checkSlice0, checkTensor, checkUpload, checkView } from '../check';
 import { Tensor, shapeStr } from '../tensor';
 import type { DeviceClient } from './device-client';
@@ -31,20 +31,20 @@ export function handleOf(t: Tensor): GpuHandle {
   return t.handle as GpuHandle;
 }
 
-export class GpuStorage {
+export class GpuStorage implements TensorMemory {
   readonly name: string = 'webgpu';
   private allocations = 0;
   private liveBytes = 0;
   private readonly internalIds = new Set<number>();
 
-  constructor(protected readonly client: DeviceClient) {}
+  constructor(readonly client: DeviceClient) {}
 
   tensor(shape: readonly number[], init?: Float32Array | readonly number[]): Tensor {
     return this.allocate(shape, init, true);
   }
 
   /** Backend-internal buffers (RoPE tables, scratch) are not the caller's tensors: stats() leaves them out. */
-  protected internalTensor(shape: readonly number[], init?: Float32Array): Tensor {
+  internalTensor(shape: readonly number[], init?: Float32Array): Tensor {
     return this.allocate(shape, init, false);
   }
 
@@ -128,9 +128,22 @@ export class GpuStorage {
    * The current values of t for a host-side check: from the shadow when the host knows them, else by
    * downloading (a sync).
    */
-  protected hostValues(t: Tensor): Float32Array {
+  hostValues(t: Tensor): Float32Array {
     const h = handleOf(t);
     if (h.buf.shadow) return h.buf.shadow.subarray(h.offset, h.offset + t.size);
     return this.download(t);
+  }
+
+  /** Host values of several tensors with at most one device round trip. */
+  hostValuesOf(ts: readonly Tensor[]): Float32Array[] {
+    const missing = ts.filter((t) => handleOf(t).buf.shadow === null);
+    if (missing.length > 1) {
+      const got = this.client.read(missing.map((t) => ({ id: handleOf(t).buf.id, byteOffset: handleOf(t).offset * 4, bytes: t.size * 4 })));
+      return ts.map((t) => {
+        const i = missing.indexOf(t);
+        return i >= 0 ? got[i] : this.hostValues(t);
+      });
+    }
+    return ts.map((t) => this.hostValues(t));
   }
 }
