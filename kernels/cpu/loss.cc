@@ -61,7 +61,7 @@ void hr_loss_forward(const float* out, const float* hr, const float* w, const fl
                      float* pred, float* sample_loss, float* loss, float* group_loss_sum, float* group_count,
                      int64_t B, int64_t G) {
   for (int64_t g = 0; g < G; ++g) group_loss_sum[g] = group_count[g] = 0.0f;
-  double num = 0, den = 0;
+  double num = 0;
   // Per-group sums in double, then stored once.
   std::vector<double> gsum((size_t)G, 0.0), gcnt((size_t)G, 0.0);
   for (int64_t i = 0; i < B; ++i) {
@@ -69,7 +69,6 @@ void hr_loss_forward(const float* out, const float* hr, const float* w, const fl
     pred[i] = (float)s.pred;
     sample_loss[i] = (float)s.loss;
     num += (double)w[i] * s.loss;
-    den += (double)w[i];
     const int64_t g = (int64_t)group[i];
     gsum[(size_t)g] += s.loss;
     gcnt[(size_t)g] += 1.0;
@@ -78,16 +77,14 @@ void hr_loss_forward(const float* out, const float* hr, const float* w, const fl
     group_loss_sum[g] = (float)gsum[(size_t)g];
     group_count[g] = (float)gcnt[(size_t)g];
   }
-  loss[0] = (float)(num / den);
+  loss[0] = (float)num;
 }
 
 void hr_loss_backward(const float* out, const float* hr, const float* w, HrLossParams prm, float* dout, double scale,
                       int64_t B) {
-  double den = 0;
-  for (int64_t i = 0; i < B; ++i) den += (double)w[i];
   for (int64_t i = 0; i < B; ++i) {
     const HrSample s = hr_sample(out[2 * i], out[2 * i + 1], hr[i], prm);
-    const double f = scale * (double)w[i] / den;
+    const double f = scale * (double)w[i];
     dout[2 * i] += (float)(f * s.dmu);
     dout[2 * i + 1] += (float)(f * s.dlogb);
   }

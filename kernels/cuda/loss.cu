@@ -1,6 +1,6 @@
 // Losses (DESIGN.md section 3): the fused HR loss (weighted L1 on the median prediction + λ·logit-Laplace
 // NLL, with per-group sums), the next-patch pretraining NLL, and BCE with logits. Batch-sized losses use
-// one block (B is small, and a single block keeps Σ w exact and the order of group atomics irrelevant to
+// one block (B is small, and a single block keeps Σ w·ℓ exact and the order of group atomics irrelevant to
 // the per-sample outputs); the next-patch and BCE means use block sums and one atomicAdd per block.
 #include "launch.h"
 #include "ops.h"
@@ -61,7 +61,7 @@ __global__ void __launch_bounds__(THREADS) hr_loss_kernel(const float* __restric
     group_count[g] = 0.0f;
   }
   __syncthreads();  // zeroed before any thread adds into them
-  float num = 0.0f, den = 0.0f;
+  float num = 0.0f;
   for (long long i = threadIdx.x; i < B; i += blockDim.x) {
     const float mu = out[2 * i], logb = out[2 * i + 1];
     const float pr = hr_pred(mu, p.eps);
@@ -69,24 +69,18 @@ __global__ void __launch_bounds__(THREADS) hr_loss_kernel(const float* __restric
     pred[i] = pr;
     sample_loss[i] = l;
     num += w[i] * l;
-    den += w[i];
     const long long g = (long long)group[i];
     atomicAdd(&group_sum[g], l);
     atomicAdd(&group_count[g], 1.0f);
   }
   num = block_sum(num, scratch);
-  den = block_sum(den, scratch);
-  if (threadIdx.x == 0) loss[0] = num / den;
+  if (threadIdx.x == 0) loss[0] = num;
 }
 
 __global__ void __launch_bounds__(THREADS) hr_loss_backward_kernel(const float* __restrict__ out,
                                                                    const float* __restrict__ hr,
                                                                    const float* __restrict__ w, HrParams p,
                                                                    float* __restrict__ dout, float scale, long long B) {
-  __shared__ float scratch[32];
-  float den = 0.0f;
-  for (long long i = threadIdx.x; i < B; i += blockDim.x) den += w[i];
-  den = block_sum(den, scratch);
   for (long long i = threadIdx.x; i < B; i += blockDim.x) {
     const float mu = out[2 * i], logb = out[2 * i + 1];
     const Target t = hr_target(hr[i], p.eps);
@@ -95,7 +89,7 @@ __global__ void __launch_bounds__(THREADS) hr_loss_backward_kernel(const float* 
     const float ib = expf(-logb);
     const float dmu = signf(hr_pred(mu, p.eps) - hr[i]) * dpred + p.lambda * (-signf(t.logit - mu) * ib);
     const float dlogb = p.lambda * (1.0f - fabsf(t.logit - mu) * ib);
-    const float f = scale * w[i] / den;
+    const float f = scale * w[i];
     dout[2 * i] += f * dmu;
     dout[2 * i + 1] += f * dlogb;
   }

@@ -1,7 +1,7 @@
 // Losses. The HR loss and the mean reductions run in ONE workgroup (a batch is small, and a single
 // workgroup reduces without atomics or a second pass); the gradients are elementwise.
 //  - hr_loss: pred = 30 + 200·(sigmoid(μ) − ε)/(1 − 2ε), ℓ = |pred − hr| + λ·NLL(v), v the clamped,
-//    normalised label; loss = Σ w·ℓ / Σ w; per-group sums and counts.
+//    normalised label; loss = Σ w·ℓ (the caller's weights); per-group sums and counts.
 //  - next_patch_nll: token t predicts patch t; mean NLL over B·T·P.
 //  - bce: mean of max(z, 0) − z·t + log(1 + e^(−|z|)).
 //! include reduce.wgsl
@@ -30,7 +30,6 @@ fn log1p_f32(x: f32) -> f32 {
 @compute @workgroup_size(${WG})
 fn hr_loss(@builtin(local_invocation_index) lid: u32) {
   var num = 0.0;
-  var den = 0.0;
   for (var i = lid; i < P.B; i += ${WG}u) {
     let mu = ld_out(2u * i);
     let logb = ld_out(2u * i + 1u);
@@ -40,11 +39,9 @@ fn hr_loss(@builtin(local_invocation_index) lid: u32) {
     st_pred(i, pred);
     st_sample(i, l);
     num += ld_w(i) * l;
-    den += ld_w(i);
   }
   let total_num = wg_sum(&red_a, num, lid);
-  let total_den = wg_sum(&red_b, den, lid);
-  if (lid == 0u) { st_loss(0u, total_num / total_den); }
+  if (lid == 0u) { st_loss(0u, total_num); }
   // The per-sample losses written above become visible to the whole workgroup.
   storageBarrier();
   for (var g = lid; g < P.G; g += ${WG}u) {
@@ -62,12 +59,9 @@ fn hr_loss(@builtin(local_invocation_index) lid: u32) {
 }
 
 //! kernel hr_loss_backward
-// dout[i] += scale·w_i/Σw·(∂ℓ/∂μ, ∂ℓ/∂log b).
+// dout[i] += scale·w_i·(∂ℓ/∂μ, ∂ℓ/∂log b).
 @compute @workgroup_size(${WG})
 fn hr_loss_backward(@builtin(local_invocation_index) lid: u32) {
-  var den = 0.0;
-  for (var i = lid; i < P.B; i += ${WG}u) { den += ld_w(i); }
-  let total_den = wg_sum(&red_a, den, lid);
   for (var i = lid; i < P.B; i += ${WG}u) {
     let mu = ld_out(2u * i);
     let logb = ld_out(2u * i + 1u);
@@ -77,7 +71,7 @@ fn hr_loss_backward(@builtin(local_invocation_index) lid: u32) {
     let dpred = HR_RANGE * s * (1.0 - s) / (1.0 - 2.0 * P.eps);
     let dmu = sign(hr_pred(mu, P.eps) - hr) * dpred + P.lambda * nll_grad_mu(t, mu, logb);
     let dlogb = P.lambda * nll_grad_logb(t, mu, logb);
-    let f = P.scale * ld_w(i) / total_den;
+    let f = P.scale * ld_w(i);
     st_dout(2u * i, ld_dout(2u * i) + f * dmu);
     st_dout(2u * i + 1u, ld_dout(2u * i + 1u) + f * dlogb);
   }

@@ -140,13 +140,14 @@ export interface Backend extends TensorMemory {
    * The HR fine-tuning loss (weightedL1 and logitLaplaceNll of DESIGN.md section 2, fused). out[B,2] holds
    * (μ, log b) per window, hr[B] the label in bpm, w[B] per-sample weights, group[B] group ids in [0, G).
    * Per sample ℓ = |pred − hr| + λ·NLL with pred = 30 + 200·(sigmoid(μ) − ε)/(1 − 2ε). Writes pred[B],
-   * sampleLoss[B], loss[1] = Σ w·ℓ / Σ w, groupLossSum[G] = Σ_{i∈g} ℓ_i and groupCount[G].
+   * sampleLoss[B], loss[1] = Σ w·ℓ, groupLossSum[G] = Σ_{i∈g} ℓ_i and groupCount[G]. The weights are the
+   * caller's: 1/B each for the mean, GroupDRO's q_g/count_g for Σ_g q_g·L_g (an absent group adds nothing).
    */
   hrLoss(
     out: Tensor, hr: Tensor, w: Tensor, group: Tensor, opts: HrLossOptions,
     pred: Tensor, sampleLoss: Tensor, loss: Tensor, groupLossSum: Tensor, groupCount: Tensor,
   ): void;
-  /** dout[B,2] += scale·∂(Σ w·ℓ / Σ w)/∂out, with the weights w given now (GroupDRO sets them after the forward). */
+  /** dout[B,2] += scale·∂(Σ w·ℓ)/∂out, with the weights w given now (GroupDRO sets them after the forward). */
   hrLossBackward(out: Tensor, hr: Tensor, w: Tensor, opts: HrLossOptions, dout: Tensor, scale: number): void;
 
   /**
@@ -162,8 +163,9 @@ export interface Backend extends TensorMemory {
 
   // ---- fairness and optimisation ----
   /**
-   * Online GroupDRO: for every group present (count > 0), q_g ← q_g·exp(η·sum_g/count_g); q renormalised;
-   * then per-sample weights w_i = q_{g_i}/count_{g_i}, so that Σ w·ℓ / Σ w = Σ_g q_g·L_g over the groups present.
+   * Online GroupDRO (Sagawa et al. 2020): for every group present (count > 0), q_g ← q_g·exp(η·sum_g/count_g);
+   * q renormalised; then per-sample weights w_i = q_{g_i}/count_{g_i}, so that the HR loss Σ w·ℓ is
+   * Σ_g q_g·L_g with L_g = 0 for a group absent from the batch, as in the reference implementation.
    */
   groupDroUpdate(q: Tensor, groupLossSum: Tensor, groupCount: Tensor, eta: number, group: Tensor, w: Tensor): void;
 

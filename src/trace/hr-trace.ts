@@ -77,7 +77,8 @@ export function hrTrace(backend: Backend, opts: { size: ModelSize; seed: number;
   const B = opts.batch, L = opts.patches * config.patch;
   const x = minMaxScaleWindows(randomWindows(rng, B, L), L);
   const y = rng.fillUniform(new Float32Array(B), 45, 175);
-  const w = rng.fillUniform(new Float32Array(B), 0.5, 1.5);
+  // Weights around 1/B (the loss is Σ w·ℓ), unequal so that the weighting is checked too.
+  const w = rng.fillUniform(new Float32Array(B), 0.5 / B, 1.5 / B);
   return traceStep(model, x, y, w);
 }
 

@@ -18,7 +18,7 @@ export interface HrBatch {
   x: Float32Array;
   /** [B] HR in bpm. */
   hr: Float32Array;
-  /** [B] per-sample weights (default all 1). */
+  /** [B] per-sample weights of the loss Σ w·ℓ (default all 1/B: the mean). */
   w?: Float32Array;
   /** [B] group ids (default all 0). */
   group?: Float32Array;
@@ -50,7 +50,7 @@ export interface HrStepResult {
 export class HrStep {
   readonly acts: Activations;
   readonly bufs: HrLossBuffers;
-  private readonly ones: Float32Array;
+  private readonly equalWeights: Float32Array;
   private readonly zeros: Float32Array;
 
   constructor(readonly model: PpgGpt, readonly batchSize: number, readonly groups: number) {
@@ -61,7 +61,8 @@ export class HrStep {
       pred: be.tensor([B]), sampleLoss: be.tensor([B]), loss: be.tensor([1]),
       groupLossSum: be.tensor([groups]), groupCount: be.tensor([groups]),
     };
-    this.ones = new Float32Array(B).fill(1);
+    // The loss is Σ w·ℓ: equal weights 1/B make it the batch mean.
+    this.equalWeights = new Float32Array(B).fill(1 / B);
     this.zeros = new Float32Array(B);
   }
 
@@ -74,7 +75,7 @@ export class HrStep {
     const be = this.model.backend, b = this.bufs;
     be.upload(this.acts.x, batch.x);
     be.upload(b.hr, batch.hr);
-    be.upload(b.w, batch.w ?? this.ones);
+    be.upload(b.w, batch.w ?? this.equalWeights);
     be.upload(b.group, batch.group ?? this.zeros);
     this.model.forwardHr(this.acts, { dropout });
     be.hrLoss(this.acts.hr!.out, b.hr, b.w, b.group, this.lossOptions, b.pred, b.sampleLoss, b.loss, b.groupLossSum, b.groupCount);

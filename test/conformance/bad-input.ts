@@ -31,7 +31,7 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
   ['rmsNorm eps 0', (be) => be.rmsNorm(t(be, [2, 3]), t(be, [3]), 0, t(be, [2, 3]), t(be, [2]))],
   ['hrLoss group id out of range', (be) => be.hrLoss(t(be, [2, 2]), t(be, [2], [60, 70]), t(be, [2], [1, 1]), t(be, [2], [0, 2]),
     { lambda: 1, eps: 0.1 }, t(be, [2]), t(be, [2]), t(be, [1]), t(be, [2]), t(be, [2]))],
-  ['hrLoss zero weights', (be) => be.hrLoss(t(be, [2, 2]), t(be, [2], [60, 70]), t(be, [2], [0, 0]), t(be, [2], [0, 1]),
+  ['hrLoss negative weight', (be) => be.hrLoss(t(be, [2, 2]), t(be, [2], [60, 70]), t(be, [2], [1, -1]), t(be, [2], [0, 1]),
     { lambda: 1, eps: 0.1 }, t(be, [2]), t(be, [2]), t(be, [1]), t(be, [2]), t(be, [2]))],
   ['hrLoss NaN label', (be) => be.hrLoss(t(be, [2, 2]), t(be, [2], [60, NaN]), t(be, [2], [1, 1]), t(be, [2], [0, 1]),
     { lambda: 1, eps: 0.1 }, t(be, [2]), t(be, [2]), t(be, [1]), t(be, [2]), t(be, [2]))],

@@ -183,20 +183,21 @@ describe('losses by hand', () => {
   });
 
   test('hrLoss backward on one sample: dμ = 200·σ′(0)/0.8 + 1/b, d log b = 1 − |logit(u) − μ|/b', () => {
+    // The weight scales the sample's gradient (the loss is Σ w·ℓ), as the backward's scale does.
     const out = be.tensor([1, 2], [0, 0]), hr = be.tensor([1], [100]), w = be.tensor([1], [3]);
     const dout = be.tensor([1, 2], [1, 1]);
     be.hrLossBackward(out, hr, w, opts, dout, 2);
-    expectClose(get(dout), [1 + 2 * (62.5 + 1), 1 + 2 * (1 - 0.4895482253187058)]);
+    expectClose(get(dout), [1 + 6 * (62.5 + 1), 1 + 6 * (1 - 0.4895482253187058)]);
   });
 
-  test('hrLoss weights: loss = Σ w·ℓ / Σ w', () => {
+  test('hrLoss weights: loss = Σ w·ℓ (the weights are the caller\'s; GroupDRO\'s need not sum to 1)', () => {
     const out = be.tensor([2, 2], [0, 0, 0, 0]), hr = be.tensor([2], [100, 130]);
-    const w = be.tensor([2], [1, 3]), grp = be.tensor([2], [1, 1]);
+    const w = be.tensor([2], [0.25, 0.5]), grp = be.tensor([2], [1, 1]);
     const pred = be.tensor([2]), sl = be.tensor([2]), loss = be.tensor([1]), gs = be.tensor([2]), gc = be.tensor([2]);
     be.hrLoss(out, hr, w, grp, opts, pred, sl, loss, gs, gc);
     const l = get(sl);
     expectClose([l[0]], [30 + NLL]);
-    expectClose(get(loss), [(l[0] + 3 * l[1]) / 4]);
+    expectClose(get(loss), [0.25 * l[0] + 0.5 * l[1]]);
     expectClose(get(gs), [0, l[0] + l[1]]);
     expectClose(get(gc), [0, 2]);
   });
@@ -232,9 +233,9 @@ describe('fairness and optimisation by hand', () => {
     expectClose(get(q), [q0, q1]);
     expect(get(q)[1]).toBeGreaterThan(0.5);
     expectClose(get(w), [q0 / 2, q1 / 2, q1 / 2, q0 / 2]);
-    // Σ w·ℓ / Σ w with the group's samples at their mean loss = Σ_g q_g·L_g.
+    // Σ w·ℓ with the group's samples at their mean loss = Σ_g q_g·L_g.
     const wv = get(w);
-    const weighted = (wv[0] * 1 + wv[1] * 3 + wv[2] * 3 + wv[3] * 1) / wv.reduce((a, b) => a + b);
+    const weighted = wv[0] * 1 + wv[1] * 3 + wv[2] * 3 + wv[3] * 1;
     expect(weighted).toBeCloseTo(q0 * 1 + q1 * 3, 6);
   });
 

@@ -207,9 +207,9 @@ def logit_laplace_nll(u, mu, logb):
 
 
 def hr_loss(mu, logb, hr, w, lam, eps):
-    """Returns (pred [B], per-sample ℓ [B], loss = Σ w·ℓ / Σ w)."""
+    """Returns (pred [B], per-sample ℓ [B], loss = Σ w·ℓ: the weights are the caller's, 1/B for a mean)."""
     v = (torch.clamp(hr, 30, 230) - 30) / 200
     u = (1 - 2 * eps) * v + eps
     pred = hr_prediction(mu, eps)
     ell = torch.abs(pred - hr) + lam * logit_laplace_nll(u, mu, logb)
-    return pred, ell, (w * ell).sum() / w.sum()
+    return pred, ell, (w * ell).sum()

@@ -14,10 +14,10 @@ export type ShapeSpec = readonly (string | number)[] | `...${string}`;
 
 /**
  * Checks on a tensor's values (only where a wrong value is a silently wrong answer or an out-of-bounds index):
- * finite; unit: finite in [0, 1]; weights: finite, ≥ 0, Σ > 0; counts: non-negative integers;
+ * finite; unit: finite in [0, 1]; nonNegative: finite, ≥ 0; weights: finite, ≥ 0, Σ > 0; counts: non-negative integers;
  * groupIds: integers in [0, G) for the symbol named.
  */
-export type ValueRule = 'finite' | 'unit' | 'weights' | 'counts' | { groupIds: string };
+export type ValueRule = 'finite' | 'unit' | 'nonNegative' | 'weights' | 'counts' | { groupIds: string };
 
 export interface TensorSpec {
   kind: 'tensor';

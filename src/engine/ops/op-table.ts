@@ -113,7 +113,7 @@ export const OP_TABLE = [
   {
     name: 'hrLoss',
     args: [
-      inp('out', ['B', 2]), inp('hr', ['B'], { values: 'finite' }), inp('w', ['B'], { values: 'weights' }),
+      inp('out', ['B', 2]), inp('hr', ['B'], { values: 'finite' }), inp('w', ['B'], { values: 'nonNegative' }),
       inp('group', ['B'], { values: { groupIds: 'G' } }), HR_OPTS,
       out('pred', ['B']), out('sampleLoss', ['B']), out('loss', [1]), out('groupLossSum', ['G']), out('groupCount', ['G']),
     ],
@@ -121,7 +121,7 @@ export const OP_TABLE = [
   {
     name: 'hrLossBackward',
     args: [
-      inp('out', ['B', 2]), inp('hr', ['B'], { values: 'finite' }), inp('w', ['B'], { values: 'weights' }), HR_OPTS,
+      inp('out', ['B', 2]), inp('hr', ['B'], { values: 'finite' }), inp('w', ['B'], { values: 'nonNegative' }), HR_OPTS,
       acc('dout', ['B', 2]), num('scale'),
     ],
   },

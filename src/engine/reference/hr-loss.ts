@@ -1,6 +1,7 @@
 // The HR fine-tuning loss (DESIGN.md section 3): per window out = (μ, log b); the point estimate is the
 // median of the logit-Laplace, pred = 30 + 200·(sigmoid(μ) − ε)/(1 − 2ε); per sample
-// ℓ = |pred − hr| + λ·NLL(v) with v = (clamp(hr, 30, 230) − 30)/200; the batch loss is Σ w·ℓ / Σ w.
+// ℓ = |pred − hr| + λ·NLL(v) with v = (clamp(hr, 30, 230) − 30)/200; the batch loss is Σ w·ℓ, with the
+// weights the caller's (1/B for a mean; GroupDRO's q_g/count_g, so an absent group contributes nothing).
 // The L1 term uses the raw label (only the NLL needs it inside the model's [30, 230] range).
 import { LaplaceTarget, laplaceTarget, logitLaplaceNll, nllGradLogb, nllGradMu, sigmoid } from './logit-laplace';
 import type { Vec } from './types';
@@ -33,28 +34,25 @@ export function hrLossForward(
 ): void {
   const sums = new Float64Array(G);
   const counts = new Float64Array(G);
-  let num = 0, den = 0;
+  let num = 0;
   for (let i = 0; i < B; i++) {
     const mu = out[2 * i], logb = out[2 * i + 1];
     const l = hrSampleLoss(mu, logb, hr[i], opts);
     pred[i] = hrPrediction(mu, opts.eps);
     sampleLoss[i] = l;
     num += w[i] * l;
-    den += w[i];
     sums[group[i]] += l;
     counts[group[i]] += 1;
   }
-  loss[0] = num / den;
+  loss[0] = num;
   for (let g = 0; g < G; g++) {
     groupLossSum[g] = sums[g];
     groupCount[g] = counts[g];
   }
 }
 
-/** dout[B,2] += scale·∂(Σ w·ℓ / Σ w)/∂out. */
+/** dout[B,2] += scale·∂(Σ w·ℓ)/∂out. */
 export function hrLossBackward(out: Vec, hr: Vec, w: Vec, B: number, opts: HrLossParams, dout: Vec, scale: number): void {
-  let den = 0;
-  for (let i = 0; i < B; i++) den += w[i];
   const { eps, lambda } = opts;
   for (let i = 0; i < B; i++) {
     const mu = out[2 * i], logb = out[2 * i + 1];
@@ -63,7 +61,7 @@ export function hrLossBackward(out: Vec, hr: Vec, w: Vec, B: number, opts: HrLos
     const dPred = (HR_RANGE * s * (1 - s)) / (1 - 2 * eps);
     const dMu = Math.sign(hrPrediction(mu, eps) - hr[i]) * dPred + lambda * nllGradMu(t, mu, logb);
     const dLogb = lambda * nllGradLogb(t, mu, logb);
-    const f = (scale * w[i]) / den;
+    const f = scale * w[i];
     dout[2 * i] += f * dMu;
     dout[2 * i + 1] += f * dLogb;
   }

@@ -1,6 +1,8 @@
-// Online GroupDRO (Sagawa et al. 2020): per step the group losses L_g raise q_g ← q_g·exp(η·L_g) and the
-// batch loss becomes Σ_g q_g·L_g. q lives on the device; the update and the per-sample weights it implies are
-// one engine op (groupDroUpdate) between the loss forward and the backward.
+// Online GroupDRO as the reference implementation defines it (Sagawa et al. 2020): per step the group losses
+// L_g raise q_g ← q_g·exp(η·L_g) and the batch loss becomes Σ_g q_g·L_g, where a group absent from the batch
+// has L_g = 0 and contributes nothing (the loss is not renormalised over the groups present). q lives on the
+// device; the update and the per-sample weights it implies are one engine op (groupDroUpdate) between the
+// loss forward and the backward (test/fairness/groupdro-reference.test.ts checks 1000 steps against it).
 import type { Backend } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
 import type { HrLossBuffers } from '../../train/hr-step';
