@@ -127,6 +127,11 @@ void run(Args&, const BceWithLogitsBackward& p) {
   ft::bce_with_logits_backward(p.logits.data, p.targets.data, p.dlogits.data, p.scale, p.N * p.C);
 }
 
+void run(Args&, const SoftmaxCrossEntropy& p) { ft::softmax_ce_forward(p.logits.data, p.targets.data, p.loss.data, p.N, p.C); }
+void run(Args&, const SoftmaxCrossEntropyBackward& p) {
+  ft::softmax_ce_backward(p.logits.data, p.targets.data, p.dlogits.data, p.scale, p.N, p.C);
+}
+
 // ---- fairness and optimisation ----
 void run(Args&, const GroupDroUpdate& p) {
   ft::group_dro_update(p.q.data, p.groupLossSum.data, p.groupCount.data, p.eta, p.group.data, p.w.data, p.G, p.B);

@@ -142,4 +142,40 @@ void bce_with_logits_backward(const float* logits, const float* targets, float* 
   for (int64_t i = 0; i < n; ++i) dlogits[i] += (float)(f * (sigmoid(logits[i]) - (double)targets[i]));
 }
 
+namespace {
+
+// softmax of row z[0..C) into p (double), returning log Σ exp(z); the row maximum is subtracted first.
+double softmax_row(const float* z, int64_t C, std::vector<double>& p) {
+  double mx = -HUGE_VAL;
+  for (int64_t c = 0; c < C; ++c) mx = std::max(mx, (double)z[c]);
+  double sum = 0;
+  for (int64_t c = 0; c < C; ++c) sum += (p[(size_t)c] = std::exp((double)z[c] - mx));
+  for (int64_t c = 0; c < C; ++c) p[(size_t)c] /= sum;
+  return mx + std::log(sum);
+}
+
+}  // namespace
+
+void softmax_ce_forward(const float* logits, const float* targets, float* loss, int64_t N, int64_t C) {
+  std::vector<double> p((size_t)C);
+  double total = 0;
+  for (int64_t n = 0; n < N; ++n) {
+    const float* z = logits + n * C;
+    const double lse = softmax_row(z, C, p);
+    for (int64_t c = 0; c < C; ++c) total -= (double)targets[n * C + c] * ((double)z[c] - lse);
+  }
+  loss[0] = (float)(total / (double)N);
+}
+
+void softmax_ce_backward(const float* logits, const float* targets, float* dlogits, double scale, int64_t N, int64_t C) {
+  std::vector<double> p((size_t)C);
+  const double f = scale / (double)N;
+  for (int64_t n = 0; n < N; ++n) {
+    softmax_row(logits + n * C, C, p);
+    double mass = 0;
+    for (int64_t c = 0; c < C; ++c) mass += targets[n * C + c];
+    for (int64_t c = 0; c < C; ++c) dlogits[n * C + c] += (float)(f * (mass * p[(size_t)c] - (double)targets[n * C + c]));
+  }
+}
+
 }  // namespace ft

@@ -32,4 +32,9 @@ void bce_with_logits_forward(const float* logits, const float* targets, float* l
 // dlogits += scale·(sigmoid(z) − y)/n.
 void bce_with_logits_backward(const float* logits, const float* targets, float* dlogits, double scale, int64_t n);
 
+// loss[0] = mean over N rows of −Σ_c t_c·log softmax(z)_c (targets are distributions, one-hot for labels).
+void softmax_ce_forward(const float* logits, const float* targets, float* loss, int64_t N, int64_t C);
+// dlogits += scale/N·((Σ_c t_c)·softmax(z) − t).
+void softmax_ce_backward(const float* logits, const float* targets, float* dlogits, double scale, int64_t N, int64_t C);
+
 }  // namespace ft

@@ -145,6 +145,44 @@ __global__ void bce_backward_kernel(const float* __restrict__ z, const float* __
   }
 }
 
+// One thread per row (C, the number of groups, is small): max, log Σ exp, then the row's cross-entropy.
+__device__ float softmax_ce_row(const float* z, const float* t, long long C) {
+  float mx = -INFINITY;
+  for (long long c = 0; c < C; ++c) mx = fmaxf(mx, z[c]);
+  float sum = 0.0f;
+  for (long long c = 0; c < C; ++c) sum += expf(z[c] - mx);
+  const float lse = mx + logf(sum);
+  float l = 0.0f;
+  for (long long c = 0; c < C; ++c) l -= t[c] * (z[c] - lse);
+  return l;
+}
+
+__global__ void __launch_bounds__(THREADS) softmax_ce_kernel(const float* __restrict__ z, const float* __restrict__ t,
+                                                             float* __restrict__ loss, long long N, long long C) {
+  __shared__ float scratch[32];
+  float s = 0.0f;
+  for (long long n = (long long)blockIdx.x * blockDim.x + threadIdx.x; n < N; n += (long long)gridDim.x * blockDim.x) {
+    s += softmax_ce_row(z + n * C, t + n * C, C);
+  }
+  s = block_sum(s, scratch);
+  if (threadIdx.x == 0) atomicAdd(loss, s / (float)N);
+}
+
+__global__ void softmax_ce_backward_kernel(const float* __restrict__ z, const float* __restrict__ t,
+                                           float* __restrict__ dz, float f, long long N, long long C) {
+  for (long long n = (long long)blockIdx.x * blockDim.x + threadIdx.x; n < N; n += (long long)gridDim.x * blockDim.x) {
+    const float* zr = z + n * C;
+    const float* tr = t + n * C;
+    float mx = -INFINITY, sum = 0.0f, mass = 0.0f;
+    for (long long c = 0; c < C; ++c) mx = fmaxf(mx, zr[c]);
+    for (long long c = 0; c < C; ++c) {
+      sum += expf(zr[c] - mx);
+      mass += tr[c];
+    }
+    for (long long c = 0; c < C; ++c) dz[n * C + c] += f * (mass * expf(zr[c] - mx) / sum - tr[c]);
+  }
+}
+
 }  // namespace
 
 void hr_loss_forward(const float* out, const float* hr, const float* w, const float* group, HrParams p, float* pred,
@@ -180,6 +218,18 @@ void bce_forward(const float* logits, const float* targets, float* loss, int64_t
 void bce_backward(const float* logits, const float* targets, float* dlogits, float scale, int64_t n) {
   const float f = (float)((double)scale / (double)n);
   FT_LAUNCH(bce_backward_kernel, blocks_for(n, MAX_BLOCKS), dim3(THREADS), 0, logits, targets, dlogits, f, (long long)n);
+}
+
+void softmax_ce_forward(const float* logits, const float* targets, float* loss, int64_t N, int64_t C) {
+  cudaMemsetAsync(loss, 0, sizeof(float), 0);
+  FT_LAUNCH(softmax_ce_kernel, blocks_for(N, MAX_BLOCKS), dim3(THREADS), 0, logits, targets, loss, (long long)N,
+            (long long)C);
+}
+
+void softmax_ce_backward(const float* logits, const float* targets, float* dlogits, float scale, int64_t N, int64_t C) {
+  const float f = (float)((double)scale / (double)N);
+  FT_LAUNCH(softmax_ce_backward_kernel, blocks_for(N, MAX_BLOCKS), dim3(THREADS), 0, logits, targets, dlogits, f,
+            (long long)N, (long long)C);
 }
 
 }  // namespace ftc

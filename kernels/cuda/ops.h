@@ -70,6 +70,8 @@ void next_patch_nll_backward(const float* params, const float* x, float eps, flo
                              int64_t S, int64_t T, int64_t P);
 void bce_forward(const float* logits, const float* targets, float* loss, int64_t n);
 void bce_backward(const float* logits, const float* targets, float* dlogits, float scale, int64_t n);
+void softmax_ce_forward(const float* logits, const float* targets, float* loss, int64_t N, int64_t C);
+void softmax_ce_backward(const float* logits, const float* targets, float* dlogits, float scale, int64_t N, int64_t C);
 
 // optim.cu
 struct AdamWParams {

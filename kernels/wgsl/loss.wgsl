@@ -4,6 +4,7 @@
 //    normalised label; loss = Σ w·ℓ (the caller's weights); per-group sums and counts.
 //  - next_patch_nll: token t predicts patch t; mean NLL over B·T·P.
 //  - bce: mean of max(z, 0) − z·t + log(1 + e^(−|z|)).
+//  - softmax_ce: mean over rows of −Σ_c t_c·(z_c − lse(z)); one invocation per row (C is small).
 //! include reduce.wgsl
 //! include laplace.wgsl
 
@@ -129,4 +130,41 @@ fn bce_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
   let i = gid.x + gid.y * nwg.x * ${WG}u;
   if (i >= P.n) { return; }
   st_dlogits(i, ld_dlogits(i) + P.f * (sigmoid(ld_logits(i)) - ld_targets(i)));
+}
+
+//! kernel softmax_ce
+// Rows in a stride over the one workgroup; each row's log Σ exp after subtracting its maximum.
+@compute @workgroup_size(${WG})
+fn softmax_ce(@builtin(local_invocation_index) lid: u32) {
+  var s = 0.0;
+  for (var n = lid; n < P.N; n += ${WG}u) {
+    var mx = ld_logits(n * P.C);
+    for (var c = 1u; c < P.C; c++) { mx = max(mx, ld_logits(n * P.C + c)); }
+    var e = 0.0;
+    for (var c = 0u; c < P.C; c++) { e += exp(ld_logits(n * P.C + c) - mx); }
+    let lse = mx + log(e);
+    for (var c = 0u; c < P.C; c++) { s -= ld_targets(n * P.C + c) * (ld_logits(n * P.C + c) - lse); }
+  }
+  let total = wg_sum(&red_a, s, lid);
+  if (lid == 0u) { st_loss(0u, total / f32(P.N)); }
+}
+
+//! kernel softmax_ce_backward
+// One invocation per row: dz += f·((Σ_c t_c)·softmax(z) − t).
+@compute @workgroup_size(${WG})
+fn softmax_ce_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let n = gid.x + gid.y * nwg.x * ${WG}u;
+  if (n >= P.N) { return; }
+  var mx = ld_logits(n * P.C);
+  for (var c = 1u; c < P.C; c++) { mx = max(mx, ld_logits(n * P.C + c)); }
+  var e = 0.0;
+  var mass = 0.0;
+  for (var c = 0u; c < P.C; c++) {
+    e += exp(ld_logits(n * P.C + c) - mx);
+    mass += ld_targets(n * P.C + c);
+  }
+  for (var c = 0u; c < P.C; c++) {
+    let i = n * P.C + c;
+    st_dlogits(i, ld_dlogits(i) + P.f * (mass * exp(ld_logits(i) - mx) / e - ld_targets(i)));
+  }
 }

@@ -127,6 +127,13 @@ void run(Args&, const BceWithLogitsBackward& p) {
   ftc::bce_backward(p.logits.data, p.targets.data, p.dlogits.data, (float)p.scale, p.N * p.C);
 }
 
+void run(Args&, const SoftmaxCrossEntropy& p) {
+  ftc::softmax_ce_forward(p.logits.data, p.targets.data, p.loss.data, p.N, p.C);
+}
+void run(Args&, const SoftmaxCrossEntropyBackward& p) {
+  ftc::softmax_ce_backward(p.logits.data, p.targets.data, p.dlogits.data, (float)p.scale, p.N, p.C);
+}
+
 // ---- fairness and optimisation ----
 void run(Args&, const GroupDroUpdate& p) {
   ftc::group_dro_update(p.q.data, p.groupLossSum.data, p.groupCount.data, (float)p.eta, p.group.data, p.w.data, p.G, p.B);

@@ -356,6 +356,27 @@ struct BceWithLogitsBackward {
 };
 void run(Args& a, const BceWithLogitsBackward& p);
 
+// softmaxCrossEntropy(logits[N,C], targets[N,C], loss[1], N, C)
+struct SoftmaxCrossEntropy {
+  F32 logits;
+  F32 targets;
+  F32 loss;
+  int64_t N;
+  int64_t C;
+};
+void run(Args& a, const SoftmaxCrossEntropy& p);
+
+// softmaxCrossEntropyBackward(logits[N,C], targets[N,C], dlogits[N,C], scale, N, C)
+struct SoftmaxCrossEntropyBackward {
+  F32 logits;
+  F32 targets;
+  F32 dlogits;
+  double scale;
+  int64_t N;
+  int64_t C;
+};
+void run(Args& a, const SoftmaxCrossEntropyBackward& p);
+
 // groupDroUpdate(q[G], groupLossSum[G], groupCount[G], eta, group[B], w[B], G, B)
 struct GroupDroUpdate {
   F32 q;
@@ -997,6 +1018,39 @@ Napi::Value bceWithLogitsBackward(const Napi::CallbackInfo& info_) {
 }
 
 template <class Dev>
+Napi::Value softmaxCrossEntropy(const Napi::CallbackInfo& info_) {
+  Args args_(info_, "softmaxCrossEntropy", 5);
+  const int64_t N = args_.dim(3, "N");
+  const int64_t C = args_.dim(4, "C");
+  const F32 logits = Dev::tensor(args_, info_, 0, "logits", {N, C}, false);
+  const F32 targets = Dev::tensor(args_, info_, 1, "targets", {N, C}, false);
+  const F32 loss = Dev::tensor(args_, info_, 2, "loss", {1}, false);
+  args_.disjoint(loss, logits);
+  args_.disjoint(loss, targets);
+  const SoftmaxCrossEntropy params_{logits, targets, loss, N, C};
+  run(args_, params_);
+  Dev::finish(args_);
+  return args_.env().Undefined();
+}
+
+template <class Dev>
+Napi::Value softmaxCrossEntropyBackward(const Napi::CallbackInfo& info_) {
+  Args args_(info_, "softmaxCrossEntropyBackward", 6);
+  const int64_t N = args_.dim(4, "N");
+  const int64_t C = args_.dim(5, "C");
+  const F32 logits = Dev::tensor(args_, info_, 0, "logits", {N, C}, false);
+  const F32 targets = Dev::tensor(args_, info_, 1, "targets", {N, C}, false);
+  const F32 dlogits = Dev::tensor(args_, info_, 2, "dlogits", {N, C}, false);
+  const double scale = args_.number_range(3, "scale", -HUGE_VAL, false, HUGE_VAL, false);
+  args_.disjoint(dlogits, logits);
+  args_.disjoint(dlogits, targets);
+  const SoftmaxCrossEntropyBackward params_{logits, targets, dlogits, scale, N, C};
+  run(args_, params_);
+  Dev::finish(args_);
+  return args_.env().Undefined();
+}
+
+template <class Dev>
 Napi::Value groupDroUpdate(const Napi::CallbackInfo& info_) {
   Args args_(info_, "groupDroUpdate", 8);
   const int64_t G = args_.dim(6, "G");
@@ -1090,6 +1144,8 @@ void register_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("nextPatchNllBackward", Napi::Function::New(env, glue::nextPatchNllBackward<Dev>, "nextPatchNllBackward"));
   exports.Set("bceWithLogits", Napi::Function::New(env, glue::bceWithLogits<Dev>, "bceWithLogits"));
   exports.Set("bceWithLogitsBackward", Napi::Function::New(env, glue::bceWithLogitsBackward<Dev>, "bceWithLogitsBackward"));
+  exports.Set("softmaxCrossEntropy", Napi::Function::New(env, glue::softmaxCrossEntropy<Dev>, "softmaxCrossEntropy"));
+  exports.Set("softmaxCrossEntropyBackward", Napi::Function::New(env, glue::softmaxCrossEntropyBackward<Dev>, "softmaxCrossEntropyBackward"));
   exports.Set("groupDroUpdate", Napi::Function::New(env, glue::groupDroUpdate<Dev>, "groupDroUpdate"));
   exports.Set("adamw", Napi::Function::New(env, glue::adamw<Dev>, "adamw"));
   exports.Set("sumSquares", Napi::Function::New(env, glue::sumSquares<Dev>, "sumSquares"));

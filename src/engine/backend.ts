@@ -161,6 +161,14 @@ export interface Backend extends TensorMemory {
   bceWithLogits(logits: Tensor, targets: Tensor, loss: Tensor): void;
   bceWithLogitsBackward(logits: Tensor, targets: Tensor, dlogits: Tensor, scale: number): void;
 
+  /**
+   * loss[1] = mean over the N rows of the cross-entropy −Σ_c t_c·log softmax(z)_c between logits[N,C] and
+   * target distributions targets[N,C] (one-hot rows for class labels; the ADV adversary over G groups).
+   */
+  softmaxCrossEntropy(logits: Tensor, targets: Tensor, loss: Tensor): void;
+  /** dlogits += scale·((Σ_c t_c)·softmax(z) − t)/N. */
+  softmaxCrossEntropyBackward(logits: Tensor, targets: Tensor, dlogits: Tensor, scale: number): void;
+
   // ---- fairness and optimisation ----
   /**
    * Online GroupDRO (Sagawa et al. 2020): for every group present (count > 0), q_g ← q_g·exp(η·sum_g/count_g);

@@ -41,7 +41,7 @@ export function opFamily(op: string, args: readonly unknown[], D: number): strin
     case 'add': case 'accumulate': case 'gradReverse': return 'residual adds and accumulation';
     case 'startToken': case 'startTokenBackward': case 'meanPool': case 'meanPoolBackward': return 'token rows';
     case 'hrLoss': case 'hrLossBackward': case 'nextPatchNll': case 'nextPatchNllBackward': case 'bceWithLogits':
-    case 'bceWithLogitsBackward': return 'losses';
+    case 'bceWithLogitsBackward': case 'softmaxCrossEntropy': case 'softmaxCrossEntropyBackward': return 'losses';
     case 'groupDroUpdate': return 'GroupDRO';
     case 'adamw': return 'AdamW';
     case 'sumSquares': case 'scale': return 'gradient norm and clipping';

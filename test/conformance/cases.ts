@@ -270,6 +270,26 @@ for (const [N, C] of [[1, 1], [13, 3], [64, 17], [700, 2]]) {
   });
 }
 
+/** Target distributions [N, C]: one-hot rows (class labels), or rows spread over the classes summing to 1. */
+function targetRows(N: number, C: number, soft: boolean): (i: number) => number {
+  return (i) => {
+    const n = Math.floor(i / C), c = i % C;
+    if (!soft) return c === (n * 7) % C ? 1 : 0;
+    return (1 + ((n + c) % 3)) / Array.from({ length: C }, (_, k) => 1 + ((n + k) % 3)).reduce((a, b) => a + b);
+  };
+}
+for (const [N, C, soft] of [[1, 1, false], [13, 3, false], [64, 17, true], [700, 2, false]] as [number, number, boolean][]) {
+  add({
+    op: 'softmaxCrossEntropy', label: `N=${N} C=${C} ${soft ? 'soft' : 'one-hot'} targets (logits up to ±30)`,
+    tensors: { logits: R([N, C], -30, 30), targets: V([N, C], targetRows(N, C, soft)), loss: Z([1]), dl: R([N, C]) },
+    compare: { loss: 1e-4, dl: 1e-4 },
+    run: (be, t) => {
+      be.softmaxCrossEntropy(t.logits, t.targets, t.loss);
+      be.softmaxCrossEntropyBackward(t.logits, t.targets, t.dl, 1.5);
+    },
+  });
+}
+
 // ---- fairness and optimisation ----
 add({
   op: 'groupDroUpdate', label: 'an absent group and a large η·L',

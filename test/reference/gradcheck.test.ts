@@ -4,6 +4,7 @@
 import { geluBackward, geluForward, reluBackward, reluForward } from '../../src/engine/reference/activation';
 import { ropeAttentionBackward, ropeAttentionForward } from '../../src/engine/reference/attention';
 import { bceWithLogitsBackward, bceWithLogitsForward } from '../../src/engine/reference/bce';
+import { softmaxCrossEntropyBackward, softmaxCrossEntropyForward } from '../../src/engine/reference/softmax-ce';
 import { dropoutBackward, dropoutForward } from '../../src/engine/reference/dropout';
 import { accumulateInto, addForward, scaleInPlace } from '../../src/engine/reference/elementwise';
 import { hrLossBackward, hrLossForward, hrPrediction, hrTarget } from '../../src/engine/reference/hr-loss';
@@ -219,6 +220,17 @@ describe('losses', () => {
     const loss = new Float64Array(1);
     const L = () => (bceWithLogitsForward(logits, targets, loss), 2 * loss[0]);
     const [dl] = accumulated([12], 3, ([g]) => bceWithLogitsBackward(logits, targets, g, 2));
+    expectGradient('dlogits', L, logits, dl);
+    expect(Number.isFinite(L())).toBe(true);
+  });
+
+  test('softmaxCrossEntropy with one-hot and soft targets, including large logits', () => {
+    const N = 4, C = 3;
+    const logits = Float64Array.from([...randn64(9, 5, 3), 40, -40, 0]);
+    const targets = Float64Array.from([1, 0, 0, 0, 0.3, 0.7, 0, 1, 0, 0.2, 0.2, 0.6]);
+    const loss = new Float64Array(1);
+    const L = () => (softmaxCrossEntropyForward(logits, targets, loss, N, C), 2 * loss[0]);
+    const [dl] = accumulated([N * C], 3, ([g]) => softmaxCrossEntropyBackward(logits, targets, g, 2, N, C));
     expectGradient('dlogits', L, logits, dl);
     expect(Number.isFinite(L())).toBe(true);
   });

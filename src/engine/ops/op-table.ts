@@ -144,6 +144,15 @@ export const OP_TABLE = [
     args: [inp('logits', ['N', 'C']), inp('targets', ['N', 'C'], { values: 'unit' }), acc('dlogits', ['N', 'C']), num('scale')],
   },
 
+  {
+    name: 'softmaxCrossEntropy',
+    args: [inp('logits', ['N', 'C']), inp('targets', ['N', 'C'], { values: 'unit' }), out('loss', [1])],
+  },
+  {
+    name: 'softmaxCrossEntropyBackward',
+    args: [inp('logits', ['N', 'C']), inp('targets', ['N', 'C'], { values: 'unit' }), acc('dlogits', ['N', 'C']), num('scale')],
+  },
+
   // ---- fairness and optimisation ----
   {
     name: 'groupDroUpdate',

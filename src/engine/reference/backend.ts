@@ -18,6 +18,7 @@ import { linearBackward, linearForward } from './linear';
 import { nextPatchNllBackward, nextPatchNllForward } from './next-patch';
 import { layerNormBackward, layerNormForward, rmsNormBackward, rmsNormForward } from './norm';
 import { adamwStep, sumSquares } from './optim';
+import { softmaxCrossEntropyBackward, softmaxCrossEntropyForward } from './softmax-ce';
 import { meanPoolBackward, meanPoolForward, startTokenBackward, startTokenForward } from './sequence';
 
 const d = hostData;
@@ -62,6 +63,9 @@ const KERNELS: Kernels = {
     nextPatchNllBackward(d(params), d(x), dims as PatchShape, eps, d(dparams), scale),
   bceWithLogits: (_, logits, targets, loss) => bceWithLogitsForward(d(logits), d(targets), d(loss)),
   bceWithLogitsBackward: (_, logits, targets, dlogits, scale) => bceWithLogitsBackward(d(logits), d(targets), d(dlogits), scale),
+  softmaxCrossEntropy: ({ N, C }, logits, targets, loss) => softmaxCrossEntropyForward(d(logits), d(targets), d(loss), N, C),
+  softmaxCrossEntropyBackward: ({ N, C }, logits, targets, dlogits, scale) =>
+    softmaxCrossEntropyBackward(d(logits), d(targets), d(dlogits), scale, N, C),
   groupDroUpdate: ({ G, B }, q, groupLossSum, groupCount, eta, group, w) =>
     groupDroUpdate(d(q), d(groupLossSum), d(groupCount), eta, d(group), d(w), G, B),
   adamw: (_, param, grad, m, v, opts) => adamwStep(d(param), d(grad), d(m), d(v), opts),

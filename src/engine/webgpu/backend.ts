@@ -289,6 +289,12 @@ export class WebGpuBackend extends TableBackend {
       const n = logits.size;
       this.run(K.bceBackward, { logits, targets, dlogits }, { n, f: scale / n }, this.elems(n, 256));
     },
+    softmaxCrossEntropy: ({ N, C }, logits: Tensor, targets: Tensor, loss: Tensor): void => {
+      this.run(K.softmaxCe, { logits, targets, loss }, { N, C }, [1, 1, 1]);
+    },
+    softmaxCrossEntropyBackward: ({ N, C }, logits: Tensor, targets: Tensor, dlogits: Tensor, scale: number): void => {
+      this.run(K.softmaxCeBackward, { logits, targets, dlogits }, { N, C, f: scale / N }, this.elems(N, 256));
+    },
     // ---- fairness and optimisation ----
     groupDroUpdate: ({ G, B }, q: Tensor, groupLossSum: Tensor, groupCount: Tensor, eta: number, group: Tensor, w: Tensor): void => {
       this.run(K.groupDro, { q, gsum: groupLossSum, gcount: groupCount, group, w }, { G, B, eta }, [1, 1, 1]);

@@ -118,6 +118,14 @@ export const K = {
     params: [...u('n'), ...f('f')], consts: { WG: REDUCE_WG },
   } satisfies KernelDef,
 
+  softmaxCe: {
+    file: 'loss.wgsl', entry: 'softmax_ce', tensors: [r('logits'), r('targets'), w('loss')], params: u('N', 'C'), consts: { WG: REDUCE_WG },
+  } satisfies KernelDef,
+  softmaxCeBackward: {
+    file: 'loss.wgsl', entry: 'softmax_ce_backward', tensors: [r('logits'), r('targets'), w('dlogits')],
+    params: [...u('N', 'C'), ...f('f')], consts: { WG: REDUCE_WG },
+  } satisfies KernelDef,
+
   adamw: {
     file: 'optim.wgsl', entry: 'adamw', tensors: [w('param'), r('grad'), w('m'), w('v')],
     params: [...u('n'), ...f('lr', 'beta1', 'beta2', 'one_minus_beta1', 'one_minus_beta2', 'eps', 'decay', 'bc1', 'bc2')],

@@ -1,5 +1,6 @@
 // Adversarial debiasing: an MLP adversary reads the embedding (mean-pooled final hidden states) and predicts
-// the group; its gradient reaches the encoder through a gradient-reversal layer of strength λ, so the
+// the group (softmax cross-entropy over the G groups: one class per group, as a classifier of G > 2
+// intersectional groups needs; independent sigmoids on one-hot targets do not model one group per window); its gradient reaches the encoder through a gradient-reversal layer of strength λ, so the
 // encoder learns HR while making the group unpredictable. The adversary has its own AdamW and is trained
 // on the same batches; all of it runs on the device.
 import type { Backend } from '../../engine/backend';
@@ -84,10 +85,10 @@ export class AdversarialStrategy implements Strategy {
     be.linear(b.pooled, s.value('adv.linear1.weight'), s.value('adv.linear1.bias'), b.h1);
     be.relu(b.h1, b.h1);
     be.linear(b.h1, s.value('adv.linear2.weight'), s.value('adv.linear2.bias'), b.logits);
-    be.bceWithLogits(b.logits, b.targets, b.loss);
+    be.softmaxCrossEntropy(b.logits, b.targets, b.loss);
     s.zeroGrads();
     for (const t of [b.dlogits, b.dh1, b.da1, b.dpooled, b.drev]) be.zero(t);
-    be.bceWithLogitsBackward(b.logits, b.targets, b.dlogits, 1);
+    be.softmaxCrossEntropyBackward(b.logits, b.targets, b.dlogits, 1);
     be.linearBackward(b.dlogits, b.h1, s.value('adv.linear2.weight'), b.dh1, s.grad('adv.linear2.weight'), s.grad('adv.linear2.bias'));
     be.reluBackward(b.dh1, b.h1, b.da1);
     be.linearBackward(b.da1, b.pooled, s.value('adv.linear1.weight'), b.dpooled, s.grad('adv.linear1.weight'), s.grad('adv.linear1.bias'));
