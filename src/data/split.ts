@@ -51,29 +51,39 @@ function allocate(n: number, f: SplitFractions): Record<SplitName, number> {
   return { train: got[0], val: got[1], test: got[2] };
 }
 
-/**
- * Seeded split of subjects into train/val/test. With `stratifyBy`, each value of that attribute is
- * split in the given proportions separately (where a stratum is too small, the remainders are
- * balanced globally), so that every side sees every group.
- */
-export function splitSubjects(subjects: Subject[], fractions: SplitFractions, seed: number, stratifyBy?: string): SubjectSplit {
-  checkFractions(fractions);
+/** What to stratify by: an attribute's value, or any label of a subject (an intersectional group). */
+export type Stratify = string | ((s: Subject) => string);
+
+/** Subjects by stratum, each stratum's subjects sorted by id (so input order does not matter). */
+function strataOf(subjects: readonly Subject[], stratifyBy: Stratify | undefined): Map<string, Subject[]> {
   const ids = subjects.map((s) => s.id);
   if (new Set(ids).size !== ids.length) throw new Error('split: subject ids are not unique');
-  if (stratifyBy !== undefined && !subjects.some((s) => s.attributes[stratifyBy] !== undefined)) {
+  if (typeof stratifyBy === 'string' && !subjects.some((s) => s.attributes[stratifyBy] !== undefined)) {
     throw new Error(`split: no subject has the attribute "${stratifyBy}" to stratify by`);
   }
   const strata = new Map<string, Subject[]>();
   for (const s of subjects) {
-    const key = stratifyBy ? groupValue(s.attributes, stratifyBy) : '';
+    const key = stratifyBy === undefined ? '' : typeof stratifyBy === 'string' ? groupValue(s.attributes, stratifyBy) : stratifyBy(s);
     if (!strata.has(key)) strata.set(key, []);
     strata.get(key)!.push(s);
   }
+  for (const m of strata.values()) m.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return strata;
+}
+
+/**
+ * Seeded split of subjects into train/val/test. With `stratifyBy`, each value of that attribute (or each
+ * label the function gives) is split in the given proportions separately (where a stratum is too small,
+ * the remainders are balanced globally), so that every side sees every group.
+ */
+export function splitSubjects(subjects: Subject[], fractions: SplitFractions, seed: number, stratifyBy?: Stratify): SubjectSplit {
+  checkFractions(fractions);
+  const strata = strataOf(subjects, stratifyBy);
   const out: SubjectSplit = { train: [], val: [], test: [] };
   const rng = new Rng(deriveSeed(seed, 0x5b17));
   // Strata in sorted order so the result does not depend on the input order of subjects' groups.
   for (const key of [...strata.keys()].sort()) {
-    const members = strata.get(key)!.slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const members = strata.get(key)!.slice();
     rng.shuffle(members);
     const n = allocate(members.length, fractions);
     out.train.push(...members.slice(0, n.train).map((s) => s.id));
@@ -128,4 +138,57 @@ export function splitWindowSet(
   ws.subjectIndex.forEach((s, i) => idx[side.get(ws.subjects[s].id)!].push(i));
   const make = (k: SplitName): WindowSet => subsetWindowSet(ws, idx[k], { split: k, seed, fractions, stratifyBy: stratifyBy ?? null });
   return { train: make('train'), val: make('val'), test: make('test'), subjects: split };
+}
+
+/**
+ * Subject-wise k folds: each stratum's subjects are shuffled (seeded) and dealt round-robin, the dealing
+ * carried on from one stratum to the next, so every fold holds each group's subjects as evenly as they
+ * divide and the folds' sizes differ by at most one. With k at least the number of subjects every subject
+ * is its own fold (leave-one-subject-out) and the folds past the subjects are empty. Returns the subject ids
+ * of each fold.
+ */
+export function foldSubjects(subjects: Subject[], k: number, seed: number, stratifyBy?: Stratify): string[][] {
+  if (!Number.isInteger(k) || k < 2) throw new Error(`split: folds must be an integer ≥ 2, got ${k}`);
+  const strata = strataOf(subjects, stratifyBy);
+  const folds: string[][] = Array.from({ length: k }, () => []);
+  const rng = new Rng(deriveSeed(seed, 0xf01d));
+  let next = 0;
+  for (const key of [...strata.keys()].sort()) {
+    const members = strata.get(key)!.slice();
+    rng.shuffle(members);
+    for (const s of members) folds[next++ % k].push(s.id);
+  }
+  return folds;
+}
+
+export interface Fold {
+  train: WindowSet;
+  val: WindowSet;
+  test: WindowSet;
+}
+
+/**
+ * k-fold cross-validation by subject: fold f tests on its own subjects and trains on the others, of which a
+ * share `valFraction` (stratified) is held out for validation. Every subject is tested exactly once.
+ */
+export function kFoldWindowSets(ws: WindowSet, k: number, valFraction: number, seed: number, stratifyBy?: Stratify): Fold[] {
+  if (!(valFraction > 0 && valFraction < 1)) throw new Error(`split: the validation share of each fold's training subjects must be in (0, 1), got ${valFraction}`);
+  const folds = foldSubjects(ws.subjects, k, seed, stratifyBy);
+  return folds.map((testIds, f) => {
+    const test = new Set(testIds);
+    const rest = ws.subjects.filter((s) => !test.has(s.id));
+    const inner = splitSubjects(rest, { train: 1 - valFraction, val: valFraction, test: 0 }, seed + 7919 * (f + 1), stratifyBy);
+    const side = new Map<string, SplitName>();
+    for (const id of inner.train) side.set(id, 'train');
+    for (const id of inner.val) side.set(id, 'val');
+    for (const id of testIds) side.set(id, 'test');
+    const idx: Record<SplitName, number[]> = { train: [], val: [], test: [] };
+    ws.subjectIndex.forEach((s, i) => idx[side.get(ws.subjects[s].id)!].push(i));
+    const note = (split: SplitName) => ({ split, fold: f, folds: k, seed, valFraction, subjects: (split === 'test' ? testIds : inner[split]).length });
+    return {
+      train: subsetWindowSet(ws, idx.train, note('train')),
+      val: subsetWindowSet(ws, idx.val, note('val')),
+      test: subsetWindowSet(ws, idx.test, note('test')),
+    };
+  });
 }

@@ -1,6 +1,8 @@
 // One cell of the grid: fine-tune one model size from the foundation checkpoint on one source domain with
 // one strategy and seed, then evaluate it on every target domain (per-group metrics with bootstrap CIs,
-// MMD and silhouette of the embeddings, a 2-D projection).
+// MMD and silhouette of the embeddings, a 2-D projection). Under k-fold cross-validation the cell trains one
+// model per fold; each tests the subjects of its own fold of every target, and the predictions are pooled,
+// so every subject is evaluated once, by a model that never trained on it.
 import { createHash } from 'crypto';
 import type { Backend } from '../engine/backend';
 import { evaluateFairness } from '../fairness/metrics/evaluate';
@@ -45,18 +47,41 @@ export function cellsOf(c: ExperimentConfig): CellSpec[] {
   return out;
 }
 
-export function runCell(
-  c: ExperimentConfig, spec: CellSpec, domains: Map<string, DomainData>, groupNames: string[], targets: string[],
-  checkpoint: string | null, backend: Backend, hooks: FinetuneHooks = {},
-): CellResult {
-  const t0 = Date.now();
+/** One target's predictions from every fold, pooled: each window tested by the fold model that did not train on it. */
+interface Pooled {
+  pred: number[];
+  hr: number[];
+  group: number[];
+  subject: string[];
+  fold: number[];
+  /** Subject ids in fold order, each fold's in its split's order (the bootstrap's unit numbering). */
+  subjectOrder: string[];
+  z: Float32Array[];
+  pooled: Float32Array[];
+  /** Fold 0's pooled embeddings and groups (the 2-D projection shows one model's space). */
+  projection?: { pooled: Float32Array; groupOf: Int32Array };
+}
+
+interface FoldRun {
+  epochs: CellResult['training']['epochs'];
+  bestEpoch: number;
+  bestValMae: number | null;
+  windowsPerSecond: number;
+}
+
+/** Fine-tunes fold f's model and adds its test predictions of every target to `pooled`. */
+function runFold(
+  c: ExperimentConfig, spec: CellSpec, f: number, domains: Map<string, DomainData>, groupNames: string[], targets: string[],
+  checkpoint: string | null, backend: Backend, hooks: FinetuneHooks, pooled: Map<string, Pooled>,
+): FoldRun & { params: Record<string, number | string> } {
   const gspec: GroupSpec = { attributes: c.groupBy.attributes, bands: c.groupBy.bands, names: groupNames };
-  const src = domains.get(spec.source)!;
-  const trainGroups = buildGroups(src.train.subjectIndex, src.train.subjects, gspec);
-  assertNoEmptyGroup(trainGroups.counts, groupNames, `${spec.source} train`);
-  const valGroups = buildGroups(src.val.subjectIndex, src.val.subjects, gspec);
-  const train = prepareWindows(src.train, trainGroups.groupOf);
-  const val = prepareWindows(src.val, valGroups.groupOf);
+  const fold = domains.get(spec.source)!.folds[f];
+  const where = domains.get(spec.source)!.folds.length === 1 ? '' : ` (fold ${f})`;
+  const trainGroups = buildGroups(fold.train.subjectIndex, fold.train.subjects, gspec);
+  assertNoEmptyGroup(trainGroups.counts, groupNames, `${spec.source} train${where}`);
+  const valGroups = buildGroups(fold.val.subjectIndex, fold.val.subjects, gspec);
+  const train = prepareWindows(fold.train, trainGroups.groupOf);
+  const val = prepareWindows(fold.val, valGroups.groupOf);
 
   const lora = c.finetune.mode === 'lora' ? { loraRank: c.finetune.loraRank, loraAlpha: c.finetune.loraAlpha } : {};
   const config = modelConfig(spec.size, { hrPatches: c.windowSeconds, dropout: c.finetune.dropout, ...lora });
@@ -66,53 +91,108 @@ export function runCell(
   applyFinetuneMode(model.store, config.layers, parseFinetuneMode(c.finetune.mode));
   const strategy = makeStrategy(spec.strategy, c.strategyParams);
   try {
-    const f = c.finetune;
+    const ft = c.finetune;
     const res = finetune(model, train, val, strategy, groupNames.length, {
-      epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, warmupSteps: f.warmupSteps, weightDecay: f.weightDecay,
-      clipNorm: f.clipNorm, seed: spec.seed, patience: f.patience, microBatch: f.microBatch,
+      epochs: ft.epochs, batchSize: ft.batchSize, lr: ft.lr, warmupSteps: ft.warmupSteps, weightDecay: ft.weightDecay,
+      clipNorm: ft.clipNorm, seed: spec.seed, patience: ft.patience, microBatch: ft.microBatch,
     }, hooks);
-    const results: TargetResult[] = [];
     for (const target of targets) {
-      const test = domains.get(target)!.test;
+      const test = domains.get(target)!.folds[f].test;
+      if (test.hr.length === 0) continue;
       const g = buildGroups(test.subjectIndex, test.subjects, gspec);
-      const set = prepareWindows(test, g.groupOf);
-      const p = predict(model, set, { embeddings: true });
-      const S = c.windowSeconds + 1;
-      // A target need not hold every group (small cohorts, intersections): evaluate the groups it has.
-      const present = groupNames.map((_, k) => k).filter((k) => g.counts[k] > 0);
-      if (present.length === 0) throw new Error(`target ${target}: no windows in its test split`);
-      const remap = new Int32Array(groupNames.length).fill(-1);
-      present.forEach((k, j) => (remap[k] = j));
-      const groupOf = g.groupOf.map((k) => remap[k]);
-      const metrics = evaluateFairness({
-        pred: p.pred, hr: set.hr, groupOf, groupNames: present.map((k) => groupNames[k]), subjectIndex: set.subjectIndex,
-        embeddings: { z: { data: p.z!, dim: S * config.dim }, pooled: { data: p.pooled!, dim: config.dim } },
-        seed: spec.seed,
-        bootstrap: { resamples: c.evaluation.bootstrap },
-        mmd: { permutations: c.evaluation.mmdPermutations, maxPerGroup: c.evaluation.maxEmbeddingRows },
-        silhouette: { maxSamples: 2 * c.evaluation.maxEmbeddingRows },
-      });
-      const projection = c.evaluation.projection
-        ? projectEmbeddings(p.pooled!, config.dim, g.groupOf, { name: 'pooled', maxPerGroup: Math.min(150, c.evaluation.maxEmbeddingRows), seed: spec.seed })
-        : undefined;
-      const subjectErrors = subjectErrorSums(p.pred, set.hr, g.groupOf, set.subjectIndex, test.subjects.map((s) => s.id), groupNames);
-      results.push({ target, metrics, projection, subjectErrors });
+      const p = predict(model, prepareWindows(test, g.groupOf), { embeddings: true });
+      const acc = pooled.get(target)!;
+      for (let i = 0; i < test.hr.length; i++) {
+        acc.pred.push(p.pred[i]);
+        acc.hr.push(test.hr[i]);
+        acc.group.push(g.groupOf[i]);
+        acc.subject.push(test.subjects[test.subjectIndex[i]].id);
+        acc.fold.push(f);
+      }
+      acc.subjectOrder.push(...test.subjects.map((x) => x.id));
+      acc.z.push(p.z!);
+      acc.pooled.push(p.pooled!);
+      if (f === 0) acc.projection = { pooled: p.pooled!, groupOf: g.groupOf };
     }
     return {
-      id: cellId(c, spec), source: spec.source, strategy: spec.strategy, size: spec.size, seed: spec.seed,
-      params: strategy.describe(), groupNames,
-      training: {
-        epochs: res.history.map((h) => ({ epoch: h.epoch, trainLoss: h.trainLoss, valMae: h.valMae, trainGroupLoss: h.trainGroupLoss.map((v) => (Number.isFinite(v) ? v : null)) })),
-        bestEpoch: res.bestEpoch, bestValMae: res.bestValMae, windowsPerSecond: res.windowsPerSecond, seconds: (Date.now() - t0) / 1000,
-      },
-      targets: results,
-      finished: new Date().toISOString(),
+      epochs: res.history.map((h) => ({ epoch: h.epoch, trainLoss: h.trainLoss, valMae: h.valMae, trainGroupLoss: h.trainGroupLoss.map((v) => (Number.isFinite(v) ? v : null)) })),
+      bestEpoch: res.bestEpoch, bestValMae: res.bestValMae, windowsPerSecond: res.windowsPerSecond, params: strategy.describe(),
     };
   } finally {
     strategy.dispose();
-    for (const p of model.store.list()) {
-      backend.dispose(p.value);
-      backend.dispose(p.grad);
+    for (const q of model.store.list()) {
+      backend.dispose(q.value);
+      backend.dispose(q.grad);
     }
   }
+}
+
+function concat(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** The fairness report of one target from its pooled predictions. */
+function evaluateTarget(c: ExperimentConfig, spec: CellSpec, target: string, acc: Pooled, groupNames: string[], folds: number): TargetResult {
+  const config = modelConfig(spec.size, { hrPatches: c.windowSeconds });
+  const S = c.windowSeconds + 1;
+  const n = acc.pred.length;
+  if (n === 0) throw new Error(`target ${target}: no windows in its test split`);
+  const groupOf = Int32Array.from(acc.group);
+  const subjectIds = acc.subjectOrder;
+  const indexOf = new Map(subjectIds.map((id, k) => [id, k]));
+  const subjectIndex = Int32Array.from(acc.subject, (id) => indexOf.get(id)!);
+  // A target need not hold every group (small cohorts, intersections): evaluate the groups it has.
+  const counts = groupNames.map((_, k) => groupOf.reduce((a, g) => a + (g === k ? 1 : 0), 0));
+  const present = groupNames.map((_, k) => k).filter((k) => counts[k] > 0);
+  const remap = new Int32Array(groupNames.length).fill(-1);
+  present.forEach((k, j) => (remap[k] = j));
+  const pred = Float32Array.from(acc.pred), hr = Float32Array.from(acc.hr);
+  const metrics = evaluateFairness({
+    pred, hr, groupOf: groupOf.map((k) => remap[k]), groupNames: present.map((k) => groupNames[k]), subjectIndex,
+    embeddings: { z: { data: concat(acc.z), dim: S * config.dim }, pooled: { data: concat(acc.pooled), dim: config.dim } },
+    foldOf: folds > 1 ? Int32Array.from(acc.fold) : undefined,
+    seed: spec.seed,
+    bootstrap: { resamples: c.evaluation.bootstrap },
+    mmd: { permutations: c.evaluation.mmdPermutations, maxPerGroup: c.evaluation.maxEmbeddingRows, estimator: c.evaluation.mmdEstimator },
+    silhouette: { maxSamples: 2 * c.evaluation.maxEmbeddingRows },
+  });
+  const projection = c.evaluation.projection && acc.projection
+    ? projectEmbeddings(acc.projection.pooled, config.dim, acc.projection.groupOf, { name: 'pooled', maxPerGroup: Math.min(150, c.evaluation.maxEmbeddingRows), seed: spec.seed })
+    : undefined;
+  const subjectErrors = subjectErrorSums(pred, hr, groupOf, subjectIndex, subjectIds, groupNames);
+  const min = c.evaluation.minSubjectsPerGroup;
+  const fewSubjects = metrics.perGroup.filter((g) => g.subjects < min).map((g) => g.group);
+  return { target, metrics, projection, subjectErrors, evaluation: { folds, minSubjectsPerGroup: min, fewSubjects } };
+}
+
+export function runCell(
+  c: ExperimentConfig, spec: CellSpec, domains: Map<string, DomainData>, groupNames: string[], targets: string[],
+  checkpoint: string | null, backend: Backend, hooks: FinetuneHooks = {},
+): CellResult {
+  const t0 = Date.now();
+  const folds = domains.get(spec.source)!.folds.length;
+  const pooled = new Map<string, Pooled>(targets.map((t) => [t, { pred: [], hr: [], group: [], subject: [], fold: [], subjectOrder: [], z: [], pooled: [] }]));
+  const runs: (FoldRun & { params: Record<string, number | string> })[] = [];
+  for (let f = 0; f < folds; f++) runs.push(runFold(c, spec, f, domains, groupNames, targets, checkpoint, backend, hooks, pooled));
+  const results = targets.map((t) => evaluateTarget(c, spec, t, pooled.get(t)!, groupNames, folds));
+  const vals = runs.map((r) => r.bestValMae).filter((v): v is number => v !== null);
+  return {
+    id: cellId(c, spec), source: spec.source, strategy: spec.strategy, size: spec.size, seed: spec.seed,
+    params: runs[0].params, groupNames,
+    training: {
+      // The curves are fold 0's; the best validation MAE is the mean over the folds.
+      epochs: runs[0].epochs, bestEpoch: runs[0].bestEpoch,
+      bestValMae: vals.length === 0 ? null : vals.reduce((a, b) => a + b, 0) / vals.length,
+      windowsPerSecond: runs.reduce((a, r) => a + r.windowsPerSecond, 0) / runs.length, seconds: (Date.now() - t0) / 1000,
+      ...(folds > 1 ? { folds: runs.map((r, f) => ({ fold: f, bestEpoch: r.bestEpoch, bestValMae: r.bestValMae })) } : {}),
+    },
+    targets: results,
+    finished: new Date().toISOString(),
+  };
 }

@@ -47,11 +47,20 @@ export const ExperimentConfigSchema = z.object({
     bands: z.record(z.string(), z.array(z.number())).optional(),
   }).strict().default({ attributes: ['gender'] }),
   split: z.object({
+    /**
+     * 'holdout': one train/val/test split by subject (the fractions below). 'kfold': subject-wise k-fold
+     * cross-validation, every subject tested once and a cell's metrics pooled over the folds (each fold's
+     * training subjects split train/val in the ratio of the fractions). 'auto' (default): k-fold wherever a
+     * holdout test split would leave a group with fewer than evaluation.minSubjectsPerGroup subjects.
+     * folds is capped at the smallest domain's subject count, where it is then leave-one-subject-out.
+     */
+    protocol: z.enum(['auto', 'holdout', 'kfold']).default('auto'),
+    folds: z.number().int().min(2).max(1000).default(5),
     train: z.number().min(0).max(1).default(0.6),
     val: z.number().min(0).max(1).default(0.2),
     test: z.number().min(0).max(1).default(0.2),
     seed: z.number().int().default(0),
-  }).strict().default({ train: 0.6, val: 0.2, test: 0.2, seed: 0 }),
+  }).strict().default({ protocol: 'auto', folds: 5, train: 0.6, val: 0.2, test: 0.2, seed: 0 }),
   pretrain: z.union([
     z.object({ checkpoint: z.string() }).strict(),
     z.object({
@@ -88,10 +97,17 @@ export const ExperimentConfigSchema = z.object({
     bootstrap: z.number().int().min(10).default(200),
     // Bounded as the cells' own checks bound them, so a bad value fails here, before any training.
     mmdPermutations: z.number().int().min(1).default(100),
+    /** MMD² estimator: 'unbiased' (MMD²_u, default) or 'biased' (MMD²_b, the V-statistic some papers report). */
+    mmdEstimator: z.enum(['unbiased', 'biased']).default('unbiased'),
+    /**
+     * Fewer evaluated subjects than this in a group marks that target's metrics as unreliable (the report
+     * shows the mark, not an interval that looks precise), and under split.protocol 'auto' chooses k-fold.
+     */
+    minSubjectsPerGroup: z.number().int().min(1).default(5),
     /** Rows per group used for MMD and silhouette (subsampled); MMD needs 2 per group. */
     maxEmbeddingRows: z.number().int().min(2).default(300),
     projection: z.boolean().default(true),
-  }).strict().default({ bootstrap: 200, mmdPermutations: 100, maxEmbeddingRows: 300, projection: true }),
+  }).strict().default({ bootstrap: 200, mmdPermutations: 100, mmdEstimator: 'unbiased', minSubjectsPerGroup: 5, maxEmbeddingRows: 300, projection: true }),
 }).strict().superRefine((c, ctx) => {
   const names = new Set(Object.keys(c.domains));
   const check = (list: string[] | undefined, what: string) => {

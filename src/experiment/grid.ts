@@ -34,7 +34,9 @@ export function prepareGrid(
   const dir = runDirOf(runsDir, c);
   fs.mkdirSync(cellsDirOf(dir), { recursive: true });
   writeJsonAtomic(path.join(dir, 'config.json'), c);
-  const domains = prepareDomains(c, dir, neededDomains(c), log);
+  const prepared = prepareDomains(c, dir, neededDomains(c), log);
+  const domains = prepared.domains;
+  const folds = domains.values().next().value?.folds.length ?? 1;
   const allSubjects = [...domains.values()].flatMap((d) => [...d.train.subjects, ...d.val.subjects, ...d.test.subjects]);
   const groups = vocabulary(allSubjects, { attributes: c.groupBy.attributes, bands: c.groupBy.bands });
   log(`groups by ${c.groupBy.attributes.join(' × ')}: ${groups.join(', ')}`);
@@ -56,7 +58,9 @@ export function prepareGrid(
     checkpoints.set(size, pre.checkpoint);
     pretraining ??= pre.curve;
   }
-  return { config: c, dir, domains, groups, targets: targetsOf(c), checkpoints, pretraining };
+  return {
+    config: c, dir, domains, protocol: { kind: prepared.protocol, folds, reason: prepared.reason }, groups, targets: targetsOf(c), checkpoints, pretraining,
+  };
 }
 
 /**
@@ -81,6 +85,11 @@ export function assembleResults(
 
 export function manifestsOf(domains: GridContext['domains']): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
-  for (const [n, d] of domains) out[n] = { ...d.manifest, windows: { train: d.train.hr.length, val: d.val.hr.length, test: d.test.hr.length } };
+  for (const [n, d] of domains) {
+    const windows = d.folds.length === 1
+      ? { train: d.train.hr.length, val: d.val.hr.length, test: d.test.hr.length }
+      : { total: d.folds.reduce((a, f) => a + f.test.hr.length, 0), testPerFold: d.folds.map((f) => f.test.hr.length) };
+    out[n] = { ...d.manifest, folds: d.folds.length, windows };
+  }
   return out;
 }

@@ -1,6 +1,6 @@
 // Built-in experiment presets. `quickstart` is the README's main job: synthetic cohorts of the three
-// domains, a short pretraining stage, all four strategies and two seeds on the tiny model, sized to finish
-// in minutes on two cores. `paper` is the FairTune grid (19m to 1b): meant for bigger machines.
+// domains, a short pretraining stage, all four strategies and two seeds on the tiny model, cross-validated by
+// subject so that every group is judged on all its subjects, sized to finish in about two minutes on two cores. `paper` is the FairTune grid (19m to 1b): meant for bigger machines.
 import { parseExperimentConfig, ExperimentConfig } from './config';
 
 const RAW: Record<string, unknown> = {
@@ -20,6 +20,9 @@ const RAW: Record<string, unknown> = {
     finetune: { epochs: 8, batchSize: 32, lr: 2e-3, warmupSteps: 10, patience: 0, mode: "full", dropout: 0.1 },
     strategyParams: { groupdroEta: 0.01, advLambda: 0.1, advWidth: 32 },
     evaluation: { bootstrap: 200, mmdPermutations: 50, maxEmbeddingRows: 200, projection: true },
+    // The dalia-like cohort has 15 subjects (7 F, 8 M): a holdout test split would evaluate one of each, so
+    // 'auto' cross-validates; 3 folds evaluate every subject once at 3 fine-tunings per cell.
+    split: { protocol: 'auto', folds: 3 },
   },
   paper: {
     name: 'paper',

@@ -29,6 +29,11 @@ export interface TargetResult {
   projection?: Projection;
   /** Per evaluated subject: group, windows and Σ|error| (the report's paired comparisons of strategies). */
   subjectErrors?: SubjectErrors[];
+  /**
+   * How the target was evaluated: over how many folds (1: a holdout split), and the groups with fewer
+   * evaluated subjects than the experiment's minimum, whose metrics the report marks instead of trusting.
+   */
+  evaluation?: { folds: number; minSubjectsPerGroup: number; fewSubjects: string[] };
 }
 
 export interface CellResult {
@@ -47,6 +52,8 @@ export interface CellResult {
     bestValMae: number | null;
     windowsPerSecond: number;
     seconds: number;
+    /** k-fold: each fold's best epoch and validation MAE (the curves above are fold 0's). */
+    folds?: { fold: number; bestEpoch: number; bestValMae: number | null }[];
   };
   targets: TargetResult[];
   /** ISO time the cell finished. */

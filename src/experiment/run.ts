@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Backend } from '../engine/backend';
-import { loadWindowSet, windowSetCachePath } from '../data/cache/windowset-file';
+import { loadStoredDomains } from './data-stage';
 import { readStoredCell } from './cell-store';
 import { assembleResults, manifestsOf, neededDomains, prepareGrid, runDirOf } from './grid';
 import type { CellFailure, GridRunner } from './runner';
@@ -54,16 +54,7 @@ export async function reportExperiment(
 ): Promise<ExperimentOutcome & { missing: string[] }> {
   const dir = runDirOf(o.runsDir, c);
   if (!fs.existsSync(dir)) throw new Error(`no stored experiment at ${dir}: run it first (or give the --runs directory it used)`);
-  const cacheDir = path.join(dir, 'data');
-  const manifests: Record<string, Record<string, unknown>> = {};
-  for (const name of neededDomains(c)) {
-    const sets = (['train', 'val', 'test'] as const).map((s) => {
-      const f = windowSetCachePath(cacheDir, name, s);
-      if (!fs.existsSync(f)) throw new Error(`experiment ${c.name}: the data of domain ${name} is not stored (${f} is missing): run the experiment first`);
-      return loadWindowSet(f);
-    });
-    manifests[name] = { ...sets[0].manifest, windows: { train: sets[0].hr.length, val: sets[1].hr.length, test: sets[2].hr.length } };
-  }
+  const manifests = manifestsOf(loadStoredDomains(c, dir, neededDomains(c)).domains);
   let pretraining: { epoch: number; loss: number }[] | undefined;
   if (c.pretrain && !('checkpoint' in c.pretrain)) {
     const curveFile = path.join(dir, `pretrained-${c.sizes[0]}.safetensors.json`);

@@ -5,7 +5,7 @@
 // way whichever ran the cells.
 import type { ExperimentConfig } from './config';
 import type { CellSpec } from './cell';
-import type { DomainData } from './data-stage';
+import type { DomainData, Protocol } from './data-stage';
 import type { CellResult } from './results';
 
 /** Everything a cell needs, prepared once per grid (data, group vocabulary, foundation checkpoints). */
@@ -14,6 +14,8 @@ export interface GridContext {
   /** runs/<name> */
   dir: string;
   domains: Map<string, DomainData>;
+  /** Holdout split or k-fold cross-validation (every domain the same), and why. */
+  protocol: { kind: Protocol; folds: number; reason: string };
   groups: string[];
   targets: string[];
   /** Foundation checkpoint per model size (null: fine-tune from random initialisation). */

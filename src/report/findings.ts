@@ -10,8 +10,11 @@ import { quantileSorted, type Interval } from '../fairness/metrics/bootstrap';
 import type { SubjectErrors } from '../fairness/metrics/subject-errors';
 import { STREAM, streamRng } from '../train/sampling';
 
-/** Below this many evaluated subjects in a group, a transfer's group comparison says nothing. */
-export const MIN_SUBJECTS_PER_GROUP = 3;
+/**
+ * Below this many evaluated subjects in a group, a transfer's group comparison says nothing: the default,
+ * for results whose config does not set evaluation.minSubjectsPerGroup (the experiment config's own default).
+ */
+export const MIN_SUBJECTS_PER_GROUP = 5;
 const BASELINE = 'erm';
 
 export interface Finding {
@@ -190,9 +193,10 @@ export function findingSentence(f: Pick<Finding, 'strategy' | 'arm' | 'source' |
 }
 
 export function computeFindings(results: Pick<ExperimentResults, 'cells'> & { config?: Record<string, unknown> }, opts: { resamples?: number; level?: number; seed?: number } = {}): Findings {
-  const evaluation = (results.config?.evaluation ?? {}) as { bootstrap?: number };
+  const evaluation = (results.config?.evaluation ?? {}) as { bootstrap?: number; minSubjectsPerGroup?: number };
   const resamples = opts.resamples ?? evaluation.bootstrap ?? 1000, level = opts.level ?? 0.95, seed = opts.seed ?? 0;
-  const out: Findings = { baseline: BASELINE, level, resamples, minSubjectsPerGroup: MIN_SUBJECTS_PER_GROUP, findings: [], tooSmall: [], skipped: [] };
+  const minSubjects = evaluation.minSubjectsPerGroup ?? MIN_SUBJECTS_PER_GROUP;
+  const out: Findings = { baseline: BASELINE, level, resamples, minSubjectsPerGroup: minSubjects, findings: [], tooSmall: [], skipped: [] };
   const sizes = new Set(results.cells.map((c) => c.size)).size;
   // (size, source) → arm → seed → cell
   const byTransfer = new Map<string, Map<string, Map<number, CellResult>>>();
@@ -215,7 +219,7 @@ export function computeFindings(results: Pick<ExperimentResults, 'cells'> & { co
         const counts = new Map<string, number>();
         for (const s of any) counts.set(s.group, (counts.get(s.group) ?? 0) + 1);
         const groups = [...counts.entries()].sort().map(([group, subjects]) => ({ group, subjects }));
-        if (groups.some((g) => g.subjects < MIN_SUBJECTS_PER_GROUP) || groups.length < 2) {
+        if (groups.some((g) => g.subjects < minSubjects) || groups.length < 2) {
           out.tooSmall.push({ size, source, target, groups });
           continue;
         }

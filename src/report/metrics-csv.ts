@@ -6,9 +6,11 @@ import type { ExperimentResults } from '../experiment/results';
 import { toCsv, type CsvValue } from './csv';
 import { checkResults } from './validate';
 
-const BASE = ['cell_id', 'source', 'target', 'strategy', 'size', 'seed', 'params', 'scope', 'group', 'windows', 'subjects'];
+// few_subjects: the group (or, on overall rows, some group) has fewer evaluated subjects than
+// evaluation.minSubjectsPerGroup, so its intervals and the gap say little; folds: 1 for a holdout split.
+const BASE = ['cell_id', 'source', 'target', 'strategy', 'size', 'seed', 'params', 'scope', 'group', 'windows', 'subjects', 'few_subjects', 'folds'];
 const METRICS = ['mae', 'mae_lo', 'mae_hi', 'rmse', 'rmse_lo', 'rmse_hi', 'gap', 'gap_lo', 'gap_hi', 'worst_group', 'worst_group_mae', 'worst_group_mae_lo', 'worst_group_mae_hi'];
-const RUN = ['bootstrap_resamples', 'bootstrap_level', 'best_epoch', 'best_val_mae'];
+const RUN = ['bootstrap_resamples', 'bootstrap_level', 'mmd_estimator', 'best_epoch', 'best_val_mae'];
 
 /** Embedding names over all results, sorted, so the columns do not depend on cell order. */
 function embeddingNames(results: ExperimentResults): string[] {
@@ -32,9 +34,11 @@ export function metricsCsv(results: ExperimentResults): string {
     for (const t of c.targets) {
       const m = t.metrics;
       const base: CsvValue[] = [c.id, c.source, t.target, c.strategy, c.size, c.seed, params];
-      const boot: CsvValue[] = [m.bootstrap.resamples, m.bootstrap.level];
+      // Results written before the biased estimator existed used the unbiased one.
+      const estimator = Object.values(m.embeddings)[0]?.mmd.estimator ?? 'unbiased';
+      const boot: CsvValue[] = [m.bootstrap.resamples, m.bootstrap.level, estimator];
       rows.push([
-        ...base, 'overall', '', m.windows, m.subjects,
+        ...base, 'overall', '', m.windows, m.subjects, (t.evaluation?.fewSubjects.length ?? 0) > 0 ? 'yes' : 'no', t.evaluation?.folds ?? 1,
         m.mae.estimate, m.mae.lo, m.mae.hi, m.rmse.estimate, m.rmse.lo, m.rmse.hi, m.gap.estimate, m.gap.lo, m.gap.hi,
         m.worstGroup.group, m.worstGroup.estimate, m.worstGroup.lo, m.worstGroup.hi,
         ...embs.flatMap((e): CsvValue[] => {
@@ -45,7 +49,7 @@ export function metricsCsv(results: ExperimentResults): string {
       ]);
       for (const g of m.perGroup) {
         rows.push([
-          ...base, 'group', g.group, g.windows, g.subjects,
+          ...base, 'group', g.group, g.windows, g.subjects, t.evaluation?.fewSubjects.includes(g.group) ? 'yes' : 'no', t.evaluation?.folds ?? 1,
           g.mae.estimate, g.mae.lo, g.mae.hi, '', '', '', '', '', '', '', '', '', '',
           ...embs.flatMap((e): CsvValue[] => {
             const s = m.embeddings[e]?.silhouette.perGroup.find((p) => p.group === g.group);

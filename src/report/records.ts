@@ -43,6 +43,8 @@ export interface EmbeddingRecord {
   seed: number;
   embedding: string;
   mmd2: number;
+  /** Which MMD² estimator gave mmd2 (results from before the choice existed used the unbiased one). */
+  mmdEstimator: 'unbiased' | 'biased';
   pValue: number;
   silhouette: number;
 }
@@ -96,7 +98,7 @@ export function reportRecords(results: ExperimentResults): ReportRecords {
         out.groups.push({ cell: c.id, pair, arm, seed: c.seed, group: g.group, mae: g.mae.estimate, lo: g.mae.lo, hi: g.mae.hi });
       }
       for (const [name, e] of Object.entries(m.embeddings)) {
-        out.embeddings.push({ pair, arm, seed: c.seed, embedding: name, mmd2: e.mmd.mmd2, pValue: e.mmd.pValue, silhouette: e.silhouette.score });
+        out.embeddings.push({ pair, arm, seed: c.seed, embedding: name, mmd2: e.mmd.mmd2, mmdEstimator: e.mmd.estimator ?? 'unbiased', pValue: e.mmd.pValue, silhouette: e.silhouette.score });
       }
     }
     for (const e of c.training.epochs) {

@@ -9,7 +9,10 @@ const interval = z.object({ estimate: z.number(), lo: z.number(), hi: z.number()
 
 const embeddingReport = z.object({
   dim: z.number().int().positive(),
-  mmd: z.object({ mmd2: z.number(), pValue: z.number().min(0).max(1), pair: z.tuple([z.string(), z.string()]) }),
+  mmd: z.object({
+    mmd2: z.number(), pValue: z.number().min(0).max(1), pair: z.tuple([z.string(), z.string()]),
+    estimator: z.enum(['unbiased', 'biased']).optional(),
+  }),
   silhouette: z.object({
     score: z.number(),
     perGroup: z.array(z.object({ group: z.string(), score: z.number(), rows: z.number() })),

@@ -22,6 +22,9 @@ const small = {
   pretrain: { epochs: 1, batchSize: 16 },
   finetune: { epochs: 2, batchSize: 16 },
   evaluation: { bootstrap: 20, mmdPermutations: 10, maxEmbeddingRows: 40, projection: true },
+  // 10 subjects leave 1 per group in a holdout test split ('auto' would choose k-fold): this test is about
+  // the pipeline, so it keeps the cheaper protocol; test/experiment/kfold.test.ts covers cross-validation.
+  split: { protocol: 'holdout' },
 };
 
 describe('fairtune experiment', () => {

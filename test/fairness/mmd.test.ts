@@ -22,6 +22,19 @@ describe('MMD² by hand', () => {
     expect(mmd2FromKernel(K, 4, Float64Array.from([0, 1, 1, 1]))).toBeNull();
   });
 
+  test('the biased estimator (V-statistic) by hand: the diagonal is included and every sum divided by m², q², m·q', () => {
+    // MMD²_b = (2 + 2k(1))/4 + (2 + 2k(1))/4 − 2·(2k(9) + k(16) + k(4))/4 = 1 + k(1) − (2k(9) + k(16) + k(4))/2.
+    const emb = { data: Float32Array.from([0, 1, 3, 4]), dim: 1 };
+    const K = gaussianKernel(pairwiseSquaredDistances(emb, [0, 1, 2, 3]), 3.25);
+    const biased = 1 + k(1) - (2 * k(9) + k(16) + k(4)) / 2;
+    expect(mmd2FromKernel(K, 4, Float64Array.from([0, 0, 1, 1]), 'biased')).toBeCloseTo(biased, 12);
+    expect(biased).toBeGreaterThan(expected);
+    const r = mmdBetweenGroups(emb, [0, 0, 1, 1], ['x', 'y'], { seed: 1, permutations: 50, estimator: 'biased' });
+    expect(r.estimator).toBe('biased');
+    expect(r.mmd2).toBeCloseTo(biased, 6);
+    expect(() => mmdBetweenGroups(emb, [0, 0, 1, 1], ['x', 'y'], { seed: 1, estimator: 'v' as 'biased' })).toThrow(/estimator must be/);
+  });
+
   test('mmdTwoSample gives the same value; its permutation p-value is exact over the 6 labelings', () => {
     const r = mmdTwoSample({ data: Float32Array.from([0, 1]), dim: 1 }, { data: Float32Array.from([3, 4]), dim: 1 }, { seed: 1, permutations: 2000 });
     expect(r.mmd2).toBeCloseTo(expected, 6);

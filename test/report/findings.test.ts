@@ -82,12 +82,12 @@ describe('findings', () => {
   });
 
   test('comparisons that cannot be made say why', () => {
-    const noErm = computeFindings({ cells: [cellOf('adv', 1, 'b', errors(4, dro))] }, { resamples: 50 });
+    const noErm = computeFindings({ cells: [cellOf('adv', 1, 'b', errors(6, dro))] }, { resamples: 50 });
     expect(noErm.skipped).toEqual([{ size: 'tiny', source: 'a', target: 'b', arm: 'adv', reason: 'no ERM cell to compare with' }]);
     const old = computeFindings({ cells: [cellOf('erm', 1, 'b', undefined), cellOf('adv', 1, 'b', undefined)] }, { resamples: 50 });
     expect(old.skipped[0].reason).toMatch(/no per-subject errors/);
-    const otherSubjects = errors(4, dro).map((s, i) => (i === 0 ? { ...s, subject: 'zz' } : s));
-    const mism = computeFindings({ cells: [cellOf('erm', 1, 'b', errors(4, erm)), cellOf('adv', 1, 'b', otherSubjects)] }, { resamples: 50 });
+    const otherSubjects = errors(6, dro).map((s, i) => (i === 0 ? { ...s, subject: 'zz' } : s));
+    const mism = computeFindings({ cells: [cellOf('erm', 1, 'b', errors(6, erm)), cellOf('adv', 1, 'b', otherSubjects)] }, { resamples: 50 });
     expect(mism.skipped[0].reason).toMatch(/subject zz differs/);
   });
 });

@@ -18,6 +18,12 @@ export interface EvaluateInput {
   subjectIndex: ArrayLike<number>;
   /** Named embeddings with one row per window, e.g. { z: …, pooled: … }. */
   embeddings?: Record<string, Embedding>;
+  /**
+   * [N] cross-validation fold of each window, when the predictions pool several models (one per fold).
+   * Error metrics pool every window; embedding metrics are taken within each fold (one model's space) and
+   * combined: MMD² averaged with a fold-stratified permutation test, silhouette averaged over the folds.
+   */
+  foldOf?: ArrayLike<number>;
   seed: number;
   bootstrap?: Omit<BootstrapOptions, 'seed'>;
   /** permuteBy defaults to 'subject' here. */
@@ -53,6 +59,32 @@ export interface FairnessReport {
   seed: number;
 }
 
+/** The silhouette of each fold's rows (folds with 2 groups present), averaged weighted by the rows used. */
+function silhouetteByFold(
+  emb: Embedding, groupOf: ArrayLike<number>, groupNames: readonly string[], foldOf: ArrayLike<number>, options: SilhouetteOptions,
+): SilhouetteResult {
+  const folds = [...new Set(Array.from(foldOf))].sort((a, b) => a - b);
+  const parts: SilhouetteResult[] = [];
+  for (const f of folds) {
+    const rows = Array.from(foldOf, (v, i) => (v === f ? i : -1)).filter((i) => i >= 0);
+    const groups = rows.map((i) => groupOf[i]);
+    if (new Set(groups).size < 2 || rows.length <= new Set(groups).size) continue;
+    const data = new Float32Array(rows.length * emb.dim);
+    rows.forEach((r, k) => data.set(emb.data.subarray(r * emb.dim, (r + 1) * emb.dim), k * emb.dim));
+    parts.push(silhouetteScore({ data, dim: emb.dim }, groups, groupNames, { ...options, maxSamples: Math.max(2, Math.ceil((options.maxSamples ?? 1000) / folds.length)) }));
+  }
+  if (parts.length === 0) throw new Error('silhouette: no fold holds rows of 2 groups');
+  const rows = parts.reduce((a, p) => a + p.rows, 0);
+  return {
+    score: parts.reduce((a, p) => a + p.score * p.rows, 0) / rows,
+    perGroup: groupNames.map((group, g) => {
+      const n = parts.reduce((a, p) => a + p.perGroup[g].rows, 0);
+      return { group, rows: n, score: n === 0 ? 0 : parts.reduce((a, p) => a + p.perGroup[g].score * p.perGroup[g].rows, 0) / n };
+    }),
+    rows,
+  };
+}
+
 export function evaluateFairness(input: EvaluateInput): FairnessReport {
   const ctx = 'evaluateFairness';
   const { pred, hr, groupOf, groupNames, subjectIndex, seed } = input;
@@ -74,8 +106,10 @@ export function evaluateFairness(input: EvaluateInput): FairnessReport {
     try {
       embeddings[name] = {
         dim: emb.dim,
-        mmd: mmdBetweenGroups(emb, groupOf, groupNames, { permuteBy: 'subject', ...input.mmd, seed }, subjectIndex),
-        silhouette: silhouetteScore(emb, groupOf, groupNames, { ...input.silhouette, seed }),
+        mmd: mmdBetweenGroups(emb, groupOf, groupNames, { permuteBy: 'subject', ...input.mmd, seed }, subjectIndex, input.foldOf),
+        silhouette: input.foldOf === undefined
+          ? silhouetteScore(emb, groupOf, groupNames, { ...input.silhouette, seed })
+          : silhouetteByFold(emb, groupOf, groupNames, input.foldOf, { ...input.silhouette, seed }),
       };
     } catch (e) {
       throw new Error(`${label}: ${(e as Error).message}`);

@@ -1,7 +1,9 @@
 // Maximum mean discrepancy between the embeddings of groups: do the groups occupy the same region of
 // the representation? Gaussian kernel k(x, y) = exp(−‖x − y‖² / (2σ²)) with the median heuristic
 // σ² = median(‖x − y‖²) / 2 over the pooled rows of the two groups compared, so that the kernel is e^−1
-// at the median distance. The statistic is the unbiased MMD²_u of Gretton et al. (2012), and the p-value
+// at the median distance. The statistic is the unbiased MMD²_u of Gretton et al. (2012) by default, or the
+// biased MMD²_b (the V-statistic, diagonal included: larger by about (2 − …)/m on small samples), which some
+// papers report; the estimator is named in every result. The p-value
 // comes from permuting group labels: over windows, or (default in evaluateFairness) over whole subjects,
 // because windows of one subject are not exchangeable with each other's labels.
 import { streamRng, STREAM } from '../../train/sampling';
@@ -11,6 +13,9 @@ import { checkEmbedding, checkGroups, checkPositiveInt, checkSameLength, checkSe
 
 export type PermuteBy = 'window' | 'subject';
 
+/** MMD²_u (U-statistic, unbiased, may be negative) or MMD²_b (V-statistic, biased upward, ≥ 0). */
+export type MmdEstimator = 'unbiased' | 'biased';
+
 export interface MmdOptions {
   /** Label permutations for the p-value (default 500). */
   permutations?: number;
@@ -18,6 +23,8 @@ export interface MmdOptions {
   maxPerGroup?: number;
   /** Unit whose labels are permuted (default 'window'; 'subject' needs subjectIndex). */
   permuteBy?: PermuteBy;
+  /** Default 'unbiased'. */
+  estimator?: MmdEstimator;
   seed: number;
 }
 
@@ -46,6 +53,7 @@ export interface MmdResult {
   pValue: number;
   pairs: MmdPair[];
   permuteBy: PermuteBy;
+  estimator: MmdEstimator;
   summary: 'single pair' | 'max over pairs';
   bandwidth: 'sigma^2 = median(squared distance) / 2 over the pooled rows of each pair';
 }
@@ -80,11 +88,13 @@ export function gaussianKernel(d2: Float64Array, sigma2: number): Float64Array {
 }
 
 /**
- * Unbiased MMD²_u from an [n·n] kernel matrix and 0/1 labels (0 = X, 1 = Y):
- *   Σ_{i≠j∈X} k/(m(m−1)) + Σ_{i≠j∈Y} k/(q(q−1)) − 2 Σ_{i∈X, j∈Y} k/(m q).
- * Returns null when a side has fewer than 2 rows (the estimator is undefined).
+ * MMD² from an [n·n] kernel matrix and 0/1 labels (0 = X, 1 = Y). Unbiased:
+ *   Σ_{i≠j∈X} k/(m(m−1)) + Σ_{i≠j∈Y} k/(q(q−1)) − 2 Σ_{i∈X, j∈Y} k/(m q);
+ * biased: the same sums over all i, j (diagonal k(x, x) included) divided by m², q² and m q.
+ * Returns null when a side has fewer than 2 rows (the unbiased estimator is undefined; both are refused so
+ * that the two estimators cover the same cases).
  */
-export function mmd2FromKernel(K: Float64Array, n: number, isY: Float64Array): number | null {
+export function mmd2FromKernel(K: Float64Array, n: number, isY: Float64Array, estimator: MmdEstimator = 'unbiased'): number | null {
   let sXX = 0;
   let sYY = 0;
   let sXY = 0;
@@ -110,7 +120,13 @@ export function mmd2FromKernel(K: Float64Array, n: number, isY: Float64Array): n
     }
   }
   // The sums run over i < j, so within-group sums count each unordered pair once: double them.
-  return (2 * sXX) / (m * (m - 1)) + (2 * sYY) / (q * (q - 1)) - (2 * sXY) / (m * q);
+  if (estimator === 'unbiased') return (2 * sXX) / (m * (m - 1)) + (2 * sYY) / (q * (q - 1)) - (2 * sXY) / (m * q);
+  let dX = 0, dY = 0;
+  for (let i = 0; i < n; i++) {
+    if (isY[i] === 0) dX += K[i * n + i];
+    else dY += K[i * n + i];
+  }
+  return (2 * sXX + dX) / (m * m) + (2 * sYY + dY) / (q * q) - (2 * sXY) / (m * q);
 }
 
 /**
@@ -124,8 +140,9 @@ export function mmdPermutationTest(
   unitOf: Int32Array,
   permutations: number,
   rng: Rng,
+  estimator: MmdEstimator = 'unbiased',
 ): { mmd2: number; pValue: number; permutations: number } {
-  const observed = mmd2FromKernel(K, n, isY);
+  const observed = mmd2FromKernel(K, n, isY, estimator);
   if (observed === null) throw new Error('mmd: each group needs at least 2 rows');
   let units = 0;
   for (let i = 0; i < n; i++) units = Math.max(units, unitOf[i] + 1);
@@ -148,7 +165,7 @@ export function mmdPermutationTest(
       unitLabel[j] = t;
     }
     for (let i = 0; i < n; i++) perm[i] = unitLabel[unitOf[i]];
-    const s = mmd2FromKernel(K, n, perm);
+    const s = mmd2FromKernel(K, n, perm, estimator);
     if (s === null) continue;
     valid++;
     if (s >= observed) atLeast++;
@@ -157,7 +174,11 @@ export function mmdPermutationTest(
 }
 
 function optionsOf(ctx: string, options: MmdOptions): Required<MmdOptions> {
-  const o = { permutations: options.permutations ?? 500, maxPerGroup: options.maxPerGroup ?? 500, permuteBy: options.permuteBy ?? 'window', seed: options.seed };
+  const o = {
+    permutations: options.permutations ?? 500, maxPerGroup: options.maxPerGroup ?? 500, permuteBy: options.permuteBy ?? 'window',
+    estimator: options.estimator ?? 'unbiased', seed: options.seed,
+  };
+  if (o.estimator !== 'unbiased' && o.estimator !== 'biased') throw new Error(`${ctx}: estimator must be 'unbiased' or 'biased', got ${JSON.stringify(o.estimator)}`);
   checkPositiveInt(ctx, 'permutations', o.permutations);
   checkPositiveInt(ctx, 'maxPerGroup', o.maxPerGroup);
   if (o.maxPerGroup < 2) throw new Error(`${ctx}: maxPerGroup must be at least 2, got ${o.maxPerGroup}`);
@@ -166,8 +187,19 @@ function optionsOf(ctx: string, options: MmdOptions): Required<MmdOptions> {
   return o;
 }
 
-/** The test for rows `rowsA` against `rowsB` of one embedding. */
-function testPair(emb: Embedding, rowsA: Int32Array, rowsB: Int32Array, subjectOf: ArrayLike<number> | null, permutations: number, rng: Rng) {
+/** One stratum of a pair's test: its kernel matrix, labels and permutation units. */
+interface Stratum {
+  K: Float64Array;
+  n: number;
+  isY: Float64Array;
+  /** Label of each unit (0/1), shuffled in place by the permutations. */
+  unitLabel: Float64Array;
+  unitOf: Int32Array;
+  sigma2: number;
+}
+
+/** The kernel matrix and permutation units of rows `rowsA` against `rowsB` of one embedding. */
+function stratumOf(emb: Embedding, rowsA: Int32Array, rowsB: Int32Array, subjectOf: ArrayLike<number> | null): Stratum {
   const n = rowsA.length + rowsB.length;
   const rows = new Int32Array(n);
   rows.set(rowsA, 0);
@@ -188,8 +220,56 @@ function testPair(emb: Embedding, rowsA: Int32Array, rowsB: Int32Array, subjectO
   }
   const d2 = pairwiseSquaredDistances(emb, rows);
   const sigma2 = medianHeuristicSigma2(d2, n);
-  const K = gaussianKernel(d2, sigma2);
-  return { ...mmdPermutationTest(K, n, isY, unitOf, permutations, rng), sigma2 };
+  let units = 0;
+  for (let i = 0; i < n; i++) units = Math.max(units, unitOf[i] + 1);
+  const unitLabel = new Float64Array(units).fill(-1);
+  for (let i = 0; i < n; i++) {
+    if (unitLabel[unitOf[i]] !== -1 && unitLabel[unitOf[i]] !== isY[i]) {
+      throw new Error(`mmd: unit ${unitOf[i]} (a subject) has rows in both groups compared, so its label cannot be permuted as a whole`);
+    }
+    unitLabel[unitOf[i]] = isY[i];
+  }
+  return { K: gaussianKernel(d2, sigma2), n, isY, unitLabel, unitOf, sigma2 };
+}
+
+/**
+ * The test of one pair over strata (the folds of a cross-validation, each its own model's embedding): the
+ * statistic is the mean MMD² over the strata where each side has 2 rows, and each permutation shuffles the
+ * unit labels within every stratum at once, so that embeddings of different models are never compared.
+ * With one stratum this is the plain permutation test (mmdPermutationTest).
+ */
+function testStrata(strata: readonly Stratum[], permutations: number, rng: Rng, estimator: MmdEstimator) {
+  const mean = (labels: (s: Stratum) => Float64Array): number | null => {
+    let sum = 0;
+    for (const s of strata) {
+      const v = mmd2FromKernel(s.K, s.n, labels(s), estimator);
+      if (v === null) return null;
+      sum += v;
+    }
+    return sum / strata.length;
+  };
+  const observed = mean((s) => s.isY);
+  if (observed === null) throw new Error('mmd: each group needs at least 2 rows');
+  const perm = strata.map((s) => new Float64Array(s.n));
+  let atLeast = 0;
+  let valid = 0;
+  for (let p = 0; p < permutations; p++) {
+    strata.forEach((s, k) => {
+      for (let u = s.unitLabel.length - 1; u > 0; u--) {
+        const j = rng.int(u + 1);
+        const t = s.unitLabel[u];
+        s.unitLabel[u] = s.unitLabel[j];
+        s.unitLabel[j] = t;
+      }
+      for (let i = 0; i < s.n; i++) perm[k][i] = s.unitLabel[s.unitOf[i]];
+    });
+    const v = mean((s) => perm[strata.indexOf(s)]);
+    if (v === null) continue;
+    valid++;
+    if (v >= observed) atLeast++;
+  }
+  const sigma2 = strata.reduce((a, s) => a + s.sigma2, 0) / strata.length;
+  return { mmd2: observed, pValue: (1 + atLeast) / (1 + valid), permutations: valid, sigma2 };
 }
 
 /** MMD² between two samples given as separate matrices (window-level permutation). */
@@ -217,6 +297,8 @@ export function mmdBetweenGroups(
   groupNames: readonly string[],
   options: MmdOptions,
   subjectIndex?: ArrayLike<number>,
+  /** Stratum of each row (cross-validation fold): MMD² is taken within strata and averaged (testStrata). */
+  foldOf?: ArrayLike<number>,
 ): MmdResult {
   const ctx = 'mmdBetweenGroups';
   const o = optionsOf(ctx, options);
@@ -239,11 +321,20 @@ export function mmdBetweenGroups(
     const pick = sampleWithoutReplacement(rows.length, o.maxPerGroup, streamRng(o.seed, STREAM.mmdSubsample, g));
     return Int32Array.from(pick, (k) => rows[k]);
   });
+  if (foldOf !== undefined) checkSameLength(ctx, { groupOf, foldOf });
+  const folds = foldOf === undefined ? [0] : [...new Set(Array.from(foldOf))].sort((x, y) => x - y);
+  const inFold = (rows: Int32Array, f: number) => (foldOf === undefined ? rows : rows.filter((r) => foldOf[r] === f));
   const pairs: MmdPair[] = [];
   for (let a = 0; a < G; a++) {
     for (let b = a + 1; b < G; b++) {
       const rng = streamRng(o.seed, STREAM.mmdPermutation, a, b);
-      const r = testPair(emb, kept[a], kept[b], subjectOf, o.permutations, rng);
+      // Folds where a side has fewer than 2 rows say nothing about the pair and are left out.
+      const strata = folds
+        .map((f) => [inFold(kept[a], f), inFold(kept[b], f)] as const)
+        .filter(([ra, rb]) => ra.length >= 2 && rb.length >= 2)
+        .map(([ra, rb]) => stratumOf(emb, ra, rb, subjectOf));
+      if (strata.length === 0) throw new Error(`${ctx}: no fold holds 2 rows of both "${groupNames[a]}" and "${groupNames[b]}"`);
+      const r = testStrata(strata, o.permutations, rng, o.estimator);
       pairs.push({ a: groupNames[a], b: groupNames[b], mmd2: r.mmd2, pValue: r.pValue, sigma2: r.sigma2, rowsA: kept[a].length, rowsB: kept[b].length, permutations: r.permutations });
     }
   }
@@ -259,6 +350,7 @@ export function mmdBetweenGroups(
     pValue: pairs.length === 1 ? top.pValue : Math.min(1, pairs.length * minP),
     pairs,
     permuteBy: o.permuteBy,
+    estimator: o.estimator,
     summary: pairs.length === 1 ? 'single pair' : 'max over pairs',
     bandwidth: 'sigma^2 = median(squared distance) / 2 over the pooled rows of each pair',
   };

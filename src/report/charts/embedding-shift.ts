@@ -53,7 +53,8 @@ const X = { field: 'arm', type: 'nominal' as const, sort: byRank('arm'), title: 
 
 export function embeddingShiftSpec(rec: ReportRecords, metric: ShiftMetric): TopLevelSpec {
   const rows = rowsOf(rec, metric);
-  const title = metric === 'mmd2' ? 'MMD² between groups (label: permutation p-value per seed)' : 'Silhouette score of groups';
+  const estimators = uniqueInOrder(rec.embeddings.map((e) => e.mmdEstimator)).join(' and ');
+  const title = metric === 'mmd2' ? `MMD² (${estimators || 'unbiased'} estimator) between groups (label: permutation p-value per seed)` : 'Silhouette score of groups';
   const hasErm = rec.arms.order.includes('erm');
   return {
     title,
