@@ -160,5 +160,11 @@ export function formatSummary(s: WindowSetSummary): string {
     const attrs = Object.entries(p.attributes).map(([k, v]) => `${k}=${v}`).join(' ');
     lines.push(`  ${p.id.padEnd(10)} ${String(p.windows).padStart(5)} windows  mean HR ${f1(p.meanHr)}  ${attrs}`);
   }
+  // What the import dropped and why (label quality checks, gaps, unreadable segments), as the loader said it.
+  const report = s.manifest.loaderReport;
+  if (Array.isArray(report) && report.length > 0) {
+    lines.push('import report:');
+    for (const line of report) lines.push(`  ${String(line)}`);
+  }
   return lines.join('\n');
 }

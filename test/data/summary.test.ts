@@ -36,6 +36,10 @@ describe('inspect summary', () => {
     expect(s.histogram.reduce((a, b) => a + b)).toBe(4);
     expect(formatSummary(s)).toMatch(/domain toy: 4 windows of 2 s .* 3 subjects/);
     expect(formatSummary(s)).toMatch(/s1 +2 windows +mean HR 65.0/);
+    expect(formatSummary(s)).not.toMatch(/import report/);
+    // An imported set shows what the loader dropped and why.
+    const imported = summarizeWindowSet({ ...tiny(), manifest: { loaderReport: ['r1: PLETH run at 0.0–60.0 s: kept 2 of 3 ECG label windows; rejected: ECG and PPG disagree 1'] } });
+    expect(formatSummary(imported)).toMatch(/import report:\n  r1: PLETH run .* rejected: ECG and PPG disagree 1/);
     expect(countsPerGroup(tiny()).perGroup.gender).toEqual({ F: { windows: 2, subjects: 1 }, M: { windows: 2, subjects: 2 } });
   });
 

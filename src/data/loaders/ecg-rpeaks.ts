@@ -1,7 +1,7 @@
 // R-peak detection in the style of Pan & Tompkins (1985): band-pass 5–15 Hz (QRS energy), five-point
 // derivative, squaring, 150 ms moving-window integration, then adaptive signal/noise thresholds with a
 // 200 ms refractory period and a search-back for missed beats. Used to derive a reference HR for MIMIC
-// recordings that have an ECG but no numerics record.
+// recordings that have an ECG but no numerics record (labels and their quality checks: ecg-labels.ts).
 
 import { bandpass } from '../signal/filter';
 
@@ -96,25 +96,4 @@ export function detectRPeaks(ecg: ArrayLike<number>, fs: number, opts: RPeakOpti
     for (let i = Math.max(0, b - win); i <= b; i++) if (Math.abs(bp[i]) > Math.abs(bp[best])) best = i;
     return best;
   });
-}
-
-/**
- * HR per window from beat times (seconds): windows of `window` s every `shift` s over [0, duration),
- * labelled at their centres with 60 / mean RR of the beats inside. Windows with fewer than 3 beats, or a
- * result outside 30–220 bpm, are left out.
- */
-export function hrFromBeats(beatTimes: number[], duration: number, window = 8, shift = 2): { t: number[]; hr: number[] } {
-  const t: number[] = [];
-  const hr: number[] = [];
-  for (let start = 0; start + window <= duration + 1e-9; start += shift) {
-    const inside = beatTimes.filter((b) => b >= start && b < start + window);
-    if (inside.length < 3) continue;
-    const meanRr = (inside[inside.length - 1] - inside[0]) / (inside.length - 1);
-    const v = 60 / meanRr;
-    if (v >= 30 && v <= 220) {
-      t.push(start + window / 2);
-      hr.push(v);
-    }
-  }
-  return { t, hr };
 }

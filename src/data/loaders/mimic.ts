@@ -11,7 +11,7 @@ import { readHeaderFile, type Header } from '../wfdb/header';
 import { readRecordWithHeader, recordLength, recordSignals } from '../wfdb/read';
 import { segmentStarts } from '../wfdb/multisegment';
 import { findColumn, readCsv } from './csv';
-import { detectRPeaks, hrFromBeats } from './ecg-rpeaks';
+import { describeLabels, ecgLabels } from './ecg-labels';
 import { DatasetFolderError } from './errors';
 import type { LoadedDataset } from './types';
 
@@ -218,8 +218,9 @@ export async function loadMimic(dir: string, options: MimicOptions = {}): Promis
       report.push(`${name}: no PLETH channel (signals: ${names.join(', ')}); skipped`);
       continue;
     }
-    const ecgName = ECG_LEADS.find((l) => names.includes(l));
-    const channels = ecgName ? [pleth, names.indexOf(ecgName)] : [pleth];
+    // Every ECG lead present: labels need beats that the leads agree on.
+    const leadNames = ECG_LEADS.filter((l) => names.includes(l));
+    const channels = [pleth, ...leadNames.map((l) => names.indexOf(l))];
     const fs0 = header.record.fs * signals[pleth].samplesPerFrame;
     const numerics = numericsHr(header, file, report);
     const subjectId = subjectIdOf(file, name);
@@ -228,7 +229,7 @@ export async function loadMimic(dir: string, options: MimicOptions = {}): Promis
       header.kind === 'multi'
         ? header.segments.map((s, i) => ({ name: s.name, from: segmentStarts(header)[i], to: segmentStarts(header)[i] + s.nSamples }))
         : [{ name, from: 0, to: recordLength(header) }];
-    const runs: { run: Run; pleth: Float64Array; ecg?: Float64Array }[] = [];
+    const runs: { run: Run; pleth: Float64Array; ecg: Float64Array[] }[] = [];
     const unreadable: { segment: string; message: string }[] = [];
     let clipped = 0;
     for (const p of pieces) {
@@ -240,19 +241,18 @@ export async function loadMimic(dir: string, options: MimicOptions = {}): Promis
         unreadable.push({ segment: p.name, message: (e as Error).message });
         continue;
       }
-      clipped += fillClipped(rec.signals[0].physical, Math.round(CLIP_MAX_S * fs0));
-      if (rec.signals[1]) clipped += fillClipped(rec.signals[1].physical, Math.round(CLIP_MAX_S * fs0));
+      for (const s of rec.signals) clipped += fillClipped(s.physical, Math.round(CLIP_MAX_S * fs0));
       for (const run of validRuns(rec.signals[0].physical, p.from)) {
         const a = run.from - p.from;
         const b = run.to - p.from;
         const pl = rec.signals[0].physical.slice(a, b);
-        const ec = rec.signals[1]?.physical.slice(a, b);
+        const ec = rec.signals.slice(1).map((s) => s.physical.slice(a, b));
         const prev = runs[runs.length - 1];
         // PLETH continuing across a segment boundary (the signal set changed, not the pulse) is one run.
-        if (prev && prev.run.to === run.from && (prev.ecg === undefined) === (ec === undefined)) {
+        if (prev && prev.run.to === run.from && prev.ecg.length === ec.length) {
           prev.run.to = run.to;
           prev.pleth = concat(prev.pleth, pl);
-          if (prev.ecg && ec) prev.ecg = concat(prev.ecg, ec);
+          prev.ecg = prev.ecg.map((e, k) => concat(e, ec[k]));
         } else runs.push({ run, pleth: pl, ecg: ec });
       }
     }
@@ -272,6 +272,7 @@ export async function loadMimic(dir: string, options: MimicOptions = {}): Promis
       let t: number[] = [];
       let hr: number[] = [];
       let source = '';
+      let noLabel = numerics ? 'no numerics HR inside' : 'no numerics and no ECG';
       if (numerics) {
         numerics.t.forEach((tt, k) => {
           if (tt >= t0 && tt < t0 + dur) {
@@ -280,22 +281,22 @@ export async function loadMimic(dir: string, options: MimicOptions = {}): Promis
           }
         });
         source = 'numerics';
-      } else if (ecg) {
-        // R peaks per valid ECG stretch inside the run; windows need beats on both sides, so labels
-        // come only from windows lying within one stretch.
-        for (const er of validRuns(ecg, 0)) {
-          const seg = ecg.subarray(er.from, er.to);
-          const beats = detectRPeaks(seg, fs0).map((b) => b / fs0);
-          const w = hrFromBeats(beats, seg.length / fs0);
-          w.t.forEach((tt, k) => {
-            t.push(tt + er.from / fs0);
-            hr.push(w.hr[k]);
-          });
+      } else if (ecg.length > 0) {
+        const present = ecg.map((e, k) => [e, leadNames[k]] as const).filter(([e]) => e.some(Number.isFinite));
+        if (present.length === 0) {
+          noLabel = `ECG ${leadNames.join(', ')} absent from this run's segments`;
+        } else {
+          const labels = ecgLabels(present.map(([e]) => e), x, fs0);
+          t = labels.t;
+          hr = labels.hr;
+          source = `ecg:${present.map(([, n]) => n).join('+')}`;
+          const where = `${name}: PLETH run at ${t0.toFixed(1)}–${(t0 + dur).toFixed(1)} s`;
+          if (labels.considered > 0) report.push(`${where}: ${describeLabels(labels)}`);
+          noLabel = labels.considered === 0 ? 'the ECG covers no whole 8 s label window' : 'every ECG label window failed the quality checks';
         }
-        source = `ecg:${ecgName}`;
       }
       if (t.length === 0) {
-        report.push(`${name}: PLETH run at ${t0.toFixed(1)}–${(t0 + dur).toFixed(1)} s has no reference HR (${numerics ? 'no numerics HR inside' : ecg ? 'no R peaks found in the ECG' : 'no numerics and no ECG'}); skipped`);
+        report.push(`${name}: PLETH run at ${t0.toFixed(1)}–${(t0 + dur).toFixed(1)} s has no reference HR (${noLabel}); skipped`);
         continue;
       }
       const order = t.map((_, i) => i).sort((i, j) => t[i] - t[j]);

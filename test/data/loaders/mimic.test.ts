@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { detectRPeaks, hrFromBeats } from '../../../src/data/loaders/ecg-rpeaks';
+import { detectRPeaks } from '../../../src/data/loaders/ecg-rpeaks';
+import { syntheticEcg } from './synthetic-ecg';
 import { fillClipped, loadMimic } from '../../../src/data/loaders/mimic';
 import { requireFixtures, WFDB_RECORDS } from '../wfdb/fixtures';
 import { writeFormat16Record } from '../wfdb/writer';
@@ -38,11 +39,15 @@ test('p000878: PLETH across segments 0001–0002 as one run, HR from the ECG, at
   expect(r.signal.every(Number.isFinite)).toBe(true);
   expect(r.meta!.hrSource).toBe('ecg:II');
   expect(r.hrTrack!.t.length).toBeGreaterThan(0);
-  for (const v of r.hrTrack!.hr) expect(v).toBeGreaterThanOrEqual(30);
+  // The pleth beats at about 80 bpm here (its spectral HR is 79–80), and so does the ECG once the detector's
+  // extra beats in the noisy first seconds are dropped: the old labeller said 105.7.
+  for (const v of r.hrTrack!.hr) expect(Math.abs(v - 80)).toBeLessThan(3);
   const rep = d.report.join('\n');
   expect(rep).toMatch(/3000003_0003: no PLETH channel \(signals: II, V\); skipped/);
   expect(rep).toMatch(/p000878-2137-10-26-16-57: 30 segment\(s\) unreadable and skipped \(3269321_0003 … 3269321_0032\); first: .*3269321_0003\.hea/);
-  expect(rep).toMatch(/no reference HR \(no R peaks found in the ECG\)/); // segment-0001-only run has no ECG
+  // The segment-0001-only run has no ECG samples at all: said so, not "no R peaks found".
+  expect(rep).toMatch(/no reference HR \(ECG II, V absent from this run's segments\)/);
+  expect(rep).toMatch(/kept 2 of 3 ECG label windows; rejected: implausible beat intervals 1/);
 });
 
 test('numerics record HR is preferred and aligned by base time', async () => {
@@ -74,34 +79,13 @@ test('bad folders give clear errors', async () => {
 });
 
 describe('R-peak detection', () => {
-  function syntheticEcg(fs: number, beats: number[], seconds: number): Float64Array {
-    const x = new Float64Array(Math.round(seconds * fs));
-    let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
-    for (let i = 0; i < x.length; i++) {
-      const t = i / fs;
-      let v = 0.3 * Math.sin(2 * Math.PI * 0.3 * t) + 0.02 * rnd(); // baseline wander + noise
-      for (const b of beats) {
-        v += 1.2 * Math.exp(-(((t - b) / 0.012) ** 2)); // R
-        v -= 0.3 * Math.exp(-(((t - b - 0.03) / 0.012) ** 2)); // S
-        v += 0.25 * Math.exp(-(((t - b - 0.25) / 0.05) ** 2)); // T
-      }
-      x[i] = v;
-    }
-    return x;
-  }
-
-  test('finds every beat of a synthetic ECG within 20 ms, HR from beats matches', () => {
+  test('finds every beat of a synthetic ECG within 20 ms', () => {
     const fs = 125;
     const beats: number[] = [];
     for (let t = 0.5; t < 29.5; t += 60 / (70 + 10 * Math.sin(t / 5))) beats.push(t);
     const peaks = detectRPeaks(syntheticEcg(fs, beats, 30), fs).map((p) => p / fs);
     expect(peaks.length).toBe(beats.length);
     peaks.forEach((p, i) => expect(Math.abs(p - beats[i])).toBeLessThan(0.02));
-    const h = hrFromBeats(peaks, 30);
-    const truth = hrFromBeats(beats, 30);
-    expect(h.t).toEqual(truth.t);
-    h.hr.forEach((v, i) => expect(Math.abs(v - truth.hr[i])).toBeLessThan(1));
   });
 
   test('rejects non-finite input and low rates', () => {
