@@ -17,7 +17,8 @@ export function buildProgram(): Command {
   program
     .name('fairtune')
     .description('bias-aware fine-tuning of PPG foundation models for heart-rate prediction')
-    .showHelpAfterError()
+    // One line naming the option and what is wrong, then where help is (not the whole help text).
+    .showHelpAfterError('(fairtune <command> --help lists the options)')
     .exitOverride();
   registerExperimentCommand(program);
   registerPretrainCommand(program);

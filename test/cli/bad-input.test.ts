@@ -1,5 +1,6 @@
 // Bad input that used to pass silently, hang or destroy files: each is now refused with one line naming the
 // input, before anything is written.
+import { spawnSync } from 'child_process';
 import { Command } from 'commander';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -12,6 +13,7 @@ import { registerPretrainCommand } from '../../src/cli/commands/pretrain';
 import { parseExperimentConfig } from '../../src/experiment/config';
 import { experimentPreset } from '../../src/experiment/presets';
 import { frames } from '../../src/data/signal/framing';
+import { CLI, requireDist } from '../helpers/dist';
 
 let dir: string;
 beforeAll(() => {
@@ -147,4 +149,28 @@ describe('silent wrong results', () => {
     writeSafetensors(f, file.tensors, file.metadata);
     expect(() => loadWindowSet(f)).toThrow(/window 0 has HR label -50 bpm/);
   });
+});
+
+describe('vague errors become one line naming the input', () => {
+  test('--runs that is a file (was ENOTDIR from a mkdir deep inside)', async () => {
+    const file = path.join(dir, 'not-a-dir');
+    fs.writeFileSync(file, 'x');
+    expect(await fails(registerExperimentCommand, ['experiment', '--preset', 'quickstart', '--runs', file])).toMatch(/--runs .*not-a-dir is a file, not a directory/);
+    expect(await fails(registerExperimentCommand, ['experiment', '--preset', 'quickstart', '--runs', path.join(file, 'below')])).toMatch(/not-a-dir is a file, not a directory/);
+  });
+
+  test('a one-subject data set says the validation split cannot be held out (was: groups: no subjects)', async () => {
+    const one = path.join(dir, 'one.safetensors');
+    expect(await fails(registerDataCommand, ['data', 'synth', '--preset', 'dalia-like', '--subjects', '1', '--recording-seconds', '60', '--out', one])).toBe('');
+    const msg = await fails(registerFinetuneCommand, ['finetune', '--data', one, '--scratch', '--out', path.join(dir, 'ft.safetensors'), '--backend', 'reference']);
+    expect(msg).toMatch(/has 1 subject\(s\); holding out a validation split by subject needs at least 2 \(or give --val FILE\)/);
+  });
+});
+
+test('a bad option value is one line and a pointer to --help, not the whole help text', () => {
+  requireDist(['src/cli']);
+  const r = spawnSync(process.execPath, [CLI, 'data', 'synth', '--preset', 'dalia-like', '--out', path.join(dir, 'x.safetensors'), '--subjects', 'abc'], { encoding: 'utf8' });
+  expect(r.status).not.toBe(0);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines).toEqual([expect.stringMatching(/--subjects must be an integer ≥ 1, got "abc"/), '(fairtune <command> --help lists the options)']);
 });

@@ -9,6 +9,7 @@ import { summaryTable, writeReport } from '../../report';
 import { BullmqRunner } from '../../runner/bullmq/runner';
 import { LocalRunner } from '../../runner/local';
 import { displayUrl } from '../../runner/bullmq/connection';
+import { dirOption } from '../options';
 
 interface ExperimentOptions {
   preset?: string;
@@ -48,7 +49,7 @@ export function registerExperimentCommand(program: Command): void {
     .description('run a grid of fairness fine-tuning runs and write runs/<name>/ (cells JSON, metrics.csv, report.html)')
     .option('--preset <name>', `built-in configuration (${PRESET_NAMES.join(', ')})`)
     .option('--config <file>', 'experiment configuration (JSON)')
-    .option('--runs <dir>', 'where run folders go (with --queue: a directory every worker shares)', 'runs')
+    .option('--runs <dir>', 'where run folders go (with --queue: a directory every worker shares)', dirOption('--runs'), 'runs')
     .option('--backend <name>', 'compute backend (default: fastest available)')
     .option('--name <name>', 'override the experiment name (its folder)')
     .option('--queue <url>', 'run the cells on `fairtune worker` processes through Redis (redis://HOST:PORT/N)')

@@ -67,9 +67,16 @@ export function registerFinetuneCommand(program: Command): void {
         train = all;
         val = loadWindowSet(o.val);
       } else {
+        // Validation needs subjects of its own: say so rather than fail later on an empty split.
+        if (all.subjects.length < 2) {
+          throw new Error(`--data ${o.data} has ${all.subjects.length} subject(s); holding out a validation split by subject needs at least 2 (or give --val FILE)`);
+        }
         const s = splitWindowSet(all, { train: 0.8, val: 0.2, test: 0 }, o.seed, attributes[0]);
         train = s.train;
         val = s.val;
+      }
+      for (const [flag, w] of [['training', train], ['validation', val]] as const) {
+        if (w.hr.length === 0) throw new Error(`the ${flag} split of ${o.data} has no windows (${all.subjects.length} subjects split 80/20 by subject)`);
       }
       const names = groupNames([...train.subjects, ...val.subjects], { attributes });
       const tg = buildGroups(train.subjectIndex, train.subjects, { attributes, names });

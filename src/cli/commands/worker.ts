@@ -2,13 +2,14 @@ import type { Command } from 'commander';
 import { BACKEND_NAMES, getBackend, isBackendName } from '../../engine/registry';
 import { displayUrl } from '../../runner/bullmq/connection';
 import { startCellWorker } from '../../runner/bullmq/worker';
+import { dirOption } from '../options';
 
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description('take experiment cells from a Redis queue (filled by `fairtune experiment --queue`) and run them')
     .requiredOption('--queue <url>', 'the Redis queue (redis://HOST:PORT/N)')
-    .option('--runs <dir>', 'the shared runs directory, as this machine mounts it', 'runs')
+    .option('--runs <dir>', 'the shared runs directory, as this machine mounts it', dirOption('--runs'), 'runs')
     .option('--backend <name>', `compute backend (${BACKEND_NAMES.join(', ')}; default: fastest available)`)
     .option('--concurrency <n>', 'cells run at the same time (one process each)', '1')
     .action(async (o: { queue: string; runs: string; backend?: string; concurrency: string }) => {

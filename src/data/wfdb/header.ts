@@ -89,14 +89,23 @@ function fail(where: string, message: string): never {
   throw new WfdbError(`${where}: ${message}`);
 }
 
+/** The fastest rate a header may declare: no physiological recorder samples faster, and beyond it a rate is a typo. */
+export const MAX_FS = 1e6;
+
 function parseInteger(text: string, where: string, field: string): number {
   if (!INT.test(text)) fail(where, `${field} must be an integer, got '${text}'`);
-  return Number(text);
+  const v = Number(text);
+  if (!Number.isSafeInteger(v)) fail(where, `${field} '${text}' is beyond 2^53 − 1, the largest exact integer`);
+  return v;
 }
 
 function parseNumber(text: string, where: string, field: string): number {
   if (!NUMBER.test(text)) fail(where, `${field} must be a number, got '${text}'`);
-  return Number(text);
+  const v = Number(text);
+  // '1e400' is Infinity and '1e-400' is 0 in a double: neither is what the header says.
+  if (!Number.isFinite(v)) fail(where, `${field} '${text}' overflows a double`);
+  if (v === 0 && /[1-9]/.test(text.replace(/[eE].*$/, ''))) fail(where, `${field} '${text}' underflows to 0 in a double`);
+  return v;
 }
 
 function parseRecordLine(line: string, where: string): RecordLine {
@@ -117,6 +126,7 @@ function parseRecordLine(line: string, where: string): RecordLine {
     if (!m) fail(where, `malformed sampling frequency '${f[2]}'`);
     rec.fs = parseNumber(m[1], where, 'sampling frequency');
     if (!(rec.fs > 0)) fail(where, `sampling frequency must be positive, got '${f[2]}'`);
+    if (rec.fs > MAX_FS) fail(where, `sampling frequency ${f[2]} Hz is above ${MAX_FS} Hz, more than any physiological recording uses`);
     if (m[2] !== undefined) rec.counterFreq = parseNumber(m[2], where, 'counter frequency');
     if (m[3] !== undefined) rec.baseCounter = parseNumber(m[3], where, 'base counter value');
   }
@@ -243,6 +253,7 @@ export function parseHeader(text: string, filePath: string): Header {
     const variable = segments[0].nSamples === 0 && segments[0].name !== '~';
     // A variable-layout record's first segment is the zero-length layout header; it holds no samples.
     const total = segments.reduce((s, g) => s + g.nSamples, 0);
+    if (!Number.isSafeInteger(total)) fail(display, `the segments add up to more than 2^53 − 1 samples`);
     if (record.nSamples !== undefined && record.nSamples !== 0 && record.nSamples !== total) {
       fail(display, `record line declares ${record.nSamples} samples but the segments add up to ${total}`);
     }

@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 import { WfdbError } from './errors';
 import { readHeaderFile, type MultiSegmentHeader, type SignalSpec, type SingleSegmentHeader } from './header';
-import { INVALID_SAMPLE } from './signal-file';
+import { framesInFile, groupSignalsByFile, INVALID_SAMPLE } from './signal-file';
 import { resolveChannels, signalInfo, toPhysical, type SignalData, type SignalInfo } from './signals';
 import { readSingleSegment } from './single';
 
@@ -43,6 +43,9 @@ export function segmentStarts(master: MultiSegmentHeader): number[] {
   return starts;
 }
 
+/** The most values (samples × signals) one read returns: 2^27, 1.5 GiB as Int32 digital plus Float64 physical. */
+export const MAX_READ_VALUES = 2 ** 27;
+
 export function readMultiSegment(
   master: MultiSegmentHeader,
   frameFrom: number,
@@ -66,7 +69,27 @@ export function readMultiSegment(
     const s1 = Math.min(frameTo, starts[si] + seg.nSamples);
     if (s1 > s0 && seg.name !== '~') segHeaders.set(si, segmentHeader(master, seg.name, `samples ${s0}–${s1} of record ${master.record.name}`));
   });
+  // Every segment's files must hold the frames asked of them before anything is allocated: a header may
+  // claim 400 million samples over a file of a few kilobytes.
+  for (const [si, h] of segHeaders) {
+    const from = Math.max(frameFrom, starts[si]) - starts[si];
+    const need = Math.min(frameTo, starts[si] + master.segments[si].nSamples) - starts[si];
+    const wanted = (m: { signal: number; spec: SignalSpec }) =>
+      master.layout === 'fixed' ? indices.includes(m.signal) : indices.some((li) => layoutSignals[li].description === m.spec.description);
+    for (const g of groupSignalsByFile(h.signals, path.dirname(h.path), path.basename(h.path)).filter((x) => x.members.some(wanted))) {
+      const what = `samples ${from}–${need} of record ${h.record.name}`;
+      const have = framesInFile(g, what);
+      if (have < need) throw new WfdbError(`signal file ${g.file} of segment ${master.segments[si].name} holds ${have} frames but ${need} are needed for ${what}`);
+    }
+  }
   const n = frameTo - frameFrom;
+  const values = infos.reduce((a, info) => a + n * info.samplesPerFrame, 0);
+  if (values > MAX_READ_VALUES) {
+    throw new WfdbError(
+      `${headerName}: samples ${frameFrom}–${frameTo} of ${infos.length} signal(s) are ${values} values (${((values * 12) / 2 ** 30).toFixed(1)} GiB ` +
+      `as digital and physical arrays), more than one read may take (${MAX_READ_VALUES}); read a shorter range`,
+    );
+  }
   const out: SignalData[] = infos.map((info) => ({
     ...info,
     digital: new Int32Array(n * info.samplesPerFrame).fill(INVALID_SAMPLE),

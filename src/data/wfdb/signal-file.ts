@@ -43,8 +43,11 @@ export function groupSignalsByFile(signals: SignalSpec[], dir: string, headerNam
 
 function fileSize(file: string, what: string): number {
   try {
-    return fs.statSync(file).size;
+    const st = fs.statSync(file);
+    if (!st.isFile()) throw new WfdbError(`signal file ${file} (needed for ${what}) is ${st.isDirectory() ? 'a directory' : 'not a regular file'}`);
+    return st.size;
   } catch (e) {
+    if (e instanceof WfdbError) throw e;
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new WfdbError(`signal file not found: ${file} (needed for ${what})`);
     throw new WfdbError(`cannot read signal file ${file} (needed for ${what}): ${(e as Error).message}`);
   }

@@ -19,6 +19,14 @@ export function parseBaseTime(text: string | undefined, where: string): number |
   if (parts.length > 3 || parts.some((p) => !/^\d+(\.\d*)?$/.test(p))) {
     throw new WfdbError(`${where}: malformed base time '${text}' (expected [[HH:]MM:]SS[.sss])`);
   }
+  // Only the leading field may exceed its clock range (a base time of 90:00 is 90 minutes); hours of a
+  // time of day stop at 23, minutes and seconds after the first field at 59.
+  const limits = parts.length === 3 ? [24, 60, 60] : parts.length === 2 ? [Infinity, 60] : [Infinity];
+  parts.forEach((p, i) => {
+    if (!(Number(p) < limits[i])) {
+      throw new WfdbError(`${where}: base time '${text}' has ${['hours', 'minutes', 'seconds'].slice(3 - parts.length)[i]} ${p}, out of range`);
+    }
+  });
   let seconds = 0;
   for (const p of parts) seconds = seconds * 60 + Number(p);
   return seconds;

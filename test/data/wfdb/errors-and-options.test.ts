@@ -77,6 +77,59 @@ describe('bad inputs', () => {
   });
 });
 
+describe('numbers and sizes a header may not claim', () => {
+  const header = (recordLine: string, signalLine = 'rec.dat 16 200 16 0 0 0 0 a') => () => parseHeader(`${recordLine}\n${signalLine}\n`, '/x/rec.hea');
+
+  test('rates and gains that overflow or underflow a double, or no recorder uses, name the line', () => {
+    expect(header('rec 1 1e400 10')).toThrow(/rec\.hea line 1: sampling frequency '1e400' overflows a double/);
+    expect(header('rec 1 1e9 10')).toThrow(/rec\.hea line 1: sampling frequency 1e9 Hz is above 1000000 Hz/);
+    expect(header('rec 1 250 10', 'rec.dat 16 1e400 16 0 0 0 0 a')).toThrow(/rec\.hea line 2: ADC gain '1e400' overflows a double/);
+    expect(header('rec 1 250 10', 'rec.dat 16 1e-400 16 0 0 0 0 a')).toThrow(/rec\.hea line 2: ADC gain '1e-400' underflows to 0/);
+    // A gain of 0 is the standard's "uncalibrated" and still reads with the default gain.
+    expect(() => header('rec 1 250 10', 'rec.dat 16 0 16 0 0 0 0 a')()).not.toThrow();
+    expect(header('rec 1 250 1152921504606846976')).toThrow(/rec\.hea line 1: number of samples '1152921504606846976' is beyond 2\^53 − 1/);
+  });
+
+  test('a base time off the clock is refused; a long leading field is not', () => {
+    expect(header('rec 1 250 10 99:99:99')).toThrow(/rec\.hea line 1: base time '99:99:99' has hours 99, out of range/);
+    expect(header('rec 1 250 10 12:61:00')).toThrow(/base time '12:61:00' has minutes 61/);
+    expect(header('rec 1 250 10 10:59:60')).toThrow(/has seconds 60/);
+    expect(parseHeader('rec 1 250 10 90:30\nrec.dat 16 200 16 0 0 0 0 a\n', '/x/rec.hea').record.baseTimeSeconds).toBe(90 * 60 + 30);
+  });
+
+  test('segment lengths whose sum is not an exact integer are refused', () => {
+    const big = 2 ** 53 - 1;
+    expect(() => parseHeader(`rec/2 1 250\n~ ${big}\n~ ${big}\n`, '/x/rec.hea')).toThrow(/rec\.hea: the segments add up to more than 2\^53 − 1 samples/);
+  });
+
+  test('a segment claiming far more samples than its file holds fails before anything is allocated', () => {
+    // v102s's segments, with the second claiming 400 million samples (its file holds a few thousand).
+    const dir = path.join(WFDB_RECORDS, 'multi-segment/fixed1');
+    for (const f of fs.readdirSync(dir)) fs.copyFileSync(path.join(dir, f), path.join(tmp, f));
+    const master = fs.readFileSync(path.join(tmp, 'v102s.hea'), 'latin1').split('\n');
+    const [first, second] = master.slice(1, 3).map((l) => l.trim().split(/\s+/));
+    const huge = 400_000_000;
+    const total = Number(first[1]) + huge + master.slice(3).filter((l) => /^\S+ \d+$/.test(l.trim())).reduce((a, l) => a + Number(l.trim().split(/\s+/)[1]), 0);
+    master[0] = master[0].replace(/^(\S+ \d+ \S+) \d+/, `$1 ${total}`);
+    master[2] = `${second[0]} ${huge}`;
+    fs.writeFileSync(path.join(tmp, 'v102s.hea'), master.join('\n'));
+    const seg = fs.readFileSync(path.join(tmp, `${second[0]}.hea`), 'latin1').split('\n');
+    seg[0] = seg[0].replace(/^(\S+ \d+ \S+) \d+/, `$1 ${huge}`);
+    fs.writeFileSync(path.join(tmp, `${second[0]}.hea`), seg.join('\n'));
+    const t0 = Date.now();
+    expect(() => readRecord(path.join(tmp, 'v102s'), { sampFrom: 0, sampTo: Number(first[1]) + huge })).toThrow(
+      new RegExp(`signal file .*\\.dat of segment ${second[0]} holds \\d+ frames but ${huge} are needed`),
+    );
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  test('a signal file that is a directory is named as one', () => {
+    copy('100_3chan.hea');
+    fs.mkdirSync(path.join(tmp, '100_3chan.dat'));
+    expect(() => readRecord(path.join(tmp, '100_3chan'))).toThrow(/signal file .*100_3chan\.dat \(needed for samples 0–999 of record 100_3chan\) is a directory/);
+  });
+});
+
 describe('options', () => {
   test('channels by name equal channels by index', () => {
     const a = readRecord(record('a103l'), { sampFrom: 1000, sampTo: 1100, channels: ['PLETH', 'II'] });
