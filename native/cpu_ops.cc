@@ -136,6 +136,9 @@ void run(Args&, const SoftmaxCrossEntropyBackward& p) {
 void run(Args&, const GroupDroUpdate& p) {
   ft::group_dro_update(p.q.data, p.groupLossSum.data, p.groupCount.data, p.eta, p.group.data, p.w.data, p.G, p.B);
 }
+void run(Args&, const GroupLossReweight& p) {
+  ft::group_loss_reweight(p.groupLossSum.data, p.groupCount.data, p.eta, p.group.data, p.gw.data, p.w.data, p.G, p.B);
+}
 void run(Args&, const Adamw& p) {
   ft::adamw_update(p.param.data, p.grad.data, p.m.data, p.v.data, p.n, adamw_params<ft::AdamWParams>(p));
 }

@@ -62,6 +62,26 @@ void group_dro_update(float* q, const float* group_loss_sum, const float* group_
   }
 }
 
+void group_loss_reweight(const float* group_loss_sum, const float* group_count, double eta, const float* group,
+                         float* gw, float* w, int64_t G, int64_t B) {
+  double total = 0;
+  int64_t present = 0;
+  for (int64_t g = 0; g < G; ++g) {
+    if (group_count[g] > 0.0f) {
+      total += (double)group_loss_sum[g] / (double)group_count[g];
+      ++present;
+    }
+  }
+  double mass = 0;
+  for (int64_t g = 0; g < G; ++g) {
+    if (!(group_count[g] > 0.0f)) continue;
+    const double share = total > 0 ? (double)group_loss_sum[g] / (double)group_count[g] / total : 1.0 / (double)present;
+    gw[g] = (float)(1.0 + eta * share);
+    mass += (double)group_count[g] * (double)gw[g];
+  }
+  for (int64_t i = 0; i < B; ++i) w[i] = (float)((double)gw[(int64_t)group[i]] / mass);
+}
+
 double sum_squares(const float* x, int64_t n) {
   // Fixed-size blocks summed in block order: the result is the same for any thread count.
   constexpr int64_t BLOCK = 1 << 16;

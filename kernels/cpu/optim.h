@@ -17,6 +17,11 @@ void adamw_update(float* param, const float* grad, float* m, float* v, int64_t n
 
 // For groups with count > 0: q_g ← q_g·exp(η·sum_g / count_g); q renormalised to sum 1; then
 // w_i = q_{g_i} / count_{g_i}. Group ids validated integers in [0, G) whose groups have count > 0.
+// The FairTune paper's reweighting: gw_g = 1 + η·L_g/Σ_present L for present groups (absent ones keep
+// theirs), then w_i = gw[g_i] / Σ_j gw[g_j].
+void group_loss_reweight(const float* group_loss_sum, const float* group_count, double eta, const float* group,
+                         float* gw, float* w, int64_t G, int64_t B);
+
 void group_dro_update(float* q, const float* group_loss_sum, const float* group_count, double eta,
                       const float* group, float* w, int64_t G, int64_t B);
 

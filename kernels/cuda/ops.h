@@ -81,6 +81,8 @@ struct AdamWParams {
 void adamw(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWParams& p);
 // acc (one device double) += Σ x²; the caller zeroes acc once and reads it back once.
 void sum_squares_add(const float* x, int64_t n, double* acc);
+void group_loss_reweight(const float* group_sum, const float* group_count, float eta, const float* group, float* gw,
+                         float* w, int64_t G, int64_t B);
 void group_dro_update(float* q, const float* group_sum, const float* group_count, float eta, const float* group,
                       float* w, int64_t G, int64_t B);
 

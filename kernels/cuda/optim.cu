@@ -64,7 +64,39 @@ __global__ void group_dro_kernel(float* __restrict__ q, const float* __restrict_
   }
 }
 
+// One block; thread 0 computes gw (G is small), then every thread writes its samples' weights.
+__global__ void group_reweight_kernel(const float* __restrict__ gsum, const float* __restrict__ gcnt, float eta,
+                                      const float* __restrict__ group, float* __restrict__ gw, float* __restrict__ w,
+                                      long long G, long long B) {
+  __shared__ double mass;
+  if (threadIdx.x == 0) {
+    double total = 0.0;
+    long long present = 0;
+    for (long long g = 0; g < G; ++g) {
+      if (gcnt[g] > 0.0f) {
+        total += (double)gsum[g] / gcnt[g];
+        ++present;
+      }
+    }
+    mass = 0.0;
+    for (long long g = 0; g < G; ++g) {
+      if (!(gcnt[g] > 0.0f)) continue;
+      const double share = total > 0.0 ? (double)gsum[g] / gcnt[g] / total : 1.0 / (double)present;
+      gw[g] = (float)(1.0 + (double)eta * share);
+      mass += (double)gcnt[g] * gw[g];
+    }
+  }
+  __syncthreads();  // gw and mass are final before any weight reads them
+  for (long long i = threadIdx.x; i < B; i += blockDim.x) w[i] = (float)(gw[(long long)group[i]] / mass);
+}
+
 }  // namespace
+
+void group_loss_reweight(const float* group_sum, const float* group_count, float eta, const float* group, float* gw,
+                         float* w, int64_t G, int64_t B) {
+  FT_LAUNCH(group_reweight_kernel, dim3(1), dim3(128), 0, group_sum, group_count, eta, group, gw, w, (long long)G,
+            (long long)B);
+}
 
 void adamw(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWParams& p) {
   FT_LAUNCH(adamw_kernel, blocks_for(n, MAX_BLOCKS), dim3(THREADS), 0, param, grad, m, v, (long long)n, p);

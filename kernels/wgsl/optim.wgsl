@@ -63,3 +63,39 @@ fn group_dro(@builtin(local_invocation_index) lid: u32) {
     st_w(i, ld_q(g) / ld_gcount(g));
   }
 }
+
+//! kernel group_reweight
+// The FairTune paper's reweighting: invocation 0 sets gw_g = 1 + η·L_g/Σ_present L for the groups present
+// and the batch's weight mass Σ count_g·gw_g; then w_i = gw_{g_i}/mass.
+var<workgroup> mass: f32;
+@compute @workgroup_size(${WG})
+fn group_reweight(@builtin(local_invocation_index) lid: u32) {
+  if (lid == 0u) {
+    var total = 0.0;
+    var present = 0.0;
+    for (var g = 0u; g < P.G; g++) {
+      let count = ld_gcount(g);
+      if (count > 0.0) {
+        total += ld_gsum(g) / count;
+        present += 1.0;
+      }
+    }
+    var m = 0.0;
+    for (var g = 0u; g < P.G; g++) {
+      let count = ld_gcount(g);
+      if (count > 0.0) {
+        var share = 1.0 / present;
+        if (total > 0.0) { share = ld_gsum(g) / count / total; }
+        st_gw(g, 1.0 + P.eta * share);
+        m += count * ld_gw(g);
+      }
+    }
+    mass = m;
+  }
+  storageBarrier();
+  workgroupBarrier();
+  let total_mass = mass;
+  for (var i = lid; i < P.B; i += ${WG}u) {
+    st_w(i, ld_gw(u32(ld_group(i))) / total_mass);
+  }
+}

@@ -138,6 +138,9 @@ void run(Args&, const SoftmaxCrossEntropyBackward& p) {
 void run(Args&, const GroupDroUpdate& p) {
   ftc::group_dro_update(p.q.data, p.groupLossSum.data, p.groupCount.data, (float)p.eta, p.group.data, p.w.data, p.G, p.B);
 }
+void run(Args&, const GroupLossReweight& p) {
+  ftc::group_loss_reweight(p.groupLossSum.data, p.groupCount.data, (float)p.eta, p.group.data, p.gw.data, p.w.data, p.G, p.B);
+}
 void run(Args&, const Adamw& p) {
   ftc::adamw(p.param.data, p.grad.data, p.m.data, p.v.data, p.n, adamw_params<ftc::AdamWParams>(p));
 }

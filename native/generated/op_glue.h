@@ -390,6 +390,19 @@ struct GroupDroUpdate {
 };
 void run(Args& a, const GroupDroUpdate& p);
 
+// groupLossReweight(groupLossSum[G], groupCount[G], eta, group[B], gw[G], w[B], G, B)
+struct GroupLossReweight {
+  F32 groupLossSum;
+  F32 groupCount;
+  double eta;
+  F32 group;
+  F32 gw;
+  F32 w;
+  int64_t G;
+  int64_t B;
+};
+void run(Args& a, const GroupLossReweight& p);
+
 // adamw(param[n], grad[n], m[n], v[n], lr, beta1, beta2, eps, weightDecay, step, n)
 struct Adamw {
   F32 param;
@@ -1076,6 +1089,31 @@ Napi::Value groupDroUpdate(const Napi::CallbackInfo& info_) {
 }
 
 template <class Dev>
+Napi::Value groupLossReweight(const Napi::CallbackInfo& info_) {
+  Args args_(info_, "groupLossReweight", 8);
+  const int64_t G = args_.dim(6, "G");
+  const int64_t B = args_.dim(7, "B");
+  const F32 groupLossSum = Dev::tensor(args_, info_, 0, "groupLossSum", {G}, false);
+  const F32 groupCount = Dev::tensor(args_, info_, 1, "groupCount", {G}, false);
+  const double eta = args_.number_range(2, "eta", 0, false, HUGE_VAL, false);
+  const F32 group = Dev::tensor(args_, info_, 3, "group", {B}, false);
+  const F32 gw = Dev::tensor(args_, info_, 4, "gw", {G}, false);
+  const F32 w = Dev::tensor(args_, info_, 5, "w", {B}, false);
+  args_.disjoint(gw, groupLossSum);
+  args_.disjoint(gw, groupCount);
+  args_.disjoint(gw, group);
+  args_.disjoint(gw, w);
+  args_.disjoint(w, groupLossSum);
+  args_.disjoint(w, groupCount);
+  args_.disjoint(w, group);
+  Dev::group_ids(args_, group, G);
+  const GroupLossReweight params_{groupLossSum, groupCount, eta, group, gw, w, G, B};
+  run(args_, params_);
+  Dev::finish(args_);
+  return args_.env().Undefined();
+}
+
+template <class Dev>
 Napi::Value adamw(const Napi::CallbackInfo& info_) {
   Args args_(info_, "adamw", 11);
   const int64_t n = args_.dim(10, "n");
@@ -1147,6 +1185,7 @@ void register_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("softmaxCrossEntropy", Napi::Function::New(env, glue::softmaxCrossEntropy<Dev>, "softmaxCrossEntropy"));
   exports.Set("softmaxCrossEntropyBackward", Napi::Function::New(env, glue::softmaxCrossEntropyBackward<Dev>, "softmaxCrossEntropyBackward"));
   exports.Set("groupDroUpdate", Napi::Function::New(env, glue::groupDroUpdate<Dev>, "groupDroUpdate"));
+  exports.Set("groupLossReweight", Napi::Function::New(env, glue::groupLossReweight<Dev>, "groupLossReweight"));
   exports.Set("adamw", Napi::Function::New(env, glue::adamw<Dev>, "adamw"));
   exports.Set("sumSquares", Napi::Function::New(env, glue::sumSquares<Dev>, "sumSquares"));
 }

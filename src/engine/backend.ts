@@ -177,6 +177,13 @@ export interface Backend extends TensorMemory {
    */
   groupDroUpdate(q: Tensor, groupLossSum: Tensor, groupCount: Tensor, eta: number, group: Tensor, w: Tensor): void;
 
+  /**
+   * The FairTune paper's loss reweighting: the present groups' mean losses L_g = sum_g/count_g, normalised
+   * to L̂_g = L_g / Σ_present L, set gw_g = 1 + η·L̂_g (an absent group keeps its gw_g); then per-sample
+   * weights w_i = gw_{g_i} / Σ_j gw_{g_j}, so the HR loss Σ w·ℓ is a gw-weighted mean over the batch.
+   */
+  groupLossReweight(groupLossSum: Tensor, groupCount: Tensor, eta: number, group: Tensor, gw: Tensor, w: Tensor): void;
+
   /** Fused AdamW (PyTorch semantics: decoupled decay p ← p·(1 − lr·wd), then the Adam step). */
   adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, opts: AdamWOptions): void;
 

@@ -32,7 +32,9 @@ export interface CellSpec {
 export function cellId(c: ExperimentConfig, s: CellSpec): string {
   const relevant = {
     windowSeconds: c.windowSeconds, domains: c.domains, split: c.split, groupBy: c.groupBy, pretrain: c.pretrain,
-    finetune: c.finetune, strategyParams: s.strategy === 'groupdro' ? c.strategyParams.groupdroEta : s.strategy === 'adv' ? [c.strategyParams.advLambda, c.strategyParams.advWidth] : null,
+    finetune: c.finetune,
+    strategyParams: s.strategy === 'groupdro' ? c.strategyParams.groupdroEta : s.strategy === 'groupdro-paper' ? c.strategyParams.reweightEta
+      : s.strategy === 'adv' ? [c.strategyParams.advLambda, c.strategyParams.advWidth] : null,
     targets: c.targets ?? null, evaluation: c.evaluation,
   };
   const hash = createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 8);

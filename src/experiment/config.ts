@@ -90,9 +90,11 @@ export const ExperimentConfigSchema = z.object({
   }).strict().default({ epochs: 8, batchSize: 32, lr: 1e-3, warmupSteps: 10, weightDecay: 0.01, clipNorm: 1, patience: 0, mode: 'full', loraRank: 8, loraAlpha: 16, dropout: 0.1 }),
   strategyParams: z.object({
     groupdroEta: z.number().positive().default(0.01),
+    /** η of 'groupdro-paper' (gw_g = 1 + η·L̂_g). */
+    reweightEta: z.number().positive().default(1),
     advLambda: z.number().nonnegative().default(0.1),
     advWidth: z.number().int().positive().default(64),
-  }).strict().default({ groupdroEta: 0.01, advLambda: 0.1, advWidth: 64 }),
+  }).strict().default({ groupdroEta: 0.01, reweightEta: 1, advLambda: 0.1, advWidth: 64 }),
   evaluation: z.object({
     bootstrap: z.number().int().min(10).default(200),
     // Bounded as the cells' own checks bound them, so a bad value fails here, before any training.

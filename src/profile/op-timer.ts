@@ -43,6 +43,7 @@ export function opFamily(op: string, args: readonly unknown[], D: number): strin
     case 'hrLoss': case 'hrLossBackward': case 'nextPatchNll': case 'nextPatchNllBackward': case 'bceWithLogits':
     case 'bceWithLogitsBackward': case 'softmaxCrossEntropy': case 'softmaxCrossEntropyBackward': return 'losses';
     case 'groupDroUpdate': return 'GroupDRO';
+    case 'groupLossReweight': return 'group reweighting';
     case 'adamw': return 'AdamW';
     case 'sumSquares': case 'scale': return 'gradient norm and clipping';
     case 'zero': return 'zeroing';

@@ -4,7 +4,7 @@
 // "before", first), then by label, so every chart lists them the same way.
 import type { CellResult, ExperimentResults } from '../experiment/results';
 
-export const STRATEGY_ORDER = ['erm', 'if', 'groupdro', 'adv'];
+export const STRATEGY_ORDER = ['erm', 'if', 'groupdro', 'groupdro-paper', 'adv'];
 
 function paramsText(params: Record<string, number | string>): string {
   return Object.keys(params)

@@ -54,7 +54,7 @@ export interface Findings {
   skipped: { size: string; source: string; target: string; arm: string; reason: string }[];
 }
 
-const NAMES: Record<string, string> = { erm: 'ERM', if: 'IF', groupdro: 'GroupDRO', adv: 'ADV' };
+const NAMES: Record<string, string> = { erm: 'ERM', if: 'IF', groupdro: 'GroupDRO', 'groupdro-paper': 'GroupDRO (paper variant)', adv: 'ADV' };
 
 const paramsText = (c: CellResult) => Object.keys(c.params).sort().map((k) => `${k}=${c.params[k]}`).join(' ');
 

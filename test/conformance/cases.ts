@@ -291,6 +291,17 @@ for (const [N, C, soft] of [[1, 1, false], [13, 3, false], [64, 17, true], [700,
 }
 
 // ---- fairness and optimisation ----
+for (const [label, losses] of [['an absent group', [3, 0, 900, 2.5]], ['all losses zero (a perfect batch)', [0, 0, 0, 0]]] as const) {
+  add({
+    op: 'groupLossReweight', label,
+    tensors: {
+      gs: V([4], (i) => losses[i]), gc: V([4], (i) => [2, 0, 3, 1][i]), gw: V([4], (i) => [1, 1.7, 1, 1][i]),
+      group: V([6], (i) => [0, 2, 2, 3, 0, 2][i]), w: Z([6]),
+    },
+    compare: { gw: 1e-6, w: 1e-6 },
+    run: (be, t) => be.groupLossReweight(t.gs, t.gc, 0.8, t.group, t.gw, t.w),
+  });
+}
 add({
   op: 'groupDroUpdate', label: 'an absent group and a large η·L',
   tensors: {

@@ -108,7 +108,55 @@ describe('strategy registry', () => {
   it('builds every named strategy and rejects unknown names and bad parameters', () => {
     for (const n of STRATEGY_NAMES) expect(makeStrategy(n).name).toBe(n);
     expect(() => makeStrategy('dro')).toThrow(/unknown strategy 'dro'/);
-    expect(() => makeStrategy('groupdro', { groupdroEta: -1, advLambda: 0.1, advWidth: 8 })).toThrow(/eta/);
-    expect(() => makeStrategy('adv', { groupdroEta: 0.1, advLambda: 0.1, advWidth: 0 })).toThrow(/width/);
+    expect(() => makeStrategy('groupdro', { groupdroEta: -1, reweightEta: 1, advLambda: 0.1, advWidth: 8 })).toThrow(/eta/);
+    expect(() => makeStrategy('adv', { groupdroEta: 0.1, reweightEta: 1, advLambda: 0.1, advWidth: 0 })).toThrow(/width/);
+    expect(() => makeStrategy('groupdro-paper', { groupdroEta: 0.1, reweightEta: 0, advLambda: 0.1, advWidth: 8 })).toThrow(/eta/);
+  });
+});
+
+describe('groupdro-paper (the FairTune paper\'s reweighting)', () => {
+  it('weights a group by 1 + η·L̂_g with the losses normalised over the groups present; the batch weights sum to 1', () => {
+    const s = makeStrategy('groupdro-paper', { groupdroEta: 0.01, reweightEta: 2, advLambda: 0.1, advWidth: 8 });
+    // Three groups, the third absent from the batch: it keeps gw = 1.
+    const gs = be.tensor([3], [4, 12, 0]), gc = be.tensor([3], [2, 2, 0]), group = be.tensor([4], [0, 0, 1, 1]);
+    const gw = be.tensor([3], [1, 1, 1]), w = be.tensor([4]);
+    be.groupLossReweight(gs, gc, 2, group, gw, w);
+    // L = (2, 6), L̂ = (0.25, 0.75): gw = (1.5, 2.5, 1).
+    expect(Array.from(be.download(gw))).toEqual([1.5, 2.5, 1]);
+    const wv = be.download(w);
+    expect(wv[2] / wv[0]).toBeCloseTo(2.5 / 1.5, 6);
+    expect(wv.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+    expect(s.name).toBe('groupdro-paper');
+  });
+
+  it('shifts the next epoch\'s sampling toward the high-loss group, and a resumed epoch draws the same windows', () => {
+    const model = tinyModel();
+    const s = makeStrategy('groupdro-paper', { groupdroEta: 0.01, reweightEta: 4, advLambda: 0.1, advWidth: 8 });
+    const trainGroupOf = new Int32Array(400).map((_, i) => (i < 300 ? 0 : 1)); // group 1 is a quarter of the windows
+    const ctx = { backend: be, model, groups: 2, trainGroupOf, seed: 3 };
+    s.setup(ctx);
+    const sampler = s.sampler(ctx);
+    const share1 = (order: Int32Array) => order.reduce((n, i) => n + (trainGroupOf[i] === 1 ? 1 : 0), 0) / order.length;
+    // Epoch 0: gw = 1, so both groups are drawn equally often whatever their sizes.
+    expect(Math.abs(share1(sampler.epochOrder(0)) - 0.5)).toBeLessThan(0.08);
+    // A batch where group 1's loss dominates raises its weight: the next epoch draws it more.
+    const step = new HrStep(model, 4, 2);
+    const rng = new Rng(2);
+    step.forward({ x: rng.fillUniform(new Float32Array(4 * 120)), hr: new Float32Array([130, 130, 40, 40]), group: new Float32Array([0, 0, 1, 1]) });
+    s.beforeBackward!(step.bufs);
+    const gw = (s as unknown as { weights(): Float32Array }).weights();
+    expect(gw[1]).toBeGreaterThan(gw[0]);
+    const order1 = sampler.epochOrder(1);
+    expect(share1(order1)).toBeGreaterThan(0.55);
+    // The epoch's weights are part of the state: a strategy restored from it draws epoch 1 identically,
+    // even after gw has moved on.
+    const state = s.state();
+    const t = makeStrategy('groupdro-paper', { groupdroEta: 0.01, reweightEta: 4, advLambda: 0.1, advWidth: 8 });
+    t.setup(ctx);
+    t.loadState(state);
+    be.upload((t as unknown as { gw: import('../../src/engine/tensor').Tensor }).gw, new Float32Array([9, 1]));
+    expect(Array.from(t.sampler(ctx).epochOrder(1))).toEqual(Array.from(order1));
+    s.dispose();
+    t.dispose();
   });
 });

@@ -19,7 +19,7 @@ import { progressBar } from '../../util/progress';
 
 interface FinetuneOpts {
   data: string; val?: string; from?: string; scratch?: boolean; size: string; strategy: string; groupBy: string;
-  eta: number; advLambda: number; advWidth: number; epochs: number; batch: number; microBatch?: number; lr: number; mode: string;
+  eta: number; reweightEta: number; advLambda: number; advWidth: number; epochs: number; batch: number; microBatch?: number; lr: number; mode: string;
   seed: number; dropout: number; loraRank: number; loraAlpha: number; patience: number; out: string; checkpointEvery: number; resume?: boolean; backend?: string;
   force?: boolean;
 }
@@ -36,6 +36,7 @@ export function registerFinetuneCommand(program: Command): void {
     .option('--strategy <name>', `bias mitigation (${STRATEGY_NAMES.join(', ')})`, 'erm')
     .option('--group-by <attrs>', 'group attribute(s), comma-separated for intersections', 'gender')
     .option('--eta <x>', 'GroupDRO step size', floatOption('--eta', 0), 0.01)
+    .option('--reweight-eta <x>', "η of groupdro-paper's group weights 1 + η·L̂_g", floatOption('--reweight-eta', 0), 1)
     .option('--adv-lambda <x>', 'ADV gradient-reversal strength', floatOption('--adv-lambda', 0), 0.1)
     .option('--adv-width <n>', 'ADV adversary width', intOption('--adv-width', 1), 64)
     .option('--epochs <n>', 'epochs', intOption('--epochs', 1), 10)
@@ -90,7 +91,7 @@ export function registerFinetuneCommand(program: Command): void {
       model.store.initialise(config, o.seed + 1000);
       if (o.from) loadEncoder(model, o.from);
       applyFinetuneMode(model.store, config.layers, parseFinetuneMode(o.mode));
-      const strategy = makeStrategy(o.strategy, { groupdroEta: o.eta, advLambda: o.advLambda, advWidth: o.advWidth });
+      const strategy = makeStrategy(o.strategy, { groupdroEta: o.eta, reweightEta: o.reweightEta, advLambda: o.advLambda, advWidth: o.advWidth });
       const bar = progressBar('finetune', 1);
       const res = finetune(model, prepareWindows(train, tg.groupOf), prepareWindows(val, vg.groupOf), strategy, names.length, {
         epochs: o.epochs, batchSize: o.batch, lr: o.lr, warmupSteps: 10, weightDecay: 0.01, clipNorm: 1, seed: o.seed, patience: o.patience,

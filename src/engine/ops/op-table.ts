@@ -163,6 +163,14 @@ export const OP_TABLE = [
     ],
     idsCounted: { ids: 'group', counts: 'groupCount' },
   },
+  {
+    name: 'groupLossReweight',
+    args: [
+      inp('groupLossSum', ['G'], { values: 'finite' }), inp('groupCount', ['G'], { values: 'counts' }), num('eta', { min: 0 }),
+      inp('group', ['B'], { values: { groupIds: 'G' } }), inout('gw', ['G'], { values: 'weights' }), out('w', ['B']),
+    ],
+    idsCounted: { ids: 'group', counts: 'groupCount' },
+  },
   elementwise('adamw', [
     inout('param', '...n'), inp('grad', '...n'), inout('m', '...n'), inout('v', '...n'),
     {

@@ -13,6 +13,7 @@ import { bceWithLogitsBackward, bceWithLogitsForward } from './bce';
 import { dropoutBackward, dropoutForward } from './dropout';
 import { accumulateInto, addForward, scaleInPlace } from './elementwise';
 import { groupDroUpdate } from './groupdro';
+import { groupLossReweight } from './group-reweight';
 import { hrLossBackward, hrLossForward } from './hr-loss';
 import { linearBackward, linearForward } from './linear';
 import { nextPatchNllBackward, nextPatchNllForward } from './next-patch';
@@ -68,6 +69,8 @@ const KERNELS: Kernels = {
     softmaxCrossEntropyBackward(d(logits), d(targets), d(dlogits), scale, N, C),
   groupDroUpdate: ({ G, B }, q, groupLossSum, groupCount, eta, group, w) =>
     groupDroUpdate(d(q), d(groupLossSum), d(groupCount), eta, d(group), d(w), G, B),
+  groupLossReweight: ({ G, B }, groupLossSum, groupCount, eta, group, gw, w) =>
+    groupLossReweight(d(groupLossSum), d(groupCount), eta, d(group), d(gw), d(w), G, B),
   adamw: (_, param, grad, m, v, opts) => adamwStep(d(param), d(grad), d(m), d(v), opts),
   sumSquares: (_, tensors) => sumSquares(tensors.map((t) => d(t))),
 };

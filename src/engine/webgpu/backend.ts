@@ -299,6 +299,9 @@ export class WebGpuBackend extends TableBackend {
     groupDroUpdate: ({ G, B }, q: Tensor, groupLossSum: Tensor, groupCount: Tensor, eta: number, group: Tensor, w: Tensor): void => {
       this.run(K.groupDro, { q, gsum: groupLossSum, gcount: groupCount, group, w }, { G, B, eta }, [1, 1, 1]);
     },
+    groupLossReweight: ({ G, B }, groupLossSum: Tensor, groupCount: Tensor, eta: number, group: Tensor, gw: Tensor, w: Tensor): void => {
+      this.run(K.groupReweight, { gsum: groupLossSum, gcount: groupCount, group, gw, w }, { G, B, eta }, [1, 1, 1]);
+    },
     adamw: (_, param: Tensor, grad: Tensor, m: Tensor, v: Tensor, opts: AdamWOptions): void => {
       this.run(K.adamw, { param, grad, m, v }, {
         n: param.size, lr: opts.lr, beta1: opts.beta1, beta2: opts.beta2,

@@ -138,6 +138,10 @@ export const K = {
     file: 'optim.wgsl', entry: 'group_dro', tensors: [w('q'), r('gsum'), r('gcount'), r('group'), w('w')],
     params: [...u('G', 'B'), ...f('eta')], consts: { WG: REDUCE_WG },
   } satisfies KernelDef,
+  groupReweight: {
+    file: 'optim.wgsl', entry: 'group_reweight', tensors: [r('gsum'), r('gcount'), r('group'), w('gw'), w('w')],
+    params: [...u('G', 'B'), ...f('eta')], consts: { WG: REDUCE_WG },
+  } satisfies KernelDef,
 };
 
 const ATTENTION_PARAMS = [...u('B', 'S', 'H', 'D'), ...f('scale'), ...u('drop', 'k0', 'k1', 'step', 'site', 'threshold'), ...f('dscale')];
