@@ -73,6 +73,22 @@ function filterRuns(x: Float32Array, fs: number, lo: number, hi: number, minRun:
   return out;
 }
 
+/**
+ * A window with no signal to speak of: its peak-to-peak is zero, or under a millionth of its largest
+ * magnitude (a constant offset). All-zero and flat-lined windows (a disconnected sensor) carry an HR label
+ * but no pulse: training on them teaches the model to guess.
+ */
+export function isFlatWindow(w: ArrayLike<number>): boolean {
+  let lo = Infinity, hi = -Infinity, mag = 0;
+  for (let i = 0; i < w.length; i++) {
+    const v = w[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    mag = Math.max(mag, Math.abs(v));
+  }
+  return !(hi - lo > 1e-6 * mag) || hi - lo === 0;
+}
+
 export function makeWindows(recordings: Recording[], subjects: Subject[], opts: MakeWindowsOptions): WindowSet {
   const seconds = opts.seconds ?? 10;
   const hop = opts.hopSeconds ?? seconds;
@@ -90,7 +106,7 @@ export function makeWindows(recordings: Recording[], subjects: Subject[], opts: 
   const rows: Float32Array[] = [];
   const labels: number[] = [];
   const subjOf: number[] = [];
-  let droppedGap = 0, droppedLabel = 0;
+  let droppedGap = 0, droppedLabel = 0, droppedFlat = 0;
   for (const rec of recordings) {
     const where = `recording ${rec.subjectId}/${rec.recordId}`;
     const si = subjectPos.get(rec.subjectId);
@@ -100,12 +116,18 @@ export function makeWindows(recordings: Recording[], subjects: Subject[], opts: 
     if (rec.hrTrack && rec.hrTrack.t.length !== rec.hrTrack.hr.length) {
       throw new Error(`makeWindows: ${where} HR track has ${rec.hrTrack.t.length} times but ${rec.hrTrack.hr.length} values`);
     }
-    let x = resample(rec.signal, rec.fs, MODEL_FS);
-    if (band) x = filterRuns(x, MODEL_FS, band[0], band[1], length);
+    // Flatness is judged on the signal as recorded (resampled): the band-pass would smear a neighbouring
+    // pulse's edge into a flat stretch.
+    const raw = resample(rec.signal, rec.fs, MODEL_FS);
+    const x = band ? filterRuns(raw, MODEL_FS, band[0], band[1], length) : raw;
     for (const f of frames(x.length, MODEL_FS, seconds, hop)) {
       const w = x.subarray(f.start, f.end);
       if (!w.every(Number.isFinite)) {
         droppedGap++;
+        continue;
+      }
+      if (isFlatWindow(raw.subarray(f.start, f.end))) {
+        droppedFlat++;
         continue;
       }
       const hr = rec.beats ? hrFromBeats(rec.beats, f.t0, f.t1) : hrFromTrack(rec.hrTrack!.t, rec.hrTrack!.hr, f.t0, f.t1);
@@ -142,7 +164,7 @@ export function makeWindows(recordings: Recording[], subjects: Subject[], opts: 
     hopSeconds: hop,
     bandpassHz: band,
     recordings: recordings.length,
-    dropped: { gaps: droppedGap, noLabel: droppedLabel },
+    dropped: { gaps: droppedGap, noLabel: droppedLabel, flat: droppedFlat },
     counts: countsPerGroup(ws),
   };
   return ws;

@@ -13,6 +13,8 @@ import { registerPretrainCommand } from '../../src/cli/commands/pretrain';
 import { parseExperimentConfig } from '../../src/experiment/config';
 import { experimentPreset } from '../../src/experiment/presets';
 import { frames } from '../../src/data/signal/framing';
+import { saveWindowSet } from '../../src/data/cache/windowset-file';
+import { isFlatWindow, makeWindows } from '../../src/data/windows';
 import { CLI, requireDist } from '../helpers/dist';
 
 let dir: string;
@@ -173,4 +175,29 @@ test('a bad option value is one line and a pointer to --help, not the whole help
   expect(r.status).not.toBe(0);
   const lines = r.stderr.trim().split('\n');
   expect(lines).toEqual([expect.stringMatching(/--subjects must be an integer ≥ 1, got "abc"/), '(fairtune <command> --help lists the options)']);
+});
+
+describe('flat windows (a disconnected sensor) carry labels but no pulse', () => {
+  test('imports drop them and count them; finetune refuses a set that holds them', async () => {
+    const subjects = [{ id: 's1', attributes: { gender: 'F' } }, { id: 's2', attributes: { gender: 'M' } }];
+    const fs40 = 40, seconds = 60;
+    const pulse = (k: number) => Float32Array.from({ length: fs40 * seconds }, (_, i) => Math.sin((2 * Math.PI * 1.2 * i) / fs40) + 0.01 * k);
+    const flatThenPulse = pulse(0);
+    flatThenPulse.fill(0, 0, 30 * fs40); // the first 30 s are all zero
+    const recs = [
+      { subjectId: 's1', recordId: 'r1', fs: fs40, signal: flatThenPulse, beats: Float64Array.from({ length: 70 }, (_, i) => i / 1.2) },
+      { subjectId: 's2', recordId: 'r2', fs: fs40, signal: pulse(1), beats: Float64Array.from({ length: 70 }, (_, i) => i / 1.2) },
+    ];
+    const ws = makeWindows(recs, subjects, { domain: 'flat', seconds: 10 });
+    expect((ws.manifest.dropped as { flat: number }).flat).toBeGreaterThanOrEqual(2);
+    expect(ws.hr.length).toBe(12 - (ws.manifest.dropped as { flat: number }).flat - (ws.manifest.dropped as { gaps: number }).gaps);
+    for (let i = 0; i < ws.hr.length; i++) expect(isFlatWindow(ws.windows.subarray(i * ws.length, (i + 1) * ws.length))).toBe(false);
+    // A set written without the check (made by hand here) is refused by finetune, naming the count.
+    const bad = { ...ws, windows: new Float32Array(ws.windows) };
+    bad.windows.fill(0, 0, ws.length);
+    const file = path.join(dir, 'flat.safetensors');
+    saveWindowSet(file, bad);
+    const msg = await fails(registerFinetuneCommand, ['finetune', '--data', file, '--scratch', '--out', path.join(dir, 'flat-ft.safetensors'), '--backend', 'reference']);
+    expect(msg).toMatch(/--data .*flat\.safetensors has 1 flat window\(s\) \(no signal; the first is window 0\)/);
+  });
 });

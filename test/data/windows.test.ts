@@ -50,7 +50,7 @@ describe('makeWindows', () => {
     );
     // Windows [0,10) label 60, [10,20) gap, [20,30) nearest label (31 s, within one window) 70, [30,40) 70.
     expect(ws.hr.length).toBe(3);
-    expect(ws.manifest.dropped).toEqual({ gaps: 1, noLabel: 0 });
+    expect(ws.manifest.dropped).toEqual({ gaps: 1, noLabel: 0, flat: 0 });
     expect(Array.from(ws.hr)).toEqual([60, 70, 70]);
     expect(hrFromTrack(Float64Array.from([100]), Float64Array.from([60]), 0, 10)).toBeNaN();
   });

@@ -136,6 +136,10 @@ const cases: Case[] = [
   ['bceWithLogits targets shape', () => be.bceWithLogits(t(2, 1), t(2, 2), t(1)), /^bceWithLogits: targets \[2, 2\] disagrees with logits\[2, 1\] on C/],
   ['bceWithLogits loss', () => be.bceWithLogits(t(2, 1), t(2, 1), t(1, 1)), /^bceWithLogits: loss must have shape \[1\]/],
   ['bceWithLogitsBackward dlogits', () => be.bceWithLogitsBackward(t(2, 1), t(2, 1), t(1, 2), 1), /^bceWithLogitsBackward: dlogits \[1, 2\] disagrees/],
+  ['softmaxCrossEntropy targets range', () => be.softmaxCrossEntropy(t(2, 3), filled([2, 3], -0.5), t(1)), /^softmaxCrossEntropy: targets\[0\] = -0.5 must be a finite value in \[0, 1\]/],
+  ['softmaxCrossEntropyBackward dlogits', () => be.softmaxCrossEntropyBackward(t(2, 3), t(2, 3), t(3, 2), 1), /^softmaxCrossEntropyBackward: dlogits \[3, 2\] disagrees/],
+  ['groupLossReweight gw zero', () => be.groupLossReweight(filled([2], 1), filled([2], 1), 0.5, be.tensor([2], [0, 1]), t(2), t(2)), /^groupLossReweight: gw \[2\] sums to 0; it must be > 0/],
+  ['groupLossReweight group id', () => be.groupLossReweight(filled([2], 1), filled([2], 1), 0.5, be.tensor([2], [0, 3]), filled([2], 1), t(2)), /^groupLossReweight: group\[1\] = 3 is not an integer group id/],
   // groupDroUpdate
   ...((): Case[] => {
     const call = (o: { q?: Tensor; gc?: Tensor; eta?: number; group?: Tensor; w?: Tensor }) => () =>

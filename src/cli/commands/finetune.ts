@@ -4,6 +4,7 @@ import { sweepStaleTemps, writeFileAtomic } from '../../util/atomic-write';
 import { loadWindowSet } from '../../data/cache/windowset-file';
 import { splitWindowSet } from '../../data/split';
 import type { WindowSet } from '../../data/types';
+import { isFlatWindow } from '../../data/windows';
 import { getBackend } from '../../engine/registry';
 import { buildGroups, groupNames } from '../../fairness/groups';
 import { makeStrategy, STRATEGY_NAMES } from '../../fairness/strategies';
@@ -22,6 +23,18 @@ interface FinetuneOpts {
   eta: number; reweightEta: number; advLambda: number; advWidth: number; epochs: number; batch: number; microBatch?: number; lr: number; mode: string;
   seed: number; dropout: number; loraRank: number; loraAlpha: number; patience: number; out: string; checkpointEvery: number; resume?: boolean; backend?: string;
   force?: boolean;
+}
+
+/** Flat windows (no pulse) carry labels a model can only guess: a set holding them was made without the check. */
+function refuseFlatWindows(ws: WindowSet, what: string): void {
+  let flat = 0, first = -1;
+  for (let i = 0; i < ws.hr.length; i++) {
+    if (isFlatWindow(ws.windows.subarray(i * ws.length, (i + 1) * ws.length))) {
+      flat++;
+      if (first < 0) first = i;
+    }
+  }
+  if (flat > 0) throw new Error(`${what} has ${flat} flat window(s) (no signal; the first is window ${first}): re-import it (imports now drop them) or remove them`);
 }
 
 export function registerFinetuneCommand(program: Command): void {
@@ -62,11 +75,13 @@ export function registerFinetuneCommand(program: Command): void {
       if (!isModelSize(o.size)) throw new Error(`--size: unknown size '${o.size}'`);
       const backend = getBackend(o.backend, (why) => console.error(`note: ${why}`));
       const all = loadWindowSet(o.data);
+      refuseFlatWindows(all, `--data ${o.data}`);
       let train: WindowSet, val: WindowSet;
       const attributes = o.groupBy.split(',').map((s) => s.trim()).filter(Boolean);
       if (o.val) {
         train = all;
         val = loadWindowSet(o.val);
+        refuseFlatWindows(val, `--val ${o.val}`);
       } else {
         // Validation needs subjects of its own: say so rather than fail later on an empty split.
         if (all.subjects.length < 2) {

@@ -17,7 +17,35 @@ export class RawBytes {
 /** Byte strings up to this length are treated as text (keys, questionnaire values). */
 const TEXT_LIMIT = 1024;
 
+/**
+ * Protocol 0's text lines: UNICODE ('V') is raw-unicode-escape (latin-1 bytes, with \uXXXX and \UXXXXXXXX
+ * escapes for anything else, backslash and newline included), STRING ('S') a quoted Python literal with
+ * backslash escapes. The parser slices the quotes off an 'S' line itself; both come back decoded.
+ */
+function decodeTextLine(raw: string): string {
+  if (raw.startsWith("'") || raw.startsWith('"')) {
+    const q = raw[0];
+    const body = raw.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|[\\'"abfnrtv])/g, (_, e: string) => {
+      if (e[0] === 'x') return String.fromCharCode(parseInt(e.slice(1), 16));
+      if (/^[0-7]/.test(e)) return String.fromCharCode(parseInt(e, 8));
+      return ({ a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' } as Record<string, string>)[e] ?? e;
+    });
+    return q + body + q;
+  }
+  return raw.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, u4: string | undefined, u8: string | undefined) =>
+    String.fromCodePoint(parseInt((u4 ?? u8) as string, 16)));
+}
+
 class Py2Reader extends BufferReader {
+  override line(): string {
+    // Read as latin-1 (each byte one char) whatever the length: a protocol-0 array payload is one long line.
+    const bytes = this.bytes(this.length - this.position);
+    const nl = bytes.indexOf(0x0a);
+    if (nl < 0) throw new Error('Could not find end of line.');
+    this.skip(nl + 1 - bytes.length); // back to just after the newline
+    return decodeTextLine(Buffer.from(bytes.buffer, bytes.byteOffset, nl).toString('latin1'));
+  }
+
   override string(size: number, encoding: 'ascii' | 'utf-8'): string {
     if (encoding === 'utf-8') return super.string(size, encoding);
     const v = this.bytes(size);

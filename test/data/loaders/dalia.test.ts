@@ -87,6 +87,23 @@ describe('numpy reconstruction', () => {
   });
 });
 
+test('a Python 3 protocol-0 pickle (text opcodes, raw-unicode-escape payloads) reads like the binary ones', () => {
+  // Written by CPython 3 with numpy 2: pickle.dumps({'ppg': np.array([0.5, -1.25, 3.0], dtype=np.float32),
+  // 'label': np.array([60.0, 61.5]), 'noteé': b'x\\y\n', 'subject': 'S1'}, protocol=0). Its array bytes travel
+  // as _codecs.encode(text, 'latin1') with \u escapes for NUL, backslash and newline; it was refused
+  // ("_codecs.encode: expected text") and its escapes were not decoded.
+  const buf = Buffer.from(
+    'KGRwMApWcHBnCnAxCmNudW1weS5fY29yZS5tdWx0aWFycmF5Cl9yZWNvbnN0cnVjdApwMgooY251bXB5Cm5kYXJyYXkKcDMKKEkwCnRwNApjX2NvZGVjcwplbmNvZGUKcDUKKFZiCnA2ClZsYXRpbjEKcDcKdHA4ClJwOQp0cDEwClJwMTEKKEkxCihJMwp0cDEyCmNudW1weQpkdHlwZQpwMTMKKFZmNApwMTQKSTAwCkkwMQp0cDE1ClJwMTYKKEkzClY8CnAxNwpOTk5JLTEKSS0xCkkwCnRwMTgKYkkwMApnNQooVlx1MDAwMFx1MDAwMFx1MDAwMD9cdTAwMDBcdTAwMDCgv1x1MDAwMFx1MDAwMEBACnAxOQpnNwp0cDIwClJwMjEKdHAyMgpic1ZsYWJlbApwMjMKZzIKKGczCihJMAp0cDI0Cmc5CnRwMjUKUnAyNgooSTEKKEkyCnRwMjcKZzEzCihWZjgKcDI4CkkwMApJMDEKdHAyOQpScDMwCihJMwpnMTcKTk5OSS0xCkktMQpJMAp0cDMxCmJJMDAKZzUKKFZcdTAwMDBcdTAwMDBcdTAwMDBcdTAwMDBcdTAwMDBcdTAwMDBOQFx1MDAwMFx1MDAwMFx1MDAwMFx1MDAwMFx1MDAwMMBOQApwMzIKZzcKdHAzMwpScDM0CnRwMzUKYnNWbm90ZekKcDM2Cmc1CihWeFx1MDA1Y3lcdTAwMGEKcDM3Cmc3CnRwMzgKUnAzOQpzVnN1YmplY3QKcDQwClZTMQpwNDEKcy4=',
+    'base64',
+  );
+  const d = dictEntries(unpickle(buf))!;
+  expect([...d.keys()].sort()).toEqual(['label', 'note\u00e9', 'ppg', 'subject']);
+  expect(Array.from((d.get('ppg') as NumpyArray).toFloat64())).toEqual([0.5, -1.25, 3]);
+  expect(Array.from((d.get('label') as NumpyArray).toFloat64())).toEqual([60, 61.5]);
+  expect(Buffer.from((d.get('note\u00e9') as { bytes: Uint8Array }).bytes).toString('latin1')).toBe('x\\y\n');
+  expect(d.get('subject')).toBe('S1');
+});
+
 describe('loadDalia', () => {
   test('loads BVP, HR track, attributes; str and bytes keys; reports missing subjects', async () => {
     writeSubject('S1', subjectPickle('S1', ' m', 34, 40));
