@@ -1,12 +1,28 @@
 // Model checkpoints: one safetensors file with every parameter under its DESIGN.md name and PyTorch layout
 // (so `safetensors.torch.load_file` + `load_state_dict` works on a plain PyTorch PPG-GPT), the model config
 // as JSON in __metadata__. Written atomically by the safetensors writer.
+import { z } from 'zod';
 import type { Backend } from '../engine/backend';
 import { readSafetensors, readSafetensorsHeader, writeSafetensors, TensorEntry } from '../util/safetensors';
 import { ModelConfig, modelConfig } from './config';
 import { PpgGpt } from './ppg-gpt';
 
 export const CHECKPOINT_FORMAT = 'fairtune.model/1';
+
+/** What a checkpoint's metadata holds besides the config, checked like a config (a garbled field is named). */
+const HeadsSchema = z.object({ next: z.boolean(), hr: z.boolean() }).strict();
+const MetadataSchema = z.object({
+  stage: z.enum(['pretrain', 'finetune']).optional(),
+  strategy: z.string().regex(/^[a-z-]+$/, 'a strategy name').optional(),
+  groups: z.string().refine((v) => {
+    try {
+      const g = JSON.parse(v) as unknown;
+      return Array.isArray(g) && g.length > 0 && g.every((x) => typeof x === 'string');
+    } catch {
+      return false;
+    }
+  }, 'a JSON array of group names').optional(),
+}).passthrough();
 
 export function saveCheckpoint(path: string, model: PpgGpt, extra: Record<string, string> = {}): void {
   const tensors: Record<string, TensorEntry> = {};
@@ -19,13 +35,18 @@ export function readCheckpointConfig(path: string): { config: ModelConfig; heads
   if (h.metadata.format !== CHECKPOINT_FORMAT) {
     throw new Error(`${path} is not a fairtune model checkpoint (format ${JSON.stringify(h.metadata.format)}, expected ${CHECKPOINT_FORMAT})`);
   }
-  let raw: unknown, heads: { next: boolean; hr: boolean };
+  const meta = MetadataSchema.safeParse(h.metadata);
+  if (!meta.success) throw new Error(`${path}: checkpoint metadata ${meta.error.issues.map((i) => `"${i.path.join('.')}" ${i.message}`).join('; ')}`);
+  let raw: unknown, headsRaw: unknown;
   try {
     raw = JSON.parse(h.metadata.config);
-    heads = JSON.parse(h.metadata.heads ?? '{"next":true,"hr":true}');
+    headsRaw = JSON.parse(h.metadata.heads ?? '{"next":true,"hr":true}');
   } catch (e) {
     throw new Error(`${path}: the config in the metadata is not valid JSON (${(e as Error).message})`);
   }
+  const parsedHeads = HeadsSchema.safeParse(headsRaw);
+  if (!parsedHeads.success) throw new Error(`${path}: checkpoint metadata "heads" must be {"next": boolean, "hr": boolean}, got ${h.metadata.heads}`);
+  const heads = parsedHeads.data;
   return { config: modelConfig(raw as Partial<ModelConfig>), heads, metadata: h.metadata };
 }
 

@@ -5,6 +5,7 @@
 //   rest      raw little-endian tensor bytes; offsets are relative to the start of this section
 // Used by the dataset cache and by model checkpoints and traces, so it is general (all common dtypes)
 // and streams tensor by tensor (a checkpoint may exceed what one Buffer holds).
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import { writeAtomically } from './atomic-write';
@@ -90,6 +91,24 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 }
 
 /**
+ * Metadata key holding a SHA-256 of every tensor's bytes and of the rest of the metadata, written by every
+ * fairtune file and verified on read: safetensors has no checksum of its own, and a flipped byte in a window
+ * or a weight would otherwise load as a plausible, silently wrong value. Files written elsewhere (PyTorch)
+ * have no such key and are read unchecked.
+ */
+export const CHECKSUM_KEY = 'fairtune.sha256';
+
+function sha256(bytes: ArrayBufferView): string {
+  return createHash('sha256').update(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)).digest('hex');
+}
+
+/** The metadata as hashed: every key but the checksum, in sorted order. */
+function metadataDigest(metadata: Record<string, string>): string {
+  const rest = Object.keys(metadata).filter((k) => k !== CHECKSUM_KEY).sort().map((k) => [k, metadata[k]]);
+  return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
+}
+
+/**
  * Write tensors and string metadata to `path` atomically (a temporary file in the same folder, then a
  * rename). Tensors are laid out by element size (largest first), then by name, so every tensor starts
  * at a multiple of its element size (the header is padded to 8 bytes).
@@ -113,7 +132,9 @@ export function writeSafetensors(path: string, tensors: Record<string, TensorEnt
   }
   names.sort((a, b) => DTYPES[tensors[b].dtype].size - DTYPES[tensors[a].dtype].size || (a < b ? -1 : a > b ? 1 : 0));
   let offset = 0;
-  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  const sums: Record<string, string> = { __metadata__: metadataDigest(metadata) };
+  for (const name of names) sums[name] = sha256(tensors[name].data);
+  header.__metadata__ = { ...metadata, [CHECKSUM_KEY]: JSON.stringify(sums) };
   for (const name of names) {
     const t = tensors[name];
     const bytes = t.data.byteLength;
@@ -218,6 +239,26 @@ function parseHeader(fd: number, path: string, fileSize: number): SafetensorsHea
 }
 
 /** Read and validate the header only (names, dtypes, shapes, metadata) without loading tensor data. */
+/** Throws naming the tensor (or the metadata) whose bytes differ from what was written. */
+function verifyChecksums(path: string, metadata: Record<string, string>, tensors: Record<string, TensorEntry>): void {
+  const text = metadata[CHECKSUM_KEY];
+  if (text === undefined) return;
+  let sums: Record<string, unknown>;
+  try {
+    sums = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new Error(`safetensors: ${path}: its checksum record (${CHECKSUM_KEY}) is damaged`);
+  }
+  if (sums === null || typeof sums !== 'object') throw new Error(`safetensors: ${path}: its checksum record (${CHECKSUM_KEY}) is damaged`);
+  if (sums.__metadata__ !== metadataDigest(metadata)) {
+    throw new Error(`safetensors: ${path}: the metadata does not match its checksum (the file was changed or damaged)`);
+  }
+  for (const [name, t] of Object.entries(tensors)) {
+    if (sums[name] === undefined) throw new Error(`safetensors: ${path}: tensor "${name}" has no checksum (the file was changed or damaged)`);
+    if (sums[name] !== sha256(t.data)) throw new Error(`safetensors: ${path}: tensor "${name}" does not match its checksum (the file was changed or damaged)`);
+  }
+}
+
 export function readSafetensorsHeader(path: string): SafetensorsHeader {
   const fd = fs.openSync(path, 'r');
   try {
@@ -245,7 +286,9 @@ export function readSafetensors(path: string, names?: string[]): SafetensorsFile
       readExactly(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), h.dataStart + e.begin, path);
       tensors[name] = { dtype: e.dtype, shape: e.shape, data };
     }
-    return { tensors, metadata: h.metadata };
+    verifyChecksums(path, h.metadata, tensors);
+    const { [CHECKSUM_KEY]: _sums, ...metadata } = h.metadata;
+    return { tensors, metadata };
   } finally {
     fs.closeSync(fd);
   }

@@ -136,6 +136,23 @@ describe('silent wrong results', () => {
     expect(() => loadCheckpoint(be, f)).toThrow(/parameter 'gpt_layers\.1\.ffn\.linear1\.weight' holds NaN at index 5: the checkpoint is damaged/);
   });
 
+  test('garbled checkpoint metadata is named field by field', async () => {
+    const { getBackend } = await import('../../src/engine/registry');
+    const { modelConfig } = await import('../../src/model/config');
+    const { PpgGpt } = await import('../../src/model/ppg-gpt');
+    const { loadCheckpoint, saveCheckpoint } = await import('../../src/model/checkpoint');
+    const be = getBackend('cpu'), c = modelConfig('tiny', { hrPatches: 2 });
+    const m = new PpgGpt(be, c, { next: false, hr: true });
+    m.store.initialise(c, 1);
+    const f = path.join(dir, 'meta.safetensors');
+    saveCheckpoint(f, m, { stage: 'finetune', strategy: 'groupdro', groups: '["F","M"]' });
+    expect(loadCheckpoint(be, f).heads).toEqual({ next: false, hr: true });
+    saveCheckpoint(f, m, { stage: 'warmup' });
+    expect(() => loadCheckpoint(be, f)).toThrow(/checkpoint metadata "stage"/);
+    saveCheckpoint(f, m, { groups: 'F,M' });
+    expect(() => loadCheckpoint(be, f)).toThrow(/checkpoint metadata "groups" a JSON array of group names/);
+  });
+
   test('HR labels outside the physiological range are refused at save (import) and at load', async () => {
     const { saveWindowSet, loadWindowSet } = await import('../../src/data/cache/windowset-file');
     const { writeSafetensors, readSafetensors } = await import('../../src/util/safetensors');

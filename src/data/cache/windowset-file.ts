@@ -2,6 +2,7 @@
 // `hr` F32 [N], `subject_index` I32 [N]; __metadata__ holds the format tag, the domain, rate and
 // length, the subjects (JSON) and the manifest (JSON, with the creation time).
 import * as path from 'path';
+import { z } from 'zod';
 import { Subject, WindowSet } from '../types';
 import { readSafetensors, writeSafetensors } from '../../util/safetensors';
 
@@ -70,10 +71,23 @@ export function saveWindowSet(file: string, ws: WindowSet, opts: { createdAt?: s
   );
 }
 
+/** The metadata a window set must carry, checked like a config: a garbled or missing field is named. */
+const MetadataSchema = z.object({
+  domain: z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, 'a name of letters, digits, _ . -'),
+  fs: z.string().regex(/^\d+(\.\d+)?$/, 'a positive number').refine((v) => Number(v) > 0 && Number(v) <= 1e6, 'a rate in (0, 1e6] Hz'),
+  length: z.string().regex(/^[1-9]\d*$/, 'a positive integer'),
+  subjects: z.string(),
+  manifest: z.string(),
+}).passthrough();
+
+const SubjectsSchema = z.array(z.object({ id: z.string().min(1), attributes: z.record(z.string(), z.union([z.string(), z.number()])) }).passthrough());
+
 export function loadWindowSet(file: string): WindowSet {
   const { tensors, metadata } = readSafetensors(file);
   const bad = (msg: string): Error => new Error(`loadWindowSet: ${file}: ${msg}`);
   if (metadata.format !== WINDOWSET_FORMAT) throw bad(`not a fairtune window set (format ${JSON.stringify(metadata.format)}, expected ${WINDOWSET_FORMAT})`);
+  const meta = MetadataSchema.safeParse(metadata);
+  if (!meta.success) throw bad(`metadata ${meta.error.issues.map((i) => `"${i.path.join('.')}" ${i.message}`).join('; ')}`);
   const w = tensors.windows, hr = tensors.hr, si = tensors.subject_index;
   if (!w || !hr || !si) throw bad('missing one of the tensors windows, hr, subject_index');
   if (w.dtype !== 'F32' || hr.dtype !== 'F32' || si.dtype !== 'I32') throw bad('unexpected dtypes (windows F32, hr F32, subject_index I32 expected)');
@@ -88,7 +102,9 @@ export function loadWindowSet(file: string): WindowSet {
   } catch (e) {
     throw bad(`metadata is not valid JSON (${(e as Error).message})`);
   }
-  if (!Array.isArray(subjects)) throw bad('metadata "subjects" is not an array');
+  const subj = SubjectsSchema.safeParse(subjects);
+  if (!subj.success) throw bad(`metadata "subjects" ${subj.error.issues.map((i) => `[${i.path.join('.')}] ${i.message}`).join('; ')}`);
+  if (manifest === null || typeof manifest !== 'object' || Array.isArray(manifest)) throw bad('metadata "manifest" is not an object');
   const ws: WindowSet = {
     domain: metadata.domain,
     fs,
