@@ -15,6 +15,7 @@ Params adamw_params(const ops::Adamw& p) {
   prm.beta2 = (float)p.beta2;
   prm.eps = (float)p.eps;
   prm.weight_decay = (float)p.weightDecay;
+  prm.grad_scale = (float)p.gradScale;
   // In double first: 1 − β^step loses everything in float32 once β^step is near 1.
   prm.bias_correction1 = 1.0 - std::pow(p.beta1, (double)p.step);
   prm.bias_correction2 = 1.0 - std::pow(p.beta2, (double)p.step);

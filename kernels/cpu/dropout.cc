@@ -107,7 +107,8 @@ void dropout_forward(const float* x, float* y, int64_t n, double p, const Dropou
 }
 
 void dropout_backward(const float* dy, float* dx, int64_t n, double p, const DropoutKey& key) {
-  apply<true>(dy, dx, n, p, key);
+  // The backward is the same mask and scale: dx = dy·mask/(1 − p), overwritten like the activations' backward.
+  apply<false>(dy, dx, n, p, key);
 }
 
 }  // namespace ft

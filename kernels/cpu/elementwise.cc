@@ -15,7 +15,7 @@ FT_INLINE_BODY void relu_fwd_body(const float* x, float* y, int64_t b, int64_t e
 FT_MULTI_ISA(relu_fwd, (const float* x, float* y, int64_t b, int64_t e), (x, y, b, e))
 
 FT_INLINE_BODY void relu_bwd_body(const float* dy, const float* y, float* dx, int64_t b, int64_t e) {
-  for (int64_t i = b; i < e; ++i) dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
+  for (int64_t i = b; i < e; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 FT_MULTI_ISA(relu_bwd, (const float* dy, const float* y, float* dx, int64_t b, int64_t e), (dy, y, dx, b, e))
 
@@ -63,7 +63,7 @@ void gelu_backward(const float* dy, const float* x, float* dx, int64_t n) {
       const double v = x[i];
       const double cdf = 0.5 * (1.0 + std::erf(v * INV_SQRT2));
       const double pdf = INV_SQRT_2PI * std::exp(-0.5 * v * v);
-      dx[i] += (float)((double)dy[i] * (cdf + v * pdf));
+      dx[i] = (float)((double)dy[i] * (cdf + v * pdf));
     }
   });
 }

@@ -10,10 +10,10 @@ namespace ft {
 namespace {
 
 FT_INLINE_BODY void adamw_body(float* param, const float* grad, float* m, float* v, int64_t b, int64_t e, float decay,
-                               float beta1, float beta2, float step_size, float inv_sqrt_bc2, float eps) {
+                               float beta1, float beta2, float step_size, float inv_sqrt_bc2, float eps, float grad_scale) {
   const float one_m_b1 = 1.0f - beta1, one_m_b2 = 1.0f - beta2;
   for (int64_t i = b; i < e; ++i) {
-    const float g = grad[i];
+    const float g = grad_scale * grad[i];
     const float mi = beta1 * m[i] + one_m_b1 * g;
     const float vi = beta2 * v[i] + one_m_b2 * g * g;
     m[i] = mi;
@@ -23,8 +23,8 @@ FT_INLINE_BODY void adamw_body(float* param, const float* grad, float* m, float*
 }
 FT_MULTI_ISA(adamw,
              (float* param, const float* grad, float* m, float* v, int64_t b, int64_t e, float decay, float beta1,
-              float beta2, float step_size, float inv_sqrt_bc2, float eps),
-             (param, grad, m, v, b, e, decay, beta1, beta2, step_size, inv_sqrt_bc2, eps))
+              float beta2, float step_size, float inv_sqrt_bc2, float eps, float grad_scale),
+             (param, grad, m, v, b, e, decay, beta1, beta2, step_size, inv_sqrt_bc2, eps, grad_scale))
 
 FT_INLINE_BODY void sumsq_body(const float* x, int64_t b, int64_t e, double* out) { *out = sum_sq_d(x + b, e - b); }
 FT_MULTI_ISA(sumsq, (const float* x, int64_t b, int64_t e, double* out), (x, b, e, out))
@@ -36,7 +36,7 @@ void adamw_update(float* param, const float* grad, float* m, float* v, int64_t n
   const float step_size = (float)((double)prm.lr / prm.bias_correction1);
   const float inv_sqrt_bc2 = (float)(1.0 / std::sqrt(prm.bias_correction2));
   parallel_grain(n, 1 << 14, [&](int64_t b, int64_t e) {
-    adamw_dispatch(param, grad, m, v, b, e, decay, prm.beta1, prm.beta2, step_size, inv_sqrt_bc2, prm.eps);
+    adamw_dispatch(param, grad, m, v, b, e, decay, prm.beta1, prm.beta2, step_size, inv_sqrt_bc2, prm.eps, prm.grad_scale);
   });
 }
 

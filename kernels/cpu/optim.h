@@ -7,6 +7,8 @@ namespace ft {
 
 struct AdamWParams {
   float lr, beta1, beta2, eps, weight_decay;
+  // The gradient is read as grad_scale·grad (clipping without a rescaling pass).
+  float grad_scale = 1.0f;
   // 1 − beta^step, computed in double by the caller.
   double bias_correction1, bias_correction2;
 };

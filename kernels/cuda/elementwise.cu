@@ -13,7 +13,7 @@ __global__ void relu_kernel(const float* x, float* y, long long n) {
 }
 
 __global__ void relu_backward_kernel(const float* dy, const float* y, float* dx, long long n) {
-  FT_GRID_STRIDE(i, n) if (y[i] > 0.0f) dx[i] += dy[i];
+  FT_GRID_STRIDE(i, n) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
 // Φ(x) through erfc so the left tail keeps its relative precision (as the reference does).
@@ -26,7 +26,7 @@ __global__ void gelu_kernel(const float* x, float* y, long long n) {
 __global__ void gelu_backward_kernel(const float* dy, const float* x, float* dx, long long n) {
   FT_GRID_STRIDE(i, n) {
     const float v = x[i];
-    dx[i] += dy[i] * (normal_cdf(v) + v * 0.3989422804014327f * expf(-0.5f * v * v));
+    dx[i] = dy[i] * (normal_cdf(v) + v * 0.3989422804014327f * expf(-0.5f * v * v));
   }
 }
 
@@ -35,7 +35,7 @@ __global__ void dropout_kernel(const float* x, float* y, long long n, DropKey ke
 }
 
 __global__ void dropout_backward_kernel(const float* dy, float* dx, long long n, DropKey key) {
-  FT_GRID_STRIDE(i, n) dx[i] += dy[i] * drop_factor(key, (uint64_t)i);
+  FT_GRID_STRIDE(i, n) dx[i] = dy[i] * drop_factor(key, (uint64_t)i);
 }
 
 __global__ void add_kernel(const float* a, const float* b, float* y, long long n) {

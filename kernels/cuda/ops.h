@@ -15,8 +15,9 @@ void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t sai, int64_t 
 // db[M] += Σ_n dy[n, m] (dy [N, M]).
 void column_sums_add(const float* dy, int64_t N, int64_t M, float* db);
 void linear_forward(const float* x, const float* w, const float* b, float* y, int64_t N, int64_t K, int64_t M);
+// overwrite_dx: dx = dy·w rather than dx += dy·w.
 void linear_backward(const float* dy, const float* x, const float* w, float* dx, float* dw, float* db, int64_t N,
-                     int64_t K, int64_t M);
+                     int64_t K, int64_t M, bool overwrite_dx);
 
 // norm.cu
 void rms_norm_forward(const float* x, const float* scale, float eps, float* y, float* rstd, int64_t N, int64_t D);
@@ -76,6 +77,7 @@ void softmax_ce_backward(const float* logits, const float* targets, float* dlogi
 // optim.cu
 struct AdamWParams {
   float lr, beta1, beta2, eps, weight_decay;
+  float grad_scale = 1.0f;  // the gradient is read as grad_scale·grad
   float bias_correction1, bias_correction2;
 };
 void adamw(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWParams& p);

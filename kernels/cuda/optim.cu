@@ -16,7 +16,7 @@ __global__ void adamw_kernel(float* __restrict__ param, const float* __restrict_
                              float* __restrict__ v, long long n, AdamWParams p) {
   const float decay = 1.0f - p.lr * p.weight_decay;
   for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
-    const float g = grad[i];
+    const float g = p.grad_scale * grad[i];
     const float mi = p.beta1 * m[i] + (1.0f - p.beta1) * g;
     const float vi = p.beta2 * v[i] + (1.0f - p.beta2) * g * g;
     m[i] = mi;

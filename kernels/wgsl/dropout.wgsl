@@ -29,8 +29,6 @@ fn dropout_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   for (var j = 0u; j < 4u; j++) {
     let i = blk * 4u + j;
     if (i >= P.n) { break; }
-    if ((w[j] >> 8u) >= P.threshold) {
-      st_dx(i, ld_dx(i) + ld_dy(i) * P.scale);
-    }
+    st_dx(i, select(0.0, ld_dy(i) * P.scale, (w[j] >> 8u) >= P.threshold));
   }
 }

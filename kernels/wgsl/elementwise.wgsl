@@ -23,9 +23,7 @@ fn relu(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 fn relu_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = flat_index(gid, nwg);
   if (i >= P.n) { return; }
-  if (ld_y(i) > 0.0) {
-    st_dx(i, ld_dx(i) + ld_dy(i));
-  }
+  st_dx(i, select(0.0, ld_dy(i), ld_y(i) > 0.0));
 }
 
 //! kernel gelu
@@ -44,7 +42,7 @@ fn gelu_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   let i = flat_index(gid, nwg);
   if (i >= P.n) { return; }
   let v = ld_x(i);
-  st_dx(i, ld_dx(i) + ld_dy(i) * (normal_cdf(v) + v * normal_pdf(v)));
+  st_dx(i, ld_dy(i) * (normal_cdf(v) + v * normal_pdf(v)));
 }
 
 //! kernel add

@@ -9,7 +9,7 @@
 fn adamw(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * ${WG}u;
   if (i >= P.n) { return; }
-  let g = ld_grad(i);
+  let g = P.grad_scale * ld_grad(i);
   let m = P.beta1 * ld_m(i) + P.one_minus_beta1 * g;
   let v = P.beta2 * ld_v(i) + P.one_minus_beta2 * g * g;
   st_m(i, m);

@@ -34,7 +34,7 @@ struct Linear {
 };
 void run(Args& a, const Linear& p);
 
-// linearBackward(dy[N,M], x[N,K], w[M,K], dx[N,K] | null, dw[M,K] | null, db[M] | null, N, M, K)
+// linearBackward(dy[N,M], x[N,K], w[M,K], dx[N,K] | null, dw[M,K] | null, db[M] | null, overwriteDx, N, M, K)
 struct LinearBackward {
   F32 dy;
   F32 x;
@@ -42,6 +42,7 @@ struct LinearBackward {
   F32 dx;
   F32 dw;
   F32 db;
+  int64_t overwriteDx;
   int64_t N;
   int64_t M;
   int64_t K;
@@ -403,7 +404,7 @@ struct GroupLossReweight {
 };
 void run(Args& a, const GroupLossReweight& p);
 
-// adamw(param[n], grad[n], m[n], v[n], lr, beta1, beta2, eps, weightDecay, step, n)
+// adamw(param[n], grad[n], m[n], v[n], lr, beta1, beta2, eps, weightDecay, step, gradScale, n)
 struct Adamw {
   F32 param;
   F32 grad;
@@ -415,6 +416,7 @@ struct Adamw {
   double eps;
   double weightDecay;
   int64_t step;
+  double gradScale;
   int64_t n;
 };
 void run(Args& a, const Adamw& p);
@@ -451,16 +453,17 @@ Napi::Value linear(const Napi::CallbackInfo& info_) {
 
 template <class Dev>
 Napi::Value linearBackward(const Napi::CallbackInfo& info_) {
-  Args args_(info_, "linearBackward", 9);
-  const int64_t N = args_.dim(6, "N");
-  const int64_t M = args_.dim(7, "M");
-  const int64_t K = args_.dim(8, "K");
+  Args args_(info_, "linearBackward", 10);
+  const int64_t N = args_.dim(7, "N");
+  const int64_t M = args_.dim(8, "M");
+  const int64_t K = args_.dim(9, "K");
   const F32 dy = Dev::tensor(args_, info_, 0, "dy", {N, M}, false);
   const F32 x = Dev::tensor(args_, info_, 1, "x", {N, K}, false);
   const F32 w = Dev::tensor(args_, info_, 2, "w", {M, K}, false);
   const F32 dx = Dev::tensor(args_, info_, 3, "dx", {N, K}, true);
   const F32 dw = Dev::tensor(args_, info_, 4, "dw", {M, K}, true);
   const F32 db = Dev::tensor(args_, info_, 5, "db", {M}, true);
+  const int64_t overwriteDx = args_.integer(6, "overwriteDx", 0LL, 1LL);
   args_.disjoint(dx, dy);
   args_.disjoint(dx, x);
   args_.disjoint(dx, w);
@@ -473,7 +476,7 @@ Napi::Value linearBackward(const Napi::CallbackInfo& info_) {
   args_.disjoint(db, dy);
   args_.disjoint(db, x);
   args_.disjoint(db, w);
-  const LinearBackward params_{dy, x, w, dx, dw, db, N, M, K};
+  const LinearBackward params_{dy, x, w, dx, dw, db, overwriteDx, N, M, K};
   run(args_, params_);
   Dev::finish(args_);
   return args_.env().Undefined();
@@ -1115,8 +1118,8 @@ Napi::Value groupLossReweight(const Napi::CallbackInfo& info_) {
 
 template <class Dev>
 Napi::Value adamw(const Napi::CallbackInfo& info_) {
-  Args args_(info_, "adamw", 11);
-  const int64_t n = args_.dim(10, "n");
+  Args args_(info_, "adamw", 12);
+  const int64_t n = args_.dim(11, "n");
   const F32 param = Dev::tensor(args_, info_, 0, "param", {n}, false);
   const F32 grad = Dev::tensor(args_, info_, 1, "grad", {n}, false);
   const F32 m = Dev::tensor(args_, info_, 2, "m", {n}, false);
@@ -1127,13 +1130,14 @@ Napi::Value adamw(const Napi::CallbackInfo& info_) {
   const double eps = args_.number_range(7, "eps", 0, true, HUGE_VAL, false);
   const double weightDecay = args_.number_range(8, "weightDecay", 0, false, HUGE_VAL, false);
   const int64_t step = args_.integer(9, "step", 1LL, 9007199254740991LL);
+  const double gradScale = args_.number_range(10, "gradScale", 0, true, HUGE_VAL, false);
   args_.disjoint(param, grad);
   args_.disjoint(param, m);
   args_.disjoint(param, v);
   args_.disjoint(m, grad);
   args_.disjoint(m, v);
   args_.disjoint(v, grad);
-  const Adamw params_{param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step, n};
+  const Adamw params_{param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step, gradScale, n};
   run(args_, params_);
   Dev::finish(args_);
   return args_.env().Undefined();

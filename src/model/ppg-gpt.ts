@@ -116,9 +116,7 @@ export class PpgGpt {
     const g = this.grads(a), h = a.hr;
     if (!h || !g.dz || !g.dln || !g.dout) throw new Error('backwardHr: the activation plan has no HR head');
     const be = this.backend, s = this.store;
-    be.zero(g.dz);
-    be.linearBackward(g.dout, h.z, s.value('head_hr.linear.weight'), g.dz, s.grad('head_hr.linear.weight'), s.grad('head_hr.linear.bias'));
-    be.zero(g.dln);
+    be.linearBackward(g.dout, h.z, s.value('head_hr.linear.weight'), g.dz, s.grad('head_hr.linear.weight'), s.grad('head_hr.linear.bias'), true);
     be.geluBackward(g.dz, h.ln, g.dln);
     const dRes = g.dResA;
     be.zero(dRes);
@@ -181,40 +179,33 @@ export class PpgGpt {
     // MLP branch: hOut = hMid + drop(linear2(drop(relu(linear1(rms(hMid)))))).
     let gF2 = dOut;
     if (drop) {
-      be.zero(g.df2);
       be.dropoutBackward(dOut, g.df2, p, this.key(opts, i, Site.MlpOut));
       gF2 = g.df2;
     }
     const f1Out = drop && b.f1Drop ? b.f1Drop : b.f1;
     let gA = g.df1b, gB = g.df1;
-    be.zero(gA);
-    be.linearBackward(r(gF2), r(f1Out), s.value(n.w2), r(gA), s.grad(n.w2), s.grad(n.b2));
+    be.linearBackward(r(gF2), r(f1Out), s.value(n.w2), r(gA), s.grad(n.w2), s.grad(n.b2), true);
     if (drop) {
-      be.zero(gB);
       be.dropoutBackward(gA, gB, p, this.key(opts, i, Site.Relu));
       [gA, gB] = [gB, gA];
     }
-    be.zero(gB);
     be.reluBackward(gA, b.f1, gB);
-    be.zero(g.da);
-    be.linearBackward(r(gB), r(b.a2), s.value(n.w1), r(g.da), s.grad(n.w1), s.grad(n.b1));
+    be.linearBackward(r(gB), r(b.a2), s.value(n.w1), r(g.da), s.grad(n.w1), s.grad(n.b1), true);
     const dMid = g.dRes2;
     be.copy(dOut, dMid);
     be.rmsNormBackward(r(g.da), r(b.hMid), s.value(n.norm2), b.rstd2, r(dMid), s.grad(n.norm2));
     // Attention branch: hMid = hIn + drop(w_concat(attention(rope(q), rope(k), v))).
     let gProj = dMid;
     if (drop) {
-      be.zero(g.dproj);
       be.dropoutBackward(dMid, g.dproj, p, this.key(opts, i, Site.AttnOut));
       gProj = g.dproj;
     }
-    be.zero(g.datt);
-    be.linearBackward(r(gProj), r(b.att), s.value(n.wc), r(g.datt), s.grad(n.wc), s.grad(n.bc));
+    be.linearBackward(r(gProj), r(b.att), s.value(n.wc), r(g.datt), s.grad(n.wc), s.grad(n.bc), true);
     be.zero(g.dq); be.zero(g.dk); be.zero(g.dv);
     be.ropeAttentionBackward(g.datt, b.q, b.k, b.v, b.att, b.lse, c.heads, g.dq, g.dk, g.dv,
       drop ? { p, key: this.key(opts, i, Site.AttnProbs) } : undefined);
-    be.zero(g.da);
-    be.linearBackward(r(g.dq), r(b.a1), s.value(n.wq), r(g.da), s.grad(n.wq), s.grad(n.bq));
+    // The first of the three overwrites da; k and v add into it.
+    be.linearBackward(r(g.dq), r(b.a1), s.value(n.wq), r(g.da), s.grad(n.wq), s.grad(n.bq), true);
     be.linearBackward(r(g.dk), r(b.a1), s.value(n.wk), r(g.da), s.grad(n.wk), s.grad(n.bk));
     be.linearBackward(r(g.dv), r(b.a1), s.value(n.wv), r(g.da), s.grad(n.wv), s.grad(n.bv));
     if (b.loraQ && b.loraV && g.dLoraT && g.dLoraU) {

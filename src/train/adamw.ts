@@ -43,15 +43,15 @@ export class AdamW {
     const norm = this.gradNorm();
     if (!Number.isFinite(norm)) throw new Error(`AdamW: the gradient norm is ${norm} at step ${this.step + 1}; refusing to update`);
     this.step++;
+    // Clipping scales the gradient as AdamW reads it: no pass over the gradients to rescale them first.
     const clip = c.clipNorm > 0 && norm > c.clipNorm ? c.clipNorm / norm : 1;
     for (const p of this.store.list()) {
       if (!p.trainable) continue;
-      if (clip !== 1) this.backend.scale(p.grad, clip);
       const mv = this.moments.get(p.spec.name)!;
       this.backend.adamw(p.value, p.grad, mv.m, mv.v, {
         lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps,
         weightDecay: decays(p.spec.name, p.spec.shape) ? c.weightDecay : 0,
-        step: this.step,
+        step: this.step, gradScale: clip,
       });
     }
     return norm;

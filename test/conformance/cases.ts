@@ -83,6 +83,14 @@ for (const [N, K, M, what, heavy] of linearShapes) {
     });
   }
 }
+for (const [N, K, M] of [[7, 13, 17], [31, 512, 2048], [31, 2048, 512]]) {
+  add({
+    op: 'linear', label: `backward overwriting dx (a fresh activation gradient) N=${N} K=${K} M=${M}`, gemm: true,
+    tensors: { x: R([N, K]), w: R([M, K]), dy: R([N, M]), dx: F([N, K], 9), dw: R([M, K]), db: R([M]) },
+    compare: { dx: 1e-4, dw: 1e-4, db: 1e-4 },
+    run: (be, t) => be.linearBackward(t.dy, t.x, t.w, t.dx, t.dw, t.db, true),
+  });
+}
 add({
   op: 'linear', label: 'backward with only dw wanted', gemm: true,
   tensors: { x: R([4, 6]), w: R([3, 6]), dy: R([4, 3]), dw: R([3, 6]) },
@@ -331,6 +339,12 @@ for (const n of [1, 7, 40009]) {
     run: (be, t) => {
       [t.g1, t.g2, t.g3].forEach((g, i) => be.adamw(t.p, g, t.m, t.v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: i + 1 }));
     },
+  });
+  add({
+    op: 'adamw', label: `n=${n} with the gradient clipped (gradScale 0.3, the grad buffer untouched)`,
+    tensors: { p: R([n]), m: R([n], 0, 0.1), v: R([n], 0, 0.1), g: R([n], -2, 2) },
+    compare: { p: 1e-5, m: 1e-5, v: 1e-4, g: 0 },
+    run: (be, t) => be.adamw(t.p, t.g, t.m, t.v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 3, gradScale: 0.3 }),
   });
 }
 add({

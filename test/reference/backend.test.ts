@@ -122,12 +122,12 @@ test('rmsNorm, layerNorm and their backwards', () => {
 
 test('relu, gelu, dropout and their backwards', () => {
   check({ ins: { x: [[4, 5]] }, outs: { y: [4, 5] }, mode: 'overwrite', run: (t) => be.relu(t.x, t.y), core: (a) => act.reluForward(a.x, a.y) });
-  check({ ins: { dy: [[20]], y: [[20]] }, outs: { dx: [20] }, mode: 'add', run: (t) => be.reluBackward(t.dy, t.y, t.dx), core: (a) => act.reluBackward(a.dy, a.y, a.dx) });
+  check({ ins: { dy: [[20]], y: [[20]] }, outs: { dx: [20] }, mode: 'overwrite', run: (t) => be.reluBackward(t.dy, t.y, t.dx), core: (a) => act.reluBackward(a.dy, a.y, a.dx) });
   check({ ins: { x: [[4, 5]] }, outs: { y: [4, 5] }, mode: 'overwrite', run: (t) => be.gelu(t.x, t.y), core: (a) => act.geluForward(a.x, a.y) });
-  check({ ins: { dy: [[20]], x: [[20]] }, outs: { dx: [20] }, mode: 'add', run: (t) => be.geluBackward(t.dy, t.x, t.dx), core: (a) => act.geluBackward(a.dy, a.x, a.dx) });
+  check({ ins: { dy: [[20]], x: [[20]] }, outs: { dx: [20] }, mode: 'overwrite', run: (t) => be.geluBackward(t.dy, t.x, t.dx), core: (a) => act.geluBackward(a.dy, a.x, a.dx) });
   for (const p of [0, 0.3]) {
     check({ ins: { x: [[7, 9]] }, outs: { y: [7, 9] }, mode: 'overwrite', run: (t) => be.dropout(t.x, t.y, p, key), core: (a) => drop.dropoutForward(a.x, a.y, p, key) });
-    check({ ins: { dy: [[63]] }, outs: { dx: [63] }, mode: 'add', run: (t) => be.dropoutBackward(t.dy, t.dx, p, key), core: (a) => drop.dropoutBackward(a.dy, a.dx, p, key) });
+    check({ ins: { dy: [[63]] }, outs: { dx: [63] }, mode: 'overwrite', run: (t) => be.dropoutBackward(t.dy, t.dx, p, key), core: (a) => drop.dropoutBackward(a.dy, a.dx, p, key) });
   }
 });
 

@@ -62,8 +62,16 @@ export function expectGradient(label: string, f: () => number, x: Float64Array, 
  * so that every check also proves the backward ADDS into its outputs rather than overwriting them.
  */
 export function accumulated(sizes: number[], seed: number, backward: (grads: Float64Array[]) => void): Float64Array[] {
+  return gradientsFrom(sizes, seed, backward, 'add');
+}
+
+/**
+ * Runs backward into buffers that start at random values and returns what it wrote: the increments ('add'),
+ * or the buffers themselves ('overwrite': the elementwise backwards, whose dx no one else adds into).
+ */
+export function gradientsFrom(sizes: number[], seed: number, backward: (grads: Float64Array[]) => void, mode: 'add' | 'overwrite'): Float64Array[] {
   const grads = sizes.map((n, i) => randn64(n, seed + 101 * i));
   const before = grads.map((g) => g.slice());
   backward(grads);
-  return grads.map((g, i) => g.map((v, j) => v - before[i][j]));
+  return mode === 'overwrite' ? grads : grads.map((g, i) => g.map((v, j) => v - before[i][j]));
 }

@@ -13,7 +13,7 @@ import { laplaceTarget } from '../../src/engine/reference/logit-laplace';
 import { nextPatchNllBackward, nextPatchNllForward } from '../../src/engine/reference/next-patch';
 import { layerNormBackward, layerNormForward, rmsNormBackward, rmsNormForward } from '../../src/engine/reference/norm';
 import { meanPoolBackward, meanPoolForward, startTokenBackward, startTokenForward } from '../../src/engine/reference/sequence';
-import { accumulated, dot, expectGradient, randn64, uniform64 } from './fd';
+import { accumulated, dot, expectGradient, gradientsFrom, randn64, uniform64 } from './fd';
 
 describe('linear / patchEmbed', () => {
   test.each([
@@ -103,7 +103,7 @@ describe('activations, dropout, elementwise', () => {
     const y = new Float64Array(50);
     const L = () => (reluForward(x, y), dot(R, y));
     L();
-    const [dx] = accumulated([50], 3, ([g]) => reluBackward(R, y, g));
+    const [dx] = gradientsFrom([50], 3, ([g]) => reluBackward(R, y, g), 'overwrite');
     expectGradient('dx', L, x, dx);
   });
 
@@ -111,7 +111,7 @@ describe('activations, dropout, elementwise', () => {
     const x = Float64Array.from([...randn64(40, 1, 2), -8, -5.5, -3, 3, 5.5, 8, 0, 1e-3]), R = randn64(48, 2);
     const y = new Float64Array(48);
     const L = () => (geluForward(x, y), dot(R, y));
-    const [dx] = accumulated([48], 3, ([g]) => geluBackward(R, x, g));
+    const [dx] = gradientsFrom([48], 3, ([g]) => geluBackward(R, x, g), 'overwrite');
     expectGradient('dx', L, x, dx);
   });
 
@@ -119,7 +119,7 @@ describe('activations, dropout, elementwise', () => {
     const key = { seed: 7, step: 2, site: 5 };
     const x = randn64(64, 1), R = randn64(64, 2), y = new Float64Array(64);
     const L = () => (dropoutForward(x, y, p, key), dot(R, y));
-    const [dx] = accumulated([64], 3, ([g]) => dropoutBackward(R, g, p, key));
+    const [dx] = gradientsFrom([64], 3, ([g]) => dropoutBackward(R, g, p, key), 'overwrite');
     expectGradient('dx', L, x, dx);
   });
 

@@ -144,6 +144,9 @@ function checkArgs(spec: OpSpec, backend: string, args: readonly unknown[], bind
         if (v === null || typeof v !== 'object') throw new OpError(op, `${a.name} must be an options object, got ${String(v)}`);
         for (const f of a.fields) checkScalarArg(op, `${a.name}.${f.name}`, f, (v as Record<string, unknown>)[f.name]);
         return;
+      case 'flag':
+        if (v !== undefined && typeof v !== 'boolean') throw new OpError(op, `${a.name} must be true or false, got ${String(v)}`);
+        return;
       case 'tensorList':
         if (!Array.isArray(v)) throw new OpError(op, `${a.name} must be an array of Tensors, got ${describeValue(v)}`);
         v.forEach((t, j) => checkTensor(op, `${a.name}[${j}]`, t as Tensor, backend));

@@ -55,6 +55,9 @@ export function nativeParams(spec: OpSpec): NativeParam[] {
       case 'number':
         if (a.bind === undefined) params.push({ kind: 'scalar', name: a.nativeName ?? a.name, spec: a, path: [i] });
         break;
+      case 'flag':
+        params.push({ kind: 'scalar', name: a.name, spec: { kind: 'number', name: a.name, integer: true, min: 0, max: 1 }, path: [i] });
+        break;
       case 'dropoutKey':
         for (const [part, s] of KEY_PARTS) params.push({ kind: 'scalar', name: part, spec: s, path: [i, part] });
         break;
@@ -78,7 +81,8 @@ export function nativeParams(spec: OpSpec): NativeParam[] {
 function scalarAt(args: readonly unknown[], path: readonly (number | string)[], spec: NumberSpec): number {
   let v: unknown = args[path[0] as number];
   for (const k of path.slice(1)) v = v === undefined || v === null ? undefined : (v as Record<string, unknown>)[k as string];
-  // An absent optional options object (no attention dropout) sends zeros.
+  // An absent optional options object (no attention dropout) sends zeros; a flag travels as 0 or 1.
+  if (typeof v === 'boolean') return v ? 1 : 0;
   return v === undefined ? (spec.default ?? 0) : (v as number);
 }
 
@@ -110,9 +114,12 @@ export function nativeCall<V>(
       case 'tensorList':
         out.push((args[p.arg] as readonly Tensor[]).filter((t) => t.size > 0).map(view));
         break;
-      case 'scalar':
-        out.push(scalarAt(args, p.path, p.spec));
+      case 'scalar': {
+        // A routed op's scalars are found by name among its own arguments (absent: the default).
+        const at = route === undefined ? (p.path[0] as number) : argIndex(target.args[p.path[0] as number].name);
+        out.push(at < 0 ? (p.spec.default ?? 0) : scalarAt(args, [at, ...p.path.slice(1)], p.spec));
         break;
+      }
       case 'dim':
         // A routed op's dims are expressions of its own symbols (patchEmbed's N is B*T).
         out.push(route === undefined ? dims[p.name] : evalExpr(route.dims[p.name], dims));

@@ -63,13 +63,19 @@ export interface OptionsSpec {
   optional?: boolean;
 }
 
+/** A boolean option (default false); natively the integer 0 or 1. */
+export interface FlagSpec {
+  kind: 'flag';
+  name: string;
+}
+
 /** An array of tensors of any shapes (sumSquares). */
 export interface TensorListSpec {
   kind: 'tensorList';
   name: string;
 }
 
-export type ArgSpec = TensorSpec | NumberSpec | KeySpec | OptionsSpec | TensorListSpec;
+export type ArgSpec = TensorSpec | NumberSpec | KeySpec | OptionsSpec | FlagSpec | TensorListSpec;
 
 export interface Constraint {
   /** A dim expression that must be non-zero. */
@@ -118,6 +124,7 @@ export const inout = (name: string, shape: ShapeSpec, extra: Partial<TensorSpec>
   ({ kind: 'tensor', name, shape, role: 'inout', ...extra });
 export const num = (name: string, extra: Partial<NumberSpec> = {}): NumberSpec => ({ kind: 'number', name, ...extra });
 export const key = (name: string): KeySpec => ({ kind: 'dropoutKey', name });
+export const flag = (name: string): FlagSpec => ({ kind: 'flag', name });
 
 export const isTensor = (a: ArgSpec): a is TensorSpec => a.kind === 'tensor';
 export const isOutput = (t: TensorSpec): boolean => t.role !== 'in';

@@ -3,7 +3,7 @@
 // (check-call.ts), the native call (native-call.ts), the addons' function lists, the C++ glue of both addons
 // (gen-native-glue.ts → native/generated/op_glue.h) and the bad-input tests. Adding an op is one entry here,
 // its typed method on the Backend interface, and one kernel per backend (docs/design-notes.md walks through it).
-import { acc, inout, inp, key, num, out, type OpSpec } from './op-spec';
+import { acc, flag, inout, inp, key, num, out, type OpSpec } from './op-spec';
 
 const DROP_P = num('p', { min: 0, below: 1 });
 const LAPLACE_EPS = num('eps', { above: 0, below: 0.5 });
@@ -32,6 +32,7 @@ export const OP_TABLE = [
     args: [
       inp('dy', ['N', 'M']), inp('x', ['N', 'K']), inp('w', ['M', 'K']),
       acc('dx', ['N', 'K'], { optional: true }), acc('dw', ['M', 'K'], { optional: true }), acc('db', ['M'], { optional: true }),
+      flag('overwriteDx'),
     ],
   },
   {
@@ -176,7 +177,7 @@ export const OP_TABLE = [
     {
       kind: 'options', name: 'opts', fields: [
         num('lr', { min: 0 }), num('beta1', { min: 0, below: 1 }), num('beta2', { min: 0, below: 1 }), num('eps', { above: 0 }),
-        num('weightDecay', { min: 0 }), num('step', { integer: true, min: 1 }),
+        num('weightDecay', { min: 0 }), num('step', { integer: true, min: 1 }), num('gradScale', { above: 0, default: 1 }),
       ],
     },
   ]),

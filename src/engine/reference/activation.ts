@@ -8,7 +8,7 @@ export function reluForward(x: Vec, y: Vec): void {
 
 /** Gates on the forward output (y > 0 ⇔ x > 0), so relu may have run in place. */
 export function reluBackward(dy: Vec, y: Vec, dx: Vec): void {
-  for (let i = 0; i < dy.length; i++) if (y[i] > 0) dx[i] += dy[i];
+  for (let i = 0; i < dy.length; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
 }
 
 export function geluForward(x: Vec, y: Vec): void {
@@ -19,6 +19,6 @@ export function geluForward(x: Vec, y: Vec): void {
 export function geluBackward(dy: Vec, x: Vec, dx: Vec): void {
   for (let i = 0; i < dy.length; i++) {
     const v = x[i];
-    dx[i] += dy[i] * (normalCdf(v) + v * normalPdf(v));
+    dx[i] = dy[i] * (normalCdf(v) + v * normalPdf(v));
   }
 }

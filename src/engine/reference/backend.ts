@@ -29,7 +29,8 @@ type PatchShape = { B: number; S: number; T: number; P: number };
 
 const KERNELS: Kernels = {
   linear: ({ N, K, M }, x, w, b, y) => linearForward(d(x), d(w), dn(b), d(y), N, K, M),
-  linearBackward: ({ N, K, M }, dy, x, w, dx, dw, db) => linearBackward(d(dy), d(x), d(w), dn(dx), dn(dw), dn(db), N, K, M),
+  linearBackward: ({ N, K, M }, dy, x, w, dx, dw, db, overwriteDx) =>
+    linearBackward(d(dy), d(x), d(w), dn(dx), dn(dw), dn(db), N, K, M, overwriteDx ?? false),
   patchEmbed: ({ B, T, P, D }, x, w, b, e) => linearForward(d(x), d(w), d(b), d(e), B * T, P, D),
   patchEmbedBackward: ({ B, T, P, D }, de, x, w, dw, db, dx) => linearBackward(d(de), d(x), d(w), dn(dx), d(dw), d(db), B * T, P, D),
   startToken: ({ B, T, D }, e, token, h) => startTokenForward(d(e), d(token), d(h), B, T, D),

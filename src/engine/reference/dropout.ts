@@ -18,11 +18,11 @@ export function dropoutForward(x: Vec, y: Vec, p: number, key: DropoutKey): void
 
 export function dropoutBackward(dy: Vec, dx: Vec, p: number, key: DropoutKey): void {
   if (p === 0) {
-    for (let i = 0; i < dy.length; i++) dx[i] += dy[i];
+    for (let i = 0; i < dy.length; i++) dx[i] = dy[i];
     return;
   }
   const keep = new Uint8Array(dy.length);
   dropoutMask(key, p, 0, keep);
   const s = 1 / (1 - p);
-  for (let i = 0; i < dy.length; i++) if (keep[i]) dx[i] += dy[i] * s;
+  for (let i = 0; i < dy.length; i++) dx[i] = keep[i] ? dy[i] * s : 0;
 }

@@ -14,16 +14,16 @@ export function linearForward(x: Vec, w: Vec, b: Vec | null, y: Vec, N: number, 
   }
 }
 
-/** dx += dy·w, dw += dyᵀ·x, db += Σ_n dy (each skipped when null). */
+/** dx += dy·w (or = with overwriteDx), dw += dyᵀ·x, db += Σ_n dy (each skipped when null). */
 export function linearBackward(
-  dy: Vec, x: Vec, w: Vec, dx: Vec | null, dw: Vec | null, db: Vec | null, N: number, K: number, M: number,
+  dy: Vec, x: Vec, w: Vec, dx: Vec | null, dw: Vec | null, db: Vec | null, N: number, K: number, M: number, overwriteDx = false,
 ): void {
   if (dx !== null) {
     for (let n = 0; n < N; n++) {
       for (let k = 0; k < K; k++) {
         let acc = 0;
         for (let m = 0; m < M; m++) acc += dy[n * M + m] * w[m * K + k];
-        dx[n * K + k] += acc;
+        dx[n * K + k] = overwriteDx ? acc : dx[n * K + k] + acc;
       }
     }
   }

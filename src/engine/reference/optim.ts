@@ -8,6 +8,7 @@ export interface AdamWParams {
   eps: number;
   weightDecay: number;
   step: number;
+  gradScale?: number;
 }
 
 /**
@@ -18,8 +19,9 @@ export function adamwStep(param: Vec, grad: Vec, m: Vec, v: Vec, o: AdamWParams)
   const bc1 = 1 - Math.pow(o.beta1, o.step);
   const bc2 = 1 - Math.pow(o.beta2, o.step);
   const decay = 1 - o.lr * o.weightDecay;
+  const scale = o.gradScale ?? 1;
   for (let i = 0; i < param.length; i++) {
-    const g = grad[i];
+    const g = scale * grad[i];
     const mi = o.beta1 * m[i] + (1 - o.beta1) * g;
     const vi = o.beta2 * v[i] + (1 - o.beta2) * g * g;
     m[i] = mi;

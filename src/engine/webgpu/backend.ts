@@ -109,9 +109,10 @@ export class WebGpuBackend extends TableBackend {
 
   private linearBackwardRaw(
     dy: Tensor, x: Tensor, w: Tensor, dx: Tensor | null, dw: Tensor | null, db: Tensor | null, N: number, Kd: number, M: number,
+    overwriteDx = false,
   ): void {
-    // dx[n, k] += Σ_m dy[n, m]·w[m, k]
-    if (dx !== null) this.gemm(dy, w, dx, null, N, Kd, M, [M, 1], [Kd, 1], true);
+    // dx[n, k] (+)= Σ_m dy[n, m]·w[m, k]
+    if (dx !== null) this.gemm(dy, w, dx, null, N, Kd, M, [M, 1], [Kd, 1], !overwriteDx);
     // dw[m, k] += Σ_n dy[n, m]·x[n, k]: A(m, n) = dy[n, m]
     if (dw !== null) this.gemm(dy, x, dw, null, M, Kd, N, [1, M], [Kd, 1], true);
     if (db !== null) this.run(K.columnSum, { a: dy, out: db }, { rows: N, cols: M, lda: M }, [Math.ceil(M / 64), 1, 1]);
@@ -164,8 +165,10 @@ export class WebGpuBackend extends TableBackend {
     linear: ({ N, K, M }, x: Tensor, w: Tensor, b: Tensor | null, y: Tensor): void => {
       this.linearForwardRaw(x, w, b, y, N, K, M);
     },
-    linearBackward: ({ N, K, M }, dy: Tensor, x: Tensor, w: Tensor, dx: Tensor | null, dw: Tensor | null, db: Tensor | null): void => {
-      this.linearBackwardRaw(dy, x, w, dx, dw, db, N, K, M);
+    linearBackward: (
+      { N, K, M }, dy: Tensor, x: Tensor, w: Tensor, dx: Tensor | null, dw: Tensor | null, db: Tensor | null, overwriteDx?: boolean,
+    ): void => {
+      this.linearBackwardRaw(dy, x, w, dx, dw, db, N, K, M, overwriteDx);
     },
     patchEmbed: ({ B, T, P, D }, x: Tensor, w: Tensor, b: Tensor, e: Tensor): void => {
       this.linearForwardRaw(x, w, b, e, B * T, P, D);
@@ -221,7 +224,7 @@ export class WebGpuBackend extends TableBackend {
     },
     dropoutBackward: (_, dy: Tensor, dx: Tensor, p: number, key: DropoutKey): void => {
       if (p === 0) {
-        this.run(K.axpy, { src: dy, dst: dx }, { n: dy.size, alpha: 1 }, this.elems(dy.size));
+        this.copy(dy, dx);
         return;
       }
       this.run(K.dropoutBackward, { dy, dx }, { n: dy.size, ...dropParams(p, key) }, this.elems(dy.size, ELEMENTWISE_WG, 4));
@@ -307,7 +310,7 @@ export class WebGpuBackend extends TableBackend {
         n: param.size, lr: opts.lr, beta1: opts.beta1, beta2: opts.beta2,
         one_minus_beta1: 1 - opts.beta1, one_minus_beta2: 1 - opts.beta2, eps: opts.eps,
         decay: 1 - opts.lr * opts.weightDecay,
-        bc1: 1 - Math.pow(opts.beta1, opts.step), bc2: 1 - Math.pow(opts.beta2, opts.step),
+        bc1: 1 - Math.pow(opts.beta1, opts.step), bc2: 1 - Math.pow(opts.beta2, opts.step), grad_scale: opts.gradScale ?? 1,
       }, this.elems(param.size));
     },
     sumSquares: (_, tensors: readonly Tensor[]): number => {

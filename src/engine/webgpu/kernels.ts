@@ -128,7 +128,7 @@ export const K = {
 
   adamw: {
     file: 'optim.wgsl', entry: 'adamw', tensors: [w('param'), r('grad'), w('m'), w('v')],
-    params: [...u('n'), ...f('lr', 'beta1', 'beta2', 'one_minus_beta1', 'one_minus_beta2', 'eps', 'decay', 'bc1', 'bc2')],
+    params: [...u('n'), ...f('lr', 'beta1', 'beta2', 'one_minus_beta1', 'one_minus_beta2', 'eps', 'decay', 'bc1', 'bc2', 'grad_scale')],
     consts: { WG: ELEMENTWISE_WG },
   } satisfies KernelDef,
   sumSquares: {

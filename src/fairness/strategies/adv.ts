@@ -87,7 +87,7 @@ export class AdversarialStrategy implements Strategy {
     be.linear(b.h1, s.value('adv.linear2.weight'), s.value('adv.linear2.bias'), b.logits);
     be.softmaxCrossEntropy(b.logits, b.targets, b.loss);
     s.zeroGrads();
-    for (const t of [b.dlogits, b.dh1, b.da1, b.dpooled, b.drev]) be.zero(t);
+    for (const t of [b.dlogits, b.dh1, b.dpooled, b.drev]) be.zero(t); // da1 is overwritten by reluBackward
     be.softmaxCrossEntropyBackward(b.logits, b.targets, b.dlogits, 1);
     be.linearBackward(b.dlogits, b.h1, s.value('adv.linear2.weight'), b.dh1, s.grad('adv.linear2.weight'), s.grad('adv.linear2.bias'));
     be.reluBackward(b.dh1, b.h1, b.da1);
