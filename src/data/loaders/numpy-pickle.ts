@@ -199,7 +199,16 @@ function makeRegistry(): NameRegistry {
 /** Unpickles `bytes`; dicts come back as Map (keys exactly as pickled: strings or byte strings). */
 export function unpickle(bytes: Uint8Array): unknown {
   const parser = new Parser({ nameResolver: makeRegistry(), unpicklingTypeOfDictionary: 'Map' });
-  return parser.read(new Py2Reader(bytes));
+  try {
+    return parser.read(new Py2Reader(bytes));
+  } catch (e) {
+    // A damaged stream trips the parser's own code (an undefined stack entry, a bad length): say what it
+    // means for the user rather than pass on a TypeError from inside a library.
+    if (e instanceof TypeError || e instanceof RangeError) {
+      throw new Error(`not a readable pickle (the file is damaged or truncated): ${e.message}`);
+    }
+    throw e;
+  }
 }
 
 /** A key or text value as a JS string (byte strings decoded as latin-1). */
