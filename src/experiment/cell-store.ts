@@ -14,6 +14,20 @@ export function cellFile(runDir: string, id: string): string {
   return path.join(cellsDirOf(runDir), `${id}.json`);
 }
 
+/** Fold f's training state of a running cell: what a killed cell resumes from. */
+export function cellStateFile(runDir: string, id: string, fold: number): string {
+  return path.join(cellsDirOf(runDir), `${id}.fold${fold}.state.safetensors`);
+}
+
+/** Deletes a cell's training states (once its result is stored they are only weight on the disk). */
+export function clearCellState(runDir: string, id: string): void {
+  const dir = cellsDirOf(runDir);
+  if (!fs.existsSync(dir)) return;
+  for (const f of fs.readdirSync(dir)) {
+    if (f.startsWith(`${id}.fold`) && f.endsWith('.state.safetensors')) fs.rmSync(path.join(dir, f), { force: true });
+  }
+}
+
 export function writeJsonAtomic(file: string, value: unknown): void {
   writeFileAtomic(file, JSON.stringify(value, null, 1));
 }

@@ -4,6 +4,7 @@
 // model per fold; each tests the subjects of its own fold of every target, and the predictions are pooled,
 // so every subject is evaluated once, by a model that never trained on it.
 import { createHash } from 'crypto';
+import * as fs from 'fs';
 import type { Backend } from '../engine/backend';
 import { evaluateFairness } from '../fairness/metrics/evaluate';
 import { subjectErrorSums } from '../fairness/metrics/subject-errors';
@@ -13,9 +14,10 @@ import { loadEncoder } from '../model/checkpoint';
 import { modelConfig, ModelSize } from '../model/config';
 import { applyFinetuneMode, parseFinetuneMode } from '../model/finetune-mode';
 import { PpgGpt } from '../model/ppg-gpt';
-import { finetune, FinetuneHooks } from '../train/finetune';
+import { finetune, type CheckpointOptions, type FinetuneHooks } from '../train/finetune';
 import { predict } from '../train/predict';
 import { prepareWindows } from '../train/prepared';
+import { cellStateFile } from './cell-store';
 import type { ExperimentConfig } from './config';
 import type { DomainData } from './data-stage';
 import { projectEmbeddings } from './projection';
@@ -71,10 +73,17 @@ interface FoldRun {
   windowsPerSecond: number;
 }
 
+/** Where a running cell saves its training state, so that a killed cell resumes (see config checkpointEvery). */
+export interface CellStateOptions {
+  /** runs/<name> */
+  runDir: string;
+  log?: (s: string) => void;
+}
+
 /** Fine-tunes fold f's model and adds its test predictions of every target to `pooled`. */
 function runFold(
   c: ExperimentConfig, spec: CellSpec, f: number, domains: Map<string, DomainData>, groupNames: string[], targets: string[],
-  checkpoint: string | null, backend: Backend, hooks: FinetuneHooks, pooled: Map<string, Pooled>,
+  checkpoint: string | null, backend: Backend, hooks: FinetuneHooks, pooled: Map<string, Pooled>, state?: CellStateOptions,
 ): FoldRun & { params: Record<string, number | string> } {
   const gspec: GroupSpec = { attributes: c.groupBy.attributes, bands: c.groupBy.bands, names: groupNames };
   const fold = domains.get(spec.source)!.folds[f];
@@ -94,10 +103,16 @@ function runFold(
   const strategy = makeStrategy(spec.strategy, c.strategyParams);
   try {
     const ft = c.finetune;
+    let ckpt: CheckpointOptions | undefined;
+    if (state) {
+      const file = cellStateFile(state.runDir, cellId(c, spec), f);
+      ckpt = { path: file, every: c.checkpointEvery, resume: fs.existsSync(file) };
+      if (ckpt.resume) state.log?.(`cell ${cellId(c, spec)}${where}: resuming from its saved training state`);
+    }
     const res = finetune(model, train, val, strategy, groupNames.length, {
       epochs: ft.epochs, batchSize: ft.batchSize, lr: ft.lr, warmupSteps: ft.warmupSteps, weightDecay: ft.weightDecay,
       clipNorm: ft.clipNorm, seed: spec.seed, patience: ft.patience, microBatch: ft.microBatch,
-    }, hooks);
+    }, hooks, ckpt);
     for (const target of targets) {
       const test = domains.get(target)!.folds[f].test;
       if (test.hr.length === 0) continue;
@@ -175,13 +190,13 @@ function evaluateTarget(c: ExperimentConfig, spec: CellSpec, target: string, acc
 
 export function runCell(
   c: ExperimentConfig, spec: CellSpec, domains: Map<string, DomainData>, groupNames: string[], targets: string[],
-  checkpoint: string | null, backend: Backend, hooks: FinetuneHooks = {},
+  checkpoint: string | null, backend: Backend, hooks: FinetuneHooks = {}, state?: CellStateOptions,
 ): CellResult {
   const t0 = Date.now();
   const folds = domains.get(spec.source)!.folds.length;
   const pooled = new Map<string, Pooled>(targets.map((t) => [t, { pred: [], hr: [], group: [], subject: [], fold: [], subjectOrder: [], z: [], pooled: [] }]));
   const runs: (FoldRun & { params: Record<string, number | string> })[] = [];
-  for (let f = 0; f < folds; f++) runs.push(runFold(c, spec, f, domains, groupNames, targets, checkpoint, backend, hooks, pooled));
+  for (let f = 0; f < folds; f++) runs.push(runFold(c, spec, f, domains, groupNames, targets, checkpoint, backend, hooks, pooled, state));
   const results = targets.map((t) => evaluateTarget(c, spec, t, pooled.get(t)!, groupNames, folds));
   const vals = runs.map((r) => r.bestValMae).filter((v): v is number => v !== null);
   return {

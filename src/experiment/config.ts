@@ -88,6 +88,12 @@ export const ExperimentConfigSchema = z.object({
     loraAlpha: z.number().positive().default(16),
     dropout: z.number().min(0).lt(1).default(0.1),
   }).strict().default({ epochs: 8, batchSize: 32, lr: 1e-3, warmupSteps: 10, weightDecay: 0.01, clipNorm: 1, patience: 0, mode: 'full', loraRank: 8, loraAlpha: 16, dropout: 0.1 }),
+  /**
+   * Optimiser steps between the saved training states of a running cell (runs/<name>/cells/<id>.fold<f>.state
+   * .safetensors, deleted when the cell is stored): a cell killed mid-way, on a queue worker or locally,
+   * continues from its last state and ends exactly as an uninterrupted run. Does not change any result.
+   */
+  checkpointEvery: z.number().int().min(1).default(100),
   strategyParams: z.object({
     groupdroEta: z.number().positive().default(0.01),
     /** η of 'groupdro-paper' (gw_g = 1 + η·L̂_g). */

@@ -3,7 +3,7 @@ import type { Backend } from '../engine/backend';
 import { cellId, CellSpec, runCell } from '../experiment/cell';
 import type { CellResult } from '../experiment/results';
 import { progressBar } from '../util/progress';
-import { describeCell, storeCell } from '../experiment/cell-store';
+import { clearCellState, describeCell, storeCell } from '../experiment/cell-store';
 import type { CellFailure, GridContext, GridRunner, RunnerHooks, RunnerOutcome } from '../experiment/runner';
 
 export class LocalRunner implements GridRunner {
@@ -22,9 +22,10 @@ export class LocalRunner implements GridRunner {
       try {
         const r = runCell(c, spec, ctx.domains, ctx.groups, ctx.targets, ctx.checkpoints.get(spec.size) ?? null, this.backend, {
           onStep: (d, t, info) => { bar.setTotal(t); bar.update(d, { loss: info.loss }); },
-        });
+        }, { runDir: ctx.dir, log: hooks.log });
         bar.stop();
         storeCell(ctx.dir, r);
+        clearCellState(ctx.dir, id);
         results.set(id, r);
         hooks.log(`${tag} ${describeCell(r)}`);
       } catch (e) {

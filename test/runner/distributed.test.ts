@@ -32,6 +32,8 @@ const small = {
   pretrain: { epochs: 1, batchSize: 16 },
   finetune: { epochs: 1, batchSize: 16 },
   evaluation: { bootstrap: 20, mmdPermutations: 10, maxEmbeddingRows: 40, projection: true },
+  // A training state after every step, so that a cell killed mid-way has one to resume from.
+  checkpointEvery: 1,
 };
 
 function metricsOf(r: ExperimentResults): Map<string, number[]> {
@@ -152,7 +154,7 @@ describe('distributed experiment (bullmq on Redis)', () => {
     expectSameMetrics(stored, local);
   }, 60000);
 
-  it('a worker killed mid-cell loses nothing: its job goes to the other worker, every cell once', async () => {
+  it('a worker killed mid-cell loses nothing: the other worker resumes the cell from its saved state, every cell once, same metrics', async () => {
     const url = redis.url(3);
     const runs = path.join(tmp, 'killed');
     const victim = spawnWorker(url, runs);
@@ -166,6 +168,13 @@ describe('distributed experiment (bullmq on Redis)', () => {
     try {
       // The victim's first cell includes loading the grid: it is still running when the signal lands.
       killedJob = (await victim.waitFor(/job (\S+): running/))[1];
+      // Mid-cell: once the cell has saved a training state in the shared runs folder.
+      const cells = path.join(runs, 'grid', 'cells');
+      const deadline = Date.now() + 30000;
+      while (!(fs.existsSync(cells) && fs.readdirSync(cells).some((f) => f.endsWith('.state.safetensors')))) {
+        if (Date.now() > deadline) throw new Error('no training state was saved within 30 s');
+        await new Promise((r) => setTimeout(r, 50));
+      }
       // The whole worker machine dies: the worker and the cell process it runs the cell in (killing the worker
       // alone would leave its cell process to finish and store the cell, which is also fine but not this test).
       victim.killGroup();
@@ -180,9 +189,13 @@ describe('distributed experiment (bullmq on Redis)', () => {
     }
     expect(await victim.exited()).toBeNull(); // killed by the signal, not finished
     expect(survivor.output()).toContain(`job ${killedJob}: running`);
+    // It continued where the killed cell stopped rather than from the start.
+    expect(survivor.output()).toMatch(/resuming from its saved training state/);
     const files = fs.readdirSync(path.join(runs, 'grid', 'cells'));
     expect(files.filter((f) => f.endsWith('.json')).sort()).toEqual(cellsOf(config).map((s) => `${cellId(config, s)}.json`).sort());
     expect(files.filter((f) => f.includes('.tmp-'))).toEqual([]);
+    // Stored cells leave no training state behind.
+    expect(files.filter((f) => f.endsWith('.state.safetensors'))).toEqual([]);
   }, 60000);
 
   it('a cell that fails on every attempt is failed after 3 attempts and reported with its error', async () => {

@@ -4,7 +4,7 @@
 // channel closes and so does this process, instead of computing for nobody.
 import { getBackend } from '../../engine/registry';
 import { cellId, runCell } from '../../experiment/cell';
-import { storeCell } from '../../experiment/cell-store';
+import { clearCellState, storeCell } from '../../experiment/cell-store';
 import { prepareGrid } from '../../experiment/grid';
 import type { GridContext } from '../../experiment/runner';
 import type { CellReply, RunCellMessage } from './cell-protocol';
@@ -26,8 +26,14 @@ function handle(m: RunCellMessage): CellReply {
     const ctx = contextFor(m);
     const { config, cell } = m.job;
     const backend = getBackend(m.backend);
-    const r = runCell(config, cell, ctx.domains, ctx.groups, ctx.targets, ctx.checkpoints.get(cell.size) ?? null, backend);
-    return { type: 'done', id: cellId(config, cell), file: storeCell(ctx.dir, r) };
+    const id = cellId(config, cell);
+    // Training states go to the shared runs folder: the worker that takes over a killed cell resumes from them.
+    const r = runCell(config, cell, ctx.domains, ctx.groups, ctx.targets, ctx.checkpoints.get(cell.size) ?? null, backend, {}, {
+      runDir: ctx.dir, log: (s) => console.log(`[cell ${process.pid}] ${s}`),
+    });
+    const file = storeCell(ctx.dir, r);
+    clearCellState(ctx.dir, id);
+    return { type: 'done', id, file };
   } catch (e) {
     return { type: 'error', message: e instanceof Error ? e.message : String(e) };
   }
