@@ -24,6 +24,28 @@ const RAW: Record<string, unknown> = {
     // 'auto' cross-validates; 3 folds evaluate every subject once at 3 fine-tunings per cell.
     split: { protocol: 'auto', folds: 3 },
   },
+  // Question 1 of the paper: intersections. Gender × age (under 50, 50 and over) gives four groups; a BUT-PPG-
+  // like cohort of 120 (ages 19–76; age's effect on the pulse shape is documented in data/synth/effects.ts)
+  // gives each at least 5 subjects, all tested once (3 folds). The gap is then max − min and the mean
+  // absolute deviation of the group MAEs from the overall MAE, with subject-bootstrap intervals; a group
+  // below evaluation.minSubjectsPerGroup would be marked, not dropped.
+  intersectional: {
+    name: 'intersectional',
+    windowSeconds: 10,
+    domains: {
+      'butppg-like': { kind: 'synthetic', preset: 'butppg-like', seed: 2, subjects: 120 },
+    },
+    sources: ['butppg-like'],
+    strategies: ['erm', 'if', 'groupdro', 'adv'],
+    sizes: ['tiny'],
+    seeds: [0],
+    groupBy: { attributes: ['gender', 'age'], bands: { age: [50] } },
+    pretrain: { epochs: 10, batchSize: 32, lr: 2e-3, seed: 0 },
+    finetune: { epochs: 8, batchSize: 32, lr: 2e-3, warmupSteps: 10, patience: 0, mode: 'full', dropout: 0.1 },
+    strategyParams: { groupdroEta: 0.01, advLambda: 0.1, advWidth: 32 },
+    evaluation: { bootstrap: 200, mmdPermutations: 50, maxEmbeddingRows: 200, projection: true },
+    split: { protocol: 'kfold', folds: 3 },
+  },
   paper: {
     name: 'paper',
     windowSeconds: 10,

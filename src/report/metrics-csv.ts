@@ -9,7 +9,7 @@ import { checkResults } from './validate';
 // few_subjects: the group (or, on overall rows, some group) has fewer evaluated subjects than
 // evaluation.minSubjectsPerGroup, so its intervals and the gap say little; folds: 1 for a holdout split.
 const BASE = ['cell_id', 'source', 'target', 'strategy', 'size', 'seed', 'params', 'scope', 'group', 'windows', 'subjects', 'few_subjects', 'folds'];
-const METRICS = ['mae', 'mae_lo', 'mae_hi', 'rmse', 'rmse_lo', 'rmse_hi', 'gap', 'gap_lo', 'gap_hi', 'worst_group', 'worst_group_mae', 'worst_group_mae_lo', 'worst_group_mae_hi'];
+const METRICS = ['mae', 'mae_lo', 'mae_hi', 'rmse', 'rmse_lo', 'rmse_hi', 'gap', 'gap_lo', 'gap_hi', 'gap_mad', 'gap_mad_lo', 'gap_mad_hi', 'worst_group', 'worst_group_mae', 'worst_group_mae_lo', 'worst_group_mae_hi'];
 const RUN = ['bootstrap_resamples', 'bootstrap_level', 'mmd_estimator', 'best_epoch', 'best_val_mae'];
 
 /** Embedding names over all results, sorted, so the columns do not depend on cell order. */
@@ -40,6 +40,7 @@ export function metricsCsv(results: ExperimentResults): string {
       rows.push([
         ...base, 'overall', '', m.windows, m.subjects, (t.evaluation?.fewSubjects.length ?? 0) > 0 ? 'yes' : 'no', t.evaluation?.folds ?? 1,
         m.mae.estimate, m.mae.lo, m.mae.hi, m.rmse.estimate, m.rmse.lo, m.rmse.hi, m.gap.estimate, m.gap.lo, m.gap.hi,
+        m.gapMad?.estimate ?? '', m.gapMad?.lo ?? '', m.gapMad?.hi ?? '',
         m.worstGroup.group, m.worstGroup.estimate, m.worstGroup.lo, m.worstGroup.hi,
         ...embs.flatMap((e): CsvValue[] => {
           const r = m.embeddings[e];
@@ -50,7 +51,7 @@ export function metricsCsv(results: ExperimentResults): string {
       for (const g of m.perGroup) {
         rows.push([
           ...base, 'group', g.group, g.windows, g.subjects, t.evaluation?.fewSubjects.includes(g.group) ? 'yes' : 'no', t.evaluation?.folds ?? 1,
-          g.mae.estimate, g.mae.lo, g.mae.hi, '', '', '', '', '', '', '', '', '', '',
+          g.mae.estimate, g.mae.lo, g.mae.hi, '', '', '', '', '', '', '', '', '', '', '', '', '',
           ...embs.flatMap((e): CsvValue[] => {
             const s = m.embeddings[e]?.silhouette.perGroup.find((p) => p.group === g.group);
             return ['', '', s ? s.score : ''];

@@ -68,6 +68,24 @@ describe('evaluateFairness', () => {
     expect(r.worstGroup.estimate).toBe(Math.max(...m));
     expect(r.worstGroup.group).toBe(r.perGroup[m.indexOf(Math.max(...m))].group);
     expect(r.embeddings).toEqual({});
+    // The intersection-friendly gap: every group's distance from the overall MAE, averaged.
+    const overall = r.mae.estimate;
+    expect(r.gapMad.estimate).toBeCloseTo((Math.abs(m[0] - overall) + Math.abs(m[1] - overall) + Math.abs(m[2] - overall)) / 3, 12);
+    expect(r.gapMad.lo).toBeLessThan(r.gapMad.hi);
+  });
+
+  test('pooled folds: embedding metrics within folds, also when a fold lacks a group', () => {
+    const d = domain(3, 6, 5, 4);
+    // Subjects of group 2 only ever fall in fold 0: fold 1 has groups 0 and 1 alone.
+    const foldOf = Int32Array.from(d.subjectIndex, (s) => (s % 3 === 2 ? 0 : s % 2));
+    const r = evaluateFairness({
+      pred: d.pred, hr: d.hr, groupOf: d.groupOf, subjectIndex: d.subjectIndex, groupNames: ['a', 'b', 'c'], seed: 1,
+      bootstrap: { resamples: 50 }, embeddings: d.embeddings, foldOf, mmd: { permutations: 20 },
+    });
+    const sil = r.embeddings.z.silhouette;
+    expect(sil.perGroup.map((g) => g.group)).toEqual(['a', 'b', 'c']);
+    expect(sil.perGroup.find((g) => g.group === 'c')!.rows).toBeGreaterThan(0);
+    expect(Number.isFinite(r.embeddings.z.mmd.mmd2)).toBe(true);
   });
 
   test('bad input throws clear errors', () => {

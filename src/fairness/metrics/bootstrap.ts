@@ -40,6 +40,8 @@ export interface BootstrapResult {
   rmse: Interval;
   perGroupMae: Interval[];
   gap: Interval;
+  /** Mean absolute deviation of the group MAEs from the overall MAE: a gap for any number of groups. */
+  gapMad: Interval;
   worstGroupMae: Interval;
   resamples: number;
   level: number;
@@ -106,7 +108,7 @@ function subjectSums(input: BootstrapInput): SubjectSums {
 }
 
 /** MAE, RMSE, per-group MAE, gap and worst-group MAE of subjects drawn `mult[s]` times; null if a group is empty. */
-function metricsOf(t: SubjectSums, mult: Float64Array, groupMae: Float64Array): { mae: number; rmse: number; gap: number; worst: number } | null {
+function metricsOf(t: SubjectSums, mult: Float64Array, groupMae: Float64Array): { mae: number; rmse: number; gap: number; mad: number; worst: number } | null {
   const G = t.groups;
   let totAbs = 0;
   let totN = 0;
@@ -132,7 +134,10 @@ function metricsOf(t: SubjectSums, mult: Float64Array, groupMae: Float64Array): 
     lo = Math.min(lo, groupMae[g]);
     hi = Math.max(hi, groupMae[g]);
   }
-  return { mae: totAbs / totN, rmse: Math.sqrt(totSq / totN), gap: G >= 2 ? hi - lo : 0, worst: hi };
+  const mae = totAbs / totN;
+  let mad = 0;
+  for (let g = 0; g < G; g++) mad += Math.abs(groupMae[g] - mae) / G;
+  return { mae, rmse: Math.sqrt(totSq / totN), gap: G >= 2 ? hi - lo : 0, mad, worst: hi };
 }
 
 export function bootstrapErrorMetrics(input: BootstrapInput, options: BootstrapOptions): BootstrapResult {
@@ -175,6 +180,7 @@ export function bootstrapErrorMetrics(input: BootstrapInput, options: BootstrapO
   const rMae = new Float64Array(resamples);
   const rRmse = new Float64Array(resamples);
   const rGap = new Float64Array(resamples);
+  const rMad = new Float64Array(resamples);
   const rWorst = new Float64Array(resamples);
   const rGroup = Array.from({ length: G }, () => new Float64Array(resamples));
   const mult = new Float64Array(t.subjects);
@@ -198,6 +204,7 @@ export function bootstrapErrorMetrics(input: BootstrapInput, options: BootstrapO
     rMae[kept] = m.mae;
     rRmse[kept] = m.rmse;
     rGap[kept] = m.gap;
+    rMad[kept] = m.mad;
     rWorst[kept] = m.worst;
     for (let g = 0; g < G; g++) rGroup[g][kept] = groupMae[g];
     kept++;
@@ -207,6 +214,7 @@ export function bootstrapErrorMetrics(input: BootstrapInput, options: BootstrapO
     rmse: percentileInterval(point.rmse, rRmse, level),
     perGroupMae: rGroup.map((r, g) => percentileInterval(pointGroup[g], r, level)),
     gap: percentileInterval(point.gap, rGap, level),
+    gapMad: percentileInterval(point.mad, rMad, level),
     worstGroupMae: percentileInterval(point.worst, rWorst, level),
     resamples,
     level,

@@ -52,6 +52,11 @@ export interface FairnessReport {
   perGroup: GroupReport[];
   /** |MAE_a − MAE_b| for two groups, max − min for more. */
   gap: Interval & { definition: 'abs difference' | 'max - min' };
+  /**
+   * The mean absolute deviation of the group MAEs from the overall MAE, (1/G)·Σ_g |MAE_g − MAE|: for
+   * intersections (G > 2) it weighs every group, where max − min sees only the two extremes.
+   */
+  gapMad: Interval;
   /** The worst group at the point estimate; its interval is that of max_g MAE_g over replicates. */
   worstGroup: Interval & { group: string };
   bootstrap: { resamples: number; level: number; stratified: boolean; discarded: number; unit: 'subject' };
@@ -77,10 +82,12 @@ function silhouetteByFold(
   const rows = parts.reduce((a, p) => a + p.rows, 0);
   return {
     score: parts.reduce((a, p) => a + p.score * p.rows, 0) / rows,
-    perGroup: groupNames.map((group, g) => {
-      const n = parts.reduce((a, p) => a + p.perGroup[g].rows, 0);
-      return { group, rows: n, score: n === 0 ? 0 : parts.reduce((a, p) => a + p.perGroup[g].score * p.perGroup[g].rows, 0) / n };
-    }),
+    // Each fold lists only the groups it has rows of; a group absent from every fold is left out, as silhouetteScore does.
+    perGroup: groupNames.map((group) => {
+      const mine = parts.flatMap((p) => p.perGroup.filter((x) => x.group === group));
+      const n = mine.reduce((a, x) => a + x.rows, 0);
+      return { group, rows: n, score: n === 0 ? 0 : mine.reduce((a, x) => a + x.score * x.rows, 0) / n };
+    }).filter((x) => x.rows > 0),
     rows,
   };
 }
@@ -129,6 +136,7 @@ export function evaluateFairness(input: EvaluateInput): FairnessReport {
       mae: { ...boot.perGroupMae[g], estimate: groupMae[g] },
     })),
     gap: { ...boot.gap, estimate: gap(groupMae), definition: groupNames.length === 2 ? 'abs difference' : 'max - min' },
+    gapMad: { ...boot.gapMad, estimate: groupMae.reduce((a, v) => a + Math.abs(v - mae(pred, hr)), 0) / groupMae.length },
     worstGroup: { ...boot.worstGroupMae, estimate: worst.mae, group: worst.name },
     bootstrap: { resamples: boot.resamples, level: boot.level, stratified: boot.stratified, discarded: boot.discarded, unit: 'subject' },
     embeddings,
