@@ -71,6 +71,8 @@ interface FoldRun {
   bestEpoch: number;
   bestValMae: number | null;
   windowsPerSecond: number;
+  strategySeconds: number;
+  peakRssBytes: number;
 }
 
 /** Where a running cell saves its training state, so that a killed cell resumes (see config checkpointEvery). */
@@ -134,6 +136,7 @@ function runFold(
     return {
       epochs: res.history.map((h) => ({ epoch: h.epoch, trainLoss: h.trainLoss, valMae: h.valMae, trainGroupLoss: h.trainGroupLoss.map((v) => (Number.isFinite(v) ? v : null)) })),
       bestEpoch: res.bestEpoch, bestValMae: res.bestValMae, windowsPerSecond: res.windowsPerSecond, params: strategy.describe(),
+      strategySeconds: res.strategySeconds, peakRssBytes: res.peakRssBytes,
     };
   } finally {
     strategy.dispose();
@@ -207,6 +210,8 @@ export function runCell(
       epochs: runs[0].epochs, bestEpoch: runs[0].bestEpoch,
       bestValMae: vals.length === 0 ? null : vals.reduce((a, b) => a + b, 0) / vals.length,
       windowsPerSecond: runs.reduce((a, r) => a + r.windowsPerSecond, 0) / runs.length, seconds: (Date.now() - t0) / 1000,
+      strategySeconds: runs.reduce((a, r) => a + r.strategySeconds, 0),
+      peakRssMiB: Math.max(...runs.map((r) => r.peakRssBytes)) / 2 ** 20,
       ...(folds > 1 ? { folds: runs.map((r, f) => ({ fold: f, bestEpoch: r.bestEpoch, bestValMae: r.bestValMae })) } : {}),
     },
     targets: results,

@@ -52,6 +52,10 @@ export interface CellResult {
     bestValMae: number | null;
     windowsPerSecond: number;
     seconds: number;
+    /** Seconds of the strategy's own work (its step hooks and sampler), summed over the folds. */
+    strategySeconds?: number;
+    /** The largest resident set the cell's process reached while training, MiB. */
+    peakRssMiB?: number;
     /** k-fold: each fold's best epoch and validation MAE (the curves above are fold 0's). */
     folds?: { fold: number; bestEpoch: number; bestValMae: number | null }[];
   };

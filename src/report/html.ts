@@ -14,7 +14,7 @@ import { findingsHtml } from './findings-html';
 import { reportRecords, type ReportRecords } from './records';
 import { renderVegaLite } from './render-svg';
 import { REPORT_CSS } from './style';
-import { configHtml, failedHtml, manifestsHtml, summaryHtml } from './tables';
+import { configHtml, costHtml, failedHtml, manifestsHtml, summaryHtml } from './tables';
 import { checkResults } from './validate';
 
 /** One chart section: its heading, explanation, and the specs it draws (empty: `empty` is shown instead). */
@@ -139,6 +139,11 @@ ${summaryHtml(results, rec)}
 ${failedHtml(results)}
 </section>
 ${charts.join('\n')}
+<section id="cost">
+<h2>Cost of each strategy</h2>
+<p class="explain">Per model size and strategy: wall seconds per cell (all folds), the part the strategy’s own work took (ADV’s adversary, GroupDRO’s update, the samplers), throughput, the process’s peak memory, the overhead against ERM of the same size, and the fairness bought with it: the mean change of the gap against ERM over the transfers both ran, and that change per extra minute of compute per cell. Times are of the machine that ran the cells; compare strategies within one report.</p>
+${costHtml(results)}
+</section>
 <section id="configuration">
 <h2>Configuration and data</h2>
 <p class="explain">The validated experiment configuration, and per domain the data manifest: windows and subjects per group and how the data were made.</p>

@@ -10,7 +10,7 @@ import { checkResults } from './validate';
 // evaluation.minSubjectsPerGroup, so its intervals and the gap say little; folds: 1 for a holdout split.
 const BASE = ['cell_id', 'source', 'target', 'strategy', 'size', 'seed', 'params', 'scope', 'group', 'windows', 'subjects', 'few_subjects', 'folds'];
 const METRICS = ['mae', 'mae_lo', 'mae_hi', 'rmse', 'rmse_lo', 'rmse_hi', 'gap', 'gap_lo', 'gap_hi', 'gap_mad', 'gap_mad_lo', 'gap_mad_hi', 'worst_group', 'worst_group_mae', 'worst_group_mae_lo', 'worst_group_mae_hi'];
-const RUN = ['bootstrap_resamples', 'bootstrap_level', 'mmd_estimator', 'best_epoch', 'best_val_mae'];
+const RUN = ['bootstrap_resamples', 'bootstrap_level', 'mmd_estimator', 'best_epoch', 'best_val_mae', 'seconds', 'strategy_seconds', 'peak_rss_mib'];
 
 /** Embedding names over all results, sorted, so the columns do not depend on cell order. */
 function embeddingNames(results: ExperimentResults): string[] {
@@ -30,7 +30,7 @@ export function metricsCsv(results: ExperimentResults): string {
   const rows: CsvValue[][] = [];
   for (const c of results.cells) {
     const params = Object.keys(c.params).length === 0 ? '' : JSON.stringify(c.params);
-    const run: CsvValue[] = [c.training.bestEpoch, c.training.bestValMae];
+    const run: CsvValue[] = [c.training.bestEpoch, c.training.bestValMae, c.training.seconds, c.training.strategySeconds ?? '', c.training.peakRssMiB ?? ''];
     for (const t of c.targets) {
       const m = t.metrics;
       const base: CsvValue[] = [c.id, c.source, t.target, c.strategy, c.size, c.seed, params];

@@ -3,6 +3,7 @@
 import type { ExperimentResults } from '../experiment/results';
 import { escapeHtml } from './escape';
 import type { ReportRecords } from './records';
+import { costRows } from './cost';
 import { bootstrapLevel, formatInterval, formatWorst, summaryRows } from './summary';
 
 function table(header: readonly string[], rows: readonly (readonly string[])[], numericCols: readonly number[] = []): string {
@@ -24,6 +25,22 @@ export function summaryHtml(results: ExperimentResults, rec: ReportRecords): str
       rows.map((r) => [r.pair, r.arm, String(r.seeds), formatInterval(r.mae), formatInterval(r.gap), formatWorst(r)]),
       [2, 3, 4],
     ) + `\n<p class="note">Estimates are means over seeds; brackets are the union of the seeds' ${escapeHtml(lvl)}bootstrap intervals over subjects.</p>`
+  );
+}
+
+const fmt = (v: number | null, digits = 1, suffix = ''): string => (v === null || !Number.isFinite(v) ? '–' : `${v.toFixed(digits)}${suffix}`);
+
+/** The cost of each strategy per model size (report/cost.ts). */
+export function costHtml(results: ExperimentResults): string {
+  const rows = costRows(results);
+  if (rows.length === 0) return '<p class="empty">No finished cells.</p>';
+  return table(
+    ['size', 'strategy', 'cells', 's per cell', 'strategy work (s)', 'windows/s', 'peak RSS (MiB)', 'overhead vs ERM', 'Δ gap vs ERM (bpm)', 'Δ gap per extra minute'],
+    rows.map((r) => [
+      r.size, r.strategy, String(r.cells), fmt(r.seconds), fmt(r.strategySeconds, 2), fmt(r.windowsPerSecond, 0), fmt(r.peakRssMiB, 0),
+      r.overhead === null ? '–' : `${(100 * r.overhead).toFixed(0)}%`, fmt(r.gapChange, 2), fmt(r.gapChangePerExtraMinute, 2),
+    ]),
+    [2, 3, 4, 5, 6, 7, 8, 9],
   );
 }
 

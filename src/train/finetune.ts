@@ -5,7 +5,7 @@ import { toBatches } from './sampling';
 import { mae } from './mae';
 import type { PpgGpt } from '../model/ppg-gpt';
 import { AdamW, AdamWConfig, DEFAULT_ADAMW } from './adamw';
-import { HrStep } from './hr-step';
+import { HrStep, type StepHooks } from './hr-step';
 import { predict } from './predict';
 import { gatherBatch, PreparedSet } from './prepared';
 import { learningRate } from './schedule';
@@ -45,6 +45,29 @@ export interface FinetuneResult {
   bestEpoch: number;
   bestValMae: number | null;
   windowsPerSecond: number;
+  /** Seconds spent in the strategy's own work this run: its step hooks (ADV's adversary, GroupDRO's update) and its sampler. */
+  strategySeconds: number;
+  /** The process's largest resident set seen between steps, bytes. */
+  peakRssBytes: number;
+}
+
+/** The strategy's hooks and sampler, each call's time added to `clock.seconds` (the cost of the strategy). */
+function timedStrategy(strategy: Strategy, clock: { seconds: number }): { hooks: StepHooks; time: <T>(f: () => T) => T } {
+  const time = <T>(f: () => T): T => {
+    const t = process.hrtime.bigint();
+    try {
+      return f();
+    } finally {
+      clock.seconds += Number(process.hrtime.bigint() - t) / 1e9;
+    }
+  };
+  const hooks: StepHooks = {};
+  if (strategy.onBatch) hooks.onBatch = (b) => time(() => strategy.onBatch!(b));
+  if (strategy.beforeBackward) hooks.beforeBackward = (b) => time(() => strategy.beforeBackward!(b));
+  if (strategy.encoderGradient) hooks.encoderGradient = (a, b, d, drop) => time(() => strategy.encoderGradient!(a, b, d, drop));
+  if (strategy.afterUpdate) hooks.afterUpdate = (lr) => time(() => strategy.afterUpdate!(lr));
+  if (strategy.stepLogs) hooks.stepLogs = () => strategy.stepLogs!();
+  return { hooks, time };
 }
 
 export interface FinetuneHooks {
@@ -126,10 +149,13 @@ export function finetune(
     saveTrainState(ckpt.path, { loop: { ...pos, epochStart: 0 } as unknown as Record<string, unknown>, arrays }, stateConfig);
   };
   const t0 = Date.now();
+  const clock = { seconds: 0 };
+  const timed = timedStrategy(strategy, clock);
+  let peakRss = process.memoryUsage().rss;
   let windowsThisRun = 0;
   let stopped = false;
   while (pos.epoch < cfg.epochs && !stopped) {
-    const batches = toBatches(sampler.epochOrder(pos.epoch), B, true);
+    const batches = toBatches(timed.time(() => sampler.epochOrder(pos.epoch)), B, true);
     let logs: Record<string, number> = {};
     for (; pos.batch < batches.length; pos.batch++) {
       const lr = learningRate(optim.step, { lr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps, minFactor: 0.1 });
@@ -137,7 +163,7 @@ export function finetune(
       let stepLoss = 0;
       for (let k = 0; k < micro; k++) {
         gatherBatch(train, batches[pos.batch].subarray(k * MB, (k + 1) * MB), batch);
-        r = step.run(batch, optim, { lr, seed: cfg.seed, hooks: strategy, micro: { index: k, count: micro } });
+        r = step.run(batch, optim, { lr, seed: cfg.seed, hooks: timed.hooks, micro: { index: k, count: micro } });
         stepLoss += r.loss / micro;
         for (let g = 0; g < groups; g++) {
           pos.gSum[g] += r.groupLossSum[g];
@@ -149,6 +175,7 @@ export function finetune(
       logs = r!.logs;
       pos.windows += B;
       windowsThisRun += B;
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
       hooks.onStep?.(optim.step, totalSteps, { loss: stepLoss, ...logs });
       if (ckpt && optim.step % ckpt.every === 0 && pos.batch + 1 < batches.length) {
         pos.batch++;
@@ -188,5 +215,7 @@ export function finetune(
     bestEpoch: pos.best ? pos.best.epoch : pos.history.length - 1,
     bestValMae: pos.best ? pos.best.mae : null,
     windowsPerSecond: secs > 0 ? windowsThisRun / secs : 0,
+    strategySeconds: clock.seconds,
+    peakRssBytes: peakRss,
   };
 }
