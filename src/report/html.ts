@@ -1,5 +1,6 @@
 // The HTML report: one self-contained page (inline CSS and SVG, no scripts, no external assets) with the
 // summary table, the charts of DESIGN section 5 and the configuration and data manifests.
+import { scalingEmbeddingSpec, scalingErrorSpec, sizesOf } from './charts/scaling';
 import type { TopLevelSpec } from 'vega-lite';
 import type { ExperimentResults } from '../experiment/results';
 import { embeddingShiftSpec } from './charts/embedding-shift';
@@ -57,6 +58,23 @@ export function chartSections(results: ExperimentResults, rec: ReportRecords = r
         'of both as whiskers. Points towards the bottom-left are both accurate and fair; a mitigation that lowers the gap at the cost of MAE moves down and right.',
       specs: hasTargets ? [{ id: 'tradeoff', spec: tradeoffSpec(rec) }] : [],
       empty: 'No target metrics.',
+    },
+    {
+      id: 'scaling',
+      title: 'Does scale widen the gap?',
+      explain:
+        'For each transfer, the gap between groups and the test MAE of every strategy against the fine-tuned model’s parameter count (log axis): ' +
+        'each dot is one seed, each line joins the sizes’ means. Below, the separation of the groups in the embeddings (MMD², silhouette) against size. ' +
+        'A gap that rises with size means scale widens it; the paper preset draws the same section from 19m to 1b.',
+      specs: sizesOf(rec).length >= 2
+        ? [
+          { id: 'scaling-gap', spec: scalingErrorSpec(rec, 'gap') }, { id: 'scaling-mae', spec: scalingErrorSpec(rec, 'mae') },
+          ...(rec.embeddings.length > 0
+            ? [{ id: 'scaling-mmd2', spec: scalingEmbeddingSpec(rec, 'mmd2') }, { id: 'scaling-silhouette', spec: scalingEmbeddingSpec(rec, 'silhouette') }]
+            : []),
+        ]
+        : [],
+      empty: 'One model size only: run several (the scaling preset) to see how the gap moves with scale.',
     },
     {
       id: 'embedding-shift',

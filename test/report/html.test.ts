@@ -31,6 +31,7 @@ describe('renderReport', () => {
       'transfer-matrix': 2, // MAE and gap
       'group-mae': 1,
       tradeoff: 1,
+      scaling: 0, // one model size: the section says so
       'embedding-shift': 2, // MMD² and silhouette
       projection: 1,
       training: 3, // curves, per-group loss, pretraining
@@ -40,6 +41,18 @@ describe('renderReport', () => {
     // Each section explains its chart.
     for (const body of s.values()) expect(body).toMatch(/<p class="explain">[^<]{40,}<\/p>/);
   });
+
+  test('with two model sizes, the scaling section plots gap, MAE, MMD² and silhouette against parameters', async () => {
+    const two: ExperimentResults = {
+      ...results,
+      config: { ...results.config, windowSeconds: 10 },
+      cells: results.cells.flatMap((c) => [{ ...c, id: `${c.id}-tiny`, size: 'tiny' }, { ...c, id: `${c.id}-19m`, size: '19m' }]),
+    };
+    const s = sections(await renderReport(two));
+    expect(count(s.get('scaling')!, /<svg\b/g)).toBe(4);
+    expect(s.get('scaling')).toContain('>parameters</text>');
+    expect(s.get('scaling')).not.toContain('One model size only');
+  }, 60000);
 
   test('strategy, group, domain names appear in the charts and tables', () => {
     const s = sections(html);
