@@ -119,15 +119,21 @@ describe('experiment configurations', () => {
   });
 });
 
+/** A fresh tiny HR model on the cpu backend, with the checkpoint functions. */
+async function tinyModel() {
+  const { getBackend } = await import('../../src/engine/registry');
+  const { modelConfig } = await import('../../src/model/config');
+  const { PpgGpt } = await import('../../src/model/ppg-gpt');
+  const { loadCheckpoint, saveCheckpoint } = await import('../../src/model/checkpoint');
+  const be = getBackend('cpu'), c = modelConfig('tiny', { hrPatches: 2 });
+  const m = new PpgGpt(be, c, { next: false, hr: true });
+  m.store.initialise(c, 1);
+  return { be, m, loadCheckpoint, saveCheckpoint };
+}
+
 describe('silent wrong results', () => {
   test('a checkpoint with a NaN weight is refused on load, naming the parameter', async () => {
-    const { getBackend } = await import('../../src/engine/registry');
-    const { modelConfig } = await import('../../src/model/config');
-    const { PpgGpt } = await import('../../src/model/ppg-gpt');
-    const { loadCheckpoint, saveCheckpoint } = await import('../../src/model/checkpoint');
-    const be = getBackend('cpu'), c = modelConfig('tiny', { hrPatches: 2 });
-    const m = new PpgGpt(be, c, { next: false, hr: true });
-    m.store.initialise(c, 1);
+    const { be, m, loadCheckpoint, saveCheckpoint } = await tinyModel();
     const w = be.download(m.store.value('gpt_layers.1.ffn.linear1.weight'));
     w[5] = NaN;
     be.upload(m.store.value('gpt_layers.1.ffn.linear1.weight'), w);
@@ -137,13 +143,7 @@ describe('silent wrong results', () => {
   });
 
   test('garbled checkpoint metadata is named field by field', async () => {
-    const { getBackend } = await import('../../src/engine/registry');
-    const { modelConfig } = await import('../../src/model/config');
-    const { PpgGpt } = await import('../../src/model/ppg-gpt');
-    const { loadCheckpoint, saveCheckpoint } = await import('../../src/model/checkpoint');
-    const be = getBackend('cpu'), c = modelConfig('tiny', { hrPatches: 2 });
-    const m = new PpgGpt(be, c, { next: false, hr: true });
-    m.store.initialise(c, 1);
+    const { be, m, loadCheckpoint, saveCheckpoint } = await tinyModel();
     const f = path.join(dir, 'meta.safetensors');
     saveCheckpoint(f, m, { stage: 'finetune', strategy: 'groupdro', groups: '["F","M"]' });
     expect(loadCheckpoint(be, f).heads).toEqual({ next: false, hr: true });
