@@ -18,7 +18,7 @@ import { finetune, type CheckpointOptions, type FinetuneHooks } from '../train/f
 import { predict } from '../train/predict';
 import { prepareWindows } from '../train/prepared';
 import { cellStateFile } from './cell-store';
-import type { ExperimentConfig } from './config';
+import { finetuneModes, type ExperimentConfig } from './config';
 import type { DomainData } from './data-stage';
 import { projectEmbeddings } from './projection';
 import type { CellResult, TargetResult } from './results';
@@ -28,6 +28,8 @@ export interface CellSpec {
   strategy: string;
   size: ModelSize;
   seed: number;
+  /** Fine-tuning mode (full, head, lora, lastN); the experiment's single mode unless it lists several. */
+  mode?: string;
 }
 
 /** Readable and stable: the same configuration always maps to the same id (so finished cells are skipped). */
@@ -40,13 +42,15 @@ export function cellId(c: ExperimentConfig, s: CellSpec): string {
     targets: c.targets ?? null, evaluation: c.evaluation,
   };
   const hash = createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 8);
-  return `${s.source}__${s.strategy}__${s.size}__s${s.seed}__${hash}`;
+  // With a single mode the id keeps its old form; an axis of modes names each cell's.
+  const mode = finetuneModes(c).length > 1 ? `__${s.mode ?? finetuneModes(c)[0]}` : '';
+  return `${s.source}__${s.strategy}__${s.size}${mode}__s${s.seed}__${hash}`;
 }
 
 export function cellsOf(c: ExperimentConfig): CellSpec[] {
   const out: CellSpec[] = [];
-  for (const size of c.sizes) for (const source of c.sources) for (const strategy of c.strategies) for (const seed of c.seeds) {
-    out.push({ source, strategy, size, seed });
+  for (const size of c.sizes) for (const mode of finetuneModes(c)) for (const source of c.sources) for (const strategy of c.strategies) {
+    for (const seed of c.seeds) out.push({ source, strategy, size, seed, mode });
   }
   return out;
 }
@@ -96,12 +100,13 @@ function runFold(
   const train = prepareWindows(fold.train, trainGroups.groupOf);
   const val = prepareWindows(fold.val, valGroups.groupOf);
 
-  const lora = c.finetune.mode === 'lora' ? { loraRank: c.finetune.loraRank, loraAlpha: c.finetune.loraAlpha } : {};
+  const mode = spec.mode ?? finetuneModes(c)[0];
+  const lora = mode === 'lora' ? { loraRank: c.finetune.loraRank, loraAlpha: c.finetune.loraAlpha } : {};
   const config = modelConfig(spec.size, { hrPatches: c.windowSeconds, dropout: c.finetune.dropout, ...lora });
   const model = new PpgGpt(backend, config, { next: false, hr: true });
   model.store.initialise(config, spec.seed + 1000);
   if (checkpoint) loadEncoder(model, checkpoint);
-  applyFinetuneMode(model.store, config.layers, parseFinetuneMode(c.finetune.mode));
+  applyFinetuneMode(model.store, config.layers, parseFinetuneMode(mode));
   const strategy = makeStrategy(spec.strategy, c.strategyParams);
   try {
     const ft = c.finetune;
@@ -203,7 +208,7 @@ export function runCell(
   const results = targets.map((t) => evaluateTarget(c, spec, t, pooled.get(t)!, groupNames, folds));
   const vals = runs.map((r) => r.bestValMae).filter((v): v is number => v !== null);
   return {
-    id: cellId(c, spec), source: spec.source, strategy: spec.strategy, size: spec.size, seed: spec.seed,
+    id: cellId(c, spec), source: spec.source, strategy: spec.strategy, size: spec.size, seed: spec.seed, mode: spec.mode ?? finetuneModes(c)[0],
     params: runs[0].params, groupNames,
     training: {
       // The curves are fold 0's; the best validation MAE is the mean over the folds.

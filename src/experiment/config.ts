@@ -29,6 +29,13 @@ export const DomainSchema = z.discriminatedUnion('kind', [
   }).strict(),
 ]);
 
+const FINETUNE_MODE = z.string().regex(/^(full|head|lora|last\d+)$/, 'full, head, lora or lastN');
+
+/** The fine-tuning modes of a config as a list (the grid axis). */
+export function finetuneModes(c: { finetune: { mode: string | readonly string[] } }): string[] {
+  return typeof c.finetune.mode === 'string' ? [c.finetune.mode] : [...new Set(c.finetune.mode)];
+}
+
 export const ExperimentConfigSchema = z.object({
   name: z.string().regex(SAFE_NAME, SAFE_NAME_RULE),
   /** Compute backend (default: the fastest available). */
@@ -82,7 +89,11 @@ export const ExperimentConfigSchema = z.object({
     weightDecay: z.number().nonnegative().default(0.01),
     clipNorm: z.number().nonnegative().default(1),
     patience: z.number().int().nonnegative().default(0),
-    mode: z.string().regex(/^(full|head|lora|last\d+)$/).default('full'),
+    /**
+     * What is trained: full, head, lora, lastN; or a list of them, which makes the mode a grid axis (every
+     * strategy fine-tuned each way, so adapter-based debiasing is compared with full fine-tuning).
+     */
+    mode: z.union([FINETUNE_MODE, z.array(FINETUNE_MODE).min(1)]).default('full'),
     /** LoRA adapters on w_q and w_v, used with mode 'lora'. */
     loraRank: z.number().int().positive().default(8),
     loraAlpha: z.number().positive().default(16),

@@ -43,6 +43,8 @@ export interface CellResult {
   strategy: string;
   size: string;
   seed: number;
+  /** Fine-tuning mode (full, head, lora, lastN); absent in results from before modes were an axis. */
+  mode?: string;
   /** Strategy hyper-parameters (η, λ, width …). */
   params: Record<string, number | string>;
   groupNames: string[];

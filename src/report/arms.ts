@@ -27,6 +27,7 @@ function strategyRank(s: string): number {
 
 export function armsOf(results: Pick<ExperimentResults, 'cells'>): Arms {
   const sizes = new Set(results.cells.map((c) => c.size));
+  const modes = new Set(results.cells.map((c) => c.mode ?? 'full'));
   const paramSets = new Map<string, Set<string>>();
   for (const c of results.cells) {
     if (!paramSets.has(c.strategy)) paramSets.set(c.strategy, new Set());
@@ -35,6 +36,7 @@ export function armsOf(results: Pick<ExperimentResults, 'cells'>): Arms {
   const labelOf = (c: CellResult): string => {
     let label = c.strategy;
     if (sizes.size > 1) label += ` ${c.size}`;
+    if (modes.size > 1) label += ` ${c.mode ?? 'full'}`;
     if ((paramSets.get(c.strategy)?.size ?? 0) > 1) label += ` ${paramsText(c.params)}`;
     return label;
   };

@@ -6,6 +6,8 @@ import type { CellResult, ExperimentResults } from '../experiment/results';
 
 export interface CostRow {
   size: string;
+  /** Fine-tuning mode (full, lora, …): with LoRA as a grid axis, each mode is compared with its own ERM. */
+  mode: string;
   strategy: string;
   cells: number;
   /** Mean wall seconds per cell. */
@@ -32,13 +34,15 @@ function gapsOf(c: CellResult): Map<string, number> {
 export function costRows(results: Pick<ExperimentResults, 'cells'>): CostRow[] {
   const bySize = new Map<string, Map<string, CellResult[]>>();
   for (const c of results.cells) {
-    if (!bySize.has(c.size)) bySize.set(c.size, new Map());
-    const m = bySize.get(c.size)!;
+    const key = JSON.stringify([c.size, c.mode ?? 'full']);
+    if (!bySize.has(key)) bySize.set(key, new Map());
+    const m = bySize.get(key)!;
     if (!m.has(c.strategy)) m.set(c.strategy, []);
     m.get(c.strategy)!.push(c);
   }
   const rows: CostRow[] = [];
-  for (const [size, byStrategy] of bySize) {
+  for (const [key, byStrategy] of bySize) {
+    const [size, mode] = JSON.parse(key) as [string, string];
     const erm = byStrategy.get('erm');
     const ermSeconds = erm ? mean(erm.map((c) => c.training.seconds)) : null;
     const ermGaps = new Map<string, number>();
@@ -52,7 +56,7 @@ export function costRows(results: Pick<ExperimentResults, 'cells'>): CostRow[] {
       const gapChange = ermSeconds === null || diffs.length === 0 ? null : mean(diffs);
       const extraMin = ermSeconds === null ? null : (seconds - ermSeconds) / 60;
       rows.push({
-        size, strategy, cells: cells.length, seconds,
+        size, mode, strategy, cells: cells.length, seconds,
         strategySeconds: own.length ? mean(own) : null,
         windowsPerSecond: mean(cells.map((c) => c.training.windowsPerSecond)),
         peakRssMiB: rss.length ? Math.max(...rss) : null,

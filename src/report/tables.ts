@@ -35,12 +35,12 @@ export function costHtml(results: ExperimentResults): string {
   const rows = costRows(results);
   if (rows.length === 0) return '<p class="empty">No finished cells.</p>';
   return table(
-    ['size', 'strategy', 'cells', 's per cell', 'strategy work (s)', 'windows/s', 'peak RSS (MiB)', 'overhead vs ERM', 'Δ gap vs ERM (bpm)', 'Δ gap per extra minute'],
+    ['size', 'mode', 'strategy', 'cells', 's per cell', 'strategy work (s)', 'windows/s', 'peak RSS (MiB)', 'overhead vs ERM', 'Δ gap vs ERM (bpm)', 'Δ gap per extra minute'],
     rows.map((r) => [
-      r.size, r.strategy, String(r.cells), fmt(r.seconds), fmt(r.strategySeconds, 2), fmt(r.windowsPerSecond, 0), fmt(r.peakRssMiB, 0),
+      r.size, r.mode, r.strategy, String(r.cells), fmt(r.seconds), fmt(r.strategySeconds, 2), fmt(r.windowsPerSecond, 0), fmt(r.peakRssMiB, 0),
       r.overhead === null ? '–' : `${(100 * r.overhead).toFixed(0)}%`, fmt(r.gapChange, 2), fmt(r.gapChangePerExtraMinute, 2),
     ]),
-    [2, 3, 4, 5, 6, 7, 8, 9],
+    [3, 4, 5, 6, 7, 8, 9, 10],
   );
 }
 

@@ -109,3 +109,30 @@ describe('a k-fold experiment', () => {
     expect(again.filter((l) => l.includes('already finished'))).toHaveLength(1);
   }, 300000);
 });
+
+describe('the fine-tuning mode as a grid axis', () => {
+  test('a list of modes makes every strategy run each way, named apart in ids, results and arms', async () => {
+    const { cellsOf, cellId } = await import('../../src/experiment/cell');
+    const { armsOf } = await import('../../src/report/arms');
+    const c = parseExperimentConfig({
+      name: 'modes', domains: { a: { kind: 'synthetic', preset: 'dalia-like', seed: 1, subjects: 6, seconds: 40 } },
+      sources: ['a'], strategies: ['erm', 'groupdro'], seeds: [0], pretrain: { epochs: 1, batchSize: 16 },
+      finetune: { epochs: 1, batchSize: 16, mode: ['full', 'lora'] }, split: { protocol: 'kfold', folds: 2 },
+      evaluation: { bootstrap: 10, mmdPermutations: 5, maxEmbeddingRows: 20, projection: false },
+    });
+    const specs = cellsOf(c);
+    expect(specs.map((s) => `${s.strategy}/${s.mode}`)).toEqual(['erm/full', 'groupdro/full', 'erm/lora', 'groupdro/lora']);
+    expect(new Set(specs.map((s) => cellId(c, s))).size).toBe(4);
+    expect(cellId(c, specs[2])).toContain('__lora__');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ft-modes-'));
+    try {
+      const backend = getBackend('cpu');
+      const { results } = await runExperiment(c, { runsDir: dir, backend, runner: new LocalRunner(backend), progress: false });
+      expect(results.failed).toEqual([]);
+      expect(results.cells.map((x) => x.mode)).toEqual(['full', 'full', 'lora', 'lora']);
+      expect(armsOf(results).order).toEqual(['erm full', 'erm lora', 'groupdro full', 'groupdro lora']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120000);
+});
