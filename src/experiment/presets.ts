@@ -48,8 +48,8 @@ const RAW: Record<string, unknown> = {
   },
   // Question 2 of the paper: does scale widen the gap? The same transfers at tiny and 19m (two seeds, 3 folds
   // of the dalia-like cohort, every strategy); the report's scaling section plots gap, MAE, MMD² and silhouette
-  // against the parameter count. About 40 minutes on 2 cores (the 19m cells dominate); the paper preset draws
-  // the same section from 19m to 1b on bigger machines or many workers.
+  // against the parameter count. 7.8 minutes on 2 cores of an AMD EPYC Zen 5 (the 19m cells dominate, about a
+  // minute each); the paper preset draws the same section from 19m to 1b on bigger machines or many workers.
   scaling: {
     name: 'scaling',
     windowSeconds: 10,
