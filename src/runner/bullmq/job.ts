@@ -3,7 +3,7 @@
 // configurations), so a malformed or foreign job fails with the path of the invalid field and never runs.
 import { z } from 'zod';
 import type { JobsOptions } from 'bullmq';
-import { ExperimentConfig, ExperimentConfigSchema } from '../../experiment/config';
+import { ExperimentConfig, ExperimentConfigSchema, finetuneModes } from '../../experiment/config';
 import { cellId, CellSpec } from '../../experiment/cell';
 import type { ModelSize } from '../../model/config';
 import { queueTimings } from './settings';
@@ -25,6 +25,7 @@ const CellJobSchema = z.object({
     strategy: z.string(),
     size: z.string(),
     seed: z.number().int().nonnegative(),
+    mode: z.string().optional(),
   }).strict(),
 }).strict().superRefine((j, ctx) => {
   // The cell must be a point of its own grid: anything else is not a job this experiment produced.
@@ -33,6 +34,9 @@ const CellJobSchema = z.object({
     if (!list.includes(j.cell[key])) ctx.addIssue({ code: 'custom', path: ['cell', key], message: `${JSON.stringify(j.cell[key])} is not in the experiment's ${key}s (${list.join(', ')})` });
   };
   within('source', c.sources);
+  if (j.cell.mode !== undefined && !finetuneModes(c).includes(j.cell.mode)) {
+    ctx.addIssue({ code: 'custom', path: ['cell', 'mode'], message: `${JSON.stringify(j.cell.mode)} is not in the experiment's fine-tuning modes (${finetuneModes(c).join(', ')})` });
+  }
   within('strategy', c.strategies);
   within('size', c.sizes);
   within('seed', c.seeds);
