@@ -120,6 +120,7 @@ export function subsetWindowSet(ws: WindowSet, indices: ArrayLike<number>, note?
     hr,
     subjectIndex,
     subjects: used.map((s) => ws.subjects[s]),
+    ...(ws.times ? { times: { record: Int32Array.from(idx, (i) => ws.times!.record[i]), start: Float64Array.from(idx, (i) => ws.times!.start[i]), seconds: ws.times.seconds } } : {}),
     manifest: { ...ws.manifest, subset: { of: n, windows: idx.length, ...(note ?? {}) } },
   };
 }

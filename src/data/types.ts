@@ -37,6 +37,30 @@ export interface Recording {
   hrTrack?: HrTrack;
   /** Free-form per-recording information (activity, quality flags, …). */
   meta?: Record<string, string | number>;
+  /** Ground-truth HR episodes (tachycardia, bradycardia) a synthetic generator put into this recording. */
+  episodes?: HrEpisode[];
+}
+
+/** A tachycardia or bradycardia episode placed in a synthetic recording: the truth alarms are judged against. */
+export interface HrEpisode {
+  kind: 'tachy' | 'brady';
+  /** Seconds from the start of the recording; the HR moves toward `targetHr` from `start` and back after `end`. */
+  start: number;
+  end: number;
+  targetHr: number;
+}
+
+/**
+ * Where each window lies in time: which recording it was cut from and its start within it. Alarm
+ * evaluation needs it to follow a subject's consecutive windows (persistence rules, events, alarms per hour).
+ */
+export interface WindowTimes {
+  /** [N] recording number, unique within the window set (the same recording keeps its number in subsets). */
+  record: Int32Array;
+  /** [N] start of the window in seconds from the start of its recording. */
+  start: Float64Array;
+  /** Window length in seconds. */
+  seconds: number;
 }
 
 /** Windows at 40 Hz with labels, ready for the model. Row i of `windows` is window i. */
@@ -54,6 +78,8 @@ export interface WindowSet {
   /** [N] index into `subjects`. */
   subjectIndex: Int32Array;
   subjects: Subject[];
+  /** Each window's recording and start time; absent in window sets written before fairtune recorded them. */
+  times?: WindowTimes;
   /** Where this came from: source, parameters, seed, counts; written into the cache manifest. */
   manifest: Record<string, unknown>;
 }

@@ -106,8 +106,11 @@ export function makeWindows(recordings: Recording[], subjects: Subject[], opts: 
   const rows: Float32Array[] = [];
   const labels: number[] = [];
   const subjOf: number[] = [];
+  const recOf: number[] = [];
+  const startOf: number[] = [];
+  const episodes: Record<string, unknown>[] = [];
   let droppedGap = 0, droppedLabel = 0, droppedFlat = 0;
-  for (const rec of recordings) {
+  for (const [r, rec] of recordings.entries()) {
     const where = `recording ${rec.subjectId}/${rec.recordId}`;
     const si = subjectPos.get(rec.subjectId);
     if (si === undefined) throw new Error(`makeWindows: ${where} belongs to unknown subject "${rec.subjectId}"`);
@@ -138,7 +141,10 @@ export function makeWindows(recordings: Recording[], subjects: Subject[], opts: 
       rows.push(w);
       labels.push(hr);
       subjOf.push(si);
+      recOf.push(r);
+      startOf.push(f.t0);
     }
+    for (const e of rec.episodes ?? []) episodes.push({ subject: rec.subjectId, recording: rec.recordId, record: r, ...e });
   }
 
   // Keep only subjects that have windows, in their original order.
@@ -154,6 +160,7 @@ export function makeWindows(recordings: Recording[], subjects: Subject[], opts: 
     hr: Float32Array.from(labels),
     subjectIndex: Int32Array.from(subjOf.map((s) => remap.get(s)!)),
     subjects: used.map((s) => subjects[s]),
+    times: { record: Int32Array.from(recOf), start: Float64Array.from(startOf), seconds },
     manifest: {},
   };
   ws.manifest = {
@@ -166,6 +173,8 @@ export function makeWindows(recordings: Recording[], subjects: Subject[], opts: 
     recordings: recordings.length,
     dropped: { gaps: droppedGap, noLabel: droppedLabel, flat: droppedFlat },
     counts: countsPerGroup(ws),
+    // The ground truth of a synthetic cohort's HR episodes (record = the windows' recording number).
+    ...(episodes.length > 0 ? { episodes } : {}),
   };
   return ws;
 }

@@ -12,6 +12,7 @@ export const STREAM = {
   mmdPermutation: 5,
   silhouetteSubsample: 6,
   findings: 7,
+  alarmBootstrap: 8,
 } as const;
 
 function fmix32(h: number): number {

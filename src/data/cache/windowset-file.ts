@@ -1,5 +1,6 @@
 // A WindowSet on disk: one safetensors file per domain and split. Tensors: `windows` F32 [N, length],
-// `hr` F32 [N], `subject_index` I32 [N]; __metadata__ holds the format tag, the domain, rate and
+// `hr` F32 [N], `subject_index` I32 [N], and when known each window's recording and start time
+// (`record_index` I32 [N], `start_s` F64 [N]; metadata `window_seconds`); __metadata__ holds the format tag, the domain, rate and
 // length, the subjects (JSON) and the manifest (JSON, with the creation time).
 import * as path from 'path';
 import { z } from 'zod';
@@ -34,6 +35,15 @@ function checkWindowSet(ws: WindowSet): number {
   if (!Number.isInteger(ws.length) || ws.length <= 0) throw new Error(`WindowSet: length must be a positive integer, got ${ws.length}`);
   if (ws.windows.length !== n * ws.length) throw new Error(`WindowSet: windows has ${ws.windows.length} samples, expected ${n} × ${ws.length}`);
   if (ws.subjectIndex.length !== n) throw new Error(`WindowSet: subjectIndex has ${ws.subjectIndex.length} entries, expected ${n}`);
+  if (ws.times) {
+    const t = ws.times;
+    if (t.record.length !== n || t.start.length !== n) throw new Error(`WindowSet: times has ${t.record.length} recordings and ${t.start.length} starts, expected ${n} of each`);
+    if (!(t.seconds > 0 && Number.isFinite(t.seconds))) throw new Error(`WindowSet: times.seconds must be a positive number, got ${t.seconds}`);
+    for (let i = 0; i < n; i++) {
+      if (!(t.record[i] >= 0)) throw new Error(`WindowSet: window ${i} has recording number ${t.record[i]}; a number ≥ 0 is required`);
+      if (!(t.start[i] >= 0 && Number.isFinite(t.start[i]))) throw new Error(`WindowSet: window ${i} starts at ${t.start[i]} s; a finite time ≥ 0 is required`);
+    }
+  }
   const [lo, hi] = hrRange();
   for (let i = 0; i < n; i++) {
     const s = ws.subjectIndex[i];
@@ -59,8 +69,13 @@ export function saveWindowSet(file: string, ws: WindowSet, opts: { createdAt?: s
       windows: { dtype: 'F32', shape: [n, ws.length], data: ws.windows },
       hr: { dtype: 'F32', shape: [n], data: ws.hr },
       subject_index: { dtype: 'I32', shape: [n], data: ws.subjectIndex },
+      ...(ws.times ? {
+        record_index: { dtype: 'I32' as const, shape: [n], data: ws.times.record },
+        start_s: { dtype: 'F64' as const, shape: [n], data: ws.times.start },
+      } : {}),
     },
     {
+      ...(ws.times ? { window_seconds: String(ws.times.seconds) } : {}),
       format: WINDOWSET_FORMAT,
       domain: ws.domain,
       fs: String(ws.fs),
@@ -93,6 +108,14 @@ export function loadWindowSet(file: string): WindowSet {
   if (w.dtype !== 'F32' || hr.dtype !== 'F32' || si.dtype !== 'I32') throw bad('unexpected dtypes (windows F32, hr F32, subject_index I32 expected)');
   const length = Number(metadata.length);
   const fs = Number(metadata.fs);
+  // Window times are optional (older files lack them) but come as a whole: both tensors and their length.
+  const rec = tensors.record_index, st = tensors.start_s;
+  const hasTimes = rec !== undefined || st !== undefined || metadata.window_seconds !== undefined;
+  if (hasTimes) {
+    if (!rec || !st || metadata.window_seconds === undefined) throw bad('window times are incomplete (record_index, start_s and the window_seconds metadata go together)');
+    if (rec.dtype !== 'I32' || st.dtype !== 'F64') throw bad('unexpected dtypes of the window times (record_index I32, start_s F64 expected)');
+    if (!/^\d+(\.\d+)?$/.test(metadata.window_seconds)) throw bad(`metadata "window_seconds" ${JSON.stringify(metadata.window_seconds)} is not a positive number`);
+  }
   if (w.shape.length !== 2 || w.shape[1] !== length) throw bad(`windows has shape [${w.shape}], expected [N, ${length}]`);
   let subjects: Subject[];
   let manifest: Record<string, unknown>;
@@ -113,6 +136,7 @@ export function loadWindowSet(file: string): WindowSet {
     hr: hr.data as Float32Array,
     subjectIndex: si.data as Int32Array,
     subjects,
+    ...(hasTimes ? { times: { record: rec!.data as Int32Array, start: st!.data as Float64Array, seconds: Number(metadata.window_seconds) } } : {}),
     manifest,
   };
   try {

@@ -4,6 +4,8 @@
 // beats with a compensatory pause). The returned times are exact: window labels are computed from them.
 import { Rng } from '../../util/random';
 import { ActivitySpan, activityAt } from './activity';
+import { episodeWeights } from './episodes';
+import type { HrEpisode } from '../types';
 import { Physiology } from './subjects';
 import { PresetSpec } from './presets';
 
@@ -17,9 +19,10 @@ export interface BeatTrain {
 const DT = 0.05;
 
 /** HR trajectory on a DT grid over [t0, t1). */
-function hrTrajectory(spec: PresetSpec, p: Physiology, spans: ActivitySpan[], t0: number, t1: number, rng: Rng): Float64Array {
+function hrTrajectory(spec: PresetSpec, p: Physiology, spans: ActivitySpan[], t0: number, t1: number, rng: Rng, episodes: readonly HrEpisode[]): Float64Array {
   const n = Math.ceil((t1 - t0) / DT);
   const hr = new Float64Array(n);
+  const epi = episodeWeights(episodes, t0, DT, n);
   const lfHz = 0.08 + 0.04 * rng.uniform();
   const lfPhase = 2 * Math.PI * rng.uniform();
   const rsaPhase = 2 * Math.PI * rng.uniform();
@@ -38,7 +41,10 @@ function hrTrajectory(spec: PresetSpec, p: Physiology, spans: ActivitySpan[], t0
     lfAmp = Math.max(0, lfAmp + 0.02 * rng.normal());
     const rsa = p.rsaBpm * Math.sin(2 * Math.PI * p.respHz * t + rsaPhase);
     const lf = lfAmp * Math.sin(2 * Math.PI * lfHz * t + lfPhase);
-    hr[i] = Math.min(200, Math.max(38, p.restingHr + response + drift + lf + rsa));
+    const normal = p.restingHr + response + drift + lf + rsa;
+    // An episode pulls the HR toward its target; the variability (RSA, LF) rides on top of it.
+    const level = epi.w[i] > 0 ? normal + epi.w[i] * (epi.target[i] - (p.restingHr + response + drift)) : normal;
+    hr[i] = Math.min(200, Math.max(38, level));
   }
   return hr;
 }
@@ -47,10 +53,10 @@ function hrTrajectory(spec: PresetSpec, p: Physiology, spans: ActivitySpan[], t0
  * Beats covering [−lead, duration): the first beat falls before 0 so the pulse that is under way at the
  * start of the recording is drawn.
  */
-export function generateBeats(spec: PresetSpec, p: Physiology, spans: ActivitySpan[], duration: number, rng: Rng): BeatTrain {
+export function generateBeats(spec: PresetSpec, p: Physiology, spans: ActivitySpan[], duration: number, rng: Rng, episodes: readonly HrEpisode[] = []): BeatTrain {
   const lead = 2;
   const t0 = -lead;
-  const hr = hrTrajectory(spec, p, spans, t0, duration + 2, rng);
+  const hr = hrTrajectory(spec, p, spans, t0, duration + 2, rng, episodes);
   const times: number[] = [];
   let phase = rng.uniform();
   for (let i = 0; i < hr.length; i++) {

@@ -4,6 +4,7 @@ import { layActivities } from './activity';
 import { addArtefacts, drawBursts, Burst } from './artefacts';
 import { generateBeats } from './beats';
 import { DEFAULT_GROUP_EFFECTS, GroupEffects } from './effects';
+import { drawEpisodes } from './episodes';
 import { renderPulses } from './ppg';
 import { getPreset, PresetSpec } from './presets';
 import { Stream, streamRng } from './seed';
@@ -24,6 +25,8 @@ export interface CohortOptions {
    * clips or sensor noise (the HR estimator's accuracy floor; labels are unchanged).
    */
   clean?: boolean;
+  /** Tachycardia/bradycardia episodes at the preset's rates (default true). */
+  episodes?: boolean;
 }
 
 export interface Cohort {
@@ -55,7 +58,8 @@ export function generateCohort(preset: string, opts: CohortOptions): Cohort {
     for (let r = 0; r < nRec; r++) {
       const rng = streamRng(opts.seed, Stream.recording, si, r);
       const spans = layActivities(spec.activities, seconds, () => rng.uniform());
-      const beats = generateBeats(spec, p, spans, seconds, rng);
+      const episodes = opts.episodes === false ? [] : drawEpisodes(spec.episodes, seconds, streamRng(opts.seed, Stream.episodes, si, r));
+      const beats = generateBeats(spec, p, spans, seconds, rng, episodes);
       const signal = renderPulses(beats, p, spec.fs, n, 2 * Math.PI * rng.uniform());
       const bursts: Burst[] = drawBursts(rng, spans, seconds, spec.restBurstsPerMinute, spec.burstsPerMinute, p.artefactRate);
       const poor = !opts.clean && rng.uniform() < spec.poorShare;
@@ -76,7 +80,7 @@ export function generateCohort(preset: string, opts: CohortOptions): Cohort {
         bursts: bursts.length,
         activities: spans.map((s) => `${s.name}:${s.start.toFixed(1)}-${s.end.toFixed(1)}`).join(','),
       };
-      recordings.push({ subjectId: subject.id, recordId: `${subject.id}_${String(r + 1).padStart(3, '0')}`, fs: spec.fs, signal, beats: inside, meta });
+      recordings.push({ subjectId: subject.id, recordId: `${subject.id}_${String(r + 1).padStart(3, '0')}`, fs: spec.fs, signal, beats: inside, meta, episodes });
     }
   });
   return {
@@ -92,6 +96,7 @@ export function generateCohort(preset: string, opts: CohortOptions): Cohort {
       secondsPerRecording: seconds,
       groupEffects: effects,
       clean: opts.clean ?? false,
+      episodeRates: opts.episodes === false ? null : spec.episodes,
     },
   };
 }

@@ -2,6 +2,7 @@
 // cohort, noise) closely enough that domain shift between them is real; sizes are defaults that an
 // end-to-end experiment with a tiny model runs in minutes on 2 cores (≈ 400–1200 windows of 10 s).
 import { Activity } from './activity';
+import type { EpisodeRates } from './episodes';
 
 export type PresetName = 'dalia-like' | 'butppg-like' | 'mimic-like';
 export const PRESET_NAMES: readonly PresetName[] = ['dalia-like', 'butppg-like', 'mimic-like'];
@@ -45,6 +46,12 @@ export interface PresetSpec {
   /** Low-frequency (≈0.1 Hz) HR oscillation in bpm and the slow random walk's sd in bpm. */
   lfBpm: number;
   driftBpm: number;
+  /**
+   * Tachycardia and bradycardia episodes (the events of the alarm evaluation). The rates are those of a
+   * cohort enriched for events, as arrhythmia-monitoring studies recruit, chosen so that a default cohort
+   * holds 10-20 episodes; the same for every group, so any gap in alarms comes from the model.
+   */
+  episodes: EpisodeRates;
 }
 
 const REST: Activity = { name: 'rest', seconds: Infinity, hrOffset: 0, motion: 0, cadenceHz: 0 };
@@ -83,6 +90,8 @@ export const PRESETS: Record<PresetName, PresetSpec> = {
     rsaBpm: 4,
     lfBpm: 2.5,
     driftBpm: 2,
+    // Sustained high HR at the wrist (an SVT-like run or a fever-like rise) and marked bradycardia.
+    episodes: { tachy: { perHour: 3, seconds: [45, 120], hr: [130, 160] }, brady: { perHour: 2, seconds: [45, 120], hr: [36, 42] } },
   },
   // BUT-PPG: smartphone camera at 30 Hz, 10 s clips, 50 subjects (25 F / 25 M, 19–76 years); a finger
   // on the lens: lower SNR, pressure changes, some clips of poor quality.
@@ -108,6 +117,8 @@ export const PRESETS: Record<PresetName, PresetSpec> = {
     rsaBpm: 4,
     lfBpm: 2,
     driftBpm: 1,
+    // Spot checks: a clip is taken during an episode or not.
+    episodes: { tachy: { clipShare: 0.06, hr: [110, 145] }, brady: { clipShare: 0.04, hr: [38, 46] } },
   },
   // MIMIC-III waveforms: ICU finger pulse oximeter at 125 Hz, long stable recordings of older and
   // sicker patients (AF, ectopy), about 70 % men.
@@ -133,6 +144,8 @@ export const PRESETS: Record<PresetName, PresetSpec> = {
     rsaBpm: 2,
     lfBpm: 1.5,
     driftBpm: 3,
+    // ICU: tachycardic runs (AF with rapid response, sepsis) and bradycardic spells.
+    episodes: { tachy: { perHour: 4, seconds: [60, 180], hr: [130, 155] }, brady: { perHour: 3, seconds: [45, 120], hr: [36, 44] } },
   },
 };
 

@@ -17,7 +17,7 @@ export function deriveSeed(seed: number, ...labels: number[]): number {
 }
 
 /** Stream labels, so that two uses of the same subject index never share a stream. */
-export const Stream = { cohort: 1, subject: 2, recording: 3 } as const;
+export const Stream = { cohort: 1, subject: 2, recording: 3, episodes: 4 } as const;
 
 export function streamRng(seed: number, ...labels: number[]): Rng {
   return new Rng(deriveSeed(seed, ...labels));
