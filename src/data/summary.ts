@@ -102,6 +102,8 @@ export interface WindowSetSummary {
   groups: Record<string, Record<string, GroupSummary>>;
   perSubject: SubjectSummary[];
   manifest: Record<string, unknown>;
+  /** Whether each window's recording and start are known (WindowSet.times). */
+  hasTimes: boolean;
 }
 
 export function summarizeWindowSet(ws: WindowSet): WindowSetSummary {
@@ -139,6 +141,7 @@ export function summarizeWindowSet(ws: WindowSet): WindowSetSummary {
       meanHr: bySubject[i].length ? bySubject[i].reduce((a, b) => a + b, 0) / bySubject[i].length : NaN,
     })),
     manifest: ws.manifest,
+    hasTimes: ws.times !== undefined,
   };
 }
 
@@ -160,6 +163,13 @@ export function formatSummary(s: WindowSetSummary): string {
     const attrs = Object.entries(p.attributes).map(([k, v]) => `${k}=${v}`).join(' ');
     lines.push(`  ${p.id.padEnd(10)} ${String(p.windows).padStart(5)} windows  mean HR ${f1(p.meanHr)}  ${attrs}`);
   }
+  // Ground-truth HR episodes of a synthetic cohort (the alarm evaluation's events).
+  const episodes = s.manifest.episodes;
+  if (Array.isArray(episodes)) {
+    const n = (kind: string) => episodes.filter((e) => (e as { kind?: unknown }).kind === kind).length;
+    lines.push(`HR episodes: ${n('tachy')} tachycardia, ${n('brady')} bradycardia (ground truth in the manifest)`);
+  }
+  lines.push(s.hasTimes ? 'window times: recorded (alarm evaluation possible)' : 'window times: not recorded (re-import to evaluate alarms)');
   // What the import dropped and why (label quality checks, gaps, unreadable segments), as the loader said it.
   const report = s.manifest.loaderReport;
   if (Array.isArray(report) && report.length > 0) {

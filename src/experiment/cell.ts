@@ -7,6 +7,8 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import type { Backend } from '../engine/backend';
 import { evaluateFairness } from '../fairness/metrics/evaluate';
+import { evaluateAlarms } from '../fairness/alarms/evaluate';
+import { profileForDomain, resolveRule, type AlarmProfileName } from '../fairness/alarms/rules';
 import { subjectErrorSums } from '../fairness/metrics/subject-errors';
 import { assertNoEmptyGroup, buildGroups, GroupSpec } from '../fairness/groups';
 import { makeStrategy } from '../fairness/strategies';
@@ -62,6 +64,8 @@ interface Pooled {
   group: number[];
   subject: string[];
   fold: number[];
+  /** Each window's recording and start (s), while every fold's test set records window times; else null. */
+  times: { record: number[]; start: number[]; seconds: number } | null;
   /** Subject ids in fold order, each fold's in its split's order (the bootstrap's unit numbering). */
   subjectOrder: string[];
   z: Float32Array[];
@@ -126,6 +130,14 @@ function runFold(
       const g = buildGroups(test.subjectIndex, test.subjects, gspec);
       const p = predict(model, prepareWindows(test, g.groupOf), { embeddings: true });
       const acc = pooled.get(target)!;
+      if (!test.times) acc.times = null;
+      else if (acc.times) {
+        for (let i = 0; i < test.hr.length; i++) {
+          acc.times.record.push(test.times.record[i]);
+          acc.times.start.push(test.times.start[i]);
+        }
+        acc.times.seconds = test.times.seconds;
+      }
       for (let i = 0; i < test.hr.length; i++) {
         acc.pred.push(p.pred[i]);
         acc.hr.push(test.hr[i]);
@@ -193,7 +205,23 @@ function evaluateTarget(c: ExperimentConfig, spec: CellSpec, target: string, acc
   const subjectErrors = subjectErrorSums(pred, hr, groupOf, subjectIndex, subjectIds, groupNames);
   const min = c.evaluation.minSubjectsPerGroup;
   const fewSubjects = metrics.perGroup.filter((g) => g.subjects < min).map((g) => g.group);
-  return { target, metrics, projection, subjectErrors, evaluation: { folds, minSubjectsPerGroup: min, fewSubjects } };
+  const alarms = evaluateTargetAlarms(c, spec, target, acc, groupOf, subjectIndex, groupNames);
+  return { target, metrics, projection, subjectErrors, ...(alarms ? { alarms } : {}), evaluation: { folds, minSubjectsPerGroup: min, fewSubjects } };
+}
+
+/** Alarm fairness of a target under its device profile; null when disabled or the windows carry no times. */
+function evaluateTargetAlarms(
+  c: ExperimentConfig, spec: CellSpec, target: string, acc: Pooled, groupOf: Int32Array, subjectIndex: Int32Array, groupNames: string[],
+): TargetResult['alarms'] | null {
+  const { enabled, profile, ...overrides } = c.evaluation.alarms;
+  if (!enabled || !acc.times) return null;
+  const name = (profile === 'auto' ? profileForDomain(target) : profile) as AlarmProfileName;
+  const report = evaluateAlarms({
+    pred: acc.pred, hr: acc.hr, groupOf, groupNames, subjectIndex,
+    record: acc.times.record, start: acc.times.start, windowSeconds: acc.times.seconds,
+    rule: resolveRule(name, overrides), seed: spec.seed, resamples: c.evaluation.bootstrap,
+  });
+  return { profile: name, ...report };
 }
 
 export function runCell(
@@ -202,7 +230,7 @@ export function runCell(
 ): CellResult {
   const t0 = Date.now();
   const folds = domains.get(spec.source)!.folds.length;
-  const pooled = new Map<string, Pooled>(targets.map((t) => [t, { pred: [], hr: [], group: [], subject: [], fold: [], subjectOrder: [], z: [], pooled: [] }]));
+  const pooled = new Map<string, Pooled>(targets.map((t) => [t, { pred: [], hr: [], group: [], subject: [], fold: [], times: { record: [], start: [], seconds: 0 }, subjectOrder: [], z: [], pooled: [] }]));
   const runs: (FoldRun & { params: Record<string, number | string> })[] = [];
   for (let f = 0; f < folds; f++) runs.push(runFold(c, spec, f, domains, groupNames, targets, checkpoint, backend, hooks, pooled, state));
   const results = targets.map((t) => evaluateTarget(c, spec, t, pooled.get(t)!, groupNames, folds));

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { MODEL_SIZES } from '../model/config';
 import { STRATEGY_NAMES } from '../fairness/strategies';
+import { ALARM_PROFILE_NAMES, resolveRule, type AlarmProfileName } from '../fairness/alarms/rules';
 
 const sizeNames = Object.keys(MODEL_SIZES) as [keyof typeof MODEL_SIZES, ...(keyof typeof MODEL_SIZES)[]];
 
@@ -126,7 +127,23 @@ export const ExperimentConfigSchema = z.object({
     /** Rows per group used for MMD and silhouette (subsampled); MMD needs 2 per group. */
     maxEmbeddingRows: z.number().int().min(2).default(300),
     projection: z.boolean().default(true),
-  }).strict().default({ bootstrap: 200, mmdPermutations: 100, mmdEstimator: 'unbiased', minSubjectsPerGroup: 5, maxEmbeddingRows: 300, projection: true }),
+    /**
+     * Alarm fairness: each target's predictions turned into tachycardia/bradycardia alarms under its device
+     * profile (auto: icu for MIMIC-like, spot-check for BUT-PPG-like, wearable otherwise; see
+     * src/fairness/alarms/rules.ts), with any field of the rule overridden here. Needs window sets that
+     * record window times (every set fairtune writes does).
+     */
+    alarms: z.object({
+      enabled: z.boolean().default(true),
+      profile: z.enum(['auto', ...ALARM_PROFILE_NAMES] as [string, ...string[]]).default('auto'),
+      high: z.number().positive().optional(),
+      low: z.number().positive().optional(),
+      n: z.number().int().min(1).optional(),
+      m: z.number().int().min(1).max(1000).optional(),
+      mergeSeconds: z.number().min(0).optional(),
+      toleranceSeconds: z.number().min(0).optional(),
+    }).strict().default({ enabled: true, profile: 'auto' }),
+  }).strict().default({ bootstrap: 200, mmdPermutations: 100, mmdEstimator: 'unbiased', minSubjectsPerGroup: 5, maxEmbeddingRows: 300, projection: true, alarms: { enabled: true, profile: 'auto' } }),
 }).strict().superRefine((c, ctx) => {
   const names = new Set(Object.keys(c.domains));
   const check = (list: string[] | undefined, what: string) => {
@@ -135,6 +152,15 @@ export const ExperimentConfigSchema = z.object({
   check(c.sources, 'sources');
   check(c.targets, 'targets');
   if (c.pretrain && 'domains' in c.pretrain) check(c.pretrain.domains, 'pretrain.domains');
+  const { enabled: _on, profile, ...overrides } = c.evaluation.alarms;
+  for (const p of profile === 'auto' ? ALARM_PROFILE_NAMES : [profile as AlarmProfileName]) {
+    try {
+      resolveRule(p, overrides);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', path: ['evaluation', 'alarms'], message: (e as Error).message });
+      break;
+    }
+  }
   const s = c.split.train + c.split.val + c.split.test;
   if (Math.abs(s - 1) > 1e-6) ctx.addIssue({ code: 'custom', path: ['split'], message: `train + val + test must be 1, got ${s}` });
 });

@@ -2,6 +2,7 @@
 // ExperimentResults for the CSV and the HTML report. Plain JSON types only, so records survive a round trip
 // through files and queues unchanged.
 import type { FairnessReport } from '../fairness/metrics/evaluate';
+import type { AlarmReport } from '../fairness/alarms/evaluate';
 import type { SubjectErrors } from '../fairness/metrics/subject-errors';
 
 export interface EpochPoint {
@@ -34,6 +35,8 @@ export interface TargetResult {
    * evaluated subjects than the experiment's minimum, whose metrics the report marks instead of trusting.
    */
   evaluation?: { folds: number; minSubjectsPerGroup: number; fewSubjects: string[] };
+  /** Alarm fairness under the target's device profile (absent when disabled or without window times). */
+  alarms?: AlarmReport & { profile: string };
 }
 
 export interface CellResult {

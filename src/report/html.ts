@@ -4,6 +4,8 @@ import { scalingEmbeddingSpec, scalingErrorSpec, sizesOf } from './charts/scalin
 import type { TopLevelSpec } from 'vega-lite';
 import type { ExperimentResults } from '../experiment/results';
 import { embeddingShiftSpec } from './charts/embedding-shift';
+import { alarmGapSpec } from './charts/alarm-gaps';
+import { alarmRecords } from './alarms';
 import { groupMaeSpec } from './charts/group-mae';
 import { chooseProjection, projectionSpec } from './charts/projection';
 import { tradeoffSpec } from './charts/tradeoff';
@@ -15,7 +17,7 @@ import { findingsHtml } from './findings-html';
 import { reportRecords, type ReportRecords } from './records';
 import { renderVegaLite } from './render-svg';
 import { REPORT_CSS } from './style';
-import { configHtml, costHtml, failedHtml, manifestsHtml, summaryHtml } from './tables';
+import { alarmsHtml, configHtml, costHtml, failedHtml, manifestsHtml, summaryHtml } from './tables';
 import { checkResults } from './validate';
 
 /** One chart section: its heading, explanation, and the specs it draws (empty: `empty` is shown instead). */
@@ -31,6 +33,7 @@ interface ChartSection {
 export function chartSections(results: ExperimentResults, rec: ReportRecords = reportRecords(results)): ChartSection[] {
   const hasTargets = rec.targets.length > 0;
   const projection = chooseProjection(results, rec);
+  const alarms = alarmRecords(results);
   const sections: ChartSection[] = [
     {
       id: 'transfer-matrix',
@@ -75,6 +78,17 @@ export function chartSections(results: ExperimentResults, rec: ReportRecords = r
         ]
         : [],
       empty: 'One model size only: run several (the scaling preset) to see how the gap moves with scale.',
+    },
+    {
+      id: 'alarms',
+      title: 'Do fairer HR predictions give fairer alarms?',
+      explain:
+        'The predictions of each cell turned into the alarms a device raises: tachycardia above and bradycardia below the thresholds of the target’s device profile, ' +
+        'raised when N of the last M consecutive windows of a recording are beyond them; reference events follow from the reference HR under the same rule. ' +
+        'Top row: the MAE gap between groups; below it, per alarm kind, the gap in event sensitivity (share of reference events a predicted alarm caught) and in false alarms per hour of monitoring, ' +
+        'each dot one seed with its bootstrap interval over subjects (resampled within groups). The table below gives the per-group values and the rule.',
+      specs: alarms.length > 0 ? [{ id: 'alarm-gaps', spec: alarmGapSpec(alarms, rec.arms.order) }] : [],
+      empty: 'No alarm metrics: evaluation.alarms is off, or the window sets do not record window times (re-import them).',
     },
     {
       id: 'embedding-shift',
@@ -131,7 +145,7 @@ export async function renderReport(results: ExperimentResults, findings?: Findin
   const rec = reportRecords(results);
   const seeds = new Set(results.cells.map((c) => c.seed)).size;
   const charts: string[] = [];
-  for (const s of chartSections(results, rec)) charts.push(await sectionHtml(s));
+  for (const s of chartSections(results, rec)) charts.push(await sectionHtml(s) + (s.id === 'alarms' ? `\n${alarmsHtml(results, rec)}` : ''));
   const meta =
     `${results.cells.length} finished cell(s), ${results.failed.length} failed; ${rec.arms.order.length} strategies, ${seeds} seed(s), ` +
     `groups ${rec.groupNames.join(', ')}. Created ${results.created}.`;

@@ -4,6 +4,7 @@ import type { ExperimentResults } from '../experiment/results';
 import { escapeHtml } from './escape';
 import type { ReportRecords } from './records';
 import { costRows } from './cost';
+import { alarmRecords, alarmSummaryRows } from './alarms';
 import { bootstrapLevel, formatInterval, formatWorst, summaryRows } from './summary';
 
 function table(header: readonly string[], rows: readonly (readonly string[])[], numericCols: readonly number[] = []): string {
@@ -41,6 +42,26 @@ export function costHtml(results: ExperimentResults): string {
       r.overhead === null ? '–' : `${(100 * r.overhead).toFixed(0)}%`, fmt(r.gapChange, 2), fmt(r.gapChangePerExtraMinute, 2),
     ]),
     [3, 4, 5, 6, 7, 8, 9, 10],
+  );
+}
+
+/** Alarm fairness per transfer, alarm kind and strategy (report/alarms.ts): seeds pooled like the summary. */
+export function alarmsHtml(results: ExperimentResults, rec: ReportRecords): string {
+  const rows = alarmSummaryRows(alarmRecords(results), rec.arms.order);
+  if (rows.length === 0) return '';
+  const iv = (x: { estimate: number; lo: number; hi: number } | null, digits = 2): string => (x === null ? '–' : formatInterval(x, digits));
+  const perGroup = (r: (typeof rows)[number], f: (g: (typeof rows)[number]['groups'][number]) => number | null, digits: number): string =>
+    r.groups.map((g) => `${g.group} ${fmt(f(g), digits)}`).join(' · ');
+  return (
+    table(
+      ['source → target', 'alarm (profile)', 'strategy', 'seeds', 'reference events', 'sensitivity per group', 'sensitivity gap', 'false alarms/h per group', 'false alarms/h gap', 'time-to-alarm gap (s)', 'MAE gap (bpm)'],
+      rows.map((r) => [
+        r.pair, `${r.rule} (${r.profile})`, r.arm, String(r.seeds), fmt(r.events, 1),
+        perGroup(r, (g) => g.sensitivity, 2), iv(r.sensitivityGap), perGroup(r, (g) => g.falseAlarmsPerHour, 1), iv(r.falseAlarmGap, 1), iv(r.timeToAlarmGap, 0), iv(r.maeGap),
+      ]),
+      [3, 4, 6, 8, 9, 10],
+    ) +
+    '\n<p class="note">Estimates are means over seeds; brackets are the union of the seeds’ bootstrap intervals over subjects. A gap is max − min over the groups where it is defined: – when fewer than two groups had a reference event (sensitivity, time to alarm). Per-group values for every seed are in alarms.csv.</p>'
   );
 }
 
@@ -88,7 +109,16 @@ export function manifestsHtml(results: ExperimentResults): string {
       }
       countRows.push([d, 'all', '', String(counts.windows), String(counts.subjects)]);
     }
-    for (const [k, v] of Object.entries(m)) if (!(k === 'counts' && counts)) otherRows.push([d, k, scalarText(v)]);
+    for (const [k, v] of Object.entries(m)) {
+      if (k === 'counts' && counts) continue;
+      // The ground-truth episode list is long (results.json keeps it); the page gives its counts.
+      if (k === 'episodes' && Array.isArray(v)) {
+        const n = (kind: string) => v.filter((e) => (e as { kind?: string }).kind === kind).length;
+        otherRows.push([d, k, `${v.length} synthetic HR episodes: ${n('tachy')} tachycardia, ${n('brady')} bradycardia (list in results.json)`]);
+        continue;
+      }
+      otherRows.push([d, k, scalarText(v)]);
+    }
   }
   let html = '';
   if (countRows.length > 0) html += `<h3>Windows and subjects per group</h3>\n${table(['domain', 'attribute', 'group', 'windows', 'subjects'], countRows, [3, 4])}\n`;

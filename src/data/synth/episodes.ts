@@ -1,6 +1,6 @@
 // Tachycardia and bradycardia episodes: the events an alarm should catch. They are placed per recording
-// from the preset's rates on their own random stream (so adding them left every other draw of a cohort as
-// it was), and returned as the ground-truth event list. During an episode the HR moves toward the
+// from the preset's rates on their own random stream (so a recording without an episode is exactly what it
+// was before episodes existed), and returned as the ground-truth event list. During an episode the HR moves toward the
 // episode's target with a time constant of EPISODE_TAU_S and returns to its normal course afterwards.
 import { Rng } from '../../util/random';
 import type { HrEpisode } from '../types';
