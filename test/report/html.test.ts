@@ -32,6 +32,7 @@ describe('renderReport', () => {
       'group-mae': 1,
       tradeoff: 1,
       scaling: 0, // one model size: the section says so
+      alarms: 0, // the fixture has no alarm metrics: the section says why (test/report/alarms.test.ts draws it)
       'embedding-shift': 2, // MMD² and silhouette
       projection: 1,
       training: 3, // curves, per-group loss, pretraining
