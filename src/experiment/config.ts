@@ -22,6 +22,8 @@ export const DomainSchema = z.discriminatedUnion('kind', [
     subjects: z.number().int().positive().optional(),
     seconds: z.number().positive().optional(),
     recordings: z.number().int().positive().optional(),
+    /** Matched groups: the genders' mean resting HR differs by exactly the documented effect (data/synth/subjects.ts). */
+    matched: z.boolean().optional(),
   }).strict(),
   z.object({
     kind: z.literal('windows'),

@@ -37,7 +37,7 @@ export interface PreparedData {
 function buildDomain(name: string, c: ExperimentConfig): WindowSet {
   const d = c.domains[name];
   if (d.kind === 'synthetic') {
-    const cohort = generateCohort(d.preset, { seed: d.seed, subjects: d.subjects, seconds: d.seconds, recordings: d.recordings });
+    const cohort = generateCohort(d.preset, { seed: d.seed, subjects: d.subjects, seconds: d.seconds, recordings: d.recordings, matched: d.matched });
     return makeWindows(cohort.recordings, cohort.subjects, { domain: name, seconds: c.windowSeconds, manifest: cohort.manifest });
   }
   const ws = loadWindowSet(d.file);

@@ -12,6 +12,9 @@ import { synthWindowSet } from '../../data/synth/synth-windows';
 import type { LoadedDataset } from '../../data/loaders/types';
 import { WindowSet } from '../../data/types';
 import { makeWindows } from '../../data/windows';
+import { HR_BANDS, measureRealRecord, measureSyntheticPreset, type RealismResult, type RealRecordSpec } from '../../data/realism';
+import { renderRealismSvg } from '../../data/realism-plot';
+import { toCsv } from '../../report/csv';
 import { writeFileAtomic } from '../../util/atomic-write';
 
 function int(name: string, min: number) {
@@ -113,13 +116,17 @@ export function registerDataCommand(program: Command, log: (s: string) => void =
     .option('--recording-seconds <s>', "seconds per recording (default: the preset's)", positive('--recording-seconds'))
     .option('--group-effects <scale>', 'scale of the group effects (0 = none, 1 = default, 2 = doubled)', nonNegative('--group-effects'), 1)
     .option('--clean', 'no noise, motion or baseline wander (estimator accuracy floor)')
+    .option('--matched', "matched groups: the genders' mean resting HR differs by exactly the documented effect")
+    .option('--no-episodes', 'no tachycardia/bradycardia episodes')
     .option('--split <train,val,test>', 'also write <out>.train/.val/.test split by subject', fractions)
     .option('--stratify <attribute>', 'stratify the split by this subject attribute (e.g. gender)')
     .action((o: {
       preset: string; out: string; seed: number; seconds: number; hop?: number; subjects?: number; recordings?: number;
-      recordingSeconds?: number; groupEffects: number; clean?: boolean; split?: SplitFractions; stratify?: string;
+      recordingSeconds?: number; groupEffects: number; clean?: boolean; matched?: boolean; episodes: boolean; split?: SplitFractions; stratify?: string;
     }) => {
       const ws = synthWindowSet(o.preset, {
+        matched: o.matched ?? false,
+        episodes: o.episodes,
         seed: o.seed,
         subjects: o.subjects,
         recordings: o.recordings,
@@ -177,6 +184,49 @@ export function registerDataCommand(program: Command, log: (s: string) => void =
         writeFileAtomic(o.plot, svg);
         if (!o.json) log(`wrote ${o.plot}`);
       }
+    });
+
+  data
+    .command('realism')
+    .description('compare real PPG records with the synthetic domains (harmonics, noise bands, average beat): <out>.json, .csv, .svg')
+    .requiredOption('--record <spec...>', 'real WFDB record as path:channel or path:channel:from:to (frames); several may follow')
+    .requiredOption('--out <prefix>', 'output prefix, e.g. docs/synthetic-realism')
+    .option('--seed <n>', 'seed of the synthetic cohorts', int('--seed', 0), 1)
+    .option('--subjects <n>', 'subjects per synthetic cohort', int('--subjects', 1), 6)
+    .action(async (o: { record: string[]; out: string; seed: number; subjects: number }) => {
+      const specs: RealRecordSpec[] = o.record.map((r) => {
+        const m = /^(.+?):([^:]+)(?::(\d+):(\d+))?$/.exec(r);
+        if (!m) throw new Error(`data realism: --record ${r} is not path:channel or path:channel:from:to`);
+        return { record: m[1], channel: m[2], sampFrom: m[3] === undefined ? undefined : Number(m[3]), sampTo: m[4] === undefined ? undefined : Number(m[4]) };
+      });
+      const result: RealismResult = { rows: [], curves: [] };
+      for (const s of specs) {
+        const { row, curve } = measureRealRecord(s);
+        result.rows.push(row);
+        result.curves.push(curve);
+        log(`${row.source}: ${row.segments} segment(s), ${row.seconds.toFixed(0)} s`);
+      }
+      for (const preset of PRESET_NAMES) {
+        for (const clean of [false, true]) {
+          // BUT-PPG clips are 10 s; the statistics need 8 s segments, so its recordings are lengthened to 60 s.
+          const long = preset === 'butppg-like' ? { seconds: 60, recordings: 1 } : {};
+          const { row, curve } = measureSyntheticPreset(preset, { seed: o.seed, subjects: o.subjects, clean, ...long });
+          result.rows.push(row);
+          if (!clean) result.curves.push(curve);
+          log(`${row.source}: ${row.segments} recording(s), ${row.seconds.toFixed(0)} s`);
+        }
+      }
+      const cols = ['source', 'kind', 'segments', 'seconds', 'hrBpm', 'h2h1', 'h3h1', 'baselineShare', 'pulseShare', 'highShare', 'notchDepth', 'notchPhase'] as const;
+      const svg = await renderRealismSvg(result);
+      writeFileAtomic(`${o.out}.json`, JSON.stringify(result, null, 1) + '\n');
+      const num = (v: number) => Number(v.toPrecision(4));
+      const bands = HR_BANDS.map(([lo, hi]) => `${lo}-${hi}`);
+      writeFileAtomic(`${o.out}.csv`, toCsv([...cols, ...bands.map((b) => `h2h1_hr${b}`)], result.rows.map((r) => [
+        ...cols.map((c) => (typeof r[c] === 'number' ? num(r[c] as number) : (r[c] as string))),
+        ...bands.map((b) => { const x = r.h2h1ByHr.find((y) => y.band === b); return x ? num(x.h2h1) : ''; }),
+      ])));
+      writeFileAtomic(`${o.out}.svg`, svg);
+      log(`wrote ${o.out}.json, ${o.out}.csv, ${o.out}.svg`);
     });
   return data;
 }

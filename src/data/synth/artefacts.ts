@@ -1,6 +1,11 @@
 // What is added to the clean pulse train: respiration (baseline), baseline wander, motion (periodic
 // with the activity's cadence plus random bursts) and sensor noise. Amplitudes are absolute, while the
 // pulse amplitude follows perfusion, so low perfusion (group effects) means lower SNR.
+// Real PPG noise is band-limited, not white: a sensor's own noise is mostly low-frequency (ambient light,
+// tissue and contact changes) with a small white floor, and a motion or pressure artefact moves the baseline
+// as well as adding oscillation. So the sensor noise is a one-pole low-pass process (corner SENSOR_CORNER_HZ)
+// plus a white floor of SENSOR_WHITE of its sd, and every burst carries a slow baseline excursion
+// (docs/synthetic-realism.md compares the result with real records).
 import { Rng } from '../../util/random';
 import { ActivitySpan, activityAt } from './activity';
 
@@ -56,12 +61,22 @@ export interface ArtefactParams {
   bursts: Burst[];
 }
 
+/** Corner of the sensor noise's low-pass (Hz) and the share (sd) of white noise on top of it. */
+export const SENSOR_CORNER_HZ = 2;
+export const SENSOR_WHITE = 0.25;
+
 /** Add baseline, motion and noise into `signal` (in place). */
 export function addArtefacts(signal: Float32Array, p: ArtefactParams, rng: Rng): void {
   const n = signal.length;
   const wander = smoothNoise(rng, 0.01, 0.12, 4);
   const respPhase = 2 * Math.PI * rng.uniform();
   const burstNoise = p.bursts.map(() => smoothNoise(rng, 0.3, 5, 8));
+  const burstDrift = p.bursts.map(() => smoothNoise(rng, 0.05, 0.3, 3));
+  // One-pole low-pass with unit variance: y ← a·y + √(1 − a²)·e.
+  const a = Math.exp((-2 * Math.PI * SENSOR_CORNER_HZ) / p.fs);
+  const drive = Math.sqrt(1 - a * a);
+  const coloured = Math.sqrt(1 - SENSOR_WHITE * SENSOR_WHITE);
+  let lp = rng.normal();
   const cadencePhase = 2 * Math.PI * rng.uniform();
   const cadenceAmpNoise = smoothNoise(rng, 0.02, 0.1, 3);
   let bi = 0;
@@ -80,8 +95,10 @@ export function addArtefacts(signal: Float32Array, p: ArtefactParams, rng: Rng):
       const B = p.bursts[b];
       if (t >= B.end) continue;
       const env = Math.sin((Math.PI * (t - B.start)) / (B.end - B.start));
-      v += B.amp * env * env * burstNoise[b](t);
+      // Oscillation plus a baseline shift (pressure on the sensor changes), equal in power.
+      v += B.amp * env * env * Math.SQRT1_2 * (burstNoise[b](t) + burstDrift[b](t));
     }
-    signal[i] += v + p.noiseSd * rng.normal();
+    lp = a * lp + drive * rng.normal();
+    signal[i] += v + p.noiseSd * (coloured * lp + SENSOR_WHITE * rng.normal());
   }
 }

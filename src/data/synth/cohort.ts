@@ -27,6 +27,11 @@ export interface CohortOptions {
   clean?: boolean;
   /** Tachycardia/bradycardia episodes at the preset's rates (default true). */
   episodes?: boolean;
+  /**
+   * Matched groups: the genders' mean resting HR differs by exactly the documented offset, not by that plus
+   * the sampling error of a small cohort (default false; see matchRestingHr in subjects.ts).
+   */
+  matched?: boolean;
 }
 
 export interface Cohort {
@@ -51,7 +56,7 @@ export function generateCohort(preset: string, opts: CohortOptions): Cohort {
   if (!(seconds >= 2) || !Number.isFinite(seconds)) throw new Error(`synthetic cohort: seconds per recording must be ≥ 2, got ${opts.seconds}`);
   const effects = opts.effects ?? DEFAULT_GROUP_EFFECTS;
   const prefix = { 'dalia-like': 'S', 'butppg-like': 'B', 'mimic-like': 'p' }[spec.name];
-  const drawn = drawSubjects(spec, nSubjects, opts.seed, effects, prefix);
+  const drawn = drawSubjects(spec, nSubjects, opts.seed, effects, prefix, opts.matched ?? false);
   const recordings: Recording[] = [];
   const n = Math.round(seconds * spec.fs);
   drawn.forEach(({ subject, physiology: p }, si) => {
@@ -97,6 +102,7 @@ export function generateCohort(preset: string, opts: CohortOptions): Cohort {
       groupEffects: effects,
       clean: opts.clean ?? false,
       episodeRates: opts.episodes === false ? null : spec.episodes,
+      matched: opts.matched ?? false,
     },
   };
 }

@@ -134,7 +134,7 @@ export const PRESETS: Record<PresetName, PresetSpec> = {
     restingHr: { mean: 84, sd: 12 },
     perfusion: { scale: 1, sd: 0.35 },
     noiseSd: 0.03,
-    wander: 0.3,
+    wander: 0.2,
     activities: [{ ...REST, motion: 0.02 }],
     burstsPerMinute: 0,
     restBurstsPerMinute: 0.15,

@@ -55,18 +55,20 @@ function pickWeighted(rng: Rng, w: readonly number[]): number {
  * Exact gender counts (round(n · femaleShare) women) in a seeded order; everything else per subject
  * from the subject's own stream.
  */
-export function drawSubjects(spec: PresetSpec, n: number, seed: number, effects: GroupEffects, idPrefix: string): SynthSubject[] {
+export function drawSubjects(spec: PresetSpec, n: number, seed: number, effects: GroupEffects, idPrefix: string, matched = false): SynthSubject[] {
   const nF = Math.round(n * spec.femaleShare);
   const genders: Gender[] = [];
   for (let i = 0; i < n; i++) genders.push(i < nF ? 'F' : 'M');
   streamRng(seed, Stream.cohort).shuffle(genders);
   const out: SynthSubject[] = [];
+  const hrZ: number[] = [];
   for (let i = 0; i < n; i++) {
     const rng = streamRng(seed, Stream.subject, i);
     const gender = genders[i];
     const age = Math.round(clamp(spec.age.mean + spec.age.sd * rng.normal(), spec.age.min, spec.age.max));
     const skin = pickWeighted(rng, spec.skinWeights) + 1;
-    const restingHr = clamp(spec.restingHr.mean + spec.restingHr.sd * rng.normal() + effects.restingHrOffsetBpm[gender], 45, 120);
+    hrZ.push(rng.normal());
+    const restingHr = clamp(spec.restingHr.mean + spec.restingHr.sd * hrZ[i] + effects.restingHrOffsetBpm[gender], 45, 120);
     const perfusion =
       spec.perfusion.scale * Math.exp(spec.perfusion.sd * rng.normal()) * effects.perfusionByGender[gender] * effects.perfusionBySkin[skin - 1];
     const stiffness = clamp((age - 20) * effects.stiffnessPerYear + 0.08 * rng.normal(), 0, 1.3);
@@ -92,5 +94,24 @@ export function drawSubjects(spec: PresetSpec, n: number, seed: number, effects:
       physiology: { gender, age, skin, restingHr, perfusion, stiffness, reflectionAmp, reflectionDelay, rsaBpm, respHz, af, ectopicRate, artefactRate },
     });
   }
+  if (matched) matchRestingHr(out, hrZ, spec, effects);
   return out;
+}
+
+/**
+ * Matched groups: each gender's resting-HR deviations are centred on their own mean and rescaled to keep
+ * their spread (× √(n/(n−1))), so the groups' mean resting HR differs by exactly the documented offset.
+ * Unmatched, a small cohort's difference of means wanders by sd·√(1/n_F + 1/n_M) around it: 3.6 bpm for the
+ * dalia-like 7 F / 8 M, whose seed 1 draws +9.6 bpm beyond the +5 (docs/synthetic-realism.md).
+ */
+function matchRestingHr(out: SynthSubject[], z: number[], spec: PresetSpec, effects: GroupEffects): void {
+  for (const g of ['F', 'M'] as Gender[]) {
+    const idx = out.map((s, i) => (s.physiology.gender === g ? i : -1)).filter((i) => i >= 0);
+    if (idx.length < 2) continue;
+    const mean = idx.reduce((a, i) => a + z[i], 0) / idx.length;
+    const k = Math.sqrt(idx.length / (idx.length - 1));
+    for (const i of idx) {
+      out[i].physiology.restingHr = clamp(spec.restingHr.mean + spec.restingHr.sd * (z[i] - mean) * k + effects.restingHrOffsetBpm[g], 45, 120);
+    }
+  }
 }
