@@ -136,3 +136,29 @@ describe('synthetic HR episodes', () => {
     expect(a.manifest.episodeRates).toBeNull();
   });
 });
+
+describe('matched groups', () => {
+  test("the genders' mean resting HR differs by exactly the documented offset, each subject's spread kept", () => {
+    const { drawSubjects } = require('../../src/data/synth/subjects') as typeof import('../../src/data/synth/subjects');
+    const { DEFAULT_GROUP_EFFECTS } = require('../../src/data/synth/effects') as typeof import('../../src/data/synth/effects');
+    const spec = PRESETS['dalia-like'];
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const sd = (xs: number[]) => Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1));
+    for (const seed of [1, 2, 3]) {
+      const m = drawSubjects(spec, 15, seed, DEFAULT_GROUP_EFFECTS, 'S', true);
+      const hr = (g: string) => m.filter((s) => s.physiology.gender === g).map((s) => s.physiology.restingHr);
+      expect(mean(hr('F')) - mean(hr('M'))).toBeCloseTo(DEFAULT_GROUP_EFFECTS.restingHrOffsetBpm.F - DEFAULT_GROUP_EFFECTS.restingHrOffsetBpm.M, 9);
+      // Centred, then rescaled by √(n/(n−1)) so each subject keeps the marginal variance sd²: the sample sd is
+      // the unmatched draw's times that factor (no subject is near the 45/120 clamp at these seeds).
+      const u = drawSubjects(spec, 15, seed, DEFAULT_GROUP_EFFECTS, 'S', false);
+      for (const g of ['F', 'M']) {
+        const n = hr(g).length;
+        const un = u.filter((s) => s.physiology.gender === g).map((s) => s.physiology.restingHr);
+        expect(sd(hr(g))).toBeCloseTo(sd(un) * Math.sqrt(n / (n - 1)), 9);
+      }
+      // Everything else is the unmatched draw.
+      expect(m.map((s) => s.subject)).toEqual(u.map((s) => s.subject));
+    }
+    expect(synthWindowSet('dalia-like', { seed: 1, subjects: 4, seconds: 60, matched: true }).manifest.matched).toBe(true);
+  });
+});
