@@ -351,7 +351,7 @@ void attention_backward(const float* dout, const float* q, const float* k, const
   float* dQrot = scratch + attention_forward_scratch(S, D, H);
   float* Drow = dQrot + rows * d;
   rope_table(tab, (int)S, d);
-  cudaMemsetAsync(dQrot, 0, (size_t)rows * d * sizeof(float), 0);
+  zero_async(dQrot, (size_t)rows * d * sizeof(float));
   FT_LAUNCH(attn_backward_pre_kernel, grid_stride_blocks(rows, 256), dim3(256), 0, dout, out, Drow, (int)B, (int)S,
             (int)D, (int)H);
   if (d <= 16) backward_dm<16>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop);

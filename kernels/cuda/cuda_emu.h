@@ -14,6 +14,14 @@
 //  - dynamic shared memory is an exactly sized heap allocation per block, so AddressSanitizer (the
 //    emulation test binary is built with -fsanitize=address) reports an out-of-bounds index.
 // `__shared__` is `static`: shared by the block's threads, and per block because blocks run one at a time.
+// Static shared arrays live in one linker section (ftemu_shared) that is refilled with the poison at every
+// block start, like dynamic shared memory, so a read before the block wrote it is a NaN here too.
+// The EAGER order puts threads released by a barrier at the FRONT of the queue: a warp freed by its shuffle
+// barrier runs on through its next phase before the other warps have run the end of the previous one, as a
+// fast warp can on hardware. It catches the write-after-read race of a reduction that lacks its trailing
+// __syncthreads (another warp still reading the shared result), which FIFO release never shows.
+// Dynamic shared memory above 48 KB needs cudaFuncSetAttribute(kernel,
+// cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) first, as on hardware; a launch without it fails.
 // Warp shuffles deposit the lane's value in a per-warp exchange array between two per-warp barriers.
 // atomicAdd goes through std::atomic_ref. The runtime API subset (cudaMalloc, cudaMemcpy, …) maps device
 // memory to host memory. Launches are serialised by a mutex (one emulated device).
@@ -56,13 +64,13 @@ constexpr int warpSize = 32;
 #define __device__
 #define __host__
 #define __forceinline__ inline
-#define __shared__ static
+#define __shared__ static __attribute__((section("ftemu_shared")))
 #define __launch_bounds__(...)
 #define __restrict__ __restrict
 
 namespace ftemu {
 
-enum class Order { Forward, Reverse, Shuffle };
+enum class Order { Forward, Reverse, Shuffle, Eager };
 
 struct Config {
   Order order = Order::Forward;
@@ -247,6 +255,12 @@ class Block {
         std::swap(ts[i - 1], ts[rng_ % i]);
       }
     }
+    if (order_ == Order::Eager) {
+      // Released threads run next, in order, ahead of those still waiting for their turn. (Not shuffled: a
+      // shuffle spreads a warp's threads over the queue, so the warp is released last and never gets ahead.)
+      queue_.insert(queue_.begin() + (long)queue_head_, ts.begin(), ts.end());
+      return;
+    }
     for (int t : ts) queue_.push_back(t);
   }
 
@@ -391,14 +405,55 @@ inline int& last_error_code() {
   return e;
 }
 
+// Dynamic shared memory a kernel may use above the default 48 KB, set by cudaFuncSetAttribute.
+inline std::mutex& opt_in_mutex() {
+  static std::mutex m;
+  return m;
+}
+inline std::vector<std::pair<const void*, size_t>>& opt_ins() {
+  static std::vector<std::pair<const void*, size_t>> v;
+  return v;
+}
+inline size_t opted_in(const void* fn) {
+  std::lock_guard<std::mutex> lk(opt_in_mutex());
+  for (const auto& [f, bytes] : opt_ins())
+    if (f == fn) return bytes;
+  return 0;
+}
+constexpr size_t kDefaultDynamicShared = 48 * 1024;
+constexpr size_t kMaxDynamicShared = 227 * 1024;
+
+}  // namespace ftemu
+
+// The static shared arrays' section: the linker defines its bounds (weak: a module without any is fine).
+extern "C" unsigned char __start_ftemu_shared[] __attribute__((weak, visibility("hidden")));
+extern "C" unsigned char __stop_ftemu_shared[] __attribute__((weak, visibility("hidden")));
+
+namespace ftemu {
+
+// Refill static shared memory with `byte` (not instrumented: the section may hold AddressSanitizer's
+// redzones between the arrays, which only this write may touch).
+__attribute__((no_sanitize_address)) inline void fill_static_shared(unsigned char byte) {
+  if (__start_ftemu_shared == nullptr || __stop_ftemu_shared == nullptr) return;
+  volatile unsigned char* p = __start_ftemu_shared;
+  for (; p < __stop_ftemu_shared; ++p) *p = byte;
+}
+
 template <class Kernel, class... Args>
 void launch(const char* name, Kernel kernel, dim3 grid, dim3 block, size_t smem, Args... args) {
   std::lock_guard<std::mutex> lk(launch_mutex());
   const long long nthreads = (long long)block.x * block.y * block.z;
   if (nthreads < 1 || nthreads > 1024 || grid.x < 1 || grid.y < 1 || grid.z < 1 || grid.y > 65535 || grid.z > 65535 ||
-      smem > 227 * 1024) {
+      smem > kMaxDynamicShared) {
     last_error_code() = 9;  // cudaErrorInvalidConfiguration
     last_failure() = std::string("invalid configuration argument (emulated launch of ") + name + ")";
+    return;
+  }
+  if (smem > kDefaultDynamicShared && smem > opted_in(reinterpret_cast<const void*>(kernel))) {
+    last_error_code() = 9;
+    last_failure() = std::string("invalid configuration argument (emulated launch of ") + name + "): " + std::to_string(smem) +
+                     " bytes of dynamic shared memory need cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, " +
+                     "bytes) above 48 KB";
     return;
   }
   const Config cfg = config();
@@ -407,6 +462,7 @@ void launch(const char* name, Kernel kernel, dim3 grid, dim3 block, size_t smem,
       for (unsigned bx = 0; bx < grid.x; ++bx) {
         std::unique_ptr<unsigned char[]> shared(smem > 0 ? new unsigned char[smem] : nullptr);
         if (smem > 0) std::memset(shared.get(), cfg.poison ? 0xFF : 0, smem);
+        fill_static_shared(cfg.poison ? 0xFF : 0);
         g_dynamic_shared = shared.get();
         const uint32_t seed = cfg.seed * 2654435761u + (bx * 73856093u) + (by * 19349663u) + (bz * 83492791u);
         const dim3 bidx(bx, by, bz);
@@ -531,12 +587,29 @@ inline cudaError_t cudaMemset(void* p, int v, size_t bytes) {
   if (bytes) std::memset(p, v, bytes);
   return cudaSuccess;
 }
-inline cudaError_t cudaMemsetAsync(void* p, int v, size_t bytes, cudaStream_t = nullptr) { return cudaMemset(p, v, bytes); }
+inline cudaError_t cudaMemsetAsync(void* p, int v, size_t bytes, cudaStream_t = nullptr) {
+  // As on hardware, a null device pointer is an error, not a crash.
+  if (p == nullptr && bytes > 0) return cudaErrorInvalidValue;
+  return cudaMemset(p, v, bytes);
+}
 inline cudaError_t cudaGetDeviceCount(int* n) {
   *n = 1;
   return cudaSuccess;
 }
 inline cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
+template <class Fn>
+inline cudaError_t cudaFuncSetAttribute(Fn* fn, cudaFuncAttribute attr, int value) {
+  if (attr != cudaFuncAttributeMaxDynamicSharedMemorySize || value < 0 || (size_t)value > ftemu::kMaxDynamicShared) return cudaErrorInvalidValue;
+  std::lock_guard<std::mutex> lk(ftemu::opt_in_mutex());
+  for (auto& e : ftemu::opt_ins())
+    if (e.first == reinterpret_cast<const void*>(fn)) {
+      e.second = (size_t)value;
+      return cudaSuccess;
+    }
+  ftemu::opt_ins().emplace_back(reinterpret_cast<const void*>(fn), (size_t)value);
+  return cudaSuccess;
+}
 inline cudaError_t cudaGetLastError() {
   const int e = ftemu::last_error_code();
   ftemu::last_error_code() = 0;

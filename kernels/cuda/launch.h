@@ -36,6 +36,22 @@ namespace ftc {
 // Threads per block of the grid-stride kernels.
 constexpr int kGridThreads = 256;
 
+// A launcher returns void and the glue checks cudaGetLastError after it, which does not report a failed
+// cudaMemsetAsync: its result is kept here until the glue's check takes it (take_pending_error).
+inline cudaError_t& pending_error() {
+  static cudaError_t e = cudaSuccess;
+  return e;
+}
+inline void zero_async(void* p, size_t bytes) {
+  const cudaError_t e = cudaMemsetAsync(p, 0, bytes, 0);
+  if (e != cudaSuccess && pending_error() == cudaSuccess) pending_error() = e;
+}
+inline cudaError_t take_pending_error() {
+  const cudaError_t e = pending_error();
+  pending_error() = cudaSuccess;
+  return e;
+}
+
 // Blocks for a grid-stride loop over n elements: enough to cover n at one element per thread, at least one,
 // at most max_blocks (the loop covers the rest).
 inline unsigned blocks_for(long long n, long long max_blocks = 4096, int threads = kGridThreads) {

@@ -198,7 +198,7 @@ void hr_loss_backward(const float* out, const float* hr, const float* w, HrParam
 
 void next_patch_nll_forward(const float* params, const float* x, float eps, float* loss, int64_t B, int64_t S,
                             int64_t T, int64_t P) {
-  cudaMemsetAsync(loss, 0, sizeof(float), 0);
+  zero_async(loss, sizeof(float));
   FT_LAUNCH(next_patch_kernel, blocks_for(B * T * P, MAX_BLOCKS), dim3(THREADS), 0, params, x, eps, loss, (long long)B,
             (long long)S, (long long)T, (long long)P);
 }
@@ -211,7 +211,7 @@ void next_patch_nll_backward(const float* params, const float* x, float eps, flo
 }
 
 void bce_forward(const float* logits, const float* targets, float* loss, int64_t n) {
-  cudaMemsetAsync(loss, 0, sizeof(float), 0);
+  zero_async(loss, sizeof(float));
   FT_LAUNCH(bce_kernel, blocks_for(n, MAX_BLOCKS), dim3(THREADS), 0, logits, targets, loss, (long long)n);
 }
 
@@ -221,7 +221,7 @@ void bce_backward(const float* logits, const float* targets, float* dlogits, flo
 }
 
 void softmax_ce_forward(const float* logits, const float* targets, float* loss, int64_t N, int64_t C) {
-  cudaMemsetAsync(loss, 0, sizeof(float), 0);
+  zero_async(loss, sizeof(float));
   FT_LAUNCH(softmax_ce_kernel, blocks_for(N, MAX_BLOCKS), dim3(THREADS), 0, logits, targets, loss, (long long)N,
             (long long)C);
 }

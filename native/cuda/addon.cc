@@ -120,7 +120,7 @@ Napi::Value copy(const Napi::CallbackInfo& cb) {
   return a.env().Undefined();
 }
 
-// setSchedule(order, seed): the emulator's thread order ('forward' | 'reverse' | 'shuffle'); a no-op error
+// setSchedule(order, seed): the emulator's thread order ('forward' | 'reverse' | 'shuffle' | 'eager'); a no-op error
 // on the real device, where the hardware decides.
 Napi::Value setSchedule(const Napi::CallbackInfo& cb) {
   Args a(cb, "setSchedule", 2);
@@ -130,7 +130,8 @@ Napi::Value setSchedule(const Napi::CallbackInfo& cb) {
   if (order == "forward") ftemu::config().order = ftemu::Order::Forward;
   else if (order == "reverse") ftemu::config().order = ftemu::Order::Reverse;
   else if (order == "shuffle") ftemu::config().order = ftemu::Order::Shuffle;
-  else a.fail("argument 1 'order' must be 'forward', 'reverse' or 'shuffle', got '" + order + "'");
+  else if (order == "eager") ftemu::config().order = ftemu::Order::Eager;
+  else a.fail("argument 1 'order' must be 'forward', 'reverse', 'shuffle' or 'eager', got '" + order + "'");
   ftemu::config().seed = (uint32_t)seed;
 #else
   (void)seed;

@@ -1,7 +1,10 @@
 #include "device.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
+
+#include "../../kernels/cuda/launch.h"
 
 namespace ftcn {
 namespace {
@@ -114,9 +117,28 @@ void check(Args& a, cudaError_t e, const char* what) {
   if (e != cudaSuccess) a.fail(std::string(what) + ": " + cudaGetErrorString(e));
 }
 
+// FAIRTUNE_CUDA_SYNC=1: synchronise after every op, so a kernel's fault (an illegal address) is reported as
+// that op's error rather than by whichever later call synchronises first. Slower; for debugging.
+static bool sync_every_op() {
+  static const bool on = [] {
+    const char* v = std::getenv("FAIRTUNE_CUDA_SYNC");
+    return v != nullptr && std::string(v) == "1";
+  }();
+  return on;
+}
+
 void check_launch(Args& a) {
+  const cudaError_t pending = ftc::take_pending_error();
+  if (pending != cudaSuccess) {
+    (void)cudaGetLastError();
+    a.fail(std::string("cudaMemsetAsync failed: ") + cudaGetErrorString(pending));
+  }
   const cudaError_t e = cudaGetLastError();
   if (e != cudaSuccess) a.fail(std::string("kernel launch failed: ") + cudaGetErrorString(e));
+  if (sync_every_op()) {
+    const cudaError_t s = cudaDeviceSynchronize();
+    if (s != cudaSuccess) a.fail(std::string("kernel failed (FAIRTUNE_CUDA_SYNC=1 synchronised after the op): ") + cudaGetErrorString(s));
+  }
 }
 
 float* workspace(Args& a, int64_t floats) {

@@ -104,7 +104,7 @@ describe('device memory and argument checks', () => {
 describe('thread schedules', () => {
   afterAll(() => emu.setSchedule('forward', 1));
 
-  test.each(['reverse', 'shuffle'] as const)('attention and norms agree with the reference under the %s order', (order) => {
+  test.each(['reverse', 'shuffle', 'eager'] as const)('attention and norms agree with the reference under the %s order', (order) => {
     emu.setSchedule(order, 11);
     const rand = rng(order.length);
     const [B, S, D, H] = [1, 37, 24, 2];

@@ -24,7 +24,7 @@ function run(which: string): { status: number | null; stdout: string; stderr: st
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test.each(['races', 'deadlock', 'orders', 'philox'])('emulation case %s passes under ASan', (which) => {
+test.each(['races', 'deadlock', 'orders', 'philox', 'planted'])('emulation case %s passes under ASan', (which) => {
   const r = run(which);
   if (r.status !== 0) throw new Error(`emu_test ${which} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
   expect(r.stdout).toContain('0 failure(s)');
@@ -35,6 +35,13 @@ test('a removed __syncthreads is caught: the racy test kernel gives a wrong resu
   const r = run('races');
   expect(r.stdout).toMatch(/^ok +neighbour_sum WITHOUT __syncthreads is caught/m);
   expect(r.stdout).toMatch(/^ok +two_phase WITHOUT its second __syncthreads is caught/m);
+});
+
+test('planted bugs are caught: a reduction without its trailing barrier, unwritten static shared memory, > 48 KB without the opt-in', () => {
+  const r = run('planted');
+  expect(r.stdout).toMatch(/^ok +block_sum WITHOUT its trailing __syncthreads is caught \(eager order\)/m);
+  expect(r.stdout).toMatch(/^ok +a read of static __shared__ memory before any write is caught/m);
+  expect(r.stdout).toMatch(/^ok +64 KB of dynamic shared memory without cudaFuncSetAttribute fails the launch/m);
 });
 
 test('an out-of-bounds shared-memory index is reported by AddressSanitizer', () => {

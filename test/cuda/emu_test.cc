@@ -9,6 +9,10 @@
 //              results under forward, reverse and shuffled thread orders (no race on shared memory)
 //   philox     the device Philox (kernels/cuda/philox.cuh) equals kernels/cpu/philox.h element by element
 //   oob        a test-only kernel indexes dynamic shared memory one past its end: ASan must abort
+//   planted    bugs that FIFO release and static shared memory used to hide are caught: a block reduction
+//              without its trailing __syncthreads (eager order), a read of static __shared__ memory before
+//              any write (poison), dynamic shared memory above 48 KB without the opt-in, a failed
+//              cudaMemsetAsync inside a launcher
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -18,6 +22,7 @@
 #include "../../kernels/cpu/philox.h"
 #include "../../kernels/cuda/launch.h"
 #include "../../kernels/cuda/ops.h"
+#include "../../kernels/cuda/reduce.cuh"
 
 namespace {
 
@@ -51,6 +56,44 @@ __global__ void two_phase(float* out, int with_barrier) {
   out[t] = a + slots[(t + n - 1) % n];
 }
 
+// ftc::block_sum with its trailing __syncthreads deleted (the planted bug of the CUDA issue): back to back, a
+// warp that runs ahead into the second sum overwrites scratch[0] while other warps still read the first total.
+__device__ float block_sum_no_trailing(float v, float* scratch) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
+  v = ftc::warp_sum(v);
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  if (warp == 0) {
+    float t = lane < warps ? scratch[lane] : 0.0f;
+    t = ftc::warp_sum(t);
+    if (lane == 0) scratch[0] = t;
+  }
+  __syncthreads();
+  return scratch[0];
+}
+
+__global__ void two_sums(float* out, int correct) {
+  __shared__ float scratch[32];
+  const float a = correct ? ftc::block_sum(1.0f, scratch) : block_sum_no_trailing(1.0f, scratch);
+  const float b = correct ? ftc::block_sum(2.0f, scratch) : block_sum_no_trailing(2.0f, scratch);
+  out[threadIdx.x] = a + 1000.0f * b;
+}
+
+// Reads static shared memory that no thread wrote: on hardware, whatever the last block left there. (The
+// write the launch never takes keeps the compiler from folding the reads of a never-written static to 0.)
+__global__ void static_uninitialised(float* out, int write_first) {
+  __shared__ float slots[64];
+  if (write_first) slots[threadIdx.x] = 2.0f;
+  __syncthreads();
+  out[blockIdx.x * blockDim.x + threadIdx.x] = slots[threadIdx.x];
+}
+
+__global__ void big_shared(float* out) {
+  FT_DYNAMIC_SHARED(float, slots);
+  slots[threadIdx.x] = 1.0f;
+  out[threadIdx.x] = slots[threadIdx.x];
+}
+
 __global__ void divergent_barrier(float* out) {
   if (threadIdx.x % 2 == 0) __syncthreads();
   out[threadIdx.x] = 1.0f;
@@ -73,14 +116,15 @@ bool all_expected(const std::vector<float>& out, float (*want)(int, int)) {
 float want_neighbour(int t, int n) { return (float)(t + 1) + (float)((t + 1) % n + 1); }
 float want_two_phase(int t, int n) { return (float)((t + 1) % n) + 100.0f + (float)((t + n - 1) % n); }
 
-const ftemu::Order ORDERS[] = {ftemu::Order::Forward, ftemu::Order::Reverse, ftemu::Order::Shuffle};
-const char* ORDER_NAMES[] = {"forward", "reverse", "shuffle"};
+const ftemu::Order ORDERS[] = {ftemu::Order::Forward, ftemu::Order::Reverse, ftemu::Order::Shuffle, ftemu::Order::Eager};
+const char* ORDER_NAMES[] = {"forward", "reverse", "shuffle", "eager"};
+constexpr int N_ORDERS = 4;
 
 void races() {
   const int n = 64;
   for (int with = 1; with >= 0; --with) {
     bool any_wrong_neighbour = false, any_wrong_phase = false;
-    for (int o = 0; o < 3; ++o) {
+    for (int o = 0; o < N_ORDERS; ++o) {
       ftemu::config().order = ORDERS[o];
       std::vector<float> out(n, -1.0f);
       FT_LAUNCH(neighbour_sum, 1, n, n * sizeof(float), out.data(), with);
@@ -129,7 +173,7 @@ std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1.0f, float h
 template <class Fn>
 void same_under_orders(const char* what, Fn fn) {
   std::vector<std::vector<float>> results;
-  for (int o = 0; o < 3; ++o) {
+  for (int o = 0; o < N_ORDERS; ++o) {
     ftemu::config().order = ORDERS[o];
     ftemu::config().seed = 7 + o;
     results.push_back(fn());
@@ -139,7 +183,9 @@ void same_under_orders(const char* what, Fn fn) {
   bool finite = true;
   for (float x : results[0]) finite = finite && std::isfinite(x);
   expect(finite, std::string(what) + " results are finite (no poisoned shared memory read)");
-  expect(results[0] == results[1] && results[0] == results[2], std::string(what) + " is identical under every thread order");
+  bool same = true;
+  for (int o = 1; o < N_ORDERS; ++o) same = same && results[o] == results[0];
+  expect(same, std::string(what) + " is identical under every thread order");
 }
 
 void orders() {
@@ -214,12 +260,60 @@ void oob() {
 
 }  // namespace
 
+void planted() {
+  // 1. The trailing barrier of a block reduction. 128 threads: a = 128, b = 256.
+  const int n = 128;
+  const float want = 128.0f + 1000.0f * 256.0f;
+  for (int correct = 1; correct >= 0; --correct) {
+    for (int o = 0; o < N_ORDERS; ++o) {
+      ftemu::config().order = ORDERS[o];
+      ftemu::config().seed = 3;
+      std::vector<float> out(n, -1.0f);
+      FT_LAUNCH(two_sums, 1, n, 0, out.data(), correct);
+      expect(cudaGetLastError() == cudaSuccess, std::string("two_sums launches (") + ORDER_NAMES[o] + ")");
+      bool right = true;
+      for (float x : out) right = right && x == want;
+      if (correct) expect(right, std::string("back-to-back block_sum is right (") + ORDER_NAMES[o] + ")");
+      // FIFO release cannot show the missing trailing barrier; the eager order must.
+      if (!correct && ORDERS[o] == ftemu::Order::Eager) expect(!right, "block_sum WITHOUT its trailing __syncthreads is caught (eager order)");
+    }
+  }
+  ftemu::config().order = ftemu::Order::Forward;
+
+  // 2. Static shared memory is poisoned at every block start: an unwritten read is NaN, in every block.
+  std::vector<float> out(64 * 3, 0.0f);
+  // A first launch writes the slots, so a later block that reads without writing would see 2.0 unpoisoned.
+  FT_LAUNCH(static_uninitialised, 1, 64, 0, out.data(), 1);
+  expect(cudaGetLastError() == cudaSuccess && out[5] == 2.0f, "static shared memory written and read back");
+  FT_LAUNCH(static_uninitialised, 3, 64, 0, out.data(), 0);
+  bool nan = cudaGetLastError() == cudaSuccess;
+  for (float x : out) nan = nan && std::isnan(x);
+  expect(nan, "a read of static __shared__ memory before any write is caught (poison, every block)");
+
+  // 3. More than 48 KB of dynamic shared memory needs the opt-in, as on hardware.
+  std::vector<float> big(64, 0.0f);
+  const size_t bytes = 64 * 1024;
+  FT_LAUNCH(big_shared, 1, 64, bytes, big.data());
+  const cudaError_t refused = cudaGetLastError();
+  expect(refused == cudaErrorInvalidConfiguration && std::string(cudaGetErrorString(refused)).find("cudaFuncSetAttribute") != std::string::npos,
+         "64 KB of dynamic shared memory without cudaFuncSetAttribute fails the launch");
+  expect(cudaFuncSetAttribute(big_shared, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes) == cudaSuccess, "the opt-in is accepted");
+  FT_LAUNCH(big_shared, 1, 64, bytes, big.data());
+  expect(cudaGetLastError() == cudaSuccess && big[63] == 1.0f, "after the opt-in the launch runs");
+
+  // 4. A failed cudaMemsetAsync inside a launcher is kept for the glue's check, not lost.
+  ftc::zero_async(nullptr, 16);
+  expect(ftc::take_pending_error() == cudaErrorInvalidValue, "a failed cudaMemsetAsync is reported to the op's check");
+  expect(ftc::take_pending_error() == cudaSuccess, "and only once");
+}
+
 int main(int argc, char** argv) {
   const std::string which = argc > 1 ? argv[1] : "all";
   if (which == "races" || which == "all") races();
   if (which == "deadlock" || which == "all") deadlock();
   if (which == "orders" || which == "all") orders();
   if (which == "philox" || which == "all") philox();
+  if (which == "planted" || which == "all") planted();
   if (which == "oob") oob();
   std::printf("%d failure(s)\n", failures);
   return failures == 0 ? 0 : 1;

@@ -26,7 +26,7 @@ export interface CudaInfo {
   device?: string;
 }
 
-export type EmuOrder = 'forward' | 'reverse' | 'shuffle';
+export type EmuOrder = 'forward' | 'reverse' | 'shuffle' | 'eager';
 
 export interface CudaAddon {
   /** The op functions, by op name (ops/native-layout.ts NATIVE_OP_FUNCTIONS). */
