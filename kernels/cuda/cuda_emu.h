@@ -20,6 +20,12 @@
 // barrier runs on through its next phase before the other warps have run the end of the previous one, as a
 // fast warp can on hardware. It catches the write-after-read race of a reduction that lacks its trailing
 // __syncthreads (another warp still reading the shared result), which FIFO release never shows.
+// RACE CHECK (config().race_check): blocks still run one after another, so a cross-block race cannot show
+// as a lost update; instead a shadow map records which block last wrote each 4-byte word of device memory
+// (every cudaMalloc allocation, compared before and after each block) and which words atomics touched. A
+// word written by two blocks of one launch, not through atomicAdd, fails the launch naming kernel, blocks
+// and address (e.g. the dQ atomicAdd of attention backward replaced by +=). Writes of an unchanged value
+// and cross-block read-after-write are not seen. Costly (a copy of device memory per block): for tests.
 // Dynamic shared memory above 48 KB needs cudaFuncSetAttribute(kernel,
 // cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) first, as on hardware; a launch without it fails.
 // Warp shuffles deposit the lane's value in a per-warp exchange array between two per-warp barriers.
@@ -36,6 +42,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <functional>
@@ -76,7 +83,34 @@ struct Config {
   Order order = Order::Forward;
   uint32_t seed = 1;  // for Order::Shuffle
   bool poison = true;  // fill dynamic shared memory with 0xFF bytes at block start
+  bool race_check = false;  // shadow map of cross-block writes to device memory (see above)
 };
+
+// Device allocations (cudaMalloc), for the race check's shadow map.
+inline std::mutex& alloc_mutex() {
+  static std::mutex m;
+  return m;
+}
+inline std::vector<std::pair<unsigned char*, size_t>>& allocations() {
+  static std::vector<std::pair<unsigned char*, size_t>> v;
+  return v;
+}
+
+// Words touched by atomics during a race-checked launch.
+inline std::atomic<bool> g_race_checking{false};
+inline std::mutex& atomics_mutex() {
+  static std::mutex m;
+  return m;
+}
+inline std::vector<uintptr_t>& atomic_words() {
+  static std::vector<uintptr_t> v;
+  return v;
+}
+inline void note_atomic(const void* addr) {
+  if (!g_race_checking.load(std::memory_order_relaxed)) return;
+  std::lock_guard<std::mutex> lk(atomics_mutex());
+  atomic_words().push_back(reinterpret_cast<uintptr_t>(addr) & ~(uintptr_t)3);
+}
 
 inline Config& config() {
   static Config c;
@@ -439,6 +473,26 @@ __attribute__((no_sanitize_address)) inline void fill_static_shared(unsigned cha
   for (; p < __stop_ftemu_shared; ++p) *p = byte;
 }
 
+// After a race-checked launch: a word that two blocks wrote, not through atomics, fails the launch.
+inline std::string find_race(std::vector<std::pair<uintptr_t, long long>>& writer) {
+  std::sort(writer.begin(), writer.end());
+  std::vector<uintptr_t> atomics;
+  {
+    std::lock_guard<std::mutex> lk(atomics_mutex());
+    atomics = atomic_words();
+  }
+  std::sort(atomics.begin(), atomics.end());
+  for (size_t i = 1; i < writer.size(); ++i) {
+    if (writer[i].first != writer[i - 1].first || writer[i].second == writer[i - 1].second) continue;
+    if (std::binary_search(atomics.begin(), atomics.end(), writer[i].first)) continue;
+    char addr[32];
+    std::snprintf(addr, sizeof addr, "%#llx", (unsigned long long)writer[i].first);
+    return "race: blocks " + std::to_string(writer[i - 1].second) + " and " + std::to_string(writer[i].second) +
+           " both wrote the word at " + addr + " without an atomic";
+  }
+  return "";
+}
+
 template <class Kernel, class... Args>
 void launch(const char* name, Kernel kernel, dim3 grid, dim3 block, size_t smem, Args... args) {
   std::lock_guard<std::mutex> lk(launch_mutex());
@@ -457,6 +511,25 @@ void launch(const char* name, Kernel kernel, dim3 grid, dim3 block, size_t smem,
     return;
   }
   const Config cfg = config();
+  // Race check: snapshot of device memory before each block, last writer of each changed word.
+  std::vector<std::pair<unsigned char*, size_t>> regions;
+  std::vector<std::vector<unsigned char>> before;
+  std::vector<std::pair<uintptr_t, long long>> writer;  // (word, block) pairs, sorted at the end
+  if (cfg.race_check) {
+    std::lock_guard<std::mutex> lk(alloc_mutex());
+    regions = allocations();
+    {
+      std::lock_guard<std::mutex> la(atomics_mutex());
+      atomic_words().clear();
+    }
+    g_race_checking = true;
+  }
+  struct RaceGuard {
+    bool on;
+    ~RaceGuard() {
+      if (on) g_race_checking = false;
+    }
+  } race_guard{cfg.race_check};
   for (unsigned bz = 0; bz < grid.z; ++bz) {
     for (unsigned by = 0; by < grid.y; ++by) {
       for (unsigned bx = 0; bx < grid.x; ++bx) {
@@ -473,9 +546,22 @@ void launch(const char* name, Kernel kernel, dim3 grid, dim3 block, size_t smem,
           gridDim = grid;
           kernel(args...);
         };
+        if (cfg.race_check) {
+          before.resize(regions.size());
+          for (size_t r = 0; r < regions.size(); ++r) before[r].assign(regions[r].first, regions[r].first + regions[r].second);
+        }
         Block blk((int)nthreads, cfg.order, seed, body);
         const std::string fail = blk.run_and_wait();
         g_dynamic_shared = nullptr;
+        if (cfg.race_check && fail.empty()) {
+          const long long me = ((long long)bz * grid.y + by) * grid.x + bx;
+          for (size_t r = 0; r < regions.size(); ++r) {
+            const unsigned char* now = regions[r].first;
+            for (size_t w = 0; w + 4 <= regions[r].second; w += 4) {
+              if (std::memcmp(now + w, before[r].data() + w, 4) != 0) writer.emplace_back(reinterpret_cast<uintptr_t>(now + w), me);
+            }
+          }
+        }
         if (!fail.empty()) {
           last_error_code() = 719;  // cudaErrorLaunchFailure
           last_failure() = std::string("unspecified launch failure: emulated kernel ") + name + " block (" +
@@ -483,6 +569,13 @@ void launch(const char* name, Kernel kernel, dim3 grid, dim3 block, size_t smem,
           return;
         }
       }
+    }
+  }
+  if (cfg.race_check) {
+    const std::string race = find_race(writer);
+    if (!race.empty()) {
+      last_error_code() = 719;
+      last_failure() = std::string("unspecified launch failure: emulated kernel ") + name + ": " + race;
     }
   }
 }
@@ -538,10 +631,23 @@ inline T __shfl_sync(unsigned mask, T v, int src_lane, int width = 32) {
   return ftemu::shuffle(mask, v, src, true, "__shfl_sync");
 }
 
-inline float atomicAdd(float* addr, float v) { return std::atomic_ref<float>(*addr).fetch_add(v); }
-inline double atomicAdd(double* addr, double v) { return std::atomic_ref<double>(*addr).fetch_add(v); }
-inline int atomicAdd(int* addr, int v) { return std::atomic_ref<int>(*addr).fetch_add(v); }
-inline unsigned atomicAdd(unsigned* addr, unsigned v) { return std::atomic_ref<unsigned>(*addr).fetch_add(v); }
+inline float atomicAdd(float* addr, float v) {
+  ftemu::note_atomic(addr);
+  return std::atomic_ref<float>(*addr).fetch_add(v);
+}
+inline double atomicAdd(double* addr, double v) {
+  ftemu::note_atomic(addr);
+  ftemu::note_atomic(reinterpret_cast<unsigned char*>(addr) + 4);
+  return std::atomic_ref<double>(*addr).fetch_add(v);
+}
+inline int atomicAdd(int* addr, int v) {
+  ftemu::note_atomic(addr);
+  return std::atomic_ref<int>(*addr).fetch_add(v);
+}
+inline unsigned atomicAdd(unsigned* addr, unsigned v) {
+  ftemu::note_atomic(addr);
+  return std::atomic_ref<unsigned>(*addr).fetch_add(v);
+}
 
 inline float __expf(float x) { return std::exp(x); }
 inline float __logf(float x) { return std::log(x); }
@@ -573,9 +679,22 @@ using cudaStream_t = void*;
 
 inline cudaError_t cudaMalloc(void** p, size_t bytes) {
   *p = std::malloc(bytes > 0 ? bytes : 1);
-  return *p ? cudaSuccess : cudaErrorMemoryAllocation;
+  if (!*p) return cudaErrorMemoryAllocation;
+  std::lock_guard<std::mutex> lk(ftemu::alloc_mutex());
+  ftemu::allocations().emplace_back(static_cast<unsigned char*>(*p), bytes);
+  return cudaSuccess;
 }
 inline cudaError_t cudaFree(void* p) {
+  {
+    std::lock_guard<std::mutex> lk(ftemu::alloc_mutex());
+    auto& a = ftemu::allocations();
+    for (size_t i = 0; i < a.size(); ++i)
+      if (a[i].first == p) {
+        a[i] = a.back();
+        a.pop_back();
+        break;
+      }
+  }
   std::free(p);
   return cudaSuccess;
 }

@@ -24,7 +24,7 @@ function run(which: string): { status: number | null; stdout: string; stderr: st
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test.each(['races', 'deadlock', 'orders', 'philox', 'planted'])('emulation case %s passes under ASan', (which) => {
+test.each(['races', 'deadlock', 'orders', 'philox', 'planted', 'racecheck'])('emulation case %s passes under ASan', (which) => {
   const r = run(which);
   if (r.status !== 0) throw new Error(`emu_test ${which} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
   expect(r.stdout).toContain('0 failure(s)');
@@ -42,6 +42,12 @@ test('planted bugs are caught: a reduction without its trailing barrier, unwritt
   expect(r.stdout).toMatch(/^ok +block_sum WITHOUT its trailing __syncthreads is caught \(eager order\)/m);
   expect(r.stdout).toMatch(/^ok +a read of static __shared__ memory before any write is caught/m);
   expect(r.stdout).toMatch(/^ok +64 KB of dynamic shared memory without cudaFuncSetAttribute fails the launch/m);
+});
+
+test('a cross-block race is caught by the shadow write map: attention backward with dQ += instead of atomicAdd', () => {
+  const r = run('racecheck');
+  expect(r.stdout).toMatch(/^ok +attention backward \(dQ through atomicAdd\) passes the race check/m);
+  expect(r.stdout).toMatch(/^ok +attention backward with dQ \+= instead of atomicAdd is caught: .*race: blocks \d+ and \d+ both wrote/m);
 });
 
 test('an out-of-bounds shared-memory index is reported by AddressSanitizer', () => {

@@ -13,6 +13,8 @@
 //              without its trailing __syncthreads (eager order), a read of static __shared__ memory before
 //              any write (poison), dynamic shared memory above 48 KB without the opt-in, a failed
 //              cudaMemsetAsync inside a launcher
+//   racecheck  the shadow write map: real kernels on device memory pass it; attention backward with its dQ
+//              atomicAdd replaced by += (built by build-emu-test.sh as ftc_planted) fails it
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -23,6 +25,15 @@
 #include "../../kernels/cuda/launch.h"
 #include "../../kernels/cuda/ops.h"
 #include "../../kernels/cuda/reduce.cuh"
+
+// The planted copy of attention.cu (see build-emu-test.sh): the same functions in namespace ftc_planted.
+namespace ftc_planted {
+struct DropKey;
+int64_t attention_backward_scratch(int64_t B, int64_t S, int64_t D, int64_t H);
+void attention_backward(const float* dout, const float* q, const float* k, const float* v, const float* out,
+                        const float* lse, float* dq, float* dk, float* dv, float* scratch, int64_t B, int64_t S,
+                        int64_t D, int64_t H, const DropKey& drop);
+}  // namespace ftc_planted
 
 namespace {
 
@@ -307,6 +318,49 @@ void planted() {
   expect(ftc::take_pending_error() == cudaSuccess, "and only once");
 }
 
+// A device copy of v (cudaMalloc: the race check's shadow map covers device allocations only).
+float* dev(const std::vector<float>& v) {
+  void* p = nullptr;
+  cudaMalloc(&p, v.size() * sizeof(float));
+  cudaMemcpy(p, v.data(), v.size() * sizeof(float), cudaMemcpyHostToDevice);
+  return static_cast<float*>(p);
+}
+
+void racecheck() {
+  ftemu::config().race_check = true;
+  // Real kernels: GEMM (+ bias), RMSNorm forward/backward (with the scale gradient), attention forward/backward.
+  const int M = 70, N = 45, K = 29;
+  float *A = dev(random_vec(M * K, 1)), *W = dev(random_vec(N * K, 2)), *bias = dev(random_vec(N, 3)), *C = dev(std::vector<float>(M * N));
+  ftc::linear_forward(A, W, bias, C, M, K, N);
+  expect(cudaGetLastError() == cudaSuccess, "gemm passes the race check");
+  const int R = 33, D = 40;
+  float *x = dev(random_vec(R * D, 4)), *sc = dev(random_vec(D, 5)), *y = dev(std::vector<float>(R * D)), *rs = dev(std::vector<float>(R));
+  float *dy = dev(random_vec(R * D, 6)), *dx = dev(std::vector<float>(R * D)), *dsc = dev(std::vector<float>(D));
+  ftc::rms_norm_forward(x, sc, 1e-6f, y, rs, R, D);
+  ftc::rms_norm_backward(dy, x, sc, rs, dx, dsc, R, D);
+  expect(cudaGetLastError() == cudaSuccess, "rms norm forward and backward pass the race check");
+  const int B = 2, S = 37, AD = 24, H = 2;
+  const size_t n = (size_t)B * S * AD;
+  float *q = dev(random_vec(n, 6)), *k = dev(random_vec(n, 7)), *v = dev(random_vec(n, 8)), *dout = dev(random_vec(n, 9));
+  float *out = dev(std::vector<float>(n)), *lse = dev(std::vector<float>(B * H * S)), *dq = dev(std::vector<float>(n));
+  float *dk = dev(std::vector<float>(n)), *dv = dev(std::vector<float>(n));
+  float* scratch = dev(std::vector<float>((size_t)ftc::attention_backward_scratch(B, S, AD, H)));
+  const ftc::DropKey key = ftc::make_drop_key(0.0, 1, 2, 3);
+  ftc::attention_forward(q, k, v, out, lse, scratch, B, S, AD, H, key);
+  expect(cudaGetLastError() == cudaSuccess, "attention forward passes the race check");
+  ftc::attention_backward(dout, q, k, v, out, lse, dq, dk, dv, scratch, B, S, AD, H, key);
+  expect(cudaGetLastError() == cudaSuccess, "attention backward (dQ through atomicAdd) passes the race check");
+  // The planted bug: dQ accumulated with += from every key block.
+  ftc_planted::attention_backward(dout, q, k, v, out, lse, dq, dk, dv, scratch, B, S, AD, H,
+                                  *reinterpret_cast<const ftc_planted::DropKey*>(&key));
+  const cudaError_t e = cudaGetLastError();
+  const std::string msg = cudaGetErrorString(e);
+  expect(e == cudaErrorLaunchFailure && msg.find("race: blocks") != std::string::npos && msg.find("attn_backward_kernel") != std::string::npos,
+         "attention backward with dQ += instead of atomicAdd is caught: " + msg);
+  ftemu::config().race_check = false;
+  for (float* p : {A, W, bias, C, x, sc, y, rs, dy, dx, dsc, q, k, v, dout, out, lse, dq, dk, dv, scratch}) cudaFree(p);
+}
+
 int main(int argc, char** argv) {
   const std::string which = argc > 1 ? argv[1] : "all";
   if (which == "races" || which == "all") races();
@@ -314,6 +368,7 @@ int main(int argc, char** argv) {
   if (which == "orders" || which == "all") orders();
   if (which == "philox" || which == "all") philox();
   if (which == "planted" || which == "all") planted();
+  if (which == "racecheck" || which == "all") racecheck();
   if (which == "oob") oob();
   std::printf("%d failure(s)\n", failures);
   return failures == 0 ? 0 : 1;
