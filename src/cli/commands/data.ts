@@ -13,7 +13,7 @@ import type { LoadedDataset } from '../../data/loaders/types';
 import { WindowSet } from '../../data/types';
 import { makeWindows } from '../../data/windows';
 import { HR_BANDS, measureRealRecord, measureSyntheticPreset, type RealismResult, type RealRecordSpec } from '../../data/realism';
-import { renderRealismSvg } from '../../data/realism-plot';
+import { renderRealismSvg } from '../../report/realism-plot';
 import { toCsv } from '../../report/csv';
 import { writeFileAtomic } from '../../util/atomic-write';
 

@@ -1,8 +1,8 @@
 // The realism comparison as one SVG: the average beat of every source (top) and its power spectrum
 // (bottom), real records in solid lines, synthetic presets dashed.
 import * as vl from 'vega-lite';
-import { renderVegaLite } from '../report/render-svg';
-import type { RealismResult, RealismRow } from './realism';
+import { renderVegaLite } from './render-svg';
+import type { RealismResult, RealismRow } from '../data/realism';
 
 export function realismSpec(result: RealismResult): vl.TopLevelSpec {
   const kindOf = new Map(result.rows.map((r: RealismRow) => [r.source, r.kind]));
