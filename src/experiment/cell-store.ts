@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { CellResult } from './results';
-import { writeFileAtomic } from '../util/atomic-write';
+import { sweepStaleTemps, writeFileAtomic } from '../util/atomic-write';
 
 export function cellsDirOf(runDir: string): string {
   return path.join(runDir, 'cells');
@@ -19,12 +19,18 @@ export function cellStateFile(runDir: string, id: string, fold: number): string 
   return path.join(cellsDirOf(runDir), `${id}.fold${fold}.state.safetensors`);
 }
 
-/** Deletes a cell's training states (once its result is stored they are only weight on the disk). */
+/**
+ * Deletes a cell's training states (once its result is stored they are only weight on the disk), and the
+ * temporary files of state writes whose writer died mid-write (a worker machine killed while checkpointing).
+ */
 export function clearCellState(runDir: string, id: string): void {
   const dir = cellsDirOf(runDir);
   if (!fs.existsSync(dir)) return;
   for (const f of fs.readdirSync(dir)) {
-    if (f.startsWith(`${id}.fold`) && f.endsWith('.state.safetensors')) fs.rmSync(path.join(dir, f), { force: true });
+    if (!f.startsWith(`${id}.fold`)) continue;
+    if (f.endsWith('.state.safetensors')) fs.rmSync(path.join(dir, f), { force: true });
+    const tmp = f.indexOf('.state.safetensors.tmp-');
+    if (tmp >= 0) sweepStaleTemps(path.join(dir, f.slice(0, tmp + '.state.safetensors'.length)));
   }
 }
 

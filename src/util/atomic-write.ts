@@ -25,13 +25,31 @@ function hookCleanup(): void {
   process.on('exit', removeLive);
 }
 
+/**
+ * Whether process `pid` still runs. A zombie counts as gone: a killed cell process whose parent died with it
+ * is reparented, and where PID 1 does not reap (a container's plain shell) it stays a zombie for good, which
+ * `kill(pid, 0)` still reports as a process.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return !zombie(pid);
+}
+
+/** True when /proc says `pid` has exited but is not reaped (state Z or X); false where /proc is missing. */
+function zombie(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  // "pid (comm) S ...": comm may hold spaces and parentheses, so the state follows the last ')'.
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state === 'Z' || state === 'X';
 }
 
 /** Removes `<file>.tmp-<pid>` left by processes that no longer run. */

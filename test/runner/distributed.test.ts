@@ -167,11 +167,16 @@ describe('distributed experiment (bullmq on Redis)', () => {
     let killedJob = '';
     try {
       // The victim's first cell includes loading the grid: it is still running when the signal lands.
-      killedJob = (await victim.waitFor(/job (\S+): running/))[1];
-      // Mid-cell: once the cell has saved a training state in the shared runs folder.
+      const started = await victim.waitFor(/job (\S+): running \S+ (\S+) · (\S+) · (\S+) · seed (\d+)/);
+      killedJob = started[1];
+      const victimCell = cellsOf(config).find((s) => s.source === started[2] && s.strategy === started[3] && s.size === started[4] && s.seed === Number(started[5]));
+      if (!victimCell) throw new Error(`the victim runs a cell the grid does not have: ${started[0]}`);
+      // Mid-cell: once the victim's own cell has saved a training state in the shared runs folder (a state of
+      // the survivor's cell would say nothing about the victim's progress).
       const cells = path.join(runs, 'grid', 'cells');
+      const ownState = `${cellId(config, victimCell)}.fold`;
       const deadline = Date.now() + 30000;
-      while (!(fs.existsSync(cells) && fs.readdirSync(cells).some((f) => f.endsWith('.state.safetensors')))) {
+      while (!(fs.existsSync(cells) && fs.readdirSync(cells).some((f) => f.startsWith(ownState) && f.endsWith('.state.safetensors')))) {
         if (Date.now() > deadline) throw new Error('no training state was saved within 30 s');
         await new Promise((r) => setTimeout(r, 50));
       }

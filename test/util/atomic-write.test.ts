@@ -52,3 +52,24 @@ test('temporary files of dead processes are swept; those of live ones are kept',
   writeFileAtomic(f, 'done');
   expect(fs.readFileSync(f, 'utf8')).toBe('done');
 });
+
+test('a writer that died but was never reaped (a zombie) counts as dead: its temporary file is swept', async () => {
+  // `sleep 0` exits at once, and its parent becomes `sleep 5`, which never reaps it: a zombie, as a killed cell
+  // process becomes where PID 1 does not reap (the distributed test's killed worker in a CI container).
+  const { spawn } = await import('child_process');
+  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+    const deadline = Date.now() + 5000;
+    const state = (): string => { try { const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8'); return s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3); } catch { return '?'; } };
+    while (state() !== 'Z' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(state()).toBe('Z');
+    expect(() => process.kill(pid, 0)).not.toThrow(); // the kernel still lists it
+    const f = path.join(dir, 'd.safetensors');
+    fs.writeFileSync(`${f}.tmp-${pid}`, 'half');
+    sweepStaleTemps(f);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  } finally {
+    parent.kill('SIGKILL');
+  }
+});
