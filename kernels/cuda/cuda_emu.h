@@ -84,6 +84,7 @@ struct Config {
   uint32_t seed = 1;  // for Order::Shuffle
   bool poison = true;  // fill dynamic shared memory with 0xFF bytes at block start
   bool race_check = false;  // shadow map of cross-block writes to device memory (see above)
+  bool reverse_blocks = false;  // run a grid's blocks last to first (a result must not depend on block order)
 };
 
 // Device allocations (cudaMalloc), for the race check's shadow map.
@@ -530,9 +531,12 @@ void launch(const char* name, Kernel kernel, dim3 grid, dim3 block, size_t smem,
       if (on) g_race_checking = false;
     }
   } race_guard{cfg.race_check};
-  for (unsigned bz = 0; bz < grid.z; ++bz) {
-    for (unsigned by = 0; by < grid.y; ++by) {
-      for (unsigned bx = 0; bx < grid.x; ++bx) {
+  const long long nblocks = (long long)grid.x * grid.y * grid.z;
+  for (long long k = 0; k < nblocks; ++k) {
+    {
+      {
+        const long long lin = cfg.reverse_blocks ? nblocks - 1 - k : k;
+        const unsigned bx = (unsigned)(lin % grid.x), by = (unsigned)((lin / grid.x) % grid.y), bz = (unsigned)(lin / ((long long)grid.x * grid.y));
         std::unique_ptr<unsigned char[]> shared(smem > 0 ? new unsigned char[smem] : nullptr);
         if (smem > 0) std::memset(shared.get(), cfg.poison ? 0xFF : 0, smem);
         fill_static_shared(cfg.poison ? 0xFF : 0);
@@ -648,6 +652,8 @@ inline unsigned atomicAdd(unsigned* addr, unsigned v) {
   ftemu::note_atomic(addr);
   return std::atomic_ref<unsigned>(*addr).fetch_add(v);
 }
+
+inline void __threadfence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
 
 inline float __expf(float x) { return std::exp(x); }
 inline float __logf(float x) { return std::log(x); }

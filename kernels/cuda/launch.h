@@ -52,6 +52,32 @@ inline cudaError_t take_pending_error() {
   return e;
 }
 
+// Device scratch of a deterministic grid reduction (reduce.cuh last_block_total): up to `blocks` partials of
+// T and a zeroed counter, allocated once per call site (`static GridSumScratch<T> s;`) and kept; an
+// allocation failure is left for the op's check (pending_error) and returns false.
+template <class T>
+struct GridSumScratch {
+  T* partials = nullptr;
+  unsigned* done = nullptr;
+  bool ensure(long long blocks) {
+    if (partials != nullptr) return true;
+    void* p = nullptr;
+    void* d = nullptr;
+    cudaError_t e = cudaMalloc(&p, (size_t)blocks * sizeof(T));
+    if (e == cudaSuccess) e = cudaMalloc(&d, sizeof(unsigned));
+    if (e == cudaSuccess) e = cudaMemset(d, 0, sizeof(unsigned));
+    if (e != cudaSuccess) {
+      if (pending_error() == cudaSuccess) pending_error() = e;
+      if (p) cudaFree(p);
+      if (d) cudaFree(d);
+      return false;
+    }
+    partials = static_cast<T*>(p);
+    done = static_cast<unsigned*>(d);
+    return true;
+  }
+};
+
 // Blocks for a grid-stride loop over n elements: enough to cover n at one element per thread, at least one,
 // at most max_blocks (the loop covers the rest).
 inline unsigned blocks_for(long long n, long long max_blocks = 4096, int threads = kGridThreads) {

@@ -1,7 +1,9 @@
 // Losses (DESIGN.md section 3): the fused HR loss (weighted L1 on the median prediction + λ·logit-Laplace
 // NLL, with per-group sums), the next-patch pretraining NLL, and BCE with logits. Batch-sized losses use
 // one block (B is small, and a single block keeps Σ w·ℓ exact and the order of group atomics irrelevant to
-// the per-sample outputs); the next-patch and BCE means use block sums and one atomicAdd per block.
+// the per-sample outputs, group sums by block reductions); the next-patch, BCE and cross-entropy means use block
+// sums that the last block adds in block order (reduce.cuh last_block_total): no float atomics, so the losses
+// are bitwise reproducible whatever order the blocks run in.
 #include "launch.h"
 #include "ops.h"
 #include "reduce.cuh"
@@ -56,11 +58,6 @@ __global__ void __launch_bounds__(THREADS) hr_loss_kernel(const float* __restric
                                                           float* __restrict__ loss, float* __restrict__ group_sum,
                                                           float* __restrict__ group_count, long long B, long long G) {
   __shared__ float scratch[32];
-  for (long long g = threadIdx.x; g < G; g += blockDim.x) {
-    group_sum[g] = 0.0f;
-    group_count[g] = 0.0f;
-  }
-  __syncthreads();  // zeroed before any thread adds into them
   float num = 0.0f;
   for (long long i = threadIdx.x; i < B; i += blockDim.x) {
     const float mu = out[2 * i], logb = out[2 * i + 1];
@@ -69,12 +66,26 @@ __global__ void __launch_bounds__(THREADS) hr_loss_kernel(const float* __restric
     pred[i] = pr;
     sample_loss[i] = l;
     num += w[i] * l;
-    const long long g = (long long)group[i];
-    atomicAdd(&group_sum[g], l);
-    atomicAdd(&group_count[g], 1.0f);
   }
   num = block_sum(num, scratch);
   if (threadIdx.x == 0) loss[0] = num;
+  // Group sums by block reductions, one group at a time (each thread re-reads the samples it wrote): a fixed
+  // order of additions, where atomics from the block's threads would add in whatever order they ran.
+  for (long long g = 0; g < G; ++g) {
+    float sum = 0.0f, count = 0.0f;
+    for (long long i = threadIdx.x; i < B; i += blockDim.x) {
+      if ((long long)group[i] == g) {
+        sum += sample_loss[i];
+        count += 1.0f;
+      }
+    }
+    sum = block_sum(sum, scratch);
+    count = block_sum(count, scratch);
+    if (threadIdx.x == 0) {
+      group_sum[g] = sum;
+      group_count[g] = count;
+    }
+  }
 }
 
 __global__ void __launch_bounds__(THREADS) hr_loss_backward_kernel(const float* __restrict__ out,
@@ -95,11 +106,11 @@ __global__ void __launch_bounds__(THREADS) hr_loss_backward_kernel(const float* 
   }
 }
 
-// loss[0] must be zero on entry; each block adds its share of the mean.
+// The mean over the grid: block sums reduced in block order by the last block (reduce.cuh), which writes loss[0].
 __global__ void __launch_bounds__(THREADS) next_patch_kernel(const float* __restrict__ params,
                                                              const float* __restrict__ x, float eps,
-                                                             float* __restrict__ loss, long long B, long long S,
-                                                             long long T, long long P) {
+                                                             float* __restrict__ loss, float* partials, unsigned* done,
+                                                             long long B, long long S, long long T, long long P) {
   __shared__ float scratch[32];
   const long long n = B * T * P;
   float s = 0.0f;
@@ -109,7 +120,8 @@ __global__ void __launch_bounds__(THREADS) next_patch_kernel(const float* __rest
     s += laplace_nll(laplace_target(x[e], eps), params[po + j], params[po + P + j]);
   }
   s = block_sum(s, scratch);
-  if (threadIdx.x == 0) atomicAdd(loss, s / (float)n);
+  float total;
+  if (last_block_total(s, partials, done, &total)) loss[0] = total / (float)n;
 }
 
 __global__ void next_patch_backward_kernel(const float* __restrict__ params, const float* __restrict__ x, float eps,
@@ -128,14 +140,15 @@ __global__ void next_patch_backward_kernel(const float* __restrict__ params, con
 }
 
 __global__ void __launch_bounds__(THREADS) bce_kernel(const float* __restrict__ z, const float* __restrict__ t,
-                                                      float* __restrict__ loss, long long n) {
+                                                      float* __restrict__ loss, float* partials, unsigned* done, long long n) {
   __shared__ float scratch[32];
   float s = 0.0f;
   for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
     s += fmaxf(z[i], 0.0f) - z[i] * t[i] + log1pf(expf(-fabsf(z[i])));
   }
   s = block_sum(s, scratch);
-  if (threadIdx.x == 0) atomicAdd(loss, s / (float)n);
+  float total;
+  if (last_block_total(s, partials, done, &total)) loss[0] = total / (float)n;
 }
 
 __global__ void bce_backward_kernel(const float* __restrict__ z, const float* __restrict__ t,
@@ -158,14 +171,16 @@ __device__ float softmax_ce_row(const float* z, const float* t, long long C) {
 }
 
 __global__ void __launch_bounds__(THREADS) softmax_ce_kernel(const float* __restrict__ z, const float* __restrict__ t,
-                                                             float* __restrict__ loss, long long N, long long C) {
+                                                             float* __restrict__ loss, float* partials, unsigned* done,
+                                                             long long N, long long C) {
   __shared__ float scratch[32];
   float s = 0.0f;
   for (long long n = (long long)blockIdx.x * blockDim.x + threadIdx.x; n < N; n += (long long)gridDim.x * blockDim.x) {
     s += softmax_ce_row(z + n * C, t + n * C, C);
   }
   s = block_sum(s, scratch);
-  if (threadIdx.x == 0) atomicAdd(loss, s / (float)N);
+  float total;
+  if (last_block_total(s, partials, done, &total)) loss[0] = total / (float)N;
 }
 
 __global__ void softmax_ce_backward_kernel(const float* __restrict__ z, const float* __restrict__ t,
@@ -198,9 +213,10 @@ void hr_loss_backward(const float* out, const float* hr, const float* w, HrParam
 
 void next_patch_nll_forward(const float* params, const float* x, float eps, float* loss, int64_t B, int64_t S,
                             int64_t T, int64_t P) {
-  zero_async(loss, sizeof(float));
-  FT_LAUNCH(next_patch_kernel, blocks_for(B * T * P, MAX_BLOCKS), dim3(THREADS), 0, params, x, eps, loss, (long long)B,
-            (long long)S, (long long)T, (long long)P);
+  static GridSumScratch<float> red;
+  if (!red.ensure(MAX_BLOCKS)) return;
+  FT_LAUNCH(next_patch_kernel, blocks_for(B * T * P, MAX_BLOCKS), dim3(THREADS), 0, params, x, eps, loss, red.partials, red.done,
+            (long long)B, (long long)S, (long long)T, (long long)P);
 }
 
 void next_patch_nll_backward(const float* params, const float* x, float eps, float* dparams, float scale, int64_t B,
@@ -211,8 +227,9 @@ void next_patch_nll_backward(const float* params, const float* x, float eps, flo
 }
 
 void bce_forward(const float* logits, const float* targets, float* loss, int64_t n) {
-  zero_async(loss, sizeof(float));
-  FT_LAUNCH(bce_kernel, blocks_for(n, MAX_BLOCKS), dim3(THREADS), 0, logits, targets, loss, (long long)n);
+  static GridSumScratch<float> red;
+  if (!red.ensure(MAX_BLOCKS)) return;
+  FT_LAUNCH(bce_kernel, blocks_for(n, MAX_BLOCKS), dim3(THREADS), 0, logits, targets, loss, red.partials, red.done, (long long)n);
 }
 
 void bce_backward(const float* logits, const float* targets, float* dlogits, float scale, int64_t n) {
@@ -221,9 +238,10 @@ void bce_backward(const float* logits, const float* targets, float* dlogits, flo
 }
 
 void softmax_ce_forward(const float* logits, const float* targets, float* loss, int64_t N, int64_t C) {
-  zero_async(loss, sizeof(float));
-  FT_LAUNCH(softmax_ce_kernel, blocks_for(N, MAX_BLOCKS), dim3(THREADS), 0, logits, targets, loss, (long long)N,
-            (long long)C);
+  static GridSumScratch<float> red;
+  if (!red.ensure(MAX_BLOCKS)) return;
+  FT_LAUNCH(softmax_ce_kernel, blocks_for(N, MAX_BLOCKS), dim3(THREADS), 0, logits, targets, loss, red.partials, red.done,
+            (long long)N, (long long)C);
 }
 
 void softmax_ce_backward(const float* logits, const float* targets, float* dlogits, float scale, int64_t N, int64_t C) {

@@ -25,15 +25,18 @@ __global__ void adamw_kernel(float* __restrict__ param, const float* __restrict_
   }
 }
 
+// acc += Σ x²: block sums added in block order by the last block (deterministic, unlike an atomicAdd per block,
+// so the gradient norm and the clip factor are bitwise reproducible).
 __global__ void __launch_bounds__(THREADS) sum_squares_kernel(const float* __restrict__ x, long long n,
-                                                              double* __restrict__ acc) {
+                                                              double* __restrict__ acc, double* partials, unsigned* done) {
   __shared__ double scratch[32];
   double s = 0.0;
   for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
     s += (double)x[i] * (double)x[i];
   }
   s = block_sum_d(s, scratch);
-  if (threadIdx.x == 0) atomicAdd(acc, s);
+  double total;
+  if (last_block_total(s, partials, done, &total)) acc[0] += total;
 }
 
 // One block: thread 0 updates q in log space (the largest exponent subtracted, so exp cannot overflow),
@@ -103,7 +106,9 @@ void adamw(float* param, const float* grad, float* m, float* v, int64_t n, const
 }
 
 void sum_squares_add(const float* x, int64_t n, double* acc) {
-  FT_LAUNCH(sum_squares_kernel, blocks_for(n, MAX_BLOCKS), dim3(THREADS), 0, x, (long long)n, acc);
+  static GridSumScratch<double> red;
+  if (!red.ensure(MAX_BLOCKS)) return;
+  FT_LAUNCH(sum_squares_kernel, blocks_for(n, MAX_BLOCKS), dim3(THREADS), 0, x, (long long)n, acc, red.partials, red.done);
 }
 
 void group_dro_update(float* q, const float* group_sum, const float* group_count, float eta, const float* group,

@@ -49,4 +49,28 @@ __device__ __forceinline__ double block_sum_d(double v, double* scratch) {
   return total;
 }
 
+// Deterministic sum over the blocks of a grid of one value per block (thread 0's, already block-reduced): each
+// block stores it in partials[blockIdx.x]; the last block to finish (counted on *done) adds them in block order,
+// so the total does not depend on the order the hardware ran the blocks in (an atomicAdd per block would).
+// Returns true in thread 0 of the last block, with the total; that thread also resets *done for the next launch.
+// partials holds gridDim.x values and *done starts at 0 (launch.h GridSumScratch allocates both).
+template <class T>
+__device__ __forceinline__ bool last_block_total(T block_value, T* partials, unsigned* done, T* total) {
+  __shared__ int last;
+  if (threadIdx.x == 0) {
+    partials[blockIdx.x] = block_value;
+    __threadfence();  // the partial is visible device-wide before the block is counted
+    last = atomicAdd(done, 1u) == gridDim.x - 1 ? 1 : 0;
+  }
+  __syncthreads();
+  if (!last || threadIdx.x != 0) return false;
+  __threadfence();
+  const volatile T* vp = partials;  // written by other blocks: read past this SM's L1
+  T sum = 0;
+  for (unsigned b = 0; b < gridDim.x; ++b) sum += vp[b];
+  *total = sum;
+  *done = 0;
+  return true;
+}
+
 }  // namespace ftc

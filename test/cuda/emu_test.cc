@@ -13,6 +13,8 @@
 //              without its trailing __syncthreads (eager order), a read of static __shared__ memory before
 //              any write (poison), dynamic shared memory above 48 KB without the opt-in, a failed
 //              cudaMemsetAsync inside a launcher
+//   determinism the grid reductions (gradient sum of squares, the losses) are bitwise identical whatever order
+//              the blocks run in; a test-only float atomicAdd per block is not
 //   racecheck  the shadow write map: real kernels on device memory pass it; attention backward with its dQ
 //              atomicAdd replaced by += (built by build-emu-test.sh as ftc_planted) fails it
 #include <cmath>
@@ -103,6 +105,21 @@ __global__ void big_shared(float* out) {
   FT_DYNAMIC_SHARED(float, slots);
   slots[threadIdx.x] = 1.0f;
   out[threadIdx.x] = slots[threadIdx.x];
+}
+
+// The reduction the kernels used before: one float atomicAdd per block (its sum depends on the block order;
+// a signed sum, so partials of both signs cancel and the rounding of each order shows).
+__global__ void atomic_sum(const float* x, long long n, float* acc) {
+  __shared__ float scratch[32];
+  float s = 0.0f;
+  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) s += x[i];
+  s = ftc::block_sum(s, scratch);
+  if (threadIdx.x == 0) atomicAdd(acc, s);
+}
+
+// Which block ran first: every block takes a ticket.
+__global__ void block_order(int* counter, int* order) {
+  if (threadIdx.x == 0) order[atomicAdd(counter, 1)] = (int)blockIdx.x;
 }
 
 __global__ void divergent_barrier(float* out) {
@@ -326,6 +343,74 @@ float* dev(const std::vector<float>& v) {
   return static_cast<float*>(p);
 }
 
+void determinism() {
+  const long long n = 1 << 12;  // 16 blocks of 256 threads (every emulated block starts 256 threads)
+  float* x = dev(random_vec((size_t)n, 21, -3.0f, 3.0f));
+  auto run = [&](bool reverse) {
+    ftemu::config().reverse_blocks = reverse;
+    ftemu::config().race_check = false;
+    std::vector<double> out(6);
+    double* acc = nullptr;
+    cudaMalloc(reinterpret_cast<void**>(&acc), sizeof(double));
+    cudaMemset(acc, 0, sizeof(double));
+    ftc::sum_squares_add(x, n, acc);
+    cudaMemcpy(&out[0], acc, sizeof(double), cudaMemcpyDeviceToHost);
+    float* loss = dev(std::vector<float>(1));
+    float* t = dev(random_vec((size_t)n, 22, 0.0f, 1.0f));
+    ftc::bce_forward(x, t, loss, n);
+    float l = 0;
+    cudaMemcpy(&l, loss, sizeof(float), cudaMemcpyDeviceToHost);
+    out[1] = l;
+    ftc::softmax_ce_forward(x, t, loss, n / 4, 4);
+    cudaMemcpy(&l, loss, sizeof(float), cudaMemcpyDeviceToHost);
+    out[2] = l;
+    // Partials 1e8, -1e8 and fourteen 1s: forward, 1e8 - 1e8 + 14 = 14; backward the 1s are absorbed by
+    // -1e8 (float spacing 8 there) and the sum lands elsewhere.
+    std::vector<float> spikes((size_t)n, 0.0f);
+    spikes[0] = 1e8f;
+    spikes[256] = -1e8f;
+    for (int b = 2; b < 16; ++b) spikes[(size_t)b * 256] = 1.0f;
+    float* sp = dev(spikes);
+    float* fa = dev(std::vector<float>(1));
+    FT_LAUNCH(atomic_sum, 16, 256, 0, sp, n, fa);
+    cudaMemcpy(&l, fa, sizeof(float), cudaMemcpyDeviceToHost);
+    out[3] = l;
+    int* tickets = nullptr;
+    cudaMalloc(reinterpret_cast<void**>(&tickets), 17 * sizeof(int));
+    cudaMemset(tickets, 0, 17 * sizeof(int));
+    FT_LAUNCH(block_order, 16, 32, 0, tickets, tickets + 1);
+    int first = -1;
+    cudaMemcpy(&first, tickets + 1, sizeof(int), cudaMemcpyDeviceToHost);
+    out[5] = first;
+    cudaFree(sp);
+    cudaFree(tickets);
+    out[4] = cudaGetLastError() == cudaSuccess ? 1 : 0;
+    for (void* p : {(void*)acc, (void*)loss, (void*)t, (void*)fa}) cudaFree(p);
+    ftemu::config().reverse_blocks = false;
+    return out;
+  };
+  const auto fwd = run(false), rev = run(true);
+  expect(fwd[4] == 1 && rev[4] == 1, "the reductions launch");
+  expect(fwd[0] == rev[0] && fwd[0] > 0, "sum of squares (gradient norm) is bitwise identical in either block order");
+  expect(fwd[1] == rev[1], "BCE loss is bitwise identical in either block order");
+  expect(fwd[2] == rev[2], "cross-entropy loss is bitwise identical in either block order");
+  expect(fwd[5] == 0 && rev[5] == 15, "reverse_blocks runs the last block first");
+  expect(fwd[3] != rev[3], "a float atomicAdd per block is not (the check can fail)");
+  // The new reductions under the race check (a small grid: the check copies device memory per block): the
+  // partials and the last block's write do not conflict.
+  cudaFree(x);
+  x = dev(random_vec(4096, 23));
+  ftemu::config().race_check = true;
+  double* acc = nullptr;
+  cudaMalloc(reinterpret_cast<void**>(&acc), sizeof(double));
+  cudaMemset(acc, 0, sizeof(double));
+  ftc::sum_squares_add(x, 4096, acc);
+  expect(cudaGetLastError() == cudaSuccess, "the last-block reduction passes the race check");
+  ftemu::config().race_check = false;
+  cudaFree(acc);
+  cudaFree(x);
+}
+
 void racecheck() {
   ftemu::config().race_check = true;
   // Real kernels: GEMM (+ bias), RMSNorm forward/backward (with the scale gradient), attention forward/backward.
@@ -369,6 +454,7 @@ int main(int argc, char** argv) {
   if (which == "philox" || which == "all") philox();
   if (which == "planted" || which == "all") planted();
   if (which == "racecheck" || which == "all") racecheck();
+  if (which == "determinism" || which == "all") determinism();
   if (which == "oob") oob();
   std::printf("%d failure(s)\n", failures);
   return failures == 0 ? 0 : 1;
