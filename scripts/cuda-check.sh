@@ -1,7 +1,8 @@
 #!/bin/sh
 # Compiles every CUDA kernel (kernels/cuda/*.cu) with nvcc for sm_75, sm_80 and sm_90 with all warnings as
 # errors, records ptxas resource usage per kernel (registers, spills, static shared memory) and fails when
-# a GEMM or attention kernel spills registers. One nvcc run per architecture, two at a time.
+# a GEMM or attention kernel spills registers, or when a tensor-core kernel compiles to no mma.sync. One nvcc run
+# per architecture, two at a time.
 # Usage: scripts/cuda-check.sh [OUT_DIR]   (default build-cuda-check/; the table is OUT_DIR/ptxas.tsv)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,6 +33,33 @@ done | while IFS="$(printf '\t')" read -r a k r s l st sm; do
 done >> "$tsv.tmp-$$"
 mv "$tsv.tmp-$$" "$tsv"
 
+# Instruction mix per kernel from the PTX for sm_80 and sm_90: tensor-core mma.sync, ldmatrix, cp.async and
+# fp32 FMAs. (SASS counts, HMMA against FFMA, need cuobjdump, which this toolchain lacks; PTX mma.sync maps
+# one to one onto HMMA.) A GEMM or attention kernel meant for tensor cores with no mma.sync fails below.
+ops="$out/ptx-ops.tsv"
+printf 'arch\tkernel\tmma_sync\tldmatrix\tcp_async\tfma_f32\n' > "$ops.tmp-$$"
+for arch in 80 90; do
+  for f in "$root"/kernels/cuda/*.cu; do
+    ptx="$out/sm_$arch/$(basename "$f" .cu).ptx"
+    "$NVCC" -std=c++17 -O3 -ptx -arch=sm_$arch "$f" -o "$ptx"
+    awk -v arch="sm_$arch" '
+      /^(\.visible )?\.entry / { name = $0; sub(/.*\.entry /, "", name); sub(/\(.*/, "", name); mma = ld = cp = fma = 0; inside = 1; next }
+      inside && /mma\.sync/ { mma++ }
+      inside && /ldmatrix/ { ld++ }
+      inside && /cp\.async\.(ca|cg)/ { cp++ }
+      inside && /fma\.rn\.f32/ { fma++ }
+      inside && /^}/ { print arch "\t" name "\t" mma "\t" ld "\t" cp "\t" fma; inside = 0 }' "$ptx"
+  done
+done | while IFS="$(printf '\t')" read -r a k m l c f; do
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$a" "$(echo "$k" | c++filt | sed 's/(anonymous namespace):://g; s/^void //; s/(.*//; s/^ftc:://')" "$m" "$l" "$c" "$f"
+done >> "$ops.tmp-$$"
+mv "$ops.tmp-$$" "$ops"
+no_tc=$(awk -F '\t' 'NR > 1 && $2 ~ /bf16/ && $3 == 0 { print $1 " " $2 }' "$ops")
+if [ -n "$no_tc" ] || ! grep -q 'gemm_bf16_kernel' "$ops"; then
+  echo "cuda-check: tensor-core kernels without mma.sync (or missing): ${no_tc:-gemm_bf16_kernel not found}" >&2
+  exit 1
+fi
+
 kernels=$(($(wc -l < "$tsv") - 1))
 [ "$kernels" -gt 0 ] || { echo "cuda-check: no kernels found in the ptxas output" >&2; exit 1; }
 spills=$(awk -F '\t' 'NR > 1 && ($2 ~ /gemm|attn/) && ($4 > 0 || $5 > 0) { print $1 " " $2 ": " $4 " B spill stores, " $5 " B spill loads" }' "$tsv")
@@ -40,4 +68,4 @@ if [ -n "$spills" ]; then
   echo "$spills" >&2
   exit 1
 fi
-echo "cuda-check: $kernels kernel builds (sm_75, sm_80, sm_90) compiled with -Werror all-warnings; no GEMM/attention spills; table in $tsv"
+echo "cuda-check: $kernels kernel builds (sm_75, sm_80, sm_90) compiled with -Werror all-warnings; no GEMM/attention spills; table in $tsv; tensor-core kernels use mma.sync (instruction mix in $ops)"

@@ -166,7 +166,7 @@ class Block {
  public:
   Block(int nthreads, Order order, uint32_t seed, const std::function<void(int)>& body)
       : n_(nthreads), order_(order), rng_(seed ? seed : 1), body_(body), state_(nthreads, kReady),
-        waiting_on_(nthreads, -1), what_(nthreads, nullptr), worker_(nthreads, nullptr), xchg_(nthreads) {
+        waiting_on_(nthreads, -1), what_(nthreads, nullptr), worker_(nthreads, nullptr), xchg_(nthreads), wide_((size_t)nthreads * kWideWords), async_(nthreads) {
     const int warps = (nthreads + 31) / 32;
     expected_.push_back(nthreads);  // barrier 0: the block; 1 + w: warp w
     for (int w = 0; w < warps; ++w) expected_.push_back(std::min(32, nthreads - 32 * w));
@@ -178,6 +178,21 @@ class Block {
 
   int size() const { return n_; }
   uint64_t* exchange() { return xchg_.data(); }
+  // Per-thread slots of the warp-wide instructions (mma, ldmatrix): kWideWords 32-bit words per thread.
+  static constexpr int kWideWords = 16;
+  uint32_t* wide() { return wide_.data(); }
+  // cp.async copies a thread issued and has not waited for yet (see cp_async below).
+  struct AsyncCopy {
+    void* dst;
+    const void* src;
+    int bytes;
+    int group;  // -1 until cp.async.commit_group closes it
+  };
+  struct AsyncState {
+    std::vector<AsyncCopy> pending;
+    int committed = 0;
+  };
+  AsyncState& async_of(int tid) { return async_[tid]; }
   const std::function<void(int)>& body() const { return body_; }
 
   // The running thread waits at barrier `bar` until every member arrived.
@@ -388,6 +403,8 @@ class Block {
   std::vector<int> queue_;
   size_t queue_head_ = 0;
   std::vector<uint64_t> xchg_;
+  std::vector<uint32_t> wide_;
+  std::vector<AsyncState> async_;
   bool aborted_ = false;
   bool signalled_ = false;
   std::exception_ptr error_;
@@ -601,6 +618,142 @@ T shuffle(unsigned mask, T v, int src_lane, bool valid, const char* what) {
   if (valid && src_lane < lanes) std::memcpy(&out, &b->exchange()[32 * warp + src_lane], sizeof(T));
   b->barrier(1 + warp, what);
   return out;
+}
+
+
+// ---------------------------------------------------------------- warp-wide tensor-core instructions
+// mma.sync, ldmatrix and cp.async as the PTX ISA documents them (the fragment layouts of "Matrix Fragments
+// for mma.m16n8k16 / m16n8k8" and "ldmatrix"), so kernels/cuda/mma.cuh runs the same fragment code here as
+// on sm_80+. A layout the kernel gets wrong gives wrong numbers here too; test/cuda/emu_test.cc `mma` checks
+// these emulations against hand-written fragments so that an emulator error cannot cancel a kernel error.
+
+// Every lane of the calling warp posts n words (n ≤ Block::kWideWords); all = [lane][n] once all 32 posted.
+inline void warp_gather(const uint32_t* mine, int n, uint32_t* all, const char* what) {
+  Block* b = tl_block;
+  const int tid = tl_tid, warp = tid / 32;
+  if (std::min(32, b->size() - 32 * warp) != 32) throw std::runtime_error(std::string(what) + ": needs a whole warp of 32 threads");
+  uint32_t* slots = b->wide();
+  std::memcpy(slots + (size_t)tid * Block::kWideWords, mine, (size_t)n * 4);
+  b->barrier(1 + warp, what);
+  for (int l = 0; l < 32; ++l) std::memcpy(all + l * n, slots + (size_t)(32 * warp + l) * Block::kWideWords, (size_t)n * 4);
+  b->barrier(1 + warp, what);
+}
+
+inline float bits_float(uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+inline uint32_t float_bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+
+// mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 for one warp: D = A·B + C, A 16×16 row-major, B 16×8
+// column-major (two bf16 per register), C/D 16×8 fp32. Products of bf16 are exact; the sum is formed in
+// double and rounded once to fp32. Hardware rounds its internal sum differently in the last bit, so kernels
+// are compared with tolerances, never bitwise, against this.
+inline void mma_sync(const uint32_t* a, const uint32_t* b, const float* c, float* d) {
+  const int K = 16;
+  uint32_t mine[10], all[32 * 10];
+  for (int i = 0; i < 4; ++i) mine[i] = a[i];
+  mine[4] = b[0];
+  mine[5] = b[1];
+  for (int i = 0; i < 4; ++i) mine[6 + i] = float_bits(c[i]);
+  warp_gather(mine, 10, all, "mma.sync.m16n8k16.bf16");
+  float A[16][16] = {}, B[16][8] = {}, C[16][8] = {};
+  auto half = [](uint32_t r, int hi) { return bits_float((hi ? r >> 16 : r & 0xffffu) << 16); };
+  for (int l = 0; l < 32; ++l) {
+    const uint32_t* w = all + l * 10;
+    const int g = l >> 2, t = l & 3;
+    for (int h = 0; h < 2; ++h) {
+      A[g][2 * t + h] = half(w[0], h);
+      A[g + 8][2 * t + h] = half(w[1], h);
+      A[g][2 * t + 8 + h] = half(w[2], h);
+      A[g + 8][2 * t + 8 + h] = half(w[3], h);
+      B[2 * t + h][g] = half(w[4], h);
+      B[2 * t + 8 + h][g] = half(w[5], h);
+    }
+    C[g][2 * t] = bits_float(w[6]);
+    C[g][2 * t + 1] = bits_float(w[7]);
+    C[g + 8][2 * t] = bits_float(w[8]);
+    C[g + 8][2 * t + 1] = bits_float(w[9]);
+  }
+  const int lane = tl_tid % 32, g = lane >> 2, t = lane & 3;
+  for (int i = 0; i < 4; ++i) {
+    const int row = g + (i >= 2 ? 8 : 0), col = 2 * t + (i & 1);
+    double s = C[row][col];
+    for (int k = 0; k < K; ++k) s += (double)A[row][k] * (double)B[k][col];
+    d[i] = (float)s;
+  }
+}
+
+// ldmatrix.sync.aligned.m8n8.x{num}{.trans}.shared.b16: lanes 8j..8j+7 give the 16-byte rows of matrix j;
+// lane l receives in out[j] row l/4, columns 2(l%4) and 2(l%4)+1 of matrix j (transposed: column l/4 of
+// rows 2(l%4) and 2(l%4)+1), the lower column (row) in the low half.
+inline void ldmatrix(int num, bool trans, const void* row, uint32_t* out) {
+  if (reinterpret_cast<uintptr_t>(row) % 16 != 0 && tl_tid % 32 < 8 * num) {
+    throw std::runtime_error("ldmatrix: a row address is not 16-byte aligned");
+  }
+  uint32_t mine[2], all[64];
+  const uint64_t p = reinterpret_cast<uintptr_t>(row);
+  std::memcpy(mine, &p, 8);
+  warp_gather(mine, 2, all, "ldmatrix");
+  auto row_of = [&](int lane) {
+    uint64_t q;
+    std::memcpy(&q, all + 2 * lane, 8);
+    return reinterpret_cast<const uint16_t*>(static_cast<uintptr_t>(q));
+  };
+  const int lane = tl_tid % 32, g = lane >> 2, t = lane & 3;
+  for (int j = 0; j < num; ++j) {
+    uint16_t lo, hi;
+    if (!trans) {
+      std::memcpy(&lo, row_of(8 * j + g) + 2 * t, 2);
+      std::memcpy(&hi, row_of(8 * j + g) + 2 * t + 1, 2);
+    } else {
+      std::memcpy(&lo, row_of(8 * j + 2 * t) + g, 2);
+      std::memcpy(&hi, row_of(8 * j + 2 * t + 1) + g, 2);
+    }
+    out[j] = (uint32_t)lo | ((uint32_t)hi << 16);
+  }
+}
+
+// cp.async.cg.shared.global: queued, and carried out only when cp.async.wait_group releases its group, so a
+// kernel that reads the destination before waiting reads what was there before (poison at block start).
+// src_bytes < bytes zero-fills the rest, as the instruction's src-size operand does.
+inline void cp_async(void* dst, const void* src, int bytes, int src_bytes) {
+  if ((bytes != 4 && bytes != 8 && bytes != 16) || src_bytes < 0 || src_bytes > bytes) {
+    throw std::runtime_error("cp.async: size must be 4, 8 or 16 bytes and src-size at most that");
+  }
+  if (reinterpret_cast<uintptr_t>(dst) % bytes != 0 || (src_bytes > 0 && reinterpret_cast<uintptr_t>(src) % bytes != 0)) {
+    throw std::runtime_error("cp.async: addresses must be aligned to the copy size");
+  }
+  if (src_bytes < bytes) {
+    // The zero-filled part is part of the copy: it also lands only at the wait.
+    auto& st = tl_block->async_of(tl_tid);
+    static const unsigned char zeros[16] = {};
+    if (src_bytes > 0) st.pending.push_back({dst, src, src_bytes, -1});
+    st.pending.push_back({static_cast<unsigned char*>(dst) + src_bytes, zeros, bytes - src_bytes, -1});
+    return;
+  }
+  tl_block->async_of(tl_tid).pending.push_back({dst, src, bytes, -1});
+}
+inline void cp_async_commit() {
+  auto& st = tl_block->async_of(tl_tid);
+  for (auto& c : st.pending)
+    if (c.group < 0) c.group = st.committed;
+  ++st.committed;
+}
+// Completes every committed group except the newest n.
+inline void cp_async_wait(int n) {
+  auto& st = tl_block->async_of(tl_tid);
+  std::vector<Block::AsyncCopy> keep;
+  for (auto& c : st.pending) {
+    if (c.group >= 0 && c.group < st.committed - n) std::memcpy(c.dst, c.src, (size_t)c.bytes);
+    else keep.push_back(c);
+  }
+  st.pending.swap(keep);
 }
 
 }  // namespace ftemu

@@ -6,6 +6,7 @@
 // loaded with the unit-stride operand index fastest, so global loads coalesce whichever operand is
 // transposed. Edges are zero-padded in shared memory, so any M, N, K works.
 #include "launch.h"
+#include "mma.cuh"
 #include "ops.h"
 
 namespace ftc {
@@ -86,6 +87,121 @@ __global__ void __launch_bounds__(THREADS) gemm_kernel(int M, int N, int K, cons
   }
 }
 
+// ---------------------------------------------------------------- bf16 tensor-core GEMM (compute mode bf16)
+// The same strided product on tensor cores: operands rounded to bf16 (round to nearest even) as they are
+// staged into shared memory, products accumulated in fp32 by mma.sync.m16n8k16. Block tile 64×64×32, four
+// warps in a 2×2 grid, each a 32×32 tile of 2×4 mma tiles (32 accumulators per thread). Fragments come from
+// shared memory through ldmatrix.x4; rows are padded to 40 bf16 (80 bytes) so the eight 16-byte rows one
+// ldmatrix reads fall in eight different bank groups. Global loads keep the unit-stride index fastest (so
+// they coalesce for every transpose of the three linear products), and the next k-tile is loaded into
+// registers while the current one is multiplied, into the other of two shared-memory stages: one barrier
+// per k-tile. Operands are fp32 in memory, so the conversion happens on the way into shared memory and
+// cp.async (a raw copy) has no place here; the attention kernels are where it will.
+constexpr int TC_BM = 64, TC_BN = 64, TC_BK = 32, TC_PAD = 8, TC_LD = TC_BK + TC_PAD, TC_THREADS = 128;
+constexpr int TC_LOADS = TC_BM * TC_BK / TC_THREADS;  // elements of each operand one thread stages per k-tile
+constexpr size_t TC_SMEM = 2 * (TC_BM + TC_BN) * TC_LD * sizeof(uint16_t);
+
+__global__ void __launch_bounds__(TC_THREADS) gemm_bf16_kernel(int M, int N, int K, const float* __restrict__ A,
+                                                               long long sai, long long sak, const float* __restrict__ B,
+                                                               long long sbk, long long sbj, float* __restrict__ C,
+                                                               long long ldc, int accumulate, const float* __restrict__ bias) {
+  FT_DYNAMIC_SHARED(uint16_t, tc_smem);
+  // Stage s: As = tc_smem + s·(BM+BN)·LD as [BM][LD] (row i, column k), Bs right after as [BN][LD] (row j).
+  const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
+  const int wm = warp / 2, wn = warp % 2;
+  const int row0 = blockIdx.y * TC_BM, col0 = blockIdx.x * TC_BN;
+  float ra[TC_LOADS], rb[TC_LOADS];
+
+  // Element e of a 64×32 tile: (index along M or N, index along K), unit-stride index fastest.
+  auto load = [&](int k0) {
+#pragma unroll
+    for (int r = 0; r < TC_LOADS; ++r) {
+      const int e = tid + r * TC_THREADS;
+      const int ii = sak == 1 ? e / TC_BK : e % TC_BM, ka = sak == 1 ? e % TC_BK : e / TC_BM;
+      const int gi = row0 + ii, gka = k0 + ka;
+      ra[r] = (gi < M && gka < K) ? A[(long long)gi * sai + (long long)gka * sak] : 0.0f;
+      const int jj = sbk == 1 ? e / TC_BK : e % TC_BN, kb = sbk == 1 ? e % TC_BK : e / TC_BN;
+      const int gj = col0 + jj, gkb = k0 + kb;
+      rb[r] = (gj < N && gkb < K) ? B[(long long)gkb * sbk + (long long)gj * sbj] : 0.0f;
+    }
+  };
+  auto store = [&](int stage) {
+    uint16_t* As = tc_smem + stage * (TC_BM + TC_BN) * TC_LD;
+    uint16_t* Bs = As + TC_BM * TC_LD;
+#pragma unroll
+    for (int r = 0; r < TC_LOADS; ++r) {
+      const int e = tid + r * TC_THREADS;
+      const int ii = sak == 1 ? e / TC_BK : e % TC_BM, ka = sak == 1 ? e % TC_BK : e / TC_BM;
+      As[ii * TC_LD + ka] = (uint16_t)bf16_bits(ra[r]);
+      const int jj = sbk == 1 ? e / TC_BK : e % TC_BN, kb = sbk == 1 ? e % TC_BK : e / TC_BN;
+      Bs[jj * TC_LD + kb] = (uint16_t)bf16_bits(rb[r]);
+    }
+  };
+
+  float acc[2][4][4];
+#pragma unroll
+  for (int mi = 0; mi < 2; ++mi)
+#pragma unroll
+    for (int ni = 0; ni < 4; ++ni)
+#pragma unroll
+      for (int i = 0; i < 4; ++i) acc[mi][ni][i] = 0.0f;
+
+  const int ktiles = (K + TC_BK - 1) / TC_BK;
+  load(0);
+  store(0);
+  __syncthreads();
+  for (int kt = 0; kt < ktiles; ++kt) {
+    const bool more = kt + 1 < ktiles;
+    if (more) load((kt + 1) * TC_BK);  // in flight while this tile is multiplied
+    const uint16_t* As = tc_smem + (kt % 2) * (TC_BM + TC_BN) * TC_LD;
+    const uint16_t* Bs = As + TC_BM * TC_LD;
+#pragma unroll
+    for (int ks = 0; ks < TC_BK; ks += 16) {
+      // ldmatrix.x4 address of this lane: matrix j = lane/8, its row lane%8.
+      const int j = lane / 8, r8 = lane % 8;
+      uint32_t a[2][4], b[4][2];
+#pragma unroll
+      for (int mi = 0; mi < 2; ++mi) {
+        // a0..a3 = rows 0-7/8-15 × k 0-7/8-15 in the order (0,0), (8,0), (0,8), (8,8).
+        const int row = wm * 32 + mi * 16 + r8 + (j % 2) * 8, col = ks + (j / 2) * 8;
+        ldmatrix_x4(a[mi], As + row * TC_LD + col);
+      }
+#pragma unroll
+      for (int p = 0; p < 2; ++p) {
+        // Two n8 tiles at once: (n 0-7, k 0-7), (n 0-7, k 8-15), (n 8-15, k 0-7), (n 8-15, k 8-15).
+        const int n = wn * 32 + p * 16 + r8 + (j / 2) * 8, col = ks + (j % 2) * 8;
+        uint32_t r[4];
+        ldmatrix_x4(r, Bs + n * TC_LD + col);
+        b[2 * p][0] = r[0];
+        b[2 * p][1] = r[1];
+        b[2 * p + 1][0] = r[2];
+        b[2 * p + 1][1] = r[3];
+      }
+#pragma unroll
+      for (int mi = 0; mi < 2; ++mi)
+#pragma unroll
+        for (int ni = 0; ni < 4; ++ni) mma_bf16_16816(acc[mi][ni], a[mi], b[ni], acc[mi][ni]);
+    }
+    if (more) store((kt + 1) % 2);  // the other stage: its last readers finished before the previous barrier
+    __syncthreads();
+  }
+
+  const int g = lane / 4, t = lane % 4;
+#pragma unroll
+  for (int mi = 0; mi < 2; ++mi)
+#pragma unroll
+    for (int ni = 0; ni < 4; ++ni)
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        const int gi = row0 + wm * 32 + mi * 16 + g + (i / 2) * 8, gj = col0 + wn * 32 + ni * 8 + 2 * t + (i % 2);
+        if (gi >= M || gj >= N) continue;
+        float v = acc[mi][ni][i];
+        if (bias != nullptr) v += bias[gj];
+        float* c = C + (long long)gi * ldc + gj;
+        *c = accumulate ? *c + v : v;
+      }
+}
+
 __global__ void column_sums_kernel(const float* __restrict__ dy, long long N, long long M, float* __restrict__ db) {
   const long long m = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (m >= M) return;
@@ -98,6 +214,12 @@ __global__ void column_sums_kernel(const float* __restrict__ dy, long long N, lo
 
 void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t sai, int64_t sak, const float* B, int64_t sbk,
           int64_t sbj, float* C, int64_t ldc, bool accumulate, const float* bias) {
+  if (compute_mode() == ComputeMode::Bf16) {
+    const dim3 grid((unsigned)((N + TC_BN - 1) / TC_BN), (unsigned)((M + TC_BM - 1) / TC_BM));
+    FT_LAUNCH(gemm_bf16_kernel, grid, dim3(TC_THREADS), TC_SMEM, (int)M, (int)N, (int)K, A, (long long)sai,
+              (long long)sak, B, (long long)sbk, (long long)sbj, C, (long long)ldc, accumulate ? 1 : 0, bias);
+    return;
+  }
   const dim3 grid((unsigned)((N + BN - 1) / BN), (unsigned)((M + BM - 1) / BM));
   const size_t smem = (size_t)(BK * BM + BK * BN) * sizeof(float);
   FT_LAUNCH(gemm_kernel, grid, dim3(THREADS), smem, (int)M, (int)N, (int)K, A, (long long)sai, (long long)sak, B,

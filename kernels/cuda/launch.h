@@ -52,6 +52,28 @@ inline cudaError_t take_pending_error() {
   return e;
 }
 
+// Precision of the GEMMs (linear layers, patch embedding): fp32 on CUDA cores, or bf16 operands with fp32
+// accumulation on tensor cores (sm_80 and later; the glue refuses the mode on older devices, see
+// tensor_cores_available). Process-wide, like the CPU backend's mode; set by the addon's setComputeMode.
+enum class ComputeMode { Fp32, Bf16 };
+inline ComputeMode& compute_mode() {
+  static ComputeMode m = ComputeMode::Fp32;
+  return m;
+}
+
+// Whether the current device has the mma.sync bf16 instructions (compute capability 8.0 or higher). The
+// emulator implements them, so it reports true.
+inline bool tensor_cores_available() {
+#if FT_EMULATED
+  return true;
+#else
+  int dev = 0, major = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) return false;
+  if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) return false;
+  return major >= 8;
+#endif
+}
+
 // Device scratch of a deterministic grid reduction (reduce.cuh last_block_total): up to `blocks` partials of
 // T and a zeroed counter, allocated once per call site (`static GridSumScratch<T> s;`) and kept; an
 // allocation failure is left for the op's check (pending_error) and returns false.

@@ -4,6 +4,7 @@
 // static cudart and no driver, info() reports the runtime's reason and the backend says it is unavailable.
 #include <napi.h>
 
+#include <cstdlib>
 #include <string>
 
 #include "../../kernels/cuda/launch.h"
@@ -21,6 +22,7 @@ Napi::Value info(const Napi::CallbackInfo& cb) {
   const cudaError_t e = cudaGetDeviceCount(&n);
   o.Set("emulated", Napi::Boolean::New(a.env(), FT_EMULATED != 0));
   o.Set("devices", Napi::Number::New(a.env(), e == cudaSuccess ? n : 0));
+  o.Set("computeMode", ftc::compute_mode() == ftc::ComputeMode::Bf16 ? "bf16" : "fp32");
   if (e != cudaSuccess) {
     o.Set("available", false);
     o.Set("reason", std::string("cudaGetDeviceCount failed: ") + cudaGetErrorString(e) + " (error " +
@@ -140,6 +142,22 @@ Napi::Value setSchedule(const Napi::CallbackInfo& cb) {
   return a.env().Undefined();
 }
 
+// setComputeMode(mode): 'fp32' (CUDA cores) or 'bf16' (bf16 operands, fp32 accumulation, tensor cores) for
+// every GEMM after it; bf16 is refused on a device without tensor-core bf16 (compute capability below 8.0).
+Napi::Value setComputeMode(const Napi::CallbackInfo& cb) {
+  Args a(cb, "setComputeMode", 1);
+  const std::string mode = a.string(0, "mode");
+  if (mode == "fp32") {
+    ftc::compute_mode() = ftc::ComputeMode::Fp32;
+  } else if (mode == "bf16") {
+    if (!ftc::tensor_cores_available()) a.fail("bf16 mode needs tensor cores with bf16 (compute capability 8.0 or higher)");
+    ftc::compute_mode() = ftc::ComputeMode::Bf16;
+  } else {
+    a.fail("argument 1 'mode' must be 'fp32' or 'bf16', got '" + mode + "'");
+  }
+  return a.env().Undefined();
+}
+
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   FTCN_EXPORT(exports, env, info);
   FTCN_EXPORT(exports, env, alloc);
@@ -149,7 +167,18 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   FTCN_EXPORT(exports, env, zero);
   FTCN_EXPORT(exports, env, copy);
   FTCN_EXPORT(exports, env, setSchedule);
+  FTCN_EXPORT(exports, env, setComputeMode);
   register_table_ops(env, exports);
+  // FAIRTUNE_COMPUTE applies at load, as for the CPU addon: an invalid or unsupported value fails the load
+  // with its reason (the backend then reports itself unavailable, saying why).
+  if (const char* mode = std::getenv("FAIRTUNE_COMPUTE")) {
+    const std::string m(mode);
+    if (m == "bf16" && !ftc::tensor_cores_available()) {
+      throw Napi::Error::New(env, "FAIRTUNE_COMPUTE=bf16: needs tensor cores with bf16 (compute capability 8.0 or higher)");
+    }
+    if (m == "bf16") ftc::compute_mode() = ftc::ComputeMode::Bf16;
+    else if (!m.empty() && m != "fp32") throw Napi::Error::New(env, "FAIRTUNE_COMPUTE must be 'fp32' or 'bf16', got '" + m + "'");
+  }
   return exports;
 }
 

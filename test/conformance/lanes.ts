@@ -1,8 +1,9 @@
 // The backends the conformance suite runs here, each with its extra axes as separate lanes:
 //  - cpu: every ISA path this CPU has (avx512 / avx2 / scalar) in fp32, and the bf16 compute mode where the
 //    CPU has AVX512_BF16 (only the GEMMs change: they get the bf16 tolerance);
-//  - cuda-emu: the CUDA kernels emulated on the CPU, under the in-order and a shuffled thread schedule
-//    (a kernel that is only right in one order has a race); model-size cases are left to the other lanes
+//  - cuda-emu: the CUDA kernels emulated on the CPU, under the in-order and the eager thread schedule
+//    (a kernel that is only right in one order has a race), and the GEMM cases again in the bf16 compute
+//    mode (the tensor-core kernel, bf16 tolerance); model-size cases are left to the other lanes
 //    (the emulator runs one OS thread per CUDA thread: a 1b GEMM there takes minutes);
 //  - webgpu: WGSL on Dawn/llvmpipe, with contiguous tensors and with every tensor a view at an odd element
 //    offset into a larger buffer (offsets that are no multiple of 4 floats or of 256 bytes).
@@ -99,7 +100,27 @@ function cudaEmuLanes(): Lane[] {
     // One block-wide float atomic order per schedule: sums differ in the last bits between runs.
     rtol: (c, fp32) => (c.op === 'layerNorm' || c.op === 'ropeAttention' ? 2.5 * fp32 : fp32),
   });
-  return [lane('forward'), lane('eager')];
+  // The bf16 compute mode: GEMMs on the tensor-core kernel (mma.sync, ldmatrix, emulated with the PTX
+  // fragment layouts); only the cases that run a GEMM change, so only they run in this lane.
+  const bf16: Lane = {
+    ...lane('forward'),
+    label: 'cuda-emu bf16 (tensor-core GEMM)',
+    setup: () => {
+      emu.get().setSchedule('forward', 7);
+      emu.get().setComputeMode('bf16');
+    },
+    teardown: () => emu.peek()?.setComputeMode('fp32'),
+    // Up to 600k elements in all (the odd shapes, a 19m projection, the long-K head): each emulated mma.sync
+    // is a warp-wide exchange, so the larger cases would add minutes for no new edge.
+    runs: (c) => !c.heavy && c.gemm === true && elements(c) <= 6e5,
+    rtol: (c, fp32) => (c.gemm ? Math.max(fp32, BF16_RTOL) : fp32),
+    blockStep: false,
+  };
+  return [lane('forward'), lane('eager'), bf16];
+}
+
+function elements(c: OpCase): number {
+  return Object.values(c.tensors).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
 }
 
 const gpu = lazy(() => new WebGpuBackend());

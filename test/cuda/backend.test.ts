@@ -6,7 +6,7 @@ import { CudaBackend } from '../../src/engine/cuda/backend';
 import { loadCudaAddon } from '../../src/engine/cuda/addon';
 import type { NativeOpFunction } from '../../src/engine/ops/native-layout';
 import { CpuBackend } from '../../src/engine/cpu/backend';
-import { emu, expectClose, pair, rand2, rng, zeros2 } from './helpers';
+import { emu, expectClose, pair, rand2, randomArray, ref, rng, zeros2 } from './helpers';
 
 jest.setTimeout(120000);
 
@@ -124,5 +124,50 @@ describe('thread schedules', () => {
   test('the real device refuses a schedule', () => {
     const load = loadCudaAddon('cuda');
     if (load.ok) expect(() => load.addon.setSchedule('reverse', 1)).toThrow(/only be set on the emulated device/);
+  });
+});
+
+describe('bf16 compute mode (tensor-core GEMM, emulated mma.sync)', () => {
+  /** x rounded to bf16 (nearest, ties to even), as the kernel rounds its operands on the way into shared memory. */
+  function bf16(x: Float32Array): Float32Array {
+    const out = new Float32Array(x), u = new Uint32Array(out.buffer);
+    for (let i = 0; i < u.length; i++) u[i] = (((u[i] + 0x7fff + ((u[i] >>> 16) & 1)) >>> 16) << 16) >>> 0;
+    return out;
+  }
+
+  afterEach(() => emu.setComputeMode('fp32'));
+
+  test('linear forward and backward match the reference on bf16-rounded operands; fp32 mode does not round', () => {
+    const rand = rng(77);
+    const N = 37, K = 70, M = 45;
+    const xs = randomArray(N * K, rand), ws = randomArray(M * K, rand), bs = randomArray(M, rand), dys = randomArray(N * M, rand);
+    expect(emu.computeMode).toBe('fp32');
+    emu.setComputeMode('bf16');
+    expect(emu.computeMode).toBe('bf16');
+    const x = emu.tensor([N, K], xs), w = emu.tensor([M, K], ws), b = emu.tensor([M], bs), y = emu.tensor([N, M]);
+    const dy = emu.tensor([N, M], dys), dx = emu.tensor([N, K]), dw = emu.tensor([M, K]);
+    emu.linear(x, w, b, y);
+    emu.linearBackward(dy, x, w, dx, dw, null, true);
+    const rx = ref.tensor([N, K], bf16(xs)), rw = ref.tensor([M, K], bf16(ws)), rb = ref.tensor([M], bs), ry = ref.tensor([N, M]);
+    const rdy = ref.tensor([N, M], bf16(dys)), rdx = ref.tensor([N, K]), rdw = ref.tensor([M, K]);
+    ref.linear(rx, rw, rb, ry);
+    ref.linearBackward(rdy, rx, rw, rdx, rdw, null, true);
+    expectClose(y, ry, 'bf16 linear forward', 1e-5);
+    expectClose(dx, rdx, 'bf16 linear dx', 1e-5);
+    expectClose(dw, rdw, 'bf16 linear dW', 1e-5);
+    // The same product in fp32 mode is the unrounded one: the modes really differ (the check can fail).
+    emu.setComputeMode('fp32');
+    const y32 = emu.tensor([N, M]);
+    emu.linear(x, w, b, y32);
+    const exact = ref.tensor([N, M]);
+    ref.linear(ref.tensor([N, K], xs), ref.tensor([M, K], ws), rb, exact);
+    expectClose(y32, exact, 'fp32 linear forward', 1e-5);
+    const diff = Math.max(...Array.from(emu.download(y32)).map((v, i) => Math.abs(v - emu.download(y)[i])));
+    expect(diff).toBeGreaterThan(1e-3);
+  });
+
+  test('an unknown mode is refused with the accepted ones named', () => {
+    expect(() => emu.setComputeMode('fp16' as never)).toThrow(/setComputeMode: argument 1 'mode' must be 'fp32' or 'bf16', got 'fp16'/);
+    expect(emu.computeMode).toBe('fp32');
   });
 });

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds test/cuda/emu_test.cc and every kernels/cuda/*.cu (compiled as C++ by g++ -x c++ through the
+# Builds test/cuda/emu_test.cc, emu_mma_test.cc and every kernels/cuda/*.cu (compiled as C++ by g++ -x c++ through the
 # emulation header) under AddressSanitizer into $1/emu_test. Shared memory in the emulator is an exactly
 # sized heap block per CUDA block, so ASan sees an out-of-bounds shared-memory index.
 set -eu
@@ -7,7 +7,7 @@ out=${1:?usage: build-emu-test.sh OUT_DIR}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$out/obj"
 flags="-DFT_CUDA_EMU -std=c++20 -O1 -g -fsanitize=address -fno-omit-frame-pointer -pthread -Wall -Wextra -Wno-unknown-pragmas"
-for f in "$root"/kernels/cuda/*.cu "$root/test/cuda/emu_test.cc"; do
+for f in "$root"/kernels/cuda/*.cu "$root/test/cuda/emu_test.cc" "$root/test/cuda/emu_mma_test.cc"; do
   case "$f" in *.cu) lang="-x c++" ;; *) lang="" ;; esac
   echo "g++ $flags $lang -c $f -o $out/obj/$(basename "$f").o"
 done | xargs -P 2 -I{} sh -c "{}"

@@ -1,5 +1,6 @@
 // scripts/cuda-check.sh: nvcc compiles every kernel for sm_75, sm_80 and sm_90 with -Werror all-warnings,
-// records ptxas registers/spills/shared memory per kernel, and fails on GEMM or attention spills. Runs
+// records ptxas registers/spills/shared memory per kernel and the PTX instruction mix (mma.sync, ldmatrix,
+// cp.async, fp32 FMA) per kernel, and fails on GEMM or attention spills or a tensor-core kernel without mma. Runs
 // where nvcc exists (this machine and CI); elsewhere the test says why it is skipped.
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -24,6 +25,17 @@ maybe('every CUDA kernel compiles for sm_75/80/90 without warnings, and GEMM/att
       for (const k of ['gemm_kernel', 'attn_forward_kernel<64>', 'attn_backward_kernel<64>', 'rms_forward_kernel', 'adamw_kernel', 'hr_loss_kernel']) {
         expect(kernels.some((n) => n.includes(k))).toBe(true);
       }
+    }
+    // The instruction mix from the PTX: the bf16 GEMM runs on tensor cores (mma.sync fed by ldmatrix) and
+    // nothing else does, so a change that lost the mma path would show here.
+    const ops = fs.readFileSync(path.join(dir, 'ptx-ops.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t'));
+    expect(ops[0]).toEqual(['arch', 'kernel', 'mma_sync', 'ldmatrix', 'cp_async', 'fma_f32']);
+    for (const arch of ['sm_80', 'sm_90']) {
+      const row = (k: string) => ops.find((r) => r[0] === arch && r[1] === k);
+      expect(Number(row('gemm_bf16_kernel')?.[2])).toBeGreaterThanOrEqual(16);
+      expect(Number(row('gemm_bf16_kernel')?.[3])).toBeGreaterThanOrEqual(8);
+      expect(Number(row('gemm_kernel')?.[2])).toBe(0);
+      expect(Number(row('gemm_kernel')?.[5])).toBeGreaterThan(0);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

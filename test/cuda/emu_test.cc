@@ -37,14 +37,27 @@ void attention_backward(const float* dout, const float* q, const float* k, const
                         int64_t D, int64_t H, const DropKey& drop);
 }  // namespace ftc_planted
 
-namespace {
-
+// Shared with emu_mma_test.cc (the tensor-core cases).
 int failures = 0;
 
 void expect(bool ok, const std::string& what) {
   std::printf("%s %s\n", ok ? "ok  " : "FAIL", what.c_str());
   if (!ok) ++failures;
 }
+
+std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
+  std::vector<float> v(n);
+  for (auto& x : v) {
+    seed = seed * 1664525u + 1013904223u;
+    x = lo + (hi - lo) * (float)(seed >> 8) / 16777216.0f;
+  }
+  return v;
+}
+
+void mma_tests(const std::string& which);
+
+namespace {
+
 
 // Each thread writes its slot, then reads its right neighbour's: needs a barrier in between.
 __global__ void neighbour_sum(float* out, int with_barrier) {
@@ -188,14 +201,6 @@ void deadlock() {
   expect(cudaGetLastError() == cudaSuccess && all_expected(ok, want_neighbour), "launches work after a deadlock");
 }
 
-std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::vector<float> v(n);
-  for (auto& x : v) {
-    seed = seed * 1664525u + 1013904223u;
-    x = lo + (hi - lo) * (float)(seed >> 8) / 16777216.0f;
-  }
-  return v;
-}
 
 // Runs fn under each order; all results must be bit-identical (and finite).
 template <class Fn>
@@ -455,6 +460,7 @@ int main(int argc, char** argv) {
   if (which == "planted" || which == "all") planted();
   if (which == "racecheck" || which == "all") racecheck();
   if (which == "determinism" || which == "all") determinism();
+  mma_tests(which);
   if (which == "oob") oob();
   std::printf("%d failure(s)\n", failures);
   return failures == 0 ? 0 : 1;

@@ -9,7 +9,7 @@ import { TableBackend, type Kernels } from '../table-backend';
 import type { Tensor } from '../tensor';
 import { CudaFlavour, loadCudaAddon } from './addon';
 import { DeviceStorage, dv } from './device-storage';
-import type { CudaAddon, CudaInfo, EmuOrder } from './native-api';
+import type { CudaAddon, CudaComputeMode, CudaInfo, EmuOrder } from './native-api';
 
 export class CudaBackend extends TableBackend {
   readonly name: CudaFlavour;
@@ -45,6 +45,19 @@ export class CudaBackend extends TableBackend {
   /** Emulator only: run each block's threads in this order between barriers (tests of race freedom). */
   setSchedule(order: EmuOrder, seed = 1): void {
     this.native.setSchedule(order, seed);
+  }
+
+  /**
+   * Precision of the GEMMs (linear layers, patch embedding): 'fp32' (default, CUDA cores) or 'bf16' (operands
+   * rounded to bf16, fp32 accumulation, mma.sync on tensor cores; sm_80 or later, and the emulator). The mode
+   * belongs to the addon, so it holds for every backend instance of this flavour in the process.
+   */
+  setComputeMode(mode: CudaComputeMode): void {
+    this.native.setComputeMode(mode);
+  }
+
+  get computeMode(): CudaComputeMode {
+    return this.native.info().computeMode;
   }
 
   protected hostValues(t: Tensor): Float32Array {

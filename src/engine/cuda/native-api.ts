@@ -24,7 +24,11 @@ export interface CudaInfo {
   devices: number;
   emulated: boolean;
   device?: string;
+  /** Precision of the GEMMs now: fp32 on CUDA cores, or bf16 operands with fp32 accumulation on tensor cores. */
+  computeMode: CudaComputeMode;
 }
+
+export type CudaComputeMode = 'fp32' | 'bf16';
 
 export type EmuOrder = 'forward' | 'reverse' | 'shuffle' | 'eager';
 
@@ -40,9 +44,11 @@ export interface CudaAddon {
   copy(src: V, dst: V, n: number): void;
   /** Emulator only: the order in which a block's threads run between barriers. */
   setSchedule(order: EmuOrder, seed: number): void;
+  /** Precision of every GEMM after it (process-wide); 'bf16' throws on a device below compute capability 8.0. */
+  setComputeMode(mode: CudaComputeMode): void;
 }
 
 /** Every function the TypeScript side relies on: a stale build missing one is reported as unavailable. */
 export const CUDA_FUNCTIONS: readonly string[] = [
-  'info', 'alloc', 'free', 'upload', 'download', 'zero', 'copy', 'setSchedule', ...NATIVE_OP_FUNCTIONS,
+  'info', 'alloc', 'free', 'upload', 'download', 'zero', 'copy', 'setSchedule', 'setComputeMode', ...NATIVE_OP_FUNCTIONS,
 ];
