@@ -1,7 +1,7 @@
 // Losses (DESIGN.md section 3): the fused HR loss (weighted L1 on the median prediction + λ·logit-Laplace
 // NLL, with per-group sums), the next-patch pretraining NLL, and BCE with logits. Batch-sized losses use
-// one block (B is small, and a single block keeps Σ w·ℓ exact and the order of group atomics irrelevant to
-// the per-sample outputs, group sums by block reductions); the next-patch, BCE and cross-entropy means use block
+// one block (B is small, and a single block keeps Σ w·ℓ and the group sums, block reductions, in one fixed
+// order); the next-patch, BCE and cross-entropy means use block
 // sums that the last block adds in block order (reduce.cuh last_block_total): no float atomics, so the losses
 // are bitwise reproducible whatever order the blocks run in.
 #include "launch.h"
@@ -12,7 +12,7 @@ namespace ftc {
 namespace {
 
 constexpr int THREADS = kGridThreads;
-// At most 1024 blocks for the block-sum means: each block makes one atomic add into the loss.
+// At most 1024 blocks for the block-sum means: one partial per block, added in block order by the last block.
 constexpr long long MAX_BLOCKS = 1024;
 constexpr float HR_MIN = 30.0f, HR_RANGE = 200.0f;
 
