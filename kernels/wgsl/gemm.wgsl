@@ -16,9 +16,12 @@ fn gemm(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   var acc: array<f32, ${RMRN}>;
   for (var i = 0u; i < ${RMRN}u; i++) { acc[i] = 0.0; }
   for (var k0 = 0u; k0 < P.K; k0 += ${TK}u) {
+    // Tile loads walk the operand's unit-stride index fastest, so neighbouring invocations read neighbouring
+    // words whichever operand is transposed (x and dy along k in the forward and dx, dy along i in dW).
     for (var e = li; e < ${TKTM}u; e += ${NT}u) {
-      let r = e / ${TK}u;
-      let kk = e % ${TK}u;
+      var r = e / ${TK}u;
+      var kk = e % ${TK}u;
+      if (P.sa_k != 1u) { r = e % ${TM}u; kk = e / ${TM}u; }
       let gi = row0 + r;
       let gk = k0 + kk;
       var v = 0.0;
@@ -26,8 +29,9 @@ fn gemm(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       As[kk * ${TM}u + r] = v;
     }
     for (var e = li; e < ${TKTN}u; e += ${NT}u) {
-      let kk = e / ${TN}u;
-      let cc = e % ${TN}u;
+      var kk = e / ${TN}u;
+      var cc = e % ${TN}u;
+      if (P.sb_k == 1u) { kk = e % ${TK}u; cc = e / ${TK}u; }  // W [N,K] in the forward: along k
       let gk = k0 + kk;
       let gj = col0 + cc;
       var v = 0.0;

@@ -45,10 +45,11 @@ export class WebGpuBackend extends TableBackend {
     this.client = client;
     this.memory = new GpuStorage(client);
     this.runner = new KernelRunner(client);
-    const opt = opts.createOptions?.join(' ') ?? 'backend=opengles';
+    const opt = client.description.options.join(' ');
     // llvmpipe is Mesa's software rasteriser: WebGPU then runs on the CPU, at a few GFLOP/s.
-    const soft = /llvmpipe|lavapipe|swiftshader/i.test(client.description.adapter) ? ' (a CPU rasteriser, not a GPU)' : '';
-    this.description = `WGSL kernels on Dawn (${opt}): ${client.description.adapter}${soft}; device in a worker thread`;
+    const soft = client.description.software ? ' (a CPU rasteriser, not a GPU)' : '';
+    const fellBack = client.description.tried.length > 1 ? ` (tried ${client.description.tried.join('; ')})` : '';
+    this.description = `WGSL kernels on Dawn (${opt}): ${client.description.adapter}${soft}; device in a worker thread${fellBack}`;
   }
 
   /** The asynchronous probe the brief of issue 8 asks for; construction itself is synchronous (worker facade). */

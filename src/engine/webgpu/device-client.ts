@@ -25,9 +25,25 @@ const MAX_BATCH_UPLOAD_BYTES = 32 << 20;
 const SYNC_TIMEOUT_MS = 600_000;
 
 export interface DeviceOptions {
-  /** Options for the package's create(), default ['backend=opengles'] (Mesa llvmpipe on a CPU-only machine). */
+  /**
+   * Options for the package's create(). Default: the platform's GPU backend first, then GLES (Mesa llvmpipe on a
+   * CPU-only machine) (defaultCandidates); FAIRTUNE_WEBGPU_BACKEND=vulkan|metal|d3d12|opengles|null forces one.
+   */
   createOptions?: string[];
   featureLevel?: 'compatibility' | 'core';
+}
+
+const BACKENDS = ['vulkan', 'metal', 'd3d12', 'opengles', 'null'];
+
+/** Candidate create() options in order: a real GPU backend for this platform, then GLES. */
+export function defaultCandidates(platform: string = process.platform, env: NodeJS.ProcessEnv = process.env): string[][] {
+  const forced = env.FAIRTUNE_WEBGPU_BACKEND;
+  if (forced !== undefined && forced !== '') {
+    if (!BACKENDS.includes(forced)) throw new Error(`FAIRTUNE_WEBGPU_BACKEND must be one of ${BACKENDS.join(', ')}, got '${forced}'`);
+    return [[`backend=${forced}`]];
+  }
+  const gpu = platform === 'darwin' ? ['metal'] : platform === 'win32' ? ['d3d12', 'vulkan'] : ['vulkan'];
+  return [...gpu.map((b) => [`backend=${b}`]), ...(platform === 'darwin' ? [] : [['backend=opengles']])];
 }
 
 /** The worker script: compiled JavaScript next to this file (dist), else the TypeScript source transpiled now (ts-jest). */
@@ -79,7 +95,7 @@ export class DeviceClient {
     this.text = new Uint8Array(text);
     const init: WorkerInit = {
       webgpuUrl: resolveWebgpu(),
-      createOptions: opts.createOptions ?? ['backend=opengles'],
+      createOptions: opts.createOptions !== undefined ? [opts.createOptions] : defaultCandidates(),
       featureLevel: opts.featureLevel ?? 'compatibility',
       ctrl, text,
       uniformArenaBytes: UNIFORM_ARENA,

@@ -68,9 +68,34 @@ async function start(): Promise<void> {
   const load = new Function('u', 'return import(u)') as (u: string) => Promise<{ create(o: string[]): GPU; globals: object }>;
   const mod = await load(init.webgpuUrl);
   Object.assign(globalThis, mod.globals);
-  gpu = mod.create(init.createOptions);
-  const adapter = await gpu.requestAdapter({ featureLevel: init.featureLevel } as GPURequestAdapterOptions);
-  if (adapter === null) throw new Error(`no WebGPU adapter for create(${JSON.stringify(init.createOptions)}) (is Mesa's EGL/GLES installed?)`);
+  // A real GPU first (Vulkan, Metal, D3D12 by platform), then GLES, which on a machine without one is Mesa's
+  // llvmpipe: the first hardware adapter wins; without one, the last candidate that gave any adapter (GLES,
+  // the path this project is tested on) is kept rather than a software Vulkan (lavapipe).
+  const tried: string[] = [];
+  let chosen: { gpu: GPU; adapter: GPUAdapter; options: string[]; software: boolean } | null = null;
+  for (const options of init.createOptions) {
+    const g = mod.create(options);
+    let found: GPUAdapter | null = null;
+    try {
+      found = await g.requestAdapter({ featureLevel: init.featureLevel } as GPURequestAdapterOptions);
+    } catch (e) {
+      tried.push(`${options.join(' ')}: ${e instanceof Error ? e.message : String(e)}`);
+      continue;
+    }
+    if (found === null) {
+      tried.push(`${options.join(' ')}: no adapter`);
+      continue;
+    }
+    const info = found.info;
+    const software = /llvmpipe|lavapipe|swiftshader|software/i.test(`${info.description} ${info.device} ${info.vendor}`) ||
+      (found as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+    tried.push(`${options.join(' ')}: ${[info.description, info.device, info.vendor].filter((x) => x).join(', ') || 'an adapter'}${software ? ' (software)' : ''}`);
+    chosen = { gpu: g, adapter: found, options, software };
+    if (!software) break;
+  }
+  if (chosen === null) throw new Error(`no WebGPU adapter (${tried.join('; ')}) (is Mesa's EGL/GLES installed?)`);
+  gpu = chosen.gpu;
+  const adapter = chosen.adapter;
   const a = adapter.limits as unknown as Record<string, number>;
   // Raise the limits this engine's kernels use to what the adapter offers (compatibility mode starts low).
   const wanted = [
@@ -102,7 +127,7 @@ async function start(): Promise<void> {
   for (const k in device.limits) limits[k] = (device.limits as unknown as Record<string, number>)[k];
   const i = adapter.info;
   const name = [i.description, i.device, i.vendor].filter((s) => s !== undefined && s !== '').join(', ');
-  const desc: DeviceDescription = { adapter: name || 'unknown adapter', limits };
+  const desc: DeviceDescription = { adapter: name || 'unknown adapter', limits, options: chosen.options, software: chosen.software, tried };
   signal(1, null, JSON.stringify(desc));
 }
 

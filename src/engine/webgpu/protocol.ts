@@ -55,8 +55,11 @@ export type WorkerMessage = BatchMessage | ShutdownMessage;
 export interface WorkerInit {
   /** file: URL of the `webgpu` package's entry (resolved by the main thread). */
   webgpuUrl: string;
-  /** Options for create(), e.g. ['backend=opengles']. */
-  createOptions: string[];
+  /**
+   * Candidate option sets for create(), in order of preference (e.g. [['backend=vulkan'], ['backend=opengles']]):
+   * the worker takes the first that yields a hardware adapter, else the last that yields any adapter.
+   */
+  createOptions: string[][];
   featureLevel: 'compatibility' | 'core';
   ctrl: SharedArrayBuffer;
   text: SharedArrayBuffer;
@@ -69,4 +72,10 @@ export interface WorkerInit {
 export interface DeviceDescription {
   adapter: string;
   limits: Record<string, number>;
+  /** The create() options of the adapter taken. */
+  options: string[];
+  /** Whether that adapter is a software rasteriser (llvmpipe, lavapipe, SwiftShader) rather than a GPU. */
+  software: boolean;
+  /** What each candidate gave, in order ("backend=vulkan: no adapter", …). */
+  tried: string[];
 }
