@@ -52,6 +52,8 @@ export interface BackendStats {
   allocations: number;
   /** Bytes currently held by live tensors. */
   liveBytes: number;
+  /** Device backends: blocking device-to-host reads so far (downloads and value checks without a host shadow). */
+  hostReads?: number;
 }
 
 /** The memory half of a backend: one interface, implemented by HostStorage, DeviceStorage and GpuStorage. */

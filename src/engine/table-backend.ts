@@ -27,6 +27,8 @@ export abstract class TableBackend {
   protected hostValuesOf(ts: readonly Tensor[]): Float32Array[] {
     return ts.map((t) => this.hostValues(t));
   }
+  /** After a kernel: the tensors it wrote (a device backend drops their host shadows). */
+  protected wrote(_ts: readonly Tensor[]): void {}
 
   // ---- memory: delegated, the same for every backend ----
   tensor(shape: readonly number[], init?: Float32Array | readonly number[]): Tensor {
@@ -66,10 +68,12 @@ interface Internals {
   name: string;
   kernels: Record<string, (d: Dims, ...args: unknown[]) => unknown>;
   hostValuesOf(ts: readonly Tensor[]): Float32Array[];
+  wrote(ts: readonly Tensor[]): void;
 }
 
 for (const spec of OP_TABLE as readonly OpSpec[]) {
   const defaults = spec.args.map((a) => (a.kind === 'number' ? a.default : undefined));
+  const writes = spec.args.flatMap((a, i) => (a.kind === 'tensor' && a.role !== 'in' ? [i] : []));
   Object.defineProperty(TableBackend.prototype, spec.name, {
     configurable: true,
     writable: true,
@@ -79,7 +83,9 @@ for (const spec of OP_TABLE as readonly OpSpec[]) {
       });
       const c = checkCall(spec, this.name, args, (ts) => this.hostValuesOf(ts));
       if (c.noop) return spec.returnsNumber ? 0 : undefined;
-      return this.kernels[spec.name](c.dims, ...args);
+      const result = this.kernels[spec.name](c.dims, ...args);
+      this.wrote(writes.map((i) => args[i]).filter((t): t is Tensor => t !== null && t !== undefined));
+      return result;
     },
   });
 }

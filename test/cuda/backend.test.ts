@@ -171,3 +171,43 @@ describe('bf16 compute mode (tensor-core GEMM, emulated mma.sync)', () => {
     expect(emu.computeMode).toBe('fp32');
   });
 });
+
+describe('host shadows: value checks without device round trips', () => {
+  const opts = { lambda: 0.5, eps: 1e-3, groups: 2 };
+  function batch(B: number) {
+    const out = emu.tensor([B, 2], Float32Array.from({ length: 2 * B }, (_, i) => (i % 5) / 5 - 0.4));
+    const hr = emu.tensor([B], Float32Array.from({ length: B }, (_, i) => 60 + i));
+    const w = emu.tensor([B], new Float32Array(B).fill(1 / B));
+    const group = emu.tensor([B], Float32Array.from({ length: B }, (_, i) => i % 2));
+    const res = { pred: emu.tensor([B]), ell: emu.tensor([B]), loss: emu.tensor([1]), gs: emu.tensor([2]), gc: emu.tensor([2]) };
+    return { out, hr, w, group, ...res };
+  }
+
+  test('hrLoss on uploaded labels, weights and group ids reads nothing back; their values are still checked', () => {
+    const b = batch(8);
+    const reads = emu.stats().hostReads ?? -1;
+    emu.hrLoss(b.out, b.hr, b.w, b.group, opts, b.pred, b.ell, b.loss, b.gs, b.gc);
+    emu.hrLossBackward(b.out, b.hr, b.w, opts, emu.tensor([8, 2]), 1);
+    expect(emu.stats().hostReads).toBe(reads);
+    // A re-upload with an out-of-range group id is caught from the shadow, still without a read.
+    emu.upload(b.group, Float32Array.from([0, 1, 0, 1, 0, 1, 0, 2]));
+    expect(() => emu.hrLoss(b.out, b.hr, b.w, b.group, opts, b.pred, b.ell, b.loss, b.gs, b.gc)).toThrow(/group/);
+    expect(emu.stats().hostReads).toBe(reads);
+  });
+
+  test('a tensor a kernel wrote is read back for its check (its shadow is dropped), and a bad value written on the device is caught', () => {
+    const b = batch(4);
+    // The weights come out of a kernel: scale them by −1 on the device (negative weights are refused).
+    emu.scale(b.w, -1);
+    const reads = emu.stats().hostReads ?? -1;
+    expect(() => emu.hrLoss(b.out, b.hr, b.w, b.group, opts, b.pred, b.ell, b.loss, b.gs, b.gc)).toThrow(/w/);
+    expect(emu.stats().hostReads).toBe(reads + 1);
+    // copy() between shadowed buffers keeps the destination's shadow right.
+    const good = emu.tensor([4], new Float32Array(4).fill(0.25));
+    emu.copy(good, b.w);
+    const before = emu.stats().hostReads;
+    emu.hrLoss(b.out, b.hr, b.w, b.group, opts, b.pred, b.ell, b.loss, b.gs, b.gc);
+    expect(emu.stats().hostReads).toBe(before);
+    expect(Array.from(emu.download(b.gc))).toEqual([2, 2]);
+  });
+});

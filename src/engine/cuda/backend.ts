@@ -2,8 +2,9 @@
 // same kernels compiled by g++ through kernels/cuda/cuda_emu.h, with host memory as device memory: slow, for
 // verification on machines without a GPU). Tensors live on the device; the op methods come from the op table
 // (../table-backend.ts) and the kernels are the addon's functions (../native-ops.ts), as for the cpu. Only
-// scalars (sumSquares), explicit downloads and the table's value checks of batch-sized inputs (labels,
-// weights, group ids) come back to the host.
+// scalars (sumSquares) and explicit downloads come back to the host: the table's value checks of batch-sized
+// inputs (labels, weights, group ids) read host shadows of what the host uploaded (device-storage.ts), and
+// download only values a kernel wrote.
 import { nativeKernels } from '../native-ops';
 import { TableBackend, type Kernels } from '../table-backend';
 import type { Tensor } from '../tensor';
@@ -61,6 +62,10 @@ export class CudaBackend extends TableBackend {
   }
 
   protected hostValues(t: Tensor): Float32Array {
-    return this.memory.download(t);
+    return this.memory.hostValues(t);
+  }
+
+  protected override wrote(ts: readonly Tensor[]): void {
+    this.memory.wrote(ts);
   }
 }
