@@ -52,8 +52,13 @@ export interface BackendStats {
   allocations: number;
   /** Bytes currently held by live tensors. */
   liveBytes: number;
-  /** Device backends: blocking device-to-host reads so far (downloads and value checks without a host shadow). */
+  /**
+   * Device backends: blocking device-to-host reads so far (downloads, value checks without a host shadow, and
+   * ops that return a number).
+   */
   hostReads?: number;
+  /** Device backends: host-to-device copies so far (tensor initialisation and uploads). */
+  hostWrites?: number;
 }
 
 /** The memory half of a backend: one interface, implemented by HostStorage, DeviceStorage and GpuStorage. */

@@ -29,6 +29,8 @@ export abstract class TableBackend {
   }
   /** After a kernel: the tensors it wrote (a device backend drops their host shadows). */
   protected wrote(_ts: readonly Tensor[]): void {}
+  /** After a kernel that returned a number to the host (a device backend counts the read). */
+  protected returnedNumber(): void {}
 
   // ---- memory: delegated, the same for every backend ----
   tensor(shape: readonly number[], init?: Float32Array | readonly number[]): Tensor {
@@ -69,6 +71,7 @@ interface Internals {
   kernels: Record<string, (d: Dims, ...args: unknown[]) => unknown>;
   hostValuesOf(ts: readonly Tensor[]): Float32Array[];
   wrote(ts: readonly Tensor[]): void;
+  returnedNumber(): void;
 }
 
 for (const spec of OP_TABLE as readonly OpSpec[]) {
@@ -85,6 +88,7 @@ for (const spec of OP_TABLE as readonly OpSpec[]) {
       if (c.noop) return spec.returnsNumber ? 0 : undefined;
       const result = this.kernels[spec.name](c.dims, ...args);
       this.wrote(writes.map((i) => args[i]).filter((t): t is Tensor => t !== null && t !== undefined));
+      if (spec.returnsNumber) this.returnedNumber();
       return result;
     },
   });

@@ -52,15 +52,24 @@ export class HrStep {
   readonly bufs: HrLossBuffers;
   private readonly equalWeights: Float32Array;
   private readonly zeros: Float32Array;
+  private readonly labels: Tensor;
+  private readonly stats: Tensor;
+  private readonly labelsHost: Float32Array;
 
   constructor(readonly model: PpgGpt, readonly batchSize: number, readonly groups: number) {
     const be = model.backend, B = batchSize;
     this.acts = planActivations(be, model.config, { B, T: model.config.hrPatches, training: true, head: 'hr' });
+    // Two contiguous buffers, so a step moves each direction in one copy: the batch's labels, weights and
+    // group ids go up together ([hr | w | group]), and the loss with the group statistics come back together
+    // ([loss | groupLossSum | groupCount]). The named tensors are views into them.
+    this.labels = be.tensor([3 * B]);
+    this.stats = be.tensor([1 + 2 * groups]);
     this.bufs = {
-      hr: be.tensor([B]), w: be.tensor([B]), group: be.tensor([B]),
-      pred: be.tensor([B]), sampleLoss: be.tensor([B]), loss: be.tensor([1]),
-      groupLossSum: be.tensor([groups]), groupCount: be.tensor([groups]),
+      hr: be.slice0(this.labels, 0, B), w: be.slice0(this.labels, B, B), group: be.slice0(this.labels, 2 * B, B),
+      pred: be.tensor([B]), sampleLoss: be.tensor([B]), loss: be.slice0(this.stats, 0, 1),
+      groupLossSum: be.slice0(this.stats, 1, groups), groupCount: be.slice0(this.stats, 1 + groups, groups),
     };
+    this.labelsHost = new Float32Array(3 * B);
     // The loss is Σ w·ℓ: equal weights 1/B make it the batch mean.
     this.equalWeights = new Float32Array(B).fill(1 / B);
     this.zeros = new Float32Array(B);
@@ -73,10 +82,15 @@ export class HrStep {
   /** Uploads the batch, runs forward and the loss; leaves everything on the device for backward(). */
   forward(batch: HrBatch, dropout?: { seed: number; step: number }): void {
     const be = this.model.backend, b = this.bufs;
+    const B = this.batchSize, h = this.labelsHost;
+    for (const [name, v] of [['hr', batch.hr], ['w', batch.w], ['group', batch.group]] as const) {
+      if (v !== undefined && v.length !== B) throw new Error(`HR step: batch.${name} has ${v.length} values for a batch of ${B}`);
+    }
+    h.set(batch.hr, 0);
+    h.set(batch.w ?? this.equalWeights, B);
+    h.set(batch.group ?? this.zeros, 2 * B);
     be.upload(this.acts.x, batch.x);
-    be.upload(b.hr, batch.hr);
-    be.upload(b.w, batch.w ?? this.equalWeights);
-    be.upload(b.group, batch.group ?? this.zeros);
+    be.upload(this.labels, h);
     this.model.forwardHr(this.acts, { dropout });
     be.hrLoss(this.acts.hr!.out, b.hr, b.w, b.group, this.lossOptions, b.pred, b.sampleLoss, b.loss, b.groupLossSum, b.groupCount);
   }
@@ -103,9 +117,8 @@ export class HrStep {
     hooks.onBatch?.(batch);
     this.forward(batch, dropout);
     const be = this.model.backend;
-    const loss = be.download(this.bufs.loss)[0];
-    const groupLossSum = be.download(this.bufs.groupLossSum);
-    const groupCount = be.download(this.bufs.groupCount);
+    const stats = be.download(this.stats), G = this.groups;
+    const loss = stats[0], groupLossSum = stats.slice(1, 1 + G), groupCount = stats.slice(1 + G, 1 + 2 * G);
     hooks.beforeBackward?.(this.bufs);
     const extra = hooks.encoderGradient ? (d: Tensor) => hooks.encoderGradient!(this.acts, this.bufs, d, dropout) : undefined;
     this.backward(dropout, 1 / micro.count, micro.index === 0, extra);

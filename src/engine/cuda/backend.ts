@@ -68,4 +68,9 @@ export class CudaBackend extends TableBackend {
   protected override wrote(ts: readonly Tensor[]): void {
     this.memory.wrote(ts);
   }
+
+  /** An op returned a number (sumSquares): a blocking read, counted in stats().hostReads. */
+  protected override returnedNumber(): void {
+    this.memory.countRead();
+  }
 }

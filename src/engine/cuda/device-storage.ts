@@ -19,6 +19,7 @@ export class DeviceStorage implements TensorMemory {
   private allocations = 0;
   private liveBytes = 0;
   private hostReads = 0;
+  private hostWrites = 0;
   /** The host copy of each shadowed buffer (alloc zero-fills, so a new small buffer starts with zeros). */
   private readonly shadows = new WeakMap<DeviceBuffer, Float32Array>();
   private readonly elements = new WeakMap<DeviceBuffer, number>();
@@ -33,6 +34,7 @@ export class DeviceStorage implements TensorMemory {
     if (init !== undefined && n > 0) {
       const data = init instanceof Float32Array ? init : Float32Array.from(init);
       this.native.upload(view, data);
+      this.hostWrites++;
       this.shadows.get(view.buf)?.set(data);
     }
     this.allocations++;
@@ -57,6 +59,7 @@ export class DeviceStorage implements TensorMemory {
     if (t.size === 0) return;
     const v = dv(t);
     this.native.upload(v, data);
+    this.hostWrites++;
     this.shadows.get(v.buf)?.set(data, v.offset);
     if (this.covers(v, t.size)) this.shadows.set(v.buf, data.slice());
   }
@@ -70,8 +73,11 @@ export class DeviceStorage implements TensorMemory {
     checkTensor('download', 't', t, this.name);
     const out = new Float32Array(t.size);
     if (t.size > 0) {
-      this.native.download(dv(t), out);
+      const v = dv(t);
+      this.native.download(v, out);
       this.hostReads++;
+      // The host now knows the whole buffer: it is shadowed until a kernel writes it again.
+      if (this.covers(v, t.size)) this.shadows.set(v.buf, out.slice());
     }
     return out;
   }
@@ -104,10 +110,20 @@ export class DeviceStorage implements TensorMemory {
     for (const t of ts) this.shadows.delete(dv(t).buf);
   }
 
-  /** t's values for a host-side check: the shadow when the host knows them, else a download. */
+  /**
+   * t's values for a host-side check: the shadow when the host knows them, else a download, of the whole
+   * buffer when it is small (it then becomes the shadow, so checks of the buffer's other views are free).
+   */
   hostValues(t: Tensor): Float32Array {
     const v = dv(t);
-    const shadow = this.shadows.get(v.buf);
+    let shadow = this.shadows.get(v.buf);
+    const n = this.elements.get(v.buf) ?? 0;
+    if (shadow === undefined && n <= SHADOW_MAX) {
+      shadow = new Float32Array(n);
+      this.native.download({ buf: v.buf, offset: 0, length: n }, shadow);
+      this.hostReads++;
+      this.shadows.set(v.buf, shadow);
+    }
     return shadow !== undefined ? shadow.subarray(v.offset, v.offset + t.size) : this.download(t);
   }
 
@@ -120,7 +136,12 @@ export class DeviceStorage implements TensorMemory {
   }
 
   stats(): BackendStats {
-    return { allocations: this.allocations, liveBytes: this.liveBytes, hostReads: this.hostReads };
+    return { allocations: this.allocations, liveBytes: this.liveBytes, hostReads: this.hostReads, hostWrites: this.hostWrites };
+  }
+
+  /** An op returned a value to the host (sumSquares): a blocking read too. */
+  countRead(): void {
+    this.hostReads++;
   }
 }
 
