@@ -51,30 +51,23 @@ __device__ __forceinline__ void mma_bf16_16816(float* d, const uint32_t* a, cons
 }
 
 // ldmatrix.sync.aligned.m8n8.x4.shared.b16: lanes 8j..8j+7 pass the rows of matrix j (16-byte aligned);
-// r[j] = row lane/4, columns 2(lane%4), 2(lane%4)+1 of matrix j.
+// r[j] = row lane/4, columns 2(lane%4), 2(lane%4)+1 of matrix j. With Trans (.trans): r[j] = column lane/4 of
+// rows 2(lane%4) and 2(lane%4)+1 of matrix j.
+template <bool Trans = false>
 __device__ __forceinline__ void ldmatrix_x4(uint32_t* r, const void* row) {
 #if FT_EMULATED
-  ftemu::ldmatrix(4, false, row, r);
+  ftemu::ldmatrix(4, Trans, row, r);
 #elif FT_TENSOR_CORES
   const unsigned s = (unsigned)__cvta_generic_to_shared(row);
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(s));
-#else
-  (void)r, (void)row;
-  __trap();
-#endif
-}
-
-// The same, transposed (.trans): r[j] = column lane/4 of rows 2(lane%4) and 2(lane%4)+1 of matrix j.
-__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t* r, const void* row) {
-#if FT_EMULATED
-  ftemu::ldmatrix(4, true, row, r);
-#elif FT_TENSOR_CORES
-  const unsigned s = (unsigned)__cvta_generic_to_shared(row);
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(s));
+  if constexpr (Trans) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(s));
+  } else {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(s));
+  }
 #else
   (void)r, (void)row;
   __trap();

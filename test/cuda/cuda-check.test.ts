@@ -41,3 +41,20 @@ maybe('every CUDA kernel compiles for sm_75/80/90 without warnings, and GEMM/att
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 420000);
+
+maybe('every tensor-core wrapper (mma.sync, ldmatrix and its .trans, cp.async) assembles for sm_80 and sm_90', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fairtune-mma-wrappers-'));
+  try {
+    for (const arch of ['sm_80', 'sm_90']) {
+      const src = path.join(__dirname, 'mma-wrappers.cu');
+      // -c runs ptxas on the generated PTX: a malformed instruction fails here.
+      execFileSync(nvcc, ['-std=c++17', '-O3', `-arch=${arch}`, '-Werror', 'all-warnings', '-c', src, '-o', path.join(dir, `${arch}.o`)], { stdio: 'pipe' });
+      const ptx = execFileSync(nvcc, ['-std=c++17', '-O3', `-arch=${arch}`, '-ptx', src, '-o', '-'], { encoding: 'utf8' });
+      for (const op of ['mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32', 'ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16', 'cp.async.cg.shared.global', 'cp.async.wait_group']) {
+        expect(ptx).toContain(op);
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 120000);

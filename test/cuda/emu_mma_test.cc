@@ -52,7 +52,7 @@ __global__ void ldmatrix_probe(uint32_t* out, int trans, int stride, int skew) {
   __syncthreads();
   const unsigned char* row = reinterpret_cast<const unsigned char*>(sm + ((l / 8) * 8 + l % 8) * stride) + skew;
   uint32_t r[4];
-  if (trans) ftc::ldmatrix_x4_trans(r, row);
+  if (trans) ftc::ldmatrix_x4<true>(r, row);
   else ftc::ldmatrix_x4(r, row);
   for (int j = 0; j < 4; ++j) out[l * 4 + j] = r[j];
 }
