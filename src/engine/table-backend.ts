@@ -27,8 +27,12 @@ export abstract class TableBackend {
   protected hostValuesOf(ts: readonly Tensor[]): Float32Array[] {
     return ts.map((t) => this.hostValues(t));
   }
-  /** After a kernel: the tensors it wrote (a device backend drops their host shadows). */
+  /**
+   * After a kernel: the tensors it wrote (a device backend drops their host shadows). Called only for a
+   * backend that sets tracksWrites, so the host backends' op calls stay free of it.
+   */
   protected wrote(_ts: readonly Tensor[]): void {}
+  protected readonly tracksWrites: boolean = false;
   /** After a kernel that returned a number to the host (a device backend counts the read). */
   protected returnedNumber(): void {}
 
@@ -71,6 +75,7 @@ interface Internals {
   kernels: Record<string, (d: Dims, ...args: unknown[]) => unknown>;
   hostValuesOf(ts: readonly Tensor[]): Float32Array[];
   wrote(ts: readonly Tensor[]): void;
+  tracksWrites: boolean;
   returnedNumber(): void;
 }
 
@@ -87,7 +92,7 @@ for (const spec of OP_TABLE as readonly OpSpec[]) {
       const c = checkCall(spec, this.name, args, (ts) => this.hostValuesOf(ts));
       if (c.noop) return spec.returnsNumber ? 0 : undefined;
       const result = this.kernels[spec.name](c.dims, ...args);
-      this.wrote(writes.map((i) => args[i]).filter((t): t is Tensor => t !== null && t !== undefined));
+      if (this.tracksWrites) this.wrote(writes.map((i) => args[i]).filter((t): t is Tensor => t !== null && t !== undefined));
       if (spec.returnsNumber) this.returnedNumber();
       return result;
     },

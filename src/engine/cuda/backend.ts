@@ -65,6 +65,8 @@ export class CudaBackend extends TableBackend {
     return this.memory.hostValues(t);
   }
 
+  protected override readonly tracksWrites = true;
+
   protected override wrote(ts: readonly Tensor[]): void {
     this.memory.wrote(ts);
   }
