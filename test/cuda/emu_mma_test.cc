@@ -17,6 +17,7 @@
 
 void expect(bool ok, const std::string& what);
 std::vector<float> random_vec(size_t n, uint32_t seed, float lo, float hi);
+float* dev(const std::vector<float>& v);
 
 namespace {
 
@@ -199,13 +200,6 @@ std::vector<double> gemm_reference(int M, int N, int K, const std::vector<float>
   return C;
 }
 
-float* to_device(const std::vector<float>& v) {
-  void* p = nullptr;
-  cudaMalloc(&p, v.size() * sizeof(float));
-  cudaMemcpy(p, v.data(), v.size() * sizeof(float), cudaMemcpyHostToDevice);
-  return static_cast<float*>(p);
-}
-
 const ftemu::Order kOrders[] = {ftemu::Order::Forward, ftemu::Order::Reverse, ftemu::Order::Shuffle, ftemu::Order::Eager};
 
 void gemm_tc_cases() {
@@ -244,7 +238,7 @@ void gemm_tc_cases() {
         ftemu::config().seed = 11 + o;
         ftemu::config().race_check = o == 0;
         // Device allocations, so that the race check's shadow map covers them.
-        float *dA = to_device(A), *dB = to_device(B), *dbias = to_device(bias), *dC = to_device(init);
+        float *dA = dev(A), *dB = dev(B), *dbias = dev(bias), *dC = dev(init);
         ftc::gemm(M, N, K, dA, sai, sak, dB, sbk, sbj, dC, N, accumulate, with_bias ? dbias : nullptr);
         close = close && cudaGetLastError() == cudaSuccess;
         std::vector<float> C(init.size());

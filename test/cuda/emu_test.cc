@@ -54,6 +54,14 @@ std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1.0f, float h
   return v;
 }
 
+// A device copy of v (cudaMalloc: the race check's shadow map covers device allocations only).
+float* dev(const std::vector<float>& v) {
+  void* p = nullptr;
+  cudaMalloc(&p, v.size() * sizeof(float));
+  cudaMemcpy(p, v.data(), v.size() * sizeof(float), cudaMemcpyHostToDevice);
+  return static_cast<float*>(p);
+}
+
 void mma_tests(const std::string& which);
 
 namespace {
@@ -338,14 +346,6 @@ void planted() {
   ftc::zero_async(nullptr, 16);
   expect(ftc::take_pending_error() == cudaErrorInvalidValue, "a failed cudaMemsetAsync is reported to the op's check");
   expect(ftc::take_pending_error() == cudaSuccess, "and only once");
-}
-
-// A device copy of v (cudaMalloc: the race check's shadow map covers device allocations only).
-float* dev(const std::vector<float>& v) {
-  void* p = nullptr;
-  cudaMalloc(&p, v.size() * sizeof(float));
-  cudaMemcpy(p, v.data(), v.size() * sizeof(float), cudaMemcpyHostToDevice);
-  return static_cast<float*>(p);
 }
 
 void determinism() {
