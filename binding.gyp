@@ -52,7 +52,8 @@
         "native/cuda/emu/sequence.cc",
         "native/cuda/emu/attention.cc",
         "native/cuda/emu/loss.cc",
-        "native/cuda/emu/optim.cc"
+        "native/cuda/emu/optim.cc",
+        "native/cuda/emu/check.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

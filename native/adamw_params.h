@@ -22,4 +22,11 @@ Params adamw_params(const ops::Adamw& p) {
   return prm;
 }
 
+// The factor a gradient is read with when AdamW clips on the device (every backend forms it so, in float64):
+// gradScale·min(1, maxNorm/norm); NaN when the norm itself is not finite (then no update happens at all).
+inline double clipped_scale(double grad_scale, double max_norm, float norm) {
+  if (!std::isfinite(norm)) return NAN;
+  return max_norm > 0 && (double)norm > max_norm ? grad_scale * (max_norm / (double)norm) : grad_scale;
+}
+
 }  // namespace ftn

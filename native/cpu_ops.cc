@@ -141,15 +141,23 @@ void run(Args&, const GroupLossReweight& p) {
   ft::group_loss_reweight(p.groupLossSum.data, p.groupCount.data, p.eta, p.group.data, p.gw.data, p.w.data, p.G, p.B);
 }
 void run(Args&, const Adamw& p) {
-  ft::adamw_update(p.param.data, p.grad.data, p.m.data, p.v.data, p.n, adamw_params<ft::AdamWParams>(p));
+  ft::AdamWParams prm = adamw_params<ft::AdamWParams>(p);
+  if (p.norm) {
+    const double scale = clipped_scale(p.gradScale, p.maxNorm, p.norm.data[0]);
+    if (std::isnan(scale)) return;  // the norm is not finite: no update (the caller refuses the step)
+    prm.grad_scale = (float)scale;
+  }
+  ft::adamw_update(p.param.data, p.grad.data, p.m.data, p.v.data, p.n, prm);
 }
-double run(Args&, const SumSquares& p) {
+static double sum_squares_of(const std::vector<F32>& tensors) {
   double total = 0;
-  for (const F32& t : p.tensors) {
+  for (const F32& t : tensors) {
     if (t.len > 0) total += ft::sum_squares(t.data, t.len);
   }
   return total;
 }
+double run(Args&, const SumSquares& p) { return sum_squares_of(p.tensors); }
+void run(Args&, const GlobalNorm& p) { p.norm.data[0] = (float)std::sqrt(sum_squares_of(p.tensors)); }
 
 }  // namespace ops
 

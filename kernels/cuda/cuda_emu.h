@@ -811,6 +811,9 @@ inline void __threadfence() { std::atomic_thread_fence(std::memory_order_seq_cst
 inline float __expf(float x) { return std::exp(x); }
 inline float __logf(float x) { return std::log(x); }
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
+// CUDA's device math declares isfinite / isnan at global scope; C++ has them in std.
+using std::isfinite;
+using std::isnan;
 inline float __fdividef(float a, float b) { return a / b; }
 inline unsigned __umulhi(unsigned a, unsigned b) { return (unsigned)(((uint64_t)a * b) >> 32); }
 inline void sincosf_emu(float x, float* s, float* c) {
@@ -861,6 +864,11 @@ inline cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemc
   if (bytes) std::memmove(dst, src, bytes);
   return cudaSuccess;
 }
+inline cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t = nullptr) {
+  return cudaMemcpy(dst, src, bytes, kind);
+}
+// Launches run to completion when they are made, so a stream is always idle.
+inline cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
 inline cudaError_t cudaMemset(void* p, int v, size_t bytes) {
   if (bytes) std::memset(p, v, bytes);
   return cudaSuccess;

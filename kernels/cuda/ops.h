@@ -78,14 +78,24 @@ void softmax_ce_backward(const float* logits, const float* targets, float* dlogi
 struct AdamWParams {
   float lr, beta1, beta2, eps, weight_decay;
   float grad_scale = 1.0f;  // the gradient is read as grad_scale·grad
+  float max_norm = 0.0f;    // with a device norm: clip to it (0: no clipping)
   float bias_correction1, bias_correction2;
 };
-void adamw(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWParams& p);
+// norm: null, or a device float (globalNorm's output) to clip by on the device (see AdamWParams::max_norm).
+void adamw(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWParams& p, const float* norm);
 // acc (one device double) += Σ x²; the caller zeroes acc once and reads it back once.
 void sum_squares_add(const float* x, int64_t n, double* acc);
+// out[0] = (float)sqrt(acc[0]), on the device.
+void store_norm(const double* acc, float* out);
 void group_loss_reweight(const float* group_sum, const float* group_count, float eta, const float* group, float* gw,
                          float* w, int64_t G, int64_t B);
 void group_dro_update(float* q, const float* group_sum, const float* group_count, float eta, const float* group,
                       float* w, int64_t G, int64_t B);
 
+// check.cu: value rules checked on the device (codes shared with src/engine/cuda/device-checks.ts). slot is two
+// floats: [first failing index + 1 (0: passed), the value found there].
+enum CheckRule { CheckFinite = 0, CheckUnit = 1, CheckNonNegative = 2, CheckWeights = 3, CheckCounts = 4, CheckGroupIds = 5 };
+void check_values(const float* x, int64_t n, int rule, int64_t G, float* slot);
+// Every valid id of ids[B] has a non-zero count in counts[G]; slot[1] is the id of the first that does not.
+void check_ids_counted(const float* ids, int64_t B, const float* counts, int64_t G, float* slot);
 }  // namespace ftc

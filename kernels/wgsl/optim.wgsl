@@ -6,10 +6,19 @@
 //! kernel adamw
 // p ← p·(1 − lr·wd) − lr·(m/bc1)/(sqrt(v/bc2) + eps) with m, v the updated moments.
 @compute @workgroup_size(${WG})
+// With a norm (has_norm = 1): clipped on the device to max_norm, and no update at all when the norm is not
+// finite (f32 here: WGSL has no f64; the other backends form the factor in float64).
 fn adamw(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * ${WG}u;
   if (i >= P.n) { return; }
-  let g = P.grad_scale * ld_grad(i);
+  var scale = P.grad_scale;
+  if (P.has_norm != 0u) {
+    let norm = ld_norm(0u);
+    // Not finite: NaN fails every comparison, and +inf is above the largest f32.
+    if (!(norm <= 3.4028234e38)) { return; }
+    if (P.max_norm > 0.0 && norm > P.max_norm) { scale = P.grad_scale * (P.max_norm / norm); }
+  }
+  let g = scale * ld_grad(i);
   let m = P.beta1 * ld_m(i) + P.one_minus_beta1 * g;
   let v = P.beta2 * ld_v(i) + P.one_minus_beta2 * g * g;
   st_m(i, m);
@@ -28,6 +37,16 @@ fn sum_squares(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
   }
   let total = wg_sum(&red_a, s, lid);
   if (lid == 0u) { st_partial(P.slot + wg.x, total); }
+}
+
+//! kernel norm_from_partials
+// norm[0] = sqrt(Σ partials) over `count` partials of sum_squares, in one workgroup (no host read).
+@compute @workgroup_size(${WG})
+fn norm_from_partials(@builtin(local_invocation_index) lid: u32) {
+  var s = 0.0;
+  for (var i = lid; i < P.count; i += ${WG}u) { s += ld_partial(i); }
+  let total = wg_sum(&red_a, s, lid);
+  if (lid == 0u) { st_norm(0u, sqrt(total)); }
 }
 
 //! kernel group_dro

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "../../kernels/cuda/launch.h"
+#include "../../kernels/cuda/ops.h"
 #include "device.h"
 #include "ops.h"
 
@@ -101,6 +102,61 @@ Napi::Value download(const Napi::CallbackInfo& cb) {
   return a.env().Undefined();
 }
 
+// downloadPair(view, out, view2, out2): two device-to-host copies queued back to back and one synchronisation
+// (a read of a result together with the device checks' flags costs one round trip, not two).
+Napi::Value downloadPair(const Napi::CallbackInfo& cb) {
+  Args a(cb, "downloadPair", 4);
+  for (size_t i : {(size_t)1, (size_t)3}) {
+    if (!cb[i].IsTypedArray() || cb[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      a.fail("argument " + std::to_string(i + 1) + " must be a Float32Array");
+    }
+  }
+  Napi::Float32Array h1 = cb[1].As<Napi::Float32Array>(), h2 = cb[3].As<Napi::Float32Array>();
+  F32 v1 = view_arg(a, cb, 0, "view", {(int64_t)h1.ElementLength()});
+  F32 v2 = view_arg(a, cb, 2, "view2", {(int64_t)h2.ElementLength()});
+  if (v1.len > 0) check(a, cudaMemcpyAsync(h1.Data(), v1.data, (size_t)v1.len * sizeof(float), cudaMemcpyDeviceToHost), "cudaMemcpyAsync");
+  if (v2.len > 0) check(a, cudaMemcpyAsync(h2.Data(), v2.data, (size_t)v2.len * sizeof(float), cudaMemcpyDeviceToHost), "cudaMemcpyAsync");
+  check(a, cudaStreamSynchronize(nullptr), "cudaStreamSynchronize");
+  return a.env().Undefined();
+}
+
+// A view argument of whatever length it states (the checks run over the whole view).
+F32 sized_view(Args& a, const Napi::CallbackInfo& cb, size_t i, const char* name) {
+  const Napi::Value v = cb[i];
+  const Napi::Value len = v.IsObject() ? v.As<Napi::Object>().Get("length") : Napi::Value();
+  const double n = !len.IsEmpty() && len.IsNumber() ? len.As<Napi::Number>().DoubleValue() : -1;
+  if (!(n >= 0 && n <= 9007199254740991.0 && n == (double)(int64_t)n)) {
+    a.fail(std::string("argument ") + std::to_string(i + 1) + " '" + name + "' must be a device view {buf, offset, length}");
+  }
+  return view_arg(a, cb, i, name, {(int64_t)n});
+}
+
+// checkValues(view, rule, G, slot): the value rule `rule` (ftc::CheckRule) over the view, verdict into slot
+// (a view of two floats); see kernels/cuda/check.cu.
+Napi::Value checkValues(const Napi::CallbackInfo& cb) {
+  Args a(cb, "checkValues", 4);
+  F32 x = sized_view(a, cb, 0, "x");
+  const int64_t rule = a.integer(1, "rule", ftc::CheckFinite, ftc::CheckGroupIds);
+  const int64_t G = a.integer(2, "G", 0, (int64_t)1 << 24);
+  F32 slot = view_arg(a, cb, 3, "slot", {2});
+  a.same_or_disjoint(slot, x);
+  if (x.len > 0) ftc::check_values(x.data, x.len, (int)rule, G, slot.data);
+  check_launch(a);
+  return a.env().Undefined();
+}
+
+// checkIdsCounted(ids, counts, slot): every valid id has a non-zero count (GroupDRO divides by it).
+Napi::Value checkIdsCounted(const Napi::CallbackInfo& cb) {
+  Args a(cb, "checkIdsCounted", 3);
+  F32 ids = sized_view(a, cb, 0, "ids"), counts = sized_view(a, cb, 1, "counts");
+  F32 slot = view_arg(a, cb, 2, "slot", {2});
+  a.same_or_disjoint(slot, ids);
+  a.same_or_disjoint(slot, counts);
+  if (ids.len > 0) ftc::check_ids_counted(ids.data, ids.len, counts.data, counts.len, slot.data);
+  check_launch(a);
+  return a.env().Undefined();
+}
+
 // zero(view, n)
 Napi::Value zero(const Napi::CallbackInfo& cb) {
   Args a(cb, "zero", 2);
@@ -164,6 +220,9 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("free", Napi::Function::New(env, free_buffer, "free"));
   FTCN_EXPORT(exports, env, upload);
   FTCN_EXPORT(exports, env, download);
+  FTCN_EXPORT(exports, env, downloadPair);
+  FTCN_EXPORT(exports, env, checkValues);
+  FTCN_EXPORT(exports, env, checkIdsCounted);
   FTCN_EXPORT(exports, env, zero);
   FTCN_EXPORT(exports, env, copy);
   FTCN_EXPORT(exports, env, setSchedule);

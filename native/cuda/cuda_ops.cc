@@ -28,8 +28,10 @@ struct DeviceViews {
     for (uint32_t j = 0; j < arr.Length(); ++j) out.push_back(ftcn::view_list_item(a, arr.Get(j), name, j));
     return out;
   }
-  // Group ids index device arrays: checked on a host copy (batch-sized) before any kernel reads them.
-  static void group_ids(Args& a, const F32& ids, int64_t G) { a.group_ids(ftcn::to_host(a, ids).f32, G); }
+  // Group ids index device arrays, but reading them here would cost a blocking copy per op: the kernels
+  // guard every id themselves (kernels/cuda/optim.cu group_index; hrLoss only compares ids), and the
+  // TypeScript layer checks their values on the host shadow of the uploaded batch.
+  static void group_ids(Args&, const F32&, int64_t) {}
   // After the launches of an op: launch errors (invalid configuration, emulated deadlock) become JS errors.
   static void finish(Args& a) { check_launch(a); }
 };
@@ -142,15 +144,24 @@ void run(Args&, const GroupLossReweight& p) {
   ftc::group_loss_reweight(p.groupLossSum.data, p.groupCount.data, (float)p.eta, p.group.data, p.gw.data, p.w.data, p.G, p.B);
 }
 void run(Args&, const Adamw& p) {
-  ftc::adamw(p.param.data, p.grad.data, p.m.data, p.v.data, p.n, adamw_params<ftc::AdamWParams>(p));
+  ftc::AdamWParams prm = adamw_params<ftc::AdamWParams>(p);
+  prm.max_norm = (float)p.maxNorm;  // read by the kernel with the device norm (the cpu resolves it on the host)
+  ftc::adamw(p.param.data, p.grad.data, p.m.data, p.v.data, p.n, prm, p.norm ? p.norm.data : nullptr);
 }
-// The one op that returns a number: one device double, zeroed once and read back once per call.
-double run(Args& a, const SumSquares& p) {
+// Σ x² over the tensors into one device double (zeroed first), in a fixed order.
+static double* sum_squares_on_device(Args& a, const std::vector<F32>& tensors) {
   double* acc = ftcn::sum_accumulator(a);
   ftcn::check(a, cudaMemset(acc, 0, sizeof(double)), "cudaMemset");
-  for (const F32& t : p.tensors) {
+  for (const F32& t : tensors) {
     if (t.len > 0) ftc::sum_squares_add(t.data, t.len, acc);
   }
+  return acc;
+}
+// The global norm stays on the device for AdamW's clipping: no copy back.
+void run(Args& a, const GlobalNorm& p) { ftc::store_norm(sum_squares_on_device(a, p.tensors), p.norm.data); }
+// The one op that returns a number: one device double, zeroed once and read back once per call.
+double run(Args& a, const SumSquares& p) {
+  double* acc = sum_squares_on_device(a, p.tensors);
   check_launch(a);
   double total = 0;
   ftcn::check(a, cudaMemcpy(&total, acc, sizeof(double), cudaMemcpyDeviceToHost), "cudaMemcpy");

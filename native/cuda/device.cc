@@ -103,16 +103,6 @@ double* sum_accumulator(Args& a) {
   return acc;
 }
 
-HostCopy to_host(Args& a, const F32& dev) {
-  HostCopy h;
-  h.data.resize((size_t)dev.len);
-  if (dev.len > 0) check(a, cudaMemcpy(h.data.data(), dev.data, (size_t)dev.len * sizeof(float), cudaMemcpyDeviceToHost), dev.name);
-  h.f32.data = h.data.data();
-  h.f32.len = dev.len;
-  h.f32.name = dev.name;
-  return h;
-}
-
 void check(Args& a, cudaError_t e, const char* what) {
   if (e != cudaSuccess) a.fail(std::string(what) + ": " + cudaGetErrorString(e));
 }

@@ -35,12 +35,6 @@ F32 view_list_item(Args& a, Napi::Value v, const char* list, uint32_t j);
 // One device double for sumSquares (allocated once).
 double* sum_accumulator(Args& a);
 
-// A host copy of a (small) device view, checked with the same rules as the cpu addon.
-struct HostCopy {
-  std::vector<float> data;
-  F32 f32;  // points into data, named like the device view
-};
-HostCopy to_host(Args& a, const F32& dev);
 
 // Throws "fairtune_cuda.<op>: <what>: <cudaGetErrorString>" on a failed runtime call or launch.
 void check(Args& a, cudaError_t e, const char* what);

@@ -404,7 +404,7 @@ struct GroupLossReweight {
 };
 void run(Args& a, const GroupLossReweight& p);
 
-// adamw(param[n], grad[n], m[n], v[n], lr, beta1, beta2, eps, weightDecay, step, gradScale, n)
+// adamw(param[n], grad[n], m[n], v[n], lr, beta1, beta2, eps, weightDecay, step, gradScale, maxNorm, norm[1] | null, n)
 struct Adamw {
   F32 param;
   F32 grad;
@@ -417,6 +417,8 @@ struct Adamw {
   double weightDecay;
   int64_t step;
   double gradScale;
+  double maxNorm;
+  F32 norm;
   int64_t n;
 };
 void run(Args& a, const Adamw& p);
@@ -426,6 +428,13 @@ struct SumSquares {
   std::vector<F32> tensors;
 };
 double run(Args& a, const SumSquares& p);
+
+// globalNorm(tensors[], norm[1])
+struct GlobalNorm {
+  std::vector<F32> tensors;
+  F32 norm;
+};
+void run(Args& a, const GlobalNorm& p);
 
 }  // namespace ops
 
@@ -1118,8 +1127,8 @@ Napi::Value groupLossReweight(const Napi::CallbackInfo& info_) {
 
 template <class Dev>
 Napi::Value adamw(const Napi::CallbackInfo& info_) {
-  Args args_(info_, "adamw", 12);
-  const int64_t n = args_.dim(11, "n");
+  Args args_(info_, "adamw", 14);
+  const int64_t n = args_.dim(13, "n");
   const F32 param = Dev::tensor(args_, info_, 0, "param", {n}, false);
   const F32 grad = Dev::tensor(args_, info_, 1, "grad", {n}, false);
   const F32 m = Dev::tensor(args_, info_, 2, "m", {n}, false);
@@ -1131,13 +1140,18 @@ Napi::Value adamw(const Napi::CallbackInfo& info_) {
   const double weightDecay = args_.number_range(8, "weightDecay", 0, false, HUGE_VAL, false);
   const int64_t step = args_.integer(9, "step", 1LL, 9007199254740991LL);
   const double gradScale = args_.number_range(10, "gradScale", 0, true, HUGE_VAL, false);
+  const double maxNorm = args_.number_range(11, "maxNorm", 0, false, HUGE_VAL, false);
+  const F32 norm = Dev::tensor(args_, info_, 12, "norm", {1}, true);
   args_.disjoint(param, grad);
   args_.disjoint(param, m);
   args_.disjoint(param, v);
+  args_.disjoint(param, norm);
   args_.disjoint(m, grad);
   args_.disjoint(m, v);
+  args_.disjoint(m, norm);
   args_.disjoint(v, grad);
-  const Adamw params_{param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step, gradScale, n};
+  args_.disjoint(v, norm);
+  const Adamw params_{param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step, gradScale, maxNorm, norm, n};
   run(args_, params_);
   Dev::finish(args_);
   return args_.env().Undefined();
@@ -1151,6 +1165,17 @@ Napi::Value sumSquares(const Napi::CallbackInfo& info_) {
   const double result_ = run(args_, params_);
   Dev::finish(args_);
   return Napi::Number::New(args_.env(), result_);
+}
+
+template <class Dev>
+Napi::Value globalNorm(const Napi::CallbackInfo& info_) {
+  Args args_(info_, "globalNorm", 2);
+  std::vector<F32> tensors = Dev::tensor_list(args_, info_, 0, "tensors");
+  const F32 norm = Dev::tensor(args_, info_, 1, "norm", {1}, false);
+  const GlobalNorm params_{std::move(tensors), norm};
+  run(args_, params_);
+  Dev::finish(args_);
+  return args_.env().Undefined();
 }
 
 }  // namespace glue
@@ -1192,6 +1217,7 @@ void register_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("groupLossReweight", Napi::Function::New(env, glue::groupLossReweight<Dev>, "groupLossReweight"));
   exports.Set("adamw", Napi::Function::New(env, glue::adamw<Dev>, "adamw"));
   exports.Set("sumSquares", Napi::Function::New(env, glue::sumSquares<Dev>, "sumSquares"));
+  exports.Set("globalNorm", Napi::Function::New(env, glue::globalNorm<Dev>, "globalNorm"));
 }
 
 }  // namespace ftn

@@ -45,6 +45,11 @@ export interface AdamWOptions {
    * rescales every gradient first. The grad buffer itself is left as it was.
    */
   gradScale?: number;
+  /**
+   * With a norm tensor: clip to this global norm on the device (the gradient is read as
+   * gradScale·min(1, maxNorm/norm)); 0 (the default) does not clip.
+   */
+  maxNorm?: number;
 }
 
 export interface BackendStats {
@@ -205,8 +210,15 @@ export interface Backend extends TensorMemory {
   groupLossReweight(groupLossSum: Tensor, groupCount: Tensor, eta: number, group: Tensor, gw: Tensor, w: Tensor): void;
 
   /** Fused AdamW (PyTorch semantics: decoupled decay p ← p·(1 − lr·wd), then the Adam step). */
-  adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, opts: AdamWOptions): void;
+  /**
+   * With `norm` (a [1] tensor globalNorm wrote), the clip factor is computed on the device from it, and a
+   * norm that is not finite leaves param, m and v untouched (the caller reads the norm and refuses the step).
+   */
+  adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, opts: AdamWOptions, norm?: Tensor | null): void;
 
   /** Σ x² over all the tensors (the square of the global norm), returned to the host as a scalar. */
   sumSquares(tensors: readonly Tensor[]): number;
+
+  /** norm[0] = sqrt(Σ x²) over all the tensors (summed in float64 where the device has it), left on the device. */
+  globalNorm(tensors: readonly Tensor[], norm: Tensor): void;
 }

@@ -3,7 +3,7 @@
 // checks (ops/check-call.ts), skips ops with nothing to do, and calls the backend's kernel with the bound
 // dims. This is the ggml/tfjs shape (an op is a table entry; a backend registers a kernel per op name).
 import type { Backend, BackendStats, TensorMemory } from './backend';
-import { checkCall } from './ops/check-call';
+import { checkCall, type DeferredCheck } from './ops/check-call';
 import type { OpSpec } from './ops/op-spec';
 import { OP_TABLE, type OpName } from './ops/op-table';
 import type { Tensor } from './tensor';
@@ -23,10 +23,14 @@ export abstract class TableBackend {
   protected abstract readonly kernels: Kernels;
   /** A host copy of a tensor's values, for the table's value rules (labels, weights, group ids). */
   protected abstract hostValues(t: Tensor): Float32Array;
-  /** The same for several tensors; a device backend overrides it to read them in one round trip. */
-  protected hostValuesOf(ts: readonly Tensor[]): Float32Array[] {
+  /**
+   * The same for several tensors. A device backend may answer null for a tensor the host does not know,
+   * and then receives the check in deferCheck (to run it on the device) instead of reading the tensor.
+   */
+  protected hostValuesOf(ts: readonly Tensor[]): (Float32Array | null)[] {
     return ts.map((t) => this.hostValues(t));
   }
+  protected deferCheck: ((c: DeferredCheck) => void) | undefined = undefined;
   /**
    * After a kernel: the tensors it wrote (a device backend drops their host shadows). Called only for a
    * backend that sets tracksWrites, so the host backends' op calls stay free of it.
@@ -73,7 +77,8 @@ export interface TableBackend extends OpMethods {}
 interface Internals {
   name: string;
   kernels: Record<string, (d: Dims, ...args: unknown[]) => unknown>;
-  hostValuesOf(ts: readonly Tensor[]): Float32Array[];
+  hostValuesOf(ts: readonly Tensor[]): (Float32Array | null)[];
+  deferCheck: ((c: DeferredCheck) => void) | undefined;
   wrote(ts: readonly Tensor[]): void;
   tracksWrites: boolean;
   returnedNumber(): void;
@@ -89,7 +94,7 @@ for (const spec of OP_TABLE as readonly OpSpec[]) {
       defaults.forEach((v, i) => {
         if (v !== undefined && args[i] === undefined) args[i] = v;
       });
-      const c = checkCall(spec, this.name, args, (ts) => this.hostValuesOf(ts));
+      const c = checkCall(spec, this.name, args, (ts) => this.hostValuesOf(ts), this.deferCheck);
       if (c.noop) return spec.returnsNumber ? 0 : undefined;
       const result = this.kernels[spec.name](c.dims, ...args);
       if (this.tracksWrites) this.wrote(writes.map((i) => args[i]).filter((t): t is Tensor => t !== null && t !== undefined));

@@ -43,6 +43,8 @@ export interface Grads {
 export interface Activations {
   B: number; T: number; S: number;
   training: boolean;
+  /** The windows x [B, T·P] followed by `labels` floats of the batch's labels (PlanOptions.labels), one buffer. */
+  input: Tensor;
   x: Tensor;
   e: Tensor;
   blocks: BlockActs[];
@@ -63,6 +65,11 @@ export interface PlanOptions {
   T: number;
   training: boolean;
   head: 'hr' | 'next' | 'none';
+  /**
+   * Floats to reserve after the windows in the same buffer (the HR step's [hr | w | group]): a batch then goes
+   * to the device in one copy.
+   */
+  labels?: number;
 }
 
 export function planActivations(backend: Backend, c: ModelConfig, o: PlanOptions): Activations {
@@ -81,7 +88,10 @@ export function planActivations(backend: Backend, c: ModelConfig, o: PlanOptions
   };
   const drop = training && c.dropout > 0;
   const r = c.loraRank;
-  const x = t([B, T * P]);
+  const labels = o.labels ?? 0;
+  if (!Number.isInteger(labels) || labels < 0) throw new Error(`plan: labels must be a non-negative integer, got ${labels}`);
+  const input = t([B * T * P + labels]);
+  const x = backend.view(backend.slice0(input, 0, B * T * P), [B, T * P]);
   const e = t([B, T, D]);
   const blocks: BlockActs[] = [];
   let hIn = t([B, S, D]);
@@ -118,7 +128,7 @@ export function planActivations(backend: Backend, c: ModelConfig, o: PlanOptions
         dnext: next ? t([B, S, 2 * P]) : null,
       }
     : null;
-  return { B, T, S, training, x, e, blocks, hOut, loraU, hr, next, grads, all };
+  return { B, T, S, training, input, x, e, blocks, hOut, loraU, hr, next, grads, all };
 }
 
 export function disposeActivations(backend: Backend, a: Activations): void {

@@ -17,14 +17,20 @@ export interface MemoryPlan {
   totalBytes: number;
 }
 
-/** A stand-in with only `tensor`, which is all planActivations calls: it records sizes, allocates nothing. */
+/**
+ * A stand-in with what planActivations calls: `tensor` records its size and allocates nothing; views and
+ * slices (the windows inside the input buffer) take no memory of their own.
+ */
 function dryBackend(sizes: number[]): Backend {
+  const dry = (shape: readonly number[]) => new Tensor('dry', shape, null, { disposed: false });
   return {
     tensor(shape: readonly number[]) {
-      const t = new Tensor('dry', shape, null, { disposed: false });
+      const t = dry(shape);
       sizes.push(t.size);
       return t;
     },
+    view: (_: Tensor, shape: readonly number[]) => dry(shape),
+    slice0: (t: Tensor, _start: number, count: number) => dry([count, ...t.shape.slice(1)]),
   } as unknown as Backend;
 }
 

@@ -1,5 +1,6 @@
 // AdamW over a ParamStore: moments allocated once, one fused device op per parameter, optional clipping by
-// global norm (the only value that comes back to the host is the norm itself).
+// global norm computed and applied on the device (the only value that comes back to the host is the norm
+// itself, and a training step reads it with its other results).
 import type { Backend } from '../engine/backend';
 import type { Tensor } from '../engine/tensor';
 import type { ParamStore } from '../model/param-store';
@@ -23,9 +24,12 @@ function decays(name: string, shape: readonly number[]): boolean {
 
 export class AdamW {
   private readonly moments = new Map<string, { m: Tensor; v: Tensor }>();
+  /** Where update() has the device write the global norm before reading it back. */
+  private readonly norm: Tensor;
   step = 0;
 
   constructor(private readonly backend: Backend, private readonly store: ParamStore, public config: AdamWConfig = DEFAULT_ADAMW) {
+    this.norm = backend.tensor([1]);
     for (const p of store.list()) {
       this.moments.set(p.spec.name, { m: backend.tensor(p.spec.shape), v: backend.tensor(p.spec.shape) });
     }
@@ -33,28 +37,47 @@ export class AdamW {
 
   /** Global gradient norm over the trainable parameters. */
   gradNorm(): number {
-    const grads = this.store.list().filter((p) => p.trainable).map((p) => p.grad);
-    return Math.sqrt(this.backend.sumSquares(grads));
+    return Math.sqrt(this.backend.sumSquares(this.trainableGrads()));
+  }
+
+  private trainableGrads(): Tensor[] {
+    return this.store.list().filter((p) => p.trainable).map((p) => p.grad);
   }
 
   /** One update at learning rate lr (the schedule's value); returns the pre-clipping gradient norm. */
   update(lr: number = this.config.lr): number {
+    this.launchUpdate(lr, this.norm);
+    const norm = this.backend.download(this.norm)[0];
+    this.settle(norm);
+    return norm;
+  }
+
+  /**
+   * The update without a read: the global norm goes into `norm` (a [1] tensor, e.g. a slot of a step's
+   * statistics buffer that comes back in the step's one read), and the clipping happens on the device. The
+   * caller then passes the norm it read to settle(), which refuses a step whose norm is not finite (the
+   * device left the parameters and moments untouched).
+   */
+  launchUpdate(lr: number, norm: Tensor): void {
     const c = this.config;
-    const norm = this.gradNorm();
-    if (!Number.isFinite(norm)) throw new Error(`AdamW: the gradient norm is ${norm} at step ${this.step + 1}; refusing to update`);
+    this.backend.globalNorm(this.trainableGrads(), norm);
     this.step++;
-    // Clipping scales the gradient as AdamW reads it: no pass over the gradients to rescale them first.
-    const clip = c.clipNorm > 0 && norm > c.clipNorm ? c.clipNorm / norm : 1;
     for (const p of this.store.list()) {
       if (!p.trainable) continue;
       const mv = this.moments.get(p.spec.name)!;
       this.backend.adamw(p.value, p.grad, mv.m, mv.v, {
         lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps,
         weightDecay: decays(p.spec.name, p.spec.shape) ? c.weightDecay : 0,
-        step: this.step, gradScale: clip,
-      });
+        step: this.step, maxNorm: c.clipNorm,
+      }, norm);
     }
-    return norm;
+  }
+
+  /** After launchUpdate: the norm it wrote, as read back; a norm that is not finite undoes the step count and throws. */
+  settle(norm: number): void {
+    if (Number.isFinite(norm)) return;
+    this.step--;
+    throw new Error(`AdamW: the gradient norm is ${norm} at step ${this.step + 1}; refusing to update`);
   }
 
   /** Moments as host arrays by parameter name (checkpoints). */

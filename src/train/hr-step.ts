@@ -52,24 +52,27 @@ export class HrStep {
   readonly bufs: HrLossBuffers;
   private readonly equalWeights: Float32Array;
   private readonly zeros: Float32Array;
-  private readonly labels: Tensor;
   private readonly stats: Tensor;
-  private readonly labelsHost: Float32Array;
+  private readonly norm: Tensor;
+  /** The host side of the step's one upload: [windows | hr | w | group]. */
+  private readonly inputHost: Float32Array;
 
   constructor(readonly model: PpgGpt, readonly batchSize: number, readonly groups: number) {
     const be = model.backend, B = batchSize;
-    this.acts = planActivations(be, model.config, { B, T: model.config.hrPatches, training: true, head: 'hr' });
-    // Two contiguous buffers, so a step moves each direction in one copy: the batch's labels, weights and
-    // group ids go up together ([hr | w | group]), and the loss with the group statistics come back together
-    // ([loss | groupLossSum | groupCount]). The named tensors are views into them.
-    this.labels = be.tensor([3 * B]);
-    this.stats = be.tensor([1 + 2 * groups]);
+    // One buffer each way, so a step moves one copy up and one copy down: the windows, labels, weights and
+    // group ids go up together ([x | hr | w | group], the labels planned after the windows), and the loss,
+    // the group statistics and the gradient norm come back together ([loss | groupLossSum | groupCount |
+    // norm]) after the update. The named tensors are views into them.
+    this.acts = planActivations(be, model.config, { B, T: model.config.hrPatches, training: true, head: 'hr', labels: 3 * B });
+    const X = this.acts.x.size;
+    this.stats = be.tensor([2 + 2 * groups]);
     this.bufs = {
-      hr: be.slice0(this.labels, 0, B), w: be.slice0(this.labels, B, B), group: be.slice0(this.labels, 2 * B, B),
+      hr: be.slice0(this.acts.input, X, B), w: be.slice0(this.acts.input, X + B, B), group: be.slice0(this.acts.input, X + 2 * B, B),
       pred: be.tensor([B]), sampleLoss: be.tensor([B]), loss: be.slice0(this.stats, 0, 1),
       groupLossSum: be.slice0(this.stats, 1, groups), groupCount: be.slice0(this.stats, 1 + groups, groups),
     };
-    this.labelsHost = new Float32Array(3 * B);
+    this.norm = be.slice0(this.stats, 1 + 2 * groups, 1);
+    this.inputHost = new Float32Array(X + 3 * B);
     // The loss is Σ w·ℓ: equal weights 1/B make it the batch mean.
     this.equalWeights = new Float32Array(B).fill(1 / B);
     this.zeros = new Float32Array(B);
@@ -79,18 +82,19 @@ export class HrStep {
     return { lambda: this.model.config.lambda, eps: this.model.config.eps };
   }
 
-  /** Uploads the batch, runs forward and the loss; leaves everything on the device for backward(). */
+  /** Uploads the batch (one copy), runs forward and the loss; leaves everything on the device for backward(). */
   forward(batch: HrBatch, dropout?: { seed: number; step: number }): void {
     const be = this.model.backend, b = this.bufs;
-    const B = this.batchSize, h = this.labelsHost;
+    const B = this.batchSize, X = this.acts.x.size, h = this.inputHost;
+    if (batch.x.length !== X) throw new Error(`HR step: batch.x has ${batch.x.length} values; the step takes ${B} windows of ${X / B} samples (${X})`);
     for (const [name, v] of [['hr', batch.hr], ['w', batch.w], ['group', batch.group]] as const) {
       if (v !== undefined && v.length !== B) throw new Error(`HR step: batch.${name} has ${v.length} values for a batch of ${B}`);
     }
-    h.set(batch.hr, 0);
-    h.set(batch.w ?? this.equalWeights, B);
-    h.set(batch.group ?? this.zeros, 2 * B);
-    be.upload(this.acts.x, batch.x);
-    be.upload(this.labels, h);
+    h.set(batch.x, 0);
+    h.set(batch.hr, X);
+    h.set(batch.w ?? this.equalWeights, X + B);
+    h.set(batch.group ?? this.zeros, X + 2 * B);
+    be.upload(this.acts.input, h);
     this.model.forwardHr(this.acts, { dropout });
     be.hrLoss(this.acts.hr!.out, b.hr, b.w, b.group, this.lossOptions, b.pred, b.sampleLoss, b.loss, b.groupLossSum, b.groupCount);
   }
@@ -107,7 +111,9 @@ export class HrStep {
   /**
    * A whole step — forward, loss, the strategy's hooks, backward, AdamW — or, with `micro`, one of `count`
    * micro-batches of a step: gradients are zeroed before the first, each backward is scaled by 1/count so
-   * they add up to the mean over the whole batch, and the optimiser updates after the last.
+   * they add up to the mean over the whole batch, and the optimiser updates after the last. The results come
+   * back in one read at the end (the update clips by the norm on the device); a gradient norm that is not
+   * finite is refused then, the update having changed nothing.
    */
   run(batch: HrBatch, optim: AdamW, opts: { lr: number; seed: number; hooks?: StepHooks; micro?: { index: number; count: number } }): HrStepResult {
     const micro = opts.micro ?? { index: 0, count: 1 };
@@ -116,16 +122,20 @@ export class HrStep {
     const hooks = opts.hooks ?? {};
     hooks.onBatch?.(batch);
     this.forward(batch, dropout);
-    const be = this.model.backend;
-    const stats = be.download(this.stats), G = this.groups;
-    const loss = stats[0], groupLossSum = stats.slice(1, 1 + G), groupCount = stats.slice(1 + G, 1 + 2 * G);
     hooks.beforeBackward?.(this.bufs);
     const extra = hooks.encoderGradient ? (d: Tensor) => hooks.encoderGradient!(this.acts, this.bufs, d, dropout) : undefined;
     this.backward(dropout, 1 / micro.count, micro.index === 0, extra);
-    let gradNorm = NaN;
-    if (micro.index === micro.count - 1) {
-      gradNorm = optim.update(opts.lr);
+    const updates = micro.index === micro.count - 1;
+    if (updates) {
+      optim.launchUpdate(opts.lr, this.norm);
       hooks.afterUpdate?.(opts.lr);
+    }
+    const stats = this.model.backend.download(this.stats), G = this.groups;
+    const loss = stats[0], groupLossSum = stats.slice(1, 1 + G), groupCount = stats.slice(1 + G, 1 + 2 * G);
+    let gradNorm = NaN;
+    if (updates) {
+      gradNorm = stats[1 + 2 * G];
+      optim.settle(gradNorm);
     }
     return { loss, groupLossSum, groupCount, gradNorm, logs: hooks.stepLogs?.() ?? {} };
   }

@@ -1,6 +1,6 @@
 // Bad calls every backend must reject exactly as the reference does (same checks, same messages),
 // including the value checks of labels, weights and group ids, both when the host knows the values
-// (uploaded) and when a kernel wrote them (a device backend must then read them back).
+// (uploaded) and when a kernel wrote them (a device backend then checks them on the device).
 import type { Backend } from '../../src/engine/backend';
 
 /** The message of the error `f` throws, or 'no error'. */
@@ -35,17 +35,33 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     { lambda: 1, eps: 0.1 }, t(be, [2]), t(be, [2]), t(be, [1]), t(be, [2]), t(be, [2]))],
   ['hrLoss NaN label', (be) => be.hrLoss(t(be, [2, 2]), t(be, [2], [60, NaN]), t(be, [2], [1, 1]), t(be, [2], [0, 1]),
     { lambda: 1, eps: 0.1 }, t(be, [2]), t(be, [2]), t(be, [1]), t(be, [2]), t(be, [2]))],
+  // Values a kernel wrote: a host backend sees them at the call; a device backend checks them on the device
+  // and reports the failure at the next read (here, the download of the op's output).
   ['hrLoss group ids written by a kernel', (be) => {
-    // add() writes 0.5 + 0.25: not an integer id; the device value must be read back to see it.
-    const group = t(be, [2]);
+    // add() writes 0.5 + 0.25: not an integer id.
+    const group = t(be, [2]), loss = t(be, [1]);
     be.add(t(be, [2], [0.5, 0]), t(be, [2], [0.25, 1]), group);
     be.hrLoss(t(be, [2, 2]), t(be, [2], [60, 70]), t(be, [2], [1, 1]), group,
-      { lambda: 1, eps: 0.1 }, t(be, [2]), t(be, [2]), t(be, [1]), t(be, [2]), t(be, [2]));
+      { lambda: 1, eps: 0.1 }, t(be, [2]), t(be, [2]), loss, t(be, [2]), t(be, [2]));
+    be.download(loss);
   }],
   ['hrLossBackward weights from a kernel', (be) => {
-    const w = t(be, [2]);
+    const w = t(be, [2]), dout = t(be, [2, 2]);
     be.add(t(be, [2], [1, -3]), t(be, [2], [0, 1]), w);
-    be.hrLossBackward(t(be, [2, 2]), t(be, [2], [60, 70]), w, { lambda: 1, eps: 0.1 }, t(be, [2, 2]), 1);
+    be.hrLossBackward(t(be, [2, 2]), t(be, [2], [60, 70]), w, { lambda: 1, eps: 0.1 }, dout, 1);
+    be.download(dout);
+  }],
+  ['groupDro counts from a kernel, 0 for a present group', (be) => {
+    const counts = t(be, [2]), q = t(be, [2], [0.5, 0.5]);
+    be.add(t(be, [2], [1, 0]), t(be, [2], [1, 0]), counts);
+    be.groupDroUpdate(q, t(be, [2], [1, 1]), counts, 0.1, t(be, [2], [0, 1]), t(be, [2]));
+    be.download(q);
+  }],
+  ['groupDro q from a kernel, all zero', (be) => {
+    const q = t(be, [2]);
+    be.add(t(be, [2], [0, 0]), t(be, [2], [0, 0]), q);
+    be.groupDroUpdate(q, t(be, [2], [1, 1]), t(be, [2], [1, 1]), 0.1, t(be, [2], [0, 1]), t(be, [2]));
+    be.download(q);
   }],
   ['groupDro count 0 for a present group', (be) => be.groupDroUpdate(t(be, [2], [0.5, 0.5]), t(be, [2], [1, 1]), t(be, [2], [2, 0]), 0.1,
     t(be, [2], [0, 1]), t(be, [2]))],

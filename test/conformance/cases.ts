@@ -347,6 +347,42 @@ for (const n of [1, 7, 40009]) {
     run: (be, t) => be.adamw(t.p, t.g, t.m, t.v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 3, gradScale: 0.3 }),
   });
 }
+for (const n of [1, 7, 40009]) {
+  add({
+    op: 'adamw', label: `n=${n} clipped by a device norm over three steps (globalNorm, then maxNorm 1)`,
+    tensors: { p: R([n]), m: Z([n]), v: Z([n]), g1: R([n], -1, 1), g2: R([n], -2, 2), g3: R([n], -3, 3), norm: Z([1]) },
+    compare: { p: 1e-5, m: 1e-5, v: 1e-4, norm: 1e-6 * Math.sqrt(3 * n) },
+    run: (be, t) => {
+      [t.g1, t.g2, t.g3].forEach((g, i) => {
+        be.globalNorm([g], t.norm);
+        be.adamw(t.p, g, t.m, t.v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: i + 1, maxNorm: 1 }, t.norm);
+      });
+    },
+  });
+}
+add({
+  op: 'adamw', label: 'n=300 with a device norm below maxNorm (not clipped) and gradScale 0.5',
+  tensors: { p: R([300]), m: R([300], 0, 0.1), v: R([300], 0, 0.1), g: R([300], -2, 2), norm: F([1], 3.5) },
+  compare: { p: 1e-5, m: 1e-5, v: 1e-4 },
+  run: (be, t) => be.adamw(t.p, t.g, t.m, t.v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 2, gradScale: 0.5, maxNorm: 10 }, t.norm),
+});
+for (const bad of [NaN, Infinity]) {
+  add({
+    op: 'adamw', label: `n=300 with a device norm of ${bad}: nothing is updated`,
+    tensors: { p: R([300]), m: R([300], 0, 0.1), v: R([300], 0, 0.1), g: R([300], -2, 2), norm: F([1], bad) },
+    compare: { p: 0, m: 0, v: 0 },
+    run: (be, t) => be.adamw(t.p, t.g, t.m, t.v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 2, maxNorm: 1 }, t.norm),
+  });
+}
+add({
+  op: 'globalNorm', label: 'several tensors, a row slice, and none (0)',
+  tensors: { a: R([1], -3, 3), b: R([17], -3, 3), c: R([300001], -3, 3), d: R([30, 5], -3, 3), norm: Z([1]), none: F([1], 7) },
+  compare: { norm: 1e-6 * 1000, none: 0 },
+  run: (be, t) => {
+    be.globalNorm([], t.none);
+    be.globalNorm([t.a, t.b, t.c, t.d, be.slice0(t.d, 7, 11)], t.norm);
+  },
+});
 add({
   op: 'sumSquares', label: 'several tensors, a row slice and none',
   tensors: { a: R([1], -3, 3), b: R([17], -3, 3), c: R([300001], -3, 3), d: R([30, 5], -3, 3) },

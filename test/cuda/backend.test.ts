@@ -68,7 +68,7 @@ describe('device memory and argument checks', () => {
     expect(() => emu.ropeAttention(q, q, q, 5, emu.tensor([1, 3, 12]), emu.tensor([1, 5, 3]))).toThrow(/not divisible by heads/);
   });
 
-  test('native checks refuse bad views, freed buffers and bad group ids before any kernel runs', () => {
+  test('native checks refuse bad views and freed buffers; a bad group id is guarded in the kernels without a device read', () => {
     const r = loadCudaAddon('cuda-emu');
     if (!r.ok) throw new Error(r.reason);
     const a = r.addon;
@@ -84,10 +84,21 @@ describe('device memory and argument checks', () => {
     const one = (b: ReturnType<typeof a.alloc>, n: number) => ({ buf: b, offset: 0, length: n });
     const out = a.alloc(4), hr = a.alloc(2), w = a.alloc(2), p1 = a.alloc(2), p2 = a.alloc(2), l = a.alloc(1), gs = a.alloc(2), gc = a.alloc(2);
     a.upload(one(w, 2), Float32Array.from([1, 1]));
-    // A group id indexes device arrays, so it is checked natively too (weights and labels are the table's
-    // TypeScript checks: a wrong one gives a wrong loss, not a stray write).
-    expect(op('hrLoss', one(out, 4), one(hr, 2), one(w, 2), one(g, 2), 1, 0.1, one(p1, 2), one(p2, 2), one(l, 1), one(gs, 2), one(gc, 2), 2, 2))
-      .toThrow(/group id 3 at index 1 of 'group' is not an integer in \[0, 2\)/);
+    // Group ids are the table's TypeScript check (on the host shadow); natively, the kernels guard each id
+    // rather than read the ids back (a blocking copy per op). hrLoss only compares ids: sample 1 is in no group.
+    op('hrLoss', one(out, 4), one(hr, 2), one(w, 2), one(g, 2), 1, 0.1, one(p1, 2), one(p2, 2), one(l, 1), one(gs, 2), one(gc, 2), 2, 2)();
+    const host = (b: ReturnType<typeof a.alloc>, n: number) => { const o = new Float32Array(n); a.download(one(b, n), o); return Array.from(o); };
+    expect(host(gc, 2)).toEqual([1, 0]);
+    // GroupDRO indexes q and the counts by id: the out-of-range id writes no stray value, its weight is NaN.
+    const q = a.alloc(2);
+    a.upload(one(q, 2), Float32Array.from([0.5, 0.5]));
+    a.upload(one(gc, 2), Float32Array.from([1, 1]));
+    op('groupDroUpdate', one(q, 2), one(gs, 2), one(gc, 2), 0.1, one(g, 2), one(w, 2), 2, 2)();
+    const wv = host(w, 2);
+    expect(Number.isFinite(wv[0]) && Number.isNaN(wv[1])).toBe(true);
+    a.upload(one(g, 2), Float32Array.from([0.5, -1]));
+    op('groupLossReweight', one(gs, 2), one(gc, 2), 0.1, one(g, 2), one(q, 2), one(w, 2), 2, 2)();
+    expect(host(w, 2).every(Number.isNaN)).toBe(true);
     a.free(g);
     expect(op('relu', one(g, 2), one(p1, 2), 2)).toThrow(/freed device buffer/);
     expect(op('ropeAttention', v(0, 8), v(0, 8), v(0, 8), v(0, 8), v(0, 1), 0, 0, 0, 0, 1, 1, 8, 1)).toThrow(/output 'out' must not share memory with 'q'/);
@@ -195,19 +206,50 @@ describe('host shadows: value checks without device round trips', () => {
     expect(emu.stats().hostReads).toBe(reads);
   });
 
-  test('a tensor a kernel wrote is read back for its check (its shadow is dropped), and a bad value written on the device is caught', () => {
+  test('a tensor a kernel wrote is checked on the device without a read, and a bad value is reported with the next read', () => {
     const b = batch(4);
     // The weights come out of a kernel: scale them by −1 on the device (negative weights are refused).
     emu.scale(b.w, -1);
     const reads = emu.stats().hostReads ?? -1;
-    expect(() => emu.hrLoss(b.out, b.hr, b.w, b.group, opts, b.pred, b.ell, b.loss, b.gs, b.gc)).toThrow(/w/);
+    emu.hrLoss(b.out, b.hr, b.w, b.group, opts, b.pred, b.ell, b.loss, b.gs, b.gc);
+    expect(emu.stats().hostReads).toBe(reads);
+    // The verdict travels with the next download, in the same round trip.
+    expect(() => emu.download(b.loss)).toThrow(/^hrLoss: w\[0\] = -0.25 must be a finite value in \[0, Infinity\] \(checked on the device/);
     expect(emu.stats().hostReads).toBe(reads + 1);
-    // copy() between shadowed buffers keeps the destination's shadow right.
+    // Reported once: the flags were cleared with that read.
+    expect(() => emu.download(b.loss)).not.toThrow();
+    // copy() between shadowed buffers keeps the destination's shadow right: checked on the host again.
     const good = emu.tensor([4], new Float32Array(4).fill(0.25));
     emu.copy(good, b.w);
-    const before = emu.stats().hostReads;
+    const before = emu.stats().hostReads ?? -1;
     emu.hrLoss(b.out, b.hr, b.w, b.group, opts, b.pred, b.ell, b.loss, b.gs, b.gc);
     expect(emu.stats().hostReads).toBe(before);
     expect(Array.from(emu.download(b.gc))).toEqual([2, 2]);
+  });
+
+  test('device checks of every rule give the host check\'s message; more checks than slots are read on their own', () => {
+    const kernelWritten = (values: number[], shape = [values.length]) => {
+      const t = emu.tensor(shape);
+      emu.add(emu.tensor(shape, values), emu.tensor(shape), t);
+      return t;
+    };
+    const b = batch(2);
+    const cases: [() => void, RegExp][] = [
+      [() => emu.hrLoss(b.out, kernelWritten([60, NaN]), b.w, b.group, opts, b.pred, b.ell, b.loss, b.gs, b.gc), /hrLoss: hr\[1\] = NaN must be finite/],
+      [() => emu.hrLoss(b.out, b.hr, b.w, kernelWritten([0, 2]), opts, b.pred, b.ell, b.loss, b.gs, b.gc), /hrLoss: group\[1\] = 2 is not an integer group id in \[0, 2\)/],
+      [() => emu.bceWithLogits(emu.tensor([1, 2]), kernelWritten([0, 1.5], [1, 2]), b.loss), /bceWithLogits: targets\[1\] = 1.5 must be a finite value in \[0, 1\]/],
+      [() => emu.groupDroUpdate(emu.tensor([2], [0.5, 0.5]), b.gs, kernelWritten([1, 0.5]), 0.1, b.group, b.w), /groupDroUpdate: groupCount\[1\] = 0.5 is not a non-negative integer/],
+      [() => emu.groupDroUpdate(emu.tensor([2], [0.5, 0.5]), b.gs, kernelWritten([1, 0]), 0.1, b.group, b.w), /groupDroUpdate: group\[1\] = 1 but groupCount\[1\] is 0/],
+    ];
+    for (const [call, message] of cases) {
+      call();
+      expect(() => emu.download(b.loss)).toThrow(message);
+    }
+    // 300 passing checks (more than the 256 slots): the flags are read on their own once, nothing is raised.
+    const w = kernelWritten([0.5, 0.5]);
+    const reads = emu.stats().hostReads ?? -1;
+    for (let i = 0; i < 300; i++) emu.hrLossBackward(b.out, b.hr, w, opts, emu.tensor([2, 2]), 1);
+    expect(emu.stats().hostReads).toBe(reads + 1);
+    expect(() => emu.download(b.loss)).not.toThrow();
   });
 });

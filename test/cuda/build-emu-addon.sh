@@ -11,7 +11,7 @@ nodeinc=$(node -p "require('path').join(process.execPath, '..', '..', 'include',
 mkdir -p "$out/obj"
 srcs="native/args.cc native/cuda/addon.cc native/cuda/device.cc native/cuda/cuda_ops.cc
 native/cuda/emu/gemm.cc native/cuda/emu/norm.cc
-native/cuda/emu/elementwise.cc native/cuda/emu/sequence.cc native/cuda/emu/attention.cc native/cuda/emu/loss.cc native/cuda/emu/optim.cc"
+native/cuda/emu/elementwise.cc native/cuda/emu/sequence.cc native/cuda/emu/attention.cc native/cuda/emu/loss.cc native/cuda/emu/optim.cc native/cuda/emu/check.cc"
 objs=""
 for s in $srcs; do objs="$objs $out/obj/$(echo "$s" | tr / _).o"; done
 for s in $srcs; do

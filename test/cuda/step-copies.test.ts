@@ -1,10 +1,9 @@
 // How often an HR training step talks to the host on a CUDA backend (cuda-emu counts exactly what the GPU
-// build would do): the batch goes up in two copies (windows; labels, weights and group ids in one buffer),
-// and ERM reads back two things, the loss with the group statistics (one buffer) and the gradient norm for
-// clipping. The value checks of the labels, weights and group ids read host shadows, not the device, and the
-// group statistics it downloaded stay shadowed for GroupDRO's update. GroupDRO adds two reads: its q (written
-// by its own update last step) for q's value check, and the labels buffer once more, because the update wrote
-// the weights into it and the loss backward checks them.
+// build would do): the batch goes up in one copy (windows, labels, weights and group ids in one buffer), and
+// the results come back in one read at the end ([loss | group sums | group counts | gradient norm]; the
+// clipping happens on the device). The value checks of the labels, weights and group ids read the host
+// shadow of that upload; what a kernel wrote (GroupDRO's q, the group statistics it reads, the weights it
+// rewrites) is checked on the device, and the verdicts come back with that same read.
 import { modelConfig } from '../../src/model/config';
 import { minMaxScaleWindows } from '../../src/model/input';
 import { PpgGpt } from '../../src/model/ppg-gpt';
@@ -40,22 +39,38 @@ function copiesOf(run: () => void): { reads: number; writes: number } {
 // One model for the three tests (three emulated steps in all: the emulator runs a thread per CUDA thread).
 const ctx = setup();
 
-test('an ERM step: two uploads, two reads (loss with group statistics, gradient norm)', () => {
+test('an ERM step: one upload, one read (loss, group statistics and gradient norm together)', () => {
   const { step, optim, batch } = ctx;
   // The first step already moves what every later step does (the optimiser's moments start zeroed on the device).
   let r: HrStepResult | null = null;
-  expect(copiesOf(() => (r = step.run(batch, optim, { lr: 1e-3, seed: 1 })))).toEqual({ reads: 2, writes: 2 });
+  expect(copiesOf(() => (r = step.run(batch, optim, { lr: 1e-3, seed: 1 })))).toEqual({ reads: 1, writes: 1 });
   const got = r as HrStepResult | null;
   expect(got !== null && Number.isFinite(got.loss) && got.groupCount[0] === 2 && got.groupCount[1] === 2 && got.gradNorm > 0).toBe(true);
 });
 
-test('a GroupDRO step adds two reads: q, and the labels buffer whose weights the update rewrote', () => {
+test('a GroupDRO step too: its inputs that kernels wrote are checked on the device, read with the results', () => {
   const { step, optim, batch } = ctx;
-  // q comes from an upload, so its first check is free; from the second step on, q is the update's output.
   const q = emu.tensor([2], [0.5, 0.5]);
   const hooks = { beforeBackward: (b: typeof step.bufs) => emu.groupDroUpdate(q, b.groupLossSum, b.groupCount, 0.01, b.group, b.w) };
-  expect(copiesOf(() => step.run(batch, optim, { lr: 1e-3, seed: 1, hooks }))).toEqual({ reads: 3, writes: 2 });
-  expect(copiesOf(() => step.run(batch, optim, { lr: 1e-3, seed: 1, hooks }))).toEqual({ reads: 4, writes: 2 });
+  expect(copiesOf(() => step.run(batch, optim, { lr: 1e-3, seed: 1, hooks }))).toEqual({ reads: 1, writes: 1 });
+  expect(copiesOf(() => step.run(batch, optim, { lr: 1e-3, seed: 1, hooks }))).toEqual({ reads: 1, writes: 1 });
+  const qv = emu.download(q);
+  expect(Math.abs(qv[0] + qv[1] - 1)).toBeLessThan(1e-6);
+});
+
+test('a bad value a kernel wrote fails the step at its one read, naming the op and the argument', () => {
+  const { step, optim, batch } = ctx;
+  const q = emu.tensor([2], [0.5, 0.5]);
+  // q zeroed on the device: GroupDRO's weights rule (a positive sum) fails, seen only by the device check.
+  const hooks = { beforeBackward: (b: typeof step.bufs) => {
+    emu.scale(q, 0);
+    emu.groupDroUpdate(q, b.groupLossSum, b.groupCount, 0.01, b.group, b.w);
+  } };
+  const before = emu.stats().hostReads ?? 0;
+  expect(() => step.run(batch, optim, { lr: 1e-3, seed: 1, hooks })).toThrow(/^groupDroUpdate: q \[2\] sums to 0; it must be > 0 \(checked on the device/);
+  expect((emu.stats().hostReads ?? 0) - before).toBe(1);
+  // The flags were cleared with that read: the next step is clean.
+  expect(copiesOf(() => step.run(batch, optim, { lr: 1e-3, seed: 1 }))).toEqual({ reads: 1, writes: 1 });
 });
 
 test('a batch whose labels do not fit the step is refused by name', () => {

@@ -160,6 +160,8 @@ const cases: Case[] = [
   ['adamw beta1', () => be.adamw(t(3), t(3), t(3), t(3), { ...adam, beta1: 1 }), /^adamw: opts.beta1 must be < 1/],
   ['adamw beta2', () => be.adamw(t(3), t(3), t(3), t(3), { ...adam, beta2: -0.1 }), /^adamw: opts.beta2 must be ≥ 0/],
   ['adamw step 0', () => be.adamw(t(3), t(3), t(3), t(3), { ...adam, step: 0 }), /^adamw: opts.step must be ≥ 1/],
+  ['adamw norm shape', () => be.adamw(t(3), t(3), t(3), t(3), adam, t(2)), /^adamw: norm dim 0 must be 1, got shape \[2\]/],
+  ['adamw maxNorm negative', () => be.adamw(t(3), t(3), t(3), t(3), { ...adam, maxNorm: -1 }, t(1)), /^adamw: opts.maxNorm must be ≥ 0/],
   ['adamw step fraction', () => be.adamw(t(3), t(3), t(3), t(3), { ...adam, step: 1.5 }), /^adamw: opts.step must be an integer/],
   ['adamw eps', () => be.adamw(t(3), t(3), t(3), t(3), { ...adam, eps: 0 }), /^adamw: opts.eps must be > 0/],
   ['adamw lr', () => be.adamw(t(3), t(3), t(3), t(3), { ...adam, lr: -1 }), /^adamw: opts.lr must be ≥ 0/],
@@ -170,6 +172,9 @@ const cases: Case[] = [
   // sumSquares
   ['sumSquares disposed', () => be.sumSquares([t(2), disposed(3)]), /^sumSquares: tensors\[1\] \[3\] has been disposed/],
   ['sumSquares other', () => be.sumSquares([other.tensor([2])]), /^sumSquares: tensors\[0\] lives on backend 'other'/],
+  // globalNorm
+  ['globalNorm norm shape', () => be.globalNorm([t(2)], t(2)), /^globalNorm: norm dim 0 must be 1, got shape \[2\]/],
+  ['globalNorm disposed', () => be.globalNorm([t(2), disposed(3)], t(1)), /^globalNorm: tensors\[1\] \[3\] has been disposed/],
 ];
 
 describe('bad input', () => {

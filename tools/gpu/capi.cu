@@ -84,7 +84,7 @@ void ftc_hr_loss_backward(const float* out, const float* hr, const float* w, flo
 void ftc_adamw(float* param, const float* grad, float* m, float* v, int64_t n, float lr, float beta1, float beta2,
                float eps, float weight_decay, float grad_scale, float bias_correction1, float bias_correction2) {
   const ftc::AdamWParams p{lr, beta1, beta2, eps, weight_decay, grad_scale, bias_correction1, bias_correction2};
-  ftc::adamw(param, grad, m, v, n, p);
+  ftc::adamw(param, grad, m, v, n, p, nullptr);
 }
 
 void ftc_sum_squares_add(const float* x, int64_t n, double* acc) { ftc::sum_squares_add(x, n, acc); }

@@ -107,7 +107,7 @@ int main() {
   ftc::AdamWParams ap;
   ap.lr = 1e-3f, ap.beta1 = 0.9f, ap.beta2 = 0.999f, ap.eps = 1e-8f, ap.weight_decay = 0.01f;
   ap.bias_correction1 = 0.1f, ap.bias_correction2 = 0.001f;
-  ftc::adamw(prm, grd, m1, m2, n, ap);
+  ftc::adamw(prm, grd, m1, m2, n, ap, nullptr);
   double* acc = nullptr;
   cudaMalloc(reinterpret_cast<void**>(&acc), sizeof(double));
   cudaMemset(acc, 0, sizeof(double));

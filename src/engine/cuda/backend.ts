@@ -4,8 +4,9 @@
 // (../table-backend.ts) and the kernels are the addon's functions (../native-ops.ts), as for the cpu. Only
 // scalars (sumSquares) and explicit downloads come back to the host: the table's value checks of batch-sized
 // inputs (labels, weights, group ids) read host shadows of what the host uploaded (device-storage.ts), and
-// download only values a kernel wrote.
+// the values a kernel wrote are checked on the device and reported with the next download (device-checks.ts).
 import { nativeKernels } from '../native-ops';
+import type { DeferredCheck } from '../ops/check-call';
 import { TableBackend, type Kernels } from '../table-backend';
 import type { Tensor } from '../tensor';
 import { CudaFlavour, loadCudaAddon } from './addon';
@@ -62,8 +63,15 @@ export class CudaBackend extends TableBackend {
   }
 
   protected hostValues(t: Tensor): Float32Array {
-    return this.memory.hostValues(t);
+    return this.memory.shadowValues(t) ?? this.memory.download(t);
   }
+
+  /** The table's value checks read host shadows; a tensor without one is checked on the device (deferCheck). */
+  protected override hostValuesOf(ts: readonly Tensor[]): (Float32Array | null)[] {
+    return ts.map((t) => this.memory.shadowValues(t));
+  }
+
+  protected override deferCheck = (c: DeferredCheck): void => this.memory.defer(c);
 
   protected override readonly tracksWrites = true;
 

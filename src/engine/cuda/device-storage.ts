@@ -6,14 +6,24 @@
 // scan values on the host. A small buffer whose contents the host wrote (allocation, upload, zero, a copy
 // between shadowed buffers) keeps a host copy, so checking a batch's labels costs no device round trip; a
 // kernel that writes the buffer drops it (TableBackend.wrote), and a check of a buffer without a shadow
-// downloads it. hostReads counts the blocking device-to-host reads.
+// downloads it, or, through the op table's checks (the backend's hostValuesOf), leaves the check to the device
+// (device-checks.ts), whose verdicts come back with the next download. hostReads counts the blocking
+// device-to-host reads.
 import type { BackendStats, TensorMemory } from '../backend';
 import { checkCopy, checkNewTensor, checkSlice0, checkTensor, checkUpload, checkView } from '../check';
+import type { DeferredCheck } from '../ops/check-call';
 import { Tensor } from '../tensor';
+import { DeviceChecks } from './device-checks';
 import type { CudaAddon, DeviceBuffer, DeviceView } from './native-api';
 
 /** Buffers up to this many elements keep a host shadow (the value-checked inputs are batch-sized). */
 const SHADOW_MAX = 1 << 16;
+/**
+ * A whole-buffer upload up to this size starts a shadow too: the HR step's input buffer ([windows | labels],
+ * one copy per step) is batch × samples long, 38,496 floats at B = 32 and up to 109 windows of 1,200 samples
+ * here, while parameter tensors (uploaded at initialisation, never value-checked) stay unshadowed.
+ */
+const SHADOW_UPLOAD_MAX = 1 << 17;
 
 export class DeviceStorage implements TensorMemory {
   private allocations = 0;
@@ -24,7 +34,12 @@ export class DeviceStorage implements TensorMemory {
   private readonly shadows = new WeakMap<DeviceBuffer, Float32Array>();
   private readonly elements = new WeakMap<DeviceBuffer, number>();
 
-  constructor(readonly name: string, private readonly native: CudaAddon) {}
+  /** Value checks of tensors without a shadow, run on the device and read with the next download. */
+  private readonly checks: DeviceChecks;
+
+  constructor(readonly name: string, private readonly native: CudaAddon) {
+    this.checks = new DeviceChecks(native, dv);
+  }
 
   tensor(shape: readonly number[], init?: Float32Array | readonly number[]): Tensor {
     const n = checkNewTensor(shape, init);
@@ -61,25 +76,50 @@ export class DeviceStorage implements TensorMemory {
     this.native.upload(v, data);
     this.hostWrites++;
     this.shadows.get(v.buf)?.set(data, v.offset);
-    if (this.covers(v, t.size)) this.shadows.set(v.buf, data.slice());
+    if (this.covers(v, t.size, SHADOW_UPLOAD_MAX)) this.shadows.set(v.buf, data.slice());
   }
 
   /** Whether a write of n elements at v rewrites v's whole (small) buffer: its shadow can start afresh. */
-  private covers(v: DeviceView, n: number): boolean {
-    return !this.shadows.has(v.buf) && v.offset === 0 && n === this.elements.get(v.buf) && n <= SHADOW_MAX;
+  private covers(v: DeviceView, n: number, max = SHADOW_MAX): boolean {
+    return !this.shadows.has(v.buf) && v.offset === 0 && n === this.elements.get(v.buf) && n <= max;
   }
 
   download(t: Tensor): Float32Array {
     checkTensor('download', 't', t, this.name);
     const out = new Float32Array(t.size);
+    const flags = this.checks.pendingFlags();
     if (t.size > 0) {
       const v = dv(t);
-      this.native.download(v, out);
+      // The device checks' flags come back in the same round trip.
+      if (flags !== null) this.native.downloadPair(v, out, flags, this.flagsHost(flags));
+      else this.native.download(v, out);
       this.hostReads++;
       // The host now knows the whole buffer: it is shadowed until a kernel writes it again.
       if (this.covers(v, t.size)) this.shadows.set(v.buf, out.slice());
+      if (flags !== null) this.checks.settle(this.flagsHost(flags));
     }
     return out;
+  }
+
+  /** A value check of a tensor the host has no shadow of: run on the device, reported at the next read. */
+  defer(c: DeferredCheck): void {
+    this.checks.add(c, () => this.readFlags());
+  }
+
+  /** The device checks' verdicts read on their own (every slot was taken before any download came). */
+  private readFlags(): void {
+    const flags = this.checks.pendingFlags();
+    if (flags === null) return;
+    const host = this.flagsHost(flags);
+    this.native.download(flags, host);
+    this.hostReads++;
+    this.checks.settle(host);
+  }
+
+  private flagsBuffer = new Float32Array(0);
+  private flagsHost(flags: DeviceView): Float32Array {
+    if (this.flagsBuffer.length !== flags.length) this.flagsBuffer = new Float32Array(flags.length);
+    return this.flagsBuffer;
   }
 
   zero(t: Tensor): void {
@@ -110,21 +150,10 @@ export class DeviceStorage implements TensorMemory {
     for (const t of ts) this.shadows.delete(dv(t).buf);
   }
 
-  /**
-   * t's values for a host-side check: the shadow when the host knows them, else a download, of the whole
-   * buffer when it is small (it then becomes the shadow, so checks of the buffer's other views are free).
-   */
-  hostValues(t: Tensor): Float32Array {
-    const v = dv(t);
-    let shadow = this.shadows.get(v.buf);
-    const n = this.elements.get(v.buf) ?? 0;
-    if (shadow === undefined && n <= SHADOW_MAX) {
-      shadow = new Float32Array(n);
-      this.native.download({ buf: v.buf, offset: 0, length: n }, shadow);
-      this.hostReads++;
-      this.shadows.set(v.buf, shadow);
-    }
-    return shadow !== undefined ? shadow.subarray(v.offset, v.offset + t.size) : this.download(t);
+  /** t's values for a host-side check when the host knows them (a shadow), else null: the check is deferred. */
+  shadowValues(t: Tensor): Float32Array | null {
+    const v = dv(t), shadow = this.shadows.get(v.buf);
+    return shadow !== undefined ? shadow.subarray(v.offset, v.offset + t.size) : null;
   }
 
   dispose(t: Tensor): void {

@@ -40,6 +40,12 @@ export interface CudaAddon {
   free(buf: DeviceBuffer): void;
   upload(view: V, data: Float32Array): void;
   download(view: V, out: Float32Array): void;
+  /** Two device-to-host copies and one synchronisation (a result and the device checks' flags together). */
+  downloadPair(view: V, out: Float32Array, view2: V, out2: Float32Array): void;
+  /** A value rule (kernels/cuda/check.cu CheckRule code) over x; the verdict goes into slot (2 floats). */
+  checkValues(x: V, rule: number, G: number, slot: V): void;
+  /** Every valid id of ids has a non-zero count in counts; the verdict goes into slot (2 floats). */
+  checkIdsCounted(ids: V, counts: V, slot: V): void;
   zero(view: V, n: number): void;
   copy(src: V, dst: V, n: number): void;
   /** Emulator only: the order in which a block's threads run between barriers. */
@@ -50,5 +56,6 @@ export interface CudaAddon {
 
 /** Every function the TypeScript side relies on: a stale build missing one is reported as unavailable. */
 export const CUDA_FUNCTIONS: readonly string[] = [
-  'info', 'alloc', 'free', 'upload', 'download', 'zero', 'copy', 'setSchedule', 'setComputeMode', ...NATIVE_OP_FUNCTIONS,
+  'info', 'alloc', 'free', 'upload', 'download', 'downloadPair', 'checkValues', 'checkIdsCounted', 'zero', 'copy', 'setSchedule',
+  'setComputeMode', ...NATIVE_OP_FUNCTIONS,
 ];

@@ -15,8 +15,17 @@ export interface CheckedCall {
   noop: boolean;
 }
 
-/** Host copies of tensors' values (free for host backends; one download for device ones). */
-export type ValueReader = (ts: readonly Tensor[]) => Float32Array[];
+/**
+ * Host copies of tensors' values (free for host backends; a host shadow or one download for device ones).
+ * A device backend may answer null for a tensor whose values the host does not know: the check is then
+ * handed to its `defer`, to run on the device and be reported at the next read (see DeferredCheck).
+ */
+export type ValueReader = (ts: readonly Tensor[]) => (Float32Array | null)[];
+
+/** A value check left to the device: one tensor's rule, or that every id of `ids` has a count in `counts`. */
+export type DeferredCheck =
+  | { kind: 'rule'; op: string; name: string; tensor: Tensor; rule: ValueRule; G: number }
+  | { kind: 'idsCounted'; op: string; ids: string; counts: string; idsTensor: Tensor; countsTensor: Tensor; G: number };
 
 const TWO_POW_32 = 4294967296;
 
@@ -175,13 +184,31 @@ function fill(message: string, env: Readonly<Record<string, number>>): string {
   return message.replace(/\{([^}]+)\}/g, (_, e: string) => String(evalExpr(e, env)));
 }
 
+/** What a rule says about x, the value at index i of tensor `name`, when x breaks it. */
+export function valueRuleMessage(name: string, i: number, x: number, rule: ValueRule, G: number): string {
+  if (typeof rule === 'object') return `${name}[${i}] = ${x} is not an integer group id in [0, ${G})`;
+  const [lo, hi] = rule === 'unit' ? [0, 1] : rule === 'finite' ? [-Infinity, Infinity] : [0, Infinity];
+  if (!Number.isFinite(x) || x < lo || x > hi) return `${name}[${i}] = ${x} must be ${rule === 'finite' ? 'finite' : `a finite value in [${lo}, ${hi}]`}`;
+  return `${name}[${i}] = ${x} is not a non-negative integer`;
+}
+
+/** The message of weights that are all non-negative but sum to `sum` ≤ 0. */
+export function weightsSumMessage(name: string, shape: readonly number[], sum: number): string {
+  return `${name} ${shapeStr(shape)} sums to ${sum}; it must be > 0`;
+}
+
+/** The message of a sample whose group has no count. */
+export function idsCountedMessage(ids: string, counts: string, i: number, id: number): string {
+  return `${ids}[${i}] = ${id} but ${counts}[${id}] is 0`;
+}
+
 /** A tensor's values obey its rule. */
 export function checkValueRule(op: string, name: string, shape: readonly number[], data: Float32Array, rule: ValueRule, dims: Readonly<Record<string, number>>): void {
   if (typeof rule === 'object') {
     const G = dims[rule.groupIds];
     for (let i = 0; i < data.length; i++) {
       const g = data[i];
-      if (!Number.isInteger(g) || g < 0 || g >= G) throw new OpError(op, `${name}[${i}] = ${g} is not an integer group id in [0, ${G})`);
+      if (!Number.isInteger(g) || g < 0 || g >= G) throw new OpError(op, valueRuleMessage(name, i, g, rule, G));
     }
     return;
   }
@@ -189,30 +216,42 @@ export function checkValueRule(op: string, name: string, shape: readonly number[
   let sum = 0;
   for (let i = 0; i < data.length; i++) {
     const x = data[i];
-    if (!Number.isFinite(x) || x < lo || x > hi) {
-      const range = rule === 'finite' ? 'finite' : `a finite value in [${lo}, ${hi}]`;
-      throw new OpError(op, `${name}[${i}] = ${x} must be ${range}`);
+    if (!Number.isFinite(x) || x < lo || x > hi || (rule === 'counts' && !Number.isInteger(x))) {
+      throw new OpError(op, valueRuleMessage(name, i, x, rule, 0));
     }
-    if (rule === 'counts' && !Number.isInteger(x)) throw new OpError(op, `${name}[${i}] = ${x} is not a non-negative integer`);
     sum += x;
   }
-  if (rule === 'weights' && !(sum > 0)) throw new OpError(op, `${name} ${shapeStr(shape)} sums to ${sum}; it must be > 0`);
+  if (rule === 'weights' && !(sum > 0)) throw new OpError(op, weightsSumMessage(name, shape, sum));
 }
 
-function checkValues(spec: OpSpec, tensors: readonly [TensorSpec, Tensor][], dims: Readonly<Record<string, number>>, read: ValueReader): void {
+function checkValues(
+  spec: OpSpec, tensors: readonly [TensorSpec, Tensor][], dims: Readonly<Record<string, number>>, read: ValueReader,
+  defer?: (c: DeferredCheck) => void,
+): void {
   const ruled = tensors.filter(([s]) => s.values !== undefined);
   if (ruled.length === 0) return;
   const data = read(ruled.map(([, t]) => t));
-  const host = new Map<string, Float32Array>();
+  const host = new Map<string, Float32Array | null>();
   ruled.forEach(([s, t], i) => {
-    host.set(s.name, data[i]);
-    checkValueRule(spec.name, s.name, t.shape, data[i], s.values as ValueRule, dims);
+    const rule = s.values as ValueRule, values = data[i];
+    host.set(s.name, values);
+    if (values !== null) {
+      checkValueRule(spec.name, s.name, t.shape, values, rule, dims);
+    } else {
+      if (defer === undefined) throw new Error(`${spec.name}: the values of ${s.name} could not be read for their check`);
+      defer({ kind: 'rule', op: spec.name, name: s.name, tensor: t, rule, G: typeof rule === 'object' ? dims[rule.groupIds] : 0 });
+    }
   });
   if (spec.idsCounted !== undefined) {
     const { ids, counts } = spec.idsCounted;
-    const idv = host.get(ids) as Float32Array, cv = host.get(counts) as Float32Array;
-    for (let i = 0; i < idv.length; i++) {
-      if (cv[idv[i]] === 0) throw new OpError(spec.name, `${ids}[${i}] = ${idv[i]} but ${counts}[${idv[i]}] is 0`);
+    const idv = host.get(ids), cv = host.get(counts);
+    if (idv && cv) {
+      for (let i = 0; i < idv.length; i++) {
+        if (cv[idv[i]] === 0) throw new OpError(spec.name, idsCountedMessage(ids, counts, i, idv[i]));
+      }
+    } else {
+      const find = (n: string) => (tensors.find(([s]) => s.name === n) as [TensorSpec, Tensor])[1];
+      defer!({ kind: 'idsCounted', op: spec.name, ids, counts, idsTensor: find(ids), countsTensor: find(counts), G: find(counts).size });
     }
   }
 }
@@ -221,7 +260,7 @@ function checkValues(spec: OpSpec, tensors: readonly [TensorSpec, Tensor][], dim
  * Runs every check the op table declares for a call of `spec` with the Backend method's arguments, and
  * returns the bound dims. Value rules run only when `read` is given (every backend gives it).
  */
-export function checkCall(spec: OpSpec, backend: string, args: readonly unknown[], read?: ValueReader): CheckedCall {
+export function checkCall(spec: OpSpec, backend: string, args: readonly unknown[], read?: ValueReader, defer?: (c: DeferredCheck) => void): CheckedCall {
   const binder = new Binder(spec);
   const tensors = checkArgs(spec, backend, args, binder);
   for (const [s, t] of tensors) binder.tensor(s, t);
@@ -232,6 +271,6 @@ export function checkCall(spec: OpSpec, backend: string, args: readonly unknown[
   }
   checkAliasing(spec.name, tensors);
   const noop = spec.noopWhenZero !== undefined && dims[spec.noopWhenZero] === 0;
-  if (read !== undefined && !noop) checkValues(spec, tensors, dims, read);
+  if (read !== undefined && !noop) checkValues(spec, tensors, dims, read, defer);
   return { dims, noop };
 }

@@ -178,10 +178,14 @@ export const OP_TABLE = [
       kind: 'options', name: 'opts', fields: [
         num('lr', { min: 0 }), num('beta1', { min: 0, below: 1 }), num('beta2', { min: 0, below: 1 }), num('eps', { above: 0 }),
         num('weightDecay', { min: 0 }), num('step', { integer: true, min: 1 }), num('gradScale', { above: 0, default: 1 }),
+        num('maxNorm', { min: 0, default: 0 }),
       ],
     },
+    // The global gradient norm as globalNorm wrote it on the device: clipping without a read to the host.
+    inp('norm', [1], { optional: true }),
   ]),
   { name: 'sumSquares', args: [{ kind: 'tensorList', name: 'tensors' }], returnsNumber: true },
+  { name: 'globalNorm', args: [{ kind: 'tensorList', name: 'tensors' }, out('norm', [1])] },
 ] as const satisfies readonly OpSpec[];
 
 export type OpName = (typeof OP_TABLE)[number]['name'];

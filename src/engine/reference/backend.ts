@@ -18,7 +18,7 @@ import { hrLossBackward, hrLossForward } from './hr-loss';
 import { linearBackward, linearForward } from './linear';
 import { nextPatchNllBackward, nextPatchNllForward } from './next-patch';
 import { layerNormBackward, layerNormForward, rmsNormBackward, rmsNormForward } from './norm';
-import { adamwStep, sumSquares } from './optim';
+import { adamwStep, clippedScale, globalNorm, sumSquares } from './optim';
 import { softmaxCrossEntropyBackward, softmaxCrossEntropyForward } from './softmax-ce';
 import { meanPoolBackward, meanPoolForward, startTokenBackward, startTokenForward } from './sequence';
 
@@ -72,8 +72,14 @@ const KERNELS: Kernels = {
     groupDroUpdate(d(q), d(groupLossSum), d(groupCount), eta, d(group), d(w), G, B),
   groupLossReweight: ({ G, B }, groupLossSum, groupCount, eta, group, gw, w) =>
     groupLossReweight(d(groupLossSum), d(groupCount), eta, d(group), d(gw), d(w), G, B),
-  adamw: (_, param, grad, m, v, opts) => adamwStep(d(param), d(grad), d(m), d(v), opts),
+  adamw: (_, param, grad, m, v, opts, norm) => {
+    const scale = norm ? clippedScale(opts.gradScale ?? 1, opts.maxNorm ?? 0, d(norm)[0]) : (opts.gradScale ?? 1);
+    if (scale !== null) adamwStep(d(param), d(grad), d(m), d(v), { ...opts, gradScale: scale });
+  },
   sumSquares: (_, tensors) => sumSquares(tensors.map((t) => d(t))),
+  globalNorm: (_, tensors, norm) => {
+    d(norm)[0] = globalNorm(tensors.map((t) => d(t)));
+  },
 };
 
 export class ReferenceBackend extends TableBackend {

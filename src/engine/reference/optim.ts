@@ -9,6 +9,16 @@ export interface AdamWParams {
   weightDecay: number;
   step: number;
   gradScale?: number;
+  maxNorm?: number;
+}
+
+/**
+ * The factor the gradient is read with when clipping on the device: gradScale·min(1, maxNorm/norm), or null
+ * (no update at all) when the norm is not finite. Every backend computes it this way, in float64 where it can.
+ */
+export function clippedScale(gradScale: number, maxNorm: number, norm: number): number | null {
+  if (!Number.isFinite(norm)) return null;
+  return maxNorm > 0 && norm > maxNorm ? gradScale * (maxNorm / norm) : gradScale;
 }
 
 /**
@@ -28,6 +38,11 @@ export function adamwStep(param: Vec, grad: Vec, m: Vec, v: Vec, o: AdamWParams)
     v[i] = vi;
     param[i] = param[i] * decay - (o.lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + o.eps);
   }
+}
+
+/** sqrt(Σ x²) rounded to float32, as globalNorm stores it. */
+export function globalNorm(arrays: readonly Vec[]): number {
+  return Math.fround(Math.sqrt(sumSquares(arrays)));
 }
 
 export function sumSquares(arrays: readonly Vec[]): number {

@@ -91,6 +91,22 @@ export class WebGpuBackend extends TableBackend {
     return this.memory.internalTensor([Math.max(n, 1024)]);
   }
 
+  /** Each tensor's Σ x² as at most 64 workgroup partials in scratch; the view of them, or null when all are empty. */
+  private squarePartials(tensors: readonly Tensor[]): Tensor | null {
+    const groups = tensors.map((t) => Math.min(64, Math.ceil(t.size / (256 * 4))));
+    const total = groups.reduce((a, b) => a + b, 0);
+    if (total === 0) return null;
+    this.scratchPartials = this.internal(this.scratchPartials, total);
+    const partial = this.scratchPartials;
+    let slot = 0;
+    tensors.forEach((x, i) => {
+      if (groups[i] === 0) return;
+      this.run(K.sumSquares, { x, partial }, { n: x.size, slot }, [groups[i], 1, 1]);
+      slot += groups[i];
+    });
+    return this.slice0(partial, 0, total);
+  }
+
   // ---- layers ----
 
   /** c[M,N] (+)= a·b (+ bias) with strides; see gemm.wgsl. */
@@ -306,31 +322,30 @@ export class WebGpuBackend extends TableBackend {
     groupLossReweight: ({ G, B }, groupLossSum: Tensor, groupCount: Tensor, eta: number, group: Tensor, gw: Tensor, w: Tensor): void => {
       this.run(K.groupReweight, { gsum: groupLossSum, gcount: groupCount, group, gw, w }, { G, B, eta }, [1, 1, 1]);
     },
-    adamw: (_, param: Tensor, grad: Tensor, m: Tensor, v: Tensor, opts: AdamWOptions): void => {
-      this.run(K.adamw, { param, grad, m, v }, {
-        n: param.size, lr: opts.lr, beta1: opts.beta1, beta2: opts.beta2,
+    adamw: (_, param: Tensor, grad: Tensor, m: Tensor, v: Tensor, opts: AdamWOptions, norm?: Tensor | null): void => {
+      this.run(K.adamw, { param, grad, m, v, norm: norm ?? null }, {
+        n: param.size, has_norm: norm ? 1 : 0, lr: opts.lr, beta1: opts.beta1, beta2: opts.beta2,
         one_minus_beta1: 1 - opts.beta1, one_minus_beta2: 1 - opts.beta2, eps: opts.eps,
         decay: 1 - opts.lr * opts.weightDecay,
         bc1: 1 - Math.pow(opts.beta1, opts.step), bc2: 1 - Math.pow(opts.beta2, opts.step), grad_scale: opts.gradScale ?? 1,
+        max_norm: opts.maxNorm ?? 0,
       }, this.elems(param.size));
     },
     sumSquares: (_, tensors: readonly Tensor[]): number => {
-      // Each tensor reduces to at most 64 workgroup partials; the host adds the partials in float64.
-      const groups = tensors.map((t) => Math.min(64, Math.ceil(t.size / (256 * 4))));
-      const total = groups.reduce((a, b) => a + b, 0);
-      if (total === 0) return 0;
-      this.scratchPartials = this.internal(this.scratchPartials, total);
-      const partial = this.scratchPartials;
-      let slot = 0;
-      tensors.forEach((x, i) => {
-        if (groups[i] === 0) return;
-        this.run(K.sumSquares, { x, partial }, { n: x.size, slot }, [groups[i], 1, 1]);
-        slot += groups[i];
-      });
-      const p = this.download(this.slice0(partial, 0, total));
+      const partial = this.squarePartials(tensors);
+      if (partial === null) return 0;
+      const p = this.download(partial);
       let s = 0;
       for (const v of p) s += v;
       return s;
+    },
+    globalNorm: (_, tensors: readonly Tensor[], norm: Tensor): void => {
+      const partial = this.squarePartials(tensors);
+      if (partial === null) {
+        this.zero(norm);
+        return;
+      }
+      this.run(K.normFromPartials, { partial, norm }, { count: partial.size }, [1, 1, 1]);
     },
   };
 }

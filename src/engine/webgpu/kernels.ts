@@ -127,12 +127,15 @@ export const K = {
   } satisfies KernelDef,
 
   adamw: {
-    file: 'optim.wgsl', entry: 'adamw', tensors: [w('param'), r('grad'), w('m'), w('v')],
-    params: [...u('n'), ...f('lr', 'beta1', 'beta2', 'one_minus_beta1', 'one_minus_beta2', 'eps', 'decay', 'bc1', 'bc2', 'grad_scale')],
+    file: 'optim.wgsl', entry: 'adamw', tensors: [w('param'), r('grad'), w('m'), w('v'), r('norm')],
+    params: [...u('n', 'has_norm'), ...f('lr', 'beta1', 'beta2', 'one_minus_beta1', 'one_minus_beta2', 'eps', 'decay', 'bc1', 'bc2', 'grad_scale', 'max_norm')],
     consts: { WG: ELEMENTWISE_WG },
   } satisfies KernelDef,
   sumSquares: {
     file: 'optim.wgsl', entry: 'sum_squares', tensors: [r('x'), w('partial')], params: u('n', 'slot'), consts: { WG: REDUCE_WG },
+  } satisfies KernelDef,
+  normFromPartials: {
+    file: 'optim.wgsl', entry: 'norm_from_partials', tensors: [r('partial'), w('norm')], params: u('count'), consts: { WG: REDUCE_WG },
   } satisfies KernelDef,
   groupDro: {
     file: 'optim.wgsl', entry: 'group_dro', tensors: [w('q'), r('gsum'), r('gcount'), r('group'), w('w')],
