@@ -1,4 +1,8 @@
-// Parameters, their gradients and (lazily) optimiser moments, all as device tensors allocated once.
+// Parameters and their gradients as device tensors allocated once, in one flat arena each (the llm.c
+// layout): every parameter is a view into the values arena and its gradient the view at the same offset of
+// the gradients arena. The optimiser, the gradient norm and the zeroing then run over a few contiguous runs
+// of the arenas (one call each per run) instead of one call per tensor. Names, shapes and checkpoints are
+// unchanged: a parameter is still read and written by name through its view.
 import type { Backend } from '../engine/backend';
 import type { Tensor } from '../engine/tensor';
 import { Rng } from '../util/random';
@@ -13,18 +17,94 @@ export interface Param {
   trainable: boolean;
 }
 
+/** Norm scales, biases and the start token are not decayed (the usual GPT practice). */
+export function decays(spec: ParamSpec): boolean {
+  return spec.shape.length >= 2 && !spec.name.endsWith('.bias');
+}
+
+/** Consecutive trainable parameters of the arena that share the decay rule: one slice of each arena. */
+export interface ParamRun {
+  /** Offset and length in the arenas, in floats. */
+  offset: number;
+  size: number;
+  decays: boolean;
+  value: Tensor;
+  grad: Tensor;
+}
+
 export class ParamStore {
   readonly params = new Map<string, Param>();
+  /** The arenas: every parameter's value and gradient are views into these. */
+  readonly values: Tensor;
+  readonly grads: Tensor;
+  /** The arena order: decayed parameters first, then the rest, each group in spec order. */
+  private readonly order: { name: string; offset: number; size: number }[] = [];
 
   constructor(readonly backend: Backend, specs: readonly ParamSpec[]) {
+    const sizeOf = (s: ParamSpec) => s.shape.reduce((a, b) => a * b, 1);
+    const arenaOrder = [...specs.filter(decays), ...specs.filter((s) => !decays(s))];
+    const offsets = new Map<string, number>();
+    let total = 0;
+    for (const s of arenaOrder) {
+      offsets.set(s.name, total);
+      this.order.push({ name: s.name, offset: total, size: sizeOf(s) });
+      total += sizeOf(s);
+    }
+    this.values = backend.tensor([total]);
+    this.grads = backend.tensor([total]);
+    // The map keeps spec order: initialisation draws in it, so a seed gives the same model as before.
     for (const spec of specs) {
+      const at = offsets.get(spec.name)!, n = sizeOf(spec);
       this.params.set(spec.name, {
         spec,
-        value: backend.tensor(spec.shape),
-        grad: backend.tensor(spec.shape),
+        value: backend.view(backend.slice0(this.values, at, n), spec.shape),
+        grad: backend.view(backend.slice0(this.grads, at, n), spec.shape),
         trainable: true,
       });
     }
+  }
+
+  /** The view at `name`'s place in another arena of the same layout (the optimiser's moments). */
+  viewIn(arena: Tensor, name: string): Tensor {
+    const o = this.order.find((e) => e.name === name);
+    if (o === undefined) throw new Error(`unknown parameter '${name}'`);
+    return this.backend.view(this.backend.slice0(arena, o.offset, o.size), this.get(name).spec.shape);
+  }
+
+  /**
+   * The trainable parameters as runs of the arenas: consecutive in arena order, trainable, the same decay
+   * rule (a full fine-tune is two runs; freezing parts splits them where the frozen ones sit).
+   */
+  trainableRuns(): ParamRun[] {
+    const runs: ParamRun[] = [];
+    let cur: { offset: number; size: number; decays: boolean } | null = null;
+    const close = () => {
+      if (cur === null) return;
+      const { offset, size } = cur;
+      runs.push({ ...cur, value: this.backend.slice0(this.values, offset, size), grad: this.backend.slice0(this.grads, offset, size) });
+      cur = null;
+    };
+    for (const o of this.order) {
+      const p = this.get(o.name);
+      if (!p.trainable || o.size === 0) {
+        close();
+        continue;
+      }
+      const d = decays(p.spec);
+      if (cur !== null && cur.decays === d && cur.offset + cur.size === o.offset) cur.size += o.size;
+      else {
+        close();
+        cur = { offset: o.offset, size: o.size, decays: d };
+      }
+    }
+    close();
+    return runs;
+  }
+
+  /** Frees the arenas (every parameter view with them). */
+  dispose(): void {
+    this.backend.dispose(this.values);
+    this.backend.dispose(this.grads);
   }
 
   get(name: string): Param {
@@ -72,8 +152,9 @@ export class ParamStore {
     }
   }
 
+  /** Zeroes the trainable gradients: one zero per run of the arena. */
   zeroGrads(): void {
-    for (const p of this.params.values()) if (p.trainable) this.backend.zero(p.grad);
+    for (const r of this.trainableRuns()) this.backend.zero(r.grad);
   }
 
   /** Host copies of all values by name (checkpoints, traces). */

@@ -98,7 +98,7 @@ export function profileCase(c: ProfileCase, log: (msg: string) => void = () => {
   const flops = stepFlops(config, c.batch, c.patches);
   const peakRssBytes = peakRss();
   for (const t of step.acts.all) be.dispose(t);
-  for (const p of model.store.list()) { be.dispose(p.value); be.dispose(p.grad); }
+  model.store.dispose();
   return {
     size: c.size, batch: c.batch, patches: c.patches, params: plan.params, flops, plan, planLine: line, peakRssBytes,
     msPerStep, stepMs, windowsPerSecond: (c.batch * 1000) / msPerStep, gflops: flops.total / msPerStep / 1e6, setupMs,

@@ -1,4 +1,5 @@
-// AdamW over a ParamStore: moments allocated once, one fused device op per parameter, optional clipping by
+// AdamW over a ParamStore: moments allocated once in the layout of the parameter arena, one fused device op
+// per run of trainable parameters (ParamStore.trainableRuns), optional clipping by
 // global norm computed and applied on the device (the only value that comes back to the host is the norm
 // itself, and a training step reads it with its other results).
 import type { Backend } from '../engine/backend';
@@ -17,12 +18,10 @@ export interface AdamWConfig {
 
 export const DEFAULT_ADAMW: AdamWConfig = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, clipNorm: 1.0 };
 
-/** Norm scales, biases and the start token are not decayed (the usual GPT practice). */
-function decays(name: string, shape: readonly number[]): boolean {
-  return shape.length >= 2 && !name.endsWith('.bias');
-}
-
 export class AdamW {
+  /** The moments in arenas of the parameter arena's layout, and each parameter's views into them by name. */
+  private readonly m: Tensor;
+  private readonly v: Tensor;
   private readonly moments = new Map<string, { m: Tensor; v: Tensor }>();
   /** Where update() has the device write the global norm before reading it back. */
   private readonly norm: Tensor;
@@ -30,18 +29,16 @@ export class AdamW {
 
   constructor(private readonly backend: Backend, private readonly store: ParamStore, public config: AdamWConfig = DEFAULT_ADAMW) {
     this.norm = backend.tensor([1]);
+    this.m = backend.tensor([store.values.size]);
+    this.v = backend.tensor([store.values.size]);
     for (const p of store.list()) {
-      this.moments.set(p.spec.name, { m: backend.tensor(p.spec.shape), v: backend.tensor(p.spec.shape) });
+      this.moments.set(p.spec.name, { m: store.viewIn(this.m, p.spec.name), v: store.viewIn(this.v, p.spec.name) });
     }
   }
 
   /** Global gradient norm over the trainable parameters. */
   gradNorm(): number {
-    return Math.sqrt(this.backend.sumSquares(this.trainableGrads()));
-  }
-
-  private trainableGrads(): Tensor[] {
-    return this.store.list().filter((p) => p.trainable).map((p) => p.grad);
+    return Math.sqrt(this.backend.sumSquares(this.store.trainableRuns().map((r) => r.grad)));
   }
 
   /** One update at learning rate lr (the schedule's value); returns the pre-clipping gradient norm. */
@@ -59,15 +56,14 @@ export class AdamW {
    * device left the parameters and moments untouched).
    */
   launchUpdate(lr: number, norm: Tensor): void {
-    const c = this.config;
-    this.backend.globalNorm(this.trainableGrads(), norm);
+    const c = this.config, be = this.backend;
+    const runs = this.store.trainableRuns();
+    be.globalNorm(runs.map((r) => r.grad), norm);
     this.step++;
-    for (const p of this.store.list()) {
-      if (!p.trainable) continue;
-      const mv = this.moments.get(p.spec.name)!;
-      this.backend.adamw(p.value, p.grad, mv.m, mv.v, {
-        lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps,
-        weightDecay: decays(p.spec.name, p.spec.shape) ? c.weightDecay : 0,
+    // One fused call per run of the arena (two for a full fine-tune: decayed, then not decayed).
+    for (const r of runs) {
+      be.adamw(r.value, r.grad, be.slice0(this.m, r.offset, r.size), be.slice0(this.v, r.offset, r.size), {
+        lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, weightDecay: r.decays ? c.weightDecay : 0,
         step: this.step, maxNorm: c.clipNorm,
       }, norm);
     }
