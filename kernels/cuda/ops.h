@@ -78,8 +78,8 @@ void softmax_ce_backward(const float* logits, const float* targets, float* dlogi
 struct AdamWParams {
   float lr, beta1, beta2, eps, weight_decay;
   float grad_scale = 1.0f;  // the gradient is read as grad_scale·grad
-  float max_norm = 0.0f;    // with a device norm: clip to it (0: no clipping)
   float bias_correction1, bias_correction2;
+  float max_norm = 0.0f;  // with a device norm: clip to it (0: no clipping); last, so older aggregates still fit
 };
 // norm: null, or a device float (globalNorm's output) to clip by on the device (see AdamWParams::max_norm).
 void adamw(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWParams& p, const float* norm);

@@ -45,7 +45,7 @@ export function opFamily(op: string, args: readonly unknown[], D: number): strin
     case 'groupDroUpdate': return 'GroupDRO';
     case 'groupLossReweight': return 'group reweighting';
     case 'adamw': return 'AdamW';
-    case 'sumSquares': case 'scale': return 'gradient norm and clipping';
+    case 'sumSquares': case 'globalNorm': case 'scale': return 'gradient norm and clipping';
     case 'zero': return 'zeroing';
     case 'copy': case 'upload': case 'download': return 'copies and transfers';
     default: return op;

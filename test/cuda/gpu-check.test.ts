@@ -46,7 +46,7 @@ test('check_ops.py: every kernel family against float64 PyTorch through the C en
   expect(r.status).toBe(0);
   const rows = JSON.parse(fs.readFileSync(path.join(dir, 'ops.json'), 'utf8')) as { op: string; ok: boolean; rel_err: number }[];
   const ops = new Set(rows.map((x) => x.op));
-  for (const op of ['linear fp32', 'linear bf16', 'rmsNorm', 'layerNorm', 'gelu', 'ropeAttention', 'hrLoss', 'adamw', 'sumSquares']) {
+  for (const op of ['linear fp32', 'linear bf16', 'rmsNorm', 'layerNorm', 'gelu', 'ropeAttention', 'hrLoss', 'adamw', 'sumSquares', 'globalNorm', 'adamw clipped', 'adamw NaN norm', 'deviceCheck finite', 'deviceCheck groupIds', 'deviceCheck weights']) {
     expect(ops.has(op)).toBe(true);
   }
   expect(rows.length).toBeGreaterThan(100);
@@ -65,7 +65,7 @@ test('the smoke program for compute-sanitizer runs every kernel family cleanly (
   execFileSync('g++', ['-pthread', ...objects, '-o', exe], { stdio: 'pipe' });
   const r = spawnSync(exe, [], { encoding: 'utf8', timeout: 120_000 });
   expect(`${r.stdout}${r.stderr}`).toContain('smoke: 0 failure(s)');
-  expect(r.stdout.split('\n').filter((l) => l.startsWith('ok  '))).toHaveLength(7);
+  expect(r.stdout.split('\n').filter((l) => l.startsWith('ok  '))).toHaveLength(8);
   expect(r.status).toBe(0);
 });
 

@@ -89,4 +89,17 @@ void ftc_adamw(float* param, const float* grad, float* m, float* v, int64_t n, f
 
 void ftc_sum_squares_add(const float* x, int64_t n, double* acc) { ftc::sum_squares_add(x, n, acc); }
 
+// The step's clipping on the device: the norm from the double accumulator, then AdamW reading it.
+void ftc_store_norm(const double* acc, float* out) { ftc::store_norm(acc, out); }
+
+void ftc_adamw_clipped(float* param, const float* grad, float* m, float* v, int64_t n, float lr, float beta1,
+                       float beta2, float eps, float weight_decay, float bias_correction1, float bias_correction2,
+                       const float* norm, float max_norm) {
+  const ftc::AdamWParams p{lr, beta1, beta2, eps, weight_decay, 1.0f, bias_correction1, bias_correction2, max_norm};
+  ftc::adamw(param, grad, m, v, n, p, norm);
+}
+
+// The value checks of kernel-written tensors (kernels/cuda/check.cu).
+void ftc_check_values(const float* x, int64_t n, int rule, int64_t G, float* slot) { ftc::check_values(x, n, rule, G, slot); }
+
 }  // extern "C"

@@ -47,6 +47,9 @@ def load(path):
         "ftc_hr_loss_backward": ([P, P, P, F, F, P, F, I], None),
         "ftc_adamw": ([P, P, P, P, I, F, F, F, F, F, F, F, F], None),
         "ftc_sum_squares_add": ([P, I, P], None),
+        "ftc_store_norm": ([P, P], None),
+        "ftc_adamw_clipped": ([P, P, P, P, I, F, F, F, F, F, F, F, P, F], None),
+        "ftc_check_values": ([P, I, ctypes.c_int, I, P], None),
     }
     for name, (args, res) in sigs.items():
         fn = getattr(lib, name)
@@ -81,6 +84,10 @@ class Checker:
         err = ((got64 - want64).abs() / (want64.abs() + scale + 1e-30)).max().item()
         ok = math.isfinite(err) and err <= rtol
         self.rows.append({"op": op, "shape": shape, "output": name, "rel_err": err, "rtol": rtol, "ok": ok})
+
+    def expect(self, op, shape, name, ok):
+        # A yes/no output (a value that must be exactly one thing, infinities included).
+        self.rows.append({"op": op, "shape": shape, "output": name, "rel_err": 0.0 if ok else float("inf"), "rtol": 0, "ok": bool(ok)})
 
 
 def p(t):
@@ -234,6 +241,52 @@ def check_optim(c, sizes):
         # The update is lr-sized: compare the step taken, not the parameter it is added to.
         c.compare("adamw", f"n={n}", "param step", param.double() - p0, rp - p0, 1e-3)
         c.compare("sumSquares", f"n={n}", "acc", acc, (grad.double() ** 2).sum().reshape(1), 1e-6)
+        # Clipping on the device: the norm stored from the accumulator, AdamW scaling by max_norm/norm from it
+        # (max_norm half the norm, so the clip applies), and a NaN norm that must leave everything untouched.
+        norm = c.zeros(1)
+        c.lib.ftc_store_norm(p(acc), p(norm))
+        rnorm = (grad.double() ** 2).sum().sqrt()
+        max_norm = 0.5 * float(rnorm)
+        param, m, v = p0.float().clone(), m0.float().clone(), v0.float().clone()
+        c.lib.ftc_adamw_clipped(p(param), p(grad), p(m), p(v), n, lr, b1, b2, eps, wd, bc1, bc2, p(norm), max_norm)
+        c.sync(f"adamw clipped n={n}")
+        g = grad.double() * (max_norm / rnorm)
+        rm, rv = b1 * m0 + (1 - b1) * g, b2 * v0 + (1 - b2) * g * g
+        rp = p0 * (1 - lr * wd) - lr * (rm / bc1) / (torch.sqrt(rv / bc2) + eps)
+        c.compare("globalNorm", f"n={n}", "norm", norm, rnorm.reshape(1), 1e-6)
+        c.compare("adamw clipped", f"n={n}", "m", m, rm, F32_RTOL)
+        c.compare("adamw clipped", f"n={n}", "param step", param.double() - p0, rp - p0, 1e-3)
+        norm.fill_(float("nan"))
+        before = param.clone()
+        c.lib.ftc_adamw_clipped(p(param), p(grad), p(m), p(v), n, lr, b1, b2, eps, wd, bc1, bc2, p(norm), max_norm)
+        c.sync(f"adamw NaN norm n={n}")
+        c.compare("adamw NaN norm", f"n={n}", "param unchanged", param, before, 0.0)
+
+
+# kernels/cuda/check.cu CheckRule codes.
+CHECK_FINITE, CHECK_WEIGHTS, CHECK_GROUP_IDS = 0, 3, 5
+
+
+def check_device_checks(c, sizes):
+    for n in sizes:
+        for rule, name, bad in [(CHECK_FINITE, "finite", float("inf")), (CHECK_GROUP_IDS, "groupIds", 2.5)]:
+            x = c.rand(n, lo=0, hi=1.99).floor() if rule == CHECK_GROUP_IDS else c.rand(n)
+            slot = c.zeros(2)
+            c.lib.ftc_check_values(p(x), n, rule, 2, p(slot))
+            c.sync(f"check {name} n={n} (passing)")
+            c.compare("deviceCheck " + name, f"n={n} passing", "slot", slot, torch.zeros(2, dtype=torch.float64), 0.0)
+            # Two bad values: the slot names the first (index + 1) and the value found there.
+            first, second = n // 3, n - 1
+            x[second] = bad
+            x[first] = bad
+            c.lib.ftc_check_values(p(x), n, rule, 2, p(slot))
+            c.sync(f"check {name} n={n} (failing)")
+            got = slot.double().cpu().tolist()
+            c.expect("deviceCheck " + name, f"n={n} failing", "first index, value", got[0] == first + 1 and got[1] == bad)
+        w, slot = c.zeros(n), c.zeros(2)
+        c.lib.ftc_check_values(p(w), n, CHECK_WEIGHTS, 0, p(slot))
+        c.sync(f"check weights n={n} (all zero)")
+        c.compare("deviceCheck weights", f"n={n} all zero", "slot", slot, torch.tensor([n + 1, 0], dtype=torch.float64), 0.0)
 
 
 # Shapes: --quick is for the emulator (every edge, small); the full set adds the model sizes' layers (19m D=512,
@@ -246,6 +299,7 @@ QUICK = {
     "attention": [(1, 2, 16, 1), (2, 7, 32, 2), (1, 33, 64, 2)],
     "hr": [1, 9, 64],
     "optim": [1, 1000, 70000],
+    "checks": [1, 300, 5000],
 }
 FULL = {
     "linear": QUICK["linear"] + [(97, 129, 33), (130, 40, 600), (992, 512, 512), (992, 512, 2048), (992, 2048, 512),
@@ -255,6 +309,7 @@ FULL = {
     "attention": QUICK["attention"] + [(32, 31, 512, 8), (4, 256, 768, 12), (2, 1024, 512, 8)],
     "hr": QUICK["hr"] + [1024],
     "optim": QUICK["optim"] + [19_000_000],
+    "checks": QUICK["checks"] + [1 << 20],
 }
 
 
@@ -273,7 +328,8 @@ def main(argv=None):
     for run in (lambda: check_linear(c, shapes["linear"], "fp32"), lambda: check_linear(c, shapes["linear"], "bf16"),
                 lambda: check_norms(c, shapes["norms"]), lambda: check_gelu(c, shapes["gelu"]),
                 lambda: check_attention(c, shapes["attention"]), lambda: check_hr_loss(c, shapes["hr"]),
-                lambda: check_optim(c, shapes["optim"])):
+                lambda: check_optim(c, shapes["optim"]),
+                lambda: check_device_checks(c, shapes["checks"])):
         try:
             run()
         except Exception as e:  # one family failing must not hide the others

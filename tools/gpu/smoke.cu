@@ -115,6 +115,16 @@ int main() {
   allocations.push_back(acc);
   step("adamw and sum of squares");
 
+  // The step's device clipping and the value checks of kernel-written tensors.
+  float *nrm = device(1), *slot = device(2);
+  ftc::store_norm(acc, nrm);
+  ap.max_norm = 1.0f;
+  ftc::adamw(prm, grd, m1, m2, n, ap, nrm);
+  ftc::check_values(grd, n, ftc::CheckFinite, 0, slot);
+  ftc::check_values(grp, HB, ftc::CheckGroupIds, G, slot);
+  ftc::check_ids_counted(grp, HB, gc, G, slot);
+  step("device norm, clipped adamw, device checks");
+
   for (void* a : allocations) cudaFree(a);
   std::printf("smoke: %d failure(s)\n", failures);
   return failures == 0 ? 0 : 1;
