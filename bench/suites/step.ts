@@ -47,7 +47,7 @@ function timeEngineStep(be: ReturnType<typeof getBackend>, minTime: number): num
     if (!Number.isFinite(r.loss)) throw new Error(`engine step: loss is ${r.loss}`);
   }, { minTime, minCalls: 3, warmup: 5 });
   for (const a of step.acts.all) be.dispose(a);
-  for (const p of model.store.list()) { be.dispose(p.value); be.dispose(p.grad); }
+  model.store.dispose();
   return t.medianMs;
 }
 

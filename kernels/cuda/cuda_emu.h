@@ -867,8 +867,12 @@ inline cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemc
 inline cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t = nullptr) {
   return cudaMemcpy(dst, src, bytes, kind);
 }
-// Launches run to completion when they are made, so a stream is always idle.
+// Launches run to completion when they are made, so a stream is always idle (and only a handle).
 inline cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
+inline cudaError_t cudaStreamCreate(cudaStream_t* s) {
+  *s = nullptr;
+  return cudaSuccess;
+}
 inline cudaError_t cudaMemset(void* p, int v, size_t bytes) {
   if (bytes) std::memset(p, v, bytes);
   return cudaSuccess;

@@ -9,7 +9,7 @@
 
 #if defined(__CUDACC__)
 #include <cuda_runtime.h>
-#define FT_LAUNCH(kernel, grid, block, smem, ...) kernel<<<(grid), (block), (smem)>>>(__VA_ARGS__)
+#define FT_LAUNCH(kernel, grid, block, smem, ...) kernel<<<(grid), (block), (smem), ::ftc::stream()>>>(__VA_ARGS__)
 #define FT_DYNAMIC_SHARED(type, name) extern __shared__ type name[]
 #define FT_EMULATED 0
 #elif defined(FT_CUDA_EMU)
@@ -33,6 +33,22 @@
 
 namespace ftc {
 
+// The stream every launch, copy and memset of the engine goes on: one non-default stream, created on first
+// use (so that loading the addon on a machine without a driver creates nothing). It is a blocking stream:
+// work that other code puts on the legacy default stream (PyTorch's, in the GPU check; cudaMalloc's) stays
+// ordered with it. Under emulation a launch runs when it is made, and the stream is only a handle.
+inline cudaStream_t stream() {
+  static const cudaStream_t s = [] {
+    cudaStream_t created = nullptr;
+    if (cudaStreamCreate(&created) != cudaSuccess) {
+      (void)cudaGetLastError();  // no device: the default stream then, and the launch reports the real error
+      created = nullptr;
+    }
+    return created;
+  }();
+  return s;
+}
+
 // Threads per block of the grid-stride kernels.
 constexpr int kGridThreads = 256;
 
@@ -43,7 +59,7 @@ inline cudaError_t& pending_error() {
   return e;
 }
 inline void zero_async(void* p, size_t bytes) {
-  const cudaError_t e = cudaMemsetAsync(p, 0, bytes, 0);
+  const cudaError_t e = cudaMemsetAsync(p, 0, bytes, stream());
   if (e != cudaSuccess && pending_error() == cudaSuccess) pending_error() = e;
 }
 inline cudaError_t take_pending_error() {
@@ -87,7 +103,7 @@ struct GridSumScratch {
     void* d = nullptr;
     cudaError_t e = cudaMalloc(&p, (size_t)blocks * sizeof(T));
     if (e == cudaSuccess) e = cudaMalloc(&d, sizeof(unsigned));
-    if (e == cudaSuccess) e = cudaMemset(d, 0, sizeof(unsigned));
+    if (e == cudaSuccess) e = cudaMemsetAsync(d, 0, sizeof(unsigned), stream());
     if (e != cudaSuccess) {
       if (pending_error() == cudaSuccess) pending_error() = e;
       if (p) cudaFree(p);

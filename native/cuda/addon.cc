@@ -54,7 +54,7 @@ Napi::Value alloc(const Napi::CallbackInfo& cb) {
   const int64_t n = a.count(0, "n");
   void* p = nullptr;
   check(a, cudaMalloc(&p, (size_t)(n > 0 ? n : 1) * sizeof(float)), "cudaMalloc");
-  const cudaError_t z = cudaMemset(p, 0, (size_t)n * sizeof(float));
+  const cudaError_t z = cudaMemsetAsync(p, 0, (size_t)n * sizeof(float), ftc::stream());
   if (z != cudaSuccess) {
     cudaFree(p);
     check(a, z, "cudaMemset");
@@ -86,7 +86,11 @@ Napi::Value upload(const Napi::CallbackInfo& cb) {
   }
   Napi::Float32Array host = cb[1].As<Napi::Float32Array>();
   F32 v = view_arg(a, cb, 0, "view", {(int64_t)host.ElementLength()});
-  if (v.len > 0) check(a, cudaMemcpy(v.data, host.Data(), (size_t)v.len * sizeof(float), cudaMemcpyHostToDevice), "cudaMemcpy");
+  // From pageable memory the call returns once the data is staged: the host array may change after it.
+  if (v.len > 0) {
+    check(a, cudaMemcpyAsync(v.data, host.Data(), (size_t)v.len * sizeof(float), cudaMemcpyHostToDevice, ftc::stream()),
+          "cudaMemcpyAsync");
+  }
   return a.env().Undefined();
 }
 
@@ -98,7 +102,11 @@ Napi::Value download(const Napi::CallbackInfo& cb) {
   }
   Napi::Float32Array host = cb[1].As<Napi::Float32Array>();
   F32 v = view_arg(a, cb, 0, "view", {(int64_t)host.ElementLength()});
-  if (v.len > 0) check(a, cudaMemcpy(host.Data(), v.data, (size_t)v.len * sizeof(float), cudaMemcpyDeviceToHost), "cudaMemcpy");
+  if (v.len > 0) {
+    check(a, cudaMemcpyAsync(host.Data(), v.data, (size_t)v.len * sizeof(float), cudaMemcpyDeviceToHost, ftc::stream()),
+          "cudaMemcpyAsync");
+    check(a, cudaStreamSynchronize(ftc::stream()), "cudaStreamSynchronize");
+  }
   return a.env().Undefined();
 }
 
@@ -114,9 +122,10 @@ Napi::Value downloadPair(const Napi::CallbackInfo& cb) {
   Napi::Float32Array h1 = cb[1].As<Napi::Float32Array>(), h2 = cb[3].As<Napi::Float32Array>();
   F32 v1 = view_arg(a, cb, 0, "view", {(int64_t)h1.ElementLength()});
   F32 v2 = view_arg(a, cb, 2, "view2", {(int64_t)h2.ElementLength()});
-  if (v1.len > 0) check(a, cudaMemcpyAsync(h1.Data(), v1.data, (size_t)v1.len * sizeof(float), cudaMemcpyDeviceToHost), "cudaMemcpyAsync");
-  if (v2.len > 0) check(a, cudaMemcpyAsync(h2.Data(), v2.data, (size_t)v2.len * sizeof(float), cudaMemcpyDeviceToHost), "cudaMemcpyAsync");
-  check(a, cudaStreamSynchronize(nullptr), "cudaStreamSynchronize");
+  const cudaStream_t s = ftc::stream();
+  if (v1.len > 0) check(a, cudaMemcpyAsync(h1.Data(), v1.data, (size_t)v1.len * sizeof(float), cudaMemcpyDeviceToHost, s), "cudaMemcpyAsync");
+  if (v2.len > 0) check(a, cudaMemcpyAsync(h2.Data(), v2.data, (size_t)v2.len * sizeof(float), cudaMemcpyDeviceToHost, s), "cudaMemcpyAsync");
+  check(a, cudaStreamSynchronize(s), "cudaStreamSynchronize");
   return a.env().Undefined();
 }
 
@@ -162,7 +171,7 @@ Napi::Value zero(const Napi::CallbackInfo& cb) {
   Args a(cb, "zero", 2);
   const int64_t n = a.count(1, "n");
   F32 v = view_arg(a, cb, 0, "view", {n});
-  if (n > 0) check(a, cudaMemset(v.data, 0, (size_t)n * sizeof(float)), "cudaMemset");
+  if (n > 0) check(a, cudaMemsetAsync(v.data, 0, (size_t)n * sizeof(float), ftc::stream()), "cudaMemsetAsync");
   return a.env().Undefined();
 }
 
@@ -173,7 +182,8 @@ Napi::Value copy(const Napi::CallbackInfo& cb) {
   F32 src = view_arg(a, cb, 0, "src", {n}), dst = view_arg(a, cb, 1, "dst", {n});
   a.same_or_disjoint(dst, src);
   if (n > 0 && dst.data != src.data) {
-    check(a, cudaMemcpy(dst.data, src.data, (size_t)n * sizeof(float), cudaMemcpyDeviceToDevice), "cudaMemcpy");
+    check(a, cudaMemcpyAsync(dst.data, src.data, (size_t)n * sizeof(float), cudaMemcpyDeviceToDevice, ftc::stream()),
+          "cudaMemcpyAsync");
   }
   return a.env().Undefined();
 }

@@ -151,7 +151,7 @@ void run(Args&, const Adamw& p) {
 // Σ x² over the tensors into one device double (zeroed first), in a fixed order.
 static double* sum_squares_on_device(Args& a, const std::vector<F32>& tensors) {
   double* acc = ftcn::sum_accumulator(a);
-  ftcn::check(a, cudaMemset(acc, 0, sizeof(double)), "cudaMemset");
+  ftcn::check(a, cudaMemsetAsync(acc, 0, sizeof(double), ftc::stream()), "cudaMemsetAsync");
   for (const F32& t : tensors) {
     if (t.len > 0) ftc::sum_squares_add(t.data, t.len, acc);
   }
@@ -164,7 +164,8 @@ double run(Args& a, const SumSquares& p) {
   double* acc = sum_squares_on_device(a, p.tensors);
   check_launch(a);
   double total = 0;
-  ftcn::check(a, cudaMemcpy(&total, acc, sizeof(double), cudaMemcpyDeviceToHost), "cudaMemcpy");
+  ftcn::check(a, cudaMemcpyAsync(&total, acc, sizeof(double), cudaMemcpyDeviceToHost, ftc::stream()), "cudaMemcpyAsync");
+  ftcn::check(a, cudaStreamSynchronize(ftc::stream()), "cudaStreamSynchronize");
   return total;
 }
 

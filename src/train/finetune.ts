@@ -66,7 +66,8 @@ function timedStrategy(strategy: Strategy, clock: { seconds: number }): { hooks:
   if (strategy.beforeBackward) hooks.beforeBackward = (b) => time(() => strategy.beforeBackward!(b));
   if (strategy.encoderGradient) hooks.encoderGradient = (a, b, d, drop) => time(() => strategy.encoderGradient!(a, b, d, drop));
   if (strategy.afterUpdate) hooks.afterUpdate = (lr) => time(() => strategy.afterUpdate!(lr));
-  if (strategy.stepLogs) hooks.stepLogs = () => strategy.stepLogs!();
+  if (strategy.results) hooks.results = () => strategy.results!();
+  if (strategy.stepLogs) hooks.stepLogs = (r) => strategy.stepLogs!(r);
   return { hooks, time };
 }
 

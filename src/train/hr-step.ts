@@ -34,9 +34,18 @@ export interface StepHooks {
   encoderGradient?(acts: Activations, bufs: HrLossBuffers, dHOut: Tensor, dropout: { seed: number; step: number }): void;
   /** After the model's optimiser update (ADV updates the adversary). */
   afterUpdate?(lr: number): void;
-  /** Scalars to log for the step just run. */
-  stepLogs?(): Record<string, number>;
+  /**
+   * Device tensors the strategy wants back after the step (GroupDRO's q, the adversary's loss and norm),
+   * by name: copied on the device into the step's result buffer after the update, so they come back with
+   * the step's one read.
+   */
+  results?(): Record<string, Tensor>;
+  /** Scalars to log for the step just run, from the host values of results(). */
+  stepLogs?(results: ReadonlyMap<string, Float32Array>): Record<string, number>;
 }
+
+/** Floats of the result buffer kept for the strategies' results (beyond the loss, group statistics and norm). */
+const STRATEGY_RESULT_SLOTS = 64;
 
 export interface HrStepResult {
   loss: number;
@@ -65,7 +74,7 @@ export class HrStep {
     // norm]) after the update. The named tensors are views into them.
     this.acts = planActivations(be, model.config, { B, T: model.config.hrPatches, training: true, head: 'hr', labels: 3 * B });
     const X = this.acts.x.size;
-    this.stats = be.tensor([2 + 2 * groups]);
+    this.stats = be.tensor([2 + 2 * groups + STRATEGY_RESULT_SLOTS]);
     this.bufs = {
       hr: be.slice0(this.acts.input, X, B), w: be.slice0(this.acts.input, X + B, B), group: be.slice0(this.acts.input, X + 2 * B, B),
       pred: be.tensor([B]), sampleLoss: be.tensor([B]), loss: be.slice0(this.stats, 0, 1),
@@ -130,13 +139,31 @@ export class HrStep {
       optim.launchUpdate(opts.lr, this.norm);
       hooks.afterUpdate?.(opts.lr);
     }
-    const stats = this.model.backend.download(this.stats), G = this.groups;
+    const G = this.groups, be = this.model.backend;
+    const wanted = this.placeResults(hooks.results?.() ?? {});
+    const stats = be.download(this.stats);
     const loss = stats[0], groupLossSum = stats.slice(1, 1 + G), groupCount = stats.slice(1 + G, 1 + 2 * G);
     let gradNorm = NaN;
     if (updates) {
       gradNorm = stats[1 + 2 * G];
       optim.settle(gradNorm);
     }
-    return { loss, groupLossSum, groupCount, gradNorm, logs: hooks.stepLogs?.() ?? {} };
+    const results = new Map([...wanted].map(([name, at]) => [name, stats.slice(at.offset, at.offset + at.size)]));
+    return { loss, groupLossSum, groupCount, gradNorm, logs: hooks.stepLogs?.(results) ?? {} };
+  }
+
+  /** Copies each result tensor (on the device) into the result buffer's strategy slots; where each went. */
+  private placeResults(tensors: Record<string, Tensor>): Map<string, { offset: number; size: number }> {
+    const be = this.model.backend, out = new Map<string, { offset: number; size: number }>();
+    let at = 2 + 2 * this.groups;
+    for (const [name, t] of Object.entries(tensors)) {
+      if (at + t.size > this.stats.size) {
+        throw new Error(`HR step: the strategy's results need more than the ${STRATEGY_RESULT_SLOTS} floats kept for them ('${name}' has ${t.size})`);
+      }
+      be.copy(be.view(t, [t.size]), be.slice0(this.stats, at, t.size));
+      out.set(name, { offset: at, size: t.size });
+      at += t.size;
+    }
+    return out;
   }
 }

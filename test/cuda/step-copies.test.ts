@@ -7,6 +7,8 @@
 import { modelConfig } from '../../src/model/config';
 import { minMaxScaleWindows } from '../../src/model/input';
 import { PpgGpt } from '../../src/model/ppg-gpt';
+import { AdversarialStrategy } from '../../src/fairness/strategies/adv';
+import { GroupDroStrategy } from '../../src/fairness/strategies/groupdro';
 import { AdamW } from '../../src/train/adamw';
 import { HrStep, type HrBatch, type HrStepResult } from '../../src/train/hr-step';
 import { randomWindows } from '../../src/data/synth/random-windows';
@@ -71,6 +73,23 @@ test('a bad value a kernel wrote fails the step at its one read, naming the op a
   expect((emu.stats().hostReads ?? 0) - before).toBe(1);
   // The flags were cleared with that read: the next step is clean.
   expect(copiesOf(() => step.run(batch, optim, { lr: 1e-3, seed: 1 }))).toEqual({ reads: 1, writes: 1 });
+});
+
+test('with the real strategies: GroupDRO\'s q and the adversary\'s loss and norm come back in the same one read', () => {
+  const { model, step, optim, batch } = ctx;
+  const sctx = { backend: emu, model, groups: 2, trainGroupOf: new Int32Array([0, 1, 0, 1]), seed: 0 };
+  const dro = new GroupDroStrategy(0.01);
+  dro.setup(sctx);
+  let r: HrStepResult | null = null;
+  expect(copiesOf(() => (r = step.run(batch, optim, { lr: 1e-3, seed: 1, hooks: dro })))).toEqual({ reads: 1, writes: 1 });
+  const logs = (r as HrStepResult | null)?.logs ?? {};
+  expect(Object.keys(logs)).toEqual(['q0', 'q1']);
+  expect(Math.abs(logs.q0 + logs.q1 - 1)).toBeLessThan(1e-6);
+  // ADV also uploads the batch's one-hot group targets: two uploads, still one read.
+  const adv = new AdversarialStrategy(0.5, 8);
+  adv.setup(sctx, 4);
+  expect(copiesOf(() => (r = step.run(batch, optim, { lr: 1e-3, seed: 1, hooks: adv })))).toEqual({ reads: 1, writes: 2 });
+  expect(Number.isFinite((r as HrStepResult | null)?.logs.advLoss)).toBe(true);
 });
 
 test('a batch whose labels do not fit the step is refused by name', () => {

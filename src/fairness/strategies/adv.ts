@@ -33,6 +33,8 @@ export class AdversarialStrategy implements Strategy {
   private store: ParamStore | null = null;
   private optim: AdamW | null = null;
   private bufs: AdvBuffers | null = null;
+  /** The adversary's gradient norm, written on the device by its update and read with the step's results. */
+  private norm: Tensor | null = null;
   private groups = 0;
   private batch = 0;
   private oneHot = new Float32Array(0);
@@ -53,6 +55,7 @@ export class AdversarialStrategy implements Strategy {
     this.store = new ParamStore(be, adversarySpecs(D, A, G));
     this.store.initialise(ctx.model.config, ctx.seed + 101);
     this.optim = new AdamW(be, this.store, { ...DEFAULT_ADAMW, weightDecay: 0 });
+    this.norm = be.tensor([1]);
     if (batchSize !== undefined) this.allocate(batchSize);
   }
 
@@ -96,12 +99,20 @@ export class AdversarialStrategy implements Strategy {
     be.meanPoolBackward(b.drev, dHOut);
   }
 
+  /** The adversary's update, clipped on the device; its norm and loss come back with the step's one read. */
   afterUpdate(lr: number): void {
-    this.optim!.update(lr);
+    this.optim!.launchUpdate(lr, this.norm!);
   }
 
-  stepLogs(): Record<string, number> {
-    return { advLoss: this.backend!.download(this.bufs!.loss)[0] };
+  results(): Record<string, Tensor> {
+    return { advLoss: this.bufs!.loss, advNorm: this.norm! };
+  }
+
+  stepLogs(results: ReadonlyMap<string, Float32Array>): Record<string, number> {
+    const [loss] = results.get('advLoss') ?? this.backend!.download(this.bufs!.loss);
+    const [norm] = results.get('advNorm') ?? this.backend!.download(this.norm!);
+    this.optim!.settle(norm);
+    return { advLoss: loss };
   }
 
   /** The adversary's parameters and its optimiser (moments and step), so a resumed run continues exactly. */
@@ -135,5 +146,7 @@ export class AdversarialStrategy implements Strategy {
   dispose(): void {
     if (this.bufs) for (const t of Object.values(this.bufs)) this.backend!.dispose(t);
     this.bufs = null;
+    if (this.norm) this.backend!.dispose(this.norm);
+    this.norm = null;
   }
 }

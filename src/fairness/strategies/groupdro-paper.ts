@@ -51,9 +51,14 @@ export class PaperGroupDroStrategy implements Strategy {
     return this.backend!.download(this.gw!);
   }
 
-  stepLogs(): Record<string, number> {
+  /** gw comes back with the step's one read. */
+  results(): Record<string, Tensor> {
+    return { gw: this.gw! };
+  }
+
+  stepLogs(results: ReadonlyMap<string, Float32Array>): Record<string, number> {
     const out: Record<string, number> = {};
-    this.weights().forEach((v, g) => (out[`gw${g}`] = v));
+    (results.get('gw') ?? this.weights()).forEach((v, g) => (out[`gw${g}`] = v));
     return out;
   }
 

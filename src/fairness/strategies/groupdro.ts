@@ -36,8 +36,13 @@ export class GroupDroStrategy implements Strategy {
     return this.backend!.download(this.q!);
   }
 
-  stepLogs(): Record<string, number> {
-    const q = this.weights();
+  /** q comes back with the step's one read. */
+  results(): Record<string, Tensor> {
+    return { q: this.q! };
+  }
+
+  stepLogs(results: ReadonlyMap<string, Float32Array>): Record<string, number> {
+    const q = results.get('q') ?? this.weights();
     const out: Record<string, number> = {};
     q.forEach((v, g) => (out[`q${g}`] = v));
     return out;
