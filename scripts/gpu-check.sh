@@ -8,8 +8,8 @@
 #              tools/gpu/smoke.cu program, for that one architecture, objects compiled in parallel
 #   ops        every kernel family against float64 PyTorch on the GPU (tools/gpu/check_ops.py: the odd
 #              shapes and the 19m/1b layer shapes, fp32 and bf16 tensor-core GEMMs)
-#   steps      a training step needs the TypeScript engine and so node: recorded as skipped (steps are
-#              checked on cuda-emu against the PyTorch traces here: test/cuda/trace.test.ts)
+#   steps      one HR training step of the tiny and the 19m model on the GPU through the engine (node, dist/,
+#              the real addon: scripts/gpu-bundle.sh prepares them) against the float64 PyTorch model
 #   memcheck, racecheck, synccheck, initcheck
 #              compute-sanitizer on the smoke program (every kernel family once, small shapes)
 #   bench      GEMM against torch.matmul FP32/TF32/BF16 and attention against SDPA (tools/gpu/bench.py)
@@ -91,10 +91,36 @@ else
   skip ops "needs the GPU and the build"
 fi
 
-# A training step runs in the TypeScript engine, so it needs node and the real addon (npm run build:cuda);
-# this script does not assume either. Until a GPU machine with node runs it, the steps are checked on
-# cuda-emu against the PyTorch traces (test/cuda/trace.test.ts), and the kernels they use are checked above.
-skip steps "a training step needs node and the real addon; not part of this script yet"
+# A training step runs in the TypeScript engine: node (on PATH, $NODE, or gpu-bundle/node.xz from
+# scripts/gpu-bundle.sh), dist/ and the real addon (build-cuda/Release). One HR step of the tiny and the 19m
+# model is traced on the GPU (src/trace/trace-main.ts) and checked against the float64 PyTorch model
+# (tools/pytorch/check_trace.py: outputs, loss and every gradient). GPU_CHECK_STEP_BACKEND=cuda-emu and
+# GPU_CHECK_STEP_SIZES=tiny run the same stage on the emulator, without a GPU (test/cuda/gpu-check.test.ts).
+step_backend=${GPU_CHECK_STEP_BACKEND:-cuda}
+step_sizes=${GPU_CHECK_STEP_SIZES:-tiny 19m}
+node_bin=${NODE:-}
+[ -z "$node_bin" ] && command -v node >/dev/null 2>&1 && node_bin=$(command -v node)
+if [ -z "$node_bin" ] && [ -f "$root/gpu-bundle/node.xz" ] && xz -dc "$root/gpu-bundle/node.xz" > "$OUT/node" 2>/dev/null; then
+  chmod +x "$OUT/node" && node_bin="$OUT/node"
+fi
+if [ -z "$node_bin" ]; then
+  skip steps "no node (put it on PATH, set NODE, or carry gpu-bundle/ from scripts/gpu-bundle.sh)"
+elif [ ! -f "$root/dist/src/trace/trace-main.js" ]; then
+  skip steps "no dist/ (npm run build)"
+elif [ "$step_backend" = cuda ] && { [ $gpu -eq 0 ] || [ ! -f "$root/build-cuda/Release/fairtune_cuda.node" ]; }; then
+  skip steps "needs the GPU and the real addon (npm run build:cuda)"
+else
+  # tiny: B=3 T=10 (the traces' own test shape); 19m: B=4 T=30 (the fine-tuning window, every layer).
+  stage steps 90 env node_bin="$node_bin" root="$root" O="$OUT" PY="$PY" be="$step_backend" sizes="$step_sizes" sh -c '
+    set -e
+    files=""
+    for size in $sizes; do
+      if [ "$size" = tiny ]; then shape="5 3 10"; else shape="5 4 30"; fi
+      "$node_bin" "$root/dist/src/trace/trace-main.js" "$size" "$be" $shape "$O/trace-$size.safetensors"
+      files="$files $O/trace-$size.safetensors"
+    done
+    "$PY" "$root/tools/pytorch/check_trace.py" $files'
+fi
 
 for tool in memcheck racecheck synccheck initcheck; do
   if [ $gpu -eq 1 ] && [ $built -eq 1 ] && command -v "$SANITIZER" >/dev/null 2>&1; then

@@ -71,10 +71,13 @@ test('the smoke program for compute-sanitizer runs every kernel family cleanly (
 
 const nvcc = spawnSync('sh', ['-c', 'command -v ${NVCC:-nvcc}'], { encoding: 'utf8' }).stdout.trim();
 
-test('scripts/gpu-check.sh without a GPU: builds where nvcc exists, skips the GPU stages saying why, prints the summary, exits 1', () => {
+// The steps stage runs on the emulated addon here (GPU_CHECK_STEP_BACKEND=cuda-emu, the tiny model only): the
+// same entry point, trace file and PyTorch check the GPU run uses.
+test('scripts/gpu-check.sh without a GPU: builds where nvcc exists, checks a step on the emulator, skips the GPU stages saying why, exits 1', () => {
   const out = path.join(dir, 'run');
   const r = spawnSync('sh', [path.join(ROOT, 'scripts/gpu-check.sh')], {
-    encoding: 'utf8', timeout: 280_000, env: { ...process.env, OUT: out, PYTHON },
+    encoding: 'utf8', timeout: 280_000,
+    env: { ...process.env, OUT: out, PYTHON, GPU_CHECK_STEP_BACKEND: 'cuda-emu', GPU_CHECK_STEP_SIZES: 'tiny' },
   });
   expect(r.status).toBe(1);
   const summary = fs.readFileSync(path.join(out, 'summary.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t'));
@@ -88,5 +91,8 @@ test('scripts/gpu-check.sh without a GPU: builds where nvcc exists, skips the GP
     expect(fs.existsSync(path.join(out, 'build', 'smoke'))).toBe(true);
   }
   for (const s of ['ops', 'memcheck', 'racecheck', 'synccheck', 'initcheck', 'bench']) expect(status[s]).toMatch(/^skipped \(needs the GPU/);
+  const steps = fs.readFileSync(path.join(out, 'steps.log'), 'utf8');
+  expect([status.steps, steps]).toEqual(['pass', expect.stringMatching(/backend cuda-emu, tiny/)]);
+  expect(fs.existsSync(path.join(out, 'trace-tiny.safetensors'))).toBe(true);
   expect(r.stdout).toMatch(/gpu-check: sm_90, \d+ s, logs in /);
 });

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { writeSafetensors } from '../../util/safetensors';
-import { getBackend } from '../../engine/registry';
 import { isModelSize, MODEL_SIZES } from '../../model/config';
-import { hrTrace, traceFileTensors, traceMetadata } from '../../trace/hr-trace';
+import { writeTrace } from '../../trace/write-trace';
 import { intOption } from '../options';
 
 export function registerTraceCommand(program: Command): void {
@@ -18,9 +16,7 @@ export function registerTraceCommand(program: Command): void {
     .requiredOption('--out <file>', 'output .safetensors file')
     .action((o: { model: string; backend?: string; seed: number; batch: number; patches: number; layers?: number; out: string }) => {
       if (!isModelSize(o.model)) throw new Error(`--model: unknown size '${o.model}' (choose ${Object.keys(MODEL_SIZES).join(', ')})`);
-      const backend = getBackend(o.backend);
-      const trace = hrTrace(backend, { size: o.model, seed: o.seed, batch: o.batch, patches: o.patches, layers: o.layers });
-      writeSafetensors(o.out, traceFileTensors(trace), traceMetadata(trace.config, backend.name, o.seed));
-      console.log(`trace written to ${o.out} (backend ${backend.name}, loss ${trace.tensors['out.loss'].data[0]})`);
+      const r = writeTrace({ size: o.model, backend: o.backend, seed: o.seed, batch: o.batch, patches: o.patches, layers: o.layers }, o.out);
+      console.log(`trace written to ${o.out} (backend ${r.backend}, loss ${r.loss})`);
     });
 }
