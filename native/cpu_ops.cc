@@ -1,5 +1,6 @@
 // The cpu addon's kernel for every op of the table: run(a, params) with the arguments the generated glue
 // (generated/op_glue.h) has read and checked. Host Float32Arrays go straight to the kernels in kernels/cpu.
+#include <algorithm>
 #include <cmath>
 
 #include "../kernels/cpu/attention.h"
@@ -157,6 +158,11 @@ static double sum_squares_of(const std::vector<F32>& tensors) {
   return total;
 }
 double run(Args&, const SumSquares& p) { return sum_squares_of(p.tensors); }
+// The ids were checked natively (Dev::group_ids): every one indexes its row.
+void run(Args&, const OneHot& p) {
+  std::fill(p.out.data, p.out.data + p.B * p.G, 0.0f);
+  for (int64_t i = 0; i < p.B; ++i) p.out.data[i * p.G + (int64_t)p.ids.data[i]] = 1.0f;
+}
 void run(Args&, const GlobalNorm& p) { p.norm.data[0] = (float)std::sqrt(sum_squares_of(p.tensors)); }
 
 }  // namespace ops

@@ -846,6 +846,15 @@ inline cudaError_t cudaMalloc(void** p, size_t bytes) {
   ftemu::allocations().emplace_back(static_cast<unsigned char*>(*p), bytes);
   return cudaSuccess;
 }
+// Page-locked host memory is ordinary host memory here.
+inline cudaError_t cudaMallocHost(void** p, size_t bytes) {
+  *p = std::malloc(bytes > 0 ? bytes : 1);
+  return *p ? cudaSuccess : cudaErrorMemoryAllocation;
+}
+inline cudaError_t cudaFreeHost(void* p) {
+  std::free(p);
+  return cudaSuccess;
+}
 inline cudaError_t cudaFree(void* p) {
   {
     std::lock_guard<std::mutex> lk(ftemu::alloc_mutex());

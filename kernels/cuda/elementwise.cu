@@ -50,8 +50,17 @@ __global__ void scale_kernel(float* x, float s, long long n) {
   FT_GRID_STRIDE(i, n) x[i] *= s;
 }
 
+// One thread per element of out[B,G]: 1 where the row's id equals the column. Ids are compared, never used
+// as an index, so a bad id gives a zero row rather than a stray write.
+__global__ void one_hot_kernel(const float* ids, float* out, long long B, long long G) {
+  FT_GRID_STRIDE(i, B * G) out[i] = ids[i / G] == (float)(i % G) ? 1.0f : 0.0f;
+}
+
 }  // namespace
 
+void one_hot(const float* ids, float* out, int64_t B, int64_t G) {
+  FT_LAUNCH(one_hot_kernel, blocks_for(B * G), THREADS, 0, ids, out, (long long)B, (long long)G);
+}
 void relu_forward(const float* x, float* y, int64_t n) {
   FT_LAUNCH(relu_kernel, blocks_for(n), THREADS, 0, x, y, (long long)n);
 }

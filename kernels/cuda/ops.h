@@ -38,6 +38,7 @@ void dropout_backward(const float* dy, float* dx, int64_t n, const DropKey& key)
 void add(const float* a, const float* b, float* y, int64_t n);
 void accumulate(const float* src, float* dst, float alpha, int64_t n);
 void scale(float* x, float s, int64_t n);
+void one_hot(const float* ids, float* out, int64_t B, int64_t G);
 
 // sequence.cu
 void start_token_forward(const float* e, const float* token, float* h, int64_t B, int64_t T, int64_t D);

@@ -17,6 +17,15 @@ fn relu(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   st_y(i, select(0.0, v, v > 0.0));
 }
 
+//! kernel one_hot
+// out[B,G] (n = B·G elements): 1 where the row's id equals the column (ids compared, never used as an index).
+@compute @workgroup_size(${WG})
+fn one_hot(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= P.n) { return; }
+  st_out(i, select(0.0, 1.0, ld_ids(i / P.G) == f32(i % P.G)));
+}
+
 //! kernel relu_backward
 // Gates on the forward output y (y > 0 ⇔ x > 0), so relu may have run in place.
 @compute @workgroup_size(${WG})

@@ -110,6 +110,20 @@ Napi::Value download(const Napi::CallbackInfo& cb) {
   return a.env().Undefined();
 }
 
+// allocPinned(n) → a Float32Array over page-locked host memory (cudaMallocHost; freed when the array is
+// collected). Device-to-host copies into it are DMA transfers without a staging copy; the backend reads
+// small results (a step's loss and statistics, the device checks' flags) through one of these.
+Napi::Value allocPinned(const Napi::CallbackInfo& cb) {
+  Args a(cb, "allocPinned", 1);
+  const int64_t n = a.count(0, "n");
+  void* p = nullptr;
+  check(a, cudaMallocHost(&p, (size_t)(n > 0 ? n : 1) * sizeof(float)), "cudaMallocHost");
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(a.env(), p, (size_t)n * sizeof(float), [](Napi::Env, void* data) {
+    cudaFreeHost(data);
+  });
+  return Napi::Float32Array::New(a.env(), (size_t)n, ab, 0);
+}
+
 // downloadPair(view, out, view2, out2): two device-to-host copies queued back to back and one synchronisation
 // (a read of a result together with the device checks' flags costs one round trip, not two).
 Napi::Value downloadPair(const Napi::CallbackInfo& cb) {
@@ -231,6 +245,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   FTCN_EXPORT(exports, env, upload);
   FTCN_EXPORT(exports, env, download);
   FTCN_EXPORT(exports, env, downloadPair);
+  FTCN_EXPORT(exports, env, allocPinned);
   FTCN_EXPORT(exports, env, checkValues);
   FTCN_EXPORT(exports, env, checkIdsCounted);
   FTCN_EXPORT(exports, env, zero);

@@ -148,6 +148,7 @@ void run(Args&, const Adamw& p) {
   prm.max_norm = (float)p.maxNorm;  // read by the kernel with the device norm (the cpu resolves it on the host)
   ftc::adamw(p.param.data, p.grad.data, p.m.data, p.v.data, p.n, prm, p.norm ? p.norm.data : nullptr);
 }
+void run(Args&, const OneHot& p) { ftc::one_hot(p.ids.data, p.out.data, p.B, p.G); }
 // Σ x² over the tensors into one device double (zeroed first), in a fixed order.
 static double* sum_squares_on_device(Args& a, const std::vector<F32>& tensors) {
   double* acc = ftcn::sum_accumulator(a);

@@ -378,6 +378,15 @@ struct SoftmaxCrossEntropyBackward {
 };
 void run(Args& a, const SoftmaxCrossEntropyBackward& p);
 
+// oneHot(ids[B], out[B,G], B, G)
+struct OneHot {
+  F32 ids;
+  F32 out;
+  int64_t B;
+  int64_t G;
+};
+void run(Args& a, const OneHot& p);
+
 // groupDroUpdate(q[G], groupLossSum[G], groupCount[G], eta, group[B], w[B], G, B)
 struct GroupDroUpdate {
   F32 q;
@@ -1076,6 +1085,21 @@ Napi::Value softmaxCrossEntropyBackward(const Napi::CallbackInfo& info_) {
 }
 
 template <class Dev>
+Napi::Value oneHot(const Napi::CallbackInfo& info_) {
+  Args args_(info_, "oneHot", 4);
+  const int64_t B = args_.dim(2, "B");
+  const int64_t G = args_.dim(3, "G");
+  const F32 ids = Dev::tensor(args_, info_, 0, "ids", {B}, false);
+  const F32 out = Dev::tensor(args_, info_, 1, "out", {B, G}, false);
+  args_.disjoint(out, ids);
+  Dev::group_ids(args_, ids, G);
+  const OneHot params_{ids, out, B, G};
+  run(args_, params_);
+  Dev::finish(args_);
+  return args_.env().Undefined();
+}
+
+template <class Dev>
 Napi::Value groupDroUpdate(const Napi::CallbackInfo& info_) {
   Args args_(info_, "groupDroUpdate", 8);
   const int64_t G = args_.dim(6, "G");
@@ -1213,6 +1237,7 @@ void register_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("bceWithLogitsBackward", Napi::Function::New(env, glue::bceWithLogitsBackward<Dev>, "bceWithLogitsBackward"));
   exports.Set("softmaxCrossEntropy", Napi::Function::New(env, glue::softmaxCrossEntropy<Dev>, "softmaxCrossEntropy"));
   exports.Set("softmaxCrossEntropyBackward", Napi::Function::New(env, glue::softmaxCrossEntropyBackward<Dev>, "softmaxCrossEntropyBackward"));
+  exports.Set("oneHot", Napi::Function::New(env, glue::oneHot<Dev>, "oneHot"));
   exports.Set("groupDroUpdate", Napi::Function::New(env, glue::groupDroUpdate<Dev>, "groupDroUpdate"));
   exports.Set("groupLossReweight", Napi::Function::New(env, glue::groupLossReweight<Dev>, "groupLossReweight"));
   exports.Set("adamw", Napi::Function::New(env, glue::adamw<Dev>, "adamw"));

@@ -209,6 +209,9 @@ export interface Backend extends TensorMemory {
    */
   groupLossReweight(groupLossSum: Tensor, groupCount: Tensor, eta: number, group: Tensor, gw: Tensor, w: Tensor): void;
 
+  /** out[B,G]: row i is the one-hot vector of the integer id ids[i] ∈ [0, G). */
+  oneHot(ids: Tensor, out: Tensor): void;
+
   /** Fused AdamW (PyTorch semantics: decoupled decay p ← p·(1 − lr·wd), then the Adam step). */
   /**
    * With `norm` (a [1] tensor globalNorm wrote), the clip factor is computed on the device from it, and a

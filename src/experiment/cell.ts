@@ -157,10 +157,7 @@ function runFold(
     };
   } finally {
     strategy.dispose();
-    for (const q of model.store.list()) {
-      backend.dispose(q.value);
-      backend.dispose(q.grad);
-    }
+    model.store.dispose();
   }
 }
 

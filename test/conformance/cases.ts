@@ -374,6 +374,14 @@ for (const bad of [NaN, Infinity]) {
     run: (be, t) => be.adamw(t.p, t.g, t.m, t.v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 2, maxNorm: 1 }, t.norm),
   });
 }
+for (const [B, G] of [[1, 1], [7, 3], [300, 5]]) {
+  add({
+    op: 'oneHot', label: `B=${B} G=${G}`,
+    tensors: { ids: V([B], (i) => (i * 7 + 3) % G), out: F([B, G], 9) },
+    compare: { out: 0 },
+    run: (be, t) => be.oneHot(t.ids, t.out),
+  });
+}
 add({
   op: 'globalNorm', label: 'several tensors, a row slice, and none (0)',
   tensors: { a: R([1], -3, 3), b: R([17], -3, 3), c: R([300001], -3, 3), d: R([30, 5], -3, 3), norm: Z([1]), none: F([1], 7) },

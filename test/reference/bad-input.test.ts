@@ -172,6 +172,9 @@ const cases: Case[] = [
   // sumSquares
   ['sumSquares disposed', () => be.sumSquares([t(2), disposed(3)]), /^sumSquares: tensors\[1\] \[3\] has been disposed/],
   ['sumSquares other', () => be.sumSquares([other.tensor([2])]), /^sumSquares: tensors\[0\] lives on backend 'other'/],
+  // oneHot
+  ['oneHot id out of range', () => be.oneHot(be.tensor([2], [0, 3]), t(2, 3)), /^oneHot: ids\[1\] = 3 is not an integer group id in \[0, 3\)/],
+  ['oneHot out shape', () => be.oneHot(be.tensor([2], [0, 1]), t(3, 3)), /^oneHot: out \[3, 3\] disagrees with ids\[2\] on B \(3 vs 2\)/],
   // globalNorm
   ['globalNorm norm shape', () => be.globalNorm([t(2)], t(2)), /^globalNorm: norm dim 0 must be 1, got shape \[2\]/],
   ['globalNorm disposed', () => be.globalNorm([t(2), disposed(3)], t(1)), /^globalNorm: tensors\[1\] \[3\] has been disposed/],

@@ -123,7 +123,9 @@ int main() {
   ftc::check_values(grd, n, ftc::CheckFinite, 0, slot);
   ftc::check_values(grp, HB, ftc::CheckGroupIds, G, slot);
   ftc::check_ids_counted(grp, HB, gc, G, slot);
-  step("device norm, clipped adamw, device checks");
+  float* onehot = device(HB * G);
+  ftc::one_hot(grp, onehot, HB, G);
+  step("device norm, clipped adamw, device checks, one-hot targets");
 
   for (void* a : allocations) cudaFree(a);
   std::printf("smoke: %d failure(s)\n", failures);

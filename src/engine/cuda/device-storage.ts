@@ -13,7 +13,7 @@ import type { BackendStats, TensorMemory } from '../backend';
 import { checkCopy, checkNewTensor, checkSlice0, checkTensor, checkUpload, checkView } from '../check';
 import type { DeferredCheck } from '../ops/check-call';
 import { Tensor } from '../tensor';
-import { DeviceChecks } from './device-checks';
+import { CHECK_SLOTS, DeviceChecks } from './device-checks';
 import type { CudaAddon, DeviceBuffer, DeviceView } from './native-api';
 
 /** Buffers up to this many elements keep a host shadow (the value-checked inputs are batch-sized). */
@@ -24,6 +24,8 @@ const SHADOW_MAX = 1 << 16;
  * here, while parameter tensors (uploaded at initialisation, never value-checked) stay unshadowed.
  */
 const SHADOW_UPLOAD_MAX = 1 << 17;
+/** Reads up to this many floats go through page-locked host memory (the HR step's results buffer is ~70). */
+const PINNED_READ_MAX = 4096;
 
 export class DeviceStorage implements TensorMemory {
   private allocations = 0;
@@ -90,13 +92,16 @@ export class DeviceStorage implements TensorMemory {
     const flags = this.checks.pendingFlags();
     if (t.size > 0) {
       const v = dv(t);
-      // The device checks' flags come back in the same round trip.
-      if (flags !== null) this.native.downloadPair(v, out, flags, this.flagsHost(flags));
-      else this.native.download(v, out);
+      // A small read (a step's results) lands in page-locked memory, a DMA without a staging copy; the device
+      // checks' flags come back in the same round trip.
+      const dst = t.size <= PINNED_READ_MAX ? this.pinned().subarray(0, t.size) : out;
+      if (flags !== null) this.native.downloadPair(v, dst, flags, this.pinnedFlags(flags));
+      else this.native.download(v, dst);
       this.hostReads++;
+      if (dst !== out) out.set(dst);
       // The host now knows the whole buffer: it is shadowed until a kernel writes it again.
       if (this.covers(v, t.size)) this.shadows.set(v.buf, out.slice());
-      if (flags !== null) this.checks.settle(this.flagsHost(flags));
+      if (flags !== null) this.checks.settle(this.pinnedFlags(flags));
     }
     return out;
   }
@@ -110,16 +115,20 @@ export class DeviceStorage implements TensorMemory {
   private readFlags(): void {
     const flags = this.checks.pendingFlags();
     if (flags === null) return;
-    const host = this.flagsHost(flags);
+    const host = this.pinnedFlags(flags);
     this.native.download(flags, host);
     this.hostReads++;
     this.checks.settle(host);
   }
 
-  private flagsBuffer = new Float32Array(0);
-  private flagsHost(flags: DeviceView): Float32Array {
-    if (this.flagsBuffer.length !== flags.length) this.flagsBuffer = new Float32Array(flags.length);
-    return this.flagsBuffer;
+  /** Page-locked host memory for small reads: PINNED_READ_MAX floats, then room for every check's flags. */
+  private pinnedMemory: Float32Array | null = null;
+  private pinned(): Float32Array {
+    this.pinnedMemory ??= this.native.allocPinned(PINNED_READ_MAX + 2 * CHECK_SLOTS);
+    return this.pinnedMemory;
+  }
+  private pinnedFlags(flags: DeviceView): Float32Array {
+    return this.pinned().subarray(PINNED_READ_MAX, PINNED_READ_MAX + flags.length);
   }
 
   zero(t: Tensor): void {

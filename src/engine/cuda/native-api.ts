@@ -40,6 +40,8 @@ export interface CudaAddon {
   free(buf: DeviceBuffer): void;
   upload(view: V, data: Float32Array): void;
   download(view: V, out: Float32Array): void;
+  /** n floats of page-locked host memory (DMA target of small reads); freed when the array is collected. */
+  allocPinned(n: number): Float32Array;
   /** Two device-to-host copies and one synchronisation (a result and the device checks' flags together). */
   downloadPair(view: V, out: Float32Array, view2: V, out2: Float32Array): void;
   /** A value rule (kernels/cuda/check.cu CheckRule code) over x; the verdict goes into slot (2 floats). */
@@ -56,6 +58,6 @@ export interface CudaAddon {
 
 /** Every function the TypeScript side relies on: a stale build missing one is reported as unavailable. */
 export const CUDA_FUNCTIONS: readonly string[] = [
-  'info', 'alloc', 'free', 'upload', 'download', 'downloadPair', 'checkValues', 'checkIdsCounted', 'zero', 'copy', 'setSchedule',
+  'info', 'alloc', 'free', 'upload', 'download', 'downloadPair', 'allocPinned', 'checkValues', 'checkIdsCounted', 'zero', 'copy', 'setSchedule',
   'setComputeMode', ...NATIVE_OP_FUNCTIONS,
 ];

@@ -154,6 +154,9 @@ export const OP_TABLE = [
     args: [inp('logits', ['N', 'C']), inp('targets', ['N', 'C'], { values: 'unit' }), acc('dlogits', ['N', 'C']), num('scale')],
   },
 
+  // Class targets from group ids already on the device (ADV's adversary): no upload of a one-hot matrix.
+  { name: 'oneHot', args: [inp('ids', ['B'], { values: { groupIds: 'G' } }), out('out', ['B', 'G'])] },
+
   // ---- fairness and optimisation ----
   {
     name: 'groupDroUpdate',

@@ -77,6 +77,11 @@ const KERNELS: Kernels = {
     if (scale !== null) adamwStep(d(param), d(grad), d(m), d(v), { ...opts, gradScale: scale });
   },
   sumSquares: (_, tensors) => sumSquares(tensors.map((t) => d(t))),
+  oneHot: ({ G }, ids, out) => {
+    const o = d(out), id = d(ids);
+    o.fill(0);
+    for (let i = 0; i < id.length; i++) o[i * G + id[i]] = 1;
+  },
   globalNorm: (_, tensors, norm) => {
     d(norm)[0] = globalNorm(tensors.map((t) => d(t)));
   },

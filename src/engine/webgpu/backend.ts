@@ -220,6 +220,9 @@ export class WebGpuBackend extends TableBackend {
       }
       this.run(K.lnBackwardDx, { dy, x, gamma, mean, rstd, dx }, { N, C }, this.rows(N));
     },
+    oneHot: ({ B, G }, ids: Tensor, out: Tensor): void => {
+      this.run(K.oneHot, { ids, out }, { n: B * G, G }, this.elems(B * G));
+    },
     relu: (_, x: Tensor, y: Tensor): void => {
       this.run(K.relu, { x, y }, { n: x.size }, this.elems(x.size));
     },

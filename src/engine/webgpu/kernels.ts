@@ -23,6 +23,7 @@ const t = GEMM_TILE;
 
 export const K = {
   relu: ew('relu', [r('x'), w('y')]),
+  oneHot: ew('one_hot', [r('ids'), w('out')], u('n', 'G')),
   reluBackward: ew('relu_backward', [r('dy'), r('y'), w('dx')]),
   gelu: ew('gelu', [r('x'), w('y')]),
   geluBackward: ew('gelu_backward', [r('dy'), r('x'), w('dx')]),

@@ -37,7 +37,6 @@ export class AdversarialStrategy implements Strategy {
   private norm: Tensor | null = null;
   private groups = 0;
   private batch = 0;
-  private oneHot = new Float32Array(0);
 
   constructor(readonly lambda: number, readonly width: number) {
     if (!(lambda >= 0 && Number.isFinite(lambda))) throw new Error(`adv: lambda must be a non-negative number, got ${lambda}`);
@@ -63,27 +62,20 @@ export class AdversarialStrategy implements Strategy {
     const be = this.backend!, D = this.store!.get('adv.linear1.weight').spec.shape[1], A = this.width, G = this.groups;
     if (this.bufs) for (const t of Object.values(this.bufs)) be.dispose(t);
     this.batch = B;
-    this.oneHot = new Float32Array(B * G);
     this.bufs = {
       pooled: be.tensor([B, D]), h1: be.tensor([B, A]), logits: be.tensor([B, G]), targets: be.tensor([B, G]), loss: be.tensor([1]),
       dlogits: be.tensor([B, G]), dh1: be.tensor([B, A]), da1: be.tensor([B, A]), dpooled: be.tensor([B, D]), drev: be.tensor([B, D]),
     };
   }
 
-  /** Uploads the one-hot group targets of the batch (host input data, like the windows themselves). */
+  /** Sizes the buffers to the batch; the targets are formed on the device from its group ids (no upload). */
   onBatch(batch: HrBatch): void {
-    const B = batch.hr.length, G = this.groups;
-    if (B !== this.batch) this.allocate(B);
-    this.oneHot.fill(0);
-    for (let i = 0; i < B; i++) {
-      const g = batch.group ? batch.group[i] : 0;
-      this.oneHot[i * G + g] = 1;
-    }
-    this.backend!.upload(this.bufs!.targets, this.oneHot);
+    if (batch.hr.length !== this.batch) this.allocate(batch.hr.length);
   }
 
-  encoderGradient(acts: Activations, _bufs: HrLossBuffers, dHOut: Tensor): void {
+  encoderGradient(acts: Activations, bufs: HrLossBuffers, dHOut: Tensor): void {
     const be = this.backend!, s = this.store!, b = this.bufs!;
+    be.oneHot(bufs.group, b.targets);
     be.meanPool(acts.hOut, b.pooled);
     be.linear(b.pooled, s.value('adv.linear1.weight'), s.value('adv.linear1.bias'), b.h1);
     be.relu(b.h1, b.h1);
