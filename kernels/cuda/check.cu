@@ -23,9 +23,17 @@ __device__ __forceinline__ bool value_ok(float x, int rule, long long G) {
   }
 }
 
-// The smallest failing index of the block (n when none) and whether any value is positive, by a tree in
-// shared memory; thread 0 holds the result.
-__device__ void block_first_and_any(long long& first, int& any, long long* s_first, int* s_any) {
+// Over i < n, strided by the block's threads: the smallest i where fails(i) (n when none) and whether
+// positive(i) holds for any i, by a tree in shared memory (s_first, s_any: THREADS each); every thread gets both.
+template <class Fails, class Positive>
+__device__ void scan_block(long long n, Fails fails, Positive positive, long long* s_first, int* s_any,
+                           long long& first, int& any) {
+  first = n;
+  any = 0;
+  for (long long i = threadIdx.x; i < n; i += blockDim.x) {
+    if (i < first && fails(i)) first = i;
+    any |= positive(i);
+  }
   s_first[threadIdx.x] = first;
   s_any[threadIdx.x] = any;
   __syncthreads();
@@ -47,14 +55,10 @@ __global__ void __launch_bounds__(THREADS) check_values_kernel(const float* __re
                                                                long long G, float* __restrict__ slot) {
   __shared__ long long s_first[THREADS];
   __shared__ int s_any[THREADS];
-  long long first = n;
-  int any = 0;
-  for (long long i = threadIdx.x; i < n; i += blockDim.x) {
-    const float v = x[i];
-    if (!value_ok(v, rule, G) && i < first) first = i;
-    any |= v > 0.0f;
-  }
-  block_first_and_any(first, any, s_first, s_any);
+  long long first;
+  int any;
+  scan_block(n, [&](long long i) { return !value_ok(x[i], rule, G); }, [&](long long i) { return x[i] > 0.0f; },
+             s_first, s_any, first, any);
   if (threadIdx.x == 0) {
     if (first < n) {
       slot[0] = (float)(first + 1);
@@ -72,13 +76,10 @@ __global__ void __launch_bounds__(THREADS) check_ids_counted_kernel(const float*
                                                                     float* __restrict__ slot) {
   __shared__ long long s_first[THREADS];
   __shared__ int s_any[THREADS];
-  long long first = B;
-  int any = 0;
-  for (long long i = threadIdx.x; i < B; i += blockDim.x) {
-    const float g = ids[i];
-    if (value_ok(g, CheckGroupIds, G) && counts[(long long)g] == 0.0f && i < first) first = i;
-  }
-  block_first_and_any(first, any, s_first, s_any);
+  long long first;
+  int any;
+  scan_block(B, [&](long long i) { return value_ok(ids[i], CheckGroupIds, G) && counts[(long long)ids[i]] == 0.0f; },
+             [](long long) { return false; }, s_first, s_any, first, any);
   if (threadIdx.x == 0 && first < B) {
     slot[0] = (float)(first + 1);
     slot[1] = ids[first];
