@@ -36,11 +36,6 @@ export class AdamW {
     }
   }
 
-  /** Global gradient norm over the trainable parameters. */
-  gradNorm(): number {
-    return Math.sqrt(this.backend.sumSquares(this.store.trainableRuns().map((r) => r.grad)));
-  }
-
   /** One update at learning rate lr (the schedule's value); returns the pre-clipping gradient norm. */
   update(lr: number = this.config.lr): number {
     this.launchUpdate(lr, this.norm);
