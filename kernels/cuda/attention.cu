@@ -3,11 +3,15 @@
 // RoPE: the first d/2 features of a head rotate in pairs (2j, 2j+1), j < d/4, by pos·10000^(−2j/(d/2)).
 //
 // Forward: a block owns BR = 64 query rows of one (b, h), one thread per row; the row's rotated q and its
-// output accumulator live in registers (arrays sized by the template bound DM ≥ d). Key/value tiles of
+// output accumulator live in registers (arrays sized by the template bound DMAX ≥ d). Head dims above 64
+// (the 1b model's 128) split each row over a pair of adjacent lanes (SPLIT = 2): each holds half of the
+// head's features, and a dot product is the two halves' partial sums joined by one __shfl_xor_sync, so a
+// thread's registers are those of d = 64. Key/value tiles of
 // BC = 32 rows are staged in shared memory (keys rotated on load); per tile the scores are formed (in the
 // thread's own padded row of shared memory, which keeps DM = 64 free of register spills), the
 // running max and sum are rescaled once (online softmax), and only lse = m + log l is kept.
-// Backward: K/V-outer loop. A block owns BC = 32 keys (one thread each: dk, dv accumulate in registers,
+// Backward: K/V-outer loop. A block owns BC = 32 keys (one thread each, a lane pair above d = 64: dk, dv
+// accumulate in registers,
 // k and v sit in padded shared memory); it walks the query tiles at or below the diagonal, recomputes
 // P = exp(s − lse), uses D = rowsum(dO∘O) (precomputed), writes dS to shared memory and adds the block's
 // dQ = dS·K into an fp32 buffer with atomicAdd. A last kernel rotates dQ back and adds it into dq.
@@ -66,20 +70,42 @@ __device__ __forceinline__ void load_rows(const float* __restrict__ x, long long
   }
 }
 
-template <int DM>
+// Lanes per row (or per key) and features per lane for the head-dim bound DMAX.
+template <int DMAX>
+struct Split {
+  static constexpr int lanes = DMAX > 64 ? 2 : 1;
+  static constexpr int dm = DMAX / lanes;  // register arrays per thread
+  // Backward query rows per tile: half as many for split rows, so that d = 128 needs 51.6 KB of shared
+  // memory (an opt-in above 48 KB that sm_75's 64 KB still allows) rather than 70 KB.
+  static constexpr int bq = BQ / lanes;
+};
+
+// The sum of a pair's partial dot products: every lane of the warp must call it (the shuffle's full mask),
+// so callers compute a partial even for rows they then mask. a + b and b + a are the same float, so both
+// lanes of a pair hold bit-identical sums.
+template <int LANES>
+__device__ __forceinline__ float pair_sum(float partial) {
+  if constexpr (LANES == 1) return partial;
+  else return partial + __shfl_xor_sync(FT_FULL_MASK, partial, 1);
+}
+
+template <int DMAX>
 // No __launch_bounds__ here: with it, ptxas for sm_75/sm_80 spilled 12 bytes (scripts/cuda-check.sh).
 __global__ void attn_forward_kernel(const float* __restrict__ q, const float* __restrict__ k,
-                                                          const float* __restrict__ v, float* __restrict__ out,
-                                                          float* __restrict__ lse, const float* __restrict__ tab, int S,
-                                                          int D, int H, DropKey drop) {
+                                    const float* __restrict__ v, float* __restrict__ out, float* __restrict__ lse,
+                                    const float* __restrict__ tab, int S, int D, int H, DropKey drop) {
+  constexpr int LANES = Split<DMAX>::lanes, DM = Split<DMAX>::dm;
   FT_DYNAMIC_SHARED(float, smem);
   const int d = D / H;
+  const int r = threadIdx.x / LANES, part = threadIdx.x % LANES;
+  const int dp = d / LANES, c0 = part * dp;   // this lane's features [c0, c0 + dp); dp is even (d % 4 == 0)
   float* Ks = smem;           // [BC][d], rotated
   float* Vs = smem + BC * d;  // [BC][d]
-  float* sc = Vs + BC * d + threadIdx.x * (BC + 1);  // this thread's scores of the tile (padded rows)
+  // The row's scores of the tile (padded rows): both lanes of a pair write the same values.
+  float* sc = Vs + BC * d + r * (BC + 1);
   const int h = blockIdx.y, b = blockIdx.z;
   const int row0 = blockIdx.x * BR;
-  const int i = row0 + threadIdx.x;
+  const int i = row0 + r;
   const bool row_ok = i < S;
   const long long base = (long long)b * S * D + (long long)h * d;
   const float scale = rsqrtf((float)d);
@@ -88,12 +114,12 @@ __global__ void attn_forward_kernel(const float* __restrict__ q, const float* __
 #pragma unroll
   for (int c = 0; c < DM; c += 2) {
     float x0 = 0.0f, x1 = 0.0f;
-    if (row_ok && c < d) {
-      x0 = q[base + (long long)i * D + c];
-      x1 = q[base + (long long)i * D + c + 1];
-      if (c / 2 < d / 4) {
+    if (row_ok && c < dp) {
+      x0 = q[base + (long long)i * D + c0 + c];
+      x1 = q[base + (long long)i * D + c0 + c + 1];
+      if ((c0 + c) / 2 < d / 4) {
         float cs, sn;
-        rope_cs(tab, i, c / 2, d, &cs, &sn);
+        rope_cs(tab, i, (c0 + c) / 2, d, &cs, &sn);
         const float y0 = x0 * cs - x1 * sn, y1 = x1 * cs + x0 * sn;
         x0 = y0;
         x1 = y1;
@@ -113,42 +139,46 @@ __global__ void attn_forward_kernel(const float* __restrict__ q, const float* __
     load_rows(k, base, D, S, d, j0, BC, tab, Ks, d);
     load_rows(v, base, D, S, d, j0, BC, nullptr, Vs, d);
     __syncthreads();
-    if (row_ok && j0 <= i) {
+    const bool active = row_ok && j0 <= i;
+    // A split row's lanes shuffle inside the score loop, so every lane runs it; inactive rows mask after.
+    if (LANES > 1 || active) {
       float tmax = -INFINITY;
       for (int jj = 0; jj < BC; ++jj) {
-        float s = -INFINITY;
+        float dot = 0.0f;
         if (j0 + jj <= i) {
-          float dot = 0.0f;
 #pragma unroll
           for (int c = 0; c < DM; ++c)
-            if (c < d) dot = fmaf(qr[c], Ks[jj * d + c], dot);
-          s = dot * scale;
+            if (c < dp) dot = fmaf(qr[c], Ks[jj * d + c0 + c], dot);
         }
+        dot = pair_sum<LANES>(dot);
+        const float s = (active && j0 + jj <= i) ? dot * scale : -INFINITY;
         sc[jj] = s;
         tmax = fmaxf(tmax, s);
       }
-      const float m_new = fmaxf(m, tmax);
-      const float corr = expf(m - m_new);  // 0 on the first tile (m = −∞)
-      l *= corr;
+      if (active) {
+        const float m_new = fmaxf(m, tmax);
+        const float corr = expf(m - m_new);  // 0 on the first tile (m = −∞)
+        l *= corr;
 #pragma unroll
-      for (int c = 0; c < DM; ++c) o[c] *= corr;
-      for (int jj = 0; jj < BC; ++jj) {
-        const float p = expf(sc[jj] - m_new);  // 0 above the diagonal
-        l += p;
-        const float pf = (p != 0.0f && drop.active) ? p * drop_factor(drop, drop_row + (uint64_t)(j0 + jj)) : p;
+        for (int c = 0; c < DM; ++c) o[c] *= corr;
+        for (int jj = 0; jj < BC; ++jj) {
+          const float p = expf(sc[jj] - m_new);  // 0 above the diagonal
+          l += p;
+          const float pf = (p != 0.0f && drop.active) ? p * drop_factor(drop, drop_row + (uint64_t)(j0 + jj)) : p;
 #pragma unroll
-        for (int c = 0; c < DM; ++c)
-          if (c < d) o[c] = fmaf(pf, Vs[jj * d + c], o[c]);
+          for (int c = 0; c < DM; ++c)
+            if (c < dp) o[c] = fmaf(pf, Vs[jj * d + c0 + c], o[c]);
+        }
+        m = m_new;
       }
-      m = m_new;
     }
   }
   if (row_ok) {
     const float inv = 1.0f / l;
 #pragma unroll
     for (int c = 0; c < DM; ++c)
-      if (c < d) out[base + (long long)i * D + c] = o[c] * inv;
-    lse[(long long)(b * H + h) * S + i] = m + logf(l);
+      if (c < dp) out[base + (long long)i * D + c0 + c] = o[c] * inv;
+    if (part == 0) lse[(long long)(b * H + h) * S + i] = m + logf(l);
   }
 }
 
@@ -166,26 +196,26 @@ __global__ void attn_backward_pre_kernel(const float* __restrict__ dout, const f
   }
 }
 
-template <int DM>
-__global__ void __launch_bounds__(BC) attn_backward_kernel(const float* __restrict__ dout, const float* __restrict__ q,
-                                                           const float* __restrict__ k, const float* __restrict__ v,
-                                                           const float* __restrict__ lse,
-                                                           const float* __restrict__ Drow, float* __restrict__ dk,
-                                                           float* __restrict__ dv, float* __restrict__ dQrot,
-                                                           const float* __restrict__ tab, int S, int D, int H,
-                                                           DropKey drop) {
+template <int DMAX>
+__global__ void __launch_bounds__(BC * Split<DMAX>::lanes)
+    attn_backward_kernel(const float* __restrict__ dout, const float* __restrict__ q, const float* __restrict__ k,
+                         const float* __restrict__ v, const float* __restrict__ lse, const float* __restrict__ Drow,
+                         float* __restrict__ dk, float* __restrict__ dv, float* __restrict__ dQrot,
+                         const float* __restrict__ tab, int S, int D, int H, DropKey drop) {
+  constexpr int LANES = Split<DMAX>::lanes, DM = Split<DMAX>::dm, TQ = Split<DMAX>::bq;
   FT_DYNAMIC_SHARED(float, smem);
   const int d = D / H, ldk = d + 1;
   float* Ks = smem;                 // [BC][d+1] rotated keys (padded: thread j reads its own row)
   float* Vs = Ks + BC * ldk;        // [BC][d+1]
-  float* Qs = Vs + BC * ldk;        // [BQ][d] rotated queries
-  float* dOs = Qs + BQ * d;         // [BQ][d]
-  float* Ls = dOs + BQ * d;         // [BQ] lse
-  float* Ds = Ls + BQ;              // [BQ] D
-  float* dS = Ds + BQ;              // [BQ][BC+1]
+  float* Qs = Vs + BC * ldk;        // [TQ][d] rotated queries
+  float* dOs = Qs + TQ * d;         // [TQ][d]
+  float* Ls = dOs + TQ * d;         // [TQ] lse
+  float* Ds = Ls + TQ;              // [TQ] D
+  float* dS = Ds + TQ;              // [TQ][BC+1]
   const int h = blockIdx.y, b = blockIdx.z;
   const int key0 = blockIdx.x * BC;
-  const int jj = threadIdx.x, j = key0 + jj;
+  const int jj = threadIdx.x / LANES, part = threadIdx.x % LANES, j = key0 + jj;
+  const int dp = d / LANES, c0 = part * dp;  // this lane's features [c0, c0 + dp)
   const long long base = (long long)b * S * D + (long long)h * d;
   const long long bh = (long long)(b * H + h);
   const float scale = rsqrtf((float)d);
@@ -198,50 +228,55 @@ __global__ void __launch_bounds__(BC) attn_backward_kernel(const float* __restri
     dkr[c] = 0.0f;
     dvr[c] = 0.0f;
   }
-  const float* kj = Ks + jj * ldk;
-  const float* vj = Vs + jj * ldk;
+  const float* kj = Ks + jj * ldk + c0;
+  const float* vj = Vs + jj * ldk + c0;
 
-  for (int i0 = (key0 / BQ) * BQ; i0 < S; i0 += BQ) {
+  for (int i0 = (key0 / TQ) * TQ; i0 < S; i0 += TQ) {
     __syncthreads();  // K/V loaded (first pass) or the previous query tile consumed
-    load_rows(q, base, D, S, d, i0, BQ, tab, Qs, d);
-    load_rows(dout, base, D, S, d, i0, BQ, nullptr, dOs, d);
-    for (int e = threadIdx.x; e < BQ; e += blockDim.x) {
+    load_rows(q, base, D, S, d, i0, TQ, tab, Qs, d);
+    load_rows(dout, base, D, S, d, i0, TQ, nullptr, dOs, d);
+    for (int e = threadIdx.x; e < TQ; e += blockDim.x) {
       const int i = i0 + e;
       Ls[e] = i < S ? lse[bh * S + i] : 0.0f;
       Ds[e] = i < S ? Drow[bh * S + i] : 0.0f;
     }
     __syncthreads();
-    for (int ii = 0; ii < BQ; ++ii) {
+    for (int ii = 0; ii < TQ; ++ii) {
       const int i = i0 + ii;
-      float ds = 0.0f;
-      if (j < S && i < S && i >= j) {
-        const float* qi = Qs + ii * d;
-        const float* doi = dOs + ii * d;
-        float dot = 0.0f, dpv = 0.0f;
+      const bool live = j < S && i < S && i >= j;
+      const float* qi = Qs + ii * d + c0;
+      const float* doi = dOs + ii * d + c0;
+      float dot = 0.0f, dpv = 0.0f;
+      if (live) {
 #pragma unroll
         for (int c = 0; c < DM; ++c) {
-          if (c < d) {
+          if (c < dp) {
             dot = fmaf(qi[c], kj[c], dot);
             dpv = fmaf(doi[c], vj[c], dpv);
           }
         }
+      }
+      dot = pair_sum<LANES>(dot);  // every lane: the shuffle names the whole warp
+      dpv = pair_sum<LANES>(dpv);
+      float ds = 0.0f;
+      if (live) {
         const float p = expf(dot * scale - Ls[ii]);
         const float f = drop.active ? drop_factor(drop, ((uint64_t)bh * S + (uint64_t)i) * (uint64_t)S + (uint64_t)j) : 1.0f;
         const float pf = p * f;
         ds = p * (dpv * f - Ds[ii]) * scale;
 #pragma unroll
         for (int c = 0; c < DM; ++c) {
-          if (c < d) {
+          if (c < dp) {
             dvr[c] = fmaf(pf, doi[c], dvr[c]);
             dkr[c] = fmaf(ds, qi[c], dkr[c]);
           }
         }
       }
-      dS[ii * (BC + 1) + jj] = ds;
+      dS[ii * (BC + 1) + jj] = ds;  // both lanes of a pair write the same value
     }
     __syncthreads();
     // dQ_rot[i, c] += Σ_j dS[i, j]·K_rot[j, c] for this block's keys.
-    for (int e = threadIdx.x; e < BQ * d; e += blockDim.x) {
+    for (int e = threadIdx.x; e < TQ * d; e += blockDim.x) {
       const int ii = e / d, c = e % d, i = i0 + ii;
       if (i >= S) continue;
       float acc = 0.0f;
@@ -253,19 +288,20 @@ __global__ void __launch_bounds__(BC) attn_backward_kernel(const float* __restri
     // dk: rotate back by −angle (Rᵀ), then add; dv: add.
 #pragma unroll
     for (int c = 0; c < DM; c += 2) {
-      if (c < d) {
+      if (c < dp) {
         float g0 = dkr[c], g1 = dkr[c + 1];
-        if (c / 2 < d / 4) {
+        if ((c0 + c) / 2 < d / 4) {
           float cs, sn;
-          rope_cs(tab, j, c / 2, d, &cs, &sn);
+          rope_cs(tab, j, (c0 + c) / 2, d, &cs, &sn);
           const float y0 = g0 * cs + g1 * sn, y1 = g1 * cs - g0 * sn;
           g0 = y0;
           g1 = y1;
         }
-        dk[base + (long long)j * D + c] += g0;
-        dk[base + (long long)j * D + c + 1] += g1;
-        dv[base + (long long)j * D + c] += dvr[c];
-        dv[base + (long long)j * D + c + 1] += dvr[c + 1];
+        const long long o = base + (long long)j * D + c0 + c;
+        dk[o] += g0;
+        dk[o + 1] += g1;
+        dv[o] += dvr[c];
+        dv[o + 1] += dvr[c + 1];
       }
     }
   }
@@ -305,24 +341,31 @@ void rope_table(float* tab, int S, int d) {
   FT_LAUNCH(rope_table_kernel, grid_stride_blocks((long long)S * (d / 4), 128), dim3(128), 0, tab, S, d);
 }
 
-template <int DM>
+template <int DMAX>
 void forward_dm(const float* q, const float* k, const float* v, float* out, float* lse, const float* tab, int B, int S,
                 int D, int H, const DropKey& drop) {
   const int d = D / H;
   const dim3 grid((unsigned)((S + BR - 1) / BR), (unsigned)H, (unsigned)B);
   const size_t floats = (size_t)2 * BC * d + (size_t)BR * (BC + 1);
-  FT_LAUNCH(attn_forward_kernel<DM>, grid, dim3(BR), floats * sizeof(float), q, k, v, out, lse, tab, S, D, H, drop);
+  FT_LAUNCH(attn_forward_kernel<DMAX>, grid, dim3(BR * Split<DMAX>::lanes), floats * sizeof(float), q, k, v, out, lse,
+            tab, S, D, H, drop);
 }
 
-template <int DM>
+template <int DMAX>
 void backward_dm(const float* dout, const float* q, const float* k, const float* v, const float* lse,
                  const float* Drow, float* dk, float* dv, float* dQrot, const float* tab, int B, int S, int D, int H,
                  const DropKey& drop) {
+  constexpr int TQ = Split<DMAX>::bq;
   const int d = D / H;
   const dim3 grid((unsigned)((S + BC - 1) / BC), (unsigned)H, (unsigned)B);
-  const size_t floats = (size_t)2 * BC * (d + 1) + (size_t)2 * BQ * d + 2 * BQ + (size_t)BQ * (BC + 1);
-  FT_LAUNCH(attn_backward_kernel<DM>, grid, dim3(BC), floats * sizeof(float), dout, q, k, v, lse, Drow, dk, dv, dQrot,
-            tab, S, D, H, drop);
+  const size_t floats = (size_t)2 * BC * (d + 1) + (size_t)2 * TQ * d + 2 * TQ + (size_t)TQ * (BC + 1);
+  const size_t bytes = floats * sizeof(float);
+  if (bytes > 48 * 1024) {
+    // Above 48 KB a kernel must opt in (d ≥ 124: 51.6 KB at d = 128), or its launch fails.
+    cudaFuncSetAttribute(attn_backward_kernel<DMAX>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
+  }
+  FT_LAUNCH(attn_backward_kernel<DMAX>, grid, dim3(BC * Split<DMAX>::lanes), bytes, dout, q, k, v, lse, Drow, dk, dv,
+            dQrot, tab, S, D, H, drop);
 }
 
 }  // namespace
@@ -335,7 +378,8 @@ void attention_forward(const float* q, const float* k, const float* v, float* ou
   rope_table(scratch, (int)S, d);
   if (d <= 16) forward_dm<16>(q, k, v, out, lse, scratch, (int)B, (int)S, (int)D, (int)H, drop);
   else if (d <= 32) forward_dm<32>(q, k, v, out, lse, scratch, (int)B, (int)S, (int)D, (int)H, drop);
-  else forward_dm<64>(q, k, v, out, lse, scratch, (int)B, (int)S, (int)D, (int)H, drop);
+  else if (d <= 64) forward_dm<64>(q, k, v, out, lse, scratch, (int)B, (int)S, (int)D, (int)H, drop);
+  else forward_dm<128>(q, k, v, out, lse, scratch, (int)B, (int)S, (int)D, (int)H, drop);
 }
 
 int64_t attention_backward_scratch(int64_t B, int64_t S, int64_t D, int64_t H) {
@@ -356,7 +400,8 @@ void attention_backward(const float* dout, const float* q, const float* k, const
             (int)D, (int)H);
   if (d <= 16) backward_dm<16>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop);
   else if (d <= 32) backward_dm<32>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop);
-  else backward_dm<64>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop);
+  else if (d <= 64) backward_dm<64>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop);
+  else backward_dm<128>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop);
   FT_LAUNCH(attn_backward_post_kernel, grid_stride_blocks(rows * (d / 2), 256), dim3(256), 0, dQrot, dq, tab, (int)B,
             (int)S, (int)D, (int)H);
 }

@@ -47,7 +47,7 @@ void mean_pool_forward(const float* h, float* z, int64_t B, int64_t S, int64_t D
 void mean_pool_backward(const float* dz, float* dh, int64_t B, int64_t S, int64_t D);
 
 // attention.cu (head dim d = D/H, a multiple of 4, at most ATTN_MAX_HEAD_DIM).
-constexpr int ATTN_MAX_HEAD_DIM = 64;
+constexpr int ATTN_MAX_HEAD_DIM = 128;
 // scratch: attention_forward_scratch floats of device memory (the RoPE cos/sin table).
 int64_t attention_forward_scratch(int64_t S, int64_t D, int64_t H);
 void attention_forward(const float* q, const float* k, const float* v, float* out, float* lse, float* scratch,

@@ -191,6 +191,8 @@ for (const [n, p] of [[1, 0.1], [7, 0.5], [4099, 0.1], [40009, 0.9], [33, 0]]) {
 const attnShapes: [number, number, number, number, string][] = [
   [1, 1, 12, 3, ''], [2, 5, 12, 3, ''], [1, 31, 64, 4, ''], [1, 70, 16, 1, ''], [2, 9, 40, 2, ''], [1, 33, 128, 2, ''], [2, 7, 24, 2, ''],
   [2, 40, 16, 4, ''], [3, 7, 48, 3, ''], [1, 33, 16, 2, ''], [1, 70, 128, 2, ''],
+  // Head dims above 64 (lane pairs on CUDA): 128 as in the 1b model, 96, and 68 (odd halves of 34).
+  [1, 37, 256, 2, ' (d = 128)'], [2, 9, 96, 1, ''], [1, 33, 136, 2, ''],
   ...SIZES.map((s) => [2, 11, s.D, s.H, ` (${s.name})`] as [number, number, number, number, string]),
   [1, 31, 512, 8, ' (19m, T = 30)'],
 ];

@@ -212,21 +212,21 @@ void deadlock() {
 
 // Runs fn under each order; all results must be bit-identical (and finite).
 template <class Fn>
-void same_under_orders(const char* what, Fn fn) {
+void same_under_orders(const std::string& what, Fn fn) {
   std::vector<std::vector<float>> results;
   for (int o = 0; o < N_ORDERS; ++o) {
     ftemu::config().order = ORDERS[o];
     ftemu::config().seed = 7 + o;
     results.push_back(fn());
-    expect(cudaGetLastError() == cudaSuccess, std::string(what) + " launches (" + ORDER_NAMES[o] + ")");
+    expect(cudaGetLastError() == cudaSuccess, what + " launches (" + ORDER_NAMES[o] + ")");
   }
   ftemu::config().order = ftemu::Order::Forward;
   bool finite = true;
   for (float x : results[0]) finite = finite && std::isfinite(x);
-  expect(finite, std::string(what) + " results are finite (no poisoned shared memory read)");
+  expect(finite, what + " results are finite (no poisoned shared memory read)");
   bool same = true;
   for (int o = 1; o < N_ORDERS; ++o) same = same && results[o] == results[0];
-  expect(same, std::string(what) + " is identical under every thread order");
+  expect(same, what + " is identical under every thread order");
 }
 
 void orders() {
@@ -248,8 +248,10 @@ void orders() {
     y.insert(y.end(), ly.begin(), ly.end());
     return y;
   });
-  same_under_orders("attention forward and backward S=37 D=24 H=2 (dropout)", [] {
-    const int B = 1, S = 37, D = 24, H = 2;
+  for (const int D : {24, 256}) {
+  // d = 12 (one lane per row) and d = 128 (a lane pair per row, joined by __shfl_xor_sync).
+  same_under_orders("attention forward and backward S=37 D=" + std::to_string(D) + " H=2 (dropout)", [D] {
+    const int B = 1, S = 37, H = 2;
     const size_t n = (size_t)B * S * D;
     auto q = random_vec(n, 6), k = random_vec(n, 7), v = random_vec(n, 8), dout = random_vec(n, 9);
     std::vector<float> out(n), lse(B * H * S), dq(n), dk(n), dv(n);
@@ -267,6 +269,7 @@ void orders() {
     out.insert(out.end(), dq.begin(), dq.end());
     return out;
   });
+  }
   same_under_orders("hr loss backward B=40", [] {
     const int B = 40;
     auto out = random_vec(2 * B, 10, -2, 2), hr = random_vec(B, 11, 40, 200), w = random_vec(B, 12, 0.1f, 1.0f);
@@ -440,6 +443,20 @@ void racecheck() {
   expect(cudaGetLastError() == cudaSuccess, "attention forward passes the race check");
   ftc::attention_backward(dout, q, k, v, out, lse, dq, dk, dv, scratch, B, S, AD, H, key);
   expect(cudaGetLastError() == cudaSuccess, "attention backward (dQ through atomicAdd) passes the race check");
+  {
+    // d = 128: a lane pair per row or key, and the backward's 51.6 KB of shared memory (opted in).
+    const int D2 = 256;
+    const size_t n2 = (size_t)B * S * D2;
+    float *q2 = dev(random_vec(n2, 16)), *k2 = dev(random_vec(n2, 17)), *v2 = dev(random_vec(n2, 18)), *do2 = dev(random_vec(n2, 19));
+    float *o2 = dev(std::vector<float>(n2)), *l2 = dev(std::vector<float>(B * H * S)), *dq2 = dev(std::vector<float>(n2));
+    float *dk2 = dev(std::vector<float>(n2)), *dv2 = dev(std::vector<float>(n2));
+    float* sc2 = dev(std::vector<float>((size_t)ftc::attention_backward_scratch(B, S, D2, H)));
+    ftc::attention_forward(q2, k2, v2, o2, l2, sc2, B, S, D2, H, key);
+    expect(cudaGetLastError() == cudaSuccess, "attention forward at d = 128 passes the race check");
+    ftc::attention_backward(do2, q2, k2, v2, o2, l2, dq2, dk2, dv2, sc2, B, S, D2, H, key);
+    expect(cudaGetLastError() == cudaSuccess, "attention backward at d = 128 passes the race check");
+    for (float* p : {q2, k2, v2, do2, o2, l2, dq2, dk2, dv2, sc2}) cudaFree(p);
+  }
   // The planted bug: dQ accumulated with += from every key block.
   ftc_planted::attention_backward(dout, q, k, v, out, lse, dq, dk, dv, scratch, B, S, AD, H,
                                   *reinterpret_cast<const ftc_planted::DropKey*>(&key));

@@ -23,7 +23,7 @@ from check_ops import load, p  # noqa: E402
 
 GEMMS = [("19m attention projection", 992, 512, 512), ("19m linear1", 992, 512, 2048), ("19m linear2", 992, 2048, 512),
          ("1b linear1", 992, 2048, 8192), ("4096³", 4096, 4096, 4096)]
-ATTENTION = [("S=1024 d=64", 4, 1024, 512, 8)]
+ATTENTION = [("S=1024 d=64", 4, 1024, 512, 8), ("S=1024 d=128", 4, 1024, 1024, 8)]
 
 
 def timer(device, warmup, iters):

@@ -290,13 +290,13 @@ def check_device_checks(c, sizes):
 
 
 # Shapes: --quick is for the emulator (every edge, small); the full set adds the model sizes' layers (19m D=512,
-# 1b D=2048, the HR head's K = 11·D, attention at the 19m and 85m head dims and S up to 1024).
+# 1b D=2048, the HR head's K = 11·D, attention at the 19m, 85m and 1b head dims (64 and 128) and S up to 1024).
 QUICK = {
     "linear": [(1, 1, 1), (7, 13, 17), (31, 20, 65), (33, 64, 96), (5, 300, 3)],
     "norms": [(1, 2), (7, 33), (5, 512)],  # D = 1: the RMS gradient cancels to zero exactly, float32 cannot
     "gelu": [1, 1000],
     # S ≥ 2: at S = 1 dq and dk are exactly zero (P = 1, dS = P·(dP − D) = 0), float32 leaves rounding there
-    "attention": [(1, 2, 16, 1), (2, 7, 32, 2), (1, 33, 64, 2)],
+    "attention": [(1, 2, 16, 1), (2, 7, 32, 2), (1, 33, 64, 2), (1, 9, 256, 2)],
     "hr": [1, 9, 64],
     "optim": [1, 1000, 70000],
     "checks": [1, 300, 5000],
@@ -306,7 +306,8 @@ FULL = {
                                  (2, 5632, 2), (992, 2048, 8192), (2, 22528, 2)],
     "norms": QUICK["norms"] + [(992, 512), (992, 2048)],
     "gelu": QUICK["gelu"] + [992 * 2048],
-    "attention": QUICK["attention"] + [(32, 31, 512, 8), (4, 256, 768, 12), (2, 1024, 512, 8)],
+    "attention": QUICK["attention"] + [(32, 31, 512, 8), (4, 256, 768, 12), (2, 1024, 512, 8), (4, 31, 2048, 16),
+                                       (2, 1024, 1024, 8)],
     "hr": QUICK["hr"] + [1024],
     "optim": QUICK["optim"] + [19_000_000],
     "checks": QUICK["checks"] + [1 << 20],

@@ -88,6 +88,18 @@ int main() {
   ftc::attention_forward(q, k, v, out, lse, fs, B, S, AD, H, drop);
   ftc::attention_backward(dout, q, k, v, out, lse, dq, dk, dv, bs, B, S, AD, H, drop);
   step("rope attention forward/backward with dropout");
+  {
+    // d = 128 (the 1b model's heads): lane pairs, and the backward's shared memory above 48 KB (opted in).
+    const int64_t AD2 = 256;
+    const size_t n2 = (size_t)(B * S * AD2);
+    float *q2 = device(n2), *k2 = device(n2), *v2 = device(n2), *o2 = device(n2), *l2 = device(B * H * S);
+    float *do2 = device(n2), *dq2 = device(n2), *dk2 = device(n2), *dv2 = device(n2);
+    float* fs2 = device((size_t)ftc::attention_forward_scratch(S, AD2, H));
+    float* bs2 = device((size_t)ftc::attention_backward_scratch(B, S, AD2, H));
+    ftc::attention_forward(q2, k2, v2, o2, l2, fs2, B, S, AD2, H, drop);
+    ftc::attention_backward(do2, q2, k2, v2, o2, l2, dq2, dk2, dv2, bs2, B, S, AD2, H, drop);
+    step("rope attention forward/backward at d = 128 with dropout");
+  }
 
   const int64_t HB = 64, G = 3;
   float *ho = device(HB * 2, -2.0f, 2.0f), *hr = device(HB, 40.0f, 200.0f), *hw = device(HB, 0.0f, 0.02f);
