@@ -8,6 +8,7 @@
 #include "launch.h"
 #include "mma.cuh"
 #include "ops.h"
+#include "reduce.cuh"
 
 namespace ftc {
 namespace {
@@ -202,6 +203,45 @@ __global__ void __launch_bounds__(TC_THREADS) gemm_bf16_kernel(int M, int N, int
       }
 }
 
+// ---------------------------------------------------------------- skinny products with a long K (the HR head)
+// [B, S·D]·[2, S·D]ᵀ gives 64 outputs from K = 5,632 (19m) to 63,488 (1b) terms each: the tile kernels would run
+// it as one block walking all of K. Here every output is a block of 256 threads striding over K (both operands
+// unit-stride along K, so the loads coalesce) and one block reduction in a fixed order: M·N blocks, no
+// scratch, deterministic. In bf16 mode the operands are rounded to bf16 as the tensor-core kernel rounds
+// them, and their products (exact in fp32) are summed in fp32, which is what that kernel computes.
+constexpr int DOT_THREADS = 256;
+
+__global__ void __launch_bounds__(DOT_THREADS) gemm_dot_kernel(int N, int K, const float* __restrict__ A, long long sai,
+                                                               const float* __restrict__ B, long long sbj,
+                                                               float* __restrict__ C, long long ldc, int accumulate,
+                                                               const float* __restrict__ bias, int bf16) {
+  __shared__ float scratch[32];
+  const int i = blockIdx.x / N, j = blockIdx.x % N;
+  const float* a = A + (long long)i * sai;
+  const float* b = B + (long long)j * sbj;
+  float v = 0.0f;
+  for (int k = threadIdx.x; k < K; k += DOT_THREADS) {
+    float x = a[k], y = b[k];
+    if (bf16) {
+      x = bf16_round(x);
+      y = bf16_round(y);
+    }
+    v = fmaf(x, y, v);
+  }
+  v = block_sum(v, scratch);
+  if (threadIdx.x == 0) {
+    if (bias != nullptr) v += bias[j];
+    float* c = C + (long long)i * ldc + j;
+    *c = accumulate ? *c + v : v;
+  }
+}
+
+// The dot-product kernel instead of the tiles: both operands unit-stride along K, few enough outputs that the
+// tiles would leave most of the GPU idle (at most 4 tiles of 64×64), and K long enough to share out.
+bool use_dot(int64_t M, int64_t N, int64_t K, int64_t sak, int64_t sbk) {
+  return sak == 1 && sbk == 1 && M * N <= 4096 && ((M + 63) / 64) * ((N + 63) / 64) <= 4 && K >= 1024;
+}
+
 __global__ void column_sums_kernel(const float* __restrict__ dy, long long N, long long M, float* __restrict__ db) {
   const long long m = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (m >= M) return;
@@ -214,6 +254,11 @@ __global__ void column_sums_kernel(const float* __restrict__ dy, long long N, lo
 
 void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t sai, int64_t sak, const float* B, int64_t sbk,
           int64_t sbj, float* C, int64_t ldc, bool accumulate, const float* bias) {
+  if (use_dot(M, N, K, sak, sbk)) {
+    FT_LAUNCH(gemm_dot_kernel, dim3((unsigned)(M * N)), dim3(DOT_THREADS), 0, (int)N, (int)K, A, (long long)sai, B,
+              (long long)sbj, C, (long long)ldc, accumulate ? 1 : 0, bias, compute_mode() == ComputeMode::Bf16 ? 1 : 0);
+    return;
+  }
   if (compute_mode() == ComputeMode::Bf16) {
     const dim3 grid((unsigned)((N + TC_BN - 1) / TC_BN), (unsigned)((M + TC_BM - 1) / TC_BM));
     FT_LAUNCH(gemm_bf16_kernel, grid, dim3(TC_THREADS), TC_SMEM, (int)M, (int)N, (int)K, A, (long long)sai,

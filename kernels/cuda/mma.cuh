@@ -30,6 +30,14 @@ __host__ __device__ __forceinline__ uint32_t bf16_bits(float f) {
   return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
 }
 
+// f rounded to bf16 (as bf16_bits), returned as the float it represents.
+__host__ __device__ __forceinline__ float bf16_round(float f) {
+  const uint32_t u = bf16_bits(f) << 16;
+  float r;
+  memcpy(&r, &u, 4);
+  return r;
+}
+
 __host__ __device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) { return bf16_bits(lo) | (bf16_bits(hi) << 16); }
 
 // D = A·B + C, m16n8k16, bf16 inputs, fp32 accumulators (d may alias c).

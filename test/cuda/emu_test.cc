@@ -237,6 +237,14 @@ void orders() {
     ftc::linear_forward(A.data(), B.data(), nullptr, C.data(), M, K, N);
     return C;
   });
+  same_under_orders("gemm dot path (HR head) 3x2x3000 + bias", [] {
+    // Few outputs, long K: one block per output (gemm_dot_kernel), its block reduction in a fixed order.
+    const int M = 3, N = 2, K = 3000;
+    auto A = random_vec(M * K, 1), B = random_vec(N * K, 2), bias = random_vec(N, 3);
+    std::vector<float> C(M * N);
+    ftc::linear_forward(A.data(), B.data(), bias.data(), C.data(), M, K, N);
+    return C;
+  });
   same_under_orders("rms and layer norm", [] {
     const int N = 3, D = 150;
     auto x = random_vec(N * D, 3), s = random_vec(D, 4), dy = random_vec(N * D, 5);
@@ -426,6 +434,13 @@ void racecheck() {
   float *A = dev(random_vec(M * K, 1)), *W = dev(random_vec(N * K, 2)), *bias = dev(random_vec(N, 3)), *C = dev(std::vector<float>(M * N));
   ftc::linear_forward(A, W, bias, C, M, K, N);
   expect(cudaGetLastError() == cudaSuccess, "gemm passes the race check");
+  {
+    const int DM = 3, DN = 2, DK = 3000;
+    float *dA = dev(random_vec(DM * DK, 1)), *dW = dev(random_vec(DN * DK, 2)), *dC = dev(std::vector<float>(DM * DN));
+    ftc::linear_forward(dA, dW, bias, dC, DM, DK, DN);
+    expect(cudaGetLastError() == cudaSuccess, "gemm dot path passes the race check");
+    for (float* p : {dA, dW, dC}) cudaFree(p);
+  }
   const int R = 33, D = 40;
   float *x = dev(random_vec(R * D, 4)), *sc = dev(random_vec(D, 5)), *y = dev(std::vector<float>(R * D)), *rs = dev(std::vector<float>(R));
   float *dy = dev(random_vec(R * D, 6)), *dx = dev(std::vector<float>(R * D)), *dsc = dev(std::vector<float>(D));
