@@ -20,6 +20,7 @@
 #include <mutex>
 #include <vector>
 
+#include "dropout.h"
 #include "isa.h"
 #include "parallel.h"
 
@@ -292,17 +293,9 @@ struct Problem {
   const RopeTable* rope;
 };
 
-// mult[c] = keep(element base + c) ? inv_keep : 0 for c < n; one Philox block serves 4 consecutive elements.
+// mult[c] = keep(element base + c) ? inv_keep : 0 for c < n (dropout.cc: 16 Philox blocks per AVX-512 batch).
 FT_INLINE void dropout_row(const Problem& P, uint64_t base, int64_t n, float* mult) {
-  uint64_t idx = base;
-  int64_t c = 0;
-  while (c < n) {
-    const Philox4 w = philox4x32_10((uint32_t)(idx >> 2), 0u, P.key.step, P.key.site, (uint32_t)P.key.seed,
-                                    (uint32_t)(P.key.seed >> 32));
-    for (unsigned lane = (unsigned)(idx & 3); lane < 4 && c < n; ++lane, ++c, ++idx) {
-      mult[c] = (w.v[lane] >> 8) >= P.threshold ? P.inv_keep : 0.f;
-    }
-  }
+  dropout_multipliers(P.key, P.threshold, P.inv_keep, base, n, mult);
 }
 
 // Per-thread scratch that only grows: the pool's threads are persistent, so steady-state calls allocate nothing.
