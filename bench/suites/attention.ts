@@ -2,7 +2,7 @@
 // rotary as tensor ops, autograd backward) and against the reference backend's attention. The engine has no
 // batched matmul (linear is 2-D only and heads are interleaved in [B,S,D]), so an unfused path cannot be
 // written with the engine's own ops; the reference backend (plain TypeScript) stands in as the unfused peer.
-import type { Backend } from '../../src/engine/backend';
+import type { AttentionDropout, Backend } from '../../src/engine/backend';
 import { getBackend } from '../../src/engine/registry';
 import { Rng } from '../../src/util/random';
 import { timeCalls } from '../measure';
@@ -10,17 +10,18 @@ import { runTorchPeer, threadLabel, TORCH_CONFIGS, TorchRun, torchRunNote } from
 import { ofPeak, Row, Suite, SuiteContext } from '../types';
 import { attentionForwardFlops, randTensor } from './util';
 
-function engineFwdBwd(be: Backend, B: number, S: number, D: number, H: number, minTime: number, minCalls = 3, warmup = 3) {
+function engineFwdBwd(be: Backend, B: number, S: number, D: number, H: number, minTime: number, minCalls = 3, warmup = 3,
+  drop?: AttentionDropout) {
   const rng = new Rng(3);
   const q = randTensor(be, [B, S, D], rng), k = randTensor(be, [B, S, D], rng), v = randTensor(be, [B, S, D], rng);
   const out = be.tensor([B, S, D]), lse = be.tensor([B, H, S]);
   const dout = randTensor(be, [B, S, D], rng), dq = be.tensor([B, S, D]), dk = be.tensor([B, S, D]), dv = be.tensor([B, S, D]);
-  const fwd = timeCalls(() => be.ropeAttention(q, k, v, H, out, lse), { minTime, minCalls, warmup });
+  const fwd = timeCalls(() => be.ropeAttention(q, k, v, H, out, lse, drop), { minTime, minCalls, warmup });
   // Zeroing the gradients is part of the cost (backward accumulates), as PyTorch allocates fresh ones.
   const fb = timeCalls(() => {
-    be.ropeAttention(q, k, v, H, out, lse);
+    be.ropeAttention(q, k, v, H, out, lse, drop);
     be.zero(dq); be.zero(dk); be.zero(dv);
-    be.ropeAttentionBackward(dout, q, k, v, out, lse, H, dq, dk, dv);
+    be.ropeAttentionBackward(dout, q, k, v, out, lse, H, dq, dk, dv, drop);
   }, { minTime, minCalls, warmup });
   for (const t of [q, k, v, out, lse, dout, dq, dk, dv]) be.dispose(t);
   return { fwdMs: fwd.medianMs, fwdBwdMs: fb.medianMs, warmup: fb.warmup };
@@ -69,6 +70,16 @@ export const attentionSuite: Suite = {
         suite: 'attention', figure: 'ropeAttention fwd+bwd · engine (fused)', shape, ms: eng.fwdBwdMs, rate: g, unit: 'GFLOP/s',
         peer: best.name, ratio: best.ms / eng.fwdBwdMs, ofPeak: ofPeak(g, ctx.peaks.fp32All),
         note: `forward alone ${eng.fwdMs.toFixed(2)} ms; warm-up ${eng.warmup}`,
+      });
+      // Training runs attention with dropout (p = 0.1 in the fine-tuning presets): its mask is Philox per
+      // element, so it is timed too, against the same engine without it (no peer runs this configuration).
+      const dropped = engineFwdBwd(be, B, S, D, H, minTime, 3, 3, { p: 0.1, key: { seed: 1, step: 2, site: 3 } });
+      const gd = flops / dropped.fwdBwdMs / 1e6;
+      rows.splice(rows.length - peers.length, 0, {
+        suite: 'attention', figure: 'ropeAttention fwd+bwd with attention dropout 0.1 · engine (fused)', shape, ms: dropped.fwdBwdMs,
+        rate: gd, unit: 'GFLOP/s', peer: null, ratio: null, ofPeak: ofPeak(gd, ctx.peaks.fp32All),
+        note: `forward alone ${dropped.fwdMs.toFixed(2)} ms; dropout adds ${(100 * (dropped.fwdBwdMs / eng.fwdBwdMs - 1)).toFixed(0)}% ` +
+          `(forward ${(100 * (dropped.fwdMs / eng.fwdMs - 1)).toFixed(0)}%) to the engine's own row; warm-up ${dropped.warmup}`,
       });
     }
     return rows;
