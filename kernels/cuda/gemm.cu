@@ -1,6 +1,6 @@
 // Tiled shared-memory GEMM with register blocking, for linear (and patch embedding) forward and backward:
 //   y = x·Wᵀ + b,  dx += dy·W,  dW += dyᵀ·x  (one strided kernel; the three differ only in strides), and
-//   db += Σ_n dy (a column-sum kernel, one thread per column, coalesced, deterministic).
+//   db += Σ_n dy (a column-sum kernel: row groups per column block, coalesced, deterministic).
 // Block tile 64×64×16, 256 threads, each thread an 4×4 register tile spread with stride 16 (rows tr + 16i,
 // columns tc + 16j) so that a warp reads consecutive shared-memory words (no bank conflicts). Tiles are
 // loaded with the unit-stride operand index fastest, so global loads coalesce whichever operand is
@@ -242,12 +242,16 @@ bool use_dot(int64_t M, int64_t N, int64_t K, int64_t sak, int64_t sbk) {
   return sak == 1 && sbk == 1 && M * N <= 4096 && ((M + 63) / 64) * ((N + 63) / 64) <= 4 && K >= 1024;
 }
 
-__global__ void column_sums_kernel(const float* __restrict__ dy, long long N, long long M, float* __restrict__ db) {
-  const long long m = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-  if (m >= M) return;
-  float s = 0.0f;
-  for (long long n = 0; n < N; ++n) s += dy[n * M + m];
-  db[m] += s;
+// db[m] += Σ_n dy[n, m] (reduce.cuh: row groups of one column block, added in a fixed order).
+__global__ void __launch_bounds__(COL_SUM_THREADS) column_sums_kernel(const float* __restrict__ dy, long long N,
+                                                                      long long M, float* __restrict__ db) {
+  const int group = threadIdx.x / COL_SUM_COLS;
+  const long long m = (long long)blockIdx.x * COL_SUM_COLS + threadIdx.x % COL_SUM_COLS;
+  float v[1] = {0.0f};
+  if (m < M)
+    for (long long n = group; n < N; n += COL_SUM_GROUPS) v[0] += dy[n * M + m];
+  sum_row_groups<1>(v);
+  if (group == 0 && m < M) db[m] += v[0];
 }
 
 }  // namespace
@@ -272,9 +276,7 @@ void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t sai, int64_t 
 }
 
 void column_sums_add(const float* dy, int64_t N, int64_t M, float* db) {
-  const int threads = 128;
-  FT_LAUNCH(column_sums_kernel, dim3((unsigned)((M + threads - 1) / threads)), dim3(threads), 0, dy, (long long)N,
-            (long long)M, db);
+  FT_LAUNCH(column_sums_kernel, dim3(col_sum_blocks(M)), dim3(COL_SUM_THREADS), 0, dy, (long long)N, (long long)M, db);
 }
 
 void linear_forward(const float* x, const float* w, const float* b, float* y, int64_t N, int64_t K, int64_t M) {

@@ -1,7 +1,8 @@
 // RMSNorm (the blocks) and LayerNorm (the HR head) over the last dimension: one block of 128 threads per
 // row, statistics by block reductions (warp shuffles, then one shared slot per warp). The parameter
-// gradients (dscale, dγ, dβ) are column sums over rows, done by a second kernel with one thread per
-// column (coalesced and deterministic, no atomics).
+// gradients (dscale, dγ, dβ) are column sums over rows, done by a second kernel: per block 32 columns,
+// 16 row groups whose partials are added in a fixed order (reduce.cuh sum_row_groups: coalesced,
+// deterministic, no atomics).
 #include "launch.h"
 #include "ops.h"
 #include "reduce.cuh"
@@ -43,13 +44,16 @@ __global__ void __launch_bounds__(ROW_THREADS) rms_backward_kernel(const float* 
 }
 
 // dscale[c] += Σ_n dy[n,c]·x[n,c]·rstd[n]
-__global__ void rms_dscale_kernel(const float* __restrict__ dy, const float* __restrict__ x,
-                                  const float* __restrict__ rstd, float* __restrict__ dscale, long long N, long long D) {
-  const long long c = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-  if (c >= D) return;
-  float s = 0.0f;
-  for (long long n = 0; n < N; ++n) s += dy[n * D + c] * x[n * D + c] * rstd[n];
-  dscale[c] += s;
+__global__ void __launch_bounds__(COL_SUM_THREADS) rms_dscale_kernel(const float* __restrict__ dy, const float* __restrict__ x,
+                                                                     const float* __restrict__ rstd,
+                                                                     float* __restrict__ dscale, long long N, long long D) {
+  const int group = threadIdx.x / COL_SUM_COLS;
+  const long long c = (long long)blockIdx.x * COL_SUM_COLS + threadIdx.x % COL_SUM_COLS;
+  float v[1] = {0.0f};
+  if (c < D)
+    for (long long n = group; n < N; n += COL_SUM_GROUPS) v[0] += dy[n * D + c] * x[n * D + c] * rstd[n];
+  sum_row_groups<1>(v);
+  if (group == 0 && c < D) dscale[c] += v[0];
 }
 
 __global__ void __launch_bounds__(ROW_THREADS) ln_forward_kernel(const float* __restrict__ x,
@@ -96,22 +100,24 @@ __global__ void __launch_bounds__(ROW_THREADS) ln_backward_kernel(const float* _
 }
 
 // dgamma[c] += Σ_n dy·x̂, dbeta[c] += Σ_n dy (either may be null).
-__global__ void ln_dparams_kernel(const float* __restrict__ dy, const float* __restrict__ x,
+__global__ void __launch_bounds__(COL_SUM_THREADS) ln_dparams_kernel(const float* __restrict__ dy, const float* __restrict__ x,
                                   const float* __restrict__ mean, const float* __restrict__ rstd,
                                   float* __restrict__ dgamma, float* __restrict__ dbeta, long long N, long long C) {
-  const long long c = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-  if (c >= C) return;
-  float sg = 0.0f, sb = 0.0f;
-  for (long long n = 0; n < N; ++n) {
-    const float g = dy[n * C + c];
-    sg += g * (x[n * C + c] - mean[n]) * rstd[n];
-    sb += g;
+  const int group = threadIdx.x / COL_SUM_COLS;
+  const long long c = (long long)blockIdx.x * COL_SUM_COLS + threadIdx.x % COL_SUM_COLS;
+  float v[2] = {0.0f, 0.0f};  // Σ dy·x̂, Σ dy
+  if (c < C) {
+    for (long long n = group; n < N; n += COL_SUM_GROUPS) {
+      const float g = dy[n * C + c];
+      v[0] += g * (x[n * C + c] - mean[n]) * rstd[n];
+      v[1] += g;
+    }
   }
-  if (dgamma != nullptr) dgamma[c] += sg;
-  if (dbeta != nullptr) dbeta[c] += sb;
+  sum_row_groups<2>(v);
+  if (group != 0 || c >= C) return;
+  if (dgamma != nullptr) dgamma[c] += v[0];
+  if (dbeta != nullptr) dbeta[c] += v[1];
 }
-
-unsigned column_blocks(int64_t n, int threads) { return (unsigned)((n + threads - 1) / threads); }
 
 }  // namespace
 
@@ -123,7 +129,7 @@ void rms_norm_backward(const float* dy, const float* x, const float* scale, cons
                        float* dscale, int64_t N, int64_t D) {
   FT_LAUNCH(rms_backward_kernel, dim3((unsigned)N), dim3(ROW_THREADS), 0, dy, x, scale, rstd, dx, (long long)D);
   if (dscale != nullptr) {
-    FT_LAUNCH(rms_dscale_kernel, dim3(column_blocks(D, 128)), dim3(128), 0, dy, x, rstd, dscale, (long long)N,
+    FT_LAUNCH(rms_dscale_kernel, dim3(col_sum_blocks(D)), dim3(COL_SUM_THREADS), 0, dy, x, rstd, dscale, (long long)N,
               (long long)D);
   }
 }
@@ -138,7 +144,7 @@ void layer_norm_backward(const float* dy, const float* x, const float* gamma, co
                          float* dx, float* dgamma, float* dbeta, int64_t N, int64_t C) {
   FT_LAUNCH(ln_backward_kernel, dim3((unsigned)N), dim3(ROW_THREADS), 0, dy, x, gamma, mean, rstd, dx, (long long)C);
   if (dgamma != nullptr || dbeta != nullptr) {
-    FT_LAUNCH(ln_dparams_kernel, dim3(column_blocks(C, 128)), dim3(128), 0, dy, x, mean, rstd, dgamma, dbeta,
+    FT_LAUNCH(ln_dparams_kernel, dim3(col_sum_blocks(C)), dim3(COL_SUM_THREADS), 0, dy, x, mean, rstd, dgamma, dbeta,
               (long long)N, (long long)C);
   }
 }

@@ -49,6 +49,34 @@ __device__ __forceinline__ double block_sum_d(double v, double* scratch) {
   return total;
 }
 
+// Column sums over the rows of a row-major matrix (bias, RMSNorm-scale and LayerNorm parameter gradients):
+// a block of COL_SUM_THREADS owns COL_SUM_COLS adjacent columns; lane = column, warp w = row group taking
+// rows w, w + COL_SUM_GROUPS, … (a warp reads 128 contiguous bytes of one row). The groups' partial sums
+// are then added in group order by warp 0: a fixed order, so the result is deterministic without atomics,
+// with COL_SUM_GROUPS times the parallelism of one thread per column walking every row.
+constexpr int COL_SUM_COLS = 32, COL_SUM_GROUPS = 16, COL_SUM_THREADS = COL_SUM_COLS * COL_SUM_GROUPS;
+
+// v[s] of every thread → in warp 0, the sum over the row groups of v[s] for its column (other warps keep
+// their partials). Called by every thread of the block (it contains __syncthreads).
+template <int NS>
+__device__ __forceinline__ void sum_row_groups(float (&v)[NS]) {
+  __shared__ float part[NS][COL_SUM_GROUPS][COL_SUM_COLS];
+  const int lane = threadIdx.x % COL_SUM_COLS, group = threadIdx.x / COL_SUM_COLS;
+#pragma unroll
+  for (int s = 0; s < NS; ++s) part[s][group][lane] = v[s];
+  __syncthreads();
+  if (group == 0) {
+#pragma unroll
+    for (int s = 0; s < NS; ++s) {
+      float t = 0.0f;
+      for (int g = 0; g < COL_SUM_GROUPS; ++g) t += part[s][g][lane];
+      v[s] = t;
+    }
+  }
+}
+
+inline unsigned col_sum_blocks(long long cols) { return (unsigned)((cols + COL_SUM_COLS - 1) / COL_SUM_COLS); }
+
 // Deterministic sum over the blocks of a grid of one value per block (thread 0's, already block-reduced): each
 // block stores it in partials[blockIdx.x]; the last block to finish (counted on *done) adds them in block order,
 // so the total does not depend on the order the hardware ran the blocks in (an atomicAdd per block would).
