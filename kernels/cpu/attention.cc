@@ -249,22 +249,27 @@ FT_INLINE void rope_row(const float* x, const float* cs, const float* sn, int64_
 // dx[0, d) += rot^T(dy) * mul (the transpose of the rotation turns by -angle: dx = dy*cs - swap(dy)*sn).
 // dy is zero-padded to a multiple of W; tmp is scratch of W floats.
 template <int W>
+// dx (+)= R(−θ)·dy·mul: added, or written when overwrite (dx is then never read).
 FT_INLINE void rope_row_backward_add(const float* dy, const float* cs, const float* sn, int64_t d, float mul,
-                                     float* dx, float* tmp) {
+                                     float* dx, float* tmp, bool overwrite) {
   using X = VecOps<W>;
   if constexpr (W == 1) {
-    for (int64_t c = 0; c < d; ++c) dx[c] += (dy[c] * cs[c] - dy[c ^ 1] * sn[c]) * mul;
+    for (int64_t c = 0; c < d; ++c) {
+      const float g = (dy[c] * cs[c] - dy[c ^ 1] * sn[c]) * mul;
+      dx[c] = overwrite ? g : dx[c] + g;
+    }
   } else {
     const auto m = X::set1(mul);
     const int64_t full = d / W * W;
     for (int64_t c = 0; c < full; c += W) {
       const auto yv = X::load(dy + c);
-      X::store(dx + c, X::load(dx + c) + (yv * X::load(cs + c) - X::swap_pairs(yv) * X::load(sn + c)) * m);
+      const auto g = (yv * X::load(cs + c) - X::swap_pairs(yv) * X::load(sn + c)) * m;
+      X::store(dx + c, overwrite ? g : X::load(dx + c) + g);
     }
     if (full < d) {
       const auto yv = X::load(dy + full);
       X::store(tmp, (yv * X::load(cs + full) - X::swap_pairs(yv) * X::load(sn + full)) * m);
-      for (int64_t c = full; c < d; ++c) dx[c] += tmp[c - full];
+      for (int64_t c = full; c < d; ++c) dx[c] = overwrite ? tmp[c - full] : dx[c] + tmp[c - full];
     }
   }
 }
@@ -291,6 +296,7 @@ struct Problem {
   DropoutKey key;
   float inv_keep;  // 1 / (1 - p)
   const RopeTable* rope;
+  bool overwrite;  // backward: write dq, dk, dv instead of adding into them
 };
 
 // mult[c] = keep(element base + c) ? inv_keep : 0 for c < n (dropout.cc: 16 Philox blocks per AVX-512 batch).
@@ -503,10 +509,11 @@ FT_INLINE void backward_head(const Problem& P, int64_t bh) {
   for (int64_t i = 0; i < S; ++i) {
     const float* cs = P.rope->cs.data() + i * rs;
     const float* sn = P.rope->sn.data() + i * rs;
-    rope_row_backward_add<W>(dQa + i * dp, cs, sn, d, P.scale, P.dq + off + i * D, tmp);
-    rope_row_backward_add<W>(dKa + i * dp, cs, sn, d, 1.0f, P.dk + off + i * D, tmp);
+    rope_row_backward_add<W>(dQa + i * dp, cs, sn, d, P.scale, P.dq + off + i * D, tmp, P.overwrite);
+    rope_row_backward_add<W>(dKa + i * dp, cs, sn, d, 1.0f, P.dk + off + i * D, tmp, P.overwrite);
     float* dvrow = P.dv + off + i * D;
-    for (int64_t c = 0; c < d; ++c) dvrow[c] += dVa[i * dp + c];
+    if (P.overwrite) std::memcpy(dvrow, dVa + i * dp, sizeof(float) * (size_t)d);
+    else for (int64_t c = 0; c < d; ++c) dvrow[c] += dVa[i * dp + c];
   }
 }
 
@@ -575,7 +582,7 @@ void rope_attention_forward(const float* q, const float* k, const float* v, floa
 
 void rope_attention_backward(const float* dout, const float* q, const float* k, const float* v, const float* out,
                              const float* lse, float* dq, float* dk, float* dv, int64_t B, int64_t S, int64_t H,
-                             int64_t D, const AttnDropout* drop) {
+                             int64_t D, const AttnDropout* drop, bool overwrite) {
   const int isa = active_level();
   Problem P = make_problem(B, S, H, D, drop, isa);
   const auto rope = rope_table(S, P.d);
@@ -589,6 +596,7 @@ void rope_attention_backward(const float* dout, const float* q, const float* k, 
   P.dq = dq;
   P.dk = dk;
   P.dv = dv;
+  P.overwrite = overwrite;
   auto run = isa == 2 ? backward_avx512 : isa == 1 ? backward_avx2 : backward_scalar;
   parallel_for(B * H, [&](int64_t b, int64_t e) { run(P, b, e); });
 }

@@ -25,6 +25,6 @@ void rope_attention_forward(const float* q, const float* k, const float* v, floa
 
 void rope_attention_backward(const float* dout, const float* q, const float* k, const float* v, const float* out,
                              const float* lse, float* dq, float* dk, float* dv, int64_t B, int64_t S, int64_t H,
-                             int64_t D, const AttnDropout* drop);
+                             int64_t D, const AttnDropout* drop, bool overwrite = false);
 
 }  // namespace ft

@@ -201,7 +201,7 @@ __global__ void __launch_bounds__(BC * Split<DMAX>::lanes)
     attn_backward_kernel(const float* __restrict__ dout, const float* __restrict__ q, const float* __restrict__ k,
                          const float* __restrict__ v, const float* __restrict__ lse, const float* __restrict__ Drow,
                          float* __restrict__ dk, float* __restrict__ dv, float* __restrict__ dQrot,
-                         const float* __restrict__ tab, int S, int D, int H, DropKey drop) {
+                         const float* __restrict__ tab, int S, int D, int H, DropKey drop, int accum) {
   constexpr int LANES = Split<DMAX>::lanes, DM = Split<DMAX>::dm, TQ = Split<DMAX>::bq;
   FT_DYNAMIC_SHARED(float, smem);
   const int d = D / H, ldk = d + 1;
@@ -298,10 +298,11 @@ __global__ void __launch_bounds__(BC * Split<DMAX>::lanes)
           g1 = y1;
         }
         const long long o = base + (long long)j * D + c0 + c;
-        dk[o] += g0;
-        dk[o + 1] += g1;
-        dv[o] += dvr[c];
-        dv[o + 1] += dvr[c + 1];
+        // accum = 0 (overwrite): the old values are not read.
+        dk[o] = accum ? dk[o] + g0 : g0;
+        dk[o + 1] = accum ? dk[o + 1] + g1 : g1;
+        dv[o] = accum ? dv[o] + dvr[c] : dvr[c];
+        dv[o + 1] = accum ? dv[o + 1] + dvr[c + 1] : dvr[c + 1];
       }
     }
   }
@@ -309,7 +310,7 @@ __global__ void __launch_bounds__(BC * Split<DMAX>::lanes)
 
 // dq[b, i, h·d + c] += R(−angle)·dQ_rot[(b·H + h)·S + i, c], one thread per (row, pair).
 __global__ void attn_backward_post_kernel(const float* __restrict__ dQrot, float* __restrict__ dq,
-                                          const float* __restrict__ tab, int B, int S, int D, int H) {
+                                          const float* __restrict__ tab, int B, int S, int D, int H, int accum) {
   const int d = D / H, half = d / 2;
   const long long n = (long long)B * H * S * half;
   for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < n; e += (long long)gridDim.x * blockDim.x) {
@@ -327,8 +328,8 @@ __global__ void attn_backward_post_kernel(const float* __restrict__ dQrot, float
       g1 = y1;
     }
     const long long o = (b * S + i) * D + h * d + c;
-    dq[o] += g0;
-    dq[o + 1] += g1;
+    dq[o] = accum ? dq[o] + g0 : g0;
+    dq[o + 1] = accum ? dq[o + 1] + g1 : g1;
   }
 }
 
@@ -354,7 +355,7 @@ void forward_dm(const float* q, const float* k, const float* v, float* out, floa
 template <int DMAX>
 void backward_dm(const float* dout, const float* q, const float* k, const float* v, const float* lse,
                  const float* Drow, float* dk, float* dv, float* dQrot, const float* tab, int B, int S, int D, int H,
-                 const DropKey& drop) {
+                 const DropKey& drop, int accum) {
   constexpr int TQ = Split<DMAX>::bq;
   const int d = D / H;
   const dim3 grid((unsigned)((S + BC - 1) / BC), (unsigned)H, (unsigned)B);
@@ -365,7 +366,7 @@ void backward_dm(const float* dout, const float* q, const float* k, const float*
     cudaFuncSetAttribute(attn_backward_kernel<DMAX>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
   }
   FT_LAUNCH(attn_backward_kernel<DMAX>, grid, dim3(BC * Split<DMAX>::lanes), bytes, dout, q, k, v, lse, Drow, dk, dv,
-            dQrot, tab, S, D, H, drop);
+            dQrot, tab, S, D, H, drop, accum);
 }
 
 }  // namespace
@@ -388,7 +389,8 @@ int64_t attention_backward_scratch(int64_t B, int64_t S, int64_t D, int64_t H) {
 
 void attention_backward(const float* dout, const float* q, const float* k, const float* v, const float* out,
                         const float* lse, float* dq, float* dk, float* dv, float* scratch, int64_t B, int64_t S,
-                        int64_t D, int64_t H, const DropKey& drop) {
+                        int64_t D, int64_t H, const DropKey& drop, bool overwrite) {
+  const int accum = overwrite ? 0 : 1;
   const int d = (int)(D / H);
   const long long rows = (long long)B * H * S;
   float* tab = scratch;
@@ -398,12 +400,12 @@ void attention_backward(const float* dout, const float* q, const float* k, const
   zero_async(dQrot, (size_t)rows * d * sizeof(float));
   FT_LAUNCH(attn_backward_pre_kernel, grid_stride_blocks(rows, 256), dim3(256), 0, dout, out, Drow, (int)B, (int)S,
             (int)D, (int)H);
-  if (d <= 16) backward_dm<16>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop);
-  else if (d <= 32) backward_dm<32>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop);
-  else if (d <= 64) backward_dm<64>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop);
-  else backward_dm<128>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop);
+  if (d <= 16) backward_dm<16>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop, accum);
+  else if (d <= 32) backward_dm<32>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop, accum);
+  else if (d <= 64) backward_dm<64>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop, accum);
+  else backward_dm<128>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop, accum);
   FT_LAUNCH(attn_backward_post_kernel, grid_stride_blocks(rows * (d / 2), 256), dim3(256), 0, dQrot, dq, tab, (int)B,
-            (int)S, (int)D, (int)H);
+            (int)S, (int)D, (int)H, accum);
 }
 
 }  // namespace ftc

@@ -52,11 +52,12 @@ constexpr int ATTN_MAX_HEAD_DIM = 128;
 int64_t attention_forward_scratch(int64_t S, int64_t D, int64_t H);
 void attention_forward(const float* q, const float* k, const float* v, float* out, float* lse, float* scratch,
                        int64_t B, int64_t S, int64_t D, int64_t H, const DropKey& drop);
-// scratch: the RoPE table, dQ in the rotated basis, then D = rowsum(dO∘O).
+// scratch: the RoPE table, dQ in the rotated basis, then D = rowsum(dO∘O). Adds into dq, dk, dv, or writes
+// them (overwrite: the old contents are never read).
 int64_t attention_backward_scratch(int64_t B, int64_t S, int64_t D, int64_t H);
 void attention_backward(const float* dout, const float* q, const float* k, const float* v, const float* out,
                         const float* lse, float* dq, float* dk, float* dv, float* scratch, int64_t B, int64_t S,
-                        int64_t D, int64_t H, const DropKey& drop);
+                        int64_t D, int64_t H, const DropKey& drop, bool overwrite = false);
 
 // loss.cu
 struct HrParams {

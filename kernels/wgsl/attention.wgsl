@@ -152,7 +152,8 @@ fn attn_bwd_dq(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index
       dq[2u * j] = g0 * cs.x + g1 * cs.y;
       dq[2u * j + 1u] = g1 * cs.x - g0 * cs.y;
     }
-    for (var c = 0u; c < ${HD}u; c++) { st_dq(qbase + c, ld_dq(qbase + c) + dq[c]); }
+    // P.accum = 0 (overwrite): the old value is not read, so a NaN there does not leak in.
+    for (var c = 0u; c < ${HD}u; c++) { st_dq(qbase + c, select(0.0, ld_dq(qbase + c), P.accum == 1u) + dq[c]); }
   }
 }
 
@@ -241,8 +242,8 @@ fn attn_bwd_dkdv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_ind
       dk[2u * jp + 1u] = g1 * cs.x - g0 * cs.y;
     }
     for (var c = 0u; c < ${HD}u; c++) {
-      st_dk(kbase + c, ld_dk(kbase + c) + dk[c]);
-      st_dv(kbase + c, ld_dv(kbase + c) + dv[c]);
+      st_dk(kbase + c, select(0.0, ld_dk(kbase + c), P.accum == 1u) + dk[c]);
+      st_dv(kbase + c, select(0.0, ld_dv(kbase + c), P.accum == 1u) + dv[c]);
     }
   }
 }

@@ -106,7 +106,7 @@ void run(Args& a, const RopeAttentionBackward& p) {
   head_dim_supported(a, p.D, p.H);
   float* scratch = ftcn::workspace(a, ftc::attention_backward_scratch(p.B, p.S, p.D, p.H));
   ftc::attention_backward(p.dout.data, p.q.data, p.k.data, p.v.data, p.out.data, p.lse.data, p.dq.data, p.dk.data,
-                          p.dv.data, scratch, p.B, p.S, p.D, p.H, drop_key(p.p, p.seed, p.step, p.site));
+                          p.dv.data, scratch, p.B, p.S, p.D, p.H, drop_key(p.p, p.seed, p.step, p.site), p.overwrite != 0);
 }
 
 // ---- losses ----

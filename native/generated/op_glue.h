@@ -201,7 +201,7 @@ struct RopeAttention {
 };
 void run(Args& a, const RopeAttention& p);
 
-// ropeAttentionBackward(dout[B,S,D], q[B,S,D], k[B,S,D], v[B,S,D], out[B,S,D], lse[B,H,S], dq[B,S,D], dk[B,S,D], dv[B,S,D], p, seed, step, site, B, S, D, H)
+// ropeAttentionBackward(dout[B,S,D], q[B,S,D], k[B,S,D], v[B,S,D], out[B,S,D], lse[B,H,S], dq[B,S,D], dk[B,S,D], dv[B,S,D], p, seed, step, site, overwrite, B, S, D, H)
 struct RopeAttentionBackward {
   F32 dout;
   F32 q;
@@ -216,6 +216,7 @@ struct RopeAttentionBackward {
   int64_t seed;
   int64_t step;
   int64_t site;
+  int64_t overwrite;
   int64_t B;
   int64_t S;
   int64_t D;
@@ -772,11 +773,11 @@ Napi::Value ropeAttention(const Napi::CallbackInfo& info_) {
 
 template <class Dev>
 Napi::Value ropeAttentionBackward(const Napi::CallbackInfo& info_) {
-  Args args_(info_, "ropeAttentionBackward", 17);
-  const int64_t B = args_.dim(13, "B");
-  const int64_t S = args_.dim(14, "S");
-  const int64_t D = args_.dim(15, "D");
-  const int64_t H = args_.dim(16, "H");
+  Args args_(info_, "ropeAttentionBackward", 18);
+  const int64_t B = args_.dim(14, "B");
+  const int64_t S = args_.dim(15, "S");
+  const int64_t D = args_.dim(16, "D");
+  const int64_t H = args_.dim(17, "H");
   if (!(D % H == 0)) args_.fail("model width D = " + std::to_string(D) + " is not divisible by heads = " + std::to_string(H));
   if (!((D / H) % 4 == 0)) args_.fail("head dim d = D/heads = " + std::to_string(D) + "/" + std::to_string(H) + " = " + std::to_string(D/H) + " must be a multiple of 4 (RoPE rotates d/2 features in pairs)");
   const F32 dout = Dev::tensor(args_, info_, 0, "dout", {B, S, D}, false);
@@ -792,6 +793,7 @@ Napi::Value ropeAttentionBackward(const Napi::CallbackInfo& info_) {
   const int64_t seed = args_.integer(10, "seed", 0LL, 9007199254740991LL);
   const int64_t step = args_.integer(11, "step", 0LL, 4294967295LL);
   const int64_t site = args_.integer(12, "site", 0LL, 4294967295LL);
+  const int64_t overwrite = args_.integer(13, "overwrite", 0LL, 1LL);
   args_.disjoint(dq, dout);
   args_.disjoint(dq, q);
   args_.disjoint(dq, k);
@@ -813,7 +815,7 @@ Napi::Value ropeAttentionBackward(const Napi::CallbackInfo& info_) {
   args_.disjoint(dv, v);
   args_.disjoint(dv, out);
   args_.disjoint(dv, lse);
-  const RopeAttentionBackward params_{dout, q, k, v, out, lse, dq, dk, dv, p, seed, step, site, B, S, D, H};
+  const RopeAttentionBackward params_{dout, q, k, v, out, lse, dq, dk, dv, p, seed, step, site, overwrite, B, S, D, H};
   run(args_, params_);
   Dev::finish(args_);
   return args_.env().Undefined();

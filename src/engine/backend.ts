@@ -141,9 +141,13 @@ export interface Backend extends TensorMemory {
   ropeAttention(
     q: Tensor, k: Tensor, v: Tensor, heads: number, out: Tensor, lse: Tensor, dropout?: AttentionDropout,
   ): void;
+  /**
+   * Adds the gradients into dq, dk, dv; with overwrite, writes them instead (fresh gradients: no zero pass
+   * before, and the old contents are never read, so they may be anything, NaN included).
+   */
   ropeAttentionBackward(
     dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, heads: number,
-    dq: Tensor, dk: Tensor, dv: Tensor, dropout?: AttentionDropout,
+    dq: Tensor, dk: Tensor, dv: Tensor, dropout?: AttentionDropout, overwrite?: boolean,
   ): void;
 
   /** y = a + b (the residual). Its backward is accumulate(dy, da) and accumulate(dy, db). */

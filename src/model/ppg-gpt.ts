@@ -201,9 +201,9 @@ export class PpgGpt {
       gProj = g.dproj;
     }
     be.linearBackward(r(gProj), r(b.att), s.value(n.wc), r(g.datt), s.grad(n.wc), s.grad(n.bc), true);
-    be.zero(g.dq); be.zero(g.dk); be.zero(g.dv);
+    // dq, dk, dv are fresh: the backward overwrites them (no zero pass).
     be.ropeAttentionBackward(g.datt, b.q, b.k, b.v, b.att, b.lse, c.heads, g.dq, g.dk, g.dv,
-      drop ? { p, key: this.key(opts, i, Site.AttnProbs) } : undefined);
+      drop ? { p, key: this.key(opts, i, Site.AttnProbs) } : undefined, true);
     // The first of the three overwrites da; k and v add into it.
     be.linearBackward(r(g.dq), r(b.a1), s.value(n.wq), r(g.da), s.grad(n.wq), s.grad(n.bq), true);
     be.linearBackward(r(g.dk), r(b.a1), s.value(n.wk), r(g.da), s.grad(n.wk), s.grad(n.bk));

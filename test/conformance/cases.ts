@@ -213,6 +213,24 @@ for (const [B, S, D, H, what] of attnShapes) {
   }
 }
 
+// Overwriting the gradients (the model's fresh dq, dk, dv): they start as NaN, which must never be read.
+for (const [B, S, D, H] of [[2, 9, 24, 2], [1, 40, 64, 1], [1, 37, 256, 2], [2, 11, 512, 8]] as [number, number, number, number][]) {
+  for (const drop of [undefined, { p: 0.2, key: { seed: 5, step: 9, site: 2 } }] as (AttentionDropout | undefined)[]) {
+    add({
+      op: 'ropeAttention', label: `backward overwriting dq, dk, dv B=${B} S=${S} D=${D} H=${H}${drop ? ', dropout 0.2' : ''}`, headDim: D / H,
+      tensors: {
+        q: R([B, S, D], -2, 2), k: R([B, S, D], -2, 2), v: R([B, S, D]), out: Z([B, S, D]), lse: Z([B, H, S]),
+        dout: R([B, S, D]), dq: F([B, S, D], NaN), dk: F([B, S, D], NaN), dv: F([B, S, D], NaN),
+      },
+      compare: { dq: 2e-4, dk: 2e-4, dv: 2e-4 },
+      run: (be, t) => {
+        be.ropeAttention(t.q, t.k, t.v, H, t.out, t.lse, drop);
+        be.ropeAttentionBackward(t.dout, t.q, t.k, t.v, t.out, t.lse, H, t.dq, t.dk, t.dv, drop, true);
+      },
+    });
+  }
+}
+
 // ---- elementwise and pooling ----
 for (const n of [1, 17, 65537]) {
   add({

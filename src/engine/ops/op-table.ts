@@ -100,6 +100,7 @@ export const OP_TABLE = [
     args: [
       inp('dout', BSD), inp('q', BSD), inp('k', BSD), inp('v', BSD), inp('out', BSD), inp('lse', ['B', 'H', 'S']),
       num('heads', { integer: true, min: 1, bind: 'H' }), acc('dq', BSD), acc('dk', BSD), acc('dv', BSD), ATTN_DROPOUT,
+      flag('overwrite'),
     ],
     constraints: HEAD_RULES,
   },

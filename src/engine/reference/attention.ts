@@ -35,13 +35,14 @@ function gatherHead(x: Vec, b: number, h: number, shape: AttentionShape, rope: R
 }
 
 /** Adds a [S,d] matrix into head h of batch b of x[B,S,D], un-rotating each row first when a table is given. */
-function scatterAddHead(m: Float64Array, x: Vec, b: number, h: number, shape: AttentionShape, rope: RopeTable | null): void {
+/** Rotates a head's gradient back by −angle and adds it into x (or writes it, with overwrite). */
+function scatterHead(m: Float64Array, x: Vec, b: number, h: number, shape: AttentionShape, rope: RopeTable | null, overwrite: boolean): void {
   const { S, D } = shape;
   const d = D / shape.H;
   for (let s = 0; s < S; s++) {
     if (rope !== null) ropeRotate(m, s * d, s, rope, -1);
     const dst = (b * S + s) * D + h * d;
-    for (let c = 0; c < d; c++) x[dst + c] += m[s * d + c];
+    for (let c = 0; c < d; c++) x[dst + c] = overwrite ? m[s * d + c] : x[dst + c] + m[s * d + c];
   }
 }
 
@@ -110,9 +111,10 @@ export function ropeAttentionForward(
  * dv += Pdᵀ·dout; dP = (dout·Vᵀ)∘f; dScore = P∘(dP − rowsum(P∘dP))/√d; dq_rot += dScore·K_rot,
  * dk_rot += dScoreᵀ·Q_rot, then rotated back by −angle into dq, dk. (rowsum(P∘dP) equals
  * rowsum(dout∘out), the FlashAttention-2 "D" term, but is computed here from its definition.)
+ * overwrite: dq, dk, dv are written rather than added to.
  */
 export function ropeAttentionBackward(
-  dout: Vec, q: Vec, k: Vec, v: Vec, shape: AttentionShape, dq: Vec, dk: Vec, dv: Vec, drop?: AttentionDrop,
+  dout: Vec, q: Vec, k: Vec, v: Vec, shape: AttentionShape, dq: Vec, dk: Vec, dv: Vec, drop?: AttentionDrop, overwrite = false,
 ): void {
   const { B, S, H, D } = shape;
   const d = D / H;
@@ -150,9 +152,9 @@ export function ropeAttentionBackward(
           }
         }
       }
-      scatterAddHead(dQ, dq, b, h, shape, rope);
-      scatterAddHead(dK, dk, b, h, shape, rope);
-      scatterAddHead(dV, dv, b, h, shape, null);
+      scatterHead(dQ, dq, b, h, shape, rope, overwrite);
+      scatterHead(dK, dk, b, h, shape, rope, overwrite);
+      scatterHead(dV, dv, b, h, shape, null, overwrite);
     }
   }
 }

@@ -49,8 +49,8 @@ const KERNELS: Kernels = {
   ropeAttention: (dims, q, k, v, _heads, out, lse, dropout) =>
     ropeAttentionForward(d(q), d(k), d(v), dims as Shape4, d(out), d(lse), dropout),
   // The oracle recomputes the probabilities from q and k; out and lse are checked for shape only.
-  ropeAttentionBackward: (dims, dout, q, k, v, _out, _lse, _heads, dq, dk, dv, dropout) =>
-    ropeAttentionBackward(d(dout), d(q), d(k), d(v), dims as Shape4, d(dq), d(dk), d(dv), dropout),
+  ropeAttentionBackward: (dims, dout, q, k, v, _out, _lse, _heads, dq, dk, dv, dropout, overwrite) =>
+    ropeAttentionBackward(d(dout), d(q), d(k), d(v), dims as Shape4, d(dq), d(dk), d(dv), dropout, overwrite ?? false),
   add: (_, a, b, y) => addForward(d(a), d(b), d(y)),
   accumulate: (_, src, dst, alpha = 1) => accumulateInto(d(src), d(dst), alpha),
   scale: (_, x, s) => scaleInPlace(d(x), s),

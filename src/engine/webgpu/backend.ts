@@ -141,12 +141,12 @@ export class WebGpuBackend extends TableBackend {
   }
 
   /** The uniforms shared by the attention kernels. */
-  private attentionParams(s: { B: number; S: number; H: number; D: number; hd: number }, dropout: AttentionDropout | undefined) {
+  private attentionParams(s: { B: number; S: number; H: number; D: number; hd: number }, dropout: AttentionDropout | undefined, overwrite = false) {
     const on = dropout !== undefined && dropout.p > 0;
     const dp = on ? dropParams(dropout.p, dropout.key) : { k0: 0, k1: 0, step: 0, site: 0, threshold: 0, scale: 1 };
     return {
       B: s.B, S: s.S, H: s.H, D: s.D, scale: 1 / Math.sqrt(s.hd), drop: on ? 1 : 0,
-      k0: dp.k0, k1: dp.k1, step: dp.step, site: dp.site, threshold: dp.threshold, dscale: dp.scale,
+      k0: dp.k0, k1: dp.k1, step: dp.step, site: dp.site, threshold: dp.threshold, dscale: dp.scale, accum: overwrite ? 0 : 1,
     };
   }
 
@@ -257,13 +257,13 @@ export class WebGpuBackend extends TableBackend {
     },
     ropeAttentionBackward: (
       { B, S, D, H }, dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, _heads: number,
-      dq: Tensor, dk: Tensor, dv: Tensor, dropout?: AttentionDropout,
+      dq: Tensor, dk: Tensor, dv: Tensor, dropout?: AttentionDropout, overwrite?: boolean,
     ): void => {
       const shape = { B, S, D, H, hd: D / H };
       const rope = this.rope(S, shape.hd);
       this.scratchDelta = this.internal(this.scratchDelta, B * H * S);
       const delta = this.scratchDelta;
-      const params = this.attentionParams(shape, dropout);
+      const params = this.attentionParams(shape, dropout, overwrite ?? false);
       const consts = attentionConsts(shape.hd);
       this.run(ATTENTION.delta, { dout, out, delta }, params, this.elems(B * H * S, 64), consts);
       const grid: Grid = [Math.ceil(S / ATTENTION_ROWS), B * H, 1];

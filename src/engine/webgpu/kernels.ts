@@ -148,7 +148,8 @@ export const K = {
   } satisfies KernelDef,
 };
 
-const ATTENTION_PARAMS = [...u('B', 'S', 'H', 'D'), ...f('scale'), ...u('drop', 'k0', 'k1', 'step', 'site', 'threshold'), ...f('dscale')];
+// accum: the backward adds into dq, dk, dv (1) or writes them (0, the overwrite flag).
+const ATTENTION_PARAMS = [...u('B', 'S', 'H', 'D'), ...f('scale'), ...u('drop', 'k0', 'k1', 'step', 'site', 'threshold'), ...f('dscale'), ...u('accum')];
 
 /** Invocations (query or key rows) per attention workgroup. */
 export const ATTENTION_ROWS = 32;
