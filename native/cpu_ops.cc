@@ -53,7 +53,7 @@ namespace ops {
 
 // ---- layers ----
 void run(Args&, const Linear& p) {
-  ft::gemm(p.N, p.M, p.K, {p.x.data, p.K, 1}, {p.w.data, 1, p.K}, p.y.data, p.M, false, p.b.data);
+  ft::gemm(p.N, p.M, p.K, {p.x.data, p.K, 1}, {p.w.data, 1, p.K}, p.y.data, p.M, false, p.b.data, p.relu != 0);
 }
 void run(Args&, const LinearBackward& p) {
   // dx += dy·w, or dx = dy·w for a fresh activation gradient (overwriteDx).

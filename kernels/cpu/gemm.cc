@@ -353,11 +353,24 @@ bool gemm_bf16_uses_amx() {
 }
 void set_gemm_bf16_amx(bool allow) { g_allow_amx.store(allow, std::memory_order_relaxed); }
 
+namespace {
+
+// C[i0, i1) × [j0, j1) = C > 0 ? C : 0 (the relu op's rule: NaN becomes 0).
+void relu_rows(float* C, int64_t ldc, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+  for (int64_t i = i0; i < i1; ++i) {
+    float* row = C + i * ldc;
+    for (int64_t j = j0; j < j1; ++j) row[j] = row[j] > 0.0f ? row[j] : 0.0f;
+  }
+}
+
+}  // namespace
+
 void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t ldc, bool accumulate,
-          const float* bias) {
+          const float* bias, bool relu) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     bias_only(m, n, C, ldc, accumulate, bias);
+    if (relu) relu_rows(C, ldc, 0, m, 0, n);
     return;
   }
   const Spec spec = spec_for(active_isa(), gemm_compute());
@@ -419,6 +432,7 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
         }
       }
     }
+    if (relu) relu_rows(C, ldc, ip0 * MR, std::min(m, ip1 * MR), jp0 * NR, std::min(n, jp1 * NR));
   });
 }
 

@@ -19,7 +19,7 @@ __global__ void __launch_bounds__(THREADS) gemm_kernel(int M, int N, int K, cons
                                                        long long sai, long long sak, const float* __restrict__ B,
                                                        long long sbk, long long sbj, float* __restrict__ C,
                                                        long long ldc, int accumulate,
-                                                       const float* __restrict__ bias) {
+                                                       const float* __restrict__ bias, int relu) {
   FT_DYNAMIC_SHARED(float, smem);
   float* As = smem;            // [BK][BM]
   float* Bs = smem + BK * BM;  // [BK][BN]
@@ -83,7 +83,8 @@ __global__ void __launch_bounds__(THREADS) gemm_kernel(int M, int N, int K, cons
       float v = acc[i][j];
       if (bias != nullptr) v += bias[gj];
       float* c = C + (long long)gi * ldc + gj;
-      *c = accumulate ? *c + v : v;
+      if (accumulate) v += *c;
+      *c = relu ? (v > 0.0f ? v : 0.0f) : v;  // relu: the relu op's rule (NaN becomes 0)
     }
   }
 }
@@ -105,7 +106,8 @@ constexpr size_t TC_SMEM = 2 * (TC_BM + TC_BN) * TC_LD * sizeof(uint16_t);
 __global__ void __launch_bounds__(TC_THREADS) gemm_bf16_kernel(int M, int N, int K, const float* __restrict__ A,
                                                                long long sai, long long sak, const float* __restrict__ B,
                                                                long long sbk, long long sbj, float* __restrict__ C,
-                                                               long long ldc, int accumulate, const float* __restrict__ bias) {
+                                                               long long ldc, int accumulate, const float* __restrict__ bias,
+                                                               int relu) {
   FT_DYNAMIC_SHARED(uint16_t, tc_smem);
   // Stage s: As = tc_smem + s·(BM+BN)·LD as [BM][LD] (row i, column k), Bs right after as [BN][LD] (row j).
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
@@ -199,7 +201,8 @@ __global__ void __launch_bounds__(TC_THREADS) gemm_bf16_kernel(int M, int N, int
         float v = acc[mi][ni][i];
         if (bias != nullptr) v += bias[gj];
         float* c = C + (long long)gi * ldc + gj;
-        *c = accumulate ? *c + v : v;
+        if (accumulate) v += *c;
+        *c = relu ? (v > 0.0f ? v : 0.0f) : v;
       }
 }
 
@@ -214,7 +217,7 @@ constexpr int DOT_THREADS = 256;
 __global__ void __launch_bounds__(DOT_THREADS) gemm_dot_kernel(int N, int K, const float* __restrict__ A, long long sai,
                                                                const float* __restrict__ B, long long sbj,
                                                                float* __restrict__ C, long long ldc, int accumulate,
-                                                               const float* __restrict__ bias, int bf16) {
+                                                               const float* __restrict__ bias, int bf16, int relu) {
   __shared__ float scratch[32];
   const int i = blockIdx.x / N, j = blockIdx.x % N;
   const float* a = A + (long long)i * sai;
@@ -232,7 +235,8 @@ __global__ void __launch_bounds__(DOT_THREADS) gemm_dot_kernel(int N, int K, con
   if (threadIdx.x == 0) {
     if (bias != nullptr) v += bias[j];
     float* c = C + (long long)i * ldc + j;
-    *c = accumulate ? *c + v : v;
+    if (accumulate) v += *c;
+    *c = relu ? (v > 0.0f ? v : 0.0f) : v;
   }
 }
 
@@ -257,31 +261,33 @@ __global__ void __launch_bounds__(COL_SUM_THREADS) column_sums_kernel(const floa
 }  // namespace
 
 void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t sai, int64_t sak, const float* B, int64_t sbk,
-          int64_t sbj, float* C, int64_t ldc, bool accumulate, const float* bias) {
+          int64_t sbj, float* C, int64_t ldc, bool accumulate, const float* bias, bool relu) {
   if (use_dot(M, N, K, sak, sbk)) {
     FT_LAUNCH(gemm_dot_kernel, dim3((unsigned)(M * N)), dim3(DOT_THREADS), 0, (int)N, (int)K, A, (long long)sai, B,
-              (long long)sbj, C, (long long)ldc, accumulate ? 1 : 0, bias, compute_mode() == ComputeMode::Bf16 ? 1 : 0);
+              (long long)sbj, C, (long long)ldc, accumulate ? 1 : 0, bias, compute_mode() == ComputeMode::Bf16 ? 1 : 0,
+              relu ? 1 : 0);
     return;
   }
   if (compute_mode() == ComputeMode::Bf16) {
     const dim3 grid((unsigned)((N + TC_BN - 1) / TC_BN), (unsigned)((M + TC_BM - 1) / TC_BM));
     FT_LAUNCH(gemm_bf16_kernel, grid, dim3(TC_THREADS), TC_SMEM, (int)M, (int)N, (int)K, A, (long long)sai,
-              (long long)sak, B, (long long)sbk, (long long)sbj, C, (long long)ldc, accumulate ? 1 : 0, bias);
+              (long long)sak, B, (long long)sbk, (long long)sbj, C, (long long)ldc, accumulate ? 1 : 0, bias, relu ? 1 : 0);
     return;
   }
   const dim3 grid((unsigned)((N + BN - 1) / BN), (unsigned)((M + BM - 1) / BM));
   const size_t smem = (size_t)(BK * BM + BK * BN) * sizeof(float);
   FT_LAUNCH(gemm_kernel, grid, dim3(THREADS), smem, (int)M, (int)N, (int)K, A, (long long)sai, (long long)sak, B,
-            (long long)sbk, (long long)sbj, C, (long long)ldc, accumulate ? 1 : 0, bias);
+            (long long)sbk, (long long)sbj, C, (long long)ldc, accumulate ? 1 : 0, bias, relu ? 1 : 0);
 }
 
 void column_sums_add(const float* dy, int64_t N, int64_t M, float* db) {
   FT_LAUNCH(column_sums_kernel, dim3(col_sum_blocks(M)), dim3(COL_SUM_THREADS), 0, dy, (long long)N, (long long)M, db);
 }
 
-void linear_forward(const float* x, const float* w, const float* b, float* y, int64_t N, int64_t K, int64_t M) {
+void linear_forward(const float* x, const float* w, const float* b, float* y, int64_t N, int64_t K, int64_t M,
+                    bool relu) {
   // y[N,M] = x[N,K]·wᵀ: A(n,k) = x[n·K + k], B(k,m) = w[m·K + k].
-  gemm(N, M, K, x, K, 1, w, 1, K, y, M, false, b);
+  gemm(N, M, K, x, K, 1, w, 1, K, y, M, false, b, relu);
 }
 
 void linear_backward(const float* dy, const float* x, const float* w, float* dx, float* dw, float* db, int64_t N,

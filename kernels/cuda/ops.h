@@ -9,12 +9,13 @@
 namespace ftc {
 
 // gemm.cu: C[M,N] (= or +=) Σ_k A(i,k)·B(k,j) (+ bias[j]) with A(i,k) = A[i·sai + k·sak],
-// B(k,j) = B[k·sbk + j·sbj], C row-major with leading dimension ldc.
+// B(k,j) = B[k·sbk + j·sbj], C row-major with leading dimension ldc; relu: C = C > 0 ? C : 0 at the end.
 void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t sai, int64_t sak, const float* B, int64_t sbk,
-          int64_t sbj, float* C, int64_t ldc, bool accumulate, const float* bias);
+          int64_t sbj, float* C, int64_t ldc, bool accumulate, const float* bias, bool relu = false);
 // db[M] += Σ_n dy[n, m] (dy [N, M]).
 void column_sums_add(const float* dy, int64_t N, int64_t M, float* db);
-void linear_forward(const float* x, const float* w, const float* b, float* y, int64_t N, int64_t K, int64_t M);
+void linear_forward(const float* x, const float* w, const float* b, float* y, int64_t N, int64_t K, int64_t M,
+                    bool relu = false);
 // overwrite_dx: dx = dy·w rather than dx += dy·w.
 void linear_backward(const float* dy, const float* x, const float* w, float* dx, float* dw, float* db, int64_t N,
                      int64_t K, int64_t M, bool overwrite_dx);

@@ -61,6 +61,7 @@ fn gemm(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       let idx = gi * P.N + gj;
       var v = acc[i * ${RN}u + j] + ld_bias(gj);
       if (P.accumulate != 0u) { v += ld_c(idx); }
+      if (P.relu != 0u) { v = select(0.0, v, v > 0.0); }  // the relu kernel's rule: NaN becomes 0
       st_c(idx, v);
     }
   }

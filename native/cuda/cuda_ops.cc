@@ -55,7 +55,9 @@ void head_dim_supported(Args& a, int64_t D, int64_t H) {
 namespace ops {
 
 // ---- layers ----
-void run(Args&, const Linear& p) { ftc::linear_forward(p.x.data, p.w.data, p.b.data, p.y.data, p.N, p.K, p.M); }
+void run(Args&, const Linear& p) {
+  ftc::linear_forward(p.x.data, p.w.data, p.b.data, p.y.data, p.N, p.K, p.M, p.relu != 0);
+}
 void run(Args&, const LinearBackward& p) {
   ftc::linear_backward(p.dy.data, p.x.data, p.w.data, p.dx.data, p.dw.data, p.db.data, p.N, p.K, p.M, p.overwriteDx != 0);
 }

@@ -22,12 +22,13 @@
 namespace ftn {
 namespace ops {
 
-// linear(x[N,K], w[M,K], b[M] | null, y[N,M], N, K, M)
+// linear(x[N,K], w[M,K], b[M] | null, y[N,M], relu, N, K, M)
 struct Linear {
   F32 x;
   F32 w;
   F32 b;
   F32 y;
+  int64_t relu;
   int64_t N;
   int64_t K;
   int64_t M;
@@ -453,18 +454,19 @@ using namespace ops;
 
 template <class Dev>
 Napi::Value linear(const Napi::CallbackInfo& info_) {
-  Args args_(info_, "linear", 7);
-  const int64_t N = args_.dim(4, "N");
-  const int64_t K = args_.dim(5, "K");
-  const int64_t M = args_.dim(6, "M");
+  Args args_(info_, "linear", 8);
+  const int64_t N = args_.dim(5, "N");
+  const int64_t K = args_.dim(6, "K");
+  const int64_t M = args_.dim(7, "M");
   const F32 x = Dev::tensor(args_, info_, 0, "x", {N, K}, false);
   const F32 w = Dev::tensor(args_, info_, 1, "w", {M, K}, false);
   const F32 b = Dev::tensor(args_, info_, 2, "b", {M}, true);
   const F32 y = Dev::tensor(args_, info_, 3, "y", {N, M}, false);
+  const int64_t relu = args_.integer(4, "relu", 0LL, 1LL);
   args_.disjoint(y, x);
   args_.disjoint(y, w);
   args_.disjoint(y, b);
-  const Linear params_{x, w, b, y, N, K, M};
+  const Linear params_{x, w, b, y, relu, N, K, M};
   run(args_, params_);
   Dev::finish(args_);
   return args_.env().Undefined();

@@ -93,8 +93,11 @@ export interface Backend extends TensorMemory {
   readonly description: string;
 
   // ---- layers ----
-  /** y[N,M] = x[N,K]·w[M,K]ᵀ + b[M] (b may be null). */
-  linear(x: Tensor, w: Tensor, b: Tensor | null, y: Tensor): void;
+  /**
+   * y[N,M] = x[N,K]·w[M,K]ᵀ + b[M] (b may be null); with relu, y = relu(…) as the relu op computes it
+   * (x > 0 ? x : 0), fused into the GEMM's epilogue so the output is not read and written a second time.
+   */
+  linear(x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, relu?: boolean): void;
   /**
    * dx[N,K] += dy·w, dw[M,K] += dyᵀ·x, db[M] += Σ_n dy. Any of dx, dw, db may be null (not wanted).
    * overwriteDx: dx = dy·w instead (a fresh activation gradient: no zero pass, no read of dx).

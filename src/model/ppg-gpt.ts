@@ -74,8 +74,8 @@ export class PpgGpt {
     }
     be.add(b.hIn, projOut, b.hMid);
     be.rmsNorm(r(b.hMid), s.value(n.norm2), c.rmsEps, r(b.a2), b.rstd2);
-    be.linear(r(b.a2), s.value(n.w1), s.value(n.b1), r(b.f1));
-    be.relu(b.f1, b.f1);
+    // relu fused into linear1's epilogue (one pass over the [N, 4D] output instead of two).
+    be.linear(r(b.a2), s.value(n.w1), s.value(n.b1), r(b.f1), true);
     let f1Out = b.f1;
     if (drop && b.f1Drop) {
       be.dropout(b.f1, b.f1Drop, p, this.key(opts, i, Site.Relu));

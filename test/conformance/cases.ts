@@ -83,6 +83,16 @@ for (const [N, K, M, what, heavy] of linearShapes) {
     });
   }
 }
+// relu fused into the epilogue: edge shapes, a long K (several KC blocks on the CPU, the dot kernel on CUDA),
+// the 19m MLP's linear1; y starts as NaN (it is an output, never read).
+for (const [N, K, M, bias] of [[1, 1, 1, true], [7, 13, 17, true], [33, 300, 65, false], [31, 512, 2048, true], [3, 3000, 2, true]] as [number, number, number, boolean][]) {
+  add({
+    op: 'linear', label: `forward with relu fused N=${N} K=${K} M=${M}${bias ? '' : ', no bias'}`, gemm: true,
+    tensors: { x: R([N, K]), w: R([M, K], -0.2, 0.2), b: R([M]), y: F([N, M], NaN) },
+    compare: { y: 1e-4 },
+    run: (be, t) => be.linear(t.x, t.w, bias ? t.b : null, t.y, true),
+  });
+}
 for (const [N, K, M] of [[7, 13, 17], [31, 512, 2048], [31, 2048, 512]]) {
   add({
     op: 'linear', label: `backward overwriting dx (a fresh activation gradient) N=${N} K=${K} M=${M}`, gemm: true,

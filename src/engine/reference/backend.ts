@@ -28,7 +28,10 @@ type Shape4 = { B: number; S: number; H: number; D: number };
 type PatchShape = { B: number; S: number; T: number; P: number };
 
 const KERNELS: Kernels = {
-  linear: ({ N, K, M }, x, w, b, y) => linearForward(d(x), d(w), dn(b), d(y), N, K, M),
+  linear: ({ N, K, M }, x, w, b, y, relu) => {
+    linearForward(d(x), d(w), dn(b), d(y), N, K, M);
+    if (relu === true) reluForward(d(y), d(y));
+  },
   linearBackward: ({ N, K, M }, dy, x, w, dx, dw, db, overwriteDx) =>
     linearBackward(d(dy), d(x), d(w), dn(dx), dn(dw), dn(db), N, K, M, overwriteDx ?? false),
   patchEmbed: ({ B, T, P, D }, x, w, b, e) => linearForward(d(x), d(w), d(b), d(e), B * T, P, D),

@@ -112,16 +112,16 @@ export class WebGpuBackend extends TableBackend {
   /** c[M,N] (+)= a·b (+ bias) with strides; see gemm.wgsl. */
   private gemm(
     a: Tensor, b: Tensor, c: Tensor, bias: Tensor | null,
-    M: number, N: number, Kd: number, sa: [number, number], sb: [number, number], accumulate: boolean,
+    M: number, N: number, Kd: number, sa: [number, number], sb: [number, number], accumulate: boolean, relu = false,
   ): void {
     this.run(K.gemm, { a, b, c, bias }, {
-      M, N, K: Kd, sa_i: sa[0], sa_k: sa[1], sb_k: sb[0], sb_j: sb[1], accumulate: accumulate ? 1 : 0,
+      M, N, K: Kd, sa_i: sa[0], sa_k: sa[1], sb_k: sb[0], sb_j: sb[1], accumulate: accumulate ? 1 : 0, relu: relu ? 1 : 0,
     }, [Math.ceil(N / GEMM_TILE.TN), Math.ceil(M / GEMM_TILE.TM), 1]);
   }
 
-  private linearForwardRaw(x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, N: number, Kd: number, M: number): void {
+  private linearForwardRaw(x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, N: number, Kd: number, M: number, relu = false): void {
     // y[n, m] = Σ_k x[n, k]·w[m, k] + b[m]: A = x (row-major), B(k, m) = w[m, k].
-    this.gemm(x, w, y, b, N, M, Kd, [Kd, 1], [1, Kd], false);
+    this.gemm(x, w, y, b, N, M, Kd, [Kd, 1], [1, Kd], false, relu);
   }
 
   private linearBackwardRaw(
@@ -179,8 +179,8 @@ export class WebGpuBackend extends TableBackend {
 
   // ---- the kernel of each op (the checks are the op table's: ../table-backend.ts) ----
   protected readonly kernels: Kernels = {
-    linear: ({ N, K, M }, x: Tensor, w: Tensor, b: Tensor | null, y: Tensor): void => {
-      this.linearForwardRaw(x, w, b, y, N, K, M);
+    linear: ({ N, K, M }, x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, relu?: boolean): void => {
+      this.linearForwardRaw(x, w, b, y, N, K, M, relu ?? false);
     },
     linearBackward: (
       { N, K, M }, dy: Tensor, x: Tensor, w: Tensor, dx: Tensor | null, dw: Tensor | null, db: Tensor | null, overwriteDx?: boolean,

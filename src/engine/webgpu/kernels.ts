@@ -34,7 +34,7 @@ export const K = {
   gemm: {
     file: 'gemm.wgsl', entry: 'gemm',
     tensors: [r('a'), r('b'), w('c'), r('bias')],
-    params: u('M', 'N', 'K', 'sa_i', 'sa_k', 'sb_k', 'sb_j', 'accumulate'),
+    params: u('M', 'N', 'K', 'sa_i', 'sa_k', 'sb_k', 'sb_j', 'accumulate', 'relu'),
     consts: {
       TM: t.TM, TN: t.TN, TK: t.TK, RM: t.RM, RN: t.RN, TXN: t.TN / t.RN, TYM: t.TM / t.RM,
       NT: (t.TN / t.RN) * (t.TM / t.RM), TKTM: t.TK * t.TM, TKTN: t.TK * t.TN, RMRN: t.RM * t.RN,
