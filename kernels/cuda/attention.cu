@@ -4,9 +4,9 @@
 //
 // Forward: a block owns BR = 64 query rows of one (b, h), one thread per row; the row's rotated q and its
 // output accumulator live in registers (arrays sized by the template bound DMAX ≥ d). Head dims above 64
-// (the 1b model's 128) split each row over a pair of adjacent lanes (SPLIT = 2): each holds half of the
-// head's features, and a dot product is the two halves' partial sums joined by one __shfl_xor_sync, so a
-// thread's registers are those of d = 64. Key/value tiles of
+// (the 1b model's 128) split each row over a pair of adjacent lanes (Split<DMAX>::lanes = 2): each holds
+// half of the head's features, and a dot product is the two halves' partial sums joined by one
+// __shfl_xor_sync, so a thread's registers are those of d = 64. Key/value tiles of
 // BC = 32 rows are staged in shared memory (keys rotated on load); per tile the scores are formed (in the
 // thread's own padded row of shared memory, which keeps DM = 64 free of register spills), the
 // running max and sum are rescaled once (online softmax), and only lse = m + log l is kept.
