@@ -34,7 +34,7 @@ struct DropKey;
 int64_t attention_backward_scratch(int64_t B, int64_t S, int64_t D, int64_t H);
 void attention_backward(const float* dout, const float* q, const float* k, const float* v, const float* out,
                         const float* lse, float* dq, float* dk, float* dv, float* scratch, int64_t B, int64_t S,
-                        int64_t D, int64_t H, const DropKey& drop);
+                        int64_t D, int64_t H, const DropKey& drop, bool overwrite = false);
 }  // namespace ftc_planted
 
 // Shared with emu_mma_test.cc (the tensor-core cases).
