@@ -9,7 +9,8 @@ root="$(cd "$here/../.." && pwd)"
 cxx="${CXX:-g++}"
 out="$(mktemp -d "${TMPDIR:-/tmp}/ft-attention-test.XXXXXX")"
 trap 'rm -rf "$out"' EXIT
-srcs=("$here/attention_test.cc" "$root/kernels/cpu/attention.cc" "$root/kernels/cpu/isa.cc" "$root/kernels/cpu/parallel.cc")
+srcs=("$here/attention_test.cc" "$root/kernels/cpu/attention.cc" "$root/kernels/cpu/dropout.cc" "$root/kernels/cpu/isa.cc"
+      "$root/kernels/cpu/parallel.cc")
 warn=(-Wall -Wextra -Werror)
 
 "$cxx" -O2 -std=c++17 -pthread "${warn[@]}" -o "$out/attention_test" "${srcs[@]}" &
