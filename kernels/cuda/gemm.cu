@@ -15,6 +15,15 @@ namespace {
 
 constexpr int BM = 64, BN = 64, BK = 16, TM = 4, TN = 4, THREADS = 256;
 
+// The one epilogue of every GEMM kernel: C = (C +) v + bias[j], then the relu op's rule (NaN becomes 0) when
+// asked for.
+__device__ __forceinline__ void store_c(float* c, float v, const float* __restrict__ bias, long long j, int accumulate,
+                                        int relu) {
+  if (bias != nullptr) v += bias[j];
+  if (accumulate) v += *c;
+  *c = relu ? (v > 0.0f ? v : 0.0f) : v;
+}
+
 __global__ void __launch_bounds__(THREADS) gemm_kernel(int M, int N, int K, const float* __restrict__ A,
                                                        long long sai, long long sak, const float* __restrict__ B,
                                                        long long sbk, long long sbj, float* __restrict__ C,
@@ -80,11 +89,7 @@ __global__ void __launch_bounds__(THREADS) gemm_kernel(int M, int N, int K, cons
     for (int j = 0; j < TN; ++j) {
       const int gj = col0 + tc + 16 * j;
       if (gj >= N) continue;
-      float v = acc[i][j];
-      if (bias != nullptr) v += bias[gj];
-      float* c = C + (long long)gi * ldc + gj;
-      if (accumulate) v += *c;
-      *c = relu ? (v > 0.0f ? v : 0.0f) : v;  // relu: the relu op's rule (NaN becomes 0)
+      store_c(C + (long long)gi * ldc + gj, acc[i][j], bias, gj, accumulate, relu);
     }
   }
 }
@@ -198,11 +203,7 @@ __global__ void __launch_bounds__(TC_THREADS) gemm_bf16_kernel(int M, int N, int
       for (int i = 0; i < 4; ++i) {
         const int gi = row0 + wm * 32 + mi * 16 + g + (i / 2) * 8, gj = col0 + wn * 32 + ni * 8 + 2 * t + (i % 2);
         if (gi >= M || gj >= N) continue;
-        float v = acc[mi][ni][i];
-        if (bias != nullptr) v += bias[gj];
-        float* c = C + (long long)gi * ldc + gj;
-        if (accumulate) v += *c;
-        *c = relu ? (v > 0.0f ? v : 0.0f) : v;
+        store_c(C + (long long)gi * ldc + gj, acc[mi][ni][i], bias, gj, accumulate, relu);
       }
 }
 
@@ -232,12 +233,7 @@ __global__ void __launch_bounds__(DOT_THREADS) gemm_dot_kernel(int N, int K, con
     v = fmaf(x, y, v);
   }
   v = block_sum(v, scratch);
-  if (threadIdx.x == 0) {
-    if (bias != nullptr) v += bias[j];
-    float* c = C + (long long)i * ldc + j;
-    if (accumulate) v += *c;
-    *c = relu ? (v > 0.0f ? v : 0.0f) : v;
-  }
+  if (threadIdx.x == 0) store_c(C + (long long)i * ldc + j, v, bias, j, accumulate, relu);
 }
 
 // The dot-product kernel instead of the tiles: both operands unit-stride along K, few enough outputs that the
