@@ -55,8 +55,10 @@ done | while IFS="$(printf '\t')" read -r a k m l c f; do
 done >> "$ops.tmp-$$"
 mv "$ops.tmp-$$" "$ops"
 no_tc=$(awk -F '\t' 'NR > 1 && $2 ~ /bf16/ && $3 == 0 { print $1 " " $2 }' "$ops")
-if [ -n "$no_tc" ] || ! grep -q 'gemm_bf16_kernel' "$ops"; then
-  echo "cuda-check: tensor-core kernels without mma.sync (or missing): ${no_tc:-gemm_bf16_kernel not found}" >&2
+missing=""
+for k in gemm_bf16_kernel attn_bf16_forward_kernel attn_bf16_backward_kernel; do grep -qF "$k" "$ops" || missing="$missing $k"; done
+if [ -n "$no_tc" ] || [ -n "$missing" ]; then
+  echo "cuda-check: tensor-core kernels without mma.sync (or missing): ${no_tc:-not found:$missing}" >&2
   exit 1
 fi
 

@@ -16,8 +16,12 @@
 // P = exp(s − lse), uses D = rowsum(dO∘O) (precomputed), writes dS to shared memory and adds the block's
 // dQ = dS·K into an fp32 buffer with atomicAdd. A last kernel rotates dQ back and adds it into dq.
 // Attention dropout: element ((b·H + h)·S + i)·S + j of the Philox mask multiplies P[i, j] (not lse).
+// In the bf16 compute mode the forward and the backward's middle kernel run on tensor cores instead
+// (attention_tc.cuh); the RoPE table, D and the dQ rotation back are shared.
 #include "launch.h"
 #include "ops.h"
+#include "rope.cuh"
+#include "attention_tc.cuh"
 
 namespace ftc {
 namespace {
@@ -37,12 +41,6 @@ __global__ void rope_table_kernel(float* __restrict__ tab, int S, int d) {
     tab[2 * e] = (float)cos(ang);
     tab[2 * e + 1] = (float)sin(ang);
   }
-}
-
-__device__ __forceinline__ void rope_cs(const float* __restrict__ tab, int pos, int pair, int d, float* c, float* s) {
-  const int e = pos * (d / 4) + pair;
-  *c = tab[2 * e];
-  *s = tab[2 * e + 1];
 }
 
 // Loads rows [r0, r0 + rows) of head (b, h) of x into dst[rows][ld], rotated (when rotate) with position =
@@ -182,16 +180,18 @@ __global__ void attn_forward_kernel(const float* __restrict__ q, const float* __
   }
 }
 
-// Drow[(b·H + h)·S + i] = Σ_c dout·out over the head (FlashAttention-2's D).
+// Drow[(b·H + h)·S + i] = Σ_c dout·out over the head (FlashAttention-2's D). bf16: dout rounded to bf16 as the
+// tensor-core backward rounds it in dP = dO·Vᵀ, so that Σ_j P_ij·(dP_ij − D_i) stays 0 (the softmax
+// Jacobian's rows sum to zero); with fp32 dO here, dq would gain a bias along the mean key.
 __global__ void attn_backward_pre_kernel(const float* __restrict__ dout, const float* __restrict__ out,
-                                         float* __restrict__ Drow, int B, int S, int D, int H) {
+                                         float* __restrict__ Drow, int B, int S, int D, int H, int bf16) {
   const int d = D / H;
   const long long rows = (long long)B * H * S;
   for (long long r = (long long)blockIdx.x * blockDim.x + threadIdx.x; r < rows; r += (long long)gridDim.x * blockDim.x) {
     const long long i = r % S, bh = r / S, h = bh % H, b = bh / H;
     const long long o = (b * S + i) * D + h * d;
     float s = 0.0f;
-    for (int c = 0; c < d; ++c) s += dout[o + c] * out[o + c];
+    for (int c = 0; c < d; ++c) s += (bf16 ? bf16_round(dout[o + c]) : dout[o + c]) * out[o + c];
     Drow[r] = s;
   }
 }
@@ -377,6 +377,10 @@ void attention_forward(const float* q, const float* k, const float* v, float* ou
                        int64_t B, int64_t S, int64_t D, int64_t H, const DropKey& drop) {
   const int d = (int)(D / H);
   rope_table(scratch, (int)S, d);
+  if (compute_mode() == ComputeMode::Bf16) {
+    attention_forward_tc(q, k, v, out, lse, scratch, (int)B, (int)S, (int)D, (int)H, drop);
+    return;
+  }
   if (d <= 16) forward_dm<16>(q, k, v, out, lse, scratch, (int)B, (int)S, (int)D, (int)H, drop);
   else if (d <= 32) forward_dm<32>(q, k, v, out, lse, scratch, (int)B, (int)S, (int)D, (int)H, drop);
   else if (d <= 64) forward_dm<64>(q, k, v, out, lse, scratch, (int)B, (int)S, (int)D, (int)H, drop);
@@ -398,9 +402,12 @@ void attention_backward(const float* dout, const float* q, const float* k, const
   float* Drow = dQrot + rows * d;
   rope_table(tab, (int)S, d);
   zero_async(dQrot, (size_t)rows * d * sizeof(float));
+  const bool bf16 = compute_mode() == ComputeMode::Bf16;
   FT_LAUNCH(attn_backward_pre_kernel, grid_stride_blocks(rows, 256), dim3(256), 0, dout, out, Drow, (int)B, (int)S,
-            (int)D, (int)H);
-  if (d <= 16) backward_dm<16>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop, accum);
+            (int)D, (int)H, bf16 ? 1 : 0);
+  if (bf16) {
+    attention_backward_tc(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop, accum);
+  } else if (d <= 16) backward_dm<16>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop, accum);
   else if (d <= 32) backward_dm<32>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop, accum);
   else if (d <= 64) backward_dm<64>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop, accum);
   else backward_dm<128>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop, accum);

@@ -2,8 +2,8 @@
 //  - cpu: every ISA path this CPU has (avx512 / avx2 / scalar) in fp32, and the bf16 compute mode where the
 //    CPU has AVX512_BF16 (only the GEMMs change: they get the bf16 tolerance);
 //  - cuda-emu: the CUDA kernels emulated on the CPU, under the in-order and the eager thread schedule
-//    (a kernel that is only right in one order has a race), and the GEMM cases again in the bf16 compute
-//    mode (the tensor-core kernel, bf16 tolerance); model-size cases are left to the other lanes
+//    (a kernel that is only right in one order has a race), and the GEMM and attention cases again in the
+//    bf16 compute mode (the tensor-core kernels, bf16 tolerance); model-size cases are left to the other lanes
 //    (the emulator runs one OS thread per CUDA thread: a 1b GEMM there takes minutes);
 //  - webgpu: WGSL on Dawn/llvmpipe, with contiguous tensors and with every tensor a view at an odd element
 //    offset into a larger buffer (offsets that are no multiple of 4 floats or of 256 bytes).
@@ -47,6 +47,13 @@ export interface Lane {
  * model shapes measured here with margin while a packing or layout error (O(1)) still fails.
  */
 export const BF16_RTOL = 2e-2;
+/**
+ * The bf16 attention (CUDA tensor cores) rounds q and k before the scores: each score errs by about
+ * 2^-9·|q||k|/sqrt(d), up to 1e-2 with this suite's q, k in [-2, 2], so each probability errs by about 1%, and
+ * the gradients, sums of probability-weighted terms of both signs (dS = P∘(dP − D) cancels by construction), by a
+ * few % of their mean magnitude: 3.5e-2 measured at worst. 6e-2 bounds that; a misplaced fragment errs by O(1).
+ */
+export const BF16_ATTENTION_RTOL = 6e-2;
 /** A whole bf16 step against the float64 oracle (docs/design-notes.md, bf16 bound). */
 export const BF16_STEP_RTOL = 0.1;
 
@@ -101,11 +108,11 @@ function cudaEmuLanes(): Lane[] {
     // One block-wide float atomic order per schedule: sums differ in the last bits between runs.
     rtol: (c, fp32) => (c.op === 'layerNorm' || c.op === 'ropeAttention' ? 2.5 * fp32 : fp32),
   });
-  // The bf16 compute mode: GEMMs on the tensor-core kernel (mma.sync, ldmatrix, emulated with the PTX
-  // fragment layouts); only the cases that run a GEMM change, so only they run in this lane.
+  // The bf16 compute mode: GEMMs and the attention forward on tensor cores (mma.sync, ldmatrix, emulated with
+  // the PTX fragment layouts); only the cases that run one of them change, so only they run in this lane.
   const bf16: Lane = {
     ...lane('forward'),
-    label: 'cuda-emu bf16 (tensor-core GEMM)',
+    label: 'cuda-emu bf16 (tensor-core GEMM and attention)',
     setup: () => {
       emu.get().setSchedule('forward', 7);
       emu.get().setComputeMode('bf16');
@@ -113,8 +120,9 @@ function cudaEmuLanes(): Lane[] {
     teardown: () => emu.peek()?.setComputeMode('fp32'),
     // Up to 600k elements in all (the odd shapes, a 19m projection, the long-K head): each emulated mma.sync
     // is a warp-wide exchange, so the larger cases would add minutes for no new edge.
-    runs: (c) => !c.heavy && c.gemm === true && elements(c) <= 6e5,
-    rtol: (c, fp32) => (c.gemm ? Math.max(fp32, BF16_RTOL) : fp32),
+    runs: (c) => !c.heavy && (c.gemm === true || c.op === 'ropeAttention') && elements(c) <= 6e5,
+    // The attention rounds q, k, v, P, dO and dS to bf16 here (as any bf16 FlashAttention does).
+    rtol: (c, fp32) => (c.op === 'ropeAttention' ? Math.max(fp32, BF16_ATTENTION_RTOL) : c.gemm ? Math.max(fp32, BF16_RTOL) : fp32),
     blockStep: false,
   };
   return [lane('forward'), lane('eager'), bf16];

@@ -26,8 +26,8 @@ maybe('every CUDA kernel compiles for sm_75/80/90 without warnings, and GEMM/att
         expect(kernels.some((n) => n.includes(k))).toBe(true);
       }
     }
-    // The instruction mix from the PTX: the bf16 GEMM runs on tensor cores (mma.sync fed by ldmatrix) and
-    // nothing else does, so a change that lost the mma path would show here.
+    // The instruction mix from the PTX: the bf16 GEMM and the bf16 attention forward run on tensor cores
+    // (mma.sync fed by ldmatrix) and the fp32 kernels do not, so a change that lost the mma path would show here.
     const ops = fs.readFileSync(path.join(dir, 'ptx-ops.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t'));
     expect(ops[0]).toEqual(['arch', 'kernel', 'mma_sync', 'ldmatrix', 'cp_async', 'fma_f32']);
     for (const arch of ['sm_80', 'sm_90']) {
@@ -36,6 +36,10 @@ maybe('every CUDA kernel compiles for sm_75/80/90 without warnings, and GEMM/att
       expect(Number(row('gemm_bf16_kernel')?.[3])).toBeGreaterThanOrEqual(8);
       expect(Number(row('gemm_kernel')?.[2])).toBe(0);
       expect(Number(row('gemm_kernel')?.[5])).toBeGreaterThan(0);
+      // Q·Kᵀ and P·V per key tile at d = 64: 4·4·2 + 4·4·2 mma.sync; V through ldmatrix.trans.
+      expect(Number(row('attn_bf16_forward_kernel<64>')?.[2])).toBeGreaterThanOrEqual(64);
+      expect(Number(row('attn_bf16_forward_kernel<128>')?.[3])).toBeGreaterThanOrEqual(16);
+      expect(Number(row('attn_forward_kernel<64>')?.[2])).toBe(0);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -24,7 +24,7 @@ function run(which: string): { status: number | null; stdout: string; stderr: st
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test.each(['races', 'deadlock', 'orders', 'philox', 'planted', 'racecheck', 'determinism', 'mma', 'gemm_tc'])('emulation case %s passes under ASan', (which) => {
+test.each(['races', 'deadlock', 'orders', 'philox', 'planted', 'racecheck', 'determinism', 'mma', 'gemm_tc', 'attn_tc'])('emulation case %s passes under ASan', (which) => {
   const r = run(which);
   if (r.status !== 0) throw new Error(`emu_test ${which} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
   expect(r.stdout).toContain('0 failure(s)');

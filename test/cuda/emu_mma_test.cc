@@ -5,6 +5,9 @@
 //            zero fill), a misaligned ldmatrix row failing the launch
 //   gemm_tc  gemm in bf16 mode: the three strided products of linear forward/backward at edge and exact
 //            tile shapes, with bias and accumulation, under the race check (and every thread order at one shape)
+//   attn_tc    attention in bf16 mode (FlashAttention-2 on tensor cores): the forward against a double reference
+//            of its bf16 operands, the gradients against the fp32 kernels, every padded head dim, with dropout,
+//            race check and thread orders
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -264,9 +267,171 @@ void gemm_tc_cases() {
   ftc::compute_mode() = ftc::ComputeMode::Fp32;
 }
 
+// The attention forward in double from the operands the tensor-core kernel multiplies: rotated q and k and v
+// rounded to bf16 (P is not rounded here: its rounding is the kernel's only other difference, bounded below).
+void attention_reference(int B, int S, int D, int H, const std::vector<float>& q, const std::vector<float>& k,
+                         const std::vector<float>& v, const ftc::DropKey& drop, std::vector<double>& out,
+                         std::vector<double>& lse) {
+  const int d = D / H;
+  auto rot = [&](const std::vector<float>& x, int b, int i, int h) {
+    std::vector<float> r(d);
+    for (int c = 0; c < d; c += 2) {
+      const float x0 = x[((size_t)b * S + i) * D + h * d + c], x1 = x[((size_t)b * S + i) * D + h * d + c + 1];
+      if (c / 2 < d / 4) {
+        const double ang = (double)i * std::pow(10000.0, -2.0 * (double)(c / 2) / (double)(d / 2));
+        const float cs = (float)std::cos(ang), sn = (float)std::sin(ang);
+        r[c] = bf16_round(x0 * cs - x1 * sn);
+        r[c + 1] = bf16_round(x1 * cs + x0 * sn);
+      } else {
+        r[c] = bf16_round(x0);
+        r[c + 1] = bf16_round(x1);
+      }
+    }
+    return r;
+  };
+  out.assign((size_t)B * S * D, 0.0);
+  lse.assign((size_t)B * H * S, 0.0);
+  for (int b = 0; b < B; ++b)
+    for (int h = 0; h < H; ++h)
+      for (int i = 0; i < S; ++i) {
+        const auto qi = rot(q, b, i, h);
+        std::vector<double> s(i + 1);
+        double m = -INFINITY;
+        for (int j = 0; j <= i; ++j) {
+          const auto kj = rot(k, b, j, h);
+          double dot = 0;
+          for (int c = 0; c < d; ++c) dot += (double)qi[c] * kj[c];
+          s[j] = dot / std::sqrt((double)d);
+          m = std::fmax(m, s[j]);
+        }
+        double l = 0;
+        for (int j = 0; j <= i; ++j) l += std::exp(s[j] - m);
+        const uint64_t row = (((uint64_t)b * H + h) * S + i) * (uint64_t)S;
+        for (int j = 0; j <= i; ++j) {
+          const double p = std::exp(s[j] - m) / l * ftc::drop_factor(drop, row + j);
+          for (int c = 0; c < d; ++c) out[((size_t)b * S + i) * D + h * d + c] += p * bf16_round(v[((size_t)b * S + j) * D + h * d + c]);
+        }
+        lse[((size_t)b * H + h) * S + i] = m + std::log(l);
+      }
+}
+
+double max_abs(const std::vector<float>& x) {
+  double m = 1e-30;
+  for (float e : x) m = std::fmax(m, std::fabs((double)e));
+  return m;
+}
+
+double max_abs_diff(const std::vector<float>& got, const std::vector<float>& want) {
+  double m = 0;
+  for (size_t e = 0; e < want.size(); ++e) m = std::fmax(m, std::fabs((double)got[e] - want[e]));
+  return m;
+}
+
+struct AttnRun {
+  std::vector<float> out, lse, dq, dk, dv;
+};
+
+// Forward and backward on device memory (so that the race check covers them) in the current compute mode.
+AttnRun attention_run(int B, int S, int D, int H, const std::vector<float>& q, const std::vector<float>& k,
+                      const std::vector<float>& v, const std::vector<float>& dout, const ftc::DropKey& key, bool* ok) {
+  const size_t n = (size_t)B * S * D, nl = (size_t)B * H * S;
+  float *dq_in = dev(q), *dk_in = dev(k), *dv_in = dev(v), *ddout = dev(dout);
+  float *dout_ = dev(std::vector<float>(n, NAN)), *dlse = dev(std::vector<float>(nl, NAN));
+  // Overwriting gradients: NaN must never be read.
+  float *gq = dev(std::vector<float>(n, NAN)), *gk = dev(std::vector<float>(n, NAN)), *gv = dev(std::vector<float>(n, NAN));
+  float* scratch = dev(std::vector<float>((size_t)ftc::attention_backward_scratch(B, S, D, H)));
+  ftc::attention_forward(dq_in, dk_in, dv_in, dout_, dlse, scratch, B, S, D, H, key);
+  *ok = *ok && cudaGetLastError() == cudaSuccess;
+  ftc::attention_backward(ddout, dq_in, dk_in, dv_in, dout_, dlse, gq, gk, gv, scratch, B, S, D, H, key, true);
+  *ok = *ok && cudaGetLastError() == cudaSuccess;
+  AttnRun r{std::vector<float>(n), std::vector<float>(nl), std::vector<float>(n), std::vector<float>(n), std::vector<float>(n)};
+  cudaMemcpy(r.out.data(), dout_, n * sizeof(float), cudaMemcpyDeviceToHost);
+  cudaMemcpy(r.lse.data(), dlse, nl * sizeof(float), cudaMemcpyDeviceToHost);
+  cudaMemcpy(r.dq.data(), gq, n * sizeof(float), cudaMemcpyDeviceToHost);
+  cudaMemcpy(r.dk.data(), gk, n * sizeof(float), cudaMemcpyDeviceToHost);
+  cudaMemcpy(r.dv.data(), gv, n * sizeof(float), cudaMemcpyDeviceToHost);
+  for (float* p : {dq_in, dk_in, dv_in, ddout, dout_, dlse, gq, gk, gv, scratch}) cudaFree(p);
+  return r;
+}
+
+// The bf16 mode's attention (FlashAttention-2 on tensor cores, attention_tc.cuh) at every padded head dim (16,
+// 48, 64, 96, 128), S = 1, S across several row blocks and key tiles, with and without dropout, under the
+// race check, and bit-identical under every thread order at one shape (dq to 1e-4: its atomics). The forward
+// against a double reference of its bf16 operands; the gradients, whose bf16 operands (dO, P, dS) have no
+// simple reference, against the fp32 kernels within 3% of the largest gradient value: bf16 rounding errs by
+// about 0.5% of it here, a fragment placed wrongly by O(100%).
+void attn_tc_cases() {
+  struct Shape {
+    int B, S, D, H;
+    double p;
+  };
+  const Shape shapes[] = {{1, 37, 256, 2, 0.1}, {1, 1, 12, 3, 0.0}, {2, 70, 128, 2, 0.0}, {1, 33, 136, 2, 0.2},
+                          {2, 9, 96, 1, 0.0},   {1, 130, 40, 1, 0.1}, {1, 67, 64, 2, 0.0}, {1, 90, 32, 1, 0.0}};
+  int case_no = 0;
+  for (const Shape& sh : shapes) {
+    const int B = sh.B, S = sh.S, D = sh.D, H = sh.H;
+    const size_t n = (size_t)B * S * D;
+    const auto q = random_vec(n, 500 + case_no, -2.0f, 2.0f), k = random_vec(n, 600 + case_no, -2.0f, 2.0f);
+    const auto v = random_vec(n, 700 + case_no, -1.0f, 1.0f), dout = random_vec(n, 800 + case_no, -1.0f, 1.0f);
+    const ftc::DropKey key = ftc::make_drop_key(sh.p, 3, 4, 5);
+    std::vector<double> want_out, want_lse;
+    attention_reference(B, S, D, H, q, k, v, key, want_out, want_lse);
+    bool ok = true, same = true;
+    ftc::compute_mode() = ftc::ComputeMode::Fp32;
+    const AttnRun fp32 = attention_run(B, S, D, H, q, k, v, dout, key, &ok);
+    ftc::compute_mode() = ftc::ComputeMode::Bf16;
+    double worst_out = 0, worst_lse = 0, worst_grad = 0;
+    std::vector<float> first;
+    const int orders = case_no == 0 ? 4 : 1;
+    for (int o = 0; o < orders; ++o) {
+      ftemu::config().order = kOrders[o];
+      ftemu::config().seed = 21 + o;
+      ftemu::config().race_check = o == 0;
+      AttnRun r = attention_run(B, S, D, H, q, k, v, dout, key, &ok);
+      // P is rounded to bf16 (relative 2^-9) before P·V: the output errs by at most 2^-9·max|v| from that,
+      // plus a bf16 step where float and double RoPE round an operand differently; 4·2^-9 leaves margin while
+      // a fragment placed wrongly (an O(1) error) fails. lse comes from fp32 scores of exact bf16 products.
+      for (size_t e = 0; e < n; ++e) {
+        const double err = std::fabs(r.out[e] - want_out[e]);
+        worst_out = std::fmax(worst_out, err);
+        ok = ok && err <= 4.0 / 512.0 * (1.0 + (sh.p > 0 ? 1.0 / (1.0 - sh.p) : 0.0));
+      }
+      for (size_t e = 0; e < r.lse.size(); ++e) {
+        const double err = std::fabs(r.lse[e] - want_lse[e]);
+        worst_lse = std::fmax(worst_lse, err);
+        ok = ok && err <= 1e-4 * (1.0 + std::fabs(want_lse[e]));
+      }
+      // Relative to the largest gradient of the three: at S = 1 the fp32 dq and dk are exactly 0 (P = 1, so
+      // dS = dP − D = 0), while bf16 dO in dP against fp32 dO in D leaves a bf16-sized remainder.
+      const double gscale = std::fmax(std::fmax(max_abs(fp32.dq), max_abs(fp32.dk)), max_abs(fp32.dv));
+      for (auto [got, want] : {std::pair{&r.dq, &fp32.dq}, std::pair{&r.dk, &fp32.dk}, std::pair{&r.dv, &fp32.dv}}) {
+        const double err = max_abs_diff(*got, *want) / gscale;
+        worst_grad = std::fmax(worst_grad, err);
+        ok = ok && err <= 0.03;
+      }
+      std::vector<float> all = r.out;
+      for (const auto* part : {&r.lse, &r.dk, &r.dv}) all.insert(all.end(), part->begin(), part->end());
+      for (float x : r.dq) all.push_back(std::round(x * 1e4f) / 1e4f);
+      if (o == 0) first = all;
+      else same = same && all == first;
+    }
+    ftemu::config().order = ftemu::Order::Forward;
+    ftemu::config().race_check = false;
+    expect(ok && same, "bf16 tensor-core attention B=" + std::to_string(B) + " S=" + std::to_string(S) + " D=" +
+                           std::to_string(D) + " H=" + std::to_string(H) + (sh.p > 0 ? " dropout" : "") +
+                           ": out within the bf16-P bound (worst " + std::to_string(worst_out) + "), lse within 1e-4 (worst " +
+                           std::to_string(worst_lse) + "), dq/dk/dv within 3% of the fp32 kernels (worst " +
+                           std::to_string(worst_grad) + ")" + (orders > 1 ? ", identical under every thread order" : "") +
+                           ", race check clean");
+    ++case_no;
+  }
+  ftc::compute_mode() = ftc::ComputeMode::Fp32;
+}
+
 }  // namespace
 
 void mma_tests(const std::string& which) {
   if (which == "mma" || which == "all") mma_cases();
   if (which == "gemm_tc" || which == "all") gemm_tc_cases();
+  if (which == "attn_tc" || which == "all") attn_tc_cases();
 }

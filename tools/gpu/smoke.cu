@@ -99,6 +99,17 @@ int main() {
     ftc::attention_forward(q2, k2, v2, o2, l2, fs2, B, S, AD2, H, drop);
     ftc::attention_backward(do2, q2, k2, v2, o2, l2, dq2, dk2, dv2, bs2, B, S, AD2, H, drop);
     step("rope attention forward/backward at d = 128 with dropout");
+    // The bf16 mode's tensor-core attention at d = 64 and d = 128 (its backward opts in to 57 KB).
+    if (ftc_set_compute_mode(1) == 0) {
+      ftc::attention_forward(q, k, v, out, lse, fs, B, S, AD, H, drop);
+      ftc::attention_backward(dout, q, k, v, out, lse, dq, dk, dv, bs, B, S, AD, H, drop);
+      ftc::attention_forward(q2, k2, v2, o2, l2, fs2, B, S, AD2, H, drop);
+      ftc::attention_backward(do2, q2, k2, v2, o2, l2, dq2, dk2, dv2, bs2, B, S, AD2, H, drop);
+      step("rope attention forward/backward on tensor cores (bf16) at d = 64 and 128 with dropout");
+      ftc_set_compute_mode(0);
+    } else {
+      std::printf("skip bf16 attention: no bf16 tensor cores\n");
+    }
   }
 
   const int64_t HB = 64, G = 3;
