@@ -29,7 +29,7 @@ for arch in 75 80 90; do
       print arch "\t" name "\t" regs "\t" stores "\t" loads "\t" stack "\t" smem; name = ""
     }' "$out/sm_$arch.log"
 done | while IFS="$(printf '\t')" read -r a k r s l st sm; do
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$a" "$(echo "$k" | c++filt | sed 's/(anonymous namespace):://g; s/^void //; s/(.*//; s/^ftc:://')" "$r" "$s" "$l" "$st" "$sm"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$a" "$(echo "$k" | c++filt | sed 's/(anonymous namespace):://g; s/^void //; s/(.*//; s/ftc:://g')" "$r" "$s" "$l" "$st" "$sm"
 done >> "$tsv.tmp-$$"
 mv "$tsv.tmp-$$" "$tsv"
 
@@ -51,12 +51,12 @@ for arch in 80 90; do
       inside && /^}/ { print arch "\t" name "\t" mma "\t" ld "\t" cp "\t" fma; inside = 0 }' "$ptx"
   done
 done | while IFS="$(printf '\t')" read -r a k m l c f; do
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$a" "$(echo "$k" | c++filt | sed 's/(anonymous namespace):://g; s/^void //; s/(.*//; s/^ftc:://')" "$m" "$l" "$c" "$f"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$a" "$(echo "$k" | c++filt | sed 's/(anonymous namespace):://g; s/^void //; s/(.*//; s/ftc:://g')" "$m" "$l" "$c" "$f"
 done >> "$ops.tmp-$$"
 mv "$ops.tmp-$$" "$ops"
-no_tc=$(awk -F '\t' 'NR > 1 && $2 ~ /bf16/ && $3 == 0 { print $1 " " $2 }' "$ops")
+no_tc=$(awk -F '\t' 'NR > 1 && ($2 ~ /bf16|Operands/) && $3 == 0 { print $1 " " $2 }' "$ops")
 missing=""
-for k in gemm_bf16_kernel attn_bf16_forward_kernel attn_bf16_backward_kernel; do grep -qF "$k" "$ops" || missing="$missing $k"; done
+for k in "gemm_tc_kernel<Bf16Operands>" "gemm_tc_kernel<Tf32Operands>" attn_bf16_forward_kernel attn_bf16_backward_kernel; do grep -qF "$k" "$ops" || missing="$missing $k"; done
 if [ -n "$no_tc" ] || [ -n "$missing" ]; then
   echo "cuda-check: tensor-core kernels without mma.sync (or missing): ${no_tc:-not found:$missing}" >&2
   exit 1

@@ -60,6 +60,10 @@ struct dim3 {
   constexpr dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
 };
 using uint3 = dim3;
+// CUDA's 16-byte vector type (kernels declare dynamic shared memory with it for 16-byte alignment).
+struct alignas(16) uint4 {
+  unsigned x, y, z, w;
+};
 
 inline thread_local dim3 threadIdx;
 inline thread_local dim3 blockIdx;
@@ -685,6 +689,41 @@ inline void mma_sync(const uint32_t* a, const uint32_t* b, const float* c, float
     const int row = g + (i >= 2 ? 8 : 0), col = 2 * t + (i & 1);
     double s = C[row][col];
     for (int k = 0; k < K; ++k) s += (double)A[row][k] * (double)B[k][col];
+    d[i] = (float)s;
+  }
+}
+
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 for one warp: A 16×8 row-major, B 8×8 column-major, one
+// tf32 per register, of which the tensor core reads the top 19 bits (sign, exponent, 10 mantissa bits): the
+// low 13 bits are dropped here as there. Products of tf32 are exact in double; the sum is rounded once.
+inline void mma_sync_tf32(const uint32_t* a, const uint32_t* b, const float* c, float* d) {
+  uint32_t mine[10], all[32 * 10];
+  for (int i = 0; i < 4; ++i) mine[i] = a[i];
+  mine[4] = b[0];
+  mine[5] = b[1];
+  for (int i = 0; i < 4; ++i) mine[6 + i] = float_bits(c[i]);
+  warp_gather(mine, 10, all, "mma.sync.m16n8k8.tf32");
+  double A[16][8] = {}, B[8][8] = {}, C[16][8] = {};
+  auto tf32 = [](uint32_t r) { return (double)bits_float(r & 0xffffe000u); };
+  for (int l = 0; l < 32; ++l) {
+    const uint32_t* w = all + l * 10;
+    const int g = l >> 2, t = l & 3;
+    A[g][t] = tf32(w[0]);
+    A[g + 8][t] = tf32(w[1]);
+    A[g][t + 4] = tf32(w[2]);
+    A[g + 8][t + 4] = tf32(w[3]);
+    B[t][g] = tf32(w[4]);
+    B[t + 4][g] = tf32(w[5]);
+    C[g][2 * t] = bits_float(w[6]);
+    C[g][2 * t + 1] = bits_float(w[7]);
+    C[g + 8][2 * t] = bits_float(w[8]);
+    C[g + 8][2 * t + 1] = bits_float(w[9]);
+  }
+  const int lane = tl_tid % 32, g = lane >> 2, t = lane & 3;
+  for (int i = 0; i < 4; ++i) {
+    const int row = g + (i >= 2 ? 8 : 0), col = 2 * t + (i & 1);
+    double s = C[row][col];
+    for (int k = 0; k < 8; ++k) s += A[row][k] * B[k][col];
     d[i] = (float)s;
   }
 }

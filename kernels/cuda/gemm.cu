@@ -94,55 +94,77 @@ __global__ void __launch_bounds__(THREADS) gemm_kernel(int M, int N, int K, cons
   }
 }
 
-// ---------------------------------------------------------------- bf16 tensor-core GEMM (compute mode bf16)
-// The same strided product on tensor cores: operands rounded to bf16 (round to nearest even) as they are
-// staged into shared memory, products accumulated in fp32 by mma.sync.m16n8k16. Block tile 64×64×32, four
-// warps in a 2×2 grid, each a 32×32 tile of 2×4 mma tiles (32 accumulators per thread). Fragments come from
-// shared memory through ldmatrix.x4; rows are padded to 40 bf16 (80 bytes) so the eight 16-byte rows one
-// ldmatrix reads fall in eight different bank groups. Global loads keep the unit-stride index fastest (so
-// they coalesce for every transpose of the three linear products), and the next k-tile is loaded into
-// registers while the current one is multiplied, into the other of two shared-memory stages: one barrier
-// per k-tile. Operands are fp32 in memory, so the conversion happens on the way into shared memory and
-// cp.async (a raw copy) has no place here; the attention kernels are where it will.
-constexpr int TC_BM = 64, TC_BN = 64, TC_BK = 32, TC_PAD = 8, TC_LD = TC_BK + TC_PAD, TC_THREADS = 128;
-constexpr int TC_LOADS = TC_BM * TC_BK / TC_THREADS;  // elements of each operand one thread stages per k-tile
-constexpr size_t TC_SMEM = 2 * (TC_BM + TC_BN) * TC_LD * sizeof(uint16_t);
+// ---------------------------------------------------------------- tensor-core GEMM (compute modes bf16, tf32)
+// The same strided product on tensor cores: operands rounded (bf16: nearest even; tf32: nearest, ties away, as
+// cvt.rna) as they are staged into shared memory, products accumulated in fp32 by mma.sync (m16n8k16 for bf16,
+// m16n8k8 for tf32). Block tile 64×64 by 64 bytes of K (32 bf16 or 16 tf32), four warps in a 2×2 grid, each a
+// 32×32 tile of 2×4 mma tiles (32 accumulators per thread). Fragments come from shared memory through
+// ldmatrix.x4; rows are padded to 80 bytes so the eight 16-byte rows one ldmatrix reads fall in eight
+// different bank groups. Both formats use the same byte addresses (mma.cuh, mma_tf32_1688): a k-tile is two
+// 32-byte mma steps. Global loads keep the unit-stride index fastest (so they coalesce for every transpose of
+// the three linear products), and the next k-tile is loaded into registers while the current one is
+// multiplied, into the other of two shared-memory stages: one barrier per k-tile. Operands are fp32 in
+// memory, so the conversion happens on the way into shared memory and cp.async (a raw copy) has no place here.
+struct Bf16Operands {
+  using E = uint16_t;
+  static constexpr int BK = 32;  // elements per k-tile: 64 bytes
+  __device__ __forceinline__ static E convert(float x) { return (E)bf16_bits(x); }
+  // One 32-byte step: a k16 mma.
+  __device__ __forceinline__ static void step(float* d, const uint32_t* a, const uint32_t* b) { mma_bf16_16816(d, a, b, d); }
+};
+struct Tf32Operands {
+  using E = uint32_t;
+  static constexpr int BK = 16;
+  __device__ __forceinline__ static E convert(float x) { return tf32_bits(x); }
+  // One 32-byte step: a k8 mma.
+  __device__ __forceinline__ static void step(float* d, const uint32_t* a, const uint32_t* b) { mma_tf32_1688(d, a, b, d); }
+};
 
-__global__ void __launch_bounds__(TC_THREADS) gemm_bf16_kernel(int M, int N, int K, const float* __restrict__ A,
-                                                               long long sai, long long sak, const float* __restrict__ B,
-                                                               long long sbk, long long sbj, float* __restrict__ C,
-                                                               long long ldc, int accumulate, const float* __restrict__ bias,
-                                                               int relu) {
-  FT_DYNAMIC_SHARED(uint16_t, tc_smem);
+constexpr int TC_BM = 64, TC_BN = 64, TC_ROW_BYTES = 80, TC_THREADS = 128;
+constexpr size_t TC_SMEM = 2 * (TC_BM + TC_BN) * TC_ROW_BYTES;
+
+template <class Op>
+__global__ void __launch_bounds__(TC_THREADS) gemm_tc_kernel(int M, int N, int K, const float* __restrict__ A,
+                                                             long long sai, long long sak, const float* __restrict__ B,
+                                                             long long sbk, long long sbj, float* __restrict__ C,
+                                                             long long ldc, int accumulate, const float* __restrict__ bias,
+                                                             int relu) {
+  using E = typename Op::E;
+  constexpr int BK = Op::BK, LD = TC_ROW_BYTES / (int)sizeof(E);  // LD: a padded row, in elements
+  constexpr int LOADS = TC_BM * BK / TC_THREADS;  // elements of each operand one thread stages per k-tile
+  // One declaration of the dynamic shared memory for every instantiation (extern __shared__ arrays of different
+  // element types in one translation unit conflict), 16-byte aligned for ldmatrix.
+  FT_DYNAMIC_SHARED(uint4, tc_raw);
+  E* tc_smem = reinterpret_cast<E*>(tc_raw);
   // Stage s: As = tc_smem + s·(BM+BN)·LD as [BM][LD] (row i, column k), Bs right after as [BN][LD] (row j).
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
   const int wm = warp / 2, wn = warp % 2;
   const int row0 = blockIdx.y * TC_BM, col0 = blockIdx.x * TC_BN;
-  float ra[TC_LOADS], rb[TC_LOADS];
+  float ra[LOADS], rb[LOADS];
 
-  // Element e of a 64×32 tile: (index along M or N, index along K), unit-stride index fastest.
+  // Element e of a 64×BK tile: (index along M or N, index along K), unit-stride index fastest.
   auto load = [&](int k0) {
 #pragma unroll
-    for (int r = 0; r < TC_LOADS; ++r) {
+    for (int r = 0; r < LOADS; ++r) {
       const int e = tid + r * TC_THREADS;
-      const int ii = sak == 1 ? e / TC_BK : e % TC_BM, ka = sak == 1 ? e % TC_BK : e / TC_BM;
+      const int ii = sak == 1 ? e / BK : e % TC_BM, ka = sak == 1 ? e % BK : e / TC_BM;
       const int gi = row0 + ii, gka = k0 + ka;
       ra[r] = (gi < M && gka < K) ? A[(long long)gi * sai + (long long)gka * sak] : 0.0f;
-      const int jj = sbk == 1 ? e / TC_BK : e % TC_BN, kb = sbk == 1 ? e % TC_BK : e / TC_BN;
+      const int jj = sbk == 1 ? e / BK : e % TC_BN, kb = sbk == 1 ? e % BK : e / TC_BN;
       const int gj = col0 + jj, gkb = k0 + kb;
       rb[r] = (gj < N && gkb < K) ? B[(long long)gkb * sbk + (long long)gj * sbj] : 0.0f;
     }
   };
   auto store = [&](int stage) {
-    uint16_t* As = tc_smem + stage * (TC_BM + TC_BN) * TC_LD;
-    uint16_t* Bs = As + TC_BM * TC_LD;
+    E* As = tc_smem + stage * (TC_BM + TC_BN) * LD;
+    E* Bs = As + TC_BM * LD;
 #pragma unroll
-    for (int r = 0; r < TC_LOADS; ++r) {
+    for (int r = 0; r < LOADS; ++r) {
       const int e = tid + r * TC_THREADS;
-      const int ii = sak == 1 ? e / TC_BK : e % TC_BM, ka = sak == 1 ? e % TC_BK : e / TC_BM;
-      As[ii * TC_LD + ka] = (uint16_t)bf16_bits(ra[r]);
-      const int jj = sbk == 1 ? e / TC_BK : e % TC_BN, kb = sbk == 1 ? e % TC_BK : e / TC_BN;
-      Bs[jj * TC_LD + kb] = (uint16_t)bf16_bits(rb[r]);
+      const int ii = sak == 1 ? e / BK : e % TC_BM, ka = sak == 1 ? e % BK : e / TC_BM;
+      As[ii * LD + ka] = Op::convert(ra[r]);
+      const int jj = sbk == 1 ? e / BK : e % TC_BN, kb = sbk == 1 ? e % BK : e / TC_BN;
+      Bs[jj * LD + kb] = Op::convert(rb[r]);
     }
   };
 
@@ -154,32 +176,32 @@ __global__ void __launch_bounds__(TC_THREADS) gemm_bf16_kernel(int M, int N, int
 #pragma unroll
       for (int i = 0; i < 4; ++i) acc[mi][ni][i] = 0.0f;
 
-  const int ktiles = (K + TC_BK - 1) / TC_BK;
+  const int ktiles = (K + BK - 1) / BK;
   load(0);
   store(0);
   __syncthreads();
   for (int kt = 0; kt < ktiles; ++kt) {
     const bool more = kt + 1 < ktiles;
-    if (more) load((kt + 1) * TC_BK);  // in flight while this tile is multiplied
-    const uint16_t* As = tc_smem + (kt % 2) * (TC_BM + TC_BN) * TC_LD;
-    const uint16_t* Bs = As + TC_BM * TC_LD;
+    if (more) load((kt + 1) * BK);  // in flight while this tile is multiplied
+    const unsigned char* As = reinterpret_cast<const unsigned char*>(tc_smem + (kt % 2) * (TC_BM + TC_BN) * LD);
+    const unsigned char* Bs = As + TC_BM * TC_ROW_BYTES;
 #pragma unroll
-    for (int ks = 0; ks < TC_BK; ks += 16) {
-      // ldmatrix.x4 address of this lane: matrix j = lane/8, its row lane%8.
+    for (int ks = 0; ks < 64; ks += 32) {  // byte offset of the mma step within a row
+      // ldmatrix.x4 address of this lane: matrix j = lane/8, its row lane%8; a matrix column block is 16 bytes.
       const int j = lane / 8, r8 = lane % 8;
       uint32_t a[2][4], b[4][2];
 #pragma unroll
       for (int mi = 0; mi < 2; ++mi) {
-        // a0..a3 = rows 0-7/8-15 × k 0-7/8-15 in the order (0,0), (8,0), (0,8), (8,8).
-        const int row = wm * 32 + mi * 16 + r8 + (j % 2) * 8, col = ks + (j / 2) * 8;
-        ldmatrix_x4(a[mi], As + row * TC_LD + col);
+        // a0..a3 = rows 0-7/8-15 × bytes 0-15/16-31 in the order (0,0), (8,0), (0,16), (8,16).
+        const int row = wm * 32 + mi * 16 + r8 + (j % 2) * 8, col = ks + (j / 2) * 16;
+        ldmatrix_x4(a[mi], As + row * TC_ROW_BYTES + col);
       }
 #pragma unroll
       for (int p = 0; p < 2; ++p) {
-        // Two n8 tiles at once: (n 0-7, k 0-7), (n 0-7, k 8-15), (n 8-15, k 0-7), (n 8-15, k 8-15).
-        const int n = wn * 32 + p * 16 + r8 + (j / 2) * 8, col = ks + (j % 2) * 8;
+        // Two n8 tiles at once: (n 0-7, bytes 0-15), (n 0-7, 16-31), (n 8-15, 0-15), (n 8-15, 16-31).
+        const int n = wn * 32 + p * 16 + r8 + (j / 2) * 8, col = ks + (j % 2) * 16;
         uint32_t r[4];
-        ldmatrix_x4(r, Bs + n * TC_LD + col);
+        ldmatrix_x4(r, Bs + n * TC_ROW_BYTES + col);
         b[2 * p][0] = r[0];
         b[2 * p][1] = r[1];
         b[2 * p + 1][0] = r[2];
@@ -188,7 +210,7 @@ __global__ void __launch_bounds__(TC_THREADS) gemm_bf16_kernel(int M, int N, int
 #pragma unroll
       for (int mi = 0; mi < 2; ++mi)
 #pragma unroll
-        for (int ni = 0; ni < 4; ++ni) mma_bf16_16816(acc[mi][ni], a[mi], b[ni], acc[mi][ni]);
+        for (int ni = 0; ni < 4; ++ni) Op::step(acc[mi][ni], a[mi], b[ni]);
     }
     if (more) store((kt + 1) % 2);  // the other stage: its last readers finished before the previous barrier
     __syncthreads();
@@ -212,13 +234,14 @@ __global__ void __launch_bounds__(TC_THREADS) gemm_bf16_kernel(int M, int N, int
 // it as one block walking all of K. Here every output is a block of 256 threads striding over K (both operands
 // unit-stride along K, so the loads coalesce) and one block reduction in a fixed order: M·N blocks, no
 // scratch, deterministic. In bf16 mode the operands are rounded to bf16 as the tensor-core kernel rounds
-// them, and their products (exact in fp32) are summed in fp32, which is what that kernel computes.
+// them, and their products (exact in fp32) are summed in fp32, which is what that kernel computes; in tf32
+// mode they are rounded to tf32 (11 significant bits: their products are exact in fp32 too).
 constexpr int DOT_THREADS = 256;
 
 __global__ void __launch_bounds__(DOT_THREADS) gemm_dot_kernel(int N, int K, const float* __restrict__ A, long long sai,
                                                                const float* __restrict__ B, long long sbj,
                                                                float* __restrict__ C, long long ldc, int accumulate,
-                                                               const float* __restrict__ bias, int bf16, int relu) {
+                                                               const float* __restrict__ bias, int round, int relu) {
   __shared__ float scratch[32];
   const int i = blockIdx.x / N, j = blockIdx.x % N;
   const float* a = A + (long long)i * sai;
@@ -226,9 +249,12 @@ __global__ void __launch_bounds__(DOT_THREADS) gemm_dot_kernel(int N, int K, con
   float v = 0.0f;
   for (int k = threadIdx.x; k < K; k += DOT_THREADS) {
     float x = a[k], y = b[k];
-    if (bf16) {
+    if (round == 1) {
       x = bf16_round(x);
       y = bf16_round(y);
+    } else if (round == 2) {
+      x = tf32_round(x);
+      y = tf32_round(y);
     }
     v = fmaf(x, y, v);
   }
@@ -260,14 +286,21 @@ void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t sai, int64_t 
           int64_t sbj, float* C, int64_t ldc, bool accumulate, const float* bias, bool relu) {
   if (use_dot(M, N, K, sak, sbk)) {
     FT_LAUNCH(gemm_dot_kernel, dim3((unsigned)(M * N)), dim3(DOT_THREADS), 0, (int)N, (int)K, A, (long long)sai, B,
-              (long long)sbj, C, (long long)ldc, accumulate ? 1 : 0, bias, compute_mode() == ComputeMode::Bf16 ? 1 : 0,
-              relu ? 1 : 0);
+              (long long)sbj, C, (long long)ldc, accumulate ? 1 : 0, bias,
+              compute_mode() == ComputeMode::Bf16 ? 1 : compute_mode() == ComputeMode::Tf32 ? 2 : 0, relu ? 1 : 0);
     return;
   }
-  if (compute_mode() == ComputeMode::Bf16) {
+  if (compute_mode() != ComputeMode::Fp32) {
     const dim3 grid((unsigned)((N + TC_BN - 1) / TC_BN), (unsigned)((M + TC_BM - 1) / TC_BM));
-    FT_LAUNCH(gemm_bf16_kernel, grid, dim3(TC_THREADS), TC_SMEM, (int)M, (int)N, (int)K, A, (long long)sai,
-              (long long)sak, B, (long long)sbk, (long long)sbj, C, (long long)ldc, accumulate ? 1 : 0, bias, relu ? 1 : 0);
+    if (compute_mode() == ComputeMode::Bf16) {
+      FT_LAUNCH(gemm_tc_kernel<Bf16Operands>, grid, dim3(TC_THREADS), TC_SMEM, (int)M, (int)N, (int)K, A,
+                (long long)sai, (long long)sak, B, (long long)sbk, (long long)sbj, C, (long long)ldc,
+                accumulate ? 1 : 0, bias, relu ? 1 : 0);
+    } else {
+      FT_LAUNCH(gemm_tc_kernel<Tf32Operands>, grid, dim3(TC_THREADS), TC_SMEM, (int)M, (int)N, (int)K, A,
+                (long long)sai, (long long)sak, B, (long long)sbk, (long long)sbj, C, (long long)ldc,
+                accumulate ? 1 : 0, bias, relu ? 1 : 0);
+    }
     return;
   }
   const dim3 grid((unsigned)((N + BN - 1) / BN), (unsigned)((M + BM - 1) / BM));

@@ -68,10 +68,12 @@ inline cudaError_t take_pending_error() {
   return e;
 }
 
-// Precision of the GEMMs (linear layers, patch embedding): fp32 on CUDA cores, or bf16 operands with fp32
-// accumulation on tensor cores (sm_80 and later; the glue refuses the mode on older devices, see
+// Precision of the GEMMs (linear layers, patch embedding): fp32 on CUDA cores; bf16 operands with fp32
+// accumulation on tensor cores (and the attention on tensor cores too); or tf32 operands (fp32 rounded to 10
+// mantissa bits, as PyTorch's allow_tf32) with fp32 accumulation on tensor cores, attention staying fp32.
+// Both tensor-core modes need sm_80 or later (the glue refuses them on older devices, see
 // tensor_cores_available). Process-wide, like the CPU backend's mode; set by the addon's setComputeMode.
-enum class ComputeMode { Fp32, Bf16 };
+enum class ComputeMode { Fp32, Bf16, Tf32 };
 inline ComputeMode& compute_mode() {
   static ComputeMode m = ComputeMode::Fp32;
   return m;

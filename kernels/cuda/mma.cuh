@@ -40,6 +40,23 @@ __host__ __device__ __forceinline__ float bf16_round(float f) {
 
 __host__ __device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) { return bf16_bits(lo) | (bf16_bits(hi) << 16); }
 
+// fp32 → tf32 (the fp32 bit pattern with the low 13 mantissa bits zero), rounded to nearest with ties away from
+// zero as cvt.rna.tf32.f32 does; NaN and infinities pass unchanged. The tensor cores ignore the low 13 bits of a
+// tf32 operand, so an unrounded operand would be truncated: kernels round with this first.
+__host__ __device__ __forceinline__ uint32_t tf32_bits(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  if ((u & 0x7f800000u) == 0x7f800000u) return u;
+  return (u + 0x1000u) & 0xffffe000u;
+}
+
+__host__ __device__ __forceinline__ float tf32_round(float f) {
+  const uint32_t u = tf32_bits(f);
+  float r;
+  memcpy(&r, &u, 4);
+  return r;
+}
+
 // D = A·B + C, m16n8k16, bf16 inputs, fp32 accumulators (d may alias c).
 __device__ __forceinline__ void mma_bf16_16816(float* d, const uint32_t* a, const uint32_t* b, const float* c) {
 #if FT_EMULATED
@@ -49,6 +66,28 @@ __device__ __forceinline__ void mma_bf16_16816(float* d, const uint32_t* a, cons
 #elif FT_TENSOR_CORES
   asm volatile(
       "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%10,%11,%12,%13};\n"
+      : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "f"(c[0]), "f"(c[1]), "f"(c[2]), "f"(c[3]));
+#else
+  (void)d, (void)a, (void)b, (void)c;
+  __trap();
+#endif
+}
+
+// D = A·B + C, m16n8k8, tf32 inputs (one per register, rounded by tf32_bits), fp32 accumulators. Fragments
+// (PTX ISA, "Matrix Fragments for mma.m16n8k8" with .tf32): a0 = A[g][t], a1 = A[g+8][t], a2 = A[g][t+4],
+// a3 = A[g+8][t+4]; b0 = B[t][g], b1 = B[t+4][g]; C/D as m16n8k16. In shared memory a row of 16-byte chunks
+// holds four tf32 where it holds eight bf16, so ldmatrix.x4 (which moves b16 pairs, i.e. 32-bit words) loads
+// these fragments with the same byte addresses as the bf16 ones.
+__device__ __forceinline__ void mma_tf32_1688(float* d, const uint32_t* a, const uint32_t* b, const float* c) {
+#if FT_EMULATED
+  float out[4];
+  ftemu::mma_sync_tf32(a, b, c, out);
+  for (int i = 0; i < 4; ++i) d[i] = out[i];
+#elif FT_TENSOR_CORES
+  asm volatile(
+      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
       "{%10,%11,%12,%13};\n"
       : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "f"(c[0]), "f"(c[1]), "f"(c[2]), "f"(c[3]));

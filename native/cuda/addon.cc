@@ -23,7 +23,9 @@ Napi::Value info(const Napi::CallbackInfo& cb) {
   const cudaError_t e = cudaGetDeviceCount(&n);
   o.Set("emulated", Napi::Boolean::New(a.env(), FT_EMULATED != 0));
   o.Set("devices", Napi::Number::New(a.env(), e == cudaSuccess ? n : 0));
-  o.Set("computeMode", ftc::compute_mode() == ftc::ComputeMode::Bf16 ? "bf16" : "fp32");
+  o.Set("computeMode", ftc::compute_mode() == ftc::ComputeMode::Bf16   ? "bf16"
+                       : ftc::compute_mode() == ftc::ComputeMode::Tf32 ? "tf32"
+                                                                       : "fp32");
   if (e != cudaSuccess) {
     o.Set("available", false);
     o.Set("reason", std::string("cudaGetDeviceCount failed: ") + cudaGetErrorString(e) + " (error " +
@@ -222,18 +224,19 @@ Napi::Value setSchedule(const Napi::CallbackInfo& cb) {
   return a.env().Undefined();
 }
 
-// setComputeMode(mode): 'fp32' (CUDA cores) or 'bf16' (bf16 operands, fp32 accumulation, tensor cores) for
-// every GEMM after it; bf16 is refused on a device without tensor-core bf16 (compute capability below 8.0).
+// setComputeMode(mode): 'fp32' (CUDA cores), 'bf16' (bf16 operands, fp32 accumulation, tensor cores: GEMMs and
+// attention) or 'tf32' (tf32 operands, fp32 accumulation, tensor cores: GEMMs) for every op after it; the
+// tensor-core modes are refused on a device below compute capability 8.0.
 Napi::Value setComputeMode(const Napi::CallbackInfo& cb) {
   Args a(cb, "setComputeMode", 1);
   const std::string mode = a.string(0, "mode");
   if (mode == "fp32") {
     ftc::compute_mode() = ftc::ComputeMode::Fp32;
-  } else if (mode == "bf16") {
-    if (!ftc::tensor_cores_available()) a.fail("bf16 mode needs tensor cores with bf16 (compute capability 8.0 or higher)");
-    ftc::compute_mode() = ftc::ComputeMode::Bf16;
+  } else if (mode == "bf16" || mode == "tf32") {
+    if (!ftc::tensor_cores_available()) a.fail(mode + " mode needs tensor cores with " + mode + " (compute capability 8.0 or higher)");
+    ftc::compute_mode() = mode == "bf16" ? ftc::ComputeMode::Bf16 : ftc::ComputeMode::Tf32;
   } else {
-    a.fail("argument 1 'mode' must be 'fp32' or 'bf16', got '" + mode + "'");
+    a.fail("argument 1 'mode' must be 'fp32', 'bf16' or 'tf32', got '" + mode + "'");
   }
   return a.env().Undefined();
 }
@@ -257,11 +260,14 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   // with its reason (the backend then reports itself unavailable, saying why).
   if (const char* mode = std::getenv("FAIRTUNE_COMPUTE")) {
     const std::string m(mode);
-    if (m == "bf16" && !ftc::tensor_cores_available()) {
-      throw Napi::Error::New(env, "FAIRTUNE_COMPUTE=bf16: needs tensor cores with bf16 (compute capability 8.0 or higher)");
+    if ((m == "bf16" || m == "tf32") && !ftc::tensor_cores_available()) {
+      throw Napi::Error::New(env, "FAIRTUNE_COMPUTE=" + m + ": needs tensor cores with " + m + " (compute capability 8.0 or higher)");
     }
     if (m == "bf16") ftc::compute_mode() = ftc::ComputeMode::Bf16;
-    else if (!m.empty() && m != "fp32") throw Napi::Error::New(env, "FAIRTUNE_COMPUTE must be 'fp32' or 'bf16', got '" + m + "'");
+    else if (m == "tf32") ftc::compute_mode() = ftc::ComputeMode::Tf32;
+    else if (!m.empty() && m != "fp32") {
+      throw Napi::Error::New(env, "FAIRTUNE_COMPUTE must be 'fp32', 'bf16' or 'tf32' (tf32: cuda only), got '" + m + "'");
+    }
   }
   return exports;
 }

@@ -3,7 +3,8 @@
 //    CPU has AVX512_BF16 (only the GEMMs change: they get the bf16 tolerance);
 //  - cuda-emu: the CUDA kernels emulated on the CPU, under the in-order and the eager thread schedule
 //    (a kernel that is only right in one order has a race), and the GEMM and attention cases again in the
-//    bf16 compute mode (the tensor-core kernels, bf16 tolerance); model-size cases are left to the other lanes
+//    bf16 compute mode (the tensor-core kernels, bf16 tolerance), and the GEMM cases in the tf32 mode; model-size
+//    cases are left to the other lanes
 //    (the emulator runs one OS thread per CUDA thread: a 1b GEMM there takes minutes);
 //  - webgpu: WGSL on Dawn/llvmpipe, with contiguous tensors and with every tensor a view at an odd element
 //    offset into a larger buffer (offsets that are no multiple of 4 floats or of 256 bytes).
@@ -47,6 +48,8 @@ export interface Lane {
  * model shapes measured here with margin while a packing or layout error (O(1)) still fails.
  */
 export const BF16_RTOL = 2e-2;
+/** tf32 keeps 11 significant bits (relative rounding 2^-11), 4× finer than bf16: the bf16 bound over 4. */
+export const TF32_RTOL = 5e-3;
 /**
  * The bf16 attention (CUDA tensor cores) rounds q and k before the scores: each score errs by about
  * 2^-9·|q||k|/sqrt(d), up to 1e-2 with this suite's q, k in [-2, 2], so each probability errs by about 1%, and
@@ -125,7 +128,21 @@ function cudaEmuLanes(): Lane[] {
     rtol: (c, fp32) => (c.op === 'ropeAttention' ? Math.max(fp32, BF16_ATTENTION_RTOL) : c.gemm ? Math.max(fp32, BF16_RTOL) : fp32),
     blockStep: false,
   };
-  return [lane('forward'), lane('eager'), bf16];
+  // The tf32 compute mode: GEMMs on the tensor-core kernel with tf32 operands (mma.sync m16n8k8); the
+  // attention stays fp32, so only the GEMM cases run.
+  const tf32: Lane = {
+    ...lane('forward'),
+    label: 'cuda-emu tf32 (tensor-core GEMM)',
+    setup: () => {
+      emu.get().setSchedule('forward', 7);
+      emu.get().setComputeMode('tf32');
+    },
+    teardown: () => emu.peek()?.setComputeMode('fp32'),
+    runs: (c) => !c.heavy && c.gemm === true && elements(c) <= 6e5,
+    rtol: (c, fp32) => (c.gemm ? Math.max(fp32, TF32_RTOL) : fp32),
+    blockStep: false,
+  };
+  return [lane('forward'), lane('eager'), bf16, tf32];
 }
 
 function elements(c: OpCase): number {

@@ -138,34 +138,43 @@ describe('thread schedules', () => {
   });
 });
 
-describe('bf16 compute mode (tensor-core GEMM, emulated mma.sync)', () => {
+describe('tensor-core compute modes (bf16, tf32: GEMMs on emulated mma.sync)', () => {
   /** x rounded to bf16 (nearest, ties to even), as the kernel rounds its operands on the way into shared memory. */
   function bf16(x: Float32Array): Float32Array {
     const out = new Float32Array(x), u = new Uint32Array(out.buffer);
     for (let i = 0; i < u.length; i++) u[i] = (((u[i] + 0x7fff + ((u[i] >>> 16) & 1)) >>> 16) << 16) >>> 0;
     return out;
   }
+  /** x rounded to tf32 (nearest, ties away from zero: cvt.rna.tf32.f32); all values here are finite. */
+  function tf32(x: Float32Array): Float32Array {
+    const out = new Float32Array(x), u = new Uint32Array(out.buffer);
+    for (let i = 0; i < u.length; i++) u[i] = ((u[i] + 0x1000) & 0xffffe000) >>> 0;
+    return out;
+  }
 
   afterEach(() => emu.setComputeMode('fp32'));
 
-  test('linear forward and backward match the reference on bf16-rounded operands; fp32 mode does not round', () => {
+  test.each([
+    ['bf16', bf16],
+    ['tf32', tf32],
+  ] as const)('%s: linear forward and backward match the reference on rounded operands; fp32 mode does not round', (mode, round) => {
     const rand = rng(77);
     const N = 37, K = 70, M = 45;
     const xs = randomArray(N * K, rand), ws = randomArray(M * K, rand), bs = randomArray(M, rand), dys = randomArray(N * M, rand);
     expect(emu.computeMode).toBe('fp32');
-    emu.setComputeMode('bf16');
-    expect(emu.computeMode).toBe('bf16');
+    emu.setComputeMode(mode);
+    expect(emu.computeMode).toBe(mode);
     const x = emu.tensor([N, K], xs), w = emu.tensor([M, K], ws), b = emu.tensor([M], bs), y = emu.tensor([N, M]);
     const dy = emu.tensor([N, M], dys), dx = emu.tensor([N, K]), dw = emu.tensor([M, K]);
     emu.linear(x, w, b, y);
     emu.linearBackward(dy, x, w, dx, dw, null, true);
-    const rx = ref.tensor([N, K], bf16(xs)), rw = ref.tensor([M, K], bf16(ws)), rb = ref.tensor([M], bs), ry = ref.tensor([N, M]);
-    const rdy = ref.tensor([N, M], bf16(dys)), rdx = ref.tensor([N, K]), rdw = ref.tensor([M, K]);
+    const rx = ref.tensor([N, K], round(xs)), rw = ref.tensor([M, K], round(ws)), rb = ref.tensor([M], bs), ry = ref.tensor([N, M]);
+    const rdy = ref.tensor([N, M], round(dys)), rdx = ref.tensor([N, K]), rdw = ref.tensor([M, K]);
     ref.linear(rx, rw, rb, ry);
     ref.linearBackward(rdy, rx, rw, rdx, rdw, null, true);
-    expectClose(y, ry, 'bf16 linear forward', 1e-5);
-    expectClose(dx, rdx, 'bf16 linear dx', 1e-5);
-    expectClose(dw, rdw, 'bf16 linear dW', 1e-5);
+    expectClose(y, ry, `${mode} linear forward`, 1e-5);
+    expectClose(dx, rdx, `${mode} linear dx`, 1e-5);
+    expectClose(dw, rdw, `${mode} linear dW`, 1e-5);
     // The same product in fp32 mode is the unrounded one: the modes really differ (the check can fail).
     emu.setComputeMode('fp32');
     const y32 = emu.tensor([N, M]);
@@ -174,11 +183,12 @@ describe('bf16 compute mode (tensor-core GEMM, emulated mma.sync)', () => {
     ref.linear(ref.tensor([N, K], xs), ref.tensor([M, K], ws), rb, exact);
     expectClose(y32, exact, 'fp32 linear forward', 1e-5);
     const diff = Math.max(...Array.from(emu.download(y32)).map((v, i) => Math.abs(v - emu.download(y)[i])));
-    expect(diff).toBeGreaterThan(1e-3);
+    // bf16 moves the product by ~1e-2, tf32 (4× finer per operand) by ~1e-3.
+    expect(diff).toBeGreaterThan(mode === 'bf16' ? 1e-3 : 1e-4);
   });
 
   test('an unknown mode is refused with the accepted ones named', () => {
-    expect(() => emu.setComputeMode('fp16' as never)).toThrow(/setComputeMode: argument 1 'mode' must be 'fp32' or 'bf16', got 'fp16'/);
+    expect(() => emu.setComputeMode('fp16' as never)).toThrow(/setComputeMode: argument 1 'mode' must be 'fp32', 'bf16' or 'tf32', got 'fp16'/);
     expect(emu.computeMode).toBe('fp32');
   });
 });

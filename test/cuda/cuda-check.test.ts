@@ -26,14 +26,16 @@ maybe('every CUDA kernel compiles for sm_75/80/90 without warnings, and GEMM/att
         expect(kernels.some((n) => n.includes(k))).toBe(true);
       }
     }
-    // The instruction mix from the PTX: the bf16 GEMM and the bf16 attention forward run on tensor cores
+    // The instruction mix from the PTX: the bf16/tf32 GEMM and the bf16 attention forward run on tensor cores
     // (mma.sync fed by ldmatrix) and the fp32 kernels do not, so a change that lost the mma path would show here.
     const ops = fs.readFileSync(path.join(dir, 'ptx-ops.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t'));
     expect(ops[0]).toEqual(['arch', 'kernel', 'mma_sync', 'ldmatrix', 'cp_async', 'fma_f32']);
     for (const arch of ['sm_80', 'sm_90']) {
       const row = (k: string) => ops.find((r) => r[0] === arch && r[1] === k);
-      expect(Number(row('gemm_bf16_kernel')?.[2])).toBeGreaterThanOrEqual(16);
-      expect(Number(row('gemm_bf16_kernel')?.[3])).toBeGreaterThanOrEqual(8);
+      for (const k of ['gemm_tc_kernel<Bf16Operands>', 'gemm_tc_kernel<Tf32Operands>']) {
+        expect(Number(row(k)?.[2])).toBeGreaterThanOrEqual(16);
+        expect(Number(row(k)?.[3])).toBeGreaterThanOrEqual(8);
+      }
       expect(Number(row('gemm_kernel')?.[2])).toBe(0);
       expect(Number(row('gemm_kernel')?.[5])).toBeGreaterThan(0);
       // Q·Kᵀ and P·V per key tile at d = 64: 4·4·2 + 4·4·2 mma.sync; V through ldmatrix.trans.

@@ -1,9 +1,9 @@
 // The emulated tensor-core instructions alone, against fragments written out by hand from the PTX ISA's
 // layout tables (so that an emulator layout error cannot cancel a kernel layout error), then the bf16
 // tensor-core GEMM against a double-precision product of the bf16-rounded operands. Cases of emu_test:
-//   mma      mma.sync m16n8k16 bf16, ldmatrix x4 (plain and .trans), cp.async (deferred to its wait group,
+//   mma      mma.sync m16n8k16 bf16 and m16n8k8 tf32 (with tf32 rounding and the ignored low bits), ldmatrix x4 (plain and .trans), cp.async (deferred to its wait group,
 //            zero fill), a misaligned ldmatrix row failing the launch
-//   gemm_tc  gemm in bf16 mode: the three strided products of linear forward/backward at edge and exact
+//   gemm_tc  gemm in bf16 and tf32 modes: the three strided products of linear forward/backward at edge and exact
 //            tile shapes, with bias and accumulation, under the race check (and every thread order at one shape)
 //   attn_tc    attention in bf16 mode (FlashAttention-2 on tensor cores): the forward against a double reference
 //            of its bf16 operands, the gradients against the fp32 kernels, every padded head dim, with dropout,
@@ -41,6 +41,19 @@ __global__ void mma_probe(const uint32_t* in, float* out) {
   b[1] = in[l * 10 + 5];
   for (int i = 0; i < 4; ++i) std::memcpy(&c[i], &in[l * 10 + 6 + i], 4);
   ftc::mma_bf16_16816(d, a, b, c);
+  for (int i = 0; i < 4; ++i) out[l * 4 + i] = d[i];
+}
+
+// The same probe for mma.sync m16n8k8 tf32: lane l's a[4], b[2], c[4] from in[l·10 ..], d[4] to out[l·4 ..].
+__global__ void mma_tf32_probe(const uint32_t* in, float* out) {
+  const int l = threadIdx.x;
+  uint32_t a[4], b[2];
+  float c[4], d[4];
+  for (int i = 0; i < 4; ++i) a[i] = in[l * 10 + i];
+  b[0] = in[l * 10 + 4];
+  b[1] = in[l * 10 + 5];
+  for (int i = 0; i < 4; ++i) std::memcpy(&c[i], &in[l * 10 + 6 + i], 4);
+  ftc::mma_tf32_1688(d, a, b, c);
   for (int i = 0; i < 4; ++i) out[l * 4 + i] = d[i];
 }
 
@@ -147,6 +160,48 @@ void mma_cases() {
     expect(cudaGetLastError() == cudaSuccess && worst < 1e-5, "mma.sync m16n8k16 random: D = A·B + C within fp32 rounding (worst " + std::to_string(worst) + ")");
   }
 
+  // mma.sync m16n8k8 tf32, hand-placed (a0 = A[g][t], a1 = A[g+8][t], a2 = A[g][t+4], a3 = A[g+8][t+4];
+  // b0 = B[t][g], b1 = B[t+4][g]):
+  //   A(2,5): lane 9 (g 2, t 1) a2;   B(5,3): lane 13 (g 3, t 1) b1;  D(2,3): lane 9 d1
+  //   A(13,3): lane 23 (g 5, t 3) a1; B(3,6): lane 27 (g 6, t 3) b0;  D(13,6): lane 23 d2
+  //   A(0,7): lane 3 (g 0, t 3) a2;   B(7,0): lane 3 b1;              D(0,0): lane 0 d0
+  {
+    const uint32_t one = 0x3f800000u;
+    const Probe probes[] = {{9, 2, one, 13, 1, one, 9, 1}, {23, 1, one, 27, 0, one, 23, 2}, {3, 2, one, 3, 1, one, 0, 0}};
+    for (const Probe& p : probes) {
+      std::vector<uint32_t> in(320, 0);
+      in[p.a_lane * 10 + p.a_reg] = p.a_bits;
+      in[p.b_lane * 10 + 4 + p.b_reg] = p.b_bits;
+      const float five = 5.0f;
+      std::memcpy(&in[31 * 10 + 6 + 3], &five, 4);
+      std::vector<float> out(128, -1.0f);
+      FT_LAUNCH(mma_tf32_probe, 1, 32, 0, in.data(), out.data());
+      bool ok = cudaGetLastError() == cudaSuccess;
+      for (int l = 0; l < 32; ++l)
+        for (int i = 0; i < 4; ++i) {
+          const float want = (l == p.d_lane && i == p.d_reg) ? 1.0f : (l == 31 && i == 3) ? 5.0f : 0.0f;
+          ok = ok && out[l * 4 + i] == want;
+        }
+      expect(ok, "mma.sync m16n8k8 tf32: a 1 in lane " + std::to_string(p.a_lane) + " a" + std::to_string(p.a_reg) + " and lane " +
+                     std::to_string(p.b_lane) + " b" + std::to_string(p.b_reg) + " lands in lane " + std::to_string(p.d_lane) +
+                     " d" + std::to_string(p.d_reg) + " only (C passes through)");
+    }
+    // The tensor core reads 19 bits of each operand: 1 + 2^-10 counts, 1 + 2^-11 (a bit below tf32) does not.
+    std::vector<uint32_t> in(320, 0);
+    const float kept = 1.0f + 0x1p-10f, dropped = 1.0f + 0x1p-11f;
+    std::memcpy(&in[0 * 10 + 0], &kept, 4);     // A(0,0)
+    std::memcpy(&in[0 * 10 + 4], &dropped, 4);  // B(0,0)
+    std::vector<float> out(128, -1.0f);
+    FT_LAUNCH(mma_tf32_probe, 1, 32, 0, in.data(), out.data());
+    expect(cudaGetLastError() == cudaSuccess && out[0] == kept, "mma.sync m16n8k8 tf32: the low 13 bits of an operand are ignored");
+  }
+
+  // tf32 rounding (cvt.rna): to nearest, ties away from zero, NaN and infinity kept.
+  expect(ftc::tf32_bits(1.0f) == 0x3f800000u && ftc::tf32_bits(1.0f + 0x1p-11f) == 0x3f802000u /* tie → away */ &&
+             ftc::tf32_bits(-1.0f - 0x1p-11f) == 0xbf802000u && ftc::tf32_bits(1.0f + 0x1p-12f) == 0x3f800000u &&
+             ftc::tf32_bits(INFINITY) == 0x7f800000u && std::isnan(ftc::tf32_round(std::nanf(""))),
+         "tf32 rounding: nearest, ties away from zero, infinity and NaN kept");
+
   // bf16 rounding: to nearest, ties to even, NaN kept.
   expect(ftc::bf16_bits(1.0f) == 0x3f80u && ftc::bf16_bits(1.00390625f) == 0x3f80u /* tie → even */ &&
              ftc::bf16_bits(1.01171875f) == 0x3f82u /* tie → even (up) */ && ftc::bf16_bits(1.0078125f + 1e-6f) == 0x3f81u &&
@@ -190,14 +245,15 @@ void mma_cases() {
   }
 }
 
-// The double product of bf16-rounded operands in the layout ftc::gemm takes, for comparison.
+// The double product of operands rounded as `round` does (bf16 or tf32) in the layout ftc::gemm takes.
 std::vector<double> gemm_reference(int M, int N, int K, const std::vector<float>& A, long long sai, long long sak,
-                                   const std::vector<float>& B, long long sbk, long long sbj, const std::vector<float>* bias) {
+                                   const std::vector<float>& B, long long sbk, long long sbj, const std::vector<float>* bias,
+                                   float (*round)(float)) {
   std::vector<double> C((size_t)M * N);
   for (int i = 0; i < M; ++i)
     for (int j = 0; j < N; ++j) {
       double s = bias ? (*bias)[j] : 0.0;
-      for (int k = 0; k < K; ++k) s += (double)bf16_round(A[i * sai + k * sak]) * bf16_round(B[k * sbk + j * sbj]);
+      for (int k = 0; k < K; ++k) s += (double)round(A[i * sai + k * sak]) * round(B[k * sbk + j * sbj]);
       C[(size_t)i * N + j] = s;
     }
   return C;
@@ -205,8 +261,13 @@ std::vector<double> gemm_reference(int M, int N, int K, const std::vector<float>
 
 const ftemu::Order kOrders[] = {ftemu::Order::Forward, ftemu::Order::Reverse, ftemu::Order::Shuffle, ftemu::Order::Eager};
 
-void gemm_tc_cases() {
-  ftc::compute_mode() = ftc::ComputeMode::Bf16;
+float tf32_round(float f) { return ftc::tf32_round(f); }
+
+// The tensor-core GEMM in one mode (bf16: m16n8k16; tf32: m16n8k8, the same byte addresses).
+void gemm_tc_cases(ftc::ComputeMode mode) {
+  ftc::compute_mode() = mode;
+  const bool tf32 = mode == ftc::ComputeMode::Tf32;
+  float (*round)(float) = tf32 ? tf32_round : bf16_round;
   struct Shape {
     int M, N, K;
   };
@@ -226,7 +287,7 @@ void gemm_tc_cases() {
       const auto bias = random_vec((size_t)N, 300 + case_no, -1.0f, 1.0f);
       const auto init = random_vec((size_t)M * N, 400 + case_no, -1.0f, 1.0f);
       const bool with_bias = layout == 0, accumulate = layout != 0;
-      const auto want = gemm_reference(M, N, K, A, sai, sak, B, sbk, sbj, with_bias ? &bias : nullptr);
+      const auto want = gemm_reference(M, N, K, A, sai, sak, B, sbk, sbj, with_bias ? &bias : nullptr, round);
       double scale = 0;
       for (int i = 0; i < M; ++i)
         for (int k = 0; k < K; ++k) scale = std::fmax(scale, std::fabs(A[i * sai + k * sak]));
@@ -258,8 +319,8 @@ void gemm_tc_cases() {
       ftemu::config().order = ftemu::Order::Forward;
       ftemu::config().race_check = false;
       const char* names[] = {"x·Wᵀ+b", "dx+=dy·W", "dW+=dyᵀ·x"};
-      expect(close && same, "bf16 tensor-core gemm " + std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K) + " " +
-                                names[layout] + ": within " + std::to_string(tol) + " of the bf16 product (worst " + std::to_string(worst) +
+      expect(close && same, std::string(tf32 ? "tf32" : "bf16") + " tensor-core gemm " + std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K) + " " +
+                                names[layout] + ": within " + std::to_string(tol) + " of the product of the rounded operands (worst " + std::to_string(worst) +
                                 ")" + (orders > 1 ? ", identical under every thread order" : "") + ", race check clean");
       ++case_no;
     }
@@ -432,6 +493,9 @@ void attn_tc_cases() {
 
 void mma_tests(const std::string& which) {
   if (which == "mma" || which == "all") mma_cases();
-  if (which == "gemm_tc" || which == "all") gemm_tc_cases();
+  if (which == "gemm_tc" || which == "all") {
+    gemm_tc_cases(ftc::ComputeMode::Bf16);
+    gemm_tc_cases(ftc::ComputeMode::Tf32);
+  }
   if (which == "attn_tc" || which == "all") attn_tc_cases();
 }

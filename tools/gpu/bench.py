@@ -92,6 +92,7 @@ def main(argv=None):
 
         res["engine_fp32_s"] = engine(0)
         res["engine_bf16_s"] = engine(1)
+        res["engine_tf32_s"] = engine(2)
         if dev == "cuda":
             torch.backends.cuda.matmul.allow_tf32 = False
             res["torch_fp32_s"] = t(lambda: torch.matmul(x, w.T))
@@ -145,8 +146,9 @@ def main(argv=None):
     for r in rows:
         if r["kind"] == "gemm" and r.get("torch_bf16_s") and r.get("engine_bf16_s"):
             print(f"gemm {r['shape']}: engine bf16 {r['engine_bf16_tflops']:.1f} TFLOP/s, torch bf16 {r['torch_bf16_tflops']:.1f}"
-                  f" ({r['engine_bf16_tflops'] / r['torch_bf16_tflops']:.0%} of cuBLAS); engine fp32 {r['engine_fp32_tflops']:.1f},"
-                  f" torch fp32 {r['torch_fp32_tflops']:.1f}, tf32 {r['torch_tf32_tflops']:.1f}")
+                  f" ({r['engine_bf16_tflops'] / r['torch_bf16_tflops']:.0%} of cuBLAS); engine tf32"
+                  f" {r.get('engine_tf32_tflops', float('nan')):.1f}, torch tf32 {r['torch_tf32_tflops']:.1f}; engine fp32"
+                  f" {r['engine_fp32_tflops']:.1f}, torch fp32 {r['torch_fp32_tflops']:.1f}")
         if r["kind"] == "attention" and r.get("sdpa_bf16_fwd_bwd_s"):
             bf = r.get("engine_bf16_fwd_bwd_s")
             print(f"attention {r['shape']}: engine fwd+bwd fp32 {r['engine_fwd_bwd_s'] * 1e3:.2f} ms, bf16 "

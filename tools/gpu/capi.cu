@@ -11,10 +11,12 @@
 
 extern "C" {
 
-// 0 = fp32, 1 = bf16 (tensor cores). Returns 0, or -1 when the device has no bf16 tensor cores.
-int ftc_set_compute_mode(int bf16) {
-  if (bf16 && !ftc::tensor_cores_available()) return -1;
-  ftc::compute_mode() = bf16 ? ftc::ComputeMode::Bf16 : ftc::ComputeMode::Fp32;
+// 0 = fp32, 1 = bf16, 2 = tf32 (both on tensor cores). Returns 0, -1 when the device has no tensor cores for
+// the mode, -2 for an unknown mode.
+int ftc_set_compute_mode(int mode) {
+  if (mode < 0 || mode > 2) return -2;
+  if (mode != 0 && !ftc::tensor_cores_available()) return -1;
+  ftc::compute_mode() = mode == 1 ? ftc::ComputeMode::Bf16 : mode == 2 ? ftc::ComputeMode::Tf32 : ftc::ComputeMode::Fp32;
   return 0;
 }
 

@@ -19,7 +19,7 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pytorch"))
 from ppg_gpt import hr_loss, rope  # noqa: E402  (the model's own definitions are the oracle)
 
-F32_RTOL = 1e-4  # also the bf16 GEMMs': their oracle multiplies the same bf16-rounded operands in float64
+F32_RTOL = 1e-4  # also the bf16/tf32 GEMMs': their oracle multiplies the same rounded operands in float64
 
 P = ctypes.c_void_p
 I = ctypes.c_int64
@@ -98,12 +98,23 @@ def bf16(t):
     return t.to(torch.bfloat16).double()
 
 
+def tf32(t):
+    """t rounded to tf32 as cvt.rna.tf32.f32 (nearest, ties away from zero; 10 mantissa bits), as float64."""
+    bits = t.float().contiguous().view(torch.int32)
+    finite = (bits & 0x7F800000) != 0x7F800000
+    rounded = torch.where(finite, (bits + 0x1000) & -0x2000, bits)  # -0x2000 = 0xffffe000 as int32
+    return rounded.view(torch.float32).double()
+
+
+MODES = {"fp32": 0, "bf16": 1, "tf32": 2}
+
+
 def check_linear(c, shapes, mode):
-    bf = mode == "bf16"
-    if c.lib.ftc_set_compute_mode(1 if bf else 0) != 0:
+    if c.lib.ftc_set_compute_mode(MODES[mode]) != 0:
         c.rows.append({"op": "linear " + mode, "shape": "-", "output": "-", "rel_err": float("nan"), "rtol": 0,
-                       "ok": False, "error": "bf16 mode refused: no bf16 tensor cores"})
+                       "ok": False, "error": mode + " mode refused: no tensor cores"})
         return
+    rnd = {"fp32": lambda t: t.double(), "bf16": bf16, "tf32": tf32}[mode]
     rtol = F32_RTOL
     for N, K, M in shapes:
         x, w, b, dy = c.rand(N, K), c.rand(M, K), c.rand(M), c.rand(N, M)
@@ -111,7 +122,7 @@ def check_linear(c, shapes, mode):
         c.lib.ftc_linear_forward(p(x), p(w), p(b), p(y), N, K, M)
         c.lib.ftc_linear_backward(p(dy), p(x), p(w), p(dx), p(dw), p(db), N, K, M, 1)
         c.sync(f"linear {N}x{K}x{M}")
-        rx, rw, rdy = (bf16(x), bf16(w), bf16(dy)) if bf else (x.double(), w.double(), dy.double())
+        rx, rw, rdy = rnd(x), rnd(w), rnd(dy)
         shape = f"N={N} K={K} M={M}"
         c.compare("linear " + mode, shape, "y", y, rx @ rw.T + b.double(), rtol)
         c.compare("linear " + mode, shape, "dx", dx, rdy @ rw, rtol)
@@ -184,7 +195,7 @@ BF16_ATTENTION_RTOL = 6e-2
 def check_attention(c, shapes, mode):
     bf = mode == "bf16"
     op = "ropeAttention" + (" bf16" if bf else "")
-    if c.lib.ftc_set_compute_mode(1 if bf else 0) != 0:
+    if c.lib.ftc_set_compute_mode(MODES[mode]) != 0:
         c.rows.append({"op": op, "shape": "-", "output": "-", "rel_err": float("nan"), "rtol": 0,
                        "ok": False, "error": "bf16 mode refused: no bf16 tensor cores"})
         return
@@ -343,6 +354,7 @@ def main(argv=None):
     c = Checker(load(a.lib), a.device)
     shapes = QUICK if a.quick else FULL
     for run in (lambda: check_linear(c, shapes["linear"], "fp32"), lambda: check_linear(c, shapes["linear"], "bf16"),
+                lambda: check_linear(c, shapes["linear"], "tf32"),
                 lambda: check_norms(c, shapes["norms"]), lambda: check_gelu(c, shapes["gelu"]),
                 lambda: check_attention(c, shapes["attention"], "fp32"),
                 lambda: check_attention(c, shapes["attention"], "bf16"), lambda: check_hr_loss(c, shapes["hr"]),

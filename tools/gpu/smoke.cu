@@ -11,7 +11,7 @@
 #include "../../kernels/cuda/ops.h"
 
 extern "C" {
-int ftc_set_compute_mode(int bf16);
+int ftc_set_compute_mode(int mode);
 int ftc_sync(void);
 const char* ftc_error_string(int code);
 }
@@ -51,14 +51,16 @@ int main() {
   const int64_t N = 37, K = 70, M = 45;
   float *x = device(N * K), *w = device(M * K), *b = device(M), *y = device(N * M), *dy = device(N * M);
   float *dx = device(N * K), *dw = device(M * K), *db = device(M);
-  for (int mode = 0; mode < 2; ++mode) {
+  const char* names[] = {"linear forward/backward (fp32)", "linear forward/backward (bf16 tensor cores)",
+                         "linear forward/backward (tf32 tensor cores)"};
+  for (int mode = 0; mode < 3; ++mode) {
     if (ftc_set_compute_mode(mode) != 0) {
-      std::printf("skip bf16 gemm: no bf16 tensor cores\n");
+      std::printf("skip %s: no tensor cores\n", names[mode]);
       continue;
     }
     ftc::linear_forward(x, w, b, y, N, K, M);
     ftc::linear_backward(dy, x, w, dx, dw, db, N, K, M, false);
-    step(mode ? "linear forward/backward (bf16 tensor cores)" : "linear forward/backward (fp32)");
+    step(names[mode]);
   }
   ftc_set_compute_mode(0);
 

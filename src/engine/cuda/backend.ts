@@ -50,9 +50,11 @@ export class CudaBackend extends TableBackend {
   }
 
   /**
-   * Precision of the GEMMs (linear layers, patch embedding): 'fp32' (default, CUDA cores) or 'bf16' (operands
-   * rounded to bf16, fp32 accumulation, mma.sync on tensor cores; sm_80 or later, and the emulator). The mode
-   * belongs to the addon, so it holds for every backend instance of this flavour in the process.
+   * Precision: 'fp32' (default, CUDA cores); 'bf16' (GEMMs and attention on tensor cores: operands rounded to
+   * bf16, fp32 accumulation); or 'tf32' (GEMMs on tensor cores with operands rounded to tf32, 10 mantissa bits,
+   * as PyTorch's allow_tf32; attention stays fp32). Tensor-core modes need sm_80 or later (and run on the
+   * emulator). The mode belongs to the addon, so it holds for every backend instance of this flavour in the
+   * process.
    */
   setComputeMode(mode: CudaComputeMode): void {
     this.native.setComputeMode(mode);

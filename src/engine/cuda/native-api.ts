@@ -24,11 +24,14 @@ export interface CudaInfo {
   devices: number;
   emulated: boolean;
   device?: string;
-  /** Precision of the GEMMs now: fp32 on CUDA cores, or bf16 operands with fp32 accumulation on tensor cores. */
+  /**
+   * Precision now: fp32 on CUDA cores; bf16 operands with fp32 accumulation on tensor cores (GEMMs and
+   * attention); or tf32 operands with fp32 accumulation on tensor cores (GEMMs; attention stays fp32).
+   */
   computeMode: CudaComputeMode;
 }
 
-export type CudaComputeMode = 'fp32' | 'bf16';
+export type CudaComputeMode = 'fp32' | 'bf16' | 'tf32';
 
 export type EmuOrder = 'forward' | 'reverse' | 'shuffle' | 'eager';
 
