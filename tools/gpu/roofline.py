@@ -1,0 +1,150 @@
+"""Roofline estimates of the CUDA tensor-core kernels at the model shapes and at 4096³ (docs/cuda.md).
+
+An estimate, not a measurement: for each kernel and shape it counts the FLOPs, the bytes each block streams from
+L2 (its tiles, as the kernel's tiling reads them) and the compulsory DRAM bytes, and takes the lowest of three
+roofs (the tensor-core peak of the kernel's format, L2 bandwidth × L2 intensity, HBM bandwidth × DRAM intensity),
+scaled by how full the grid keeps the SMs (blocks over SM slots, wave by wave; slots from registers and shared
+memory per block). Latency, barriers, conversion work and atomics contention are not modelled, so real figures
+will be lower; `scripts/gpu-check.sh` (bench stage) measures them when a GPU is lent.
+
+Usage: python3 tools/gpu/roofline.py [--json FILE]   (prints the markdown table)
+"""
+import argparse
+import json
+import math
+import sys
+
+# NVIDIA H200 SXM (H100's compute die): dense tensor-core peaks, HBM3e bandwidth. L2→SM bandwidth is no datasheet
+# figure: microbenchmarks of H100-class parts report 7–12 TB/s; 10 TB/s is assumed.
+GPU = {
+    "name": "H200 SXM",
+    "sms": 132,
+    "bf16_tflops": 989.0,
+    "tf32_tflops": 494.0,
+    "hbm_tbs": 4.8,
+    "l2_tbs": 10.0,
+    "l2_mb": 50.0,
+    "regs_per_sm": 65536,
+    "smem_per_sm": 228 * 1024,
+    "max_threads_per_sm": 2048,
+}
+
+# Per-kernel resources: registers per thread (ptxas sm_90, scripts/cuda-check.sh) and dynamic shared memory.
+KERNELS = {
+    "gemm_tc_kernel<Bf16Operands>": {"regs": 165, "threads": 128, "smem": 2 * 128 * 80, "peak": "bf16"},
+    "gemm_tc_kernel<Tf32Operands>": {"regs": 126, "threads": 128, "smem": 2 * 128 * 80, "peak": "tf32"},
+    "attn_bf16_forward_kernel<64>": {"regs": 168, "threads": 128, "smem": (64 + 128) * 72 * 2, "peak": "bf16"},
+    "attn_bf16_forward_kernel<128>": {"regs": 168, "threads": 128, "smem": (64 + 64) * 136 * 2, "peak": "bf16"},
+    "attn_bf16_backward_kernel<64>": {"regs": 242, "threads": 128,
+                                      "smem": (2 * 64 + 2 * 64) * 72 * 2 + 64 * 72 * 2 + 2 * 64 * 4, "peak": "bf16"},
+    "attn_bf16_backward_kernel<128>": {"regs": 243, "threads": 128,
+                                       "smem": (2 * 64 + 2 * 32) * 136 * 2 + 32 * 72 * 2 + 2 * 32 * 4, "peak": "bf16"},
+}
+
+# Model shapes (src/model/config.ts): dim, heads; B = 32 windows of T = 30 patches, S = 31 tokens (start token).
+MODELS = {"19m": (512, 8), "345m": (1024, 16), "1b": (2048, 16)}
+B, S = 32, 31
+
+
+def slots_per_sm(k):
+    regs = max(1, GPU["regs_per_sm"] // (k["regs"] * k["threads"]))
+    smem = max(1, GPU["smem_per_sm"] // max(k["smem"], 1))
+    threads = GPU["max_threads_per_sm"] // k["threads"]
+    return min(regs, smem, threads)
+
+
+def fill(blocks, k):
+    """Average fraction of the SMs' block slots busy over the waves the grid takes."""
+    slots = GPU["sms"] * slots_per_sm(k)
+    waves = math.ceil(blocks / slots)
+    return blocks / (waves * slots)
+
+
+def estimate(kernel, what, flops, l2_bytes, dram_bytes, blocks):
+    k = KERNELS[kernel]
+    peak = GPU[k["peak"] + "_tflops"] * 1e12
+    roofs = {"tensor": peak, "L2": l2_bytes and flops / l2_bytes * GPU["l2_tbs"] * 1e12,
+             "HBM": flops / dram_bytes * GPU["hbm_tbs"] * 1e12}
+    bound = min(roofs, key=roofs.get)
+    f = fill(blocks, k)
+    rate = roofs[bound] * f
+    return {"kernel": kernel, "shape": what, "gflop": flops / 1e9, "l2_mb": l2_bytes / 1e6, "dram_mb": dram_bytes / 1e6,
+            "blocks": blocks, "fill": f, "bound": bound, "tflops": rate / 1e12,
+            "of_bf16_peak": rate / (GPU["bf16_tflops"] * 1e12), "time_us": flops / rate * 1e6}
+
+
+def gemm(kernel, what, M, N, K):
+    """y[M,N] = x[M,K]·Wᵀ with the 64×64 block tile: each block streams its 64 rows of A and of B over all of K."""
+    blocks = math.ceil(M / 64) * math.ceil(N / 64)
+    flops = 2.0 * M * N * K
+    l2 = blocks * (64 + 64) * K * 4.0  # fp32 operands in memory
+    dram = (M * K + N * K + M * N) * 4.0
+    return estimate(kernel, what, flops, l2, dram, blocks)
+
+
+def attention(direction, what, Bn, Sn, D, H):
+    d = D // H
+    dp = 64 if d <= 64 else 128
+    kernel = f"attn_bf16_{direction}_kernel<{dp}>"
+    causal_pairs = Sn * (Sn + 1) / 2.0
+    blocks_q = math.ceil(Sn / 64)
+    if direction == "forward":
+        flops = 2 * 2.0 * Bn * H * causal_pairs * d  # Q·Kᵀ and P·V over the causal half
+        # Row block r reads its Q once and K, V for keys ≤ its last row.
+        kv_rows = sum(min(Sn, (r + 1) * 64) for r in range(blocks_q))
+        l2 = Bn * H * (blocks_q * 64 + 2 * kv_rows) * d * 4.0
+        dram = Bn * Sn * D * 4.0 * 4 + Bn * H * Sn * 4.0  # q, k, v read; out written; lse
+        blocks = blocks_q * H * Bn
+    else:
+        flops = 5 * 2.0 * Bn * H * causal_pairs * d  # Sᵀ, dPᵀ, dV, dK, dQ
+        # Key block c reads K, V once and Q, dO (and lse, D) for rows ≥ its first key; dQ atomics of the same size.
+        q_rows = sum(Sn - c * 64 for c in range(blocks_q))
+        l2 = Bn * H * (2 * blocks_q * 64 + 3 * q_rows) * d * 4.0
+        dram = Bn * Sn * D * 4.0 * 7  # q, k, v, dO read; dk, dv written; dQ (rotated) read-modify-written once
+        blocks = blocks_q * H * Bn
+    return estimate(kernel, what, flops, l2, dram, blocks)
+
+
+def rows():
+    out = []
+    for name, (D, H) in MODELS.items():
+        N = B * S
+        for kern in ("gemm_tc_kernel<Bf16Operands>", "gemm_tc_kernel<Tf32Operands>"):
+            out.append(gemm(kern, f"{name} projection [{N},{D}]·[{D},{D}]ᵀ", N, D, D))
+            out.append(gemm(kern, f"{name} linear1 [{N},{D}]·[{4 * D},{D}]ᵀ", N, 4 * D, D))
+        out.append(attention("forward", f"{name} B={B} S={S} H={H} d={D // H}", B, S, D, H))
+        out.append(attention("backward", f"{name} B={B} S={S} H={H} d={D // H}", B, S, D, H))
+    for kern in ("gemm_tc_kernel<Bf16Operands>", "gemm_tc_kernel<Tf32Operands>"):
+        out.append(gemm(kern, "4096³", 4096, 4096, 4096))
+    for d in (64, 128):
+        out.append(attention("forward", f"B=4 S=1024 H=8 d={d}", 4, 1024, 8 * d, 8))
+        out.append(attention("backward", f"B=4 S=1024 H=8 d={d}", 4, 1024, 8 * d, 8))
+    return out
+
+
+def markdown(rs):
+    lines = ["| kernel | shape | GFLOP | L2 MB | DRAM MB | blocks | SM fill | bound | est. TFLOP/s | of BF16 peak | est. µs |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"]
+    for r in rs:
+        lines.append(f"| `{r['kernel']}` | {r['shape']} | {r['gflop']:.3g} | {r['l2_mb']:.3g} | {r['dram_mb']:.3g} | "
+                     f"{r['blocks']} | {r['fill']:.0%} | {r['bound']} | {r['tflops']:.0f} | {r['of_bf16_peak']:.1%} | "
+                     f"{r['time_us']:.3g} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", help="also write the rows as JSON to this file")
+    a = ap.parse_args(argv)
+    rs = rows()
+    print(markdown(rs))
+    if a.json:
+        with open(a.json + ".tmp", "w") as f:
+            json.dump({"gpu": GPU, "rows": rs}, f, indent=1)
+        import os
+        os.replace(a.json + ".tmp", a.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
