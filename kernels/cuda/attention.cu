@@ -369,16 +369,25 @@ void backward_dm(const float* dout, const float* q, const float* k, const float*
             dQrot, tab, S, D, H, drop, accum);
 }
 
+// Scratch layout: the RoPE table, padded to 64 floats (256 bytes, so what follows is aligned for 16-byte copies),
+// then the forward's bf16 staging of q, k, v (bf16 mode; sized in every mode, so that a scratch planned before a
+// mode change still fits) or the backward's dQ_rot and D.
+int64_t rope_floats(int64_t S, int64_t D, int64_t H) { return (2 * S * ((D / H) / 4) + 63) / 64 * 64; }
+int64_t staged_floats(int64_t B, int64_t S, int64_t D, int64_t H) { return 3 * tc_staged_elems(B, S, D, H) / 2; }
+
 }  // namespace
 
-int64_t attention_forward_scratch(int64_t S, int64_t D, int64_t H) { return 2 * S * ((D / H) / 4); }
+int64_t attention_forward_scratch(int64_t B, int64_t S, int64_t D, int64_t H) {
+  return rope_floats(S, D, H) + staged_floats(B, S, D, H);
+}
 
 void attention_forward(const float* q, const float* k, const float* v, float* out, float* lse, float* scratch,
                        int64_t B, int64_t S, int64_t D, int64_t H, const DropKey& drop) {
   const int d = (int)(D / H);
   rope_table(scratch, (int)S, d);
   if (compute_mode() == ComputeMode::Bf16) {
-    attention_forward_tc(q, k, v, out, lse, scratch, (int)B, (int)S, (int)D, (int)H, drop);
+    uint16_t* staged = reinterpret_cast<uint16_t*>(scratch + rope_floats(S, D, H));
+    attention_forward_tc(q, k, v, out, lse, scratch, staged, (int)B, (int)S, (int)D, (int)H, drop);
     return;
   }
   if (d <= 16) forward_dm<16>(q, k, v, out, lse, scratch, (int)B, (int)S, (int)D, (int)H, drop);
@@ -387,8 +396,10 @@ void attention_forward(const float* q, const float* k, const float* v, float* ou
   else forward_dm<128>(q, k, v, out, lse, scratch, (int)B, (int)S, (int)D, (int)H, drop);
 }
 
+// At least the forward's scratch too, so one workspace serves both.
 int64_t attention_backward_scratch(int64_t B, int64_t S, int64_t D, int64_t H) {
-  return attention_forward_scratch(S, D, H) + B * H * S * (D / H + 1);
+  const int64_t own = B * H * S * (D / H + 1), staged = staged_floats(B, S, D, H);
+  return rope_floats(S, D, H) + (own > staged ? own : staged);
 }
 
 void attention_backward(const float* dout, const float* q, const float* k, const float* v, const float* out,
@@ -398,7 +409,7 @@ void attention_backward(const float* dout, const float* q, const float* k, const
   const int d = (int)(D / H);
   const long long rows = (long long)B * H * S;
   float* tab = scratch;
-  float* dQrot = scratch + attention_forward_scratch(S, D, H);
+  float* dQrot = scratch + rope_floats(S, D, H);
   float* Drow = dQrot + rows * d;
   rope_table(tab, (int)S, d);
   zero_async(dQrot, (size_t)rows * d * sizeof(float));

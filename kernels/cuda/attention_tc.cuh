@@ -4,14 +4,17 @@
 // rounded to bf16, as in any bf16 FlashAttention: the rotated q and k, v, and the probabilities P before P·V.
 // Scores, the online softmax (running max and sum), lse and the output accumulators stay fp32.
 //
-// Forward: a block owns 64 query rows of one (b, h), four warps of 16 rows each (FlashAttention-2's split:
-// a warp's rows never need another warp's data, so the softmax needs no shared memory). The block's rotated
-// Q tile is staged in shared memory as bf16 once and each warp keeps its A fragments of Q in registers. Per
-// key tile (64 keys; 32 at head dims above 64, to hold the registers of d = 128) the block stages the rotated
-// K and V as bf16, and each warp forms S = Q·Kᵀ (A = Q fragments, B = K rows through ldmatrix), masks it
-// causally, updates its running max and sum with the usual rescaling, and adds P·V with P taken straight from
-// the score accumulators (the C fragment of two adjacent n8 tiles is the A fragment of one k16 step) and V
-// through ldmatrix.trans. A warp whose 16 rows all lie above a key tile skips it (causal tile skipping).
+// Forward: first one pass converts q and k (rotated) and v to bf16 once, head-major with the head dim padded
+// ([B·H][S][DP], zeros beyond d), so that the attention kernel reads them as raw 16-byte copies (cp.async,
+// zero-filled past row S) instead of rotating and converting every key tile again in every row block. A block
+// owns 64 query rows of one (b, h), four warps of 16 rows each (FlashAttention-2's split: a warp's rows never
+// need another warp's data, so the softmax needs no shared memory). Q comes in with the first key tile and
+// each warp keeps its A fragments of Q in registers. Key tiles (64 keys; 32 at head dims above 64, to hold the
+// registers of d = 128) are double-buffered: the next tile's K and V are in flight (cp.async) while this one
+// is multiplied. Each warp forms S = Q·Kᵀ (A = Q fragments, B = K rows through ldmatrix), masks it causally,
+// updates its running max and sum with the usual rescaling, and adds P·V with P taken straight from the score
+// accumulators (the C fragment of two adjacent n8 tiles is the A fragment of one k16 step) and V through
+// ldmatrix.trans. A warp whose 16 rows all lie above a key tile skips it (causal tile skipping).
 // Head dims are padded with zeros to DP, a multiple of 16 (zeros add nothing to a dot product).
 #pragma once
 #include "launch.h"
@@ -32,8 +35,60 @@ struct TcAttn {
   static_assert(DP % 16 == 0 && DP <= 128, "padded head dim: a multiple of 16, at most 128");
   static constexpr int keys = DP > 64 ? 32 : 64;  // keys per forward tile
   static constexpr int ld = DP + TCA_PAD;         // shared-memory row, in bf16
-  static constexpr size_t forward_smem = (size_t)(TCA_ROWS + 2 * keys) * ld * sizeof(uint16_t);
+  // Q, then two stages of K and V.
+  static constexpr size_t forward_smem = (size_t)(TCA_ROWS + 4 * keys) * ld * sizeof(uint16_t);
 };
+
+// The padded head dim of the tensor-core kernels for head dim d (a multiple of 4, at most 128).
+inline int tc_head_dim(int d) { return d <= 16 ? 16 : d <= 32 ? 32 : d <= 48 ? 48 : d <= 64 ? 64 : d <= 96 ? 96 : 128; }
+// bf16 elements of one staged tensor [B·H][S][DP].
+inline int64_t tc_staged_elems(int64_t B, int64_t S, int64_t D, int64_t H) { return B * H * S * tc_head_dim((int)(D / H)); }
+
+// staged[z] = tensor z of (q, k, v) as bf16 [B·H][S][DP]: q and k rotated, features ≥ d zero.
+// One thread per feature pair; consecutive threads read consecutive pairs of a row (coalesced) and write one
+// 32-bit word each.
+__global__ void attn_tc_stage_kernel(const float* __restrict__ q, const float* __restrict__ k,
+                                       const float* __restrict__ v, uint16_t* __restrict__ staged,
+                                       const float* __restrict__ tab, int S, int D, int H, int DP,
+                                       long long per_tensor) {
+  const int z = blockIdx.y, d = D / H, pairs = DP / 2;
+  const float* x = z == 0 ? q : z == 1 ? k : v;
+  uint16_t* dst = staged + (long long)z * per_tensor;
+  const long long n = per_tensor / 2;
+  for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < n; e += (long long)gridDim.x * blockDim.x) {
+    const int pr = (int)(e % pairs), c = 2 * pr;
+    const long long row = e / pairs;  // (b·H + h)·S + r
+    const int r = (int)(row % S);
+    const long long bh = row / S, h = bh % H, b = bh / H;
+    float x0 = 0.0f, x1 = 0.0f;
+    if (c < d) {  // d is a multiple of 4: c < d implies c + 1 < d
+      const long long o = (b * S + r) * D + h * d + c;
+      x0 = x[o];
+      x1 = x[o + 1];
+      if (z < 2 && pr < d / 4) {
+        float cs, sn;
+        rope_cs(tab, r, pr, d, &cs, &sn);
+        const float y0 = x0 * cs - x1 * sn, y1 = x1 * cs + x0 * sn;
+        x0 = y0;
+        x1 = y1;
+      }
+    }
+    *reinterpret_cast<uint32_t*>(dst + 2 * e) = pack_bf16x2(x0, x1);
+  }
+}
+
+// rows × DP bf16 from a staged head (rows contiguous, DP each) into shared memory rows of DP + TCA_PAD, as
+// 16-byte cp.async copies; rows from `valid` on are zero-filled without a read (past the sequence's end).
+// Every thread of the block issues its share (not yet committed).
+template <int DP>
+__device__ __forceinline__ void copy_rows_async(uint16_t* dst, const uint16_t* __restrict__ src, int rows, int valid) {
+  constexpr int CHUNKS = DP / 8;  // 16-byte chunks per row
+  for (int e = threadIdx.x; e < rows * CHUNKS; e += blockDim.x) {
+    const int r = e / CHUNKS, c = e % CHUNKS;
+    const bool in = r < valid;
+    cp_async16(dst + r * (DP + TCA_PAD) + c * 8, in ? src + (long long)r * DP + c * 8 : src, in ? 16 : 0);
+  }
+}
 
 // Rows [r0, r0 + rows) of head (b, h) of x into dst[rows][DP + TCA_PAD] as bf16, rotated when tab is given;
 // rows ≥ S and features ≥ d are zero. Called by every thread of the block; consecutive threads take
@@ -74,17 +129,15 @@ __device__ __forceinline__ float quad_reduce(float v) {
 
 template <int DP>
 __global__ void __launch_bounds__(TCA_THREADS)
-    attn_bf16_forward_kernel(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
-                             float* __restrict__ out, float* __restrict__ lse, const float* __restrict__ tab, int S,
-                             int D, int H, DropKey drop) {
+    attn_bf16_forward_kernel(const uint16_t* __restrict__ staged, long long per_tensor, float* __restrict__ out,
+                             float* __restrict__ lse, int S, int D, int H, DropKey drop) {
   constexpr int BCK = TcAttn<DP>::keys, LD = TcAttn<DP>::ld;
   constexpr int KS = DP / 16;   // k16 steps of Q·Kᵀ
   constexpr int NT = BCK / 8;   // n8 tiles of a score row block
   constexpr int OT = DP / 8;    // n8 tiles of the output
-  FT_DYNAMIC_SHARED(uint16_t, sm);
-  uint16_t* Qs = sm;                  // [64][LD]
-  uint16_t* Ks = Qs + TCA_ROWS * LD;  // [BCK][LD]
-  uint16_t* Vs = Ks + BCK * LD;       // [BCK][LD]
+  FT_DYNAMIC_SHARED(uint4, sm_raw);  // uint4: the 16-byte alignment ldmatrix rows need
+  uint16_t* sm = reinterpret_cast<uint16_t*>(sm_raw);
+  uint16_t* Qs = sm;  // [64][LD]; then stage s: K at Qs + (64 + 2s·BCK)·LD, V right after, [BCK][LD] each
   const int d = D / H, h = blockIdx.y, b = blockIdx.z, row0 = blockIdx.x * TCA_ROWS;
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   const int g = lane / 4, t = lane % 4, jm = lane / 8, r8 = lane % 8;  // fragment and ldmatrix coordinates
@@ -94,12 +147,19 @@ __global__ void __launch_bounds__(TCA_THREADS)
   const int wrow0 = row0 + warp * 16;                        // the warp's first query row
   const int wlast = wrow0 + 15 < S - 1 ? wrow0 + 15 : S - 1;  // its last row inside the sequence
   const int block_last = row0 + TCA_ROWS - 1 < S - 1 ? row0 + TCA_ROWS - 1 : S - 1;
+  const long long head = (long long)bh * S * DP;  // this (b, h) in each staged tensor
+  const uint16_t* qh = staged + head;
+  const uint16_t* kh = staged + per_tensor + head;
+  const uint16_t* vh = staged + 2 * per_tensor + head;
+  auto Kst = [&](int st) { return Qs + (TCA_ROWS + 2 * st * BCK) * LD; };
+  auto Vst = [&](int st) { return Qs + (TCA_ROWS + (2 * st + 1) * BCK) * LD; };
 
-  stage_bf16<DP>(q, base, D, S, d, row0, TCA_ROWS, tab, Qs);
-  __syncthreads();
+  // Group 0: Q and the first key tile.
+  copy_rows_async<DP>(Qs, qh + (long long)row0 * DP, TCA_ROWS, S - row0);
+  copy_rows_async<DP>(Kst(0), kh, BCK, S);
+  copy_rows_async<DP>(Vst(0), vh, BCK, S);
+  cp_async_commit();
   uint32_t qf[KS][4];
-#pragma unroll
-  for (int ks = 0; ks < KS; ++ks) ldmatrix_x4(qf[ks], Qs + (warp * 16 + r8 + (jm % 2) * 8) * LD + ks * 16 + (jm / 2) * 8);
 
   float o[OT][4];
 #pragma unroll
@@ -109,79 +169,98 @@ __global__ void __launch_bounds__(TCA_THREADS)
   // Rows g and g + 8 of the warp's 16: running max and (this lane's partial) sum.
   float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
 
-  for (int j0 = 0; j0 <= block_last; j0 += BCK) {
-    __syncthreads();  // the previous K/V tile is consumed
-    stage_bf16<DP>(k, base, D, S, d, j0, BCK, tab, Ks);
-    stage_bf16<DP>(v, base, D, S, d, j0, BCK, nullptr, Vs);
-    __syncthreads();
-    if (wrow0 >= S || j0 > wlast) continue;  // no row of this warp sees a key of this tile
+  const int tiles = block_last / BCK + 1;
+  for (int tile = 0; tile < tiles; ++tile) {
+    const int j0 = tile * BCK;
+    if (tile + 1 < tiles) {
+      // The next tile into the other stage (consumed in the previous iteration, before its closing barrier),
+      // in flight while this one is multiplied.
+      copy_rows_async<DP>(Kst((tile + 1) % 2), kh + (long long)(j0 + BCK) * DP, BCK, S - j0 - BCK);
+      copy_rows_async<DP>(Vst((tile + 1) % 2), vh + (long long)(j0 + BCK) * DP, BCK, S - j0 - BCK);
+      cp_async_commit();
+      cp_async_wait<1>();  // this tile's group has landed (this thread's copies)
+    } else {
+      cp_async_wait<0>();
+    }
+    __syncthreads();  // ... and every thread's
+    const uint16_t* Ks = Kst(tile % 2);
+    const uint16_t* Vs = Vst(tile % 2);
+    if (tile == 0) {
+#pragma unroll
+      for (int ks = 0; ks < KS; ++ks)
+        ldmatrix_x4(qf[ks], Qs + (warp * 16 + r8 + (jm % 2) * 8) * LD + ks * 16 + (jm / 2) * 8);
+    }
+    // No row of this warp sees a key of this tile: skip the products (the barriers stay block-wide).
+    if (wrow0 < S && j0 <= wlast) {
 
-    float s[NT][4];
-#pragma unroll
-    for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-      for (int i = 0; i < 4; ++i) s[nt][i] = 0.0f;
-#pragma unroll
-    for (int ks = 0; ks < KS; ++ks) {
-#pragma unroll
-      for (int p = 0; p < NT / 2; ++p) {
-        // Keys 16p..16p+15 × features 16ks..16ks+15, as (keys 0-7, k 0-7), (0-7, 8-15), (8-15, 0-7), (8-15, 8-15).
-        uint32_t r[4];
-        ldmatrix_x4(r, Ks + (p * 16 + r8 + (jm / 2) * 8) * LD + ks * 16 + (jm % 2) * 8);
-        mma_bf16_16816(s[2 * p], qf[ks], r, s[2 * p]);
-        mma_bf16_16816(s[2 * p + 1], qf[ks], r + 2, s[2 * p + 1]);
+      float s[NT][4];
+  #pragma unroll
+      for (int nt = 0; nt < NT; ++nt)
+  #pragma unroll
+        for (int i = 0; i < 4; ++i) s[nt][i] = 0.0f;
+  #pragma unroll
+      for (int ks = 0; ks < KS; ++ks) {
+  #pragma unroll
+        for (int p = 0; p < NT / 2; ++p) {
+          // Keys 16p..16p+15 × features 16ks..16ks+15, as (keys 0-7, k 0-7), (0-7, 8-15), (8-15, 0-7), (8-15, 8-15).
+          uint32_t r[4];
+          ldmatrix_x4(r, Ks + (p * 16 + r8 + (jm / 2) * 8) * LD + ks * 16 + (jm % 2) * 8);
+          mma_bf16_16816(s[2 * p], qf[ks], r, s[2 * p]);
+          mma_bf16_16816(s[2 * p + 1], qf[ks], r + 2, s[2 * p + 1]);
+        }
+      }
+
+      // Scale and causal mask (keys past the row or past S are −∞), then the rows' new maxima.
+      float tmax[2] = {-INFINITY, -INFINITY};
+  #pragma unroll
+      for (int nt = 0; nt < NT; ++nt)
+  #pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          const int row = wrow0 + g + (i / 2) * 8, key = j0 + nt * 8 + 2 * t + (i % 2);
+          s[nt][i] = (key <= row && key < S) ? s[nt][i] * scale : -INFINITY;
+          tmax[i / 2] = fmaxf(tmax[i / 2], s[nt][i]);
+        }
+      float corr[2];
+  #pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        // Finite from the first tile on: key 0 is in every row's first tile.
+        const float m_new = fmaxf(m[r], quad_reduce<0>(tmax[r]));
+        corr[r] = expf(m[r] - m_new);  // 0 on the first tile (m = −∞)
+        m[r] = m_new;
+        l[r] *= corr[r];
+      }
+  #pragma unroll
+      for (int ot = 0; ot < OT; ++ot)
+  #pragma unroll
+        for (int i = 0; i < 4; ++i) o[ot][i] *= corr[i / 2];
+
+      // P: the sum takes it unrounded and undropped (as the fp32 kernel), P·V the dropped, bf16-rounded value.
+  #pragma unroll
+      for (int nt = 0; nt < NT; ++nt)
+  #pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          const int row = wrow0 + g + (i / 2) * 8, key = j0 + nt * 8 + 2 * t + (i % 2);
+          float p = expf(s[nt][i] - m[i / 2]);  // 0 where masked
+          l[i / 2] += p;
+          if (drop.active && p != 0.0f && row < S) p *= drop_factor(drop, (bh * (uint64_t)S + (uint64_t)row) * (uint64_t)S + (uint64_t)key);
+          s[nt][i] = p;
+        }
+  #pragma unroll
+      for (int kk = 0; kk < BCK / 16; ++kk) {
+        // The C fragments of key tiles 2kk and 2kk+1 are the A fragment of keys 16kk..16kk+15.
+        const uint32_t a[4] = {pack_bf16x2(s[2 * kk][0], s[2 * kk][1]), pack_bf16x2(s[2 * kk][2], s[2 * kk][3]),
+                               pack_bf16x2(s[2 * kk + 1][0], s[2 * kk + 1][1]), pack_bf16x2(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+  #pragma unroll
+        for (int p = 0; p < OT / 2; ++p) {
+          // V rows 16kk.. (keys) × features 16p..: transposed, (keys 0-7, f 0-7), (8-15, 0-7), (0-7, 8-15), (8-15, 8-15).
+          uint32_t r[4];
+          ldmatrix_x4<true>(r, Vs + (kk * 16 + (jm % 2) * 8 + r8) * LD + p * 16 + (jm / 2) * 8);
+          mma_bf16_16816(o[2 * p], a, r, o[2 * p]);
+          mma_bf16_16816(o[2 * p + 1], a, r + 2, o[2 * p + 1]);
+        }
       }
     }
-
-    // Scale and causal mask (keys past the row or past S are −∞), then the rows' new maxima.
-    float tmax[2] = {-INFINITY, -INFINITY};
-#pragma unroll
-    for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        const int row = wrow0 + g + (i / 2) * 8, key = j0 + nt * 8 + 2 * t + (i % 2);
-        s[nt][i] = (key <= row && key < S) ? s[nt][i] * scale : -INFINITY;
-        tmax[i / 2] = fmaxf(tmax[i / 2], s[nt][i]);
-      }
-    float corr[2];
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      // Finite from the first tile on: key 0 is in every row's first tile.
-      const float m_new = fmaxf(m[r], quad_reduce<0>(tmax[r]));
-      corr[r] = expf(m[r] - m_new);  // 0 on the first tile (m = −∞)
-      m[r] = m_new;
-      l[r] *= corr[r];
-    }
-#pragma unroll
-    for (int ot = 0; ot < OT; ++ot)
-#pragma unroll
-      for (int i = 0; i < 4; ++i) o[ot][i] *= corr[i / 2];
-
-    // P: the sum takes it unrounded and undropped (as the fp32 kernel), P·V the dropped, bf16-rounded value.
-#pragma unroll
-    for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        const int row = wrow0 + g + (i / 2) * 8, key = j0 + nt * 8 + 2 * t + (i % 2);
-        float p = expf(s[nt][i] - m[i / 2]);  // 0 where masked
-        l[i / 2] += p;
-        if (drop.active && p != 0.0f && row < S) p *= drop_factor(drop, (bh * (uint64_t)S + (uint64_t)row) * (uint64_t)S + (uint64_t)key);
-        s[nt][i] = p;
-      }
-#pragma unroll
-    for (int kk = 0; kk < BCK / 16; ++kk) {
-      // The C fragments of key tiles 2kk and 2kk+1 are the A fragment of keys 16kk..16kk+15.
-      const uint32_t a[4] = {pack_bf16x2(s[2 * kk][0], s[2 * kk][1]), pack_bf16x2(s[2 * kk][2], s[2 * kk][3]),
-                             pack_bf16x2(s[2 * kk + 1][0], s[2 * kk + 1][1]), pack_bf16x2(s[2 * kk + 1][2], s[2 * kk + 1][3])};
-#pragma unroll
-      for (int p = 0; p < OT / 2; ++p) {
-        // V rows 16kk.. (keys) × features 16p..: transposed, (keys 0-7, f 0-7), (8-15, 0-7), (0-7, 8-15), (8-15, 8-15).
-        uint32_t r[4];
-        ldmatrix_x4<true>(r, Vs + (kk * 16 + (jm % 2) * 8 + r8) * LD + p * 16 + (jm / 2) * 8);
-        mma_bf16_16816(o[2 * p], a, r, o[2 * p]);
-        mma_bf16_16816(o[2 * p + 1], a, r + 2, o[2 * p + 1]);
-      }
-    }
+    __syncthreads();  // this stage is consumed before the next iteration refills it
   }
 
 #pragma unroll
@@ -233,7 +312,8 @@ __global__ void __launch_bounds__(TCA_THREADS, 1)
   constexpr int KS = DP / 16;  // k16 steps over features
   constexpr int QT = BQ / 8;   // n8 tiles of a warp's Sᵀ rows (queries)
   constexpr int FT = DP / 8;   // n8 tiles of dK, dV (features)
-  FT_DYNAMIC_SHARED(uint16_t, sm);
+  FT_DYNAMIC_SHARED(uint4, sm_raw);  // uint4: the 16-byte alignment ldmatrix rows need
+  uint16_t* sm = reinterpret_cast<uint16_t*>(sm_raw);
   uint16_t* Ks = sm;              // [BK][LD] rotated keys
   uint16_t* Vs = Ks + BK * LD;    // [BK][LD]
   uint16_t* Qs = Vs + BK * LD;    // [BQ][LD] rotated queries
@@ -423,23 +503,33 @@ void attention_backward_tc(const float* dout, const float* q, const float* k, co
 }
 
 template <int DP>
-void forward_tc(const float* q, const float* k, const float* v, float* out, float* lse, const float* tab, int B, int S,
-                int D, int H, const DropKey& drop) {
+void forward_tc(const uint16_t* staged, long long per_tensor, float* out, float* lse, int B, int S, int D, int H,
+                const DropKey& drop) {
   const dim3 grid((unsigned)((S + TCA_ROWS - 1) / TCA_ROWS), (unsigned)H, (unsigned)B);
-  FT_LAUNCH(attn_bf16_forward_kernel<DP>, grid, dim3(TCA_THREADS), TcAttn<DP>::forward_smem, q, k, v, out, lse, tab,
-            S, D, H, drop);
+  const size_t bytes = TcAttn<DP>::forward_smem;
+  if (bytes > 48 * 1024) {
+    // Above 48 KB a kernel must opt in (DP = 128: 51 KB).
+    cudaFuncSetAttribute(attn_bf16_forward_kernel<DP>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
+  }
+  FT_LAUNCH(attn_bf16_forward_kernel<DP>, grid, dim3(TCA_THREADS), bytes, staged, per_tensor, out, lse, S, D, H,
+            drop);
 }
 
-// The tensor-core forward for head dim d = D/H ≤ 128 (d padded to the next multiple of 16 up to 64, else 128).
+// The tensor-core forward for head dim d = D/H ≤ 128: q, k, v staged as bf16 into `staged` (3 ×
+// tc_staged_elems), then the attention on them.
 void attention_forward_tc(const float* q, const float* k, const float* v, float* out, float* lse, const float* tab,
-                          int B, int S, int D, int H, const DropKey& drop) {
-  const int d = D / H;
-  if (d <= 16) forward_tc<16>(q, k, v, out, lse, tab, B, S, D, H, drop);
-  else if (d <= 32) forward_tc<32>(q, k, v, out, lse, tab, B, S, D, H, drop);
-  else if (d <= 48) forward_tc<48>(q, k, v, out, lse, tab, B, S, D, H, drop);
-  else if (d <= 64) forward_tc<64>(q, k, v, out, lse, tab, B, S, D, H, drop);
-  else if (d <= 96) forward_tc<96>(q, k, v, out, lse, tab, B, S, D, H, drop);
-  else forward_tc<128>(q, k, v, out, lse, tab, B, S, D, H, drop);
+                          uint16_t* staged, int B, int S, int D, int H, const DropKey& drop) {
+  const int DP = tc_head_dim(D / H);
+  const long long per_tensor = (long long)tc_staged_elems(B, S, D, H);
+  const long long pairs = per_tensor / 2, blocks = (pairs + 255) / 256;
+  const dim3 grid((unsigned)(blocks < 4096 ? blocks : 4096), 3);
+  FT_LAUNCH(attn_tc_stage_kernel, grid, dim3(256), 0, q, k, v, staged, tab, S, D, H, DP, per_tensor);
+  if (DP == 16) forward_tc<16>(staged, per_tensor, out, lse, B, S, D, H, drop);
+  else if (DP == 32) forward_tc<32>(staged, per_tensor, out, lse, B, S, D, H, drop);
+  else if (DP == 48) forward_tc<48>(staged, per_tensor, out, lse, B, S, D, H, drop);
+  else if (DP == 64) forward_tc<64>(staged, per_tensor, out, lse, B, S, D, H, drop);
+  else if (DP == 96) forward_tc<96>(staged, per_tensor, out, lse, B, S, D, H, drop);
+  else forward_tc<128>(staged, per_tensor, out, lse, B, S, D, H, drop);
 }
 
 }  // namespace

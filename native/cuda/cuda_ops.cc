@@ -100,7 +100,7 @@ void run(Args&, const GradReverse& p) { ftc::accumulate(p.dy.data, p.dx.data, (f
 // ---- attention ----
 void run(Args& a, const RopeAttention& p) {
   head_dim_supported(a, p.D, p.H);
-  float* scratch = ftcn::workspace(a, ftc::attention_forward_scratch(p.S, p.D, p.H));
+  float* scratch = ftcn::workspace(a, ftc::attention_forward_scratch(p.B, p.S, p.D, p.H));
   ftc::attention_forward(p.q.data, p.k.data, p.v.data, p.out.data, p.lse.data, scratch, p.B, p.S, p.D, p.H,
                          drop_key(p.p, p.seed, p.step, p.site));
 }

@@ -109,7 +109,7 @@ def main(argv=None):
     for name, B, S, D, H in attns:
         q, k, v, dout = (torch.randn(B, S, D, device=dev) for _ in range(4))
         out, lse = torch.empty(B, S, D, device=dev), torch.empty(B, H, S, device=dev)
-        fs = torch.empty(max(1, lib.ftc_attention_forward_scratch(S, D, H)), device=dev)
+        fs = torch.empty(max(1, lib.ftc_attention_forward_scratch(B, S, D, H)), device=dev)
         bs = torch.empty(max(1, lib.ftc_attention_backward_scratch(B, S, D, H)), device=dev)
         dq, dk, dv = (torch.zeros(B, S, D, device=dev) for _ in range(3))
         res = {"kind": "attention", "shape": name, "B": B, "S": S, "D": D, "H": H}

@@ -55,7 +55,9 @@ void ftc_layer_norm_forward(const float* x, const float* gamma, const float* bet
 void ftc_gelu_forward(const float* x, float* y, int64_t n) { ftc::gelu_forward(x, y, n); }
 void ftc_gelu_backward(const float* dy, const float* x, float* dx, int64_t n) { ftc::gelu_backward(dy, x, dx, n); }
 
-int64_t ftc_attention_forward_scratch(int64_t S, int64_t D, int64_t H) { return ftc::attention_forward_scratch(S, D, H); }
+int64_t ftc_attention_forward_scratch(int64_t B, int64_t S, int64_t D, int64_t H) {
+  return ftc::attention_forward_scratch(B, S, D, H);
+}
 int64_t ftc_attention_backward_scratch(int64_t B, int64_t S, int64_t D, int64_t H) {
   return ftc::attention_backward_scratch(B, S, D, H);
 }

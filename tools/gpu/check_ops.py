@@ -39,7 +39,7 @@ def load(path):
         "ftc_layer_norm_forward": ([P, P, P, F, P, P, P, I, I], None),
         "ftc_gelu_forward": ([P, P, I], None),
         "ftc_gelu_backward": ([P, P, P, I], None),
-        "ftc_attention_forward_scratch": ([I, I, I], I),
+        "ftc_attention_forward_scratch": ([I, I, I, I], I),
         "ftc_attention_backward_scratch": ([I, I, I, I], I),
         "ftc_attention_forward": ([P, P, P, P, P, P, I, I, I, I], None),
         "ftc_attention_backward": ([P, P, P, P, P, P, P, P, P, P, I, I, I, I], None),
@@ -209,7 +209,7 @@ def attention_rows(c, shapes, op, rtol):
     for B, S, D, H in shapes:
         q, k, v, dout = c.rand(B, S, D), c.rand(B, S, D), c.rand(B, S, D), c.rand(B, S, D)
         out, lse = c.zeros(B, S, D), c.zeros(B, H, S)
-        fs = c.zeros(max(1, c.lib.ftc_attention_forward_scratch(S, D, H)))
+        fs = c.zeros(max(1, c.lib.ftc_attention_forward_scratch(B, S, D, H)))
         c.lib.ftc_attention_forward(p(q), p(k), p(v), p(out), p(lse), p(fs), B, S, D, H)
         dq, dk, dv = c.zeros(B, S, D), c.zeros(B, S, D), c.zeros(B, S, D)
         bs = c.zeros(max(1, c.lib.ftc_attention_backward_scratch(B, S, D, H)))

@@ -33,8 +33,8 @@ GPU = {
 KERNELS = {
     "gemm_tc_kernel<Bf16Operands>": {"regs": 165, "threads": 128, "smem": 2 * 128 * 80, "peak": "bf16"},
     "gemm_tc_kernel<Tf32Operands>": {"regs": 126, "threads": 128, "smem": 2 * 128 * 80, "peak": "tf32"},
-    "attn_bf16_forward_kernel<64>": {"regs": 168, "threads": 128, "smem": (64 + 128) * 72 * 2, "peak": "bf16"},
-    "attn_bf16_forward_kernel<128>": {"regs": 168, "threads": 128, "smem": (64 + 64) * 136 * 2, "peak": "bf16"},
+    "attn_bf16_forward_kernel<64>": {"regs": 168, "threads": 128, "smem": (64 + 4 * 64) * 72 * 2, "peak": "bf16"},
+    "attn_bf16_forward_kernel<128>": {"regs": 168, "threads": 128, "smem": (64 + 4 * 32) * 136 * 2, "peak": "bf16"},
     "attn_bf16_backward_kernel<64>": {"regs": 242, "threads": 128,
                                       "smem": (2 * 64 + 2 * 64) * 72 * 2 + 64 * 72 * 2 + 2 * 64 * 4, "peak": "bf16"},
     "attn_bf16_backward_kernel<128>": {"regs": 243, "threads": 128,
@@ -90,10 +90,17 @@ def attention(direction, what, Bn, Sn, D, H):
     blocks_q = math.ceil(Sn / 64)
     if direction == "forward":
         flops = 2 * 2.0 * Bn * H * causal_pairs * d  # Q·Kᵀ and P·V over the causal half
-        # Row block r reads its Q once and K, V for keys ≤ its last row.
+        # The staging pass has made q, k, v bf16 [B·H][S][DP]; row block r reads its Q rows once and K, V for
+        # the key tiles up to its last row, as bf16 (2 bytes; rows past S are zero-filled without a read).
         kv_rows = sum(min(Sn, (r + 1) * 64) for r in range(blocks_q))
-        l2 = Bn * H * (blocks_q * 64 + 2 * kv_rows) * d * 4.0
-        dram = Bn * Sn * D * 4.0 * 4 + Bn * H * Sn * 4.0  # q, k, v read; out written; lse
+        l2 = Bn * H * (Sn + 2 * kv_rows) * dp * 2.0
+        dram = Bn * Sn * D * 4.0 * 4 + Bn * H * Sn * 4.0  # q, k, v read as fp32; out written; lse
+        # The staged copies (written once, read once more) stay in L2 when they fit in half of it.
+        staged = 3 * Bn * H * Sn * dp * 2.0
+        if staged <= GPU["l2_mb"] * 1e6 / 2:
+            l2 += 2 * staged
+        else:
+            dram += 2 * staged
         blocks = blocks_q * H * Bn
     else:
         flops = 5 * 2.0 * Bn * H * causal_pairs * d  # Sᵀ, dPᵀ, dV, dK, dQ

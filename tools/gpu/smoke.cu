@@ -84,7 +84,7 @@ int main() {
   float *q = device(B * S * AD), *k = device(B * S * AD), *v = device(B * S * AD), *out = device(B * S * AD);
   float *lse = device(B * H * S), *dout = device(B * S * AD), *dq = device(B * S * AD), *dk = device(B * S * AD);
   float *dv = device(B * S * AD);
-  float* fs = device((size_t)ftc::attention_forward_scratch(S, AD, H));
+  float* fs = device((size_t)ftc::attention_forward_scratch(B, S, AD, H));
   float* bs = device((size_t)ftc::attention_backward_scratch(B, S, AD, H));
   const ftc::DropKey drop{1, 2, 3, 4, 1u << 22, 1.0f / 0.75f, 1};  // p = 0.25: the dropout path too
   ftc::attention_forward(q, k, v, out, lse, fs, B, S, AD, H, drop);
@@ -96,7 +96,7 @@ int main() {
     const size_t n2 = (size_t)(B * S * AD2);
     float *q2 = device(n2), *k2 = device(n2), *v2 = device(n2), *o2 = device(n2), *l2 = device(B * H * S);
     float *do2 = device(n2), *dq2 = device(n2), *dk2 = device(n2), *dv2 = device(n2);
-    float* fs2 = device((size_t)ftc::attention_forward_scratch(S, AD2, H));
+    float* fs2 = device((size_t)ftc::attention_forward_scratch(B, S, AD2, H));
     float* bs2 = device((size_t)ftc::attention_backward_scratch(B, S, AD2, H));
     ftc::attention_forward(q2, k2, v2, o2, l2, fs2, B, S, AD2, H, drop);
     ftc::attention_backward(do2, q2, k2, v2, o2, l2, dq2, dk2, dv2, bs2, B, S, AD2, H, drop);
