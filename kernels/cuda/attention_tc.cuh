@@ -192,15 +192,14 @@ __global__ void __launch_bounds__(TCA_THREADS)
     }
     // No row of this warp sees a key of this tile: skip the products (the barriers stay block-wide).
     if (wrow0 < S && j0 <= wlast) {
-
       float s[NT][4];
-  #pragma unroll
+#pragma unroll
       for (int nt = 0; nt < NT; ++nt)
-  #pragma unroll
+#pragma unroll
         for (int i = 0; i < 4; ++i) s[nt][i] = 0.0f;
-  #pragma unroll
+#pragma unroll
       for (int ks = 0; ks < KS; ++ks) {
-  #pragma unroll
+#pragma unroll
         for (int p = 0; p < NT / 2; ++p) {
           // Keys 16p..16p+15 × features 16ks..16ks+15, as (keys 0-7, k 0-7), (0-7, 8-15), (8-15, 0-7), (8-15, 8-15).
           uint32_t r[4];
@@ -212,16 +211,16 @@ __global__ void __launch_bounds__(TCA_THREADS)
 
       // Scale and causal mask (keys past the row or past S are −∞), then the rows' new maxima.
       float tmax[2] = {-INFINITY, -INFINITY};
-  #pragma unroll
+#pragma unroll
       for (int nt = 0; nt < NT; ++nt)
-  #pragma unroll
+#pragma unroll
         for (int i = 0; i < 4; ++i) {
           const int row = wrow0 + g + (i / 2) * 8, key = j0 + nt * 8 + 2 * t + (i % 2);
           s[nt][i] = (key <= row && key < S) ? s[nt][i] * scale : -INFINITY;
           tmax[i / 2] = fmaxf(tmax[i / 2], s[nt][i]);
         }
       float corr[2];
-  #pragma unroll
+#pragma unroll
       for (int r = 0; r < 2; ++r) {
         // Finite from the first tile on: key 0 is in every row's first tile.
         const float m_new = fmaxf(m[r], quad_reduce<0>(tmax[r]));
@@ -229,15 +228,15 @@ __global__ void __launch_bounds__(TCA_THREADS)
         m[r] = m_new;
         l[r] *= corr[r];
       }
-  #pragma unroll
+#pragma unroll
       for (int ot = 0; ot < OT; ++ot)
-  #pragma unroll
+#pragma unroll
         for (int i = 0; i < 4; ++i) o[ot][i] *= corr[i / 2];
 
       // P: the sum takes it unrounded and undropped (as the fp32 kernel), P·V the dropped, bf16-rounded value.
-  #pragma unroll
+#pragma unroll
       for (int nt = 0; nt < NT; ++nt)
-  #pragma unroll
+#pragma unroll
         for (int i = 0; i < 4; ++i) {
           const int row = wrow0 + g + (i / 2) * 8, key = j0 + nt * 8 + 2 * t + (i % 2);
           float p = expf(s[nt][i] - m[i / 2]);  // 0 where masked
@@ -245,12 +244,12 @@ __global__ void __launch_bounds__(TCA_THREADS)
           if (drop.active && p != 0.0f && row < S) p *= drop_factor(drop, (bh * (uint64_t)S + (uint64_t)row) * (uint64_t)S + (uint64_t)key);
           s[nt][i] = p;
         }
-  #pragma unroll
+#pragma unroll
       for (int kk = 0; kk < BCK / 16; ++kk) {
         // The C fragments of key tiles 2kk and 2kk+1 are the A fragment of keys 16kk..16kk+15.
         const uint32_t a[4] = {pack_bf16x2(s[2 * kk][0], s[2 * kk][1]), pack_bf16x2(s[2 * kk][2], s[2 * kk][3]),
                                pack_bf16x2(s[2 * kk + 1][0], s[2 * kk + 1][1]), pack_bf16x2(s[2 * kk + 1][2], s[2 * kk + 1][3])};
-  #pragma unroll
+#pragma unroll
         for (int p = 0; p < OT / 2; ++p) {
           // V rows 16kk.. (keys) × features 16p..: transposed, (keys 0-7, f 0-7), (8-15, 0-7), (0-7, 8-15), (8-15, 8-15).
           uint32_t r[4];
