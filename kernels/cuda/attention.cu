@@ -55,13 +55,7 @@ __device__ __forceinline__ void load_rows(const float* __restrict__ x, long long
     if (r < S) {
       x0 = x[base + (long long)r * D + c];
       x1 = x[base + (long long)r * D + c + 1];
-      if (rotate && pr < d / 4) {
-        float cs, sn;
-        rope_cs(tab, r, pr, d, &cs, &sn);
-        const float y0 = x0 * cs - x1 * sn, y1 = x1 * cs + x0 * sn;
-        x0 = y0;
-        x1 = y1;
-      }
+      if (rotate) rope_rotate(tab, r, pr, d, &x0, &x1);
     }
     dst[rr * ld + c] = x0;
     dst[rr * ld + c + 1] = x1;

@@ -65,13 +65,7 @@ __global__ void attn_tc_stage_kernel(const float* __restrict__ q, const float* _
       const long long o = (b * S + r) * D + h * d + c;
       x0 = x[o];
       x1 = x[o + 1];
-      if (z < 2 && pr < d / 4) {
-        float cs, sn;
-        rope_cs(tab, r, pr, d, &cs, &sn);
-        const float y0 = x0 * cs - x1 * sn, y1 = x1 * cs + x0 * sn;
-        x0 = y0;
-        x1 = y1;
-      }
+      if (z < 2) rope_rotate(tab, r, pr, d, &x0, &x1);
     }
     *reinterpret_cast<uint32_t*>(dst + 2 * e) = pack_bf16x2(x0, x1);
   }
@@ -103,13 +97,7 @@ __device__ __forceinline__ void stage_bf16(const float* __restrict__ x, long lon
     if (r < S && c < d) {  // d is a multiple of 4: c < d implies c + 1 < d
       x0 = x[base + (long long)r * D + c];
       x1 = x[base + (long long)r * D + c + 1];
-      if (tab != nullptr && pr < d / 4) {
-        float cs, sn;
-        rope_cs(tab, r, pr, d, &cs, &sn);
-        const float y0 = x0 * cs - x1 * sn, y1 = x1 * cs + x0 * sn;
-        x0 = y0;
-        x1 = y1;
-      }
+      if (tab != nullptr) rope_rotate(tab, r, pr, d, &x0, &x1);
     }
     *reinterpret_cast<uint32_t*>(dst + rr * LD + c) = pack_bf16x2(x0, x1);
   }

@@ -654,20 +654,46 @@ inline uint32_t float_bits(float f) {
   return u;
 }
 
-// mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 for one warp: D = A·B + C, A 16×16 row-major, B 16×8
-// column-major (two bf16 per register), C/D 16×8 fp32. Products of bf16 are exact; the sum is formed in
-// double and rounded once to fp32. Hardware rounds its internal sum differently in the last bit, so kernels
-// are compared with tolerances, never bitwise, against this.
-inline void mma_sync(const uint32_t* a, const uint32_t* b, const float* c, float* d) {
-  const int K = 16;
-  uint32_t mine[10], all[32 * 10];
+// The warp's registers of one m16n8 mma gathered: all[lane·10 ..] = a0..a3, b0, b1, c0..c3 (as bits).
+inline void mma_gather(const uint32_t* a, const uint32_t* b, const float* c, uint32_t* all, const char* what) {
+  uint32_t mine[10];
   for (int i = 0; i < 4; ++i) mine[i] = a[i];
   mine[4] = b[0];
   mine[5] = b[1];
   for (int i = 0; i < 4; ++i) mine[6 + i] = float_bits(c[i]);
-  warp_gather(mine, 10, all, "mma.sync.m16n8k16.bf16");
-  float A[16][16] = {}, B[16][8] = {}, C[16][8] = {};
-  auto half = [](uint32_t r, int hi) { return bits_float((hi ? r >> 16 : r & 0xffffu) << 16); };
+  warp_gather(mine, 10, all, what);
+}
+
+// This lane's D = A·B + C of an m16n8kK product (C from the gathered words: c0, c1 = C[g][2t..], c2, c3 =
+// C[g+8][2t..]); products of the narrow inputs are exact in double, the sum is rounded once to fp32.
+template <int K>
+inline void mma_result(const double (&A)[16][K], const double (&B)[K][8], const uint32_t* all, float* d) {
+  double C[16][8] = {};
+  for (int l = 0; l < 32; ++l) {
+    const uint32_t* w = all + l * 10;
+    const int g = l >> 2, t = l & 3;
+    C[g][2 * t] = bits_float(w[6]);
+    C[g][2 * t + 1] = bits_float(w[7]);
+    C[g + 8][2 * t] = bits_float(w[8]);
+    C[g + 8][2 * t + 1] = bits_float(w[9]);
+  }
+  const int lane = tl_tid % 32, g = lane >> 2, t = lane & 3;
+  for (int i = 0; i < 4; ++i) {
+    const int row = g + (i >= 2 ? 8 : 0), col = 2 * t + (i & 1);
+    double s = C[row][col];
+    for (int k = 0; k < K; ++k) s += A[row][k] * B[k][col];
+    d[i] = (float)s;
+  }
+}
+
+// mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 for one warp: D = A·B + C, A 16×16 row-major, B 16×8
+// column-major (two bf16 per register), C/D 16×8 fp32. Hardware rounds its internal sum differently in the
+// last bit, so kernels are compared with tolerances, never bitwise, against this.
+inline void mma_sync(const uint32_t* a, const uint32_t* b, const float* c, float* d) {
+  uint32_t all[32 * 10];
+  mma_gather(a, b, c, all, "mma.sync.m16n8k16.bf16");
+  double A[16][16] = {}, B[16][8] = {};
+  auto half = [](uint32_t r, int hi) { return (double)bits_float((hi ? r >> 16 : r & 0xffffu) << 16); };
   for (int l = 0; l < 32; ++l) {
     const uint32_t* w = all + l * 10;
     const int g = l >> 2, t = l & 3;
@@ -679,31 +705,17 @@ inline void mma_sync(const uint32_t* a, const uint32_t* b, const float* c, float
       B[2 * t + h][g] = half(w[4], h);
       B[2 * t + 8 + h][g] = half(w[5], h);
     }
-    C[g][2 * t] = bits_float(w[6]);
-    C[g][2 * t + 1] = bits_float(w[7]);
-    C[g + 8][2 * t] = bits_float(w[8]);
-    C[g + 8][2 * t + 1] = bits_float(w[9]);
   }
-  const int lane = tl_tid % 32, g = lane >> 2, t = lane & 3;
-  for (int i = 0; i < 4; ++i) {
-    const int row = g + (i >= 2 ? 8 : 0), col = 2 * t + (i & 1);
-    double s = C[row][col];
-    for (int k = 0; k < K; ++k) s += (double)A[row][k] * (double)B[k][col];
-    d[i] = (float)s;
-  }
+  mma_result<16>(A, B, all, d);
 }
 
 // mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 for one warp: A 16×8 row-major, B 8×8 column-major, one
 // tf32 per register, of which the tensor core reads the top 19 bits (sign, exponent, 10 mantissa bits): the
-// low 13 bits are dropped here as there. Products of tf32 are exact in double; the sum is rounded once.
+// low 13 bits are dropped here as there.
 inline void mma_sync_tf32(const uint32_t* a, const uint32_t* b, const float* c, float* d) {
-  uint32_t mine[10], all[32 * 10];
-  for (int i = 0; i < 4; ++i) mine[i] = a[i];
-  mine[4] = b[0];
-  mine[5] = b[1];
-  for (int i = 0; i < 4; ++i) mine[6 + i] = float_bits(c[i]);
-  warp_gather(mine, 10, all, "mma.sync.m16n8k8.tf32");
-  double A[16][8] = {}, B[8][8] = {}, C[16][8] = {};
+  uint32_t all[32 * 10];
+  mma_gather(a, b, c, all, "mma.sync.m16n8k8.tf32");
+  double A[16][8] = {}, B[8][8] = {};
   auto tf32 = [](uint32_t r) { return (double)bits_float(r & 0xffffe000u); };
   for (int l = 0; l < 32; ++l) {
     const uint32_t* w = all + l * 10;
@@ -714,18 +726,8 @@ inline void mma_sync_tf32(const uint32_t* a, const uint32_t* b, const float* c, 
     A[g + 8][t + 4] = tf32(w[3]);
     B[t][g] = tf32(w[4]);
     B[t + 4][g] = tf32(w[5]);
-    C[g][2 * t] = bits_float(w[6]);
-    C[g][2 * t + 1] = bits_float(w[7]);
-    C[g + 8][2 * t] = bits_float(w[8]);
-    C[g + 8][2 * t + 1] = bits_float(w[9]);
   }
-  const int lane = tl_tid % 32, g = lane >> 2, t = lane & 3;
-  for (int i = 0; i < 4; ++i) {
-    const int row = g + (i >= 2 ? 8 : 0), col = 2 * t + (i & 1);
-    double s = C[row][col];
-    for (int k = 0; k < 8; ++k) s += A[row][k] * B[k][col];
-    d[i] = (float)s;
-  }
+  mma_result<8>(A, B, all, d);
 }
 
 // ldmatrix.sync.aligned.m8n8.x{num}{.trans}.shared.b16: lanes 8j..8j+7 give the 16-byte rows of matrix j;

@@ -111,37 +111,29 @@ function cudaEmuLanes(): Lane[] {
     // One block-wide float atomic order per schedule: sums differ in the last bits between runs.
     rtol: (c, fp32) => (c.op === 'layerNorm' || c.op === 'ropeAttention' ? 2.5 * fp32 : fp32),
   });
-  // The bf16 compute mode: GEMMs and the attention forward on tensor cores (mma.sync, ldmatrix, emulated with
-  // the PTX fragment layouts); only the cases that run one of them change, so only they run in this lane.
-  const bf16: Lane = {
+  // A tensor-core compute mode (mma.sync, ldmatrix, emulated with the PTX fragment layouts): only the cases
+  // that run one of its kernels change, so only they run, up to 600k elements in all (the odd shapes, a 19m
+  // projection, the long-K head): each emulated mma.sync is a warp-wide exchange, so the larger cases would add
+  // minutes for no new edge.
+  const tensorCores = (mode: 'bf16' | 'tf32', label: string, uses: (c: OpCase) => boolean,
+    rtol: (c: OpCase) => number): Lane => ({
     ...lane('forward'),
-    label: 'cuda-emu bf16 (tensor-core GEMM and attention)',
+    label,
     setup: () => {
       emu.get().setSchedule('forward', 7);
-      emu.get().setComputeMode('bf16');
+      emu.get().setComputeMode(mode);
     },
     teardown: () => emu.peek()?.setComputeMode('fp32'),
-    // Up to 600k elements in all (the odd shapes, a 19m projection, the long-K head): each emulated mma.sync
-    // is a warp-wide exchange, so the larger cases would add minutes for no new edge.
-    runs: (c) => !c.heavy && (c.gemm === true || c.op === 'ropeAttention') && elements(c) <= 6e5,
-    // The attention rounds q, k, v, P, dO and dS to bf16 here (as any bf16 FlashAttention does).
-    rtol: (c, fp32) => (c.op === 'ropeAttention' ? Math.max(fp32, BF16_ATTENTION_RTOL) : c.gemm ? Math.max(fp32, BF16_RTOL) : fp32),
+    runs: (c) => !c.heavy && uses(c) && elements(c) <= 6e5,
+    rtol: (c, fp32) => (uses(c) ? Math.max(fp32, rtol(c)) : fp32),
     blockStep: false,
-  };
-  // The tf32 compute mode: GEMMs on the tensor-core kernel with tf32 operands (mma.sync m16n8k8); the
-  // attention stays fp32, so only the GEMM cases run.
-  const tf32: Lane = {
-    ...lane('forward'),
-    label: 'cuda-emu tf32 (tensor-core GEMM)',
-    setup: () => {
-      emu.get().setSchedule('forward', 7);
-      emu.get().setComputeMode('tf32');
-    },
-    teardown: () => emu.peek()?.setComputeMode('fp32'),
-    runs: (c) => !c.heavy && c.gemm === true && elements(c) <= 6e5,
-    rtol: (c, fp32) => (c.gemm ? Math.max(fp32, TF32_RTOL) : fp32),
-    blockStep: false,
-  };
+  });
+  // bf16: GEMMs and attention; the attention rounds q, k, v, P, dO and dS to bf16 (as any bf16 FlashAttention).
+  const bf16 = tensorCores('bf16', 'cuda-emu bf16 (tensor-core GEMM and attention)',
+    (c) => c.gemm === true || c.op === 'ropeAttention',
+    (c) => (c.op === 'ropeAttention' ? BF16_ATTENTION_RTOL : BF16_RTOL));
+  // tf32: the GEMMs only (mma.sync m16n8k8); the attention stays fp32.
+  const tf32 = tensorCores('tf32', 'cuda-emu tf32 (tensor-core GEMM)', (c) => c.gemm === true, () => TF32_RTOL);
   return [lane('forward'), lane('eager'), bf16, tf32];
 }
 

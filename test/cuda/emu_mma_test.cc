@@ -93,6 +93,37 @@ __global__ void cp_async_probe(const float* src, float* out) {
   out[5] = sm[10];  // zero-filled
 }
 
+// One hand-placed probe: a single 1 in lane a_lane's register a_reg and in lane b_lane's b_reg, expected as a
+// single 1 in lane d_lane's d_reg.
+struct Probe {
+  int a_lane, a_reg;
+  uint32_t a_bits;
+  int b_lane, b_reg;
+  uint32_t b_bits;
+  int d_lane, d_reg;
+};
+
+// Runs a probe through `kernel` (mma_probe or mma_tf32_probe) with C(15,7) = 5 (lane 31, c3) besides, and checks
+// that D holds the 1 where the layout table puts it, the 5 passed through, and zeros elsewhere.
+void expect_probe(void (*kernel)(const uint32_t*, float*), const Probe& p, const std::string& instruction) {
+  std::vector<uint32_t> in(320, 0);
+  in[p.a_lane * 10 + p.a_reg] = p.a_bits;
+  in[p.b_lane * 10 + 4 + p.b_reg] = p.b_bits;
+  const float five = 5.0f;
+  std::memcpy(&in[31 * 10 + 6 + 3], &five, 4);
+  std::vector<float> out(128, -1.0f);
+  FT_LAUNCH(kernel, 1, 32, 0, in.data(), out.data());
+  bool ok = cudaGetLastError() == cudaSuccess;
+  for (int l = 0; l < 32; ++l)
+    for (int i = 0; i < 4; ++i) {
+      const float want = (l == p.d_lane && i == p.d_reg) ? 1.0f : (l == 31 && i == 3) ? 5.0f : 0.0f;
+      ok = ok && out[l * 4 + i] == want;
+    }
+  expect(ok, instruction + ": a 1 in lane " + std::to_string(p.a_lane) + " a" + std::to_string(p.a_reg) + " and lane " +
+                 std::to_string(p.b_lane) + " b" + std::to_string(p.b_reg) + " lands in lane " + std::to_string(p.d_lane) +
+                 " d" + std::to_string(p.d_reg) + " only (C passes through)");
+}
+
 void mma_cases() {
   // Hand-placed probes (g = lane/4, t = lane%4): each puts a single 1 in A and in B and expects a single 1 in D.
   //   A(2,10): lane 9 (g 2, t 1) a2 low half;   B(10,3): lane 13 (g 3, t 1) b1 low;  D(2,3): lane 9 d1
@@ -100,32 +131,8 @@ void mma_cases() {
   //   A(0,15): lane 3 (g 0, t 3) a2 high half;   B(15,0): lane 3 b1 high;              D(0,0): lane 0 d0
   // plus C(15,7) = 5: lane 31 c3, which comes back unchanged in lane 31 d3.
   const uint32_t one_lo = 0x3f80u, one_hi = 0x3f80u << 16;  // bf16 1.0
-  struct Probe {
-    int a_lane, a_reg;
-    uint32_t a_bits;
-    int b_lane, b_reg;
-    uint32_t b_bits;
-    int d_lane, d_reg;
-  };
   const Probe probes[] = {{9, 2, one_lo, 13, 1, one_lo, 9, 1}, {23, 1, one_hi, 27, 0, one_hi, 23, 2}, {3, 2, one_hi, 3, 1, one_hi, 0, 0}};
-  for (const Probe& p : probes) {
-    std::vector<uint32_t> in(320, 0);
-    in[p.a_lane * 10 + p.a_reg] = p.a_bits;
-    in[p.b_lane * 10 + 4 + p.b_reg] = p.b_bits;
-    const float five = 5.0f;
-    std::memcpy(&in[31 * 10 + 6 + 3], &five, 4);
-    std::vector<float> out(128, -1.0f);
-    FT_LAUNCH(mma_probe, 1, 32, 0, in.data(), out.data());
-    bool ok = cudaGetLastError() == cudaSuccess;
-    for (int l = 0; l < 32; ++l)
-      for (int i = 0; i < 4; ++i) {
-        const float want = (l == p.d_lane && i == p.d_reg) ? 1.0f : (l == 31 && i == 3) ? 5.0f : 0.0f;
-        ok = ok && out[l * 4 + i] == want;
-      }
-    expect(ok, "mma.sync m16n8k16: a 1 in lane " + std::to_string(p.a_lane) + " a" + std::to_string(p.a_reg) + " and lane " +
-                   std::to_string(p.b_lane) + " b" + std::to_string(p.b_reg) + " lands in lane " + std::to_string(p.d_lane) +
-                   " d" + std::to_string(p.d_reg) + " only (C passes through)");
-  }
+  for (const Probe& p : probes) expect_probe(mma_probe, p, "mma.sync m16n8k16");
 
   // A random product: fragments filled from A (16×16) and B (16×8) by the layout table, D against a double
   // product of the same bf16 values.
@@ -167,25 +174,8 @@ void mma_cases() {
   //   A(0,7): lane 3 (g 0, t 3) a2;   B(7,0): lane 3 b1;              D(0,0): lane 0 d0
   {
     const uint32_t one = 0x3f800000u;
-    const Probe probes[] = {{9, 2, one, 13, 1, one, 9, 1}, {23, 1, one, 27, 0, one, 23, 2}, {3, 2, one, 3, 1, one, 0, 0}};
-    for (const Probe& p : probes) {
-      std::vector<uint32_t> in(320, 0);
-      in[p.a_lane * 10 + p.a_reg] = p.a_bits;
-      in[p.b_lane * 10 + 4 + p.b_reg] = p.b_bits;
-      const float five = 5.0f;
-      std::memcpy(&in[31 * 10 + 6 + 3], &five, 4);
-      std::vector<float> out(128, -1.0f);
-      FT_LAUNCH(mma_tf32_probe, 1, 32, 0, in.data(), out.data());
-      bool ok = cudaGetLastError() == cudaSuccess;
-      for (int l = 0; l < 32; ++l)
-        for (int i = 0; i < 4; ++i) {
-          const float want = (l == p.d_lane && i == p.d_reg) ? 1.0f : (l == 31 && i == 3) ? 5.0f : 0.0f;
-          ok = ok && out[l * 4 + i] == want;
-        }
-      expect(ok, "mma.sync m16n8k8 tf32: a 1 in lane " + std::to_string(p.a_lane) + " a" + std::to_string(p.a_reg) + " and lane " +
-                     std::to_string(p.b_lane) + " b" + std::to_string(p.b_reg) + " lands in lane " + std::to_string(p.d_lane) +
-                     " d" + std::to_string(p.d_reg) + " only (C passes through)");
-    }
+    const Probe tf32_probes[] = {{9, 2, one, 13, 1, one, 9, 1}, {23, 1, one, 27, 0, one, 23, 2}, {3, 2, one, 3, 1, one, 0, 0}};
+    for (const Probe& p : tf32_probes) expect_probe(mma_tf32_probe, p, "mma.sync m16n8k8 tf32");
     // The tensor core reads 19 bits of each operand: 1 + 2^-10 counts, 1 + 2^-11 (a bit below tf32) does not.
     std::vector<uint32_t> in(320, 0);
     const float kept = 1.0f + 0x1p-10f, dropped = 1.0f + 0x1p-11f;
