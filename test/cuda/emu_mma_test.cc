@@ -31,7 +31,9 @@ float bf16_round(float f) {
   return r;
 }
 
-// One warp: lane l's registers a[4], b[2], c[4] come from in[l·10 ..], its d[4] go to out[l·4 ..].
+// One warp: lane l's registers a[4], b[2], c[4] come from in[l·10 ..], its d[4] go to out[l·4 ..]; Tf32 picks
+// mma.sync m16n8k8 tf32 instead of m16n8k16 bf16 (same register counts).
+template <bool Tf32>
 __global__ void mma_probe(const uint32_t* in, float* out) {
   const int l = threadIdx.x;
   uint32_t a[4], b[2];
@@ -40,20 +42,8 @@ __global__ void mma_probe(const uint32_t* in, float* out) {
   b[0] = in[l * 10 + 4];
   b[1] = in[l * 10 + 5];
   for (int i = 0; i < 4; ++i) std::memcpy(&c[i], &in[l * 10 + 6 + i], 4);
-  ftc::mma_bf16_16816(d, a, b, c);
-  for (int i = 0; i < 4; ++i) out[l * 4 + i] = d[i];
-}
-
-// The same probe for mma.sync m16n8k8 tf32: lane l's a[4], b[2], c[4] from in[l·10 ..], d[4] to out[l·4 ..].
-__global__ void mma_tf32_probe(const uint32_t* in, float* out) {
-  const int l = threadIdx.x;
-  uint32_t a[4], b[2];
-  float c[4], d[4];
-  for (int i = 0; i < 4; ++i) a[i] = in[l * 10 + i];
-  b[0] = in[l * 10 + 4];
-  b[1] = in[l * 10 + 5];
-  for (int i = 0; i < 4; ++i) std::memcpy(&c[i], &in[l * 10 + 6 + i], 4);
-  ftc::mma_tf32_1688(d, a, b, c);
+  if (Tf32) ftc::mma_tf32_1688(d, a, b, c);
+  else ftc::mma_bf16_16816(d, a, b, c);
   for (int i = 0; i < 4; ++i) out[l * 4 + i] = d[i];
 }
 
@@ -103,7 +93,7 @@ struct Probe {
   int d_lane, d_reg;
 };
 
-// Runs a probe through `kernel` (mma_probe or mma_tf32_probe) with C(15,7) = 5 (lane 31, c3) besides, and checks
+// Runs a probe through `kernel` (mma_probe<false> or <true>) with C(15,7) = 5 (lane 31, c3) besides, and checks
 // that D holds the 1 where the layout table puts it, the 5 passed through, and zeros elsewhere.
 void expect_probe(void (*kernel)(const uint32_t*, float*), const Probe& p, const std::string& instruction) {
   std::vector<uint32_t> in(320, 0);
@@ -132,7 +122,7 @@ void mma_cases() {
   // plus C(15,7) = 5: lane 31 c3, which comes back unchanged in lane 31 d3.
   const uint32_t one_lo = 0x3f80u, one_hi = 0x3f80u << 16;  // bf16 1.0
   const Probe probes[] = {{9, 2, one_lo, 13, 1, one_lo, 9, 1}, {23, 1, one_hi, 27, 0, one_hi, 23, 2}, {3, 2, one_hi, 3, 1, one_hi, 0, 0}};
-  for (const Probe& p : probes) expect_probe(mma_probe, p, "mma.sync m16n8k16");
+  for (const Probe& p : probes) expect_probe(mma_probe<false>, p, "mma.sync m16n8k16");
 
   // A random product: fragments filled from A (16×16) and B (16×8) by the layout table, D against a double
   // product of the same bf16 values.
@@ -155,7 +145,7 @@ void mma_cases() {
       std::memcpy(&w[6], c4, 16);
     }
     std::vector<float> out(128);
-    FT_LAUNCH(mma_probe, 1, 32, 0, in.data(), out.data());
+    FT_LAUNCH(mma_probe<false>, 1, 32, 0, in.data(), out.data());
     double worst = 0;
     for (int l = 0; l < 32; ++l)
       for (int i = 0; i < 4; ++i) {
@@ -175,14 +165,14 @@ void mma_cases() {
   {
     const uint32_t one = 0x3f800000u;
     const Probe tf32_probes[] = {{9, 2, one, 13, 1, one, 9, 1}, {23, 1, one, 27, 0, one, 23, 2}, {3, 2, one, 3, 1, one, 0, 0}};
-    for (const Probe& p : tf32_probes) expect_probe(mma_tf32_probe, p, "mma.sync m16n8k8 tf32");
+    for (const Probe& p : tf32_probes) expect_probe(mma_probe<true>, p, "mma.sync m16n8k8 tf32");
     // The tensor core reads 19 bits of each operand: 1 + 2^-10 counts, 1 + 2^-11 (a bit below tf32) does not.
     std::vector<uint32_t> in(320, 0);
     const float kept = 1.0f + 0x1p-10f, dropped = 1.0f + 0x1p-11f;
     std::memcpy(&in[0 * 10 + 0], &kept, 4);     // A(0,0)
     std::memcpy(&in[0 * 10 + 4], &dropped, 4);  // B(0,0)
     std::vector<float> out(128, -1.0f);
-    FT_LAUNCH(mma_tf32_probe, 1, 32, 0, in.data(), out.data());
+    FT_LAUNCH(mma_probe<true>, 1, 32, 0, in.data(), out.data());
     expect(cudaGetLastError() == cudaSuccess && out[0] == kept, "mma.sync m16n8k8 tf32: the low 13 bits of an operand are ignored");
   }
 
