@@ -17,13 +17,14 @@ namespace {
 
 const char* compute_name(ft::GemmCompute m) { return m == ft::GemmCompute::Bf16 ? "bf16" : "fp32"; }
 
-// info() → { isa, detectedIsa, threads, computeMode, bf16Supported, bf16Kernel }
+// info() → { isa, detectedIsa, threads, spinUs, computeMode, bf16Supported, bf16Kernel }
 Napi::Value info(const Napi::CallbackInfo& cb) {
   Args a(cb, "info", 0);
   Napi::Object o = Napi::Object::New(a.env());
   o.Set("isa", ft::isa_name(ft::active_isa()));
   o.Set("detectedIsa", ft::isa_name(ft::detected_isa()));
   o.Set("threads", ft::num_threads());
+  o.Set("spinUs", ft::spin_us());
   o.Set("computeMode", compute_name(ft::gemm_compute()));
   o.Set("bf16Supported", ft::gemm_bf16_supported());
   o.Set("bf16Kernel", !ft::gemm_bf16_supported() ? "none" : ft::gemm_bf16_uses_amx() ? "amx" : "avx512bf16");
@@ -76,7 +77,7 @@ Napi::Value setThreads(const Napi::CallbackInfo& cb) {
   return a.env().Undefined();
 }
 
-// FAIRTUNE_ISA, FAIRTUNE_COMPUTE and FAIRTUNE_THREADS apply at load. An invalid value fails the load with a message (so
+// FAIRTUNE_ISA, FAIRTUNE_COMPUTE, FAIRTUNE_THREADS and FAIRTUNE_SPIN_US apply at load. An invalid value fails the load with a message (so
 // that a typo is seen rather than silently ignored); the loader reports it as "cpu unavailable: …".
 void apply_environment(Napi::Env env) {
   if (const char* isa_env = std::getenv("FAIRTUNE_ISA")) {
@@ -102,6 +103,16 @@ void apply_environment(Napi::Env env) {
         throw Napi::Error::New(env, std::string("FAIRTUNE_THREADS must be an integer in [1, 256], got '") + th + "'");
       }
       ft::set_num_threads((int)n);
+    }
+  }
+  if (const char* sp = std::getenv("FAIRTUNE_SPIN_US")) {
+    if (*sp) {
+      char* end = nullptr;
+      const long us = std::strtol(sp, &end, 10);
+      if (*end != '\0' || us < 0 || us > 100000) {
+        throw Napi::Error::New(env, std::string("FAIRTUNE_SPIN_US must be an integer in [0, 100000], got '") + sp + "'");
+      }
+      ft::set_spin_us((int)us);
     }
   }
 }

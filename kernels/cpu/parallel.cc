@@ -4,10 +4,18 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define FT_CPU_RELAX() _mm_pause()
+#else
+#define FT_CPU_RELAX() std::this_thread::yield()
+#endif
 
 namespace ft {
 namespace {
@@ -24,7 +32,31 @@ int default_threads() {
 
 thread_local bool in_worker = false;
 
-// Workers sleep on a condition variable and wake on a new generation; the caller runs chunk 0 itself.
+std::atomic<int> g_spin_us{200};
+// Cleared while the pool has more threads than the process has cores: a spinning thread would then take a core
+// from the thread it waits for.
+std::atomic<bool> g_spin_allowed{true};
+
+// Spins (pausing) until ready() or until the spin budget has passed; returns ready().
+template <class F>
+bool spin_until(F ready) {
+  const int us = g_spin_allowed.load(std::memory_order_relaxed) ? g_spin_us.load(std::memory_order_relaxed) : 0;
+  if (us <= 0) return ready();
+  const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
+  for (int i = 0;; ++i) {
+    if (ready()) return true;
+    for (int p = 0; p < 16; ++p) FT_CPU_RELAX();
+    // The clock is read every 16 rounds only: it costs more than a pause.
+    if ((i & 15) == 15 && std::chrono::steady_clock::now() >= end) return ready();
+  }
+}
+
+// Workers wait for a new generation, the caller runs chunk 0 itself and then waits for the others.
+// Both sides spin for a short while (set_spin_us, default 200 µs) before sleeping on a condition variable:
+// a training step makes hundreds of parallel calls a few microseconds to a few milliseconds apart, and
+// waking a sleeping thread costs tens of microseconds (far more on a virtual machine, where an idle vCPU is
+// halted), which showed as a late second chunk and the caller waiting on it. Sleeping after the budget keeps
+// an idle process from burning a core.
 class Pool {
  public:
   explicit Pool(int n) { resize(n); }
@@ -35,9 +67,10 @@ class Pool {
   void resize(int n) {
     stop();
     nthreads_ = n;
-    quit_ = false;
+    g_spin_allowed.store(n <= default_threads());
+    quit_.store(false);
     // New workers must start at the current generation, or they would replay the last job at once.
-    const uint64_t g = generation_;
+    const uint64_t g = generation_.load();
     for (int t = 1; t < n; ++t) workers_.emplace_back([this, t, g] { loop(t, g); });
   }
 
@@ -47,47 +80,63 @@ class Pool {
       if (n > 0) fn(0, n);
       return;
     }
-    std::unique_lock<std::mutex> lk(mu_);
-    fn_ = &fn;
-    n_ = n;
-    chunks_ = chunks;
-    pending_ = chunks - 1;
-    ++generation_;
-    lk.unlock();
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      fn_ = &fn;
+      n_ = n;
+      chunks_ = chunks;
+      pending_.store(chunks - 1, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
     cv_.notify_all();
     in_worker = true;
-    fn(0, chunk_end(0));
+    fn(0, chunk_end(n, chunks, 0));
     in_worker = false;
-    lk.lock();
-    done_cv_.wait(lk, [this] { return pending_ == 0; });
+    if (!spin_until([this] { return pending_.load(std::memory_order_acquire) == 0; })) {
+      std::unique_lock<std::mutex> lk(mu_);
+      done_cv_.wait(lk, [this] { return pending_.load(std::memory_order_acquire) == 0; });
+    }
+    std::lock_guard<std::mutex> lk(mu_);
     fn_ = nullptr;
   }
 
  private:
-  int64_t chunk_begin(int c) const { return n_ * c / chunks_; }
-  int64_t chunk_end(int c) const { return n_ * (c + 1) / chunks_; }
+  static int64_t chunk_end(int64_t n, int chunks, int c) { return n * (c + 1) / chunks; }
 
   void loop(int t, uint64_t seen) {
     in_worker = true;
     for (;;) {
-      std::unique_lock<std::mutex> lk(mu_);
-      cv_.wait(lk, [&] { return quit_ || generation_ != seen; });
-      if (quit_) return;
-      seen = generation_;
+      auto fresh = [&] {
+        return quit_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
+      };
+      std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+      if (spin_until(fresh)) {
+        lk.lock();
+      } else {
+        lk.lock();
+        cv_.wait(lk, fresh);
+      }
+      // The job's fields are read under the lock: run() only rewrites them under it.
+      if (quit_.load()) return;
+      seen = generation_.load();
       if (t >= chunks_) continue;
       const auto* fn = fn_;
-      int64_t b = chunk_begin(t), e = chunk_end(t);
+      const int64_t n = n_;
+      const int chunks = chunks_;
       lk.unlock();
-      (*fn)(b, e);
-      lk.lock();
-      if (--pending_ == 0) done_cv_.notify_one();
+      (*fn)(chunk_end(n, chunks, t - 1), chunk_end(n, chunks, t));
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        // The caller may be asleep: notify under the lock, so the wake cannot fall between its check and wait.
+        std::lock_guard<std::mutex> g(mu_);
+        done_cv_.notify_one();
+      }
     }
   }
 
   void stop() {
     {
       std::lock_guard<std::mutex> lk(mu_);
-      quit_ = true;
+      quit_.store(true);
     }
     cv_.notify_all();
     for (auto& w : workers_) w.join();
@@ -99,9 +148,10 @@ class Pool {
   std::vector<std::thread> workers_;
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
   int64_t n_ = 0;
-  int chunks_ = 0, pending_ = 0, nthreads_ = 1;
-  uint64_t generation_ = 0;
-  bool quit_ = false;
+  int chunks_ = 0, nthreads_ = 1;
+  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> quit_{false};
 };
 
 Pool& pool() {
@@ -117,6 +167,9 @@ void set_num_threads(int n) {
   n = std::max(1, std::min(256, n));
   if (n != pool().size()) pool().resize(n);
 }
+
+void set_spin_us(int us) { g_spin_us.store(std::max(0, std::min(100000, us)), std::memory_order_relaxed); }
+int spin_us() { return g_spin_allowed.load(std::memory_order_relaxed) ? g_spin_us.load(std::memory_order_relaxed) : 0; }
 
 void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn) { pool().run(n, fn); }
 

@@ -1,5 +1,5 @@
 // Loading the addon: the search order, the reason reported when it cannot load (never a throw at import),
-// the environment overrides (FAIRTUNE_ISA, FAIRTUNE_THREADS) and info().
+// the environment overrides (FAIRTUNE_ISA, FAIRTUNE_THREADS, FAIRTUNE_SPIN_US) and info().
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -65,6 +65,18 @@ test('FAIRTUNE_ISA and FAIRTUNE_THREADS apply at load, and bad values fail the l
   expect(info).toMatchObject({ isa: 'scalar', threads: 1 });
   expect(inChild({ FAIRTUNE_ISA: 'sse9' }, show)).toMatch(/FAIRTUNE_ISA must be avx512, avx2 or scalar/);
   expect(inChild({ FAIRTUNE_THREADS: 'many' }, show)).toMatch(/FAIRTUNE_THREADS must be an integer/);
+});
+
+test('FAIRTUNE_SPIN_US sets how long idle pool threads spin; bad values fail the load; no spinning past the cores', () => {
+  const show = `const a = require(${JSON.stringify(addonPath)}); process.stdout.write(JSON.stringify(a.info()))`;
+  expect(JSON.parse(inChild({ FAIRTUNE_SPIN_US: '0', FAIRTUNE_THREADS: '1' }, show))).toMatchObject({ spinUs: 0 });
+  expect(JSON.parse(inChild({ FAIRTUNE_SPIN_US: '750', FAIRTUNE_THREADS: '1' }, show))).toMatchObject({ spinUs: 750 });
+  expect(JSON.parse(inChild({ FAIRTUNE_THREADS: '1' }, show))).toMatchObject({ spinUs: 200 });
+  // More pool threads than this process has cores: a spinning thread would take the core its partner needs.
+  const cores = os.availableParallelism();
+  expect(JSON.parse(inChild({ FAIRTUNE_SPIN_US: '750', FAIRTUNE_THREADS: String(cores + 1) }, show))).toMatchObject({ spinUs: 0 });
+  expect(inChild({ FAIRTUNE_SPIN_US: 'fast' }, show)).toMatch(/FAIRTUNE_SPIN_US must be an integer in \[0, 100000\], got 'fast'/);
+  expect(inChild({ FAIRTUNE_SPIN_US: '-1' }, show)).toMatch(/FAIRTUNE_SPIN_US must be an integer/);
 });
 
 test('setIsa refuses an ISA above what the CPU supports and setThreads changes the pool', () => {

@@ -15,6 +15,8 @@ export interface NativeInfo {
   /** The best ISA this CPU supports. */
   detectedIsa: IsaName;
   threads: number;
+  /** Microseconds an idle pool thread spins before sleeping (FAIRTUNE_SPIN_US; 0 when threads exceed the cores). */
+  spinUs: number;
   /** The GEMM precision in use. */
   computeMode: ComputeMode;
   /** This CPU can run the bf16 GEMM kernels. */
