@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import * as fs from 'fs';
 import * as os from 'os';
 import { getBackend } from '../src/engine/registry';
+import { profileCase } from '../src/profile/profile';
 import { writeFileAtomic } from '../src/util/atomic-write';
 import { handicapsSet, PEER_HANDICAPS, PEER_PACKAGES } from './peer-env';
 import { markdownTable } from './table';
@@ -18,6 +19,7 @@ import { opsSuite } from './suites/ops';
 import { measurePeaks, peakSuite } from './suites/peak';
 import { stepSuite } from './suites/step';
 import { webgpuSuite } from './suites/webgpu';
+import { checkTargets, targetsMarkdown } from './targets';
 import type { Row, Suite } from './types';
 
 const SUITES: readonly Suite[] = [peakSuite, gemmSuite, attentionSuite, stepSuite, gpujsSuite, webgpuSuite, opsSuite];
@@ -38,7 +40,7 @@ function cpuModel(): string {
   return `${os.cpus()[0]?.model ?? 'unknown CPU'} × ${os.cpus().length} (${isa.join(', ')}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
 }
 
-function markdownDocument(rows: Row[], command: string, started: Date, loadBefore: string, loadAfter: string, backend: string): string {
+function markdownDocument(rows: Row[], command: string, started: Date, loadBefore: string, loadAfter: string, backend: string, targets: string): string {
   return [
     '# Benchmarks',
     '',
@@ -70,6 +72,8 @@ function markdownDocument(rows: Row[], command: string, started: Date, loadBefor
     'with dropout off. tfjs has no AdamW: Adam plus the decoupled decay applied by hand. The scaling profile',
     '(`fairtune profile`, tiny to 1b) is in [docs/profile.md](docs/profile.md). The CUDA kernels cannot be timed',
     'here (no GPU): their resources and expected H100 roofline are in [docs/cuda.md](docs/cuda.md).',
+    '',
+    targets,
     '',
   ].join('\n');
 }
@@ -124,12 +128,21 @@ export async function runBench(argv: string[]): Promise<Row[]> {
   }
   const table = markdownTable(rows);
   console.log(table);
+  // Where the fp32 step's time goes, for the targets it misses: the op profile, when the step suite ran in full.
+  let ops: Parameters<typeof targetsMarkdown>[1];
+  if (suites.includes(stepSuite) && !o.quick && o.backend === 'cpu') {
+    console.error('op profile: 19m B=32 step by op family');
+    const p = profileCase({ size: '19m', batch: 32, patches: 30, steps: 7, backend: o.backend, ops: true });
+    if (p.ops) ops = { label: `the 19m step at B=32 (${p.msPerStep.toFixed(1)} ms with every op timed)`, stepMs: p.msPerStep, families: p.ops };
+  }
+  const targets = targetsMarkdown(checkTargets(rows), ops);
+  console.log(targets);
   const loadAfter = uptime();
-  if (o.json) writeFileAtomic(o.json, JSON.stringify({ date: started.toISOString(), loadBefore, loadAfter, peaks, rows }, null, 2));
+  if (o.json) writeFileAtomic(o.json, JSON.stringify({ date: started.toISOString(), loadBefore, loadAfter, peaks, rows, targets: checkTargets(rows), ops: ops ?? null }, null, 2));
   if (o.markdown) {
     refuseWithoutPeers(o.markdown, missing, !!o.quick || !!o.allowMissingPeers);
     const command = `npm run bench -- ${argv.join(' ')}`.trim();
-    writeFileAtomic(o.markdown, markdownDocument(rows, command, started, loadBefore, loadAfter, `${be.name} (${be.description})`));
+    writeFileAtomic(o.markdown, markdownDocument(rows, command, started, loadBefore, loadAfter, `${be.name} (${be.description})`, targets));
   }
   return rows;
 }

@@ -1,22 +1,24 @@
 // One full HR fine-tuning step of the 19m model (B = 32, T = 30: forward, loss, backward, AdamW with clipping)
 // on the engine (HrStep + AdamW) against the same model in PyTorch 1.13 (tools/pytorch/ppg_gpt.py, float32,
-// best of the thread configurations; bf16 autocast for reference) and in tfjs on its wasm backend.
+// best of the thread configurations; bf16 autocast for reference) and in tfjs on its wasm backend; then the
+// engine alone at B = 8 for the 19m and 1b models (fraction of the fp32 peak).
 // Dropout is off everywhere (the PyTorch and tfjs models have none), so every peer does the same work.
 import { getBackend } from '../../src/engine/registry';
-import { modelConfig } from '../../src/model/config';
+import { modelConfig, type ModelSize } from '../../src/model/config';
 import { PpgGpt } from '../../src/model/ppg-gpt';
 import { stepFlops } from '../../src/profile/flops';
+import { planCase } from '../../src/profile/profile';
 import { AdamW, DEFAULT_ADAMW } from '../../src/train/adamw';
 import { HrStep } from '../../src/train/hr-step';
 import { Rng } from '../../src/util/random';
-import { timeCalls, timeCallsAsync } from '../measure';
+import { timeCalls, timeCallsAsync, type Timing } from '../measure';
 import { runTorchPeer, threadLabel, TORCH_CONFIGS, TorchRun, torchRunNote } from '../python-peer';
 import { TfjsPpgGpt } from '../tfjs/ppg-gpt';
 import { ofPeak, Row, Suite, SuiteContext } from '../types';
 
 const SIZE = '19m', B = 32, T = 30;
 
-function engineStep(backend: string, minTime: number, bf16 = false): number {
+function engineStep(backend: string, minTime: number, bf16 = false, size: ModelSize = SIZE, batch = B): Timing {
   const be = getBackend(backend);
   // The optional bf16 GEMM mode of the cpu backend (fp32 master weights); restored to fp32 afterwards.
   const modes = be as unknown as { setComputeMode?: (m: 'fp32' | 'bf16') => void };
@@ -25,14 +27,14 @@ function engineStep(backend: string, minTime: number, bf16 = false): number {
     modes.setComputeMode('bf16');
   }
   try {
-    return timeEngineStep(be, minTime);
+    return timeEngineStep(be, minTime, size, batch);
   } finally {
     if (bf16) modes.setComputeMode!('fp32');
   }
 }
 
-function timeEngineStep(be: ReturnType<typeof getBackend>, minTime: number): number {
-  const config = modelConfig(SIZE, { hrPatches: T, dropout: 0 });
+function timeEngineStep(be: ReturnType<typeof getBackend>, minTime: number, size: ModelSize, B: number): Timing {
+  const config = modelConfig(size, { hrPatches: T, dropout: 0 });
   const model = new PpgGpt(be, config, { next: false, hr: true });
   model.store.initialise(config, 1);
   const step = new HrStep(model, B, 1);
@@ -48,7 +50,28 @@ function timeEngineStep(be: ReturnType<typeof getBackend>, minTime: number): num
   }, { minTime, minCalls: 3, warmup: 5 });
   for (const a of step.acts.all) be.dispose(a);
   model.store.dispose();
-  return t.medianMs;
+  return t;
+}
+
+/**
+ * The engine's step at B = 8 (19m and 1b: issue 14's small-batch targets), fp32, as a row with its fraction of
+ * the fp32 peak. The 1b case (about 16 GiB, ~10 s a step) runs only when the memory plan fits this machine.
+ */
+function smallBatchRow(ctx: SuiteContext, size: ModelSize, minTime: number): Row | null {
+  const batch = 8, config = modelConfig(size, { hrPatches: T });
+  try {
+    planCase({ size, batch, patches: T, steps: 1, backend: ctx.backend });
+  } catch (e) {
+    ctx.log(`step: ${size} B=${batch} skipped: ${(e as Error).message}`);
+    return null;
+  }
+  const t = engineStep(ctx.backend, minTime, false, size, batch);
+  const flops = stepFlops(config, batch, T).total;
+  return {
+    suite: 'step', figure: 'fine-tuning step · engine (HrStep + AdamW)', shape: `${size} B=${batch} T=${T}`, ms: t.medianMs,
+    rate: (batch * 1000) / t.medianMs, unit: 'windows/s', peer: null, ratio: null, ofPeak: ofPeak(flops / t.medianMs / 1e6, ctx.peaks.fp32All),
+    note: `${(flops / 1e9).toFixed(1)} GFLOP/step; warm-up ${t.warmup}, ${t.calls} timed steps`,
+  };
 }
 
 async function tfjsStep(log: (m: string) => void): Promise<{ ms: number; note: string } | { skipped: string }> {
@@ -74,7 +97,7 @@ async function tfjsStep(log: (m: string) => void): Promise<{ ms: number; note: s
 
 export const stepSuite: Suite = {
   name: 'step',
-  description: '19m fine-tuning step (B=32, T=30) vs PyTorch 1.13 and tfjs-wasm',
+  description: '19m fine-tuning step (B=32, T=30) vs PyTorch 1.13 and tfjs-wasm; the engine at B=8 (19m, 1b)',
   async run(ctx: SuiteContext): Promise<Row[]> {
     const minTime = ctx.quick ? 0.5 : 5;
     const flops = stepFlops(modelConfig(SIZE, { hrPatches: T }), B, T).total, shape = `${SIZE} B=${B} T=${T}`;
@@ -84,7 +107,7 @@ export const stepSuite: Suite = {
       rows.push({ suite: 'step', figure, shape, ms, rate: (B * 1000) / ms, unit: 'windows/s', peer: null, ratio: null,
         ofPeak: ofPeak(flops / ms / 1e6, peak), note });
     };
-    const engineMs = engineStep(ctx.backend, minTime);
+    const engineMs = engineStep(ctx.backend, minTime).medianMs;
     // PyTorch float32: every thread configuration, the best one is the peer.
     const tried: string[] = [];
     let best: { ms: number; label: string; run: TorchRun } | null = null;
@@ -135,7 +158,7 @@ export const stepSuite: Suite = {
     });
     let bf16Ms: number | null = null;
     try {
-      bf16Ms = engineStep(ctx.backend, minTime, true);
+      bf16Ms = engineStep(ctx.backend, minTime, true).medianMs;
     } catch (e) {
       ctx.log(`step: engine bf16 mode skipped: ${(e as Error).message}`);
     }
@@ -147,6 +170,12 @@ export const stepSuite: Suite = {
         ofPeak: ofPeak(flops / bf16Ms / 1e6, ctx.peaks.bf16All),
         note: `${vsFp32 !== null ? `${vsFp32.toFixed(2)}× vs PyTorch 1.13 fp32; ` : ''}FAIRTUNE_COMPUTE=bf16 (AMX or AVX512-BF16); of peak against the bf16 dot-product peak`,
       });
+    }
+    if (!ctx.quick) {
+      for (const size of ['19m', '1b'] as const) {
+        const r = smallBatchRow(ctx, size, size === '1b' ? 0 : minTime);
+        if (r) rows.push(r);
+      }
     }
     return rows;
   },

@@ -1,0 +1,51 @@
+// The issue-14 target checks of BENCHMARKS.md: computed from the rows of one run, met / missed by the
+// thresholds, and "not measured" (never "met") when a row they need is absent.
+import { checkTargets, targetsMarkdown } from '../../bench/targets';
+import type { Row } from '../../bench/types';
+
+function row(figure: string, shape: string, ms: number, extra: Partial<Row> = {}): Row {
+  return { suite: 's', figure, shape, ms, rate: 1, unit: 'GFLOP/s', peer: null, ratio: null, ofPeak: null, ...extra };
+}
+
+const fullRun: Row[] = [
+  row('fine-tuning step · engine (HrStep + AdamW)', '19m B=32 T=30', 300, { ofPeak: 0.76 }),
+  row('fine-tuning step · engine, bf16 GEMMs (fp32 master weights)', '19m B=32 T=30', 200, { ofPeak: 0.5 }),
+  row('fine-tuning step · PyTorch 1.13 fp32', '19m B=32 T=30', 460),
+  row('fine-tuning step · PyTorch 1.13 bf16 autocast', '19m B=32 T=30', 310),
+  row('fine-tuning step · engine (HrStep + AdamW)', '19m B=8 T=30', 100, { ofPeak: 0.51 }),
+  row('fine-tuning step · engine (HrStep + AdamW)', '1b B=8 T=30', 9000, { ofPeak: 0.31 }),
+  row('linear forward (+bias) · engine', '19m N=992 K=512 M=512', 1, { ratio: 1.02, ofPeak: 0.9 }),
+  row('linear forward (+bias) · engine', '85m N=992 K=768 M=3072', 1, { ratio: 0.91, ofPeak: 0.86 }),
+  row('linear forward (+bias) · engine', '345m N=992 K=1024 M=1024', 1, { ratio: 1.1, ofPeak: 0.84 }),
+  row('ropeAttention fwd+bwd · engine (fused)', 'B=32 S=31 D=512 H=8', 1, { ratio: 11 }),
+  row('ropeAttention fwd+bwd · engine (fused)', 'B=8 S=257 D=512 H=8', 1, { ofPeak: 0.3 }),
+];
+
+test('each target is met or missed from the rows of the run', () => {
+  const c = checkTargets(fullRun);
+  const by = (prefix: string) => c.find((x) => x.target.startsWith(prefix))!;
+  expect(by('19m step fp32, B=32')).toMatchObject({ met: true, measured: 'of peak 76.0%, vs PyTorch 1.53×' });
+  // bf16: 1.55× autocast passes, but 50% of its peak (< 60%) and 1.50× its own fp32 step (< 1.8×) miss.
+  expect(by('19m step bf16')).toMatchObject({ met: false, measured: 'of bf16 peak 50.0%, vs autocast 1.55×, vs own fp32 1.50×' });
+  expect(by('19m step fp32, B=8')).toMatchObject({ met: true });
+  expect(by('1b step fp32, B=8')).toMatchObject({ met: false, measured: 'of peak 31.0%' });
+  expect(by('GEMM: ≥ 1.0×')).toMatchObject({ met: false, measured: '2 of 3 shapes at ≥ 1.0×; worst 0.91× (85m N=992 K=768 M=3072)' });
+  expect(by('GEMM: ≥ 85%')).toMatchObject({ met: false, measured: 'lowest (345m N=992 K=1024 M=1024) 84.0%' });
+  expect(by('Attention fwd+bwd: ≥ 10×')).toMatchObject({ met: true });
+  expect(by('Attention fwd+bwd: ≥ 40%')).toMatchObject({ met: false });
+});
+
+test('a target whose rows are missing is "not measured", never met', () => {
+  const partial = fullRun.filter((r) => !r.figure.includes('PyTorch') && !r.figure.startsWith('ropeAttention'));
+  const c = checkTargets(partial);
+  for (const prefix of ['19m step fp32, B=32', '19m step bf16', 'Attention fwd+bwd: ≥ 10×', 'Attention fwd+bwd: ≥ 40%']) {
+    expect(c.find((x) => x.target.startsWith(prefix))).toMatchObject({ met: null, measured: 'not measured in this run' });
+  }
+  const noGemm = checkTargets([]);
+  expect(noGemm.every((x) => x.met === null)).toBe(true);
+  const md = targetsMarkdown(c, { label: 'a step', stepMs: 100, families: [{ family: 'GEMM x fwd', ms: 80, calls: 6 }, { family: 'norms', ms: 20, calls: 26 }] });
+  expect(md).toContain('| 19m step fp32, B=8: ≥ 50% of the fp32 peak | of peak 51.0% | yes |');
+  expect(md).toContain('| 1b step fp32, B=8: ≥ 50% of the fp32 peak | of peak 31.0% | **no** |');
+  expect(md).toContain('GEMMs 80.0% of it');
+  expect(md).toContain('| norms | 20.00 | 20.0% | 26 |');
+});
