@@ -16,7 +16,8 @@
 //   1. A and B are packed ONCE per call into micro-panels (A: MR rows × KC, B: KC × NR, zero-padded, grouped
 //      by KC block), both cores packing disjoint panels. Packing per output tile instead (the earlier design)
 //      repacked B for every row block and A for every column block: about 18% of the time at the model's
-//      shapes, for a copy that only needs doing once.
+//      shapes, for a copy that only needs doing once. Exception: in small products (n, k ≤ 768) a row-major A
+//      is not packed at all; the kernel reads its rows in place (gemm() says why and what was measured).
 //   2. C is cut into MC × NC tiles; threads take tiles from an atomic counter (dynamic scheduling: on a shared
 //      machine one core is often slower, and a static split would leave the other idle at the end).
 //   3. Per tile: for each KC block, for each NR micro-panel of B (kept in L1), for each MR micro-panel of A
@@ -39,27 +40,50 @@ std::atomic<bool> g_allow_amx{true};
 
 // ---- AVX-512 fp32: MR × 32, MR = 14 (28 accumulators + 2 B vectors + broadcast operands in memory) ----
 
-template <int MR>
-FT_TARGET_AVX512 void kernel_avx512_f32(int64_t kc, const void* Apv, const void* Bpv, float* C, int64_t ldc, int mr,
-                                        int nr, bool load_c, const float* bias) {
-  const float* Ap = static_cast<const float*>(Apv);
-  const float* Bp = static_cast<const float*>(Bpv);
+// One body for both A operands: the packed micro-panel (MR values per k step), or, when Direct, A's rows read
+// in place (row-major A with unit column stride: row i at A + i·lda, k contiguous). Both run the same FMAs in
+// the same order on the same values, so their results are bit-identical.
+template <int MR, bool Direct>
+FT_TARGET_AVX512 inline __attribute__((always_inline)) void f32_tile(int64_t kc, const float* A, int64_t lda,
+                                                                    const float* Bp, float* C, int64_t ldc, int mr,
+                                                                    int nr, bool load_c, const float* bias) {
   prefetch_c_tile(C, ldc, mr);
   __m512 c0[MR], c1[MR];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
+  // Direct: rows past mr read row mr - 1 again (memory that exists); their sums are never stored.
+  const float* rows[MR];
+  if constexpr (Direct) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) rows[i] = A + (i < mr ? i : mr - 1) * lda;
+  }
   for (int64_t p = 0; p < kc; ++p) {
     const __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
-      const __m512 a = _mm512_set1_ps(Ap[i]);
+      const __m512 a = _mm512_set1_ps(Direct ? rows[i][p] : A[i]);
       c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
       c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
     }
-    Ap += MR;
+    if constexpr (!Direct) A += MR;
     Bp += 32;
   }
   store_rows_avx512<MR>(c0, c1, C, ldc, mr, nr, load_c, bias);
+}
+
+template <int MR>
+FT_TARGET_AVX512 void kernel_avx512_f32(int64_t kc, const void* Ap, const void* Bp, float* C, int64_t ldc, int mr,
+                                        int nr, bool load_c, const float* bias) {
+  f32_tile<MR, false>(kc, static_cast<const float*>(Ap), 0, static_cast<const float*>(Bp), C, ldc, mr, nr, load_c, bias);
+}
+
+// The kernel with A read in place (DirectKernel contract: A points at A(i0, p0), lda its row stride).
+using DirectKernel = void (*)(int64_t kc, const float* A, int64_t lda, const void* Bp, float* C, int64_t ldc, int mr,
+                              int nr, bool load_c, const float* bias);
+template <int MR>
+FT_TARGET_AVX512 void kernel_avx512_f32_direct(int64_t kc, const float* A, int64_t lda, const void* Bp, float* C,
+                                               int64_t ldc, int mr, int nr, bool load_c, const float* bias) {
+  f32_tile<MR, true>(kc, A, lda, static_cast<const float*>(Bp), C, ldc, mr, nr, load_c, bias);
 }
 // Writes an MR×NR register tile held in `tile` (row-major, NR per row) to the valid corner of C.
 inline void store_tile(const float* tile, int NR, float* C, int64_t ldc, int mr, int nr, bool load_c,
@@ -272,6 +296,8 @@ FT_TARGET_AVX512 void pack_b_f32_avx512(const Matrix& B, int64_t n, int64_t j0, 
 
 // KC: the B micro-panel (KC × 32 fp32 = 32 KiB) stays in the 48 KiB L1 while the A block streams from L2.
 constexpr int64_t KC = 256;
+// Largest n and k for which row-major A is read in place instead of packed (see gemm()).
+constexpr int64_t kDirectMax = 768;
 
 struct Spec {
   int mr, nr;
@@ -280,6 +306,7 @@ struct Spec {
   int kstep;       // k values per packed step (bf16: 2, AMX: 32)
   size_t elem;     // bytes per packed value
   int64_t kc;      // k values per KC block
+  DirectKernel direct = nullptr;  // the kernel reading row-major A in place, where one exists (fp32 AVX-512)
 };
 Spec spec_for(Isa isa, GemmCompute mode) {
   switch (isa) {
@@ -290,7 +317,7 @@ Spec spec_for(Isa isa, GemmCompute mode) {
           return {32, 32, kernel_amx_bf16, pack_a_amx, pack_b_amx, 32, 2, 512};
         return {14, 32, kernel_avx512_bf16_14x32, pack_a_bf16_avx512, pack_b_bf16_avx512, 2, 2, KC};
       }
-      return {14, 32, kernel_avx512_f32<14>, pack_a_f32_avx512, pack_b_f32_avx512, 1, 4, KC};
+      return {14, 32, kernel_avx512_f32<14>, pack_a_f32_avx512, pack_b_f32_avx512, 1, 4, KC, kernel_avx512_f32_direct<14>};
     case Isa::Avx2: return {6, 16, kernel_avx2_6x16, pack_a_f32, pack_b_f32, 1, 4, KC};
     default: return {4, 8, kernel_scalar_4x8, pack_a_f32, pack_b_f32, 1, 4, KC};
   }
@@ -385,7 +412,14 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
   // Offset (in packed values) of block b's panels: blocks before b are full.
   auto a_off = [&](int64_t b, int64_t ip) { return (b * mp * ksteps_full + ip * steps(kc_of(b))) * MR * spec.kstep; };
   auto b_off = [&](int64_t b, int64_t jp) { return (b * np * ksteps_full + jp * steps(kc_of(b))) * NR * spec.kstep; };
-  char* Ap = static_cast<char*>(tl_pack_a.get((size_t)(kb * mp * ksteps_full * MR * spec.kstep) * spec.elem));
+  // Row-major A (x in the forward, dy for dx) is read in place in small products: packing it is a pass over
+  // memory that nothing overlaps, while the kernel's 14 row streams are fetched during the FMAs. In larger
+  // ones each A block, re-read from L2 by every column tile and with k·4-byte row strides, costs more than the
+  // pack saves. Measured with cold operands, calls alternated in one process (Zen 5, 2 cores, N = 992): the
+  // 512² and 768² products (attention projections of 19m and 85m) 3-17% faster, k or n = 2048 even within noise,
+  // k or n = 3072 5-13% slower.
+  const bool direct = spec.direct && A.col_stride == 1 && np * NR <= kDirectMax && k <= kDirectMax;
+  char* Ap = direct ? nullptr : static_cast<char*>(tl_pack_a.get((size_t)(kb * mp * ksteps_full * MR * spec.kstep) * spec.elem));
   char* Bp = static_cast<char*>(tl_pack_b.get((size_t)(kb * np * ksteps_full * NR * spec.kstep) * spec.elem));
 
   // Small products are not worth waking the pool for.
@@ -393,7 +427,7 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
   const bool serial = flops < 262144.0;
 
   // 1. Pack every micro-panel of A and B once (units: one panel of one KC block).
-  const int64_t a_units = kb * mp, b_units = kb * np;
+  const int64_t a_units = direct ? 0 : kb * mp, b_units = kb * np;
   const int64_t pack_grain = 16;
   dynamic_for((a_units + b_units + pack_grain - 1) / pack_grain, serial, [&](int64_t g) {
     for (int64_t u = g * pack_grain, e = std::min(a_units + b_units, u + pack_grain); u < e; ++u) {
@@ -428,7 +462,12 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
         for (int64_t ip = ip0; ip < ip1; ++ip) {
           const int64_t i = ip * MR;
           const int mr = (int)std::min<int64_t>(MR, m - i);
-          spec.kernel(ks, Ap + a_off(b, ip) * spec.elem, bpanel, C + i * ldc + j, ldc, mr, nr, load_c, bias_block);
+          if (direct) {
+            spec.direct(ks, A.data + i * A.row_stride + b * KCb, A.row_stride, bpanel, C + i * ldc + j, ldc, mr, nr, load_c,
+                        bias_block);
+          } else {
+            spec.kernel(ks, Ap + a_off(b, ip) * spec.elem, bpanel, C + i * ldc + j, ldc, mr, nr, load_c, bias_block);
+          }
         }
       }
     }
