@@ -56,8 +56,12 @@ void run(Args&, const Linear& p) {
   ft::gemm(p.N, p.M, p.K, {p.x.data, p.K, 1}, {p.w.data, 1, p.K}, p.y.data, p.M, false, p.b.data, p.relu != 0);
 }
 void run(Args&, const LinearBackward& p) {
-  // dx += dy·w, or dx = dy·w for a fresh activation gradient (overwriteDx).
-  if (p.dx) ft::gemm(p.N, p.K, p.M, {p.dy.data, p.M, 1}, {p.w.data, p.K, 1}, p.dx.data, p.K, p.overwriteDx == 0, nullptr);
+  // dx += dy·w, or dx = dy·w for a fresh activation gradient (overwriteDx), gated by reluOf > 0 in the
+  // GEMM's epilogue when given (the glue has checked that overwriteDx is set then).
+  if (p.dx) {
+    ft::gemm(p.N, p.K, p.M, {p.dy.data, p.M, 1}, {p.w.data, p.K, 1}, p.dx.data, p.K, p.overwriteDx == 0, nullptr, false,
+             p.reluOf.data);
+  }
   if (p.dw) ft::gemm(p.M, p.K, p.N, {p.dy.data, 1, p.M}, {p.x.data, p.K, 1}, p.dw.data, p.K, true, nullptr);  // dw += dyᵀ·x
   if (p.db) ft::column_sums_add(p.dy.data, p.N, p.M, p.db.data);
 }

@@ -55,7 +55,7 @@ function timeEngineStep(be: ReturnType<typeof getBackend>, minTime: number, size
 
 /**
  * The engine's step at B = 8 (19m and 1b: issue 14's small-batch targets), fp32, as a row with its fraction of
- * the fp32 peak. The 1b case (about 16 GiB, ~10 s a step) runs only when the memory plan fits this machine.
+ * the fp32 peak. The 1b case (about 16 GiB, 5-11 s a step on 2 cores) runs only when its memory plan fits.
  */
 function smallBatchRow(ctx: SuiteContext, size: ModelSize, minTime: number): Row | null {
   const batch = 8, config = modelConfig(size, { hrPatches: T });

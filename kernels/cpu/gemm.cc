@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 
 #include "gemm_internal.h"
 #include "isa.h"
@@ -85,6 +86,7 @@ FT_TARGET_AVX512 void kernel_avx512_f32_direct(int64_t kc, const float* A, int64
                                                int64_t ldc, int mr, int nr, bool load_c, const float* bias) {
   f32_tile<MR, true>(kc, A, lda, static_cast<const float*>(Bp), C, ldc, mr, nr, load_c, bias);
 }
+
 // Writes an MR×NR register tile held in `tile` (row-major, NR per row) to the valid corner of C.
 inline void store_tile(const float* tile, int NR, float* C, int64_t ldc, int mr, int nr, bool load_c,
                        const float* bias) {
@@ -390,14 +392,26 @@ void relu_rows(float* C, int64_t ldc, int64_t i0, int64_t i1, int64_t j0, int64_
   }
 }
 
+// C[i0, i1) × [j0, j1) = gate > 0 ? C : 0 (the reluBackward op's rule: a NaN gate gives 0).
+void gate_rows(float* C, const float* gate, int64_t ldc, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+  for (int64_t i = i0; i < i1; ++i) {
+    float* row = C + i * ldc;
+    const float* g = gate + i * ldc;
+    for (int64_t j = j0; j < j1; ++j) row[j] = g[j] > 0.0f ? row[j] : 0.0f;
+  }
+}
+
 }  // namespace
 
 void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t ldc, bool accumulate,
-          const float* bias, bool relu) {
+          const float* bias, bool relu, const float* gate) {
   if (m <= 0 || n <= 0) return;
+  // The gate masks the whole of C, so it cannot apply to a sum with C's old values (callers check this).
+  if (gate && accumulate) throw std::invalid_argument("gemm: a gate needs accumulate = false");
   if (k <= 0) {
     bias_only(m, n, C, ldc, accumulate, bias);
     if (relu) relu_rows(C, ldc, 0, m, 0, n);
+    if (gate) gate_rows(C, gate, ldc, 0, m, 0, n);
     return;
   }
   const Spec spec = spec_for(active_isa(), gemm_compute());
@@ -416,7 +430,7 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
   // memory that nothing overlaps, while the kernel's 14 row streams are fetched during the FMAs. In larger
   // ones each A block, re-read from L2 by every column tile and with k·4-byte row strides, costs more than the
   // pack saves. Measured with cold operands, calls alternated in one process (Zen 5, 2 cores, N = 992): the
-  // 512² and 768² products (attention projections of 19m and 85m) 3-17% faster, k or n = 2048 even within noise,
+  // 512² and 768² products (attention projections of 19m and 85m) 3-17% faster, k or n = 2048 within noise,
   // k or n = 3072 5-13% slower.
   const bool direct = spec.direct && A.col_stride == 1 && np * NR <= kDirectMax && k <= kDirectMax;
   char* Ap = direct ? nullptr : static_cast<char*>(tl_pack_a.get((size_t)(kb * mp * ksteps_full * MR * spec.kstep) * spec.elem));
@@ -472,6 +486,7 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
       }
     }
     if (relu) relu_rows(C, ldc, ip0 * MR, std::min(m, ip1 * MR), jp0 * NR, std::min(n, jp1 * NR));
+    if (gate) gate_rows(C, gate, ldc, ip0 * MR, std::min(m, ip1 * MR), jp0 * NR, std::min(n, jp1 * NR));
   });
 }
 

@@ -20,8 +20,10 @@ struct Matrix {
 // C is row-major with leading dimension ldc. m, n ≥ 1; k ≥ 0 (k = 0 gives the bias alone / no change).
 // relu: then C = C > 0 ? C : 0, applied to each tile of C as soon as its last KC block is done (still in
 // cache), instead of a separate pass over the whole output.
+// gate (only with accumulate = false; laid out as C, leading dimension ldc): C = gate > 0 ? C : 0, the relu
+// backward of the layer below fused into this product's epilogue, applied like relu.
 void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t ldc, bool accumulate,
-          const float* bias, bool relu = false);
+          const float* bias, bool relu = false, const float* gate = nullptr);
 
 // Precision of the multiplications: Fp32 (default), or Bf16 (A and B rounded to bfloat16, products summed in
 // fp32 with AVX512_BF16 dot products; only on CPUs with AVX512_BF16 and when the active ISA is AVX-512, else

@@ -320,9 +320,12 @@ void linear_forward(const float* x, const float* w, const float* b, float* y, in
 }
 
 void linear_backward(const float* dy, const float* x, const float* w, float* dx, float* dw, float* db, int64_t N,
-                     int64_t K, int64_t M, bool overwrite_dx) {
+                     int64_t K, int64_t M, bool overwrite_dx, const float* relu_of) {
   // dx[n,k] (+)= Σ_m dy[n,m]·w[m,k]
   if (dx != nullptr) gemm(N, K, M, dy, M, 1, w, K, 1, dx, K, !overwrite_dx, nullptr);
+  // The relu gate as a pass over the fresh dx (the relu backward kernel in place): one launch, with dx hot in
+  // L2 at the model's sizes. Folding it into the GEMM epilogues is left for the tensor-core GEMM rework.
+  if (dx != nullptr && relu_of != nullptr) relu_backward(dx, relu_of, dx, N * K);
   if (dw != nullptr) gemm(M, K, N, dy, 1, M, x, K, 1, dw, K, true, nullptr);  // dw[m,k] += Σ_n dy[n,m]·x[n,k]
   if (db != nullptr) column_sums_add(dy, N, M, db);
 }

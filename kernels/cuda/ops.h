@@ -16,9 +16,10 @@ void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t sai, int64_t 
 void column_sums_add(const float* dy, int64_t N, int64_t M, float* db);
 void linear_forward(const float* x, const float* w, const float* b, float* y, int64_t N, int64_t K, int64_t M,
                     bool relu = false);
-// overwrite_dx: dx = dy·w rather than dx += dy·w.
+// overwrite_dx: dx = dy·w rather than dx += dy·w. relu_of (only with overwrite_dx; may be null): then
+// dx = relu_of > 0 ? dy·w : 0, the relu backward of the layer below.
 void linear_backward(const float* dy, const float* x, const float* w, float* dx, float* dw, float* db, int64_t N,
-                     int64_t K, int64_t M, bool overwrite_dx);
+                     int64_t K, int64_t M, bool overwrite_dx, const float* relu_of = nullptr);
 
 // norm.cu
 void rms_norm_forward(const float* x, const float* scale, float eps, float* y, float* rstd, int64_t N, int64_t D);

@@ -101,8 +101,13 @@ export interface Backend extends TensorMemory {
   /**
    * dx[N,K] += dy·w, dw[M,K] += dyᵀ·x, db[M] += Σ_n dy. Any of dx, dw, db may be null (not wanted).
    * overwriteDx: dx = dy·w instead (a fresh activation gradient: no zero pass, no read of dx).
+   * reluOf (needs overwriteDx): the output y of the ReLU that x came from (x itself when nothing lies between
+   * them, as in the MLP without dropout); dx = y > 0 ? dy·w : 0 is then the gradient at that ReLU's input: the
+   * relu backward (as reluBackward gates) fused into the GEMM's epilogue, instead of a pass that reads dx back.
    */
-  linearBackward(dy: Tensor, x: Tensor, w: Tensor, dx: Tensor | null, dw: Tensor | null, db: Tensor | null, overwriteDx?: boolean): void;
+  linearBackward(
+    dy: Tensor, x: Tensor, w: Tensor, dx: Tensor | null, dw: Tensor | null, db: Tensor | null, overwriteDx?: boolean, reluOf?: Tensor | null,
+  ): void;
 
   /** e[B,T,D] = x[B,T·P] viewed as [B,T,P] · w[D,P]ᵀ + b[D]. */
   patchEmbed(x: Tensor, w: Tensor, b: Tensor, e: Tensor): void;

@@ -184,12 +184,16 @@ export class PpgGpt {
     }
     const f1Out = drop && b.f1Drop ? b.f1Drop : b.f1;
     let gA = g.df1b, gB = g.df1;
-    be.linearBackward(r(gF2), r(f1Out), s.value(n.w2), r(gA), s.grad(n.w2), s.grad(n.b2), true);
-    if (drop) {
+    if (drop && b.f1Drop) {
+      be.linearBackward(r(gF2), r(f1Out), s.value(n.w2), r(gA), s.grad(n.w2), s.grad(n.b2), true);
       be.dropoutBackward(gA, gB, p, this.key(opts, i, Site.Relu));
       [gA, gB] = [gB, gA];
+      be.reluBackward(gA, b.f1, gB);
+    } else {
+      // Nothing between the relu and linear2: the relu backward runs in linear2's dx epilogue (no pass over
+      // the [N, 4D] gradient to read it back).
+      be.linearBackward(r(gF2), r(f1Out), s.value(n.w2), r(gB), s.grad(n.w2), s.grad(n.b2), true, r(b.f1));
     }
-    be.reluBackward(gA, b.f1, gB);
     be.linearBackward(r(gB), r(b.a2), s.value(n.w1), r(g.da), s.grad(n.w1), s.grad(n.b1), true);
     const dMid = g.dRes2;
     be.copy(dOut, dMid);

@@ -77,6 +77,10 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
   ['view of another size', (be) => be.view(t(be, [2, 3]), [5])],
   ['slice past the end', (be) => be.slice0(t(be, [4, 2]), 3, 2)],
   ['linearBackward dw shape', (be) => be.linearBackward(t(be, [2, 4]), t(be, [2, 3]), t(be, [4, 3]), null, t(be, [3, 4]), null)],
+  ['linearBackward relu gate without overwriteDx', (be) =>
+    be.linearBackward(t(be, [2, 4]), t(be, [2, 3]), t(be, [4, 3]), t(be, [2, 3]), null, null, false, t(be, [2, 3]))],
+  ['linearBackward relu gate shape', (be) =>
+    be.linearBackward(t(be, [2, 4]), t(be, [2, 3]), t(be, [4, 3]), t(be, [2, 3]), null, null, true, t(be, [3, 2]))],
   ['layerNorm eps NaN', (be) => be.layerNorm(t(be, [2, 3]), t(be, [3]), t(be, [3]), NaN, t(be, [2, 3]), t(be, [2]), t(be, [2]))],
   ['meanPool z shape', (be) => be.meanPool(t(be, [2, 3, 4]), t(be, [2, 3]))],
   ['sumSquares disposed', (be) => {

@@ -101,6 +101,20 @@ for (const [N, K, M] of [[7, 13, 17], [31, 512, 2048], [31, 2048, 512]]) {
     run: (be, t) => be.linearBackward(t.dy, t.x, t.w, t.dx, t.dw, t.db, true),
   });
 }
+// The relu backward fused into dx's epilogue (reluOf): x is itself a relu output, about half exact zeros, and
+// gates dx as in the MLP without dropout; dx starts as NaN (overwritten, never read). A long K runs several KC
+// blocks on the CPU before the gate applies.
+for (const [N, K, M] of [[1, 1, 1], [7, 13, 17], [33, 300, 65], [31, 2048, 512]]) {
+  add({
+    op: 'linear', label: `backward with the relu backward fused into dx N=${N} K=${K} M=${M}`, gemm: true,
+    tensors: {
+      x: V([N, K], (i) => Math.max(0, Math.sin(1.7 * i + 0.3))), w: R([M, K]), dy: R([N, M]), dx: F([N, K], NaN), dw: R([M, K]),
+      db: R([M]),
+    },
+    compare: { dx: 1e-4, dw: 1e-4, db: 1e-4 },
+    run: (be, t) => be.linearBackward(t.dy, t.x, t.w, t.dx, t.dw, t.db, true, t.x),
+  });
+}
 add({
   op: 'linear', label: 'backward with only dw wanted', gemm: true,
   tensors: { x: R([4, 6]), w: R([3, 6]), dy: R([4, 3]), dw: R([3, 6]) },

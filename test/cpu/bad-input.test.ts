@@ -34,11 +34,12 @@ function validScalar(s: NumberSpec): number {
   return (lo + hi) / 2;
 }
 
-function validArgs(params: readonly NativeParam[]): unknown[] {
+/** flags: those an optional tensor needs (spec.needsFlag), set because a valid call gives every tensor. */
+function validArgs(params: readonly NativeParam[], flags: ReadonlySet<string>): unknown[] {
   return params.map((p) => {
     if (p.kind === 'tensor') return validArray(p.spec);
     if (p.kind === 'tensorList') return [new Float32Array(3).fill(0.5), new Float32Array(0)];
-    if (p.kind === 'scalar') return validScalar(p.spec);
+    if (p.kind === 'scalar') return flags.has(p.name) ? 1 : validScalar(p.spec);
     return DIMS[p.name];
   });
 }
@@ -71,24 +72,24 @@ function expectRejected(op: string, args: unknown[], why: string): void {
   expect(message).toContain(`fairtune_native.${op}`);
 }
 
-const rows = NATIVE_OPS.map((s: OpSpec) => [s.name, nativeParams(s)] as const);
+const rows = NATIVE_OPS.map((s: OpSpec) => [s.name, nativeParams(s), new Set((s.needsFlag ?? []).map((r) => r.flag))] as const);
 
-describe.each(rows)('%s', (op, params) => {
+describe.each(rows)('%s', (op, params, flags) => {
   const positions = (kind: NativeParam['kind']) => params.flatMap((p, i) => (p.kind === kind ? [i] : []));
 
   test('accepts valid arguments', () => {
-    expect(() => call(op, validArgs(params))).not.toThrow();
+    expect(() => call(op, validArgs(params, flags))).not.toThrow();
   });
 
   test('rejects a missing or an extra argument', () => {
-    expectRejected(op, validArgs(params).slice(0, -1), 'a missing last argument');
+    expectRejected(op, validArgs(params, flags).slice(0, -1), 'a missing last argument');
     expectRejected(op, [], 'no arguments');
-    expectRejected(op, [...validArgs(params), 1], 'an extra argument');
+    expectRejected(op, [...validArgs(params, flags), 1], 'an extra argument');
   });
 
   test('rejects wrong array lengths and types', () => {
     for (const i of positions('tensor')) {
-      const n = (validArgs(params)[i] as Float32Array).length;
+      const n = (validArgs(params, flags)[i] as Float32Array).length;
       for (const [bad, why] of [
         [new Float32Array(n + 1), 'one element too many'],
         [new Float32Array(n - 1), 'one element too few'],
@@ -97,13 +98,13 @@ describe.each(rows)('%s', (op, params) => {
         [7, 'a number'],
         ['x', 'a string'],
       ] as [unknown, string][]) {
-        const args = validArgs(params);
+        const args = validArgs(params, flags);
         args[i] = bad;
         expectRejected(op, args, `${why} at argument ${i}`);
       }
       const spec = (params[i] as Extract<NativeParam, { kind: 'tensor' }>).spec;
       if (!spec.optional) {
-        const args = validArgs(params);
+        const args = validArgs(params, flags);
         args[i] = null;
         expectRejected(op, args, `null for required argument ${i}`);
       }
@@ -114,7 +115,7 @@ describe.each(rows)('%s', (op, params) => {
     for (const i of positions('dim')) {
       const p = params[i] as Extract<NativeParam, { kind: 'dim' }>;
       for (const bad of [NaN, -1, -(2 ** 40), ...(p.mayBeZero ? [] : [0]), 1.5, Infinity, 2 ** 60, '2', undefined]) {
-        const args = validArgs(params);
+        const args = validArgs(params, flags);
         args[i] = bad;
         expectRejected(op, args, `dim ${String(bad)} at argument ${i}`);
       }
@@ -124,7 +125,7 @@ describe.each(rows)('%s', (op, params) => {
   test('rejects scalars outside their declared ranges', () => {
     for (const i of positions('scalar')) {
       for (const bad of badScalars((params[i] as Extract<NativeParam, { kind: 'scalar' }>).spec)) {
-        const args = validArgs(params);
+        const args = validArgs(params, flags);
         args[i] = bad;
         expectRejected(op, args, `scalar ${String(bad)} at argument ${i}`);
       }
@@ -135,7 +136,7 @@ describe.each(rows)('%s', (op, params) => {
     const tensors = positions('tensor');
     for (const o of tensors.filter((i) => (params[i] as Extract<NativeParam, { kind: 'tensor' }>).spec.role !== 'in')) {
       for (const other of tensors.filter((i) => i !== o)) {
-        const args = validArgs(params);
+        const args = validArgs(params, flags);
         const outLen = (args[o] as Float32Array).length, otherLen = (args[other] as Float32Array).length;
         // One buffer holding both, sharing exactly one element.
         const buf = new Float32Array(otherLen - 1 + outLen).fill(0.5);
@@ -151,7 +152,7 @@ describe.each(rows)('%s', (op, params) => {
       const rule = (params[i] as Extract<NativeParam, { kind: 'tensor' }>).spec.values;
       if (typeof rule !== 'object') continue;
       for (const g of [DIMS[rule.groupIds], -1, 0.5, NaN]) {
-        const args = validArgs(params);
+        const args = validArgs(params, flags);
         args[i] = Float32Array.from({ length: (args[i] as Float32Array).length }, (_, j) => (j === 1 ? g : 0));
         expectRejected(op, args, `group id ${g}`);
       }
@@ -196,6 +197,20 @@ describe('the constraints that protect memory', () => {
     expect(() => (addon.setIsa as (s: string) => void)('sse9')).toThrow(/fairtune_native.setIsa/);
     expect(() => addon.setThreads(0)).toThrow(/fairtune_native.setThreads/);
     expect(() => addon.setThreads(NaN)).toThrow(/fairtune_native.setThreads/);
+  });
+
+  test('an optional tensor given without the flag it needs (needsFlag)', () => {
+    let checked = 0;
+    for (const spec of NATIVE_OPS) {
+      for (const r of spec.needsFlag ?? []) {
+        const params = nativeParams(spec), flags = new Set((spec.needsFlag ?? []).map((x) => x.flag));
+        const args = validArgs(params, flags);
+        args[params.findIndex((p) => p.name === r.flag)] = 0;
+        expect(() => call(spec.name, args)).toThrow(r.message);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(1);
   });
 
   test('sumSquares with a non-array or a wrong element type', () => {

@@ -44,6 +44,8 @@ function validArgs(be: Backend, spec: OpSpec): unknown[] {
       case 'dropoutKey': return { ...KEY };
       case 'options': return Object.fromEntries(a.fields.map((f) => [f.name, f.kind === 'dropoutKey' ? { ...KEY } : scalarOf(f)]));
       case 'tensorList': return [be.tensor([3], [1, 2, 3])];
+      // A flag an optional tensor needs is set: a valid call gives every tensor.
+      case 'flag': return (spec.needsFlag ?? []).some((r) => r.flag === a.name) ? true : undefined;
     }
   });
 }

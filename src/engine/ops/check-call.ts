@@ -269,6 +269,10 @@ export function checkCall(spec: OpSpec, backend: string, args: readonly unknown[
   for (const c of spec.constraints ?? []) {
     if (evalExpr(c.test, dims) === 0) throw new OpError(spec.name, fill(c.message, dims));
   }
+  for (const r of spec.needsFlag ?? []) {
+    const at = (name: string) => spec.args.findIndex((a) => a.name === name);
+    if (args[at(r.tensor)] != null && args[at(r.flag)] !== true) throw new OpError(spec.name, r.message);
+  }
   checkAliasing(spec.name, tensors);
   const noop = spec.noopWhenZero !== undefined && dims[spec.noopWhenZero] === 0;
   if (read !== undefined && !noop) checkValues(spec, tensors, dims, read, defer);

@@ -94,6 +94,7 @@ function entryOf(spec: OpSpec, params: readonly NativeParam[]): string {
       body.push(`  args_.${inPlace ? 'same_or_disjoint' : 'disjoint'}(${o.name}, ${t.name});`);
     });
   });
+  for (const r of spec.needsFlag ?? []) body.push(`  if (${r.tensor} && !${r.flag}) args_.fail(${JSON.stringify(r.message)});`);
   for (const t of tensors) {
     const rule = t.spec.values;
     if (typeof rule === 'object') body.push(`  Dev::group_ids(args_, ${t.name}, ${rule.groupIds});`);

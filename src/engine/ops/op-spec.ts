@@ -104,6 +104,8 @@ export interface OpSpec {
   /** When this symbol is 0 the op has nothing to do and no kernel runs. */
   noopWhenZero?: string;
   constraints?: readonly Constraint[];
+  /** An optional tensor that may only be given together with a flag (a fused epilogue that needs it). */
+  needsFlag?: readonly { tensor: string; flag: string; message: string }[];
   /** Every id in tensor `ids` has a positive count in tensor `counts` (GroupDRO divides by it). */
   idsCounted?: { ids: string; counts: string };
   /** Runs through another op's native function (patchEmbed is a linear over [B·T, P]). */

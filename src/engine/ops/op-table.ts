@@ -32,8 +32,12 @@ export const OP_TABLE = [
     args: [
       inp('dy', ['N', 'M']), inp('x', ['N', 'K']), inp('w', ['M', 'K']),
       acc('dx', ['N', 'K'], { optional: true }), acc('dw', ['M', 'K'], { optional: true }), acc('db', ['M'], { optional: true }),
-      flag('overwriteDx'),
+      flag('overwriteDx'), inp('reluOf', ['N', 'K'], { optional: true }),
     ],
+    needsFlag: [{
+      tensor: 'reluOf', flag: 'overwriteDx',
+      message: 'reluOf (the relu backward fused into dx) needs overwriteDx: the gate applies to the whole of dx',
+    }],
   },
   {
     name: 'patchEmbed',

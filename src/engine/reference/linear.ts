@@ -14,15 +14,20 @@ export function linearForward(x: Vec, w: Vec, b: Vec | null, y: Vec, N: number, 
   }
 }
 
-/** dx += dy·w (or = with overwriteDx), dw += dyᵀ·x, db += Σ_n dy (each skipped when null). */
+/**
+ * dx += dy·w (or = with overwriteDx; gated by reluOf > 0 when given, as reluBackward gates), dw += dyᵀ·x,
+ * db += Σ_n dy (each skipped when null).
+ */
 export function linearBackward(
   dy: Vec, x: Vec, w: Vec, dx: Vec | null, dw: Vec | null, db: Vec | null, N: number, K: number, M: number, overwriteDx = false,
+  reluOf: Vec | null = null,
 ): void {
   if (dx !== null) {
     for (let n = 0; n < N; n++) {
       for (let k = 0; k < K; k++) {
         let acc = 0;
         for (let m = 0; m < M; m++) acc += dy[n * M + m] * w[m * K + k];
+        if (reluOf !== null && !(reluOf[n * K + k] > 0)) acc = 0;
         dx[n * K + k] = overwriteDx ? acc : dx[n * K + k] + acc;
       }
     }

@@ -126,10 +126,12 @@ export class WebGpuBackend extends TableBackend {
 
   private linearBackwardRaw(
     dy: Tensor, x: Tensor, w: Tensor, dx: Tensor | null, dw: Tensor | null, db: Tensor | null, N: number, Kd: number, M: number,
-    overwriteDx = false,
+    overwriteDx = false, reluOf: Tensor | null = null,
   ): void {
     // dx[n, k] (+)= Σ_m dy[n, m]·w[m, k]
     if (dx !== null) this.gemm(dy, w, dx, null, N, Kd, M, [M, 1], [Kd, 1], !overwriteDx);
+    // The relu gate (reluOf needs overwriteDx): the relu backward kernel in place over the fresh dx.
+    if (dx !== null && reluOf !== null) this.run(K.reluBackward, { dy: dx, y: reluOf, dx }, { n: N * Kd }, this.elems(N * Kd));
     // dw[m, k] += Σ_n dy[n, m]·x[n, k]: A(m, n) = dy[n, m]
     if (dw !== null) this.gemm(dy, x, dw, null, M, Kd, N, [1, M], [Kd, 1], true);
     if (db !== null) this.run(K.columnSum, { a: dy, out: db }, { rows: N, cols: M, lda: M }, [Math.ceil(M / 64), 1, 1]);
@@ -184,8 +186,9 @@ export class WebGpuBackend extends TableBackend {
     },
     linearBackward: (
       { N, K, M }, dy: Tensor, x: Tensor, w: Tensor, dx: Tensor | null, dw: Tensor | null, db: Tensor | null, overwriteDx?: boolean,
+      reluOf?: Tensor | null,
     ): void => {
-      this.linearBackwardRaw(dy, x, w, dx, dw, db, N, K, M, overwriteDx);
+      this.linearBackwardRaw(dy, x, w, dx, dw, db, N, K, M, overwriteDx, reluOf ?? null);
     },
     patchEmbed: ({ B, T, P, D }, x: Tensor, w: Tensor, b: Tensor, e: Tensor): void => {
       this.linearForwardRaw(x, w, b, e, B * T, P, D);
