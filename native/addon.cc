@@ -77,8 +77,24 @@ Napi::Value setThreads(const Napi::CallbackInfo& cb) {
   return a.env().Undefined();
 }
 
-// FAIRTUNE_ISA, FAIRTUNE_COMPUTE, FAIRTUNE_THREADS and FAIRTUNE_SPIN_US apply at load. An invalid value fails the load with a message (so
-// that a typo is seen rather than silently ignored); the loader reports it as "cpu unavailable: …".
+// An integer setting from the environment (unset or empty: untouched); a non-integer or one outside [lo, hi]
+// fails the load naming the variable.
+template <class Apply>
+void apply_int_env(Napi::Env env, const char* name, long lo, long hi, Apply apply) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return;
+  char* end = nullptr;
+  const long v = std::strtol(text, &end, 10);
+  if (*end != '\0' || v < lo || v > hi) {
+    throw Napi::Error::New(env, std::string(name) + " must be an integer in [" + std::to_string(lo) + ", " +
+                                    std::to_string(hi) + "], got '" + text + "'");
+  }
+  apply(v);
+}
+
+// FAIRTUNE_ISA, FAIRTUNE_COMPUTE, FAIRTUNE_THREADS and FAIRTUNE_SPIN_US apply at load. An invalid value fails
+// the load with a message (so that a typo is seen rather than silently ignored); the loader reports it as
+// "cpu unavailable: …".
 void apply_environment(Napi::Env env) {
   if (const char* isa_env = std::getenv("FAIRTUNE_ISA")) {
     if (*isa_env) {
@@ -95,26 +111,8 @@ void apply_environment(Napi::Env env) {
   if (const char* mode = std::getenv("FAIRTUNE_COMPUTE")) {
     if (*mode) set_compute(mode, [&](const std::string& m) { throw Napi::Error::New(env, "FAIRTUNE_COMPUTE: " + m); });
   }
-  if (const char* th = std::getenv("FAIRTUNE_THREADS")) {
-    if (*th) {
-      char* end = nullptr;
-      const long n = std::strtol(th, &end, 10);
-      if (*end != '\0' || n < 1 || n > 256) {
-        throw Napi::Error::New(env, std::string("FAIRTUNE_THREADS must be an integer in [1, 256], got '") + th + "'");
-      }
-      ft::set_num_threads((int)n);
-    }
-  }
-  if (const char* sp = std::getenv("FAIRTUNE_SPIN_US")) {
-    if (*sp) {
-      char* end = nullptr;
-      const long us = std::strtol(sp, &end, 10);
-      if (*end != '\0' || us < 0 || us > 100000) {
-        throw Napi::Error::New(env, std::string("FAIRTUNE_SPIN_US must be an integer in [0, 100000], got '") + sp + "'");
-      }
-      ft::set_spin_us((int)us);
-    }
-  }
+  apply_int_env(env, "FAIRTUNE_THREADS", 1, 256, [](long n) { ft::set_num_threads((int)n); });
+  apply_int_env(env, "FAIRTUNE_SPIN_US", 0, 100000, [](long us) { ft::set_spin_us((int)us); });
 }
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
