@@ -6,19 +6,24 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <stdexcept>
+#include <thread>
 
 #include "gemm_internal.h"
 #include "isa.h"
 #include "parallel.h"
 
-// GEMM structure (the Goto / BLIS scheme, with the packing hoisted out of the tile loop):
-//   1. A and B are packed ONCE per call into micro-panels (A: MR rows × KC, B: KC × NR, zero-padded, grouped
-//      by KC block), both cores packing disjoint panels. Packing per output tile instead (the earlier design)
+// GEMM structure (the Goto / BLIS scheme, each panel packed once per call, when it is first needed):
+//   1. A and B are packed into micro-panels (A: MR rows × KC, B: KC × NR, zero-padded, grouped by KC block),
+//      each panel ONCE per call, by whichever thread needs it first, just before its first use (so the packed
+//      copy is still in L1/L2 when the micro-kernel reads it). Packing per output tile (an earlier design)
 //      repacked B for every row block and A for every column block: about 18% of the time at the model's
-//      shapes, for a copy that only needs doing once. Exception: in small products (n, k ≤ 768) a row-major A
-//      is not packed at all; the kernel reads its rows in place (gemm() says why and what was measured).
+//      shapes. Packing everything in a pass before the tile loop (the design before this one) wrote the packed
+//      copies out to L3 and read them back: 3-4% slower overall, up to 10% where A is packed (k = 2048).
+//      Exception: in small products (n, k ≤ 768) a row-major A is not packed at all; the kernel reads its rows
+//      in place (gemm() says why and what was measured).
 //   2. C is cut into MC × NC tiles; threads take tiles from an atomic counter (dynamic scheduling: on a shared
 //      machine one core is often slower, and a static split would leave the other idle at the end).
 //   3. Per tile: for each KC block, for each NR micro-panel of B (kept in L1), for each MR micro-panel of A
@@ -349,6 +354,44 @@ struct PackBuffer {
 
 thread_local PackBuffer tl_pack_a, tl_pack_b;
 
+// Who has packed which panel in the current call: 0 nobody, 1 being packed, 2 ready. Owned by the calling
+// thread like the pack buffers. A thread claims a panel and packs it at once (it never waits while holding a
+// claim), so a thread waiting on a panel always waits for a copy in progress.
+class PanelStates {
+ public:
+  void reset(int64_t count) {
+    if (count > cap_) {
+      state_.reset(new std::atomic<uint8_t>[count]);
+      cap_ = count;
+    }
+    for (int64_t u = 0; u < count; ++u) state_[u].store(kFree, std::memory_order_relaxed);
+  }
+  template <class Pack>
+  void claim(int64_t u, const Pack& pack) {
+    std::atomic<uint8_t>& s = state_[u];
+    uint8_t expected = kFree;
+    if (s.load(std::memory_order_relaxed) != kFree ||
+        !s.compare_exchange_strong(expected, kBusy, std::memory_order_acquire, std::memory_order_relaxed))
+      return;
+    pack(u);
+    s.store(kReady, std::memory_order_release);
+  }
+  void wait(int64_t u) const {
+    const std::atomic<uint8_t>& s = state_[u];
+    for (int spins = 0; s.load(std::memory_order_acquire) != kReady; ++spins) {
+      // A packer descheduled by an oversubscribed machine: give up the core instead of spinning for a slice.
+      if (spins < 4096) _mm_pause();
+      else std::this_thread::yield();
+    }
+  }
+
+ private:
+  static constexpr uint8_t kFree = 0, kBusy = 1, kReady = 2;
+  std::unique_ptr<std::atomic<uint8_t>[]> state_;
+  int64_t cap_ = 0;
+};
+thread_local PanelStates tl_panel_states;
+
 void bias_only(int64_t m, int64_t n, float* C, int64_t ldc, bool accumulate, const float* bias) {
   for (int64_t i = 0; i < m; ++i) {
     float* row = C + i * ldc;
@@ -440,20 +483,21 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
   const double flops = (double)m * (double)n * (double)k;
   const bool serial = flops < 262144.0;
 
-  // 1. Pack every micro-panel of A and B once (units: one panel of one KC block).
+  // 1. Panels (units: one panel of one KC block; A's first, then B's) are packed on first use, in the tile loop.
   const int64_t a_units = direct ? 0 : kb * mp, b_units = kb * np;
-  const int64_t pack_grain = 16;
-  dynamic_for((a_units + b_units + pack_grain - 1) / pack_grain, serial, [&](int64_t g) {
-    for (int64_t u = g * pack_grain, e = std::min(a_units + b_units, u + pack_grain); u < e; ++u) {
-      if (u < a_units) {
-        const int64_t b = u / mp, ip = u % mp;
-        spec.pack_a(A, m, ip * MR, b * KCb, kc_of(b), MR, Ap + a_off(b, ip) * spec.elem);
-      } else {
-        const int64_t v = u - a_units, b = v / np, jp = v % np;
-        spec.pack_b(B, n, jp * NR, b * KCb, kc_of(b), NR, Bp + b_off(b, jp) * spec.elem);
-      }
+  auto pack_unit = [&](int64_t u) {
+    if (u < a_units) {
+      const int64_t b = u / mp, ip = u % mp;
+      spec.pack_a(A, m, ip * MR, b * KCb, kc_of(b), MR, Ap + a_off(b, ip) * spec.elem);
+    } else {
+      const int64_t v = u - a_units, b = v / np, jp = v % np;
+      spec.pack_b(B, n, jp * NR, b * KCb, kc_of(b), NR, Bp + b_off(b, jp) * spec.elem);
     }
-  });
+  };
+  PanelStates& states = tl_panel_states;
+  states.reset(a_units + b_units);
+  auto a_unit = [&](int64_t b, int64_t ip) { return b * mp + ip; };
+  auto b_unit = [&](int64_t b, int64_t jp) { return a_units + b * np + jp; };
 
   // 2. Tiles of C: MC rows (the A block, ~200 KiB, stays in L2) × NC columns; enough tiles for both cores to
   //    balance dynamically, but not so small that C traffic and the per-tile overhead show.
@@ -468,14 +512,21 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
     for (int64_t b = 0; b < kb; ++b) {
       const int64_t ks = steps(kc_of(b));
       const bool load_c = accumulate || b > 0;
+      // Pack this block's panels that no thread has claimed yet: two tiles sharing a row (or column) block
+      // then split its panels between them instead of one waiting while the other packs them all.
+      for (int64_t jp = jp0; jp < jp1; ++jp) states.claim(b_unit(b, jp), pack_unit);
+      if (!direct)
+        for (int64_t ip = ip0; ip < ip1; ++ip) states.claim(a_unit(b, ip), pack_unit);
       for (int64_t jp = jp0; jp < jp1; ++jp) {
         const int64_t j = jp * NR;
         const int nr = (int)std::min<int64_t>(NR, n - j);
         const float* bias_block = (b == 0 && bias) ? bias + j : nullptr;
+        states.wait(b_unit(b, jp));
         const char* bpanel = Bp + b_off(b, jp) * spec.elem;
         for (int64_t ip = ip0; ip < ip1; ++ip) {
           const int64_t i = ip * MR;
           const int mr = (int)std::min<int64_t>(MR, m - i);
+          if (!direct) states.wait(a_unit(b, ip));
           if (direct) {
             spec.direct(ks, A.data + i * A.row_stride + b * KCb, A.row_stride, bpanel, C + i * ldc + j, ldc, mr, nr, load_c,
                         bias_block);

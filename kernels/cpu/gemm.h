@@ -2,9 +2,9 @@
 // through strides so that one routine serves the three products of a Linear layer without transposing:
 //   forward  y  = x · Wᵀ   (B(p, j) = W[j*K + p])
 //   backward dx += dy · W,   dW += dyᵀ · x.
-// BLIS-style: A and B are packed once into micro-panels (zero-padded), a register-blocked micro-kernel
-// (AVX-512 14×32, AVX2 6×16, scalar 4×8, chosen by ft::active_isa()) runs over them, and tiles of C are
-// taken by the pool's threads dynamically (gemm.cc describes the blocking).
+// BLIS-style: A and B are packed into micro-panels (zero-padded, each once per call, on first use), a
+// register-blocked micro-kernel (AVX-512 14×32, AVX2 6×16, scalar 4×8, chosen by ft::active_isa()) runs over
+// them, and tiles of C are taken by the pool's threads dynamically (gemm.cc describes the blocking).
 #pragma once
 #include <cstdint>
 

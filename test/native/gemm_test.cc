@@ -1,0 +1,116 @@
+// Stress harness of the CPU GEMM's threading (kernels/cpu/gemm.cc): panels are packed by whichever thread
+// needs them first while the other threads wait for them, so a missing wait, a claim taken twice or a panel
+// nobody packs would give wrong (or racy) results only with several threads. For every shape (direct and
+// packed A, transposed A, several KC blocks, tiles sharing row and column blocks, ragged edges, tiny serial
+// products), every ISA level and both compute modes the CPU has, and 2 to 4 threads: C must be bit-identical
+// to the 1-thread result (every element sums its terms in one order whatever the tiling) and, for fp32, within
+// rounding of a double-precision reference. Built and run by run-gemm-test.sh, also under ThreadSanitizer,
+// which reports a pack written by one thread and read by another without the release/acquire hand-off.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+#include "gemm.h"
+#include "isa.h"
+#include "parallel.h"
+
+namespace {
+
+int failures = 0, checks = 0;
+
+struct Shape {
+  int64_t m, n, k;
+  int a_layout;  // 0: row-major A (x, dy), 1: transposed A read column-wise (dyᵀ in dW)
+  int b_layout;  // 0: row-major B (W in dx, x in dW), 1: Bᵀ (W in the forward)
+  bool accumulate, bias;
+};
+
+void expect(bool ok, const char* what, const Shape& s, const char* isa, int mode, int threads) {
+  ++checks;
+  if (!ok && ++failures <= 20)
+    std::printf("FAIL %s (m %lld n %lld k %lld, A %d, B %d, isa %s, bf16 %d, threads %d)\n", what, (long long)s.m,
+                (long long)s.n, (long long)s.k, s.a_layout, s.b_layout, isa, mode, threads);
+}
+
+std::vector<float> run(const Shape& s, const std::vector<float>& a, const std::vector<float>& b,
+                       const std::vector<float>& c0, const std::vector<float>& bias) {
+  const ft::Matrix A = s.a_layout == 0 ? ft::Matrix{a.data(), s.k, 1} : ft::Matrix{a.data(), 1, s.m};
+  const ft::Matrix B = s.b_layout == 0 ? ft::Matrix{b.data(), s.n, 1} : ft::Matrix{b.data(), 1, s.k};
+  std::vector<float> c = c0;
+  ft::gemm(s.m, s.n, s.k, A, B, c.data(), s.n, s.accumulate, s.bias ? bias.data() : nullptr);
+  return c;
+}
+
+void check_shape(const Shape& s, std::mt19937& rng, int max_threads) {
+  std::normal_distribution<float> nd;
+  std::vector<float> a(s.m * s.k), b(s.k * s.n), c0(s.m * s.n), bias(s.n);
+  for (float& v : a) v = nd(rng);
+  for (float& v : b) v = nd(rng);
+  for (float& v : c0) v = nd(rng);
+  for (float& v : bias) v = nd(rng);
+  auto at = [&](int64_t i, int64_t p) { return s.a_layout == 0 ? a[i * s.k + p] : a[p * s.m + i]; };
+  auto bt = [&](int64_t p, int64_t j) { return s.b_layout == 0 ? b[p * s.n + j] : b[j * s.k + p]; };
+  // Reference in double, and the bound of each element's rounding error (k products of magnitude |a||b|).
+  std::vector<double> ref(s.m * s.n), mag(s.m * s.n);
+  for (int64_t i = 0; i < s.m; ++i)
+    for (int64_t j = 0; j < s.n; ++j) {
+      double acc = (s.accumulate ? c0[i * s.n + j] : 0.0) + (s.bias ? bias[j] : 0.0), m = std::fabs(acc);
+      for (int64_t p = 0; p < s.k; ++p) {
+        acc += (double)at(i, p) * bt(p, j);
+        m += std::fabs((double)at(i, p) * bt(p, j));
+      }
+      ref[i * s.n + j] = acc;
+      mag[i * s.n + j] = m;
+    }
+  const ft::Isa levels[] = {ft::Isa::Avx512, ft::Isa::Avx2, ft::Isa::Scalar};
+  for (ft::Isa isa : levels) {
+    if (!ft::set_isa(isa)) continue;
+    for (int mode = 0; mode < 2; ++mode) {
+      if (mode == 1 && !(isa == ft::Isa::Avx512 && ft::gemm_bf16_supported())) continue;
+      ft::set_gemm_compute(mode ? ft::GemmCompute::Bf16 : ft::GemmCompute::Fp32);
+      ft::set_num_threads(1);
+      const std::vector<float> one = run(s, a, b, c0, bias);
+      if (mode == 0) {
+        bool close = true;
+        for (size_t e = 0; e < one.size(); ++e)
+          close = close && std::fabs(one[e] - ref[e]) <= 1e-5 * mag[e] + 1e-6;
+        expect(close, "1-thread result differs from the double reference", s, ft::isa_name(isa), mode, 1);
+      }
+      for (int t = 2; t <= max_threads; ++t) {
+        ft::set_num_threads(t);
+        expect(run(s, a, b, c0, bias) == one, "not bit-identical to the 1-thread result", s, ft::isa_name(isa), mode, t);
+      }
+    }
+  }
+  ft::set_isa(ft::detected_isa());
+  ft::set_gemm_compute(ft::GemmCompute::Fp32);
+}
+
+}  // namespace
+
+int main() {
+  // GEMM_TEST_SCALE < 1 shrinks the shapes (ThreadSanitizer runs the FMAs ~100x slower).
+  const char* scale_env = std::getenv("GEMM_TEST_SCALE");
+  const double scale = scale_env ? std::atof(scale_env) : 1.0;
+  auto sz = [&](int64_t v) { return std::max<int64_t>(1, (int64_t)(v * scale)); };
+  std::mt19937 rng(7);
+  const Shape shapes[] = {
+      // Many tiles sharing row blocks (n large) and column blocks (m large); k over several KC blocks.
+      {sz(300), sz(700), sz(900), 0, 1, false, true},
+      {sz(700), sz(300), sz(900), 1, 0, true, false},
+      // Packed row-major A (k > 768), ragged edges everywhere.
+      {sz(211), sz(97), sz(1030), 0, 0, true, true},
+      // Direct A (n, k ≤ 768).
+      {sz(250), sz(130), sz(300), 0, 1, false, true},
+      // One column of tiles, one row of tiles.
+      {sz(600), 31, sz(520), 0, 0, false, false},
+      {13, sz(900), sz(520), 1, 1, true, true},
+      // Tiny: runs serially.
+      {5, 7, 3, 0, 0, true, true},
+  };
+  for (const Shape& s : shapes) check_shape(s, rng, 4);
+  std::printf("gemm_test: %d checks, %d failed\n", checks, failures);
+  return failures == 0 ? 0 : 1;
+}
