@@ -63,6 +63,30 @@ void column_reduce(int64_t N, int64_t c0, int64_t c1, float* out, F f) {
   }
 }
 
+// dscale[j] += Σ_r dy[r, j] · x[r, j] · rstd[r] for columns [c0, c1): each column summed down the rows in
+// double, in row order (the same order on every ISA and for any split of the columns). Multi-versioned like
+// the row kernels: compiled for the baseline, its double-precision loop ran two lanes wide.
+FT_INLINE_BODY void rms_dscale_body(const float* dy, const float* x, const float* rstd, float* dscale, int64_t N,
+                                    int64_t D, int64_t c0, int64_t c1) {
+  constexpr int64_t CB = 512;
+  double acc[CB];
+  for (int64_t cb = c0; cb < c1; cb += CB) {
+    const int64_t w = std::min(CB, c1 - cb);
+    for (int64_t j = 0; j < w; ++j) acc[j] = 0.0;
+    for (int64_t r = 0; r < N; ++r) {
+      const float* xr = x + r * D + cb;
+      const float* dyr = dy + r * D + cb;
+      const double rs = rstd[r];
+      for (int64_t j = 0; j < w; ++j) acc[j] += (double)dyr[j] * (double)xr[j] * rs;
+    }
+    for (int64_t j = 0; j < w; ++j) dscale[cb + j] += (float)acc[j];
+  }
+}
+FT_MULTI_ISA(rms_dscale,
+             (const float* dy, const float* x, const float* rstd, float* dscale, int64_t N, int64_t D, int64_t c0,
+              int64_t c1),
+             (dy, x, rstd, dscale, N, D, c0, c1))
+
 }  // namespace
 
 void rms_norm_forward(const float* x, const float* scale, double eps, float* y, float* rstd, int64_t N, int64_t D) {
@@ -73,14 +97,8 @@ void rms_norm_backward(const float* dy, const float* x, const float* scale, cons
                        float* dscale, int64_t N, int64_t D) {
   parallel_grain(N, row_grain(D), [&](int64_t r0, int64_t r1) { rms_bwd_dx_dispatch(dy, x, scale, rstd, dx, D, r0, r1); });
   if (!dscale) return;
-  parallel_grain(D, std::max<int64_t>(1, 16384 / std::max<int64_t>(N, 1)), [&](int64_t c0, int64_t c1) {
-    column_reduce(N, c0, c1, dscale, [&](int64_t r, int64_t cb, int64_t w, double* acc) {
-      const float* xr = x + r * D + cb;
-      const float* dyr = dy + r * D + cb;
-      const double rs = rstd[r];
-      for (int64_t j = 0; j < w; ++j) acc[j] += (double)dyr[j] * (double)xr[j] * rs;
-    });
-  });
+  parallel_grain(D, std::max<int64_t>(1, 16384 / std::max<int64_t>(N, 1)),
+                 [&](int64_t c0, int64_t c1) { rms_dscale_dispatch(dy, x, rstd, dscale, N, D, c0, c1); });
 }
 
 void layer_norm_forward(const float* x, const float* gamma, const float* beta, double eps, float* y, float* mean,
