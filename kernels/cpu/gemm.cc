@@ -22,8 +22,9 @@
 //      repacked B for every row block and A for every column block: about 18% of the time at the model's
 //      shapes. Packing everything in a pass before the tile loop (the design before this one) wrote the packed
 //      copies out to L3 and read them back: 3-4% slower overall, up to 10% where A is packed (k = 2048).
-//      Exception: in small products (n, k ≤ 768) a row-major A is not packed at all; the kernel reads its rows
-//      in place (gemm() says why and what was measured).
+//      Exceptions: A is not packed at all, the kernel reading it in place, when it is row-major in a small
+//      product (n, k ≤ 768), or column-major and the larger operand (m ≥ 2n); gemm() says why, with what was
+//      measured.
 //   2. C is cut into MC × NC tiles; threads take tiles from an atomic counter (dynamic scheduling: on a shared
 //      machine one core is often slower, and a static split would leave the other idle at the end).
 //   3. Per tile: for each KC block, for each NR micro-panel of B (kept in L1), for each MR micro-panel of A
@@ -46,11 +47,12 @@ std::atomic<bool> g_allow_amx{true};
 
 // ---- AVX-512 fp32: MR × 32, MR = 14 (28 accumulators + 2 B vectors + broadcast operands in memory) ----
 
-// One body for both A operands: the packed micro-panel (MR values per k step), or, when Direct, A's rows read
-// in place (row-major A with unit column stride: row i at A + i·lda, k contiguous). Both run the same FMAs in
-// the same order on the same values, so their results are bit-identical.
+// One body for both A operands: the packed micro-panel (MR values per k step), or, when Direct, A read in place
+// through its strides: A(i, p) at A + i·rs + p·cs (row-major A: rs = lda, cs = 1; column-major A, such as dyᵀ
+// in dW: rs = 1, cs = lda). Both run the same FMAs in the same order on the same values, so their results are
+// bit-identical.
 template <int MR, bool Direct>
-FT_TARGET_AVX512 inline __attribute__((always_inline)) void f32_tile(int64_t kc, const float* A, int64_t lda,
+FT_TARGET_AVX512 inline __attribute__((always_inline)) void f32_tile(int64_t kc, const float* A, int64_t rs, int64_t cs,
                                                                     const float* Bp, float* C, int64_t ldc, int mr,
                                                                     int nr, bool load_c, const float* bias) {
   prefetch_c_tile(C, ldc, mr);
@@ -61,17 +63,19 @@ FT_TARGET_AVX512 inline __attribute__((always_inline)) void f32_tile(int64_t kc,
   const float* rows[MR];
   if constexpr (Direct) {
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) rows[i] = A + (i < mr ? i : mr - 1) * lda;
+    for (int i = 0; i < MR; ++i) rows[i] = A + (i < mr ? i : mr - 1) * rs;
   }
+  int64_t off = 0;  // Direct: offset of column p from each row's start
   for (int64_t p = 0; p < kc; ++p) {
     const __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
-      const __m512 a = _mm512_set1_ps(Direct ? rows[i][p] : A[i]);
+      const __m512 a = _mm512_set1_ps(Direct ? rows[i][off] : A[i]);
       c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
       c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
     }
-    if constexpr (!Direct) A += MR;
+    if constexpr (Direct) off += cs;
+    else A += MR;
     Bp += 32;
   }
   store_rows_avx512<MR>(c0, c1, C, ldc, mr, nr, load_c, bias);
@@ -80,16 +84,17 @@ FT_TARGET_AVX512 inline __attribute__((always_inline)) void f32_tile(int64_t kc,
 template <int MR>
 FT_TARGET_AVX512 void kernel_avx512_f32(int64_t kc, const void* Ap, const void* Bp, float* C, int64_t ldc, int mr,
                                         int nr, bool load_c, const float* bias) {
-  f32_tile<MR, false>(kc, static_cast<const float*>(Ap), 0, static_cast<const float*>(Bp), C, ldc, mr, nr, load_c, bias);
+  f32_tile<MR, false>(kc, static_cast<const float*>(Ap), 0, 0, static_cast<const float*>(Bp), C, ldc, mr, nr, load_c,
+                      bias);
 }
 
-// The kernel with A read in place (DirectKernel contract: A points at A(i0, p0), lda its row stride).
-using DirectKernel = void (*)(int64_t kc, const float* A, int64_t lda, const void* Bp, float* C, int64_t ldc, int mr,
-                              int nr, bool load_c, const float* bias);
+// The kernel with A read in place (DirectKernel contract: A points at A(i0, p0); rs, cs its row and column strides).
+using DirectKernel = void (*)(int64_t kc, const float* A, int64_t rs, int64_t cs, const void* Bp, float* C, int64_t ldc,
+                              int mr, int nr, bool load_c, const float* bias);
 template <int MR>
-FT_TARGET_AVX512 void kernel_avx512_f32_direct(int64_t kc, const float* A, int64_t lda, const void* Bp, float* C,
-                                               int64_t ldc, int mr, int nr, bool load_c, const float* bias) {
-  f32_tile<MR, true>(kc, A, lda, static_cast<const float*>(Bp), C, ldc, mr, nr, load_c, bias);
+FT_TARGET_AVX512 void kernel_avx512_f32_direct(int64_t kc, const float* A, int64_t rs, int64_t cs, const void* Bp,
+                                               float* C, int64_t ldc, int mr, int nr, bool load_c, const float* bias) {
+  f32_tile<MR, true>(kc, A, rs, cs, static_cast<const float*>(Bp), C, ldc, mr, nr, load_c, bias);
 }
 
 // Writes an MR×NR register tile held in `tile` (row-major, NR per row) to the valid corner of C.
@@ -313,7 +318,7 @@ struct Spec {
   int kstep;       // k values per packed step (bf16: 2, AMX: 32)
   size_t elem;     // bytes per packed value
   int64_t kc;      // k values per KC block
-  DirectKernel direct = nullptr;  // the kernel reading row-major A in place, where one exists (fp32 AVX-512)
+  DirectKernel direct = nullptr;  // the kernel reading A in place, where one exists (fp32 AVX-512)
 };
 Spec spec_for(Isa isa, GemmCompute mode) {
   switch (isa) {
@@ -475,7 +480,13 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
   // pack saves. Measured with cold operands, calls alternated in one process (Zen 5, 2 cores, N = 992): the
   // 512² and 768² products (attention projections of 19m and 85m) 3-17% faster, k or n = 2048 within noise,
   // k or n = 3072 5-13% slower.
-  const bool direct = spec.direct && A.col_stride == 1 && np * NR <= kDirectMax && k <= kDirectMax;
+  //
+  // A column-major A (dyᵀ in dW) is read in place when it is the larger operand (m ≥ 2n): its MR values per k
+  // step are then contiguous, as in a packed panel, and skipping its pack outweighs the strided rows. Measured
+  // the same way against packing A on first use: dW at m = 2048, n = 512 (19m MLP) 5-6% faster, m = 3072,
+  // n = 768 (85m) 1-4%; at m ≤ n (512², and m = 512, n = 2048) 1-3% slower, so those keep packing.
+  const bool direct = spec.direct && ((A.col_stride == 1 && np * NR <= kDirectMax && k <= kDirectMax) ||
+                                      (A.row_stride == 1 && m >= 2 * n));
   char* Ap = direct ? nullptr : static_cast<char*>(tl_pack_a.get((size_t)(kb * mp * ksteps_full * MR * spec.kstep) * spec.elem));
   char* Bp = static_cast<char*>(tl_pack_b.get((size_t)(kb * np * ksteps_full * NR * spec.kstep) * spec.elem));
 
@@ -528,8 +539,8 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
           const int mr = (int)std::min<int64_t>(MR, m - i);
           if (!direct) states.wait(a_unit(b, ip));
           if (direct) {
-            spec.direct(ks, A.data + i * A.row_stride + b * KCb, A.row_stride, bpanel, C + i * ldc + j, ldc, mr, nr, load_c,
-                        bias_block);
+            spec.direct(ks, A.data + i * A.row_stride + b * KCb * A.col_stride, A.row_stride, A.col_stride, bpanel,
+                        C + i * ldc + j, ldc, mr, nr, load_c, bias_block);
           } else {
             spec.kernel(ks, Ap + a_off(b, ip) * spec.elem, bpanel, C + i * ldc + j, ldc, mr, nr, load_c, bias_block);
           }

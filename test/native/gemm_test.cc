@@ -104,6 +104,9 @@ int main() {
       {sz(211), sz(97), sz(1030), 0, 0, true, true},
       // Direct A (n, k ≤ 768).
       {sz(250), sz(130), sz(300), 0, 1, false, true},
+      // Column-major A read in place (m ≥ 2n), ragged m, one and several KC blocks.
+      {sz(1000), sz(300), sz(700), 1, 0, true, false},
+      {sz(431), sz(50), sz(200), 1, 0, false, true},
       // One column of tiles, one row of tiles.
       {sz(600), 31, sz(520), 0, 0, false, false},
       {13, sz(900), sz(520), 1, 1, true, true},
