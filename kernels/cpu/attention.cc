@@ -518,26 +518,57 @@ FT_INLINE void backward_head(const Problem& P, int64_t bh) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Prefetching the next task's rows. A task reads d floats (a few cache lines) of each of S rows D floats apart
+// in every input, a pattern the hardware prefetchers do not follow; in a training step those tensors were
+// written by other ops in between and come from L3 or DRAM. So while one head computes, the next head's rows
+// (inputs to read, outputs to write) are requested into L2. Measured (Zen 5, 2 cores, B = 32, S = 31, H = 8,
+// D = 512, against the build without it in one process): with the cache flushed before each call, forward and
+// backward 9-16% faster; in the 19m training step (op profile, 3 pairs) forward 7.9 -> 7.1 ms and backward
+// 16.0 -> 14.1 ms per step; at S = 257 3%.
+
+void prefetch_rows(const Problem& P, int64_t bh, const float* t, bool write) {
+  if (!t) return;
+  const int64_t b = bh / P.H, h = bh % P.H;
+  const char* base = reinterpret_cast<const char*>(t + b * P.S * P.D + h * P.d);
+  const int64_t row_bytes = P.d * (int64_t)sizeof(float), stride = P.D * (int64_t)sizeof(float);
+  for (int64_t i = 0; i < P.S; ++i)
+    for (int64_t c = 0; c < row_bytes; c += 64) {
+      if (write) __builtin_prefetch(base + i * stride + c, 1, 2);
+      else __builtin_prefetch(base + i * stride + c, 0, 2);
+    }
+}
+
+template <int W>
+FT_INLINE void forward_heads(const Problem& P, int64_t b, int64_t e) {
+  for (int64_t bh = b; bh < e; ++bh) {
+    if (bh + 1 < e) {
+      for (const float* t : {P.q, P.k, P.v}) prefetch_rows(P, bh + 1, t, false);
+      prefetch_rows(P, bh + 1, P.o, true);
+    }
+    forward_head<W>(P, bh);
+  }
+}
+
+template <int W>
+FT_INLINE void backward_heads(const Problem& P, int64_t b, int64_t e) {
+  for (int64_t bh = b; bh < e; ++bh) {
+    if (bh + 1 < e) {
+      for (const float* t : {P.q, P.k, P.v, P.out, P.dout}) prefetch_rows(P, bh + 1, t, false);
+      for (const float* t : {P.dq, P.dk, P.dv}) prefetch_rows(P, bh + 1, t, true);
+    }
+    backward_head<W>(P, bh);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // ISA entry points: the always_inline templates above are compiled into each with that function's target.
 
-FT_TARGET_AVX512 void forward_avx512(const Problem& P, int64_t b, int64_t e) {
-  for (int64_t bh = b; bh < e; ++bh) forward_head<16>(P, bh);
-}
-FT_TARGET_AVX2 void forward_avx2(const Problem& P, int64_t b, int64_t e) {
-  for (int64_t bh = b; bh < e; ++bh) forward_head<8>(P, bh);
-}
-void forward_scalar(const Problem& P, int64_t b, int64_t e) {
-  for (int64_t bh = b; bh < e; ++bh) forward_head<1>(P, bh);
-}
-FT_TARGET_AVX512 void backward_avx512(const Problem& P, int64_t b, int64_t e) {
-  for (int64_t bh = b; bh < e; ++bh) backward_head<16>(P, bh);
-}
-FT_TARGET_AVX2 void backward_avx2(const Problem& P, int64_t b, int64_t e) {
-  for (int64_t bh = b; bh < e; ++bh) backward_head<8>(P, bh);
-}
-void backward_scalar(const Problem& P, int64_t b, int64_t e) {
-  for (int64_t bh = b; bh < e; ++bh) backward_head<1>(P, bh);
-}
+FT_TARGET_AVX512 void forward_avx512(const Problem& P, int64_t b, int64_t e) { forward_heads<16>(P, b, e); }
+FT_TARGET_AVX2 void forward_avx2(const Problem& P, int64_t b, int64_t e) { forward_heads<8>(P, b, e); }
+void forward_scalar(const Problem& P, int64_t b, int64_t e) { forward_heads<1>(P, b, e); }
+FT_TARGET_AVX512 void backward_avx512(const Problem& P, int64_t b, int64_t e) { backward_heads<16>(P, b, e); }
+FT_TARGET_AVX2 void backward_avx2(const Problem& P, int64_t b, int64_t e) { backward_heads<8>(P, b, e); }
+void backward_scalar(const Problem& P, int64_t b, int64_t e) { backward_heads<1>(P, b, e); }
 
 // 0 scalar, 1 AVX2, 2 AVX-512: the vector width of the path the engine's ISA policy selects now.
 int active_level() { return (int)active_isa(); }
