@@ -407,19 +407,6 @@ void bias_only(int64_t m, int64_t n, float* C, int64_t ldc, bool accumulate, con
   }
 }
 
-// Runs body(t) for t in [0, count) on the pool, threads claiming indices from a shared counter.
-template <class F>
-void dynamic_for(int64_t count, bool serial, F body) {
-  if (serial || count <= 1 || num_threads() <= 1) {
-    for (int64_t t = 0; t < count; ++t) body(t);
-    return;
-  }
-  std::atomic<int64_t> next{0};
-  parallel_for(num_threads(), [&](int64_t, int64_t) {
-    for (int64_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < count;) body(t);
-  });
-}
-
 }  // namespace
 
 void set_gemm_compute(GemmCompute mode) { g_compute.store((int)mode, std::memory_order_relaxed); }
@@ -517,7 +504,7 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
   const int64_t want = 6 * (int64_t)num_threads();
   while (NCp > 2 && ((mp + MCp - 1) / MCp) * ((np + NCp - 1) / NCp) < want) NCp = (NCp + 1) / 2;
   const int64_t mt = (mp + MCp - 1) / MCp, nt = (np + NCp - 1) / NCp;
-  dynamic_for(mt * nt, serial, [&](int64_t t) {
+  parallel_dynamic(mt * nt, serial, [&](int64_t t) {
     const int64_t ip0 = (t / nt) * MCp, ip1 = std::min(mp, ip0 + MCp);
     const int64_t jp0 = (t % nt) * NCp, jp1 = std::min(np, jp0 + NCp);
     for (int64_t b = 0; b < kb; ++b) {
