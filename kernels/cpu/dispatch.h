@@ -1,5 +1,6 @@
 // Helpers shared by the CPU kernels: ISA multi-versioning of a loop body and grain-aware parallel loops.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 
@@ -20,6 +21,10 @@
       default: name##_base args; return;                                   \
     }                                                                      \
   }
+
+// Marks a lambda passed to an FT_INLINE_BODY helper: inlined with it into each ISA wrapper (a lambda is a
+// function of its own, compiled for the baseline unless it is inlined).
+#define FT_INLINE_LAMBDA __attribute__((always_inline))
 
 namespace ft {
 
@@ -52,6 +57,21 @@ FT_INLINE_BODY double sum_d(const float* x, int64_t n) {
   for (; i < n; ++i) s += (double)x[i];
   for (int l = 0; l < 8; ++l) s += acc[l];
   return s;
+}
+
+// out[j] += Σ_r f(r, j) for columns [c0, c1): f(r, cb, w, acc) adds row r's terms of columns [cb, cb + w) into
+// acc[0, w); each column is summed in double down the rows in order, so the result depends neither on the ISA
+// nor on how the columns are split between threads.
+template <class F>
+FT_INLINE_BODY void column_reduce(int64_t N, int64_t c0, int64_t c1, float* out, F f) {
+  constexpr int64_t CB = 512;
+  double acc[CB];
+  for (int64_t cb = c0; cb < c1; cb += CB) {
+    const int64_t w = std::min(CB, c1 - cb);
+    for (int64_t j = 0; j < w; ++j) acc[j] = 0.0;
+    for (int64_t r = 0; r < N; ++r) f(r, cb, w, acc);
+    for (int64_t j = 0; j < w; ++j) out[cb + j] += (float)acc[j];
+  }
 }
 
 }  // namespace ft

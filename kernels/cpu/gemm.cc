@@ -542,21 +542,13 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
 
 namespace {
 
-// out[c0, c1) += Σ_rows x[r, c] in double, each column summed down the rows in order (the same order on every
-// ISA and for any split of the columns). Multi-versioned: compiled for the baseline, the double-precision loop
-// ran two lanes wide.
+// out[c0, c1) += Σ_rows x[r, c] in double (column_reduce: the same order on every ISA and for any split of the
+// columns). Multi-versioned: compiled for the baseline, the double-precision loop ran two lanes wide.
 FT_INLINE_BODY void column_sums_body(const float* x, int64_t rows, int64_t cols, float* out, int64_t c0, int64_t c1) {
-  constexpr int64_t CB = 256;
-  double acc[CB];
-  for (int64_t cb = c0; cb < c1; cb += CB) {
-    const int64_t w = std::min(CB, c1 - cb);
-    for (int64_t j = 0; j < w; ++j) acc[j] = 0.0;
-    for (int64_t r = 0; r < rows; ++r) {
-      const float* row = x + r * cols + cb;
-      for (int64_t j = 0; j < w; ++j) acc[j] += row[j];
-    }
-    for (int64_t j = 0; j < w; ++j) out[cb + j] += (float)acc[j];
-  }
+  column_reduce(rows, c0, c1, out, [&](int64_t r, int64_t cb, int64_t w, double* acc) FT_INLINE_LAMBDA {
+    const float* row = x + r * cols + cb;
+    for (int64_t j = 0; j < w; ++j) acc[j] += row[j];
+  });
 }
 FT_MULTI_ISA(column_sums, (const float* x, int64_t rows, int64_t cols, float* out, int64_t c0, int64_t c1),
              (x, rows, cols, out, c0, c1))

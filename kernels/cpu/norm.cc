@@ -50,37 +50,17 @@ FT_MULTI_ISA(rms_bwd_dx,
               int64_t r1),
              (dy, x, scale, rstd, dx, D, r0, r1))
 
-// out[j] += Σ_r f(r, j) for columns [c0, c1), accumulated in double per column block.
-template <class F>
-void column_reduce(int64_t N, int64_t c0, int64_t c1, float* out, F f) {
-  constexpr int64_t CB = 512;
-  double acc[CB];
-  for (int64_t cb = c0; cb < c1; cb += CB) {
-    const int64_t w = std::min(CB, c1 - cb);
-    for (int64_t j = 0; j < w; ++j) acc[j] = 0.0;
-    for (int64_t r = 0; r < N; ++r) f(r, cb, w, acc);
-    for (int64_t j = 0; j < w; ++j) out[cb + j] += (float)acc[j];
-  }
-}
-
 // dscale[j] += Σ_r dy[r, j] · x[r, j] · rstd[r] for columns [c0, c1): each column summed down the rows in
 // double, in row order (the same order on every ISA and for any split of the columns). Multi-versioned like
 // the row kernels: compiled for the baseline, its double-precision loop ran two lanes wide.
 FT_INLINE_BODY void rms_dscale_body(const float* dy, const float* x, const float* rstd, float* dscale, int64_t N,
                                     int64_t D, int64_t c0, int64_t c1) {
-  constexpr int64_t CB = 512;
-  double acc[CB];
-  for (int64_t cb = c0; cb < c1; cb += CB) {
-    const int64_t w = std::min(CB, c1 - cb);
-    for (int64_t j = 0; j < w; ++j) acc[j] = 0.0;
-    for (int64_t r = 0; r < N; ++r) {
-      const float* xr = x + r * D + cb;
-      const float* dyr = dy + r * D + cb;
-      const double rs = rstd[r];
-      for (int64_t j = 0; j < w; ++j) acc[j] += (double)dyr[j] * (double)xr[j] * rs;
-    }
-    for (int64_t j = 0; j < w; ++j) dscale[cb + j] += (float)acc[j];
-  }
+  column_reduce(N, c0, c1, dscale, [&](int64_t r, int64_t cb, int64_t w, double* acc) FT_INLINE_LAMBDA {
+    const float* xr = x + r * D + cb;
+    const float* dyr = dy + r * D + cb;
+    const double rs = rstd[r];
+    for (int64_t j = 0; j < w; ++j) acc[j] += (double)dyr[j] * (double)xr[j] * rs;
+  });
 }
 FT_MULTI_ISA(rms_dscale,
              (const float* dy, const float* x, const float* rstd, float* dscale, int64_t N, int64_t D, int64_t c0,
