@@ -16,9 +16,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "dropout.h"
@@ -70,27 +72,36 @@ struct VecOps {
     return v;
   }
   static FT_INLINE void store(float* p, const V& v) { std::memcpy(p, &v, sizeof v); }
-  static FT_INLINE V set1(float x) { return V{} + x; }
-  // Lane permutation l -> l ^ step (a single vpermilps / vpermps).
-  static FT_INLINE V xor_lanes(const V& v, int step) {
-    I m;
-    for (int l = 0; l < W; ++l) m[l] = l ^ step;
-    return __builtin_shuffle(v, m);
+  // Broadcasts and lane permutations are written as shuffles with constant masks. GCC 12 builds the other
+  // spellings (V{} + x; a mask filled in a loop, even a fully unrolled one) lane by lane inside the
+  // target-attributed entry points: the disassembly showed 16 masked vpbroadcastd per permutation and a vaddss
+  // before every broadcast of the micro-kernel, and a cpu-clock profile (perf; B = 32, S = 31) put about a
+  // quarter of the forward in them. These become one vbroadcastss / vpermilps / vshuff32x4 each.
+  static FT_INLINE V set1(float x) { return __builtin_shuffle(V{x}, I{}); }
+  // Lane permutation l -> l ^ step.
+  template <int step, size_t... L>
+  static FT_INLINE V xor_lanes(const V& v, std::index_sequence<L...>) {
+    return __builtin_shuffle(v, I{(int32_t)(L ^ step)...});
+  }
+  template <int step>
+  static FT_INLINE V xor_lanes(const V& v) {
+    return xor_lanes<step>(v, std::make_index_sequence<W>{});
   }
   // (x0, x1, x2, x3, ...) -> (x1, x0, x3, x2, ...): the partner of each feature in its RoPE pair.
-  static FT_INLINE V swap_pairs(const V& v) { return xor_lanes(v, 1); }
-  static FT_INLINE float hsum(const V& x) {
-    V v = x;
-#pragma GCC unroll 8
-    for (int st = W / 2; st >= 1; st /= 2) v = v + xor_lanes(v, st);
-    return v[0];
+  static FT_INLINE V swap_pairs(const V& v) { return xor_lanes<1>(v); }
+  // Lane 0 of the tree reduction pairing lanes l and l ^ W/2, then l ^ W/4, ..., then l ^ 1.
+  template <int step = W / 2>
+  static FT_INLINE V tree_sum(const V& v) {
+    if constexpr (step == 0) return v;
+    else return tree_sum<step / 2>(v + xor_lanes<step>(v));
   }
-  static FT_INLINE float hmax(const V& x) {
-    V v = x;
-#pragma GCC unroll 8
-    for (int st = W / 2; st >= 1; st /= 2) v = vmax(v, xor_lanes(v, st));
-    return v[0];
+  template <int step = W / 2>
+  static FT_INLINE V tree_max(const V& v) {
+    if constexpr (step == 0) return v;
+    else return tree_max<step / 2>(vmax(v, xor_lanes<step>(v)));
   }
+  static FT_INLINE float hsum(const V& x) { return tree_sum(x)[0]; }
+  static FT_INLINE float hmax(const V& x) { return tree_max(x)[0]; }
   static FT_INLINE V vmax(const V& a, const V& b) { return a > b ? a : b; }
   // exp(x): Cephes-style range reduction x = n ln2 + r and a degree-6 polynomial (relative error ~1e-7).
   // x < -87 (including -inf, the masked scores) gives exactly 0; NaN stays NaN.
