@@ -100,6 +100,26 @@ struct VecOps {
     if constexpr (step == 0) return v;
     else return tree_max<step / 2>(vmax(v, xor_lanes<step>(v)));
   }
+  // r[i][l] -> r[l][i] for a W x W block held in W vectors: at each level h = W/2, ..., 1 the off-diagonal
+  // h x h blocks of every 2h x 2h block swap (two-source shuffles: vpermt2ps / vshufps, not scalar moves).
+  template <int h = W / 2>
+  static FT_INLINE void transpose(V* r) {
+    if constexpr (h > 0) {
+#pragma GCC unroll 16
+      for (int i = 0; i < W; ++i)
+        if ((i & h) == 0) {
+          const V a = r[i], b = r[i + h];
+          r[i] = swap_blocks<h, false>(a, b, std::make_index_sequence<W>{});
+          r[i + h] = swap_blocks<h, true>(a, b, std::make_index_sequence<W>{});
+        }
+      transpose<h / 2>(r);
+    }
+  }
+  // Lanes with bit h clear (upper = false) keep a's and take b's from h lanes down; upper: the reverse.
+  template <int h, bool upper, size_t... L>
+  static FT_INLINE V swap_blocks(const V& a, const V& b, std::index_sequence<L...>) {
+    return __builtin_shuffle(a, b, I{(int32_t)(upper ? ((L & h) ? W + L : L + h) : ((L & h) ? W + L - h : L))...});
+  }
   static FT_INLINE float hsum(const V& x) { return tree_sum(x)[0]; }
   static FT_INLINE float hmax(const V& x) { return tree_max(x)[0]; }
   static FT_INLINE V vmax(const V& a, const V& b) { return a > b ? a : b; }
@@ -142,11 +162,14 @@ struct VecOps<1> {
 };
 
 // ---------------------------------------------------------------------------------------------------------
-// C[m x n] (+)= A[m x k] * B[k x n], all row-major with leading dimensions; n is a multiple of W. The
-// micro-kernel keeps MR x NV accumulator vectors in registers and broadcasts one element of A per row.
+// C[m x n] (+)= A[m x k] * B[k x n]: B and C row-major with leading dimensions, n a multiple of W; A(r, p) at
+// A[r * lda + p * acs] (acs = 1: row-major; lda = 1: the transpose of a row-major matrix, read in place, since
+// the kernel only broadcasts single elements of A). The micro-kernel keeps MR x NV accumulator vectors in
+// registers and broadcasts one element of A per row.
 
 template <int W, int MR, int NV, bool ACC>
-FT_INLINE void micro(int64_t k, const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc) {
+FT_INLINE void micro(int64_t k, const float* A, int64_t lda, int64_t acs, const float* B, int64_t ldb, float* C,
+                     int64_t ldc) {
   using X = VecOps<W>;
   using V = typename X::V;
   V acc[MR][NV];
@@ -160,7 +183,7 @@ FT_INLINE void micro(int64_t k, const float* A, int64_t lda, const float* B, int
     for (int v = 0; v < NV; ++v) b[v] = X::load(B + kk * ldb + v * W);
 #pragma GCC unroll 4
     for (int r = 0; r < MR; ++r) {
-      V a = X::set1(A[r * lda + kk]);
+      V a = X::set1(A[r * lda + kk * acs]);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[r][v] = a * b[v] + acc[r][v];
     }
@@ -172,29 +195,30 @@ FT_INLINE void micro(int64_t k, const float* A, int64_t lda, const float* B, int
 }
 
 template <int W, int MR, int NV, bool ACC>
-FT_INLINE void micro_nv(int nv, int64_t k, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
-                        int64_t ldc) {
+FT_INLINE void micro_nv(int nv, int64_t k, const float* A, int64_t lda, int64_t acs, const float* B, int64_t ldb,
+                        float* C, int64_t ldc) {
   if constexpr (NV >= 1) {
     if (nv == NV) {
-      micro<W, MR, NV, ACC>(k, A, lda, B, ldb, C, ldc);
+      micro<W, MR, NV, ACC>(k, A, lda, acs, B, ldb, C, ldc);
     } else {
-      micro_nv<W, MR, NV - 1, ACC>(nv, k, A, lda, B, ldb, C, ldc);
+      micro_nv<W, MR, NV - 1, ACC>(nv, k, A, lda, acs, B, ldb, C, ldc);
     }
   }
 }
 
 template <int W, bool ACC>
-FT_INLINE void gemm(int64_t m, int64_t n, int64_t k, const float* A, int64_t lda, const float* B, int64_t ldb,
-                    float* C, int64_t ldc) {
+FT_INLINE void gemm(int64_t m, int64_t n, int64_t k, const float* A, int64_t lda, int64_t acs, const float* B,
+                    int64_t ldb, float* C, int64_t ldc) {
   constexpr int NV = VecOps<W>::kNv;
   for (int64_t j = 0; j < n; j += NV * W) {
     const int nv = (int)std::min<int64_t>(NV, (n - j) / W);
     int64_t i = 0;
-    for (; i + 4 <= m; i += 4) micro_nv<W, 4, NV, ACC>(nv, k, A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc);
+    for (; i + 4 <= m; i += 4)
+      micro_nv<W, 4, NV, ACC>(nv, k, A + i * lda, lda, acs, B + j, ldb, C + i * ldc + j, ldc);
     switch (m - i) {
-      case 3: micro_nv<W, 3, NV, ACC>(nv, k, A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc); break;
-      case 2: micro_nv<W, 2, NV, ACC>(nv, k, A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc); break;
-      case 1: micro_nv<W, 1, NV, ACC>(nv, k, A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc); break;
+      case 3: micro_nv<W, 3, NV, ACC>(nv, k, A + i * lda, lda, acs, B + j, ldb, C + i * ldc + j, ldc); break;
+      case 2: micro_nv<W, 2, NV, ACC>(nv, k, A + i * lda, lda, acs, B + j, ldb, C + i * ldc + j, ldc); break;
+      case 1: micro_nv<W, 1, NV, ACC>(nv, k, A + i * lda, lda, acs, B + j, ldb, C + i * ldc + j, ldc); break;
       default: break;
     }
   }
@@ -295,6 +319,27 @@ FT_INLINE const float* padded_row(const float* x, int64_t d, int64_t dp, float* 
   return tmp;
 }
 
+// T[c * ldt + i] = M[i * ldm + c] for i < rows, c < cols, and T[c * ldt + i] = 0 for rows <= i <
+// round_up(rows, W): W x W blocks go through vector transposes, the columns past the last whole vector scalar.
+template <int W>
+FT_INLINE void transpose_into(const float* M, int64_t ldm, int64_t rows, int64_t cols, float* T, int64_t ldt) {
+  using X = VecOps<W>;
+  const int64_t rows_p = round_up(rows, W), full = W > 1 ? cols / W * W : 0;
+  if constexpr (W > 1) {
+    for (int64_t i0 = 0; i0 < rows_p; i0 += W)
+      for (int64_t c0 = 0; c0 < full; c0 += W) {
+        typename X::V r[W];
+#pragma GCC unroll 16
+        for (int i = 0; i < W; ++i) r[i] = i0 + i < rows ? X::load(M + (i0 + i) * ldm + c0) : X::set1(0.f);
+        X::transpose(r);
+#pragma GCC unroll 16
+        for (int c = 0; c < W; ++c) X::store(T + (c0 + c) * ldt + i0, r[c]);
+      }
+  }
+  for (int64_t c = full; c < cols; ++c)
+    for (int64_t i = 0; i < rows_p; ++i) T[c * ldt + i] = i < rows ? M[i * ldm + c] : 0.f;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 
 struct Problem {
@@ -323,23 +368,20 @@ float* scratch(size_t n) {
   return buf.data();
 }
 
-// Rotated q rows pre-multiplied by the score scale, Qs [S x dp]; rotated k rows, Kr (row i at Kr + i * kr_stride,
-// so the forward can pass one reusable row with stride 0) and transposed, KT [d x Sp]; padding is zeroed
-// (padded key columns meet zero probabilities, and 0 * garbage could be NaN). tmp: scratch of dp floats.
+// Rotated q rows pre-multiplied by the score scale, Qs [S x dp]; rotated k rows, Kr [S x dp], and transposed,
+// KT [d x Sp]; padding is zeroed (padded key columns meet zero probabilities, and 0 * garbage could be NaN).
+// tmp: scratch of dp floats.
 template <int W>
-FT_INLINE void prepare_qk(const Problem& P, const float* qh, const float* kh, float* Qs, float* Kr, int64_t kr_stride,
-                          float* KT, float* tmp) {
+FT_INLINE void prepare_qk(const Problem& P, const float* qh, const float* kh, float* Qs, float* Kr, float* KT,
+                          float* tmp) {
   const int64_t S = P.S, d = P.d, dp = P.dp, Sp = P.Sp, D = P.D, rs = P.rs;
   for (int64_t i = 0; i < S; ++i) {
     const float* cs = P.rope->cs.data() + i * rs;
     const float* sn = P.rope->sn.data() + i * rs;
     rope_row<W>(padded_row(qh + i * D, d, dp, tmp), cs, sn, dp, P.scale, Qs + i * dp);
-    float* krow = Kr + i * kr_stride;
-    rope_row<W>(padded_row(kh + i * D, d, dp, tmp), cs, sn, dp, 1.0f, krow);
-    for (int64_t c = 0; c < d; ++c) KT[c * Sp + i] = krow[c];
+    rope_row<W>(padded_row(kh + i * D, d, dp, tmp), cs, sn, dp, 1.0f, Kr + i * dp);
   }
-  for (int64_t c = 0; c < d; ++c)
-    for (int64_t i = S; i < Sp; ++i) KT[c * Sp + i] = 0.f;
+  transpose_into<W>(Kr, dp, S, d, KT, Sp);
 }
 
 template <int W>
@@ -350,21 +392,27 @@ FT_INLINE void forward_head(const Problem& P, int64_t bh) {
   const int64_t b = bh / P.H, h = bh % P.H;
   const int64_t off = b * S * D + h * d;
 
-  float* ws = scratch((size_t)(2 * S * dp + d * Sp + kBr * kBc + kBr * dp + kBc + 2 * dp));
+  float* ws = scratch((size_t)(3 * S * dp + d * Sp + kBr * kBc + kBr * dp + kBc + dp));
   float* Qs = ws;
-  float* Vc = Qs + S * dp;
+  float* Kr = Qs + S * dp;
+  float* Vc = Kr + S * dp;
   float* KT = Vc + S * dp;
   float* Sb = KT + d * Sp;  // scores / probabilities of one block x tile [kBr x kBc]
   float* Ob = Sb + kBr * kBc;  // unnormalised output rows of the block [kBr x dp]
   float* mult = Ob + kBr * dp;  // dropout multipliers of one row of a tile [kBc]
-  float* krow = mult + kBc;     // one rotated k row [dp]
-  float* tmp = krow + dp;       // [dp]
+  float* tmp = mult + kBc;      // [dp]
 
-  prepare_qk<W>(P, P.q + off, P.k + off, Qs, krow, 0, KT, tmp);
-  for (int64_t i = 0; i < S; ++i) {
-    std::memcpy(Vc + i * dp, P.v + off + i * D, sizeof(float) * (size_t)d);
-    for (int64_t c = d; c < dp; ++c) Vc[i * dp + c] = 0.f;
-  }
+  prepare_qk<W>(P, P.q + off, P.k + off, Qs, Kr, KT, tmp);
+  // V rows are read in place when d is a whole number of vectors (the P·V product reads dp floats per row);
+  // else from a zero-padded copy (reading past d could run off the end of the tensor).
+  const bool v_in_place = d == dp;
+  const float* Vb = v_in_place ? P.v + off : Vc;
+  const int64_t ldv = v_in_place ? D : dp;
+  if (!v_in_place)
+    for (int64_t i = 0; i < S; ++i) {
+      std::memcpy(Vc + i * dp, P.v + off + i * D, sizeof(float) * (size_t)d);
+      for (int64_t c = d; c < dp; ++c) Vc[i * dp + c] = 0.f;
+    }
 
   const float neg_inf = -INFINITY;
   for (int64_t i0 = 0; i0 < S; i0 += kBr) {
@@ -376,7 +424,7 @@ FT_INLINE void forward_head(const Problem& P, int64_t bh) {
 
     for (int64_t j0 = 0; j0 < kend; j0 += kBc) {
       const int64_t nc = std::min<int64_t>(kBc, kend - j0), ncp = round_up(nc, W);
-      gemm<W, false>(mr, ncp, d, Qs + i0 * dp, dp, KT + j0, Sp, Sb, kBc);
+      gemm<W, false>(mr, ncp, d, Qs + i0 * dp, dp, 1, KT + j0, Sp, Sb, kBc);
       for (int64_t r = 0; r < mr; ++r) {
         const int64_t i = i0 + r;
         const int64_t valid = std::min<int64_t>(nc, i - j0 + 1);
@@ -409,7 +457,7 @@ FT_INLINE void forward_head(const Problem& P, int64_t bh) {
           for (int64_t c = 0; c < valid; ++c) s[c] *= mult[c];
         }
       }
-      gemm<W, true>(mr, dp, nc, Sb, kBc, Vc + j0 * dp, dp, Ob, dp);
+      gemm<W, true>(mr, dp, nc, Sb, kBc, 1, Vb + j0 * ldv, ldv, Ob, dp);
     }
 
     const int64_t full = d / W * W;
@@ -434,7 +482,7 @@ FT_INLINE void backward_head(const Problem& P, int64_t bh) {
   const int64_t b = bh / P.H, h = bh % P.H;
   const int64_t off = b * S * D + h * d;
 
-  float* ws = scratch((size_t)(6 * S * dp + 2 * d * Sp + S + 2 * kBrB * kBc + 2 * kBc * kBrB + kBc + dp));
+  float* ws = scratch((size_t)(6 * S * dp + 2 * d * Sp + S + 2 * kBrB * kBc + kBc + dp));
   float* Qs = ws;
   float* Kr = Qs + S * dp;
   float* dOc = Kr + S * dp;
@@ -446,27 +494,27 @@ FT_INLINE void backward_head(const Problem& P, int64_t bh) {
   float* Di = VT + d * Sp;
   float* Pb = Di + S;          // probabilities (then dropped probabilities) [kBrB x kBc]
   float* dPb = Pb + kBrB * kBc;  // dP, then dS [kBrB x kBc]
-  float* PT = dPb + kBrB * kBc;  // transposes [kBc x kBrB]
-  float* dST = PT + kBc * kBrB;
-  float* mult = dST + kBc * kBrB;
+  float* mult = dPb + kBrB * kBc;
   float* tmp = mult + kBc;  // [dp]
 
-  prepare_qk<W>(P, P.q + off, P.k + off, Qs, Kr, dp, KT, tmp);
+  prepare_qk<W>(P, P.q + off, P.k + off, Qs, Kr, KT, tmp);
+  // dO rows are read in place when d is a whole number of vectors (as V's in the forward); else copied.
+  const bool do_in_place = d == dp;
+  const float* dOb = do_in_place ? P.dout + off : dOc;
+  const int64_t ldo = do_in_place ? D : dp;
   for (int64_t i = 0; i < S; ++i) {
-    const float* vrow = P.v + off + i * D;
-    const float* dorow = P.dout + off + i * D;
     const float* orow = P.out + off + i * D;
-    float* dst = dOc + i * dp;
-    std::memcpy(dst, dorow, sizeof(float) * (size_t)d);
-    std::fill(dst + d, dst + dp, 0.f);
-    for (int64_t c = 0; c < d; ++c) VT[c * Sp + i] = vrow[c];
+    if (!do_in_place) {
+      std::memcpy(dOc + i * dp, P.dout + off + i * D, sizeof(float) * (size_t)d);
+      std::fill(dOc + i * dp + d, dOc + (i + 1) * dp, 0.f);
+    }
+    const float* dorow = dOb + i * ldo;
     const float* op = padded_row(orow, d, dp, tmp);
     V acc = X::set1(0.f);
-    for (int64_t c = 0; c < dp; c += W) acc = X::load(dst + c) * X::load(op + c) + acc;
+    for (int64_t c = 0; c < dp; c += W) acc = X::load(dorow + c) * X::load(op + c) + acc;
     Di[i] = X::hsum(acc);  // D_i = rowsum(dO o O)
   }
-  for (int64_t c = 0; c < d; ++c)
-    for (int64_t i = S; i < Sp; ++i) VT[c * Sp + i] = 0.f;
+  transpose_into<W>(P.v + off, D, S, d, VT, Sp);
   std::fill(dQa, dQa + 3 * S * dp, 0.f);
 
   const float* lse = P.lse_in + bh * S;
@@ -476,8 +524,8 @@ FT_INLINE void backward_head(const Problem& P, int64_t bh) {
     const int64_t kend = i0 + mr;
     for (int64_t j0 = 0; j0 < kend; j0 += kBc) {
       const int64_t nc = std::min<int64_t>(kBc, kend - j0), ncp = round_up(nc, W);
-      gemm<W, false>(mr, ncp, d, Qs + i0 * dp, dp, KT + j0, Sp, Pb, kBc);
-      gemm<W, false>(mr, ncp, d, dOc + i0 * dp, dp, VT + j0, Sp, dPb, kBc);
+      gemm<W, false>(mr, ncp, d, Qs + i0 * dp, dp, 1, KT + j0, Sp, Pb, kBc);
+      gemm<W, false>(mr, ncp, d, dOb + i0 * ldo, ldo, 1, VT + j0, Sp, dPb, kBc);
       for (int64_t r = 0; r < mr; ++r) {
         const int64_t i = i0 + r;
         const int64_t valid = std::min<int64_t>(nc, i - j0 + 1);
@@ -507,14 +555,10 @@ FT_INLINE void backward_head(const Problem& P, int64_t bh) {
           }
         }
       }
-      for (int64_t c = 0; c < nc; ++c)
-        for (int64_t r = 0; r < mr; ++r) {
-          PT[c * kBrB + r] = Pb[r * kBc + c];
-          dST[c * kBrB + r] = dPb[r * kBc + c];
-        }
-      gemm<W, true>(nc, dp, mr, PT, kBrB, dOc + i0 * dp, dp, dVa + j0 * dp, dp);   // dV += P_dropᵀ dO
-      gemm<W, true>(mr, dp, nc, dPb, kBc, Kr + j0 * dp, dp, dQa + i0 * dp, dp);   // dQ_rot += dS K_rot
-      gemm<W, true>(nc, dp, mr, dST, kBrB, Qs + i0 * dp, dp, dKa + j0 * dp, dp);  // dK_rot += dSᵀ Q_rot·scale
+      // Pᵀ and dSᵀ are read in place through their strides (lda 1, column stride kBc).
+      gemm<W, true>(nc, dp, mr, Pb, 1, kBc, dOb + i0 * ldo, ldo, dVa + j0 * dp, dp);  // dV += P_dropᵀ dO
+      gemm<W, true>(mr, dp, nc, dPb, kBc, 1, Kr + j0 * dp, dp, dQa + i0 * dp, dp);    // dQ_rot += dS K_rot
+      gemm<W, true>(nc, dp, mr, dPb, 1, kBc, Qs + i0 * dp, dp, dKa + j0 * dp, dp);    // dK_rot += dSᵀ Q_rot·scale
     }
   }
 
