@@ -17,11 +17,11 @@ function engineFwdBwd(be: Backend, B: number, S: number, D: number, H: number, m
   const out = be.tensor([B, S, D]), lse = be.tensor([B, H, S]);
   const dout = randTensor(be, [B, S, D], rng), dq = be.tensor([B, S, D]), dk = be.tensor([B, S, D]), dv = be.tensor([B, S, D]);
   const fwd = timeCalls(() => be.ropeAttention(q, k, v, H, out, lse, drop), { minTime, minCalls, warmup });
-  // Zeroing the gradients is part of the cost (backward accumulates), as PyTorch allocates fresh ones.
+  // The backward writes fresh gradients (overwrite), as the training step calls it and as PyTorch's autograd
+  // returns newly allocated ones; no zero pass is needed before it.
   const fb = timeCalls(() => {
     be.ropeAttention(q, k, v, H, out, lse, drop);
-    be.zero(dq); be.zero(dk); be.zero(dv);
-    be.ropeAttentionBackward(dout, q, k, v, out, lse, H, dq, dk, dv, drop);
+    be.ropeAttentionBackward(dout, q, k, v, out, lse, H, dq, dk, dv, drop, true);
   }, { minTime, minCalls, warmup });
   for (const t of [q, k, v, out, lse, dout, dq, dk, dv]) be.dispose(t);
   return { fwdMs: fwd.medianMs, fwdBwdMs: fb.medianMs, warmup: fb.warmup };
