@@ -6,7 +6,7 @@
 //     also kept transposed so that a tile of scores is a plain "broadcast a, multiply a row of vectors" GEMM;
 //   - query rows go in blocks of kBr, keys in tiles of kBc, only up to the diagonal (causal), with an online
 //     softmax in the forward and probabilities recomputed from lse in the backward. Nothing S x S is kept.
-// The arithmetic is written once, as templates over the vector width W, using GCC vector extensions; the
+// The arithmetic is written once, as templates over the vector width W on the vector layer of vec.h; the
 // templates are always_inline and instantiated inside functions carrying target("avx512f...") or
 // target("avx2,fma") attributes, so the same source becomes AVX-512, AVX2 or scalar code and the file still
 // compiles for baseline x86-64. The path is the engine's one ISA policy (isa.h: ft::active_isa(), lowered by
@@ -27,139 +27,17 @@
 #include "isa.h"
 #include "parallel.h"
 
-#define FT_INLINE inline __attribute__((always_inline))
-
-// The vector helpers pass 32/64-byte vectors by value; GCC warns that such a signature would have a different
-// ABI without AVX. They are always inlined into AVX2/AVX-512 functions, so no such call boundary exists.
-#pragma GCC diagnostic ignored "-Wpsabi"
+#include "vec.h"
 
 namespace ft {
 namespace {
+using vec::VecOps;
 
 constexpr int kBr = 8;    // query rows per block in the forward: small, so the causal triangle is followed closely
 constexpr int kBrB = 16;  // in the backward, where the block is also the inner dimension of the dV and dK products
 constexpr int kBc = 64;   // keys per tile: a multiple of every vector width (1, 8, 16)
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
-
-// ---------------------------------------------------------------------------------------------------------
-// Vector layer. W = 1 is plain float (the scalar path); W = 8 / 16 are GCC vector types that become ymm / zmm
-// registers inside the target-attributed entry points below.
-
-template <int W>
-struct VecTypes;
-template <>
-struct VecTypes<8> {
-  typedef float V __attribute__((vector_size(32)));
-  typedef int32_t I __attribute__((vector_size(32)));
-};
-template <>
-struct VecTypes<16> {
-  typedef float V __attribute__((vector_size(64)));
-  typedef int32_t I __attribute__((vector_size(64)));
-};
-
-template <int W>
-struct VecOps {
-  using V = typename VecTypes<W>::V;
-  using I = typename VecTypes<W>::I;
-  // Register blocking of the GEMM micro-kernel: 4 rows x NV vectors of accumulators.
-  static constexpr int kNv = W == 16 ? 4 : 2;
-
-  static FT_INLINE V load(const float* p) {
-    V v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-  }
-  static FT_INLINE void store(float* p, const V& v) { std::memcpy(p, &v, sizeof v); }
-  // Broadcasts and lane permutations are written as shuffles with constant masks. GCC 12 builds the other
-  // spellings (V{} + x; a mask filled in a loop, even a fully unrolled one) lane by lane inside the
-  // target-attributed entry points: the disassembly showed 16 masked vpbroadcastd per permutation and a vaddss
-  // before every broadcast of the micro-kernel, and a cpu-clock profile (perf; B = 32, S = 31) put about a
-  // quarter of the forward in them. These become one vbroadcastss / vpermilps / vshuff32x4 each.
-  static FT_INLINE V set1(float x) { return __builtin_shuffle(V{x}, I{}); }
-  // Lane permutation l -> l ^ step.
-  template <int step, size_t... L>
-  static FT_INLINE V xor_lanes(const V& v, std::index_sequence<L...>) {
-    return __builtin_shuffle(v, I{(int32_t)(L ^ step)...});
-  }
-  template <int step>
-  static FT_INLINE V xor_lanes(const V& v) {
-    return xor_lanes<step>(v, std::make_index_sequence<W>{});
-  }
-  // (x0, x1, x2, x3, ...) -> (x1, x0, x3, x2, ...): the partner of each feature in its RoPE pair.
-  static FT_INLINE V swap_pairs(const V& v) { return xor_lanes<1>(v); }
-  // Lane 0 of the tree reduction pairing lanes l and l ^ W/2, then l ^ W/4, ..., then l ^ 1.
-  template <int step = W / 2>
-  static FT_INLINE V tree_sum(const V& v) {
-    if constexpr (step == 0) return v;
-    else return tree_sum<step / 2>(v + xor_lanes<step>(v));
-  }
-  template <int step = W / 2>
-  static FT_INLINE V tree_max(const V& v) {
-    if constexpr (step == 0) return v;
-    else return tree_max<step / 2>(vmax(v, xor_lanes<step>(v)));
-  }
-  // r[i][l] -> r[l][i] for a W x W block held in W vectors: at each level h = W/2, ..., 1 the off-diagonal
-  // h x h blocks of every 2h x 2h block swap (two-source shuffles: vpermt2ps / vshufps, not scalar moves).
-  template <int h = W / 2>
-  static FT_INLINE void transpose(V* r) {
-    if constexpr (h > 0) {
-#pragma GCC unroll 16
-      for (int i = 0; i < W; ++i)
-        if ((i & h) == 0) {
-          const V a = r[i], b = r[i + h];
-          r[i] = swap_blocks<h, false>(a, b, std::make_index_sequence<W>{});
-          r[i + h] = swap_blocks<h, true>(a, b, std::make_index_sequence<W>{});
-        }
-      transpose<h / 2>(r);
-    }
-  }
-  // Lanes with bit h clear (upper = false) keep a's and take b's from h lanes down; upper: the reverse.
-  template <int h, bool upper, size_t... L>
-  static FT_INLINE V swap_blocks(const V& a, const V& b, std::index_sequence<L...>) {
-    return __builtin_shuffle(a, b, I{(int32_t)(upper ? ((L & h) ? W + L : L + h) : ((L & h) ? W + L - h : L))...});
-  }
-  static FT_INLINE float hsum(const V& x) { return tree_sum(x)[0]; }
-  static FT_INLINE float hmax(const V& x) { return tree_max(x)[0]; }
-  static FT_INLINE V vmax(const V& a, const V& b) { return a > b ? a : b; }
-  // exp(x): Cephes-style range reduction x = n ln2 + r and a degree-6 polynomial (relative error ~1e-7).
-  // x < -87 (including -inf, the masked scores) gives exactly 0; NaN stays NaN.
-  static FT_INLINE V exp(const V& x) {
-    const V lo = set1(-87.0f), hi = set1(88.0f);
-    V xc = x < lo ? lo : x;
-    xc = xc > hi ? hi : xc;
-    const V magic = set1(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
-    V n = (xc * 1.44269504088896341f + magic) - magic;
-    V r = xc - n * 0.693359375f;
-    r = r - n * -2.12194440e-4f;
-    V p = set1(1.9875691500e-4f);
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * (r * r) + r + 1.0f;
-    I bits = (I)p + (__builtin_convertvector(n, I) << 23);
-    V res = (V)bits;
-    res = x == x ? res : x;
-    return x < lo ? V{} : res;
-  }
-};
-
-template <>
-struct VecOps<1> {
-  typedef float V;
-  static constexpr int kNv = 2;
-  static FT_INLINE V load(const float* p) { return *p; }
-  static FT_INLINE void store(float* p, V v) { *p = v; }
-  static FT_INLINE V set1(float x) { return x; }
-  static FT_INLINE float hsum(const V& v) { return v; }
-  static FT_INLINE float hmax(const V& v) { return v; }
-  static FT_INLINE V swap_pairs(const V& v) { return v; }  // not used: the scalar path indexes c ^ 1
-  static FT_INLINE V vmax(V a, V b) { return std::max(a, b); }
-  static FT_INLINE V exp(V x) { return std::exp(x); }
-};
 
 // ---------------------------------------------------------------------------------------------------------
 // C[m x n] (+)= A[m x k] * B[k x n]: B and C row-major with leading dimensions, n a multiple of W; A(r, p) at
@@ -209,7 +87,8 @@ FT_INLINE void micro_nv(int nv, int64_t k, const float* A, int64_t lda, int64_t 
 template <int W, bool ACC>
 FT_INLINE void gemm(int64_t m, int64_t n, int64_t k, const float* A, int64_t lda, int64_t acs, const float* B,
                     int64_t ldb, float* C, int64_t ldc) {
-  constexpr int NV = VecOps<W>::kNv;
+  // Register blocking of the micro-kernel: 4 rows x NV vectors of accumulators.
+  constexpr int NV = W == 16 ? 4 : 2;
   for (int64_t j = 0; j < n; j += NV * W) {
     const int nv = (int)std::min<int64_t>(NV, (n - j) / W);
     int64_t i = 0;

@@ -131,7 +131,8 @@ export interface Backend extends TensorMemory {
   relu(x: Tensor, y: Tensor): void;
   /** dx = dy where y > 0, else 0 (overwritten). Uses the forward OUTPUT y (y > 0 ⇔ x > 0), so relu may run in place. */
   reluBackward(dy: Tensor, y: Tensor, dx: Tensor): void;
-  /** Exact GELU: x·Φ(x) = x·(1 + erf(x/√2))/2. */
+  /** GELU with the exact (erf) form, x·Φ(x) = x·(1 + erf(x/√2))/2, not the tanh approximation; backends compute Φ to
+   *  float precision (the CPU kernel from a fitted erfc, relative error below 2e-6: kernels/cpu/elementwise.cc). */
   gelu(x: Tensor, y: Tensor): void;
   /** dx = dy·(Φ(x) + x·φ(x)) (overwritten). */
   geluBackward(dy: Tensor, x: Tensor, dx: Tensor): void;
