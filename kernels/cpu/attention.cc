@@ -394,7 +394,6 @@ FT_INLINE void backward_head(const Problem& P, int64_t bh) {
     Di[i] = X::hsum(acc);  // D_i = rowsum(dO o O)
   }
   transpose_into<W>(P.v + off, D, S, d, VT, Sp);
-  std::fill(dQa, dQa + 3 * S * dp, 0.f);
 
   const float* lse = P.lse_in + bh * S;
   const float neg_inf = -INFINITY;
@@ -435,9 +434,18 @@ FT_INLINE void backward_head(const Problem& P, int64_t bh) {
         }
       }
       // Pᵀ and dSᵀ are read in place through their strides (lda 1, column stride kBc).
-      gemm<W, true>(nc, dp, mr, Pb, 1, kBc, dOb + i0 * ldo, ldo, dVa + j0 * dp, dp);  // dV += P_dropᵀ dO
-      gemm<W, true>(mr, dp, nc, dPb, kBc, 1, Kr + j0 * dp, dp, dQa + i0 * dp, dp);    // dQ_rot += dS K_rot
-      gemm<W, true>(nc, dp, mr, dPb, 1, kBc, Qs + i0 * dp, dp, dKa + j0 * dp, dp);    // dK_rot += dSᵀ Q_rot·scale
+      // No zero pass over dQa, dKa, dVa: each row's first contribution writes it. dQ rows of this block first
+      // meet the tile at j0 = 0. Key row j first appears in the block holding query row j (causal), and a block
+      // never straddles a tile (kBrB divides kBc): in this tile, rows below i0 accumulate, rows from i0 write.
+      const int64_t f = std::min(nc, std::max<int64_t>(0, i0 - j0));
+      // dV += P_dropᵀ dO and dK_rot += dSᵀ Q_rot·scale
+      gemm<W, true>(f, dp, mr, Pb, 1, kBc, dOb + i0 * ldo, ldo, dVa + j0 * dp, dp);
+      gemm<W, false>(nc - f, dp, mr, Pb + f, 1, kBc, dOb + i0 * ldo, ldo, dVa + (j0 + f) * dp, dp);
+      gemm<W, true>(f, dp, mr, dPb, 1, kBc, Qs + i0 * dp, dp, dKa + j0 * dp, dp);
+      gemm<W, false>(nc - f, dp, mr, dPb + f, 1, kBc, Qs + i0 * dp, dp, dKa + (j0 + f) * dp, dp);
+      // dQ_rot += dS K_rot
+      if (j0 == 0) gemm<W, false>(mr, dp, nc, dPb, kBc, 1, Kr, dp, dQa + i0 * dp, dp);
+      else gemm<W, true>(mr, dp, nc, dPb, kBc, 1, Kr + j0 * dp, dp, dQa + i0 * dp, dp);
     }
   }
 

@@ -67,6 +67,101 @@ FT_MULTI_ISA(rms_dscale,
               int64_t c1),
              (dy, x, rstd, dscale, N, D, c0, c1))
 
+// LayerNorm (the HR head's, over rows of S·D = 5,632 to 63,488 features): row sums in double over 8
+// independent lanes (the same order on every ISA), multi-versioned like the RMSNorm kernels; compiled for the
+// baseline, these double-precision loops ran two lanes wide (or one, where a single running sum forbade
+// vectorising).
+FT_INLINE_BODY double centered_sum_sq_d(const float* x, double mu, int64_t n) {
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) {
+      const double d = (double)x[i + l] - mu;
+      acc[l] += d * d;
+    }
+  double s = 0;
+  for (; i < n; ++i) s += ((double)x[i] - mu) * ((double)x[i] - mu);
+  for (int l = 0; l < 8; ++l) s += acc[l];
+  return s;
+}
+
+FT_INLINE_BODY void ln_fwd_body(const float* x, const float* gamma, const float* beta, double eps, float* y,
+                                float* mean, float* rstd, int64_t C, int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* xr = x + r * C;
+    float* yr = y + r * C;
+    const double mu = sum_d(xr, C) / (double)C;
+    // Two-pass variance: exact enough even when |mean| ≫ std.
+    const double rs = 1.0 / std::sqrt(centered_sum_sq_d(xr, mu, C) / (double)C + eps);
+    mean[r] = (float)mu;
+    rstd[r] = (float)rs;
+    for (int64_t j = 0; j < C; ++j) yr[j] = (float)(((double)xr[j] - mu) * rs * gamma[j] + beta[j]);
+  }
+}
+FT_MULTI_ISA(ln_fwd,
+             (const float* x, const float* gamma, const float* beta, double eps, float* y, float* mean, float* rstd,
+              int64_t C, int64_t r0, int64_t r1),
+             (x, gamma, beta, eps, y, mean, rstd, C, r0, r1))
+
+FT_INLINE_BODY void ln_bwd_dx_body(const float* dy, const float* x, const float* gamma, const float* mean,
+                                   const float* rstd, float* dx, int64_t C, int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* xr = x + r * C;
+    const float* dyr = dy + r * C;
+    float* dxr = dx + r * C;
+    const double mu = mean[r], rs = rstd[r];
+    double ag[8] = {0, 0, 0, 0, 0, 0, 0, 0}, agx[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t j = 0;
+    for (; j + 8 <= C; j += 8)
+      for (int l = 0; l < 8; ++l) {
+        const double g = (double)dyr[j + l] * gamma[j + l];
+        ag[l] += g;
+        agx[l] += g * ((double)xr[j + l] - mu) * rs;
+      }
+    double sg = 0, sgx = 0;
+    for (; j < C; ++j) {
+      const double g = (double)dyr[j] * gamma[j];
+      sg += g;
+      sgx += g * ((double)xr[j] - mu) * rs;
+    }
+    for (int l = 0; l < 8; ++l) {
+      sg += ag[l];
+      sgx += agx[l];
+    }
+    const double mg = sg / (double)C, mgx = sgx / (double)C;
+    for (j = 0; j < C; ++j) {
+      const double xhat = ((double)xr[j] - mu) * rs;
+      dxr[j] += (float)(rs * ((double)dyr[j] * gamma[j] - mg - xhat * mgx));
+    }
+  }
+}
+FT_MULTI_ISA(ln_bwd_dx,
+             (const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd, float* dx,
+              int64_t C, int64_t r0, int64_t r1),
+             (dy, x, gamma, mean, rstd, dx, C, r0, r1))
+
+FT_INLINE_BODY void ln_dparams_body(const float* dy, const float* x, const float* mean, const float* rstd,
+                                    float* dgamma, float* dbeta, int64_t N, int64_t C, int64_t c0, int64_t c1) {
+  if (dgamma) {
+    column_reduce(N, c0, c1, dgamma, [&](int64_t r, int64_t cb, int64_t w, double* acc) FT_INLINE_LAMBDA {
+      const float* xr = x + r * C + cb;
+      const float* dyr = dy + r * C + cb;
+      const double mu = mean[r], rs = rstd[r];
+      for (int64_t j = 0; j < w; ++j) acc[j] += (double)dyr[j] * (((double)xr[j] - mu) * rs);
+    });
+  }
+  if (dbeta) {
+    column_reduce(N, c0, c1, dbeta, [&](int64_t r, int64_t cb, int64_t w, double* acc) FT_INLINE_LAMBDA {
+      const float* dyr = dy + r * C + cb;
+      for (int64_t j = 0; j < w; ++j) acc[j] += (double)dyr[j];
+    });
+  }
+}
+FT_MULTI_ISA(ln_dparams,
+             (const float* dy, const float* x, const float* mean, const float* rstd, float* dgamma, float* dbeta,
+              int64_t N, int64_t C, int64_t c0, int64_t c1),
+             (dy, x, mean, rstd, dgamma, dbeta, N, C, c0, c1))
+
 }  // namespace
 
 void rms_norm_forward(const float* x, const float* scale, double eps, float* y, float* rstd, int64_t N, int64_t D) {
@@ -83,63 +178,17 @@ void rms_norm_backward(const float* dy, const float* x, const float* scale, cons
 
 void layer_norm_forward(const float* x, const float* gamma, const float* beta, double eps, float* y, float* mean,
                         float* rstd, int64_t N, int64_t C) {
-  parallel_grain(N, row_grain(C), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* xr = x + r * C;
-      float* yr = y + r * C;
-      const double mu = sum_d(xr, C) / (double)C;
-      // Two-pass variance: exact enough even when |mean| ≫ std.
-      double var = 0;
-      for (int64_t j = 0; j < C; ++j) {
-        const double d = (double)xr[j] - mu;
-        var += d * d;
-      }
-      var /= (double)C;
-      const double rs = 1.0 / std::sqrt(var + eps);
-      mean[r] = (float)mu;
-      rstd[r] = (float)rs;
-      for (int64_t j = 0; j < C; ++j) yr[j] = (float)(((double)xr[j] - mu) * rs * gamma[j] + beta[j]);
-    }
-  });
+  parallel_grain(N, row_grain(C),
+                 [&](int64_t r0, int64_t r1) { ln_fwd_dispatch(x, gamma, beta, eps, y, mean, rstd, C, r0, r1); });
 }
 
 void layer_norm_backward(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
                          float* dx, float* dgamma, float* dbeta, int64_t N, int64_t C) {
-  parallel_grain(N, row_grain(C), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* xr = x + r * C;
-      const float* dyr = dy + r * C;
-      float* dxr = dx + r * C;
-      const double mu = mean[r], rs = rstd[r];
-      double sg = 0, sgx = 0;
-      for (int64_t j = 0; j < C; ++j) {
-        const double g = (double)dyr[j] * gamma[j];
-        sg += g;
-        sgx += g * ((double)xr[j] - mu) * rs;
-      }
-      const double mg = sg / (double)C, mgx = sgx / (double)C;
-      for (int64_t j = 0; j < C; ++j) {
-        const double xhat = ((double)xr[j] - mu) * rs;
-        dxr[j] += (float)(rs * ((double)dyr[j] * gamma[j] - mg - xhat * mgx));
-      }
-    }
-  });
+  parallel_grain(N, row_grain(C),
+                 [&](int64_t r0, int64_t r1) { ln_bwd_dx_dispatch(dy, x, gamma, mean, rstd, dx, C, r0, r1); });
   if (!dgamma && !dbeta) return;
   parallel_grain(C, std::max<int64_t>(1, 16384 / std::max<int64_t>(N, 1)), [&](int64_t c0, int64_t c1) {
-    if (dgamma) {
-      column_reduce(N, c0, c1, dgamma, [&](int64_t r, int64_t cb, int64_t w, double* acc) {
-        const float* xr = x + r * C + cb;
-        const float* dyr = dy + r * C + cb;
-        const double mu = mean[r], rs = rstd[r];
-        for (int64_t j = 0; j < w; ++j) acc[j] += (double)dyr[j] * (((double)xr[j] - mu) * rs);
-      });
-    }
-    if (dbeta) {
-      column_reduce(N, c0, c1, dbeta, [&](int64_t r, int64_t cb, int64_t w, double* acc) {
-        const float* dyr = dy + r * C + cb;
-        for (int64_t j = 0; j < w; ++j) acc[j] += (double)dyr[j];
-      });
-    }
+    ln_dparams_dispatch(dy, x, mean, rstd, dgamma, dbeta, N, C, c0, c1);
   });
 }
 
