@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "dispatch.h"
 
@@ -26,46 +27,62 @@ FT_MULTI_ISA(rms_fwd,
              (const float* x, const float* scale, double eps, float* y, float* rstd, int64_t D, int64_t r0, int64_t r1),
              (x, scale, eps, y, rstd, D, r0, r1))
 
-FT_INLINE_BODY void rms_bwd_dx_body(const float* dy, const float* x, const float* scale, const float* rstd, float* dx,
-                                    int64_t D, int64_t r0, int64_t r1) {
-  for (int64_t r = r0; r < r1; ++r) {
-    const float* xr = x + r * D;
-    const float* dyr = dy + r * D;
-    float* dxr = dx + r * D;
-    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int64_t j = 0;
-    for (; j + 8 <= D; j += 8)
-      for (int l = 0; l < 8; ++l) acc[l] += (double)dyr[j + l] * (double)scale[j + l] * (double)xr[j + l];
-    double gx = 0;
-    for (; j < D; ++j) gx += (double)dyr[j] * (double)scale[j] * (double)xr[j];
-    for (int l = 0; l < 8; ++l) gx += acc[l];
-    const double rs = rstd[r];
-    const float a = (float)rs;
-    const float c = (float)(rs * rs * rs * gx / (double)D);
-    for (j = 0; j < D; ++j) dxr[j] += a * dyr[j] * scale[j] - c * xr[j];
+// The backward in one pass over the rows: dx, and (when part is given) each chunk's share of dscale,
+// part[k, j] = Σ_{r in chunk k} dy[r, j]·x[r, j]·rstd[r] in double, in row order. The chunks are fixed
+// (kChunk rows, whatever the thread count) and summed in chunk order afterwards, so dscale does not depend on
+// the split. (A second pass down the columns re-read dy and x, 2 × N·D floats, after this one.)
+constexpr int64_t kChunk = 16;
+
+FT_INLINE_BODY void rms_bwd_body(const float* dy, const float* x, const float* scale, const float* rstd, float* dx,
+                                 double* part, int64_t N, int64_t D, int64_t k0, int64_t k1) {
+  for (int64_t k = k0; k < k1; ++k) {
+    double* pk = part ? part + k * D : nullptr;
+    const int64_t rb = k * kChunk, re = std::min(N, rb + kChunk);
+    for (int64_t r = rb; r < re; ++r) {
+      const float* xr = x + r * D;
+      const float* dyr = dy + r * D;
+      float* dxr = dx + r * D;
+      double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      int64_t j = 0;
+      for (; j + 8 <= D; j += 8)
+        for (int l = 0; l < 8; ++l) acc[l] += (double)dyr[j + l] * (double)scale[j + l] * (double)xr[j + l];
+      double gx = 0;
+      for (; j < D; ++j) gx += (double)dyr[j] * (double)scale[j] * (double)xr[j];
+      for (int l = 0; l < 8; ++l) gx += acc[l];
+      const double rs = rstd[r];
+      const float a = (float)rs;
+      const float c = (float)(rs * rs * rs * gx / (double)D);
+      for (j = 0; j < D; ++j) dxr[j] += a * dyr[j] * scale[j] - c * xr[j];
+      if (!pk) continue;
+      if (r == rb)
+        for (j = 0; j < D; ++j) pk[j] = (double)dyr[j] * (double)xr[j] * rs;
+      else
+        for (j = 0; j < D; ++j) pk[j] += (double)dyr[j] * (double)xr[j] * rs;
+    }
   }
 }
-FT_MULTI_ISA(rms_bwd_dx,
-             (const float* dy, const float* x, const float* scale, const float* rstd, float* dx, int64_t D, int64_t r0,
-              int64_t r1),
-             (dy, x, scale, rstd, dx, D, r0, r1))
+FT_MULTI_ISA(rms_bwd,
+             (const float* dy, const float* x, const float* scale, const float* rstd, float* dx, double* part, int64_t N,
+              int64_t D, int64_t k0, int64_t k1),
+             (dy, x, scale, rstd, dx, part, N, D, k0, k1))
 
-// dscale[j] += Σ_r dy[r, j] · x[r, j] · rstd[r] for columns [c0, c1): each column summed down the rows in
-// double, in row order (the same order on every ISA and for any split of the columns). Multi-versioned like
-// the row kernels: compiled for the baseline, its double-precision loop ran two lanes wide.
-FT_INLINE_BODY void rms_dscale_body(const float* dy, const float* x, const float* rstd, float* dscale, int64_t N,
-                                    int64_t D, int64_t c0, int64_t c1) {
-  column_reduce(N, c0, c1, dscale, [&](int64_t r, int64_t cb, int64_t w, double* acc) FT_INLINE_LAMBDA {
-    const float* xr = x + r * D + cb;
-    const float* dyr = dy + r * D + cb;
-    const double rs = rstd[r];
-    for (int64_t j = 0; j < w; ++j) acc[j] += (double)dyr[j] * (double)xr[j] * rs;
+// dscale[j] += Σ_k part[k, j] for columns [c0, c1), in chunk order (column_reduce).
+FT_INLINE_BODY void rms_dscale_body(const double* part, float* dscale, int64_t chunks, int64_t D, int64_t c0,
+                                    int64_t c1) {
+  column_reduce(chunks, c0, c1, dscale, [&](int64_t k, int64_t cb, int64_t w, double* acc) FT_INLINE_LAMBDA {
+    const double* pk = part + k * D + cb;
+    for (int64_t j = 0; j < w; ++j) acc[j] += pk[j];
   });
 }
-FT_MULTI_ISA(rms_dscale,
-             (const float* dy, const float* x, const float* rstd, float* dscale, int64_t N, int64_t D, int64_t c0,
-              int64_t c1),
-             (dy, x, rstd, dscale, N, D, c0, c1))
+FT_MULTI_ISA(rms_dscale, (const double* part, float* dscale, int64_t chunks, int64_t D, int64_t c0, int64_t c1),
+             (part, dscale, chunks, D, c0, c1))
+
+// The chunk partials, owned by the calling thread (workers write them while it waits in parallel_for).
+double* partials(size_t n) {
+  thread_local std::vector<double> buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf.data();
+}
 
 // LayerNorm (the HR head's, over rows of S·D = 5,632 to 63,488 features): row sums in double over 8
 // independent lanes (the same order on every ISA), multi-versioned like the RMSNorm kernels; compiled for the
@@ -170,10 +187,13 @@ void rms_norm_forward(const float* x, const float* scale, double eps, float* y, 
 
 void rms_norm_backward(const float* dy, const float* x, const float* scale, const float* rstd, float* dx,
                        float* dscale, int64_t N, int64_t D) {
-  parallel_grain(N, row_grain(D), [&](int64_t r0, int64_t r1) { rms_bwd_dx_dispatch(dy, x, scale, rstd, dx, D, r0, r1); });
+  const int64_t chunks = (N + kChunk - 1) / kChunk;
+  double* part = dscale ? partials((size_t)(chunks * D)) : nullptr;
+  parallel_grain(chunks, std::max<int64_t>(1, row_grain(D) / kChunk),
+                 [&](int64_t k0, int64_t k1) { rms_bwd_dispatch(dy, x, scale, rstd, dx, part, N, D, k0, k1); });
   if (!dscale) return;
-  parallel_grain(D, std::max<int64_t>(1, 16384 / std::max<int64_t>(N, 1)),
-                 [&](int64_t c0, int64_t c1) { rms_dscale_dispatch(dy, x, rstd, dscale, N, D, c0, c1); });
+  parallel_grain(D, std::max<int64_t>(1, 16384 / std::max<int64_t>(chunks, 1)),
+                 [&](int64_t c0, int64_t c1) { rms_dscale_dispatch(part, dscale, chunks, D, c0, c1); });
 }
 
 void layer_norm_forward(const float* x, const float* gamma, const float* beta, double eps, float* y, float* mean,
