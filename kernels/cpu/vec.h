@@ -19,6 +19,10 @@
 
 namespace ft {
 namespace vec {
+// Internal linkage for every includer (an unnamed namespace in a header, on purpose): with these helpers in a
+// named namespace GCC 12 compiled the attention forward around them differently and 5-14% slower (measured
+// in one process against the same code with the helpers file-local).
+namespace {
 
 template <int W>
 struct VecTypes;
@@ -135,5 +139,6 @@ struct VecOps<1> {
   static FT_INLINE V exp(V x) { return x < -87.0f ? 0.0f : std::exp(x); }
 };
 
+}  // namespace
 }  // namespace vec
 }  // namespace ft
