@@ -35,15 +35,19 @@ inline void parallel_grain(int64_t n, int64_t grain, const std::function<void(in
   else parallel_for(n, fn);
 }
 
-// Σ x[i]² and Σ x[i]·y[i] in double with 8 independent lanes (vectorisable without reassociation, and
-// the same order on every ISA, so results do not depend on the path taken).
-FT_INLINE_BODY double sum_sq_d(const float* x, int64_t n) {
+// Σ (x[i] - center)² and Σ x[i] in double with 8 independent lanes (vectorisable without reassociation, and
+// the same order on every ISA, so results do not depend on the path taken). center = 0 gives Σ x[i]² exactly
+// (x - 0 is x in double).
+FT_INLINE_BODY double sum_sq_d(const float* x, int64_t n, double center = 0.0) {
   double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
-    for (int l = 0; l < 8; ++l) acc[l] += (double)x[i + l] * (double)x[i + l];
+    for (int l = 0; l < 8; ++l) {
+      const double d = (double)x[i + l] - center;
+      acc[l] += d * d;
+    }
   double s = 0;
-  for (; i < n; ++i) s += (double)x[i] * (double)x[i];
+  for (; i < n; ++i) s += ((double)x[i] - center) * ((double)x[i] - center);
   for (int l = 0; l < 8; ++l) s += acc[l];
   return s;
 }

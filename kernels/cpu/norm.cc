@@ -88,20 +88,6 @@ double* partials(size_t n) {
 // independent lanes (the same order on every ISA), multi-versioned like the RMSNorm kernels; compiled for the
 // baseline, these double-precision loops ran two lanes wide (or one, where a single running sum forbade
 // vectorising).
-FT_INLINE_BODY double centered_sum_sq_d(const float* x, double mu, int64_t n) {
-  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int l = 0; l < 8; ++l) {
-      const double d = (double)x[i + l] - mu;
-      acc[l] += d * d;
-    }
-  double s = 0;
-  for (; i < n; ++i) s += ((double)x[i] - mu) * ((double)x[i] - mu);
-  for (int l = 0; l < 8; ++l) s += acc[l];
-  return s;
-}
-
 FT_INLINE_BODY void ln_fwd_body(const float* x, const float* gamma, const float* beta, double eps, float* y,
                                 float* mean, float* rstd, int64_t C, int64_t r0, int64_t r1) {
   for (int64_t r = r0; r < r1; ++r) {
@@ -109,7 +95,7 @@ FT_INLINE_BODY void ln_fwd_body(const float* x, const float* gamma, const float*
     float* yr = y + r * C;
     const double mu = sum_d(xr, C) / (double)C;
     // Two-pass variance: exact enough even when |mean| ≫ std.
-    const double rs = 1.0 / std::sqrt(centered_sum_sq_d(xr, mu, C) / (double)C + eps);
+    const double rs = 1.0 / std::sqrt(sum_sq_d(xr, C, mu) / (double)C + eps);
     mean[r] = (float)mu;
     rstd[r] = (float)rs;
     for (int64_t j = 0; j < C; ++j) yr[j] = (float)(((double)xr[j] - mu) * rs * gamma[j] + beta[j]);
