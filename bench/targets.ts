@@ -87,8 +87,8 @@ export function targetsMarkdown(checks: readonly TargetCheck[], ops?: { label: s
   for (const c of checks) lines.push(`| ${c.target} | ${c.measured} | ${c.met === null ? '–' : c.met ? 'yes' : '**no**'} |`);
   if (ops) {
     const gemm = ops.families.filter((f) => f.family.startsWith('GEMM')).reduce((s, f) => s + f.ms, 0);
-    lines.push('', `What limits the step (the op profile of ${ops.label}, \`fairtune profile --ops\`, taken in this run: ` +
-      `${ops.stepMs.toFixed(1)} ms per step, GEMMs ${pct(gemm / ops.stepMs)} of it):`, '',
+    lines.push('', `What limits the step (the op profile of ${ops.label}, \`fairtune profile --ops\`, taken in this run; ` +
+      `the families of its median step, ${ops.stepMs.toFixed(1)} ms, GEMMs ${pct(gemm / ops.stepMs)} of it):`, '',
       '| op family | ms/step | of step | calls/step |', '| --- | ---: | ---: | ---: |');
     for (const f of ops.families) lines.push(`| ${f.family} | ${f.ms.toFixed(2)} | ${pct(f.ms / ops.stepMs)} | ${f.calls} |`);
   }

@@ -59,15 +59,21 @@ export interface OpTimer {
   backend: Backend;
   /** Forgets everything booked so far (after warm-up steps). */
   reset(): void;
-  /** Per family, divided by `steps`, largest first. */
-  perStep(steps: number): OpFamilyTime[];
+  /** Closes the book of the step that just ended: later calls go to the next step's. */
+  endStep(): void;
+  /**
+   * The families of the i-th step closed since reset, largest first. One step's book, not a mean over steps:
+   * a step slowed by the machine's other load would otherwise inflate every family past the median step time.
+   */
+  step(i: number): OpFamilyTime[];
 }
 
 export function timeOps(be: Backend, modelDim: number): OpTimer {
   if (be.name !== 'cpu' && be.name !== 'reference') {
     throw new Error(`--ops times each op call as it returns, which only means something on a backend that runs ops synchronously (cpu, reference), not ${be.name}`);
   }
-  const book = new Map<string, { ms: number; calls: number }>();
+  let book = new Map<string, { ms: number; calls: number }>();
+  const closed: Map<string, { ms: number; calls: number }>[] = [];
   const backend = new Proxy(be, {
     get(target, prop, receiver) {
       const v = Reflect.get(target, prop, receiver);
@@ -87,9 +93,18 @@ export function timeOps(be: Backend, modelDim: number): OpTimer {
   });
   return {
     backend,
-    reset: () => book.clear(),
-    perStep: (steps) => [...book.entries()]
-      .map(([family, e]) => ({ family, ms: e.ms / steps, calls: Math.round(e.calls / steps) }))
-      .sort((a, b) => b.ms - a.ms),
+    reset: () => {
+      book = new Map();
+      closed.length = 0;
+    },
+    endStep: () => {
+      closed.push(book);
+      book = new Map();
+    },
+    step: (i) => {
+      const b = closed[i];
+      if (!b) throw new Error(`op timer: step ${i} was not booked (${closed.length} closed)`);
+      return [...b.entries()].map(([family, e]) => ({ family, ms: e.ms, calls: e.calls })).sort((a, b2) => b2.ms - a.ms);
+    },
   };
 }

@@ -28,7 +28,8 @@ test('a tiny step profiled by op family: every family of the block appears once 
   expect(by.get('AdamW')?.calls).toBeGreaterThan(0);
   const booked = ops.reduce((a, o) => a + o.ms, 0);
   expect(booked).toBeGreaterThan(0);
-  expect(booked).toBeLessThanOrEqual(r.msPerStep * 1.05);
+  // The families are those of the median step itself (not means over steps), so they fit inside it exactly.
+  expect(booked).toBeLessThanOrEqual(r.msPerStep);
   expect(opsTable([{ ...r, ofPeak: null }])).toMatch(/\| GEMM MLP linear1 fwd \| [\d.]+ \| [\d.]+% \| 2 \|/);
 });
 
