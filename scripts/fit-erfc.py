@@ -6,7 +6,8 @@ float32). S is fitted by least squares in the Chebyshev basis on t in [1/6, 1] a
 in double precision, then converted to powers of t and rounded to float32, the form the kernel evaluates by
 Horner's rule. The printed errors are those of float32 evaluation (t, Horner and the exponent's argument in
 float32, exp exact), relative to erfc in double.
-Usage: python3 scripts/fit-erfc.py [degree]   (the kernel uses degree 9)
+Usage: python3 scripts/fit-erfc.py [degree]   (the kernel uses degree 9; needs numpy, a developer tool, not run
+by the tests: test/cpu/gelu.test.ts checks the kernel itself)
 """
 import math
 import sys
