@@ -102,9 +102,9 @@ export function timeOps(be: Backend, modelDim: number): OpTimer {
       book = new Map();
     },
     step: (i) => {
-      const b = closed[i];
-      if (!b) throw new Error(`op timer: step ${i} was not booked (${closed.length} closed)`);
-      return [...b.entries()].map(([family, e]) => ({ family, ms: e.ms, calls: e.calls })).sort((a, b2) => b2.ms - a.ms);
+      const stepBook = closed[i];
+      if (!stepBook) throw new Error(`op timer: step ${i} was not booked (${closed.length} closed)`);
+      return [...stepBook.entries()].map(([family, e]) => ({ family, ms: e.ms, calls: e.calls })).sort((a, b) => b.ms - a.ms);
     },
   };
 }

@@ -81,19 +81,20 @@ export function profileCase(c: ProfileCase, log: (msg: string) => void = () => {
   for (let i = 0; i < hr.length; i++) hr[i] = 40 + 140 * rng.uniform();
   const setupMs = Date.now() - t0;
   const stepMs: number[] = [];
+  // The first step, when there are several, warms up: the timed steps, and the op books, start after it.
+  const firstTimed = c.steps > 1 ? 1 : 0;
   for (let s = 0; s < c.steps; s++) {
-    // The op book covers the timed steps only (the first step, when there are several, warms up).
-    if (s === (c.steps > 1 ? 1 : 0)) timer?.reset();
+    if (s === firstTimed) timer?.reset();
     const a = process.hrtime.bigint();
     // A small learning rate keeps the loss finite across the timed steps (random targets, large models);
     // the time of a step does not depend on it.
     const r = step.run({ x, hr }, optim, { lr: PROFILE_LR, seed: 1 });
     stepMs.push(Number(process.hrtime.bigint() - a) / 1e6);
-    if (s >= (c.steps > 1 ? 1 : 0)) timer?.endStep();
+    if (s >= firstTimed) timer?.endStep();
     if (!Number.isFinite(r.loss)) throw new Error(`profile: ${c.size} B=${c.batch}: loss is ${r.loss} at step ${s + 1}`);
     log(`${c.size} B=${c.batch}: step ${s + 1}/${c.steps} ${stepMs[s].toFixed(0)} ms, loss ${r.loss.toFixed(3)}`);
   }
-  const timed = stepMs.length > 1 ? stepMs.slice(1) : stepMs;
+  const timed = stepMs.slice(firstTimed);
   const sorted = [...timed].sort((p, q) => p - q);
   const msPerStep = sorted[sorted.length >> 1];
   const medianStep = timed.indexOf(msPerStep);
