@@ -54,11 +54,20 @@ done | while IFS="$(printf '\t')" read -r a k m l c f; do
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$a" "$(echo "$k" | c++filt | sed 's/(anonymous namespace):://g; s/^void //; s/(.*//; s/ftc:://g')" "$m" "$l" "$c" "$f"
 done >> "$ops.tmp-$$"
 mv "$ops.tmp-$$" "$ops"
-no_tc=$(awk -F '\t' 'NR > 1 && ($2 ~ /bf16|Operands/) && $3 == 0 { print $1 " " $2 }' "$ops")
+no_tc=$(awk -F '\t' 'NR > 1 && ($2 ~ /bf16|Operands/) && $2 !~ /^stage_/ && $3 == 0 { print $1 " " $2 }' "$ops")
 missing=""
-for k in "gemm_tc_kernel<Bf16Operands>" "gemm_tc_kernel<Tf32Operands>" attn_bf16_forward_kernel attn_bf16_backward_kernel; do grep -qF "$k" "$ops" || missing="$missing $k"; done
+for k in "gemm_tc_kernel<Bf16Operands>" "gemm_tc_kernel<Tf32Operands>" "gemm_tc_large_kernel<Bf16Operands>" \
+         "gemm_tc_large_kernel<Tf32Operands>" attn_bf16_forward_kernel attn_bf16_backward_kernel; do
+  grep -qF "$k" "$ops" || missing="$missing $k"
+done
 if [ -n "$no_tc" ] || [ -n "$missing" ]; then
   echo "cuda-check: tensor-core kernels without mma.sync (or missing): ${no_tc:-not found:$missing}" >&2
+  exit 1
+fi
+# The pipelined kernels must compile to cp.async (a pipeline that fell back to plain loads would still be right).
+no_cp=$(awk -F '\t' 'NR > 1 && ($2 ~ /gemm_tc_large_kernel|attn_bf16_forward_kernel/) && $5 == 0 { print $1 " " $2 }' "$ops")
+if [ -n "$no_cp" ]; then
+  echo "cuda-check: pipelined tensor-core kernels without cp.async: $no_cp" >&2
   exit 1
 fi
 

@@ -229,6 +229,14 @@ __global__ void __launch_bounds__(TC_THREADS) gemm_tc_kernel(int M, int N, int K
       }
 }
 
+}  // namespace
+}  // namespace ftc
+
+#include "gemm_tc_large.cuh"
+
+namespace ftc {
+namespace {
+
 // ---------------------------------------------------------------- skinny products with a long K (the HR head)
 // [B, S·D]·[2, S·D]ᵀ gives 64 outputs from K = 5,632 (19m) to 63,488 (1b) terms each: the tile kernels would run
 // it as one block walking all of K. Here every output is a block of 256 threads striding over K (both operands
@@ -268,6 +276,15 @@ bool use_dot(int64_t M, int64_t N, int64_t K, int64_t sak, int64_t sbk) {
   return sak == 1 && sbk == 1 && M * N <= 4096 && ((M + 63) / 64) * ((N + 63) / 64) <= 4 && K >= 1024;
 }
 
+// The 128×128 kernel over staged operands (gemm_tc_large.cuh) instead of the 64×64 one: when forced, or when its
+// blocks make at least one full wave over the SMs (below that, the 64×64 kernel's four times as many blocks
+// keep more of the GPU busy, and staging would be pure overhead). K is bounded by the staging grid's y extent.
+bool use_large_tiles(int64_t M, int64_t N, int64_t K) {
+  if (gemm_tiles() == GemmTiles::Small || K > (int64_t)65535 * 32) return false;
+  if (gemm_tiles() == GemmTiles::Large) return true;
+  return M >= TL_BM && N >= TL_BN && ((M + TL_BM - 1) / TL_BM) * ((N + TL_BN - 1) / TL_BN) >= multiprocessor_count();
+}
+
 // db[m] += Σ_n dy[n, m] (reduce.cuh: row groups of one column block, added in a fixed order).
 __global__ void __launch_bounds__(COL_SUM_THREADS) column_sums_kernel(const float* __restrict__ dy, long long N,
                                                                       long long M, float* __restrict__ db) {
@@ -291,6 +308,11 @@ void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t sai, int64_t 
     return;
   }
   if (compute_mode() != ComputeMode::Fp32) {
+    if (use_large_tiles(M, N, K)) {
+      if (compute_mode() == ComputeMode::Bf16) gemm_tc_large<Bf16Operands>(M, N, K, A, sai, sak, B, sbk, sbj, C, ldc, accumulate, bias, relu);
+      else gemm_tc_large<Tf32Operands>(M, N, K, A, sai, sak, B, sbk, sbj, C, ldc, accumulate, bias, relu);
+      return;
+    }
     const dim3 grid((unsigned)((N + TC_BN - 1) / TC_BN), (unsigned)((M + TC_BM - 1) / TC_BM));
     if (compute_mode() == ComputeMode::Bf16) {
       FT_LAUNCH(gemm_tc_kernel<Bf16Operands>, grid, dim3(TC_THREADS), TC_SMEM, (int)M, (int)N, (int)K, A,

@@ -92,6 +92,22 @@ inline bool tensor_cores_available() {
 #endif
 }
 
+// Streaming multiprocessors of the current device (1 when it cannot be asked: then no choice assumes a wide
+// GPU). The emulator reports an H100/H200's 132, so that size-based choices match the GPUs this code targets.
+inline int multiprocessor_count() {
+#if FT_EMULATED
+  return 132;
+#else
+  static const int n = [] {
+    int dev = 0, count = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess) return 1;
+    if (cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess || count < 1) return 1;
+    return count;
+  }();
+  return n;
+#endif
+}
+
 // Device scratch of a deterministic grid reduction (reduce.cuh last_block_total): up to `blocks` partials of
 // T and a zeroed counter, allocated once per call site (`static GridSumScratch<T> s;`) and kept; an
 // allocation failure is left for the op's check (pending_error) and returns false.

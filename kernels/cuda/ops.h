@@ -12,6 +12,14 @@ namespace ftc {
 // B(k,j) = B[k·sbk + j·sbj], C row-major with leading dimension ldc; relu: C = C > 0 ? C : 0 at the end.
 void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t sai, int64_t sak, const float* B, int64_t sbk,
           int64_t sbj, float* C, int64_t ldc, bool accumulate, const float* bias, bool relu = false);
+// Which tensor-core GEMM the bf16 and tf32 modes run (gemm.cu use_large_tiles): Auto chooses; Small is the
+// 64×64 kernel over fp32 operands, Large the 128×128 cp.async kernel over operands staged to the mode's format.
+// Process-wide like the compute mode; tests and the GPU check's benchmark force each.
+enum class GemmTiles { Auto, Small, Large };
+inline GemmTiles& gemm_tiles() {
+  static GemmTiles t = GemmTiles::Auto;
+  return t;
+}
 // db[M] += Σ_n dy[n, m] (dy [N, M]).
 void column_sums_add(const float* dy, int64_t N, int64_t M, float* db);
 void linear_forward(const float* x, const float* w, const float* b, float* y, int64_t N, int64_t K, int64_t M,

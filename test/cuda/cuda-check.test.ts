@@ -36,6 +36,11 @@ maybe('every CUDA kernel compiles for sm_75/80/90 without warnings, and GEMM/att
         expect(Number(row(k)?.[2])).toBeGreaterThanOrEqual(16);
         expect(Number(row(k)?.[3])).toBeGreaterThanOrEqual(8);
       }
+      // The 128×128 kernel: 16 mma.sync per 32-byte step, two steps per k-tile; fed by cp.async (its pipeline).
+      for (const k of ['gemm_tc_large_kernel<Bf16Operands>', 'gemm_tc_large_kernel<Tf32Operands>']) {
+        expect(Number(row(k)?.[2])).toBeGreaterThanOrEqual(32);
+        expect(Number(row(k)?.[4])).toBeGreaterThanOrEqual(4);
+      }
       expect(Number(row('gemm_kernel')?.[2])).toBe(0);
       expect(Number(row('gemm_kernel')?.[5])).toBeGreaterThan(0);
       // Q·Kᵀ and P·V per key tile at d = 64: 4·4·2 + 4·4·2 mma.sync; V through ldmatrix.trans.

@@ -5,6 +5,8 @@
 //            zero fill), a misaligned ldmatrix row failing the launch
 //   gemm_tc  gemm in bf16 and tf32 modes: the three strided products of linear forward/backward at edge and exact
 //            tile shapes, with bias and accumulation, under the race check (and every thread order at one shape)
+//   gemm_tc_large, gemm_tc_large_tf32  the same for the 128×128 cp.async kernel over staged operands
+//            (gemm_tc_large.cuh) in bf16 and tf32 modes, which must also equal the 64×64 kernel bit for bit
 //   attn_tc    attention in bf16 mode (FlashAttention-2 on tensor cores): the forward against a double reference
 //            of its bf16 operands, the gradients against the fp32 kernels, every padded head dim, with dropout,
 //            race check and thread orders
@@ -243,16 +245,26 @@ const ftemu::Order kOrders[] = {ftemu::Order::Forward, ftemu::Order::Reverse, ft
 
 float tf32_round(float f) { return ftc::tf32_round(f); }
 
-// The tensor-core GEMM in one mode (bf16: m16n8k16; tf32: m16n8k8, the same byte addresses).
-void gemm_tc_cases(ftc::ComputeMode mode) {
+// The tensor-core GEMM in one mode (bf16: m16n8k16; tf32: m16n8k8, the same byte addresses), by one of its two
+// kernels: Small, the 64×64 kernel over fp32 operands; Large, the 128×128 cp.async kernel over staged operands,
+// which must also equal the 64×64 kernel bit for bit (the same mma steps per output, in the same order).
+void gemm_tc_cases(ftc::ComputeMode mode, ftc::GemmTiles tiles) {
   ftc::compute_mode() = mode;
-  const bool tf32 = mode == ftc::ComputeMode::Tf32;
+  const bool tf32 = mode == ftc::ComputeMode::Tf32, large = tiles == ftc::GemmTiles::Large;
   float (*round)(float) = tf32 ? tf32_round : bf16_round;
   struct Shape {
     int M, N, K;
   };
   // Edges of every tile dimension (64×64×32), exact tiles, a single element, a K that is not a multiple of 16.
-  const Shape shapes[] = {{70, 45, 29}, {64, 64, 32}, {1, 1, 1}, {130, 67, 100}, {33, 128, 72}};
+  const std::vector<Shape> small_shapes = {{70, 45, 29}, {64, 64, 32}, {1, 1, 1}, {130, 67, 100}, {33, 128, 72}};
+  // For 128×128 tiles: edges in M and N with a K padded to whole k-tiles, more k-tiles than pipeline stages
+  // (a stage refilled while others are read); exact tiles over three k-tiles; a single element; three row
+  // blocks; three column blocks over one k-tile.
+  // The tf32 instance (the same code with another Op, and twice the k-tiles per K) skips the three row blocks.
+  std::vector<Shape> large_shapes = {{100, 130, 104}, {128, 128, 96}, {1, 1, 1}, {257, 129, 40}, {64, 300, 8}};
+  if (tf32) large_shapes.erase(large_shapes.begin() + 3);
+  const std::vector<Shape>& shapes = large ? large_shapes : small_shapes;
+  const std::string kernel = large ? "128x128 cp.async" : "64x64";
   int case_no = 0;
   for (const Shape& s : shapes) {
     for (int layout = 0; layout < 3; ++layout) {
@@ -275,15 +287,19 @@ void gemm_tc_cases(ftc::ComputeMode mode) {
       std::vector<float> first;
       bool same = true, close = true;
       double worst = 0;
-      // Every thread order at the edge shape; the forward order (with the race check) elsewhere, for time.
-      const int orders = case_no < 3 ? 4 : 1;
+      // Every thread order at the edge shape; the forward order (with the race check) elsewhere, for time. The
+      // 128×128 kernel's tf32 instance, the same code with another Op, in the forward order only (the emulator
+      // runs it at about a fifth of a second per block and k-tile).
+      const int orders = case_no < 3 && !(large && tf32) ? 4 : 1;
       for (int o = 0; o < orders; ++o) {
         ftemu::config().order = kOrders[o];
         ftemu::config().seed = 11 + o;
         ftemu::config().race_check = o == 0;
         // Device allocations, so that the race check's shadow map covers them.
         float *dA = dev(A), *dB = dev(B), *dbias = dev(bias), *dC = dev(init);
+        ftc::gemm_tiles() = tiles;
         ftc::gemm(M, N, K, dA, sai, sak, dB, sbk, sbj, dC, N, accumulate, with_bias ? dbias : nullptr);
+        ftc::gemm_tiles() = ftc::GemmTiles::Auto;
         close = close && cudaGetLastError() == cudaSuccess;
         std::vector<float> C(init.size());
         cudaMemcpy(C.data(), dC, C.size() * sizeof(float), cudaMemcpyDeviceToHost);
@@ -298,10 +314,22 @@ void gemm_tc_cases(ftc::ComputeMode mode) {
       }
       ftemu::config().order = ftemu::Order::Forward;
       ftemu::config().race_check = false;
+      bool as_small = true;
+      if (large) {
+        float *dA = dev(A), *dB = dev(B), *dbias = dev(bias), *dC = dev(init);
+        ftc::gemm_tiles() = ftc::GemmTiles::Small;
+        ftc::gemm(M, N, K, dA, sai, sak, dB, sbk, sbj, dC, N, accumulate, with_bias ? dbias : nullptr);
+        ftc::gemm_tiles() = ftc::GemmTiles::Auto;
+        std::vector<float> C(init.size());
+        cudaMemcpy(C.data(), dC, C.size() * sizeof(float), cudaMemcpyDeviceToHost);
+        for (float* p : {dA, dB, dbias, dC}) cudaFree(p);
+        as_small = C == first;
+      }
       const char* names[] = {"x·Wᵀ+b", "dx+=dy·W", "dW+=dyᵀ·x"};
-      expect(close && same, std::string(tf32 ? "tf32" : "bf16") + " tensor-core gemm " + std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K) + " " +
-                                names[layout] + ": within " + std::to_string(tol) + " of the product of the rounded operands (worst " + std::to_string(worst) +
-                                ")" + (orders > 1 ? ", identical under every thread order" : "") + ", race check clean");
+      expect(close && same && as_small,
+             std::string(tf32 ? "tf32" : "bf16") + " tensor-core gemm (" + kernel + ") " + std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K) + " " +
+                 names[layout] + ": within " + std::to_string(tol) + " of the product of the rounded operands (worst " + std::to_string(worst) + ")" +
+                 (orders > 1 ? ", identical under every thread order" : "") + (large ? ", bit-identical to the 64x64 kernel" : "") + ", race check clean");
       ++case_no;
     }
   }
@@ -474,8 +502,10 @@ void attn_tc_cases() {
 void mma_tests(const std::string& which) {
   if (which == "mma" || which == "all") mma_cases();
   if (which == "gemm_tc" || which == "all") {
-    gemm_tc_cases(ftc::ComputeMode::Bf16);
-    gemm_tc_cases(ftc::ComputeMode::Tf32);
+    gemm_tc_cases(ftc::ComputeMode::Bf16, ftc::GemmTiles::Small);
+    gemm_tc_cases(ftc::ComputeMode::Tf32, ftc::GemmTiles::Small);
   }
+  if (which == "gemm_tc_large" || which == "all") gemm_tc_cases(ftc::ComputeMode::Bf16, ftc::GemmTiles::Large);
+  if (which == "gemm_tc_large_tf32" || which == "all") gemm_tc_cases(ftc::ComputeMode::Tf32, ftc::GemmTiles::Large);
   if (which == "attn_tc" || which == "all") attn_tc_cases();
 }

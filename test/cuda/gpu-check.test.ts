@@ -46,7 +46,7 @@ test('check_ops.py: every kernel family against float64 PyTorch through the C en
   expect(r.status).toBe(0);
   const rows = JSON.parse(fs.readFileSync(path.join(dir, 'ops.json'), 'utf8')) as { op: string; ok: boolean; rel_err: number }[];
   const ops = new Set(rows.map((x) => x.op));
-  for (const op of ['linear fp32', 'linear bf16', 'linear tf32', 'rmsNorm', 'layerNorm', 'gelu', 'ropeAttention', 'ropeAttention bf16', 'hrLoss', 'adamw', 'sumSquares', 'globalNorm', 'adamw clipped', 'adamw NaN norm', 'deviceCheck finite', 'deviceCheck groupIds', 'deviceCheck weights']) {
+  for (const op of ['linear fp32', 'linear bf16', 'linear tf32', 'linear bf16 128x128', 'linear tf32 128x128', 'rmsNorm', 'layerNorm', 'gelu', 'ropeAttention', 'ropeAttention bf16', 'hrLoss', 'adamw', 'sumSquares', 'globalNorm', 'adamw clipped', 'adamw NaN norm', 'deviceCheck finite', 'deviceCheck groupIds', 'deviceCheck weights']) {
     expect(ops.has(op)).toBe(true);
   }
   expect(rows.length).toBeGreaterThan(100);
@@ -56,11 +56,12 @@ test('check_ops.py: every kernel family against float64 PyTorch through the C en
   const b = python('bench.py', ['--lib', lib, '--device', 'cpu', '--out', dir]);
   expect(b.status).toBe(0);
   const bench = JSON.parse(fs.readFileSync(path.join(dir, 'bench.json'), 'utf8')) as {
-    rows: { kind: string; engine_bf16_s?: number; engine_tf32_s?: number; engine_bf16_fwd_bwd_s?: number }[];
+    rows: { kind: string; engine_bf16_s?: number; engine_tf32_s?: number; engine_bf16_128_s?: number; engine_bf16_fwd_bwd_s?: number }[];
   };
   expect(bench.rows.map((x) => x.kind)).toEqual(['gemm', 'attention']);
   expect(bench.rows[0].engine_bf16_s).toBeGreaterThan(0);
   expect(bench.rows[0].engine_tf32_s).toBeGreaterThan(0);
+  expect(bench.rows[0].engine_bf16_128_s).toBeGreaterThan(0);
   expect(bench.rows[1].engine_bf16_fwd_bwd_s).toBeGreaterThan(0);
 });
 
@@ -69,7 +70,7 @@ test('the smoke program for compute-sanitizer runs every kernel family cleanly (
   execFileSync('g++', ['-pthread', ...objects, '-o', exe], { stdio: 'pipe' });
   const r = spawnSync(exe, [], { encoding: 'utf8', timeout: 120_000 });
   expect(`${r.stdout}${r.stderr}`).toContain('smoke: 0 failure(s)');
-  expect(r.stdout.split('\n').filter((l) => l.startsWith('ok  '))).toHaveLength(11);
+  expect(r.stdout.split('\n').filter((l) => l.startsWith('ok  '))).toHaveLength(12);
   expect(r.status).toBe(0);
 });
 

@@ -25,7 +25,7 @@ test('roofline.py: a bound per kernel and shape, and docs/cuda.md carries its ta
   const rows = (JSON.parse(fs.readFileSync(json, 'utf8')) as { rows: Row[] }).rows;
   fs.rmSync(path.dirname(json), { recursive: true, force: true });
   const kernels = new Set(rows.map((x) => x.kernel.replace(/<.*>/, '')));
-  expect([...kernels].sort()).toEqual(['attn_bf16_backward_kernel', 'attn_bf16_forward_kernel', 'gemm_tc_kernel']);
+  expect([...kernels].sort()).toEqual(['attn_bf16_backward_kernel', 'attn_bf16_forward_kernel', 'gemm_tc_kernel', 'gemm_tc_large_kernel']);
   for (const shape of ['19m', '345m', '1b', '4096³']) expect(rows.some((x) => x.shape.startsWith(shape))).toBe(true);
   for (const x of rows) {
     expect(['tensor', 'L2', 'HBM']).toContain(x.bound);

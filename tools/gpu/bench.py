@@ -1,5 +1,6 @@
 """The CUDA kernels against PyTorch on the same GPU, side by side in one run: GEMM at the 19m and 1b layer
-shapes and at 4096³ (engine fp32 and bf16 against torch.matmul in FP32, TF32 and BF16), and causal attention
+shapes and at 4096³ (engine fp32, tf32 and bf16 against torch.matmul in FP32, TF32 and BF16; the bf16 mode's
+64×64 and 128×128 tensor-core kernels each forced besides the size rule's choice), and causal attention
 forward and forward+backward (engine, RoPE included, against scaled_dot_product_attention without RoPE).
 
 Steady state: every side runs WARMUP untimed iterations first, then ITERS timed ones between CUDA events.
@@ -75,9 +76,10 @@ def main(argv=None):
         flop = 2.0 * N * K * M
         res = {"kind": "gemm", "shape": name, "N": N, "K": K, "M": M}
 
-        def engine(mode):
+        def engine(mode, tiles=0):
             if lib.ftc_set_compute_mode(mode) != 0:
                 return None
+            lib.ftc_set_gemm_tiles(tiles)
 
             def fn():
                 lib.ftc_linear_forward(p(x), p(w), None, p(y), N, K, M)
@@ -87,12 +89,18 @@ def main(argv=None):
 
             s = t(fn)
             sync()
+            lib.ftc_set_gemm_tiles(0)
             lib.ftc_set_compute_mode(0)
             return s
 
         res["engine_fp32_s"] = engine(0)
         res["engine_bf16_s"] = engine(1)
         res["engine_tf32_s"] = engine(2)
+        # Each tensor-core kernel forced (the size rule picks one of them above): 64×64 over fp32 operands,
+        # 128×128 over staged operands with the cp.async pipeline (its time includes the staging passes).
+        res["engine_bf16_64_s"] = engine(1, 1)
+        res["engine_bf16_128_s"] = engine(1, 2)
+        res["engine_tf32_128_s"] = engine(2, 2)
         if dev == "cuda":
             torch.backends.cuda.matmul.allow_tf32 = False
             res["torch_fp32_s"] = t(lambda: torch.matmul(x, w.T))
@@ -148,7 +156,8 @@ def main(argv=None):
             print(f"gemm {r['shape']}: engine bf16 {r['engine_bf16_tflops']:.1f} TFLOP/s, torch bf16 {r['torch_bf16_tflops']:.1f}"
                   f" ({r['engine_bf16_tflops'] / r['torch_bf16_tflops']:.0%} of cuBLAS); engine tf32"
                   f" {r.get('engine_tf32_tflops', float('nan')):.1f}, torch tf32 {r['torch_tf32_tflops']:.1f}; engine fp32"
-                  f" {r['engine_fp32_tflops']:.1f}, torch fp32 {r['torch_fp32_tflops']:.1f}")
+                  f" {r['engine_fp32_tflops']:.1f}, torch fp32 {r['torch_fp32_tflops']:.1f}; engine bf16 64x64"
+                  f" {r.get('engine_bf16_64_tflops', float('nan')):.1f}, 128x128 {r.get('engine_bf16_128_tflops', float('nan')):.1f}")
         if r["kind"] == "attention" and r.get("sdpa_bf16_fwd_bwd_s"):
             bf = r.get("engine_bf16_fwd_bwd_s")
             print(f"attention {r['shape']}: engine fwd+bwd fp32 {r['engine_fwd_bwd_s'] * 1e3:.2f} ms, bf16 "

@@ -20,6 +20,14 @@ int ftc_set_compute_mode(int mode) {
   return 0;
 }
 
+// Which tensor-core GEMM the bf16 and tf32 modes run: 0 = chosen by size, 1 = the 64×64 kernel over fp32
+// operands, 2 = the 128×128 cp.async kernel over staged operands. Returns 0, -2 for an unknown choice.
+int ftc_set_gemm_tiles(int tiles) {
+  if (tiles < 0 || tiles > 2) return -2;
+  ftc::gemm_tiles() = tiles == 1 ? ftc::GemmTiles::Small : tiles == 2 ? ftc::GemmTiles::Large : ftc::GemmTiles::Auto;
+  return 0;
+}
+
 int ftc_sync(void) {
   cudaError_t e = cudaDeviceSynchronize();
   if (e == cudaSuccess) e = cudaGetLastError();

@@ -30,6 +30,7 @@ def load(path):
     lib = ctypes.CDLL(path)
     sigs = {
         "ftc_set_compute_mode": ([ctypes.c_int], ctypes.c_int),
+        "ftc_set_gemm_tiles": ([ctypes.c_int], ctypes.c_int),
         "ftc_sync": ([], ctypes.c_int),
         "ftc_error_string": ([ctypes.c_int], ctypes.c_char_p),
         "ftc_linear_forward": ([P, P, P, P, I, I, I], None),
@@ -109,11 +110,25 @@ def tf32(t):
 MODES = {"fp32": 0, "bf16": 1, "tf32": 2}
 
 
-def check_linear(c, shapes, mode):
+# The tensor-core GEMM kernels (ftc_set_gemm_tiles): 0 chosen by size, 2 the 128×128 cp.async kernel forced.
+TILES = {0: "", 2: " 128x128"}
+
+
+def check_linear(c, shapes, mode, tiles=0):
+    op = "linear " + mode + TILES[tiles]
     if c.lib.ftc_set_compute_mode(MODES[mode]) != 0:
-        c.rows.append({"op": "linear " + mode, "shape": "-", "output": "-", "rel_err": float("nan"), "rtol": 0,
+        c.rows.append({"op": op, "shape": "-", "output": "-", "rel_err": float("nan"), "rtol": 0,
                        "ok": False, "error": mode + " mode refused: no tensor cores"})
         return
+    c.lib.ftc_set_gemm_tiles(tiles)
+    try:
+        linear_rows(c, shapes, mode, op)
+    finally:
+        c.lib.ftc_set_gemm_tiles(0)
+        c.lib.ftc_set_compute_mode(0)
+
+
+def linear_rows(c, shapes, mode, op):
     rnd = {"fp32": lambda t: t.double(), "bf16": bf16, "tf32": tf32}[mode]
     rtol = F32_RTOL
     for N, K, M in shapes:
@@ -124,11 +139,10 @@ def check_linear(c, shapes, mode):
         c.sync(f"linear {N}x{K}x{M}")
         rx, rw, rdy = rnd(x), rnd(w), rnd(dy)
         shape = f"N={N} K={K} M={M}"
-        c.compare("linear " + mode, shape, "y", y, rx @ rw.T + b.double(), rtol)
-        c.compare("linear " + mode, shape, "dx", dx, rdy @ rw, rtol)
-        c.compare("linear " + mode, shape, "dw", dw, rdy.T @ rx, rtol)
-        c.compare("linear " + mode, shape, "db", db, dy.double().sum(0), F32_RTOL)
-    c.lib.ftc_set_compute_mode(0)
+        c.compare(op, shape, "y", y, rx @ rw.T + b.double(), rtol)
+        c.compare(op, shape, "dx", dx, rdy @ rw, rtol)
+        c.compare(op, shape, "dw", dw, rdy.T @ rx, rtol)
+        c.compare(op, shape, "db", db, dy.double().sum(0), F32_RTOL)
 
 
 def check_norms(c, shapes):
@@ -355,6 +369,7 @@ def main(argv=None):
     shapes = QUICK if a.quick else FULL
     for run in (lambda: check_linear(c, shapes["linear"], "fp32"), lambda: check_linear(c, shapes["linear"], "bf16"),
                 lambda: check_linear(c, shapes["linear"], "tf32"),
+                lambda: check_linear(c, shapes["linear"], "bf16", 2), lambda: check_linear(c, shapes["linear"], "tf32", 2),
                 lambda: check_norms(c, shapes["norms"]), lambda: check_gelu(c, shapes["gelu"]),
                 lambda: check_attention(c, shapes["attention"], "fp32"),
                 lambda: check_attention(c, shapes["attention"], "bf16"), lambda: check_hr_loss(c, shapes["hr"]),

@@ -33,6 +33,8 @@ GPU = {
 KERNELS = {
     "gemm_tc_kernel<Bf16Operands>": {"regs": 165, "threads": 128, "smem": 2 * 128 * 80, "peak": "bf16"},
     "gemm_tc_kernel<Tf32Operands>": {"regs": 126, "threads": 128, "smem": 2 * 128 * 80, "peak": "tf32"},
+    "gemm_tc_large_kernel<Bf16Operands>": {"regs": 124, "threads": 256, "smem": 3 * 256 * 80, "peak": "bf16"},
+    "gemm_tc_large_kernel<Tf32Operands>": {"regs": 124, "threads": 256, "smem": 3 * 256 * 80, "peak": "tf32"},
     "attn_bf16_forward_kernel<64>": {"regs": 168, "threads": 128, "smem": (64 + 4 * 64) * 72 * 2, "peak": "bf16"},
     "attn_bf16_forward_kernel<128>": {"regs": 168, "threads": 128, "smem": (64 + 4 * 32) * 136 * 2, "peak": "bf16"},
     "attn_bf16_backward_kernel<64>": {"regs": 242, "threads": 128,
@@ -74,12 +76,29 @@ def estimate(kernel, what, flops, l2_bytes, dram_bytes, blocks):
 
 
 def gemm(kernel, what, M, N, K):
-    """y[M,N] = x[M,K]·Wᵀ with the 64×64 block tile: each block streams its 64 rows of A and of B over all of K."""
-    blocks = math.ceil(M / 64) * math.ceil(N / 64)
+    """y[M,N] = x[M,K]·Wᵀ. The 64×64 kernel: each block streams its 64 rows of A and of B over all of K as fp32.
+    The 128×128 kernel: two staging passes first read A and B as fp32 and write them in the mode's format
+    (bf16: 2 bytes, tf32: 4), then each block streams its 128 rows of each staged operand."""
     flops = 2.0 * M * N * K
-    l2 = blocks * (64 + 64) * K * 4.0  # fp32 operands in memory
     dram = (M * K + N * K + M * N) * 4.0
+    if "large" not in kernel:
+        blocks = math.ceil(M / 64) * math.ceil(N / 64)
+        l2 = blocks * (64 + 64) * K * 4.0  # fp32 operands in memory
+        return estimate(kernel, what, flops, l2, dram, blocks)
+    e = 2.0 if "Bf16" in kernel else 4.0
+    blocks = math.ceil(M / 128) * math.ceil(N / 128)
+    staged = (M + N) * K * e
+    l2 = blocks * (128 + 128) * K * e + (M + N) * K * 4.0 + staged  # the product's reads; the passes' reads, writes
+    if staged > GPU["l2_mb"] * 1e6 / 2:  # the staged copies no longer stay in L2: written to and read from HBM
+        dram += 2 * staged
     return estimate(kernel, what, flops, l2, dram, blocks)
+
+
+def gemm_kernel(fmt, M, N):
+    """The tensor-core GEMM the engine runs (kernels/cuda/gemm.cu use_large_tiles): 128×128 tiles over staged
+    operands when they make at least one wave of blocks over the SMs, else 64×64."""
+    large = M >= 128 and N >= 128 and math.ceil(M / 128) * math.ceil(N / 128) >= GPU["sms"]
+    return f"gemm_tc{'_large' if large else ''}_kernel<{fmt}Operands>"
 
 
 def attention(direction, what, Bn, Sn, D, H):
@@ -116,12 +135,14 @@ def rows():
     out = []
     for name, (D, H) in MODELS.items():
         N = B * S
-        for kern in ("gemm_tc_kernel<Bf16Operands>", "gemm_tc_kernel<Tf32Operands>"):
-            out.append(gemm(kern, f"{name} projection [{N},{D}]·[{D},{D}]ᵀ", N, D, D))
-            out.append(gemm(kern, f"{name} linear1 [{N},{D}]·[{4 * D},{D}]ᵀ", N, 4 * D, D))
+        for fmt in ("Bf16", "Tf32"):
+            out.append(gemm(gemm_kernel(fmt, N, D), f"{name} projection [{N},{D}]·[{D},{D}]ᵀ", N, D, D))
+            out.append(gemm(gemm_kernel(fmt, N, 4 * D), f"{name} linear1 [{N},{D}]·[{4 * D},{D}]ᵀ", N, 4 * D, D))
         out.append(attention("forward", f"{name} B={B} S={S} H={H} d={D // H}", B, S, D, H))
         out.append(attention("backward", f"{name} B={B} S={S} H={H} d={D // H}", B, S, D, H))
-    for kern in ("gemm_tc_kernel<Bf16Operands>", "gemm_tc_kernel<Tf32Operands>"):
+    # At 4096³ both kernels of both formats, the size rule's choice (128×128) beside the 64×64 one.
+    for kern in ("gemm_tc_large_kernel<Bf16Operands>", "gemm_tc_kernel<Bf16Operands>", "gemm_tc_large_kernel<Tf32Operands>",
+                 "gemm_tc_kernel<Tf32Operands>"):
         out.append(gemm(kern, "4096³", 4096, 4096, 4096))
     for d in (64, 128):
         out.append(attention("forward", f"B=4 S=1024 H=8 d={d}", 4, 1024, 8 * d, 8))

@@ -62,6 +62,14 @@ int main() {
     ftc::linear_backward(dy, x, w, dx, dw, db, N, K, M, false);
     step(names[mode]);
   }
+  // The 128×128 cp.async kernel over staged operands, which the size rule keeps for large products: forced.
+  if (ftc_set_compute_mode(1) == 0) {
+    ftc::gemm_tiles() = ftc::GemmTiles::Large;
+    ftc::linear_forward(x, w, b, y, N, K, M);
+    ftc::linear_backward(dy, x, w, dx, dw, db, N, K, M, false);
+    ftc::gemm_tiles() = ftc::GemmTiles::Auto;
+    step("linear forward/backward (bf16, 128x128 cp.async tiles)");
+  }
   ftc_set_compute_mode(0);
 
   const int64_t R = 33, D = 40;
