@@ -364,15 +364,19 @@ void backward_dm(const float* dout, const float* q, const float* k, const float*
 }
 
 // Scratch layout: the RoPE table, padded to 64 floats (256 bytes, so what follows is aligned for 16-byte copies),
-// then the forward's bf16 staging of q, k, v (bf16 mode; sized in every mode, so that a scratch planned before a
-// mode change still fits) or the backward's dQ_rot and D.
+// then the forward's bf16 staging of q, k, v, or the backward's dQ_rot and D (padded to 64 floats) and its bf16
+// staging of q, k, v, dO. The staging is sized in every mode, so that a scratch planned before a mode change
+// still fits.
 int64_t rope_floats(int64_t S, int64_t D, int64_t H) { return (2 * S * ((D / H) / 4) + 63) / 64 * 64; }
-int64_t staged_floats(int64_t B, int64_t S, int64_t D, int64_t H) { return 3 * tc_staged_elems(B, S, D, H) / 2; }
+int64_t staged_floats(int64_t B, int64_t S, int64_t D, int64_t H, int tensors) {
+  return tensors * tc_staged_elems(B, S, D, H) / 2;
+}
+int64_t dq_d_floats(int64_t B, int64_t S, int64_t D, int64_t H) { return (B * H * S * (D / H + 1) + 63) / 64 * 64; }
 
 }  // namespace
 
 int64_t attention_forward_scratch(int64_t B, int64_t S, int64_t D, int64_t H) {
-  return rope_floats(S, D, H) + staged_floats(B, S, D, H);
+  return rope_floats(S, D, H) + staged_floats(B, S, D, H, 3);
 }
 
 void attention_forward(const float* q, const float* k, const float* v, float* out, float* lse, float* scratch,
@@ -390,10 +394,9 @@ void attention_forward(const float* q, const float* k, const float* v, float* ou
   else forward_dm<128>(q, k, v, out, lse, scratch, (int)B, (int)S, (int)D, (int)H, drop);
 }
 
-// At least the forward's scratch too, so one workspace serves both.
+// More than the forward's scratch too, so one workspace serves both.
 int64_t attention_backward_scratch(int64_t B, int64_t S, int64_t D, int64_t H) {
-  const int64_t own = B * H * S * (D / H + 1), staged = staged_floats(B, S, D, H);
-  return rope_floats(S, D, H) + (own > staged ? own : staged);
+  return rope_floats(S, D, H) + dq_d_floats(B, S, D, H) + staged_floats(B, S, D, H, 4);
 }
 
 void attention_backward(const float* dout, const float* q, const float* k, const float* v, const float* out,
@@ -411,7 +414,9 @@ void attention_backward(const float* dout, const float* q, const float* k, const
   FT_LAUNCH(attn_backward_pre_kernel, grid_stride_blocks(rows, 256), dim3(256), 0, dout, out, Drow, (int)B, (int)S,
             (int)D, (int)H, bf16 ? 1 : 0);
   if (bf16) {
-    attention_backward_tc(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop, accum);
+    uint16_t* staged = reinterpret_cast<uint16_t*>(dQrot + dq_d_floats(B, S, D, H));
+    attention_backward_tc(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, staged, (int)B, (int)S, (int)D, (int)H, drop,
+                          accum);
   } else if (d <= 16) backward_dm<16>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop, accum);
   else if (d <= 32) backward_dm<32>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop, accum);
   else if (d <= 64) backward_dm<64>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, (int)B, (int)S, (int)D, (int)H, drop, accum);

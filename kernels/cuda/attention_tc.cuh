@@ -44,15 +44,15 @@ inline int tc_head_dim(int d) { return d <= 16 ? 16 : d <= 32 ? 32 : d <= 48 ? 4
 // bf16 elements of one staged tensor [B·H][S][DP].
 inline int64_t tc_staged_elems(int64_t B, int64_t S, int64_t D, int64_t H) { return B * H * S * tc_head_dim((int)(D / H)); }
 
-// staged[z] = tensor z of (q, k, v) as bf16 [B·H][S][DP]: q and k rotated, features ≥ d zero.
-// One thread per feature pair; consecutive threads read consecutive pairs of a row (coalesced) and write one
-// 32-bit word each.
+// staged[z] = tensor z of (q, k, v, dO) as bf16 [B·H][S][DP]: q and k rotated, features ≥ d zero (the forward
+// stages three, gridDim.y = 3; the backward four). One thread per feature pair; consecutive threads read
+// consecutive pairs of a row (coalesced) and write one 32-bit word each.
 __global__ void attn_tc_stage_kernel(const float* __restrict__ q, const float* __restrict__ k,
-                                       const float* __restrict__ v, uint16_t* __restrict__ staged,
-                                       const float* __restrict__ tab, int S, int D, int H, int DP,
-                                       long long per_tensor) {
+                                       const float* __restrict__ v, const float* __restrict__ dout,
+                                       uint16_t* __restrict__ staged, const float* __restrict__ tab, int S, int D,
+                                       int H, int DP, long long per_tensor) {
   const int z = blockIdx.y, d = D / H, pairs = DP / 2;
-  const float* x = z == 0 ? q : z == 1 ? k : v;
+  const float* x = z == 0 ? q : z == 1 ? k : z == 2 ? v : dout;
   uint16_t* dst = staged + (long long)z * per_tensor;
   const long long n = per_tensor / 2;
   for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < n; e += (long long)gridDim.x * blockDim.x) {
@@ -81,25 +81,6 @@ __device__ __forceinline__ void copy_rows_async(uint16_t* dst, const uint16_t* _
     const int r = e / CHUNKS, c = e % CHUNKS;
     const bool in = r < valid;
     cp_async16(dst + r * (DP + TCA_PAD) + c * 8, in ? src + (long long)r * DP + c * 8 : src, in ? 16 : 0);
-  }
-}
-
-// Rows [r0, r0 + rows) of head (b, h) of x into dst[rows][DP + TCA_PAD] as bf16, rotated when tab is given;
-// rows ≥ S and features ≥ d are zero. Called by every thread of the block; consecutive threads take
-// consecutive feature pairs of a row, so the global reads coalesce.
-template <int DP>
-__device__ __forceinline__ void stage_bf16(const float* __restrict__ x, long long base, int D, int S, int d, int r0,
-                                           int rows, const float* __restrict__ tab, uint16_t* dst) {
-  constexpr int LD = DP + TCA_PAD, PAIRS = DP / 2;
-  for (int e = threadIdx.x; e < rows * PAIRS; e += blockDim.x) {
-    const int rr = e / PAIRS, pr = e % PAIRS, r = r0 + rr, c = 2 * pr;
-    float x0 = 0.0f, x1 = 0.0f;
-    if (r < S && c < d) {  // d is a multiple of 4: c < d implies c + 1 < d
-      x0 = x[base + (long long)r * D + c];
-      x1 = x[base + (long long)r * D + c + 1];
-      if (tab != nullptr) rope_rotate(tab, r, pr, d, &x0, &x1);
-    }
-    *reinterpret_cast<uint32_t*>(dst + rr * LD + c) = pack_bf16x2(x0, x1);
   }
 }
 
@@ -277,23 +258,27 @@ __global__ void __launch_bounds__(TCA_THREADS)
 // dQ = dS·K needs every key of the block for a query row: the warps write dSᵀ to shared memory (bf16, stored
 // query-major) and then share out the dQ tile; each part is added into the fp32 dQ buffer (rotated basis)
 // with atomicAdd, as the fp32 kernel does, so dq's last bits depend on the order in which key blocks finish.
-// K, V, Q and dO are bf16 operands; lse and D = rowsum(dO∘O) are the forward's fp32 values.
+// K, V, Q and dO are bf16 operands, staged once by attn_tc_stage_kernel (q and k rotated, [B·H][S][DP]) as in
+// the forward, so that every tile arrives as raw 16-byte cp.async copies: K and V with the first query tile,
+// then Q and dO double-buffered, the next query tile in flight while this one is multiplied. lse and
+// D = rowsum(dO∘O) are the forward's fp32 values, loaded beside each query tile.
 template <int DP>
 struct TcAttnBack {
   static constexpr int keys = 64;                // per block: 4 warps × 16
   static constexpr int rows = DP > 64 ? 32 : 64;  // query rows per tile (the registers of d = 128)
   static constexpr int ld = DP + TCA_PAD;
   static constexpr int ld_ds = keys + TCA_PAD;
-  static constexpr size_t smem =
-      (size_t)(2 * keys + 2 * rows) * ld * sizeof(uint16_t) + (size_t)rows * ld_ds * sizeof(uint16_t) + 2 * rows * sizeof(float);
+  // K, V; two stages of Q and dO; dS; two stages of lse and D.
+  static constexpr size_t smem = (size_t)(2 * keys + 4 * rows) * ld * sizeof(uint16_t) +
+                                 (size_t)rows * ld_ds * sizeof(uint16_t) + 4 * rows * sizeof(float);
 };
 
 template <int DP>
 __global__ void __launch_bounds__(TCA_THREADS, 1)
-    attn_bf16_backward_kernel(const float* __restrict__ dout, const float* __restrict__ q, const float* __restrict__ k,
-                              const float* __restrict__ v, const float* __restrict__ lse, const float* __restrict__ Drow,
-                              float* __restrict__ dk, float* __restrict__ dv, float* __restrict__ dQrot,
-                              const float* __restrict__ tab, int S, int D, int H, DropKey drop, int accum) {
+    attn_bf16_backward_kernel(const uint16_t* __restrict__ staged, long long per_tensor, const float* __restrict__ lse,
+                              const float* __restrict__ Drow, float* __restrict__ dk, float* __restrict__ dv,
+                              float* __restrict__ dQrot, const float* __restrict__ tab, int S, int D, int H, DropKey drop,
+                              int accum) {
   using P = TcAttnBack<DP>;
   constexpr int BK = P::keys, BQ = P::rows, LD = P::ld, LDS = P::ld_ds;
   constexpr int KS = DP / 16;  // k16 steps over features
@@ -303,11 +288,9 @@ __global__ void __launch_bounds__(TCA_THREADS, 1)
   uint16_t* sm = reinterpret_cast<uint16_t*>(sm_raw);
   uint16_t* Ks = sm;              // [BK][LD] rotated keys
   uint16_t* Vs = Ks + BK * LD;    // [BK][LD]
-  uint16_t* Qs = Vs + BK * LD;    // [BQ][LD] rotated queries
-  uint16_t* dOs = Qs + BQ * LD;   // [BQ][LD]
-  uint16_t* dSs = dOs + BQ * LD;  // [BQ][LDS] dS, query-major
-  float* Ls = reinterpret_cast<float*>(dSs + BQ * LDS);  // [BQ] lse
-  float* Ds = Ls + BQ;                                    // [BQ] D
+  uint16_t* QO = Vs + BK * LD;    // stage s: [BQ][LD] rotated queries at QO + 2s·BQ·LD, then [BQ][LD] dO
+  uint16_t* dSs = QO + 4 * BQ * LD;  // [BQ][LDS] dS, query-major
+  float* LD0 = reinterpret_cast<float*>(dSs + BQ * LDS);  // stage s: [BQ] lse at LD0 + 2s·BQ, then [BQ] D
   const int d = D / H, h = blockIdx.y, b = blockIdx.z, key0 = blockIdx.x * BK;
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   const int g = lane / 4, t = lane % 4, jm = lane / 8, r8 = lane % 8;
@@ -315,9 +298,34 @@ __global__ void __launch_bounds__(TCA_THREADS, 1)
   const uint64_t bh = (uint64_t)b * (uint64_t)H + (uint64_t)h;
   const float scale = rsqrtf((float)d);
   const int wkey0 = key0 + warp * 16;  // the warp's first key
+  const long long head = (long long)bh * S * DP;  // this (b, h) in each staged tensor
+  const uint16_t* qh = staged + head;
+  const uint16_t* kh = staged + per_tensor + head;
+  const uint16_t* vh = staged + 2 * per_tensor + head;
+  const uint16_t* oh = staged + 3 * per_tensor + head;
 
-  stage_bf16<DP>(k, base, D, S, d, key0, BK, tab, Ks);
-  stage_bf16<DP>(v, base, D, S, d, key0, BK, nullptr, Vs);
+  // Query tile i0 into stage s: Q and dO by cp.async (rows past S zero-filled), lse and D by plain loads
+  // (visible after the barrier that follows the tile's wait, as the copies are).
+  auto issue = [&](int i0, int s) {
+    uint16_t* Qd = QO + 2 * s * BQ * LD;
+    const int valid = S - i0 < BQ ? S - i0 : BQ;
+    copy_rows_async<DP>(Qd, qh + (long long)i0 * DP, BQ, valid);
+    copy_rows_async<DP>(Qd + BQ * LD, oh + (long long)i0 * DP, BQ, valid);
+    float* Lt = LD0 + 2 * s * BQ;
+    for (int e = threadIdx.x; e < BQ; e += blockDim.x) {
+      const int i = i0 + e;
+      Lt[e] = i < S ? lse[bh * (uint64_t)S + (uint64_t)i] : 0.0f;
+      Lt[BQ + e] = i < S ? Drow[bh * (uint64_t)S + (uint64_t)i] : 0.0f;
+    }
+  };
+  const int first = (key0 / BQ) * BQ;
+  {
+    const int kvalid = S - key0 < BK ? S - key0 : BK;
+    copy_rows_async<DP>(Ks, kh + (long long)key0 * DP, BK, kvalid);
+    copy_rows_async<DP>(Vs, vh + (long long)key0 * DP, BK, kvalid);
+    issue(first, 0);
+    cp_async_commit();  // one group: K, V and the first query tile
+  }
   float dka[FT][4], dva[FT][4];
 #pragma unroll
   for (int f = 0; f < FT; ++f)
@@ -327,16 +335,17 @@ __global__ void __launch_bounds__(TCA_THREADS, 1)
   const uint16_t* ka = Ks + (warp * 16 + r8 + (jm % 2) * 8) * LD + (jm / 2) * 8;
   const uint16_t* va = Vs + (warp * 16 + r8 + (jm % 2) * 8) * LD + (jm / 2) * 8;
 
-  for (int i0 = (key0 / BQ) * BQ; i0 < S; i0 += BQ) {
-    __syncthreads();  // K/V staged (first pass), or the previous tile's Q, dO and dS consumed
-    stage_bf16<DP>(q, base, D, S, d, i0, BQ, tab, Qs);
-    stage_bf16<DP>(dout, base, D, S, d, i0, BQ, nullptr, dOs);
-    for (int e = threadIdx.x; e < BQ; e += blockDim.x) {
-      const int i = i0 + e;
-      Ls[e] = i < S ? lse[bh * (uint64_t)S + (uint64_t)i] : 0.0f;
-      Ds[e] = i < S ? Drow[bh * (uint64_t)S + (uint64_t)i] : 0.0f;
-    }
-    __syncthreads();
+  for (int i0 = first, it = 0; i0 < S; i0 += BQ, ++it) {
+    const int s = it % 2;
+    __syncthreads();  // the previous tile's Q, dO, lse, D (stage 1 − s) and dS consumed
+    if (i0 + BQ < S) issue(i0 + BQ, 1 - s);  // in flight while this tile is multiplied
+    cp_async_commit();
+    cp_async_wait<1>();  // this thread's copies of this tile (and of K, V) have landed
+    __syncthreads();     // everyone's have
+    const uint16_t* Qs = QO + 2 * s * BQ * LD;
+    const uint16_t* dOs = Qs + BQ * LD;
+    const float* Ls = LD0 + 2 * s * BQ;
+    const float* Ds = Ls + BQ;
 
     // Sᵀ and dPᵀ for the warp's 16 keys × BQ queries (skipped, as zeros, when every query is above them).
     const bool live = i0 + BQ - 1 >= wkey0 && wkey0 < S;
@@ -434,6 +443,7 @@ __global__ void __launch_bounds__(TCA_THREADS, 1)
         }
     }
   }
+  cp_async_wait<0>();  // only empty groups remain; leave none behind
 
   // dk: rotated back by −angle (Rᵀ); dv as it is. A lane holds features 2t, 2t+1 of each n8 tile: a RoPE pair.
 #pragma unroll
@@ -463,30 +473,35 @@ __global__ void __launch_bounds__(TCA_THREADS, 1)
 }
 
 template <int DP>
-void backward_tc(const float* dout, const float* q, const float* k, const float* v, const float* lse, const float* Drow,
-                 float* dk, float* dv, float* dQrot, const float* tab, int B, int S, int D, int H, const DropKey& drop,
-                 int accum) {
+void backward_tc(const uint16_t* staged, long long per_tensor, const float* lse, const float* Drow, float* dk, float* dv,
+                 float* dQrot, const float* tab, int B, int S, int D, int H, const DropKey& drop, int accum) {
   const dim3 grid((unsigned)((S + TcAttnBack<DP>::keys - 1) / TcAttnBack<DP>::keys), (unsigned)H, (unsigned)B);
   const size_t bytes = TcAttnBack<DP>::smem;
   if (bytes > 48 * 1024) {
-    // Above 48 KB a kernel must opt in (d > 96: 57 KB at d = 128; tensor-core devices allow 99 KB or more).
+    // Above 48 KB a kernel must opt in (DP ≥ 64 with the double-buffered query tiles: 65 KB at DP = 64, 74 KB
+    // at 128; tensor-core devices allow 99 KB or more).
     cudaFuncSetAttribute(attn_bf16_backward_kernel<DP>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
   }
-  FT_LAUNCH(attn_bf16_backward_kernel<DP>, grid, dim3(TCA_THREADS), bytes, dout, q, k, v, lse, Drow, dk, dv, dQrot, tab,
-            S, D, H, drop, accum);
+  FT_LAUNCH(attn_bf16_backward_kernel<DP>, grid, dim3(TCA_THREADS), bytes, staged, per_tensor, lse, Drow, dk, dv, dQrot,
+            tab, S, D, H, drop, accum);
 }
 
-// The tensor-core backward's middle step (the caller has built the RoPE table, zeroed dQ_rot and formed D).
+// The tensor-core backward's middle step (the caller has built the RoPE table, zeroed dQ_rot and formed D):
+// q and k (rotated), v and dO staged as bf16 into `staged` (4 × tc_staged_elems), then the kernel on them.
 void attention_backward_tc(const float* dout, const float* q, const float* k, const float* v, const float* lse,
-                           const float* Drow, float* dk, float* dv, float* dQrot, const float* tab, int B, int S, int D,
-                           int H, const DropKey& drop, int accum) {
-  const int d = D / H;
-  if (d <= 16) backward_tc<16>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, B, S, D, H, drop, accum);
-  else if (d <= 32) backward_tc<32>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, B, S, D, H, drop, accum);
-  else if (d <= 48) backward_tc<48>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, B, S, D, H, drop, accum);
-  else if (d <= 64) backward_tc<64>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, B, S, D, H, drop, accum);
-  else if (d <= 96) backward_tc<96>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, B, S, D, H, drop, accum);
-  else backward_tc<128>(dout, q, k, v, lse, Drow, dk, dv, dQrot, tab, B, S, D, H, drop, accum);
+                           const float* Drow, float* dk, float* dv, float* dQrot, const float* tab, uint16_t* staged,
+                           int B, int S, int D, int H, const DropKey& drop, int accum) {
+  const int DP = tc_head_dim(D / H);
+  const long long per_tensor = (long long)tc_staged_elems(B, S, D, H);
+  const long long pairs = per_tensor / 2, blocks = (pairs + 255) / 256;
+  const dim3 grid((unsigned)(blocks < 4096 ? blocks : 4096), 4);
+  FT_LAUNCH(attn_tc_stage_kernel, grid, dim3(256), 0, q, k, v, dout, staged, tab, S, D, H, DP, per_tensor);
+  if (DP == 16) backward_tc<16>(staged, per_tensor, lse, Drow, dk, dv, dQrot, tab, B, S, D, H, drop, accum);
+  else if (DP == 32) backward_tc<32>(staged, per_tensor, lse, Drow, dk, dv, dQrot, tab, B, S, D, H, drop, accum);
+  else if (DP == 48) backward_tc<48>(staged, per_tensor, lse, Drow, dk, dv, dQrot, tab, B, S, D, H, drop, accum);
+  else if (DP == 64) backward_tc<64>(staged, per_tensor, lse, Drow, dk, dv, dQrot, tab, B, S, D, H, drop, accum);
+  else if (DP == 96) backward_tc<96>(staged, per_tensor, lse, Drow, dk, dv, dQrot, tab, B, S, D, H, drop, accum);
+  else backward_tc<128>(staged, per_tensor, lse, Drow, dk, dv, dQrot, tab, B, S, D, H, drop, accum);
 }
 
 template <int DP>
@@ -510,7 +525,7 @@ void attention_forward_tc(const float* q, const float* k, const float* v, float*
   const long long per_tensor = (long long)tc_staged_elems(B, S, D, H);
   const long long pairs = per_tensor / 2, blocks = (pairs + 255) / 256;
   const dim3 grid((unsigned)(blocks < 4096 ? blocks : 4096), 3);
-  FT_LAUNCH(attn_tc_stage_kernel, grid, dim3(256), 0, q, k, v, staged, tab, S, D, H, DP, per_tensor);
+  FT_LAUNCH(attn_tc_stage_kernel, grid, dim3(256), 0, q, k, v, nullptr, staged, tab, S, D, H, DP, per_tensor);
   if (DP == 16) forward_tc<16>(staged, per_tensor, out, lse, B, S, D, H, drop);
   else if (DP == 32) forward_tc<32>(staged, per_tensor, out, lse, B, S, D, H, drop);
   else if (DP == 48) forward_tc<48>(staged, per_tensor, out, lse, B, S, D, H, drop);

@@ -390,9 +390,14 @@ double max_abs(const std::vector<float>& x) {
   return m;
 }
 
+// The largest |got − want|, infinite when either holds a NaN (fmax alone would skip a NaN and pass it).
 double max_abs_diff(const std::vector<float>& got, const std::vector<float>& want) {
   double m = 0;
-  for (size_t e = 0; e < want.size(); ++e) m = std::fmax(m, std::fabs((double)got[e] - want[e]));
+  for (size_t e = 0; e < want.size(); ++e) {
+    const double d = std::fabs((double)got[e] - want[e]);
+    if (std::isnan(d)) return INFINITY;
+    m = std::fmax(m, d);
+  }
   return m;
 }
 

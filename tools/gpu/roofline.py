@@ -37,10 +37,11 @@ KERNELS = {
     "gemm_tc_large_kernel<Tf32Operands>": {"regs": 124, "threads": 256, "smem": 3 * 256 * 80, "peak": "tf32"},
     "attn_bf16_forward_kernel<64>": {"regs": 168, "threads": 128, "smem": (64 + 4 * 64) * 72 * 2, "peak": "bf16"},
     "attn_bf16_forward_kernel<128>": {"regs": 168, "threads": 128, "smem": (64 + 4 * 32) * 136 * 2, "peak": "bf16"},
-    "attn_bf16_backward_kernel<64>": {"regs": 242, "threads": 128,
-                                      "smem": (2 * 64 + 2 * 64) * 72 * 2 + 64 * 72 * 2 + 2 * 64 * 4, "peak": "bf16"},
-    "attn_bf16_backward_kernel<128>": {"regs": 243, "threads": 128,
-                                       "smem": (2 * 64 + 2 * 32) * 136 * 2 + 32 * 72 * 2 + 2 * 32 * 4, "peak": "bf16"},
+    # K, V; two stages of Q and dO (the cp.async pipeline); dS; two stages of lse and D.
+    "attn_bf16_backward_kernel<64>": {"regs": 237, "threads": 128,
+                                      "smem": (2 * 64 + 4 * 64) * 72 * 2 + 64 * 72 * 2 + 4 * 64 * 4, "peak": "bf16"},
+    "attn_bf16_backward_kernel<128>": {"regs": 246, "threads": 128,
+                                       "smem": (2 * 64 + 4 * 32) * 136 * 2 + 32 * 72 * 2 + 4 * 32 * 4, "peak": "bf16"},
 }
 
 # Model shapes (src/model/config.ts): dim, heads; B = 32 windows of T = 30 patches, S = 31 tokens (start token).
@@ -123,10 +124,16 @@ def attention(direction, what, Bn, Sn, D, H):
         blocks = blocks_q * H * Bn
     else:
         flops = 5 * 2.0 * Bn * H * causal_pairs * d  # Sᵀ, dPᵀ, dV, dK, dQ
-        # Key block c reads K, V once and Q, dO (and lse, D) for rows ≥ its first key; dQ atomics of the same size.
+        # The staging pass has made q, k (rotated), v and dO bf16 [B·H][S][DP]. Key block c reads its K, V once
+        # and Q, dO for the rows ≥ its first key as bf16, lse and D as fp32, and adds its dQ part (fp32 atomics).
         q_rows = sum(Sn - c * 64 for c in range(blocks_q))
-        l2 = Bn * H * (2 * blocks_q * 64 + 3 * q_rows) * d * 4.0
+        l2 = Bn * H * ((2 * blocks_q * 64 + 2 * q_rows) * dp * 2.0 + q_rows * (d * 4.0 + 8.0))
         dram = Bn * Sn * D * 4.0 * 7  # q, k, v, dO read; dk, dv written; dQ (rotated) read-modify-written once
+        staged = 4 * Bn * H * Sn * dp * 2.0
+        if staged <= GPU["l2_mb"] * 1e6 / 2:
+            l2 += 2 * staged
+        else:
+            dram += 2 * staged
         blocks = blocks_q * H * Bn
     return estimate(kernel, what, flops, l2, dram, blocks)
 
