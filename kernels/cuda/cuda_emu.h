@@ -1,9 +1,9 @@
 // CUDA emulation for g++: lets the .cu kernels of kernels/cuda run on the CPU, unchanged, so that a machine
 // without a GPU (this project's CI) still executes every kernel and compares it with the reference backend.
 //
-// Model (DESIGN.md section 7): blocks run one after another; inside a block every CUDA thread is a real
-// std::thread, but only ONE of them runs at a time. A thread runs until it reaches a barrier
-// (__syncthreads, or the per-warp barrier inside a shuffle) or returns, then hands the token to the next
+// Model (DESIGN.md section 7): blocks run one after another; inside a block every CUDA thread has its own
+// stack (a fiber, see "fibers" below), and only ONE of them runs at a time. A thread runs until it reaches a
+// barrier (__syncthreads, or the per-warp barrier inside a shuffle) or returns, then hands over to the next
 // ready thread in a chosen ORDER (forward, reverse, or a seeded shuffle). This cooperative schedule makes
 // every interleaving reproducible and lets tests run the same kernel under different orders:
 //  - a missing __syncthreads makes a thread read shared memory before (or after) another thread wrote it,
@@ -48,11 +48,31 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <semaphore>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
+#include <sys/mman.h>
+#if defined(__SANITIZE_ADDRESS__)
+#define FTEMU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FTEMU_ASAN 1
+#endif
+#endif
+
+// Fibers (see below): x86-64 (System V) switches in a dozen instructions of its own; elsewhere, or with
+// -DFTEMU_UCONTEXT (to test that path here), glibc's swapcontext, which also saves the signal mask (a system
+// call per switch).
+#if defined(__x86_64__) && !defined(FTEMU_UCONTEXT)
+#define FTEMU_ASM_SWITCH 1
+#endif
+
+#if defined(FTEMU_ASAN)
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if !defined(FTEMU_ASM_SWITCH)
+#include <ucontext.h>
+#endif
 
 // ---------------------------------------------------------------- language
 struct dim3 {
@@ -132,51 +152,205 @@ inline unsigned char* g_dynamic_shared = nullptr;
 
 inline void* dynamic_shared() { return g_dynamic_shared; }
 
-// An OS thread that runs CUDA threads. A CUDA thread that has not started has no stack yet, so any idle
-// worker (or the worker whose thread just returned) may start it; only a thread parked at a barrier is
-// tied to its worker. Barrier-free kernels therefore run without any thread switch.
-struct Worker {
-  std::binary_semaphore go{0};
-  Block* block = nullptr;
-  int tid = -1;  // the CUDA thread to start when woken (-1: resume the parked one)
-  std::thread th;
+// ---------------------------------------------------------------- fibers
+// Every CUDA thread of a block runs on a fiber: a stack of its own on the launching OS thread, entered and
+// left by a user-space stack switch. A hand-off at a barrier is then a few dozen instructions, where handing
+// a token between OS threads cost two futex round trips and, on a loaded 2-core CI machine, a wait for the
+// scheduler each time (an emulated mma.sync is 64 hand-offs, so the tensor-core kernels crawled). One OS
+// thread also means no scheduler between the threads: the cooperative order above is the only order.
+
+// A saved execution context, and the bounds of its stack for AddressSanitizer's fiber annotations (without
+// them ASan would take a throw on a fiber stack for a corrupt stack).
+struct Context {
+#if defined(FTEMU_ASM_SWITCH)
+  void* sp = nullptr;
+#else
+  ucontext_t uc{};
+#endif
+  const void* stack_bottom = nullptr;
+  size_t stack_size = 0;
+  void* fake_stack = nullptr;
 };
 
-class Pool {
+}  // namespace ftemu
+
+#if defined(FTEMU_ASM_SWITCH)
+// ftemu_switch(from, to): push the callee-saved registers, MXCSR and the x87 control word, store the stack
+// pointer in *from, load `to`, pop the same from there and return into the target. ftemu_fiber_start is
+// where a fresh fiber's first switch returns to: it calls entry(arg) from r13/r12, set up by make_context.
+// The symbols live in a COMDAT group so that every translation unit that includes this header may emit them.
+extern "C" void ftemu_switch(void** from, void* to);
+extern "C" void ftemu_fiber_start();
+asm(R"(
+  .pushsection .text.ftemu_switch,"axG",@progbits,ftemu_switch,comdat
+  .weak ftemu_switch
+  .hidden ftemu_switch
+  .type ftemu_switch,@function
+ftemu_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  subq $8, %rsp
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  ldmxcsr (%rsp)
+  fldcw 4(%rsp)
+  addq $8, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size ftemu_switch, .-ftemu_switch
+  .weak ftemu_fiber_start
+  .hidden ftemu_fiber_start
+  .type ftemu_fiber_start,@function
+ftemu_fiber_start:
+  movq %r12, %rdi
+  callq *%r13
+  ud2
+  .size ftemu_fiber_start, .-ftemu_fiber_start
+  .popsection
+)");
+#endif
+
+namespace ftemu {
+
+// The context the running fiber was entered from: the landing side of a switch records its stack bounds
+// (ASan reports them), which is how the launcher's own stack becomes known.
+inline thread_local Context* tl_switched_from = nullptr;
+
+inline void landed([[maybe_unused]] void* fake_stack) {
+#if defined(FTEMU_ASAN)
+  const void* bottom = nullptr;
+  size_t size = 0;
+  __sanitizer_finish_switch_fiber(fake_stack, &bottom, &size);
+  if (tl_switched_from != nullptr) {
+    tl_switched_from->stack_bottom = bottom;
+    tl_switched_from->stack_size = size;
+  }
+#endif
+}
+
+inline void switch_context(Context& from, Context& to) {
+#if defined(FTEMU_ASAN)
+  __sanitizer_start_switch_fiber(&from.fake_stack, to.stack_bottom, to.stack_size);
+#endif
+  tl_switched_from = &from;
+#if defined(FTEMU_ASM_SWITCH)
+  ftemu_switch(&from.sp, to.sp);
+#else
+  if (swapcontext(&from.uc, &to.uc) != 0) throw std::runtime_error("emulator: swapcontext failed");
+#endif
+  landed(from.fake_stack);
+}
+
+#if !defined(FTEMU_ASM_SWITCH)
+// makecontext passes int arguments only: the fiber's argument travels through here.
+inline thread_local void* tl_fiber_arg = nullptr;
+inline thread_local void (*tl_fiber_entry)(void*) = nullptr;
+inline void ucontext_entry() { tl_fiber_entry(tl_fiber_arg); }
+#endif
+
+// A context that starts entry(arg) on [stack, stack + size) at its first switch; entry never returns.
+inline void make_context(Context& c, void* stack, size_t size, void (*entry)(void*), void* arg) {
+  c.stack_bottom = stack;
+  c.stack_size = size;
+#if defined(FTEMU_ASM_SWITCH)
+  // The frame ftemu_switch pops: control words, r15, r14, r13 = entry, r12 = arg, rbx, rbp = 0 (ends the
+  // frame-pointer chain), return address = ftemu_fiber_start. Above it the stack is 16-byte aligned, as
+  // the call in ftemu_fiber_start needs.
+  uintptr_t top = (reinterpret_cast<uintptr_t>(stack) + size - 64) & ~(uintptr_t)15;
+  uint64_t* s = reinterpret_cast<uint64_t*>(top);
+  *--s = reinterpret_cast<uint64_t>(&ftemu_fiber_start);
+  *--s = 0;                                         // rbp
+  *--s = 0;                                         // rbx
+  *--s = reinterpret_cast<uint64_t>(arg);           // r12
+  *--s = reinterpret_cast<uint64_t>(entry);         // r13
+  *--s = 0;                                         // r14
+  *--s = 0;                                         // r15
+  *--s = 0x1F80ull | (0x037Full << 32);             // MXCSR (round to nearest, denormals kept), x87 control
+  c.sp = s;
+#else
+  if (getcontext(&c.uc) != 0) throw std::runtime_error("emulator: getcontext failed");
+  c.uc.uc_stack.ss_sp = stack;
+  c.uc.uc_stack.ss_size = size;
+  c.uc.uc_link = nullptr;
+  // The entry and argument are read at the fiber's first switch, which follows at once (one launch at a time).
+  tl_fiber_entry = entry;
+  tl_fiber_arg = arg;
+  makecontext(&c.uc, ucontext_entry, 0);
+#endif
+}
+
+// A fiber that runs CUDA threads. A CUDA thread that has not started has no stack yet, so any idle fiber
+// (or the fiber whose thread just returned) may start it; only a thread parked at a barrier is tied to its
+// fiber. Barrier-free kernels therefore run without any switch.
+struct Fiber {
+  Context ctx;
+  void* map = nullptr;
+  size_t map_size = 0;
+  Block* block = nullptr;
+  int tid = -1;  // the CUDA thread to start when next entered
+};
+
+inline void fiber_main(void* arg);
+
+// Fibers and their stacks, made on demand and kept for later launches (launches are serialised, so the pool
+// needs no lock of its own). 1 MiB of address space per stack, touched pages only, with a guard page below.
+class FiberPool {
  public:
-  static Pool& get() {
-    static Pool p;
+  static constexpr size_t kStack = size_t(1) << 20;
+  static constexpr size_t kGuard = 4096;
+  static FiberPool& get() {
+    static FiberPool p;
     return p;
   }
-  ~Pool();
-  Worker* take_idle();
-  void give_back(Worker* w) {
-    std::lock_guard<std::mutex> lk(mu_);
-    idle_.push_back(w);
+  ~FiberPool() {
+    for (auto& f : all_) munmap(f->map, f->map_size);
   }
+  Fiber* take_idle() {
+    if (!idle_.empty()) {
+      Fiber* f = idle_.back();
+      idle_.pop_back();
+      return f;
+    }
+    auto f = std::make_unique<Fiber>();
+    f->map_size = kStack + kGuard;
+    f->map = mmap(nullptr, f->map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (f->map == MAP_FAILED) throw std::runtime_error("emulator: cannot map a fiber stack");
+    mprotect(f->map, kGuard, PROT_NONE);  // a stack overflow faults instead of writing into a neighbour
+    make_context(f->ctx, static_cast<unsigned char*>(f->map) + kGuard, kStack, fiber_main, f.get());
+    all_.push_back(std::move(f));
+    return all_.back().get();
+  }
+  void give_back(Fiber* f) { idle_.push_back(f); }
 
  private:
-  void loop(Worker* w);
-  std::mutex mu_;
-  std::vector<std::unique_ptr<Worker>> all_;
-  std::vector<Worker*> idle_;
-  std::atomic<bool> quit_{false};
+  std::vector<std::unique_ptr<Fiber>> all_;
+  std::vector<Fiber*> idle_;
 };
 
-inline thread_local Worker* tl_worker = nullptr;
 
 // One cooperative schedule: the state of a block's threads and barriers.
 class Block {
  public:
-  Block(int nthreads, Order order, uint32_t seed, const std::function<void(int)>& body)
-      : n_(nthreads), order_(order), rng_(seed ? seed : 1), body_(body), state_(nthreads, kReady),
-        waiting_on_(nthreads, -1), what_(nthreads, nullptr), worker_(nthreads, nullptr), xchg_(nthreads), wide_((size_t)nthreads * kWideWords), async_(nthreads) {
-    const int warps = (nthreads + 31) / 32;
-    expected_.push_back(nthreads);  // barrier 0: the block; 1 + w: warp w
-    for (int w = 0; w < warps; ++w) expected_.push_back(std::min(32, nthreads - 32 * w));
+  Block(dim3 shape, Order order, uint32_t seed, const std::function<void(int)>& body)
+      : n_((int)(shape.x * shape.y * shape.z)), shape_(shape), order_(order), rng_(seed ? seed : 1), body_(body), state_(n_, kReady),
+        waiting_on_(n_, -1), what_(n_, nullptr), fiber_(n_, nullptr), xchg_(n_), wide_((size_t)n_ * kWideWords), async_(n_) {
+    const int warps = (n_ + 31) / 32;
+    expected_.push_back(n_);  // barrier 0: the block; 1 + w: warp w
+    for (int w = 0; w < warps; ++w) expected_.push_back(std::min(32, n_ - 32 * w));
     arrived_.assign(expected_.size(), 0);
-    std::vector<int> all(nthreads);
-    for (int i = 0; i < nthreads; ++i) all[i] = i;
+    std::vector<int> all(n_);
+    for (int i = 0; i < n_; ++i) all[i] = i;
     enqueue(all);
   }
 
@@ -199,86 +373,77 @@ class Block {
   AsyncState& async_of(int tid) { return async_[tid]; }
   const std::function<void(int)>& body() const { return body_; }
 
+  // What runs next: this thread again, a fresh thread, a parked one, or (all ended) the launcher.
+  struct Step {
+    enum Kind { kKeep, kStart, kResume, kFinished, kNone } kind = kNone;
+    int tid = -1;
+  };
+
   // The running thread waits at barrier `bar` until every member arrived.
   void barrier(int bar, const char* what) {
     const int me = tl_tid;
-    Step step;
-    bool aborted;
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      if (aborted_) throw Abort{};
-      waiting_on_[me] = bar;
-      what_[me] = what;
-      state_[me] = kWaiting;
-      if (++arrived_[bar] == expected_[bar]) {
-        arrived_[bar] = 0;
-        std::vector<int> released;
-        for (int t = 0; t < n_; ++t) {
-          if (state_[t] == kWaiting && waiting_on_[t] == bar) {
-            state_[t] = kReady;
-            released.push_back(t);
-          }
+    if (aborted_) throw Abort{};
+    waiting_on_[me] = bar;
+    what_[me] = what;
+    state_[me] = kWaiting;
+    if (++arrived_[bar] == expected_[bar]) {
+      arrived_[bar] = 0;
+      std::vector<int> released;
+      for (int t = 0; t < n_; ++t) {
+        if (state_[t] == kWaiting && waiting_on_[t] == bar) {
+          state_[t] = kReady;
+          released.push_back(t);
         }
-        enqueue(released);
       }
-      step = next_locked(me);
-      aborted = aborted_;
+      enqueue(released);
     }
-    if (aborted) {
-      dispatch(step);
-      throw Abort{};
-    }
+    const Step step = next(me);
+    // A deadlock found here: this thread unwinds first, then run_threads resumes the parked ones one by one.
+    if (aborted_) throw Abort{};
     if (step.kind == Step::kKeep) {
-      std::lock_guard<std::mutex> lk(mu_);
       state_[me] = kRunning;
       return;
     }
-    dispatch(step);
-    tl_worker->go.acquire();
-    std::lock_guard<std::mutex> lk(mu_);
+    transfer(step, fiber_[me]->ctx);
+    // Resumed: the fiber's CUDA thread is `me` again.
+    tl_block = this;
+    tl_tid = me;
+    threadIdx = index_of(me);
     if (aborted_) throw Abort{};
   }
 
-  // A worker runs CUDA threads of this block until none is left for it; returns when it must park idle.
-  void run_from(int tid) {
+  // On fiber f: runs CUDA threads, f->tid first, while the next one to run is a fresh thread (it starts on
+  // this same fiber); returns the step that says where f hands over once its last thread returned.
+  Step run_threads(Fiber* f) {
+    int tid = f->tid;
     for (;;) {
       tl_block = this;
       tl_tid = tid;
-      std::exception_ptr err;
-      try {
-        body_(tid);
-      } catch (const Abort&) {
-      } catch (...) {
-        err = std::current_exception();
-      }
-      Step step;
       {
-        std::lock_guard<std::mutex> lk(mu_);
+        std::exception_ptr err;
+        try {
+          body_(tid);
+        } catch (const Abort&) {
+        } catch (...) {
+          err = std::current_exception();
+        }
         state_[tid] = kDone;
-        if (err && !error_) error_ = err;
-        if (err) aborted_ = true;
-        step = next_locked(-1);
-        if (step.kind == Step::kStart) {  // start the fresh thread on this very worker
-          state_[step.tid] = kRunning;
-          worker_[step.tid] = tl_worker;
-          tid = step.tid;
-          continue;
+        if (err) {
+          if (!error_) error_ = err;
+          aborted_ = true;
         }
       }
-      dispatch(step);
-      return;
+      const Step step = next(-1);
+      if (step.kind != Step::kStart) return step;
+      state_[step.tid] = kRunning;
+      fiber_[step.tid] = f;
+      tid = step.tid;
     }
   }
 
-  // The launcher: start the first thread, wait for the block to end, return "" or the failure.
+  // The launcher: run the block's threads on fibers, return "" or the failure once every one has ended.
   std::string run_and_wait() {
-    Step step;
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      step = next_locked(-1);
-    }
-    dispatch(step);
-    done_.acquire();
+    transfer(next(-1), launcher_);
     if (error_) {
       try {
         std::rethrow_exception(error_);
@@ -291,13 +456,30 @@ class Block {
     return failure_;
   }
 
+  // Switches from `from` to where `s` says. Touches nothing of this block once the switch is made: an idle
+  // fiber parked here is next entered for a later block, after this one is gone.
+  void transfer(const Step& s, Context& from) {
+    Context* to = nullptr;
+    if (s.kind == Step::kStart) {
+      Fiber* f = FiberPool::get().take_idle();
+      f->block = this;
+      f->tid = s.tid;
+      state_[s.tid] = kRunning;
+      fiber_[s.tid] = f;
+      to = &f->ctx;
+    } else if (s.kind == Step::kResume) {
+      if (aborted_) state_[s.tid] = kAborting;  // it wakes only to unwind
+      to = &fiber_[s.tid]->ctx;
+    } else {
+      // kFinished; anything else would be a scheduler bug: report it rather than leave the launcher waiting.
+      if (s.kind != Step::kFinished && failure_.empty()) failure_ = "emulator: no thread left to run (internal error)";
+      to = &launcher_;
+    }
+    switch_context(from, *to);
+  }
+
  private:
   enum : int { kReady = 0, kWaiting = 1, kDone = 2, kRunning = 3, kAborting = 4 };
-  struct Step {
-    enum Kind { kKeep, kStart, kResume, kFinished, kNone } kind = kNone;
-    int tid = -1;
-    std::vector<Worker*> wake;  // workers to release (resume, or unwind after an abort)
-  };
 
   void enqueue(std::vector<int>& ts) {
     if (order_ == Order::Reverse) std::reverse(ts.begin(), ts.end());
@@ -324,24 +506,23 @@ class Block {
     return true;
   }
 
-  // Decides who runs next (mu_ held). `me` is the thread arriving at a barrier, or -1.
-  Step next_locked(int me) {
+  // Decides who runs next. `me` is the thread arriving at a barrier, or -1.
+  Step next(int me) {
     Step s;
     if (!aborted_) {
       while (queue_head_ < queue_.size()) {
-        const int next = queue_[queue_head_++];
-        if (state_[next] != kReady) continue;
-        if (next == me) {
+        const int t = queue_[queue_head_++];
+        if (state_[t] != kReady) continue;
+        if (t == me) {
           s.kind = Step::kKeep;
           return s;
         }
-        s.tid = next;
-        if (worker_[next] == nullptr) {
+        s.tid = t;
+        if (fiber_[t] == nullptr) {
           s.kind = Step::kStart;
         } else {
-          state_[next] = kRunning;
+          state_[t] = kRunning;
           s.kind = Step::kResume;
-          s.wake.push_back(worker_[next]);
         }
         return s;
       }
@@ -361,12 +542,15 @@ class Block {
       }
     }
     if (aborted_) {
-      // Wake every parked thread once so it unwinds; threads never started are simply marked done.
+      // Threads never started are simply done; a parked one is resumed to unwind (one at a time: each, once
+      // unwound, comes back here for the next).
+      for (int t = 0; t < n_; ++t)
+        if (state_[t] == kReady && fiber_[t] == nullptr) state_[t] = kDone;
       for (int t = 0; t < n_; ++t) {
-        if (state_[t] == kReady && worker_[t] == nullptr) state_[t] = kDone;
-        if ((state_[t] == kWaiting || state_[t] == kReady) && t != me && worker_[t] != nullptr) {
-          state_[t] = kAborting;
-          s.wake.push_back(worker_[t]);
+        if ((state_[t] == kWaiting || state_[t] == kReady) && t != me) {
+          s.kind = Step::kResume;
+          s.tid = t;
+          return s;
         }
       }
     }
@@ -377,31 +561,19 @@ class Block {
     return s;
   }
 
-  void dispatch(Step& s) {
-    if (s.kind == Step::kStart) {
-      Worker* w = Pool::get().take_idle();
-      {
-        std::lock_guard<std::mutex> lk(mu_);
-        state_[s.tid] = kRunning;
-        worker_[s.tid] = w;
-      }
-      w->block = this;
-      w->tid = s.tid;
-      w->go.release();
-    }
-    for (Worker* w : s.wake) w->go.release();
-    if (s.kind == Step::kFinished) done_.release();
+  dim3 index_of(int t) const {
+    return dim3((unsigned)t % shape_.x, ((unsigned)t / shape_.x) % shape_.y, (unsigned)t / (shape_.x * shape_.y));
   }
 
   int n_;
+  dim3 shape_;
   Order order_;
   uint32_t rng_;
   const std::function<void(int)>& body_;
-  std::mutex mu_;
   std::vector<int> state_;
   std::vector<int> waiting_on_;
   std::vector<const char*> what_;
-  std::vector<Worker*> worker_;
+  std::vector<Fiber*> fiber_;  // the fiber a started thread runs on
   std::vector<int> expected_;
   std::vector<int> arrived_;
   std::vector<int> queue_;
@@ -413,36 +585,18 @@ class Block {
   bool signalled_ = false;
   std::exception_ptr error_;
   std::string failure_;
-  std::binary_semaphore done_{0};
+  Context launcher_;  // where the launching OS thread waits while the block runs
 };
 
-inline Pool::~Pool() {
-  quit_ = true;
-  for (auto& w : all_) w->go.release();
-  for (auto& w : all_) w->th.join();
-}
-
-inline Worker* Pool::take_idle() {
-  std::lock_guard<std::mutex> lk(mu_);
-  if (!idle_.empty()) {
-    Worker* w = idle_.back();
-    idle_.pop_back();
-    return w;
-  }
-  auto w = std::make_unique<Worker>();
-  Worker* wp = w.get();
-  w->th = std::thread([this, wp] { loop(wp); });
-  all_.push_back(std::move(w));
-  return wp;
-}
-
-inline void Pool::loop(Worker* w) {
-  tl_worker = w;
+// A fiber's whole life: run the threads it is given, park idle, and run again when a later start enters it.
+inline void fiber_main(void* arg) {
+  Fiber* f = static_cast<Fiber*>(arg);
+  landed(nullptr);
   for (;;) {
-    w->go.acquire();
-    if (quit_) return;
-    w->block->run_from(w->tid);
-    give_back(w);
+    Block* b = f->block;
+    const Block::Step s = b->run_threads(f);
+    FiberPool::get().give_back(f);
+    b->transfer(s, f->ctx);
   }
 }
 
@@ -575,7 +729,7 @@ void launch(const char* name, Kernel kernel, dim3 grid, dim3 block, size_t smem,
           before.resize(regions.size());
           for (size_t r = 0; r < regions.size(); ++r) before[r].assign(regions[r].first, regions[r].first + regions[r].second);
         }
-        Block blk((int)nthreads, cfg.order, seed, body);
+        Block blk(block, cfg.order, seed, body);
         const std::string fail = blk.run_and_wait();
         g_dynamic_shared = nullptr;
         if (cfg.race_check && fail.empty()) {

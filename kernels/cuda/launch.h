@@ -1,5 +1,5 @@
 // The one launch macro and the few portability macros the kernels use, so that the same .cu sources
-// compile with nvcc (real GPU code) and with g++ through cuda_emu.h (when FT_CUDA_EMU is defined) (one std::thread per CUDA thread,
+// compile with nvcc (real GPU code) and with g++ through cuda_emu.h (when FT_CUDA_EMU is defined) (one fiber per CUDA thread,
 // see cuda_emu.h). Kernels never write `<<<…>>>` or `extern __shared__` themselves:
 //   FT_LAUNCH(kernel, grid, block, smemBytes, args...)  → kernel<<<grid, block, smemBytes>>>(args...)
 //   FT_DYNAMIC_SHARED(float, smem)                      → extern __shared__ float smem[]

@@ -1,12 +1,13 @@
 #!/bin/sh
 # Builds test/cuda/emu_test.cc, emu_mma_test.cc and every kernels/cuda/*.cu (compiled as C++ by g++ -x c++ through the
 # emulation header) under AddressSanitizer into $1/emu_test. Shared memory in the emulator is an exactly
-# sized heap block per CUDA block, so ASan sees an out-of-bounds shared-memory index.
+# sized heap block per CUDA block, so ASan sees an out-of-bounds shared-memory index. Extra compiler flags in $2
+# (e.g. -DFTEMU_UCONTEXT, the emulator's portable fiber switch).
 set -eu
-out=${1:?usage: build-emu-test.sh OUT_DIR}
+out=${1:?usage: build-emu-test.sh OUT_DIR [EXTRA_FLAGS]}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$out/obj"
-flags="-DFT_CUDA_EMU -std=c++20 -O1 -g -fsanitize=address -fno-omit-frame-pointer -pthread -Wall -Wextra -Wno-unknown-pragmas"
+flags="-DFT_CUDA_EMU -std=c++20 -O1 -g -fsanitize=address -fno-omit-frame-pointer -pthread -Wall -Wextra -Wno-unknown-pragmas ${2:-}"
 for f in "$root"/kernels/cuda/*.cu "$root/test/cuda/emu_test.cc" "$root/test/cuda/emu_mma_test.cc"; do
   case "$f" in *.cu) lang="-x c++" ;; *) lang="" ;; esac
   echo "g++ $flags $lang -c $f -o $out/obj/$(basename "$f").o"

@@ -23,7 +23,8 @@ import { BF16_STEP_RTOL } from '../conformance/lanes';
 import { CLI, requireDist } from '../helpers/dist';
 import { requireTorch, runTool, tempDir } from './python';
 
-jest.setTimeout(600_000);
+// Five CLI traces plus a float64 check per test; generous because CI runs this file beside the emulator's.
+jest.setTimeout(1_200_000);
 
 const dir = tempDir('trace-sizes');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

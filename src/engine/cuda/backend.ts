@@ -36,7 +36,7 @@ export class CudaBackend extends TableBackend {
 
   get description(): string {
     return this.deviceInfo.emulated
-      ? 'CUDA kernels emulated on the CPU (one thread per CUDA thread; for verification, slow)'
+      ? 'CUDA kernels emulated on the CPU (one fiber per CUDA thread; for verification, slow)'
       : `CUDA kernels on ${this.deviceInfo.device ?? 'a GPU'}`;
   }
 
