@@ -34,11 +34,11 @@ export interface OpCase {
   /** Head dim of an attention case (backends may support only up to a limit). */
   headDim?: number;
   /**
-   * Model-size work. 1: left out on the CUDA emulator (one OS thread per CUDA thread). 2: a 1b-width GEMM
-   * (16M weights), run on each backend's default lane only: the other ISA lanes run the same tile code at the
-   * 85m and 345m shapes, and filling and comparing 16M-element arrays costs seconds per lane under jest.
+   * A 1b-width GEMM (16M weights): run on each backend's default lane only. The other lanes run the same tile
+   * code at the 85m and 345m shapes, and filling and comparing 16M-element arrays costs seconds per lane under
+   * jest (minutes in the CUDA emulator).
    */
-  heavy?: 0 | 1 | 2;
+  heavy?: boolean;
 }
 
 const R = (shape: number[], lo = -1, hi = 1): TensorSpec => ({ shape, lo, hi });
@@ -57,18 +57,18 @@ function add(c: Omit<OpCase, 'seed'>): void {
 const SIZES = Object.entries(MODEL_SIZES).filter(([n]) => n !== 'tiny').map(([name, c]) => ({ name, D: c.dim, H: c.heads, F: c.dim * 4 }));
 
 // ---- linear: odd sizes, every model size's projections and MLP, the HR head's long K ----
-const linearShapes: [number, number, number, string, 0 | 1 | 2][] = [
-  [1, 1, 1, '', 0], [7, 13, 17, '', 0], [2, 40, 12, '', 0], [31, 20, 65, '', 0], [33, 64, 96, '', 0],
-  [5, 300, 3, '', 0], [97, 129, 33, '', 0], [9, 520, 70, '', 0], [130, 40, 600, '', 0],
+const linearShapes: [number, number, number, string, boolean][] = [
+  [1, 1, 1, '', false], [7, 13, 17, '', false], [2, 40, 12, '', false], [31, 20, 65, '', false], [33, 64, 96, '', false],
+  [5, 300, 3, '', false], [97, 129, 33, '', false], [9, 520, 70, '', false], [130, 40, 600, '', false],
 ];
 for (const s of SIZES) {
   // N = 2 at the widest sizes: the float64 reference's time grows with N, the weights' size does not.
   const N = s.D >= 1024 ? 2 : 5;
-  const huge = s.D >= 2048 ? 2 : 1;
-  linearShapes.push([N, s.D, s.D, ` (${s.name} attention projection)`, s.D > 512 ? huge : 0]);
+  const huge = s.D >= 2048;
+  linearShapes.push([N, s.D, s.D, ` (${s.name} attention projection)`, huge]);
   linearShapes.push([N, s.D, s.F, ` (${s.name} linear1)`, huge]);
   linearShapes.push([Math.min(N, 3), s.F, s.D, ` (${s.name} linear2)`, huge]);
-  linearShapes.push([2, 11 * s.D, 2, ` (${s.name} HR head, K = S·D)`, s.D > 512 ? 1 : 0]);
+  linearShapes.push([2, 11 * s.D, 2, ` (${s.name} HR head, K = S·D)`, false]);
 }
 for (const [N, K, M, what, heavy] of linearShapes) {
   for (const mag of N * K * M < 1e6 ? [1, 1e3] : [1]) {
@@ -125,7 +125,7 @@ add({
 // ---- patch embedding (a GEMM over [B·T, P]) ----
 for (const [B, T, P, D] of [[1, 1, 40, 12], [2, 3, 5, 20], [3, 30, 40, 16], [2, 10, 40, 512], [1, 10, 40, 2048]]) {
   add({
-    op: 'patchEmbed', label: `B=${B} T=${T} P=${P} D=${D}`, gemm: true, heavy: D >= 2048 ? 1 : 0,
+    op: 'patchEmbed', label: `B=${B} T=${T} P=${P} D=${D}`, gemm: true,
     tensors: { x: R([B, T * P], 0, 1), w: R([D, P]), b: R([D]), e: Z([B, T, D]), de: R([B, T, D]), dw: R([D, P]), db: R([D]), dx: R([B, T * P]) },
     compare: { e: 1e-4, dw: 1e-4, db: 1e-4, dx: 1e-4 },
     run: (be, t) => {
@@ -165,7 +165,7 @@ for (const [N, D] of rmsShapes) {
 }
 for (const [N, C] of [[1, 12], [3, 93], [4, 620], ...SIZES.map((s) => [2, 11 * s.D])]) {
   add({
-    op: 'layerNorm', label: `N=${N} C=${C} (values in [40, 60])`, heavy: C > 11 * 512 ? 1 : 0,
+    op: 'layerNorm', label: `N=${N} C=${C} (values in [40, 60])`,
     tensors: { x: R([N, C], 40, 60), gamma: R([C], 0.5, 1.5), beta: R([C]), y: Z([N, C]), mean: Z([N]), rstd: Z([N]), dy: R([N, C]), dx: R([N, C]), dg: R([C]), dbt: R([C]) },
     compare: { y: 1e-4, mean: 1e-4, rstd: 1e-4, dx: 2e-4, dg: 1e-4, dbt: 1e-4 },
     run: (be, t) => {
@@ -223,7 +223,7 @@ const attnShapes: [number, number, number, number, string][] = [
 for (const [B, S, D, H, what] of attnShapes) {
   for (const drop of [undefined, { p: 0.2, key: { seed: 5, step: 9, site: 2 } }] as (AttentionDropout | undefined)[]) {
     add({
-      op: 'ropeAttention', label: `B=${B} S=${S} D=${D} H=${H}${what}${drop ? ', dropout 0.2' : ''}`, headDim: D / H, heavy: D >= 768 ? 1 : 0,
+      op: 'ropeAttention', label: `B=${B} S=${S} D=${D} H=${H}${what}${drop ? ', dropout 0.2' : ''}`, headDim: D / H,
       tensors: {
         q: R([B, S, D], -2, 2), k: R([B, S, D], -2, 2), v: R([B, S, D]), out: Z([B, S, D]), lse: Z([B, H, S]),
         dout: R([B, S, D]), dq: R([B, S, D]), dk: R([B, S, D]), dv: R([B, S, D]),

@@ -3,9 +3,9 @@
 //    CPU has AVX512_BF16 (only the GEMMs change: they get the bf16 tolerance);
 //  - cuda-emu: the CUDA kernels emulated on the CPU, under the in-order and the eager thread schedule
 //    (a kernel that is only right in one order has a race), and the GEMM and attention cases again in the
-//    bf16 compute mode (the tensor-core kernels, bf16 tolerance), and the GEMM cases in the tf32 mode; model-size
-//    cases are left to the other lanes
-//    (the emulator runs one OS thread per CUDA thread: a 1b GEMM there takes minutes);
+//    bf16 compute mode (the tensor-core kernels, bf16 tolerance), and the GEMM cases in the tf32 mode; every
+//    model width up to 345m runs in each of them (the emulator runs CUDA threads as fibers, ~150 s for all four
+//    lanes alone on 2 cores); only the 1b-width GEMMs (16M weights) are left to the other lanes;
 //  - webgpu: WGSL on Dawn/llvmpipe, with contiguous tensors and with every tensor a view at an odd element
 //    offset into a larger buffer (offsets that are no multiple of 4 floats or of 256 bytes).
 // A lane that cannot start here (no addon, no adapter) fails its tests with the backend's own reason.
@@ -25,7 +25,7 @@ export interface Lane {
   teardown(): void;
   /** Every tensor is a view at an odd element offset into a larger buffer. */
   offsets: boolean;
-  /** Whether this lane runs the case (model-size work is left out of the slow emulator). */
+  /** Whether this lane runs the case (the 1b-width GEMMs only run on default lanes). */
   runs(c: OpCase): boolean;
   /** The error a backend must raise for a case it does not support, or null when it supports it. */
   refuses(c: OpCase): RegExp | null;
@@ -79,7 +79,7 @@ function cpuLanes(): Lane[] {
   const all: IsaName[] = ['avx512', 'avx2', 'scalar'];
   const lanes: Lane[] = all.slice(all.indexOf(info.detectedIsa)).map((isa) => ({
     ...base(`cpu ${isa} fp32`, cpu.get),
-    runs: (c: OpCase) => isa === info.detectedIsa || (c.heavy ?? 0) < 2,
+    runs: (c: OpCase) => isa === info.detectedIsa || !c.heavy,
     setup: () => be.setIsa(isa),
     teardown: () => be.setIsa(info.detectedIsa),
   }));
@@ -112,9 +112,8 @@ function cudaEmuLanes(): Lane[] {
     rtol: (c, fp32) => (c.op === 'layerNorm' || c.op === 'ropeAttention' ? 2.5 * fp32 : fp32),
   });
   // A tensor-core compute mode (mma.sync, ldmatrix, emulated with the PTX fragment layouts): only the cases
-  // that run one of its kernels change, so only they run, up to 600k elements in all (the odd shapes, a 19m
-  // projection, the long-K head): each emulated mma.sync is a warp-wide exchange, so the larger cases would add
-  // minutes for no new edge.
+  // that run one of its kernels change, so only they run: the odd shapes and every model width to 345m (the
+  // 128×128 GEMM tiles included, and the long-K HR heads).
   const tensorCores = (mode: 'bf16' | 'tf32', label: string, uses: (c: OpCase) => boolean,
     rtol: (c: OpCase) => number): Lane => ({
     ...lane('forward'),
@@ -124,7 +123,7 @@ function cudaEmuLanes(): Lane[] {
       emu.get().setComputeMode(mode);
     },
     teardown: () => emu.peek()?.setComputeMode('fp32'),
-    runs: (c) => !c.heavy && uses(c) && elements(c) <= 6e5,
+    runs: (c) => !c.heavy && uses(c),
     rtol: (c, fp32) => (uses(c) ? Math.max(fp32, rtol(c)) : fp32),
     blockStep: false,
   });
@@ -147,7 +146,7 @@ function webGpuLanes(): Lane[] {
   const lane = (offsets: boolean): Lane => ({
     ...base(`webgpu${offsets ? ' at odd offsets' : ''}`, gpu.get),
     offsets,
-    runs: (c: OpCase) => !offsets || (c.heavy ?? 0) < 2,
+    runs: (c: OpCase) => !offsets || !c.heavy,
     // Both lanes share one device: the second (last) ends its worker thread.
     dispose: offsets ? () => gpu.peek()?.destroy() : () => undefined,
   });
