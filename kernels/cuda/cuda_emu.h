@@ -303,14 +303,16 @@ struct Fiber {
 
 inline void fiber_main(void* arg);
 
-// Fibers and their stacks, made on demand and kept for later launches (launches are serialised, so the pool
-// needs no lock of its own). 1 MiB of address space per stack, touched pages only, with a guard page below.
+// Fibers and their stacks, made on demand and kept for later launches. One pool per OS thread: a fiber never
+// moves to another thread, since code compiled for a shared library may keep a thread-local variable's address
+// (tl_block, threadIdx) in a register across the switch. 1 MiB of address space per stack, touched pages only,
+// with a guard page below (a GPU thread's stack is 1 KiB by default: cudaLimitStackSize).
 class FiberPool {
  public:
   static constexpr size_t kStack = size_t(1) << 20;
   static constexpr size_t kGuard = 4096;
   static FiberPool& get() {
-    static FiberPool p;
+    thread_local FiberPool p;
     return p;
   }
   ~FiberPool() {

@@ -27,7 +27,7 @@ function run(which: string, exe = binary): { status: number | null; stdout: stri
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test.each(['races', 'deadlock', 'orders', 'philox', 'planted', 'racecheck', 'determinism', 'mma', 'gemm_tc', 'gemm_tc_large', 'gemm_tc_large_tf32', 'attn_tc'])('emulation case %s passes under ASan', (which) => {
+test.each(['races', 'deadlock', 'orders', 'philox', 'planted', 'racecheck', 'determinism', 'threads', 'mma', 'gemm_tc', 'gemm_tc_large', 'gemm_tc_large_tf32', 'attn_tc'])('emulation case %s passes under ASan', (which) => {
   const r = run(which);
   if (r.status !== 0) throw new Error(`emu_test ${which} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
   expect(r.stdout).toContain('0 failure(s)');
@@ -73,7 +73,7 @@ describe('the portable fiber switch (-DFTEMU_UCONTEXT)', () => {
     ucBinary = out.trim().split('\n').pop() ?? '';
     expect(fs.existsSync(ucBinary)).toBe(true);
   });
-  test.each(['races', 'deadlock', 'orders', 'mma'])('emulation case %s passes', (which) => {
+  test.each(['races', 'deadlock', 'orders', 'threads', 'mma'])('emulation case %s passes', (which) => {
     const r = run(which, ucBinary);
     if (r.status !== 0) throw new Error(`emu_test ${which} (ucontext) exited ${r.status}\n${r.stdout}\n${r.stderr}`);
     expect(r.stdout).toContain('0 failure(s)');

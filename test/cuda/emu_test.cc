@@ -17,10 +17,13 @@
 //              the blocks run in; a test-only float atomicAdd per block is not
 //   racecheck  the shadow write map: real kernels on device memory pass it; attention backward with its dQ
 //              atomicAdd replaced by += (built by build-emu-test.sh as ftc_planted) fails it
+//   threads    launches from several OS threads at once (each has its own pool of fibers; launches take
+//              turns) all give the right result
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../../kernels/cpu/philox.h"
@@ -209,6 +212,31 @@ void deadlock() {
   expect(cudaGetLastError() == cudaSuccess && all_expected(ok, want_neighbour), "launches work after a deadlock");
 }
 
+// The fibers of a block run on the launching OS thread, from that thread's own pool (a fiber that moved between
+// threads could keep another thread's thread-local addresses). Four threads launch barrier-heavy blocks at once.
+void threads() {
+  constexpr int kThreads = 4, kLaunches = 25;
+  std::vector<int> right(kThreads, 0);
+  std::vector<std::thread> pool;
+  for (int w = 0; w < kThreads; ++w) {
+    pool.emplace_back([w, &right] {
+      for (int l = 0; l < kLaunches; ++l) {
+        const int n = 32 + 32 * ((w + l) % 4);
+        std::vector<float> out(n, -1.0f), out2(n, -1.0f);
+        FT_LAUNCH(neighbour_sum, 1, n, n * sizeof(float), out.data(), 1);
+        FT_LAUNCH(two_phase, 1, n, n * sizeof(float), out2.data(), 1);
+        if (all_expected(out, want_neighbour) && all_expected(out2, want_two_phase)) ++right[w];
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  for (int w = 0; w < kThreads; ++w)
+    expect(right[w] == kLaunches, "thread " + std::to_string(w) + ": " + std::to_string(right[w]) + " of " +
+                                      std::to_string(kLaunches) + " launch pairs right");
+  std::vector<float> ok(64, -1.0f);
+  FT_LAUNCH(neighbour_sum, 1, 64, 64 * sizeof(float), ok.data(), 1);
+  expect(all_expected(ok, want_neighbour), "the main thread's launches still work");
+}
 
 // Runs fn under each order; all results must be bit-identical (and finite).
 template <class Fn>
@@ -492,6 +520,7 @@ int main(int argc, char** argv) {
   if (which == "planted" || which == "all") planted();
   if (which == "racecheck" || which == "all") racecheck();
   if (which == "determinism" || which == "all") determinism();
+  if (which == "threads" || which == "all") threads();
   mma_tests(which);
   if (which == "oob") oob();
   std::printf("%d failure(s)\n", failures);
