@@ -6,7 +6,7 @@
 //  - cpu at 85m on the default path, seeds 1 to 5;
 //  - the bf16 compute mode at 19m, against its stated bound (docs/design-notes.md), and cuda-emu's (tensor-core
 //    GEMMs and attention) at 19m too;
-//  - cuda-emu at 19m in fp32 (seeds 1 to 3), and webgpu at 19m width with two layers;
+//  - cuda-emu in fp32 at 19m (seeds 1 to 3) and 85m (seed 1), and webgpu at 19m width with two layers;
 //  - a kernel perturbed by 1e-3 inside a 19m step is caught, and so is one ReLU unit flipped far from zero.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -113,13 +113,15 @@ test(`cuda-emu bf16 mode (tensor-core GEMMs and attention) at 19m, within the bf
   for (const f of files) expect(worst(r, f)).toBeGreaterThan(1e-3);
 });
 
-// The other backends in fp32: cuda-emu at the whole 19m model (~11 s a step), webgpu (Dawn on llvmpipe, slower)
-// at the 19m widths (D = 512, 8 heads, MLP 2048, HR head over 11·512) with two blocks.
+// The other backends in fp32: cuda-emu at the whole 19m model (~11 s a step) and the whole 85m model (~45 s),
+// webgpu (Dawn on llvmpipe, slower) at the 19m widths (D = 512, 8 heads, MLP 2048, HR head over 11·512) with two
+// blocks.
 test.each([
-  ['cuda-emu', 'the whole 19m model, seeds 1 to 3', undefined, 3],
-  ['webgpu', '19m width with two layers, seed 1', 2, 1],
-] as const)('%s: %s', (name, _what, layers, seeds) => {
-  const files = SEEDS.slice(0, seeds).map((s) => trace(name, '19m', s, `19m-${name}`, { layers }));
+  ['cuda-emu', 'the whole 19m model, seeds 1 to 3', '19m', undefined, 3],
+  ['cuda-emu', 'the whole 85m model, seed 1', '85m', undefined, 1],
+  ['webgpu', '19m width with two layers, seed 1', '19m', 2, 1],
+] as const)('%s: %s', (name, _what, size, layers, seeds) => {
+  const files = SEEDS.slice(0, seeds).map((s) => trace(name, size, s, `${size}-${name}`, { layers }));
   const r = check(files);
   expect({ status: r.status, out: r.out }).toEqual({ status: 0, out: expect.stringContaining(' ok') });
   for (const f of files) for (const d of r.report[f].mask_disagreements) expect(d.rel_z).toBeLessThan(1e-5);
