@@ -55,8 +55,10 @@ std::atomic<bool> g_allow_amx{true};
 template <int MR, bool Direct>
 FT_TARGET_AVX512 inline __attribute__((always_inline)) void f32_tile(int64_t kc, const float* A, int64_t rs, int64_t cs,
                                                                     const float* Bp, float* C, int64_t ldc, int mr,
-                                                                    int nr, bool load_c, const float* bias) {
+                                                                    int nr, bool load_c, const float* bias,
+                                                                    const Epilogue* ep) {
   prefetch_c_tile(C, ldc, mr);
+  prefetch_epilogue(ep, ldc, mr);
   __m512 c0[MR], c1[MR];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
@@ -79,39 +81,43 @@ FT_TARGET_AVX512 inline __attribute__((always_inline)) void f32_tile(int64_t kc,
     else A += MR;
     Bp += 32;
   }
-  store_rows_avx512<MR>(c0, c1, C, ldc, mr, nr, load_c, bias);
+  store_rows_avx512<MR>(c0, c1, C, ldc, mr, nr, load_c, bias, ep);
 }
 
 template <int MR>
 FT_TARGET_AVX512 void kernel_avx512_f32(int64_t kc, const void* Ap, const void* Bp, float* C, int64_t ldc, int mr,
-                                        int nr, bool load_c, const float* bias) {
+                                        int nr, bool load_c, const float* bias, const Epilogue* ep) {
   f32_tile<MR, false>(kc, static_cast<const float*>(Ap), 0, 0, static_cast<const float*>(Bp), C, ldc, mr, nr, load_c,
-                      bias);
+                      bias, ep);
 }
 
 // The kernel with A read in place (DirectKernel contract: A points at A(i0, p0); rs, cs its row and column strides).
 using DirectKernel = void (*)(int64_t kc, const float* A, int64_t rs, int64_t cs, const void* Bp, float* C, int64_t ldc,
-                              int mr, int nr, bool load_c, const float* bias);
+                              int mr, int nr, bool load_c, const float* bias, const Epilogue* ep);
 template <int MR>
 FT_TARGET_AVX512 void kernel_avx512_f32_direct(int64_t kc, const float* A, int64_t rs, int64_t cs, const void* Bp,
-                                               float* C, int64_t ldc, int mr, int nr, bool load_c, const float* bias) {
-  f32_tile<MR, true>(kc, A, rs, cs, static_cast<const float*>(Bp), C, ldc, mr, nr, load_c, bias);
+                                               float* C, int64_t ldc, int mr, int nr, bool load_c, const float* bias,
+                                               const Epilogue* ep) {
+  f32_tile<MR, true>(kc, A, rs, cs, static_cast<const float*>(Bp), C, ldc, mr, nr, load_c, bias, ep);
 }
 
 // Writes an MR×NR register tile held in `tile` (row-major, NR per row) to the valid corner of C.
 inline void store_tile(const float* tile, int NR, float* C, int64_t ldc, int mr, int nr, bool load_c,
-                       const float* bias) {
+                       const float* bias, const Epilogue* ep) {
   for (int i = 0; i < mr; ++i) {
     float* row = C + i * ldc;
     for (int j = 0; j < nr; ++j) {
       float v = tile[i * NR + j] + (bias ? bias[j] : 0.0f);
-      row[j] = load_c ? row[j] + v : v;
+      if (load_c) v += row[j];
+      if (ep && ep->relu) v = v > 0.0f ? v : 0.0f;
+      if (ep && ep->gate) v = ep->gate[i * ldc + j] > 0.0f ? v : 0.0f;
+      row[j] = v;
     }
   }
 }
 
 FT_TARGET_AVX2 void kernel_avx2_6x16(int64_t kc, const void* Apv, const void* Bpv, float* C, int64_t ldc, int mr,
-                                     int nr, bool load_c, const float* bias) {
+                                     int nr, bool load_c, const float* bias, const Epilogue* ep) {
   const float* Ap = static_cast<const float*>(Apv);
   const float* Bp = static_cast<const float*>(Bpv);
   constexpr int MR = 6, NR = 16;
@@ -129,7 +135,7 @@ FT_TARGET_AVX2 void kernel_avx2_6x16(int64_t kc, const void* Apv, const void* Bp
     Ap += MR;
     Bp += NR;
   }
-  if (mr == MR && nr == NR) {
+  if (mr == MR && nr == NR && ep == nullptr) {
     __m256 bias0 = _mm256_setzero_ps(), bias1 = _mm256_setzero_ps();
     if (bias) {
       bias0 = _mm256_loadu_ps(bias);
@@ -155,11 +161,11 @@ FT_TARGET_AVX2 void kernel_avx2_6x16(int64_t kc, const void* Apv, const void* Bp
     _mm256_store_ps(tile + i * NR, c0[i]);
     _mm256_store_ps(tile + i * NR + 8, c1[i]);
   }
-  store_tile(tile, NR, C, ldc, mr, nr, load_c, bias);
+  store_tile(tile, NR, C, ldc, mr, nr, load_c, bias, ep);
 }
 
 void kernel_scalar_4x8(int64_t kc, const void* Apv, const void* Bpv, float* C, int64_t ldc, int mr, int nr,
-                       bool load_c, const float* bias) {
+                       bool load_c, const float* bias, const Epilogue* ep) {
   const float* Ap = static_cast<const float*>(Apv);
   const float* Bp = static_cast<const float*>(Bpv);
   constexpr int MR = 4, NR = 8;
@@ -172,7 +178,7 @@ void kernel_scalar_4x8(int64_t kc, const void* Apv, const void* Bpv, float* C, i
     Ap += MR;
     Bp += NR;
   }
-  store_tile(tile, NR, C, ldc, mr, nr, load_c, bias);
+  store_tile(tile, NR, C, ldc, mr, nr, load_c, bias, ep);
 }
 // ---- packing ----
 // A block: rows [i0, i0 + MR) × k range [p0, p0 + kc) of A → MR values per k step (bf16: MR pairs per k pair).
@@ -525,18 +531,20 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
         for (int64_t ip = ip0; ip < ip1; ++ip) {
           const int64_t i = ip * MR;
           const int mr = (int)std::min<int64_t>(MR, m - i);
+          // The ReLU and the gate go with the last KC block's store (see Epilogue).
+          const Epilogue ep{relu, gate ? gate + i * ldc + j : nullptr};
+          const Epilogue* epp = b == kb - 1 && (relu || gate) ? &ep : nullptr;
           if (!direct) states.wait(a_unit(b, ip));
           if (direct) {
             spec.direct(ks, A.data + i * A.row_stride + b * KCb * A.col_stride, A.row_stride, A.col_stride, bpanel,
-                        C + i * ldc + j, ldc, mr, nr, load_c, bias_block);
+                        C + i * ldc + j, ldc, mr, nr, load_c, bias_block, epp);
           } else {
-            spec.kernel(ks, Ap + a_off(b, ip) * spec.elem, bpanel, C + i * ldc + j, ldc, mr, nr, load_c, bias_block);
+            spec.kernel(ks, Ap + a_off(b, ip) * spec.elem, bpanel, C + i * ldc + j, ldc, mr, nr, load_c, bias_block,
+                        epp);
           }
         }
       }
     }
-    if (relu) relu_rows(C, ldc, ip0 * MR, std::min(m, ip1 * MR), jp0 * NR, std::min(n, jp1 * NR));
-    if (gate) gate_rows(C, gate, ldc, ip0 * MR, std::min(m, ip1 * MR), jp0 * NR, std::min(n, jp1 * NR));
   });
 }
 

@@ -17,10 +17,11 @@ namespace {
 
 template <int MR>
 FT_TARGET_AVX512BF16 void kernel_avx512_bf16(int64_t kc2, const void* Apv, const void* Bpv, float* C, int64_t ldc,
-                                            int mr, int nr, bool load_c, const float* bias) {
+                                            int mr, int nr, bool load_c, const float* bias, const Epilogue* ep) {
   const uint32_t* Ap = static_cast<const uint32_t*>(Apv);  // one bf16 pair per row and k pair
   const uint16_t* Bp = static_cast<const uint16_t*>(Bpv);  // 32 columns × 2 bf16 per k pair
   prefetch_c_tile(C, ldc, mr);
+  prefetch_epilogue(ep, ldc, mr);
   __m512 c0[MR], c1[MR];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
@@ -35,14 +36,14 @@ FT_TARGET_AVX512BF16 void kernel_avx512_bf16(int64_t kc2, const void* Apv, const
     Ap += MR;
     Bp += 64;
   }
-  store_rows_avx512<MR>(c0, c1, C, ldc, mr, nr, load_c, bias);
+  store_rows_avx512<MR>(c0, c1, C, ldc, mr, nr, load_c, bias, ep);
 }
 
 }  // namespace
 
 void kernel_avx512_bf16_14x32(int64_t kc2, const void* Ap, const void* Bp, float* C, int64_t ldc, int mr, int nr,
-                              bool load_c, const float* bias) {
-  kernel_avx512_bf16<14>(kc2, Ap, Bp, C, ldc, mr, nr, load_c, bias);
+                              bool load_c, const float* bias, const Epilogue* ep) {
+  kernel_avx512_bf16<14>(kc2, Ap, Bp, C, ldc, mr, nr, load_c, bias, ep);
 }
 
 bool cpu_has_bf16() {
@@ -187,7 +188,7 @@ struct TileConfig {
 thread_local bool tl_amx_configured = false;
 
 FT_TARGET_AMX void kernel_amx_bf16(int64_t steps, const void* Apv, const void* Bpv, float* C, int64_t ldc, int mr,
-                                   int nr, bool load_c, const float* bias) {
+                                   int nr, bool load_c, const float* bias, const Epilogue* ep) {
   if (!tl_amx_configured) {
     TileConfig cfg;
     std::memset(&cfg, 0, sizeof cfg);
@@ -203,6 +204,7 @@ FT_TARGET_AMX void kernel_amx_bf16(int64_t steps, const void* Apv, const void* B
   const uint16_t* Bp = static_cast<const uint16_t*>(Bpv);
   prefetch_c_tile(C, ldc, mr);
   if (mr > 16) prefetch_c_tile(C + 16 * ldc, ldc, mr - 16);
+  prefetch_epilogue(ep, ldc, mr);
   _tile_zero(0);
   _tile_zero(1);
   _tile_zero(2);
@@ -231,7 +233,10 @@ FT_TARGET_AMX void kernel_amx_bf16(int64_t steps, const void* Apv, const void* B
       c0[i] = _mm512_load_ps(acc + (h * 16 + i) * 32);
       c1[i] = _mm512_load_ps(acc + (h * 16 + i) * 32 + 16);
     }
-    store_rows_avx512<16>(c0, c1, C + h * 16 * ldc, ldc, std::min(16, mr - h * 16), nr, load_c, bias);
+    // The lower half's gate rows start 16 rows down, like its C rows.
+    const Epilogue half = ep ? Epilogue{ep->relu, ep->gate ? ep->gate + h * 16 * ldc : nullptr} : Epilogue{};
+    store_rows_avx512<16>(c0, c1, C + h * 16 * ldc, ldc, std::min(16, mr - h * 16), nr, load_c, bias,
+                          ep ? &half : nullptr);
   }
 }
 
