@@ -19,6 +19,15 @@ export function packageRoot(from = __dirname): string {
 }
 
 const SOURCES = ['build.sh', 'peak.cc', 'gemm_peers.cc'];
+// The peer libraries' headers build.sh looks for: which of them exist is part of the build's identity, so that
+// installing a missing peer (as the bench's message asks) and rerunning builds again instead of reusing the
+// binary built without it.
+const PEER_HEADERS = [
+  '/usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h',
+  '/usr/include/cblas.h',
+  '/usr/include/x86_64-linux-gnu/cblas.h',
+  '/usr/include/oneapi/dnnl/dnnl.h',
+];
 
 let built: string | null = null;
 
@@ -28,6 +37,7 @@ export function nativeToolsDir(log: (msg: string) => void = () => {}): string {
   const src = path.join(packageRoot(), 'bench', 'native');
   const h = createHash('sha256');
   for (const f of SOURCES) h.update(fs.readFileSync(path.join(src, f)));
+  for (const f of PEER_HEADERS) h.update(`${f}:${fs.existsSync(f)}\n`);
   const out = path.join(os.tmpdir(), `fairtune-bench-native-${h.digest('hex').slice(0, 12)}`);
   if (!fs.existsSync(path.join(out, 'gemm_peers'))) {
     // Build into a private directory, then rename: two runs building at once never see a half-written binary.
