@@ -136,10 +136,6 @@ function cudaEmuLanes(): Lane[] {
   return [lane('forward'), lane('eager'), bf16, tf32];
 }
 
-function elements(c: OpCase): number {
-  return Object.values(c.tensors).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
-}
-
 const gpu = lazy(() => new WebGpuBackend());
 
 function webGpuLanes(): Lane[] {
