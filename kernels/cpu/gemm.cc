@@ -28,8 +28,8 @@
 //      measured.
 //   2. C is cut into MC × NC tiles; threads take tiles from an atomic counter (dynamic scheduling: on a shared
 //      machine one core is often slower, and a static split would leave the other idle at the end).
-//   3. Per tile: for each KC block, for each NR micro-panel of B (kept in L1), for each MR micro-panel of A
-//      (the MC × KC block stays in L2): the register-blocked micro-kernel.
+//   3. Per tile: for each KC block, for each NR micro-panel of B, for each MR micro-panel of A: the
+//      register-blocked micro-kernel (block sizes: see KC and the tile loop).
 // Every element of C sums its k terms in the same order (KC blocks in order, p in order inside a block)
 // whatever the tiling or thread count, so results are bit-identical for any number of threads.
 //
@@ -313,8 +313,18 @@ FT_TARGET_AVX512 void pack_b_f32_avx512(const Matrix& B, int64_t n, int64_t j0, 
 }
 #pragma GCC diagnostic pop
 
-// KC: the B micro-panel (KC × 32 fp32 = 32 KiB) stays in the 48 KiB L1 while the A block streams from L2.
-constexpr int64_t KC = 256;
+// KC, the k values per block. Longer blocks mean fewer passes over each C tile (every block but the first
+// reloads and re-stores it) and fewer kernel calls; shorter ones keep the B micro-panel in L1. 256 (a 32 KiB fp32
+// panel in the 48 KiB L1) was the textbook choice, but measured on Zen 5 (2 cores, N = 992, forward, dx and dW of
+// every layer GEMM of the 19m, 85m and 345m models, builds alternated in one session) longer blocks won: fp32 at
+// KC = 1024 took 4% less time than at 256 over the 19m shapes and 6% less over the 85m/345m ones (512: 4% and
+// 3.5%); bf16 (vdpbf16ps) 9% less at 1024, and 2048 was no better. The B panel then streams from L2, which keeps
+// up with 2 loads per 28 FMAs. The AVX2 kernel, run on the same Zen 5, took 6% less at 1024 and 4% less at 512;
+// it gets 512, since the CPUs that run it (no AVX-512) often have a 256-512 KiB L2. Scalar keeps 256.
+constexpr int64_t KC = 256, KC_AVX2 = 512, KC_AVX512 = 1024;
+// Column-major A read in place (dW) re-reads its panel from cache for every B panel of a tile, at a stride of
+// m floats per k step: past 512 steps it no longer fits L1 (the 19m MLP's dW took 8% longer at 1024).
+constexpr int64_t KC_DIRECT_COLUMNS = 512;
 // Largest n and k for which row-major A is read in place instead of packed (see gemm()).
 constexpr int64_t kDirectMax = 768;
 
@@ -334,10 +344,10 @@ Spec spec_for(Isa isa, GemmCompute mode) {
         // AMX: longer KC blocks (each kernel call then runs more tile products per epilogue).
         if (g_allow_amx.load(std::memory_order_relaxed) && amx_usable())
           return {32, 32, kernel_amx_bf16, pack_a_amx, pack_b_amx, 32, 2, 512};
-        return {14, 32, kernel_avx512_bf16_14x32, pack_a_bf16_avx512, pack_b_bf16_avx512, 2, 2, KC};
+        return {14, 32, kernel_avx512_bf16_14x32, pack_a_bf16_avx512, pack_b_bf16_avx512, 2, 2, KC_AVX512};
       }
-      return {14, 32, kernel_avx512_f32<14>, pack_a_f32_avx512, pack_b_f32_avx512, 1, 4, KC, kernel_avx512_f32_direct<14>};
-    case Isa::Avx2: return {6, 16, kernel_avx2_6x16, pack_a_f32, pack_b_f32, 1, 4, KC};
+      return {14, 32, kernel_avx512_f32<14>, pack_a_f32_avx512, pack_b_f32_avx512, 1, 4, KC_AVX512, kernel_avx512_f32_direct<14>};
+    case Isa::Avx2: return {6, 16, kernel_avx2_6x16, pack_a_f32, pack_b_f32, 1, 4, KC_AVX2};
     default: return {4, 8, kernel_scalar_4x8, pack_a_f32, pack_b_f32, 1, 4, KC};
   }
 }
@@ -443,6 +453,21 @@ void gate_rows(float* C, const float* gate, int64_t ldc, int64_t i0, int64_t i1,
   }
 }
 
+// Row-major A (x in the forward, dy for dx) is read in place in small products: packing it is a pass over
+// memory that nothing overlaps, while the kernel's 14 row streams are fetched during the FMAs. In larger
+// ones each A block, re-read from L2 by every column tile and with k·4-byte row strides, costs more than the
+// pack saves. Measured with cold operands, calls alternated in one process (Zen 5, 2 cores, N = 992): the
+// 512² and 768² products (attention projections of 19m and 85m) 3-17% faster, k or n = 2048 within noise,
+// k or n = 3072 5-13% slower.
+//
+// A column-major A (dyᵀ in dW) is read in place when it is the larger operand (m ≥ 2n): its MR values per k
+// step are then contiguous, as in a packed panel, and skipping its pack outweighs the strided rows. Measured
+// the same way against packing A on first use: dW at m = 2048, n = 512 (19m MLP) 5-6% faster, m = 3072,
+// n = 768 (85m) 1-4%; at m ≤ n (512², and m = 512, n = 2048) 1-3% slower, so those keep packing.
+bool direct_a(const Spec& spec, const Matrix& A, int64_t m, int64_t n, int64_t k, int64_t n_padded) {
+  return spec.direct && ((A.col_stride == 1 && n_padded <= kDirectMax && k <= kDirectMax) || (A.row_stride == 1 && m >= 2 * n));
+}
+
 }  // namespace
 
 void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t ldc, bool accumulate,
@@ -459,28 +484,17 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
   const Spec spec = spec_for(active_isa(), gemm_compute());
   const int MR = spec.mr, NR = spec.nr;
   const int64_t mp = (m + MR - 1) / MR, np = (n + NR - 1) / NR;  // micro-panels
-  const int64_t KCb = spec.kc;
+  const bool direct = direct_a(spec, A, m, n, k, np * NR);
+  const bool direct_columns = direct && A.row_stride == 1;
+  const int64_t KCb = direct_columns ? std::min(spec.kc, KC_DIRECT_COLUMNS) : spec.kc;
   const int64_t kb = (k + KCb - 1) / KCb;                        // KC blocks
   // Packed sizes per KC block (the last may be shorter): A block b occupies MR·kcs(b) per micro-panel.
   auto kc_of = [&](int64_t b) { return std::min(KCb, k - b * KCb); };
   auto steps = [&](int64_t kc) { return (kc + spec.kstep - 1) / spec.kstep; };
-  const int64_t ksteps_full = steps(KCb);
+  const int64_t ksteps_full = steps(std::min(KCb, k));  // a full block's steps (k itself when one block)
   // Offset (in packed values) of block b's panels: blocks before b are full.
   auto a_off = [&](int64_t b, int64_t ip) { return (b * mp * ksteps_full + ip * steps(kc_of(b))) * MR * spec.kstep; };
   auto b_off = [&](int64_t b, int64_t jp) { return (b * np * ksteps_full + jp * steps(kc_of(b))) * NR * spec.kstep; };
-  // Row-major A (x in the forward, dy for dx) is read in place in small products: packing it is a pass over
-  // memory that nothing overlaps, while the kernel's 14 row streams are fetched during the FMAs. In larger
-  // ones each A block, re-read from L2 by every column tile and with k·4-byte row strides, costs more than the
-  // pack saves. Measured with cold operands, calls alternated in one process (Zen 5, 2 cores, N = 992): the
-  // 512² and 768² products (attention projections of 19m and 85m) 3-17% faster, k or n = 2048 within noise,
-  // k or n = 3072 5-13% slower.
-  //
-  // A column-major A (dyᵀ in dW) is read in place when it is the larger operand (m ≥ 2n): its MR values per k
-  // step are then contiguous, as in a packed panel, and skipping its pack outweighs the strided rows. Measured
-  // the same way against packing A on first use: dW at m = 2048, n = 512 (19m MLP) 5-6% faster, m = 3072,
-  // n = 768 (85m) 1-4%; at m ≤ n (512², and m = 512, n = 2048) 1-3% slower, so those keep packing.
-  const bool direct = spec.direct && ((A.col_stride == 1 && np * NR <= kDirectMax && k <= kDirectMax) ||
-                                      (A.row_stride == 1 && m >= 2 * n));
   char* Ap = direct ? nullptr : static_cast<char*>(tl_pack_a.get((size_t)(kb * mp * ksteps_full * MR * spec.kstep) * spec.elem));
   char* Bp = static_cast<char*>(tl_pack_b.get((size_t)(kb * np * ksteps_full * NR * spec.kstep) * spec.elem));
 
@@ -504,7 +518,8 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
   auto a_unit = [&](int64_t b, int64_t ip) { return b * mp + ip; };
   auto b_unit = [&](int64_t b, int64_t jp) { return a_units + b * np + jp; };
 
-  // 2. Tiles of C: MC rows (the A block, ~200 KiB, stays in L2) × NC columns; enough tiles for both cores to
+  // 2. Tiles of C: MC rows (224: with fp32 KC = 1024 the A block, 900 KiB, about fills Zen 5's 1 MiB L2; 112
+  //    measured no better) × NC columns; enough tiles for both cores to
   //    balance dynamically, but not so small that C traffic and the per-tile overhead show.
   const int64_t MCp = std::max<int64_t>(1, std::min<int64_t>(mp, 16));  // micro-panels per tile (rows)
   int64_t NCp = std::max<int64_t>(1, std::min<int64_t>(np, 8));       // micro-panels per tile (columns)

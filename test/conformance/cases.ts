@@ -102,9 +102,9 @@ for (const [N, K, M] of [[7, 13, 17], [31, 512, 2048], [31, 2048, 512]]) {
   });
 }
 // The relu backward fused into dx's epilogue (reluOf): x is itself a relu output, about half exact zeros, and
-// gates dx as in the MLP without dropout; dx starts as NaN (overwritten, never read). A long K runs several KC
-// blocks on the CPU before the gate applies.
-for (const [N, K, M] of [[1, 1, 1], [7, 13, 17], [33, 300, 65], [31, 2048, 512]]) {
+// gates dx as in the MLP without dropout; dx starts as NaN (overwritten, never read). A long M (dx's
+// contraction) runs several KC blocks on the CPU (1024 long with AVX-512) before the gate applies.
+for (const [N, K, M] of [[1, 1, 1], [7, 13, 17], [33, 300, 65], [31, 2048, 512], [9, 40, 2300]]) {
   add({
     op: 'linear', label: `backward with the relu backward fused into dx N=${N} K=${K} M=${M}`, gemm: true,
     tensors: {
