@@ -10,7 +10,7 @@ import * as os from 'os';
 import { getBackend } from '../src/engine/registry';
 import { profileCase } from '../src/profile/profile';
 import { writeFileAtomic } from '../src/util/atomic-write';
-import { handicapsSet, PEER_HANDICAPS, PEER_PACKAGES } from './peer-env';
+import { handicapsSet, KEEP_FREED_MEMORY, PEER_HANDICAPS, PEER_PACKAGES } from './peer-env';
 import { markdownTable } from './table';
 import { attentionSuite } from './suites/attention';
 import { gemmSuite } from './suites/gemm';
@@ -56,7 +56,10 @@ function markdownDocument(rows: Row[], command: string, started: Date, loadBefor
     `- the peers run without ${PEER_HANDICAPS.join(' and ')} (set on these machines for old OpenBLAS builds; they force`,
     '  OpenBLAS\'s AVX2 kernels on AVX-512 CPUs), removed in the peer\'s own process only; the kernel each',
     '  library then chose (OpenBLAS core name, oneDNN ISA) is in its row\'s note;',
-    '- PyTorch runs under every thread setting listed (torch threads / OpenBLAS threads); the fastest is the peer.',
+    '- PyTorch runs under every thread setting listed (torch threads / OpenBLAS threads); the fastest is the peer;',
+    `- PyTorch runs with glibc malloc keeping freed memory (${Object.entries(KEEP_FREED_MEMORY).map(([k, v]) => `${k}=${v}`).join(', ')}):`,
+    '  with the defaults it returns its activations to the kernel every step and faults them back in (see',
+    '  `bench/peer-env.ts`).',
     '',
     `- Command (regenerates this file; build first with \`npm run build\`): \`${command}\``,
     `- Date: ${started.toISOString()}`,

@@ -11,6 +11,20 @@ export function peerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * glibc malloc settings for the PyTorch peers: freed memory stays in the process. PyTorch frees and allocates
+ * its multi-MiB activations every step; with glibc's defaults those blocks go back to the kernel (munmap, heap
+ * trimming) and every step faults them in again, page by page. On these VMs that made PyTorch's 19m step 40%
+ * slower (693-706 against 498-506 ms, torch 1 / OpenBLAS 2 threads, Zen 5); jemalloc with its defaults was
+ * slower still (1569 ms). The settings are mallopt(3)'s environment variables; 32 MiB is the largest mmap
+ * threshold glibc accepts on 64-bit. The engine needs none of this: its buffers are planned before the first step.
+ */
+export const KEEP_FREED_MEMORY: Readonly<Record<string, string>> = {
+  MALLOC_MMAP_THRESHOLD_: String(32 * 2 ** 20),
+  MALLOC_TRIM_THRESHOLD_: String(4 * 2 ** 30),
+  MALLOC_TOP_PAD_: String(256 * 2 ** 20),
+};
+
 /** Which of them this run's environment set, for the record (the peers ran without them). */
 export function handicapsSet(): string {
   const set = PEER_HANDICAPS.filter((k) => process.env[k] !== undefined);

@@ -2,7 +2,7 @@
 import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { packageRoot } from '../src/profile/native-tools';
-import { peerEnv } from './peer-env';
+import { KEEP_FREED_MEMORY, peerEnv } from './peer-env';
 
 export const PYTHON = process.env.FAIRTUNE_PYTHON ?? '/usr/bin/python3';
 
@@ -29,10 +29,15 @@ export function threadLabel(t: ThreadConfig): string {
 /** The configurations tried; DESIGN.md section 7 found torch 1 + OpenBLAS 2 best for this model. */
 export const TORCH_CONFIGS: ThreadConfig[] = [{ torch: 1, openblas: 2 }, { torch: 2, openblas: 2 }, { torch: 2, openblas: 1 }];
 
+/** The environment of a PyTorch peer: the handicaps removed, freed memory kept, the thread counts set. */
+export function torchPeerEnv(threads: ThreadConfig): NodeJS.ProcessEnv {
+  return peerEnv({ ...KEEP_FREED_MEMORY, PYTHONDONTWRITEBYTECODE: '1', OPENBLAS_NUM_THREADS: String(threads.openblas), OMP_NUM_THREADS: String(threads.torch) });
+}
+
 /** Null (with the reason in `skipped`) when Python or torch is unavailable; throws when the script fails. */
 export function runTorchPeer<T>(args: string[], threads: ThreadConfig, timeoutMs: number): { result: T | null; skipped?: string } {
   const script = path.join(packageRoot(), 'bench', 'python', 'peers.py');
-  const env = peerEnv({ PYTHONDONTWRITEBYTECODE: '1', OPENBLAS_NUM_THREADS: String(threads.openblas), OMP_NUM_THREADS: String(threads.torch) });
+  const env = torchPeerEnv(threads);
   const r = spawnSync(PYTHON, [script, ...args], { encoding: 'utf8', env, timeout: timeoutMs });
   if (r.error) return { result: null, skipped: `cannot run ${PYTHON}: ${r.error.message}` };
   if (r.status !== 0) {
