@@ -11,6 +11,7 @@ import { getBackend } from '../src/engine/registry';
 import { profileCase } from '../src/profile/profile';
 import { writeFileAtomic } from '../src/util/atomic-write';
 import { handicapsSet, KEEP_FREED_MEMORY, PEER_HANDICAPS, PEER_PACKAGES } from './peer-env';
+import { fmaProbe, refuseDisturbed, steadyGuard, type SteadyGuard } from './steadiness';
 import { markdownTable } from './table';
 import { attentionSuite } from './suites/attention';
 import { gemmSuite } from './suites/gemm';
@@ -40,7 +41,8 @@ function cpuModel(): string {
   return `${os.cpus()[0]?.model ?? 'unknown CPU'} × ${os.cpus().length} (${isa.join(', ')}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
 }
 
-function markdownDocument(rows: Row[], command: string, started: Date, loadBefore: string, loadAfter: string, backend: string, targets: string): string {
+function markdownDocument(rows: Row[], command: string, started: Date, loadBefore: string, loadAfter: string, backend: string, targets: string,
+  steady: SteadyGuard): string {
   return [
     '# Benchmarks',
     '',
@@ -67,6 +69,7 @@ function markdownDocument(rows: Row[], command: string, started: Date, loadBefor
     `- Environment of this run: ${handicapsSet()} (kept for the engine, removed for the peers)`,
     `- Load before: \`${loadBefore}\``,
     `- Load after: \`${loadAfter}\``,
+    `- Host steadiness: every engine and peer figure was taken between two 0.1 s probes of the all-core FMA loop and taken again after a pause when a probe fell below 85% of the peak (a core taken by another tenant); ${steady.retried.length === 0 ? 'none needed it in this run' : `${steady.retried.length} needed it in this run (${steady.retried.join('; ')})`}${steady.disturbed.length ? `; still disturbed after the retries: ${steady.disturbed.join('; ')}` : ''}`,
     '',
     markdownTable(rows),
     '',
@@ -102,9 +105,10 @@ export async function runBench(argv: string[]): Promise<Row[]> {
     .option('--json <file>', 'also write the rows as JSON')
     .option('--markdown <file>', 'also write a BENCHMARKS.md-style document (table, command, date, load)')
     .option('--allow-missing-peers', 'write --markdown even when a peer could not run (its rows are then absent)')
+    .option('--allow-disturbed', 'write --markdown even when figures were measured while the host took a core')
     .exitOverride()
     .parse(argv, { from: 'user' });
-  const o = program.opts<{ backend: string; suite: string; quick?: boolean; json?: string; markdown?: string; allowMissingPeers?: boolean }>();
+  const o = program.opts<{ backend: string; suite: string; quick?: boolean; json?: string; markdown?: string; allowMissingPeers?: boolean; allowDisturbed?: boolean }>();
   const wanted = o.suite.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   const suites = wanted.map((n) => {
     const s = SUITES.find((x) => x.name === n);
@@ -118,6 +122,8 @@ export async function runBench(argv: string[]): Promise<Row[]> {
   const peaks = measurePeaks(!!o.quick);
   const rows: Row[] = [];
   const missing = new Map<string, string>();
+  // Quick (CI smoke) runs do not probe: their figures are rough anyway, and a retry waits 15 s.
+  const steady = steadyGuard({ probe: o.quick ? () => null : fmaProbe(os.cpus().length), reference: peaks.fp32All, log });
   const missingPeer = (peer: string, why: string) => {
     if (!missing.has(peer)) log(`peer ${peer} could not run: ${why}${PEER_PACKAGES[peer] ? ` (it comes with the Debian package ${PEER_PACKAGES[peer]})` : ''}`);
     missing.set(peer, why);
@@ -125,7 +131,7 @@ export async function runBench(argv: string[]): Promise<Row[]> {
   for (const s of suites) {
     console.error(`suite ${s.name}: ${s.description}`);
     const t0 = Date.now();
-    const r = await s.run({ quick: !!o.quick, backend: o.backend, peaks, log, missingPeer });
+    const r = await s.run({ quick: !!o.quick, backend: o.backend, peaks, log, missingPeer, steady });
     console.error(`  ${r.length} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     rows.push(...r);
   }
@@ -141,11 +147,12 @@ export async function runBench(argv: string[]): Promise<Row[]> {
   const targets = targetsMarkdown(checkTargets(rows), ops);
   console.log(targets);
   const loadAfter = uptime();
-  if (o.json) writeFileAtomic(o.json, JSON.stringify({ date: started.toISOString(), loadBefore, loadAfter, peaks, rows, targets: checkTargets(rows), ops: ops ?? null }, null, 2));
+  if (o.json) writeFileAtomic(o.json, JSON.stringify({ date: started.toISOString(), loadBefore, loadAfter, peaks, rows, targets: checkTargets(rows), ops: ops ?? null, steadiness: { retried: steady.retried, disturbed: steady.disturbed } }, null, 2));
   if (o.markdown) {
     refuseWithoutPeers(o.markdown, missing, !!o.quick || !!o.allowMissingPeers);
+    refuseDisturbed(o.markdown, steady.disturbed, !!o.allowDisturbed);
     const command = `npm run bench -- ${argv.join(' ')}`.trim();
-    writeFileAtomic(o.markdown, markdownDocument(rows, command, started, loadBefore, loadAfter, `${be.name} (${be.description})`, targets));
+    writeFileAtomic(o.markdown, markdownDocument(rows, command, started, loadBefore, loadAfter, `${be.name} (${be.description})`, targets, steady));
   }
   return rows;
 }

@@ -1,5 +1,6 @@
 // What every benchmark suite produces: one row per measured figure. Engine rows name the peer they are
 // compared with and the ratio of rates (above 1: the engine is faster); peer rows stand alone.
+import type { SteadyGuard } from './steadiness';
 export interface Row {
   suite: string;
   /** What was measured and by whom, e.g. "linear forward · engine". */
@@ -37,6 +38,8 @@ export interface SuiteContext {
   log: (msg: string) => void;
   /** Records a peer that could not run (the run then cannot regenerate BENCHMARKS.md). */
   missingPeer: (peer: string, why: string) => void;
+  /** Runs one measurement between probes of the host, again if the host took a core meanwhile (steadiness.ts). */
+  steady: SteadyGuard;
 }
 
 export interface Suite {

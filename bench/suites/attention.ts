@@ -39,12 +39,13 @@ export const attentionSuite: Suite = {
       const S = T + 1, shape = `B=${B} S=${S} D=${D} H=${H}`;
       // Useful FLOPs: forward 1×, backward 2× (dQ, dK, dV, dP), whatever an implementation recomputes.
       const flops = 3 * attentionForwardFlops(B, S, D);
-      const eng = engineFwdBwd(be, B, S, D, H, minTime);
+      const eng = ctx.steady(`engine attention ${shape}`, () => engineFwdBwd(be, B, S, D, H, minTime));
       const peers: { name: string; ms: number }[] = [];
       let torchBest: { ms: number; cfg: string; run: TorchRun } | null = null;
       const tried: string[] = [];
       for (const cfg of ctx.quick ? TORCH_CONFIGS.slice(0, 1) : TORCH_CONFIGS) {
-        const r = runTorchPeer<{ fwdbwd_ms: number } & TorchRun>(['attention', String(B), String(T), String(D), String(H), String(minTime), String(cfg.torch)], cfg, 600_000);
+        const r = ctx.steady(`PyTorch attention ${shape} (${threadLabel(cfg)})`, () =>
+          runTorchPeer<{ fwdbwd_ms: number } & TorchRun>(['attention', String(B), String(T), String(D), String(H), String(minTime), String(cfg.torch)], cfg, 600_000));
         if (!r.result) {
           ctx.missingPeer('PyTorch', r.skipped ?? 'no result');
           break;
@@ -73,7 +74,8 @@ export const attentionSuite: Suite = {
       });
       // Training runs attention with dropout (p = 0.1 in the fine-tuning presets): its mask is Philox per
       // element, so it is timed too, against the same engine without it (no peer runs this configuration).
-      const dropped = engineFwdBwd(be, B, S, D, H, minTime, 3, 3, { p: 0.1, key: { seed: 1, step: 2, site: 3 } });
+      const dropped = ctx.steady(`engine attention with dropout ${shape}`, () =>
+        engineFwdBwd(be, B, S, D, H, minTime, 3, 3, { p: 0.1, key: { seed: 1, step: 2, site: 3 } }));
       const gd = flops / dropped.fwdBwdMs / 1e6;
       rows.splice(rows.length - peers.length, 0, {
         suite: 'attention', figure: 'ropeAttention fwd+bwd with attention dropout 0.1 · engine (fused)', shape, ms: dropped.fwdBwdMs,

@@ -35,14 +35,14 @@ export const gemmSuite: Suite = {
     for (const { model, N, K, M } of shapes(ctx.quick)) {
       const flops = 2 * N * K * M, shape = `${model} N=${N} K=${K} M=${M}`;
       const x = randTensor(be, [N, K], rng), w = randTensor(be, [M, K], rng, 0.02), b = randTensor(be, [M], rng), y = be.tensor([N, M]);
-      const t = timeCalls(() => be.linear(x, w, b, y), { minTime, minCalls: 5, warmup: 3 });
+      const t = ctx.steady(`engine linear ${shape}`, () => timeCalls(() => be.linear(x, w, b, y), { minTime, minCalls: 5, warmup: 3 }));
       for (const u of [x, w, b, y]) be.dispose(u);
       const engine = flops / t.medianMs / 1e6;
       const peers: { name: string; gflops: number; ms: number }[] = [];
       for (const lib of ['openblas', 'onednn'] as const) {
         const name = lib === 'openblas' ? 'OpenBLAS sgemm' : 'oneDNN sgemm';
-        const r = runNativeTool<PeerResult>('gemm_peers', [lib, String(N), String(K), String(M), String(threads), String(minTime)],
-          peerEnv({ OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) }), true);
+        const r = ctx.steady(`${name} ${shape}`, () => runNativeTool<PeerResult>('gemm_peers', [lib, String(N), String(K), String(M), String(threads), String(minTime)],
+          peerEnv({ OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) }), true));
         if (r.median_ms === undefined) {
           ctx.missingPeer(name, r.error ?? 'no result');
           continue;

@@ -65,7 +65,7 @@ function smallBatchRow(ctx: SuiteContext, size: ModelSize, minTime: number): Row
     ctx.log(`step: ${size} B=${batch} skipped: ${(e as Error).message}`);
     return null;
   }
-  const t = engineStep(ctx.backend, minTime, false, size, batch);
+  const t = ctx.steady(`engine step ${size} B=${batch}`, () => engineStep(ctx.backend, minTime, false, size, batch));
   const flops = stepFlops(config, batch, T).total;
   return {
     suite: 'step', figure: 'fine-tuning step · engine (HrStep + AdamW)', shape: `${size} B=${batch} T=${T}`, ms: t.medianMs,
@@ -107,12 +107,13 @@ export const stepSuite: Suite = {
       rows.push({ suite: 'step', figure, shape, ms, rate: (B * 1000) / ms, unit: 'windows/s', peer: null, ratio: null,
         ofPeak: ofPeak(flops / ms / 1e6, peak), note });
     };
-    const engineMs = engineStep(ctx.backend, minTime).medianMs;
+    const engineMs = ctx.steady(`engine step ${shape}`, () => engineStep(ctx.backend, minTime)).medianMs;
     // PyTorch float32: every thread configuration, the best one is the peer.
     const tried: string[] = [];
     let best: { ms: number; label: string; run: TorchRun } | null = null;
     for (const cfg of ctx.quick ? TORCH_CONFIGS.slice(0, 1) : TORCH_CONFIGS) {
-      const r = runTorchPeer<{ ms: number } & TorchRun>(['step', SIZE, String(B), String(T), String(minTime), String(cfg.torch), 'fp32'], cfg, 900_000);
+      const r = ctx.steady(`PyTorch fp32 step (${threadLabel(cfg)})`, () =>
+        runTorchPeer<{ ms: number } & TorchRun>(['step', SIZE, String(B), String(T), String(minTime), String(cfg.torch), 'fp32'], cfg, 900_000));
       if (!r.result) { ctx.missingPeer('PyTorch', r.skipped ?? 'no result'); break; }
       tried.push(`${cfg.torch}/${cfg.openblas}: ${r.result.ms.toFixed(0)} ms`);
       if (!best || r.result.ms < best.ms) best = { ms: r.result.ms, label: threadLabel(cfg), run: r.result };
@@ -126,7 +127,8 @@ export const stepSuite: Suite = {
         let bf: { ms: number; label: string; run: TorchRun } | null = null;
         const triedBf: string[] = [];
         for (const cfg of TORCH_CONFIGS) {
-          const r = runTorchPeer<{ ms: number } & TorchRun>(['step', SIZE, String(B), String(T), String(minTime), String(cfg.torch), 'bf16'], cfg, 900_000);
+          const r = ctx.steady(`PyTorch bf16 autocast step (${threadLabel(cfg)})`, () =>
+            runTorchPeer<{ ms: number } & TorchRun>(['step', SIZE, String(B), String(T), String(minTime), String(cfg.torch), 'bf16'], cfg, 900_000));
           if (!r.result) break;
           triedBf.push(`${cfg.torch}/${cfg.openblas}: ${r.result.ms.toFixed(0)} ms`);
           if (!bf || r.result.ms < bf.ms) bf = { ms: r.result.ms, label: threadLabel(cfg), run: r.result };
@@ -158,7 +160,7 @@ export const stepSuite: Suite = {
     });
     let bf16Ms: number | null = null;
     try {
-      bf16Ms = engineStep(ctx.backend, minTime, true).medianMs;
+      bf16Ms = ctx.steady(`engine bf16 step ${shape}`, () => engineStep(ctx.backend, minTime, true)).medianMs;
     } catch (e) {
       ctx.log(`step: engine bf16 mode skipped: ${(e as Error).message}`);
     }

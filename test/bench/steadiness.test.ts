@@ -1,0 +1,50 @@
+// The bench's guard against a host that takes a core away mid-measurement (bench/steadiness.ts).
+import { refuseDisturbed, steadyGuard } from '../../bench/steadiness';
+
+function guardWith(probes: (number | null)[], retries = 2) {
+  const seen = [...probes], logs: string[] = [], sleeps: number[] = [];
+  const guard = steadyGuard({
+    probe: () => {
+      if (seen.length === 0) throw new Error('probed more often than the test planned');
+      return seen.shift()!;
+    },
+    reference: 400, retries, waitMs: 1234, sleep: (ms) => sleeps.push(ms), log: (m) => logs.push(m),
+  });
+  return { guard, logs, sleeps, left: () => seen.length };
+}
+
+test('a figure taken between two calm probes is measured once', () => {
+  const g = guardWith([390, 380]);
+  let calls = 0;
+  expect(g.guard('gemm', () => ++calls)).toBe(1);
+  expect(g.left()).toBe(0);
+  expect(g.guard.retried).toEqual([]);
+  expect(g.sleeps).toEqual([]);
+});
+
+test('a probe below 85% of the peak after the figure makes it measured again after a pause, and the retry is the result', () => {
+  const g = guardWith([390, 180, 395, 392]);
+  let calls = 0;
+  expect(g.guard('engine step', () => ++calls)).toBe(2);
+  expect(g.guard.retried).toEqual(['engine step']);
+  expect(g.guard.disturbed).toEqual([]);
+  expect(g.sleeps).toEqual([1234]);
+  expect(g.logs[0]).toMatch(/engine step: the host took a core .*probes 390 and 180 GFLOP\/s against a peak of 400/);
+});
+
+test('a disturbed probe before the figure counts too; a host disturbed through every retry marks the figure', () => {
+  const g = guardWith([200, 390, 210, 390, 390, 100]);
+  let calls = 0;
+  expect(g.guard('PyTorch step', () => ++calls)).toBe(3);
+  expect(g.guard.disturbed).toEqual(['PyTorch step']);
+  expect(g.sleeps).toHaveLength(2);
+  expect(() => refuseDisturbed('BENCHMARKS.md', g.guard.disturbed, false)).toThrow(/not writing BENCHMARKS.md: 1 figure.*PyTorch step.*--allow-disturbed/);
+  expect(() => refuseDisturbed('BENCHMARKS.md', g.guard.disturbed, true)).not.toThrow();
+  expect(() => refuseDisturbed('BENCHMARKS.md', [], false)).not.toThrow();
+});
+
+test('without a probe (no AVX-512, or a quick run) every figure is taken once', () => {
+  const g = guardWith([null, null]);
+  expect(g.guard('x', () => 'done')).toBe('done');
+  expect(g.guard.retried).toEqual([]);
+});
