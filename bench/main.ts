@@ -38,7 +38,11 @@ function uptime(): string {
 function cpuModel(): string {
   const flags = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
   const isa = ['avx512f', 'avx512_bf16', 'avx512_fp16', 'amx_bf16'].filter((f) => new RegExp(`\\b${f}\\b`).test(flags));
-  return `${os.cpus()[0]?.model ?? 'unknown CPU'} × ${os.cpus().length} (${isa.join(', ')}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
+  // Virtual machines often report a bare "AMD EPYC": family and model still tell the generation (26: Zen 5).
+  const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(\\d+)`, 'm').exec(flags)?.[1];
+  const fam = field('cpu family'), model = field('model');
+  const id = fam !== undefined ? ` (family ${fam}${model !== undefined ? `, model ${model}` : ''})` : '';
+  return `${os.cpus()[0]?.model ?? 'unknown CPU'}${id} × ${os.cpus().length} (${isa.join(', ')}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
 }
 
 function markdownDocument(rows: Row[], command: string, started: Date, loadBefore: string, loadAfter: string, backend: string, targets: string,
