@@ -12,7 +12,11 @@ import { Rng } from '../util/random';
 import { stepFlops, type StepFlops } from './flops';
 import { timeOps, type OpFamilyTime, type OpTimer } from './op-timer';
 
-const PROFILE_LR = 1e-5;
+// AdamW runs at learning rate 0: the same arithmetic as any other rate (the update is computed and written), so
+// the step costs the same, but the random model stays where it was and the loss stays finite. At 1e-5, which
+// this once was, the random 85m and 1b models' losses reached 1e4 and 1e16 within three steps (2026-12-03), and
+// a non-finite one would have ended the sweep.
+const PROFILE_LR = 0;
 
 export interface ProfileCase {
   size: ModelSize;
@@ -86,8 +90,6 @@ export function profileCase(c: ProfileCase, log: (msg: string) => void = () => {
   for (let s = 0; s < c.steps; s++) {
     if (s === firstTimed) timer?.reset();
     const a = process.hrtime.bigint();
-    // A small learning rate keeps the loss finite across the timed steps (random targets, large models);
-    // the time of a step does not depend on it.
     const r = step.run({ x, hr }, optim, { lr: PROFILE_LR, seed: 1 });
     stepMs.push(Number(process.hrtime.bigint() - a) / 1e6);
     if (s >= firstTimed) timer?.endStep();
