@@ -24,7 +24,7 @@
 //      shapes. Packing everything in a pass before the tile loop (the design before this one) wrote the packed
 //      copies out to L3 and read them back: 3-4% slower overall, up to 10% where A is packed (k = 2048).
 //      Exceptions: A is not packed at all, the kernel reading it in place, when it is row-major in a small
-//      product (n, k ≤ 768), or column-major and the larger operand (m ≥ 2n); gemm() says why, with what was
+//      product (n ≤ 768, k ≤ 4096), or column-major and the larger operand (m ≥ 2n); direct_a() says why, with what was
 //      measured.
 //   2. C is cut into MC × NC tiles; threads take tiles from an atomic counter (dynamic scheduling: on a shared
 //      machine one core is often slower, and a static split would leave the other idle at the end).
@@ -325,8 +325,8 @@ constexpr int64_t KC = 256, KC_AVX2 = 512, KC_AVX512 = 1024;
 // Column-major A read in place (dW) re-reads its panel from cache for every B panel of a tile, at a stride of
 // m floats per k step: past 512 steps it no longer fits L1 (the 19m MLP's dW took 8% longer at 1024).
 constexpr int64_t KC_DIRECT_COLUMNS = 512;
-// Largest n and k for which row-major A is read in place instead of packed (see gemm()).
-constexpr int64_t kDirectMax = 768;
+// Largest n and k for which row-major A is read in place instead of packed (see direct_a()).
+constexpr int64_t kDirectMaxN = 768, kDirectMaxK = 4096;
 
 struct Spec {
   int mr, nr;
@@ -453,19 +453,20 @@ void gate_rows(float* C, const float* gate, int64_t ldc, int64_t i0, int64_t i1,
   }
 }
 
-// Row-major A (x in the forward, dy for dx) is read in place in small products: packing it is a pass over
-// memory that nothing overlaps, while the kernel's 14 row streams are fetched during the FMAs. In larger
-// ones each A block, re-read from L2 by every column tile and with k·4-byte row strides, costs more than the
-// pack saves. Measured with cold operands, calls alternated in one process (Zen 5, 2 cores, N = 992): the
-// 512² and 768² products (attention projections of 19m and 85m) 3-17% faster, k or n = 2048 within noise,
-// k or n = 3072 5-13% slower.
+// Row-major A (x in the forward, dy for dx) is read in place in narrow products: packing it is a pass over
+// memory that nothing overlaps, while the kernel's 14 row streams are fetched during the FMAs. In wide ones
+// each A block, re-read from cache by every column tile, costs more than the pack saves. Measured with cold
+// operands, builds alternated (Zen 5, 2 cores, N = 992): the 512² and 768² products (attention projections of
+// 19m and 85m) 3-17% faster than packing. With KC blocks of 256 a long k (2048, 3072) did not gain; with the
+// 1024-long blocks it does, as long as n stays narrow: n = 512, k = 2048 (19m linear2 forward and linear1 dx)
+// 7-10% faster, n = 768, k = 3072 2-6%; n = 1536-4096 (k ≤ 1024) within ±4% either way, so n keeps its limit.
 //
 // A column-major A (dyᵀ in dW) is read in place when it is the larger operand (m ≥ 2n): its MR values per k
 // step are then contiguous, as in a packed panel, and skipping its pack outweighs the strided rows. Measured
 // the same way against packing A on first use: dW at m = 2048, n = 512 (19m MLP) 5-6% faster, m = 3072,
 // n = 768 (85m) 1-4%; at m ≤ n (512², and m = 512, n = 2048) 1-3% slower, so those keep packing.
 bool direct_a(const Spec& spec, const Matrix& A, int64_t m, int64_t n, int64_t k, int64_t n_padded) {
-  return spec.direct && ((A.col_stride == 1 && n_padded <= kDirectMax && k <= kDirectMax) || (A.row_stride == 1 && m >= 2 * n));
+  return spec.direct && ((A.col_stride == 1 && n_padded <= kDirectMaxN && k <= kDirectMaxK) || (A.row_stride == 1 && m >= 2 * n));
 }
 
 }  // namespace

@@ -100,13 +100,14 @@ int main() {
       // Many tiles sharing row blocks (n large) and column blocks (m large); k over several KC blocks.
       {sz(300), sz(700), sz(900), 0, 1, false, true},
       {sz(700), sz(300), sz(900), 1, 0, true, false},
-      // k over several of the AVX-512 kernels' 1024-long KC blocks: packed row-major A with Bᵀ, and packed
-      // column-major A (m < 2n).
+      // k over several of the AVX-512 kernels' 1024-long KC blocks: row-major A read in place (n ≤ 768) with Bᵀ,
+      // packed row-major A (n > 768), packed column-major A (m < 2n).
       {sz(230), sz(300), sz(2300), 0, 1, false, true},
+      {sz(150), sz(1700), sz(1100), 0, 0, true, true},
       {sz(300), sz(400), sz(2100), 1, 0, true, false},
-      // Packed row-major A (k > 768), ragged edges everywhere.
+      // Row-major A in place with a k past one block, ragged edges everywhere.
       {sz(211), sz(97), sz(1030), 0, 0, true, true},
-      // Direct A (n, k ≤ 768).
+      // Direct A (n ≤ 768, k ≤ 4096).
       {sz(250), sz(130), sz(300), 0, 1, false, true},
       // Column-major A read in place (m ≥ 2n), ragged m, one and several KC blocks (512 long on AVX-512 here).
       {sz(1000), sz(300), sz(700), 1, 0, true, false},
