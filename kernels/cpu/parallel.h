@@ -3,7 +3,9 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <algorithm>
 #include <functional>
+#include <memory>
 
 namespace ft {
 
@@ -33,6 +35,40 @@ void parallel_dynamic(int64_t count, bool serial, F body) {
   std::atomic<int64_t> next{0};
   parallel_for(num_threads(), [&](int64_t, int64_t) {
     for (int64_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < count;) body(t);
+  });
+}
+
+// Like parallel_dynamic, but each thread first works through its own contiguous share of [0, count) in order
+// (thread w: [w·count/T, (w+1)·count/T)), and only then takes indices from the far end of the other shares.
+// For loops whose consecutive indices share data that the first thread to need it prepares (the GEMM's tiles
+// of one row block share packed A panels): a thread then mostly consumes what it packed itself, from its own
+// cache, where the shared counter made the two threads alternate through every row block. The stealing keeps
+// the dynamic balance at the end.
+template <class F>
+void parallel_dynamic_local(int64_t count, bool serial, F body) {
+  const int64_t T = std::min<int64_t>(num_threads(), count);
+  if (serial || T <= 1) {
+    for (int64_t t = 0; t < count; ++t) body(t);
+    return;
+  }
+  // Per share: how many of its indices are claimed (owner and thieves together), and how many thieves took
+  // from its end. The owner claims front indices, thieves back ones; claimed <= size keeps them disjoint.
+  struct alignas(64) Share {
+    std::atomic<int64_t> claimed{0}, stolen{0};
+  };
+  std::unique_ptr<Share[]> shares(new Share[T]);
+  auto lo = [&](int64_t w) { return w * count / T; };
+  parallel_for(T, [&](int64_t w0, int64_t w1) {
+    // Usually one share per call; a nested call (run serially) gets all of them.
+    for (int64_t w = w0; w < w1; ++w) {
+      const int64_t size = lo(w + 1) - lo(w);
+      for (int64_t mine = 0; shares[w].claimed.fetch_add(1, std::memory_order_relaxed) < size; ++mine) body(lo(w) + mine);
+    }
+    for (int64_t v = 1; v < T; ++v) {
+      const int64_t s = (w0 + v) % T, size = lo(s + 1) - lo(s);
+      while (shares[s].claimed.fetch_add(1, std::memory_order_relaxed) < size)
+        body(lo(s + 1) - 1 - shares[s].stolen.fetch_add(1, std::memory_order_relaxed));
+    }
   });
 }
 

@@ -3,7 +3,7 @@
 // the budget runs out between calls, so both the spin and the sleep paths are taken; long: workers never
 // sleep), the gap between calls and nesting. Built and run by run-parallel-test.sh, also under
 // ThreadSanitizer, which turns any data race in the hand-off (job fields, generation, pending count) into a
-// failure.
+// failure. Also parallel_dynamic_local (the GEMM's tile scheduler): every index once, stealing included.
 #include <sched.h>
 
 #include <atomic>
@@ -74,6 +74,38 @@ int main() {
       }
       // More threads than cores: nobody spins (a spinning thread would hold the core its partner needs).
       expect(ft::spin_us() == (threads <= cores ? spin : 0), "spin_us reports the budget in force", threads, spin, 0);
+    }
+  }
+  // parallel_dynamic_local: every index exactly once, whatever the thread count, the index count (fewer
+  // indices than threads included) and how uneven the work is (slow indices make the other threads steal from
+  // their shares' ends); nested inside a parallel_for it runs on the calling thread and still covers everything.
+  ft::set_spin_us(200);
+  for (int threads : {1, 2, 3, 4}) {
+    ft::set_num_threads(threads);
+    for (int c = 0; c < calls; ++c) {
+      const int64_t n = (int64_t)(rng() % 41);
+      const bool serial = c % 23 == 0, nested = c % 19 == 0;
+      std::vector<std::atomic<int>> hits(n);
+      for (auto& h : hits) h.store(0);
+      std::atomic<int> out_of_range{0};
+      auto body = [&](int64_t t) {
+        if (t < 0 || t >= n) {
+          out_of_range.store(1);
+          return;
+        }
+        hits[t].fetch_add(1);
+        if ((t * 5 + c) % 7 == 0) busy_us((int)((t + c) % 30));  // slow indices: the others must steal
+      };
+      if (nested) {
+        ft::parallel_for(2, [&](int64_t b, int64_t) {
+          if (b == 0) ft::parallel_dynamic_local(n, serial, body);
+        });
+      } else {
+        ft::parallel_dynamic_local(n, serial, body);
+      }
+      bool once = true;
+      for (auto& h : hits) once = once && h.load() == 1;
+      expect(once && out_of_range.load() == 0, "parallel_dynamic_local: every index exactly once", threads, 200, n);
     }
   }
   ft::set_spin_us(-5);
