@@ -24,8 +24,8 @@
 //      shapes. Packing everything in a pass before the tile loop (the design before this one) wrote the packed
 //      copies out to L3 and read them back: 3-4% slower overall, up to 10% where A is packed (k = 2048).
 //      Exceptions: A is not packed at all, the kernel reading it in place, when it is row-major in a small
-//      product (n ≤ 768, k ≤ 4096), or column-major and the larger operand (m ≥ 2n); direct_a() says why, with what was
-//      measured.
+//      product (n ≤ 768, k ≤ 4096), or column-major and the larger operand (m ≥ 2n, or m ≥ n with n ≤ 512);
+//      direct_a() says why, with what was measured.
 //   2. C is cut into MC × NC tiles, scheduled dynamically (on a shared machine one core is often slower, and a
 //      static split would leave the other idle at the end): with A packed, each thread first works through its
 //      own share of the tiles, so that it mostly consumes panels it packed itself, then steals from the others'.
@@ -328,6 +328,8 @@ constexpr int64_t KC = 256, KC_AVX2 = 512, KC_AVX512 = 1024;
 constexpr int64_t KC_DIRECT_COLUMNS = 512;
 // Largest n and k for which row-major A is read in place instead of packed (see direct_a()).
 constexpr int64_t kDirectMaxN = 768, kDirectMaxK = 4096;
+// Largest n for which a column-major A at least as tall as B is wide (m ≥ n) is read in place (see direct_a()).
+constexpr int64_t kDirectColumnsMaxN = 512;
 
 struct Spec {
   int mr, nr;
@@ -465,9 +467,14 @@ void gate_rows(float* C, const float* gate, int64_t ldc, int64_t i0, int64_t i1,
 // A column-major A (dyᵀ in dW) is read in place when it is the larger operand (m ≥ 2n): its MR values per k
 // step are then contiguous, as in a packed panel, and skipping its pack outweighs the strided rows. Measured
 // the same way against packing A on first use: dW at m = 2048, n = 512 (19m MLP) 5-6% faster, m = 3072,
-// n = 768 (85m) 1-4%; at m ≤ n (512², and m = 512, n = 2048) 1-3% slower, so those keep packing.
+// n = 768 (85m) 1-4%; at m < n (m = 512, n = 2048) 1-3% slower, so that keeps packing. Square products gain
+// while B is narrow (few B panels re-read each A panel): dW at m = n (k = 992, packed A scheduled per thread,
+// see gemm()) 384: 7-17% faster, 512 (the 19m attention projections): 4-14% (caches flushed first: 6%),
+// 640-768 even, 896-1536 3-7% slower; so m ≥ n reads A in place up to n = 512.
 bool direct_a(const Spec& spec, const Matrix& A, int64_t m, int64_t n, int64_t k, int64_t n_padded) {
-  return spec.direct && ((A.col_stride == 1 && n_padded <= kDirectMaxN && k <= kDirectMaxK) || (A.row_stride == 1 && m >= 2 * n));
+  if (!spec.direct) return false;
+  if (A.col_stride == 1) return n_padded <= kDirectMaxN && k <= kDirectMaxK;
+  return A.row_stride == 1 && (m >= 2 * n || (m >= n && n <= kDirectColumnsMaxN));
 }
 
 }  // namespace

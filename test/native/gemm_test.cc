@@ -112,6 +112,8 @@ int main() {
       // Column-major A read in place (m ≥ 2n), ragged m, one and several KC blocks (512 long on AVX-512 here).
       {sz(1000), sz(300), sz(700), 1, 0, true, false},
       {sz(431), sz(50), sz(200), 1, 0, false, true},
+      // ... and when about square with a narrow B (m ≥ n, n ≤ 512: the 19m attention projections' dW).
+      {sz(520), sz(400), sz(990), 1, 0, true, false},
       // One column of tiles, one row of tiles.
       {sz(600), 31, sz(520), 0, 0, false, false},
       {13, sz(900), sz(520), 1, 1, true, true},
