@@ -476,9 +476,9 @@ FT_INLINE void backward_head(const Problem& P, int64_t bh) {
 //   - the softmax of query vector c runs over keys j < jend(c) = min(S, round_up(c + W, kRB)), which are
 //     exactly the rows the first step produced at c and the keys the query rows of c read later.
 // Measured (Zen 5, 2 cores, B = 32, H = 8, D = 512, scratch harness calling both paths alternately): forward
-// and backward at S = 31 1.80 -> 1.31-1.40 ms (forward 0.64 -> 0.41), with dropout 0.1 1.78 -> 1.55 ms; S = 17,
-// 48 and 64 17-20% faster. At S = 257 (B = 8) it was still 3-4% faster, but its buffers grow as S²: longer
-// sequences stay on the tiled path, whose memory does not depend on S.
+// and backward at S = 31 1.80 -> 1.31-1.40 ms (forward 0.64 -> 0.41), with dropout 0.1 1.72-1.85 -> 1.47-1.51
+// ms; S = 17, 48 and 64 17-20% faster. At S = 257 (B = 8) it was still 3-4% faster, but its buffers grow as
+// S²: longer sequences stay on the tiled path, whose memory does not depend on S.
 constexpr int64_t kShortS = 64;
 constexpr int kRB = 4;  // rows per product block: the micro-kernel's MR
 
@@ -524,16 +524,15 @@ FT_INLINE void short_scores(const Problem& P, const float* A, int64_t lda, const
   }
 }
 
-// MT[j][i] = the dropout multiplier of probability (i, j) for j <= i, 0 elsewhere: generated row by row (the
-// Philox stream runs along keys) into M [S x Sp], then transposed with vector transposes.
+// MT[j][i] = the dropout multiplier of probability (i, j). A head's mask is the contiguous index range
+// (bh·S + i)·S + j, so all S² multipliers come from one call (a row at a time cost a 64-element Philox batch per
+// row, four times the elements needed at S = 31) into M [S x S], then vector transposes. Entries above the
+// diagonal are kept or dropped like any other: finite, and they only ever meet probabilities that are 0.
 template <int W>
 FT_INLINE void short_dropout(const Problem& P, int64_t bh, float* M, float* MT) {
-  const int64_t S = P.S, Sp = P.Sp;
-  for (int64_t i = 0; i < S; ++i) {
-    dropout_row(P, (uint64_t)((bh * S + i) * S), i + 1, M + i * Sp);
-    std::fill(M + i * Sp + i + 1, M + (i + 1) * Sp, 0.f);
-  }
-  transpose_into<W>(M, Sp, S, S, MT, Sp);
+  const int64_t S = P.S;
+  dropout_multipliers(P.key, P.threshold, P.inv_keep, (uint64_t)(bh * S * S), S * S, M);
+  transpose_into<W>(M, S, S, S, MT, P.Sp);
 }
 
 template <int W>
