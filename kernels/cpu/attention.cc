@@ -356,11 +356,53 @@ FT_INLINE void forward_head(const Problem& P, int64_t bh) {
   }
 }
 
+// The backward's dO rows: read in place when d is a whole number of vectors (the products read dp floats per
+// row), else zero-padded copies in dOc [S x dp]; *ldo is their row stride. Also D_i = rowsum(dO o O) into Di.
+template <int W>
+FT_INLINE const float* dout_rows(const Problem& P, int64_t off, float* dOc, float* Di, float* tmp, int64_t* ldo) {
+  using X = VecOps<W>;
+  using V = typename X::V;
+  const int64_t S = P.S, d = P.d, dp = P.dp, D = P.D;
+  const bool in_place = d == dp;
+  const float* dOb = in_place ? P.dout + off : dOc;
+  *ldo = in_place ? D : dp;
+  for (int64_t i = 0; i < S; ++i) {
+    if (!in_place) {
+      std::memcpy(dOc + i * dp, P.dout + off + i * D, sizeof(float) * (size_t)d);
+      std::fill(dOc + i * dp + d, dOc + (i + 1) * dp, 0.f);
+    }
+    const float* dorow = dOb + i * *ldo;
+    const float* op = padded_row(P.out + off + i * D, d, dp, tmp);
+    V acc = X::set1(0.f);
+    for (int64_t c = 0; c < dp; c += W) acc = X::load(dorow + c) * X::load(op + c) + acc;
+    Di[i] = X::hsum(acc);
+  }
+  return dOb;
+}
+
+// dq and dk (+)= the rotation back of the accumulated dQa and dKa (dq also scaled by 1/sqrt(d)), and dv (+)=
+// dVa, unless dVa is null (the products wrote dv in place). Written instead of added when P.overwrite.
+template <int W>
+FT_INLINE void backward_store(const Problem& P, int64_t off, const float* dQa, const float* dKa, const float* dVa,
+                              float* tmp) {
+  const int64_t d = P.d, dp = P.dp, D = P.D, rs = P.rs;
+  for (int64_t i = 0; i < P.S; ++i) {
+    const float* cs = P.rope->cs.data() + i * rs;
+    const float* sn = P.rope->sn.data() + i * rs;
+    rope_row_backward_add<W>(dQa + i * dp, cs, sn, d, P.scale, P.dq + off + i * D, tmp, P.overwrite);
+    rope_row_backward_add<W>(dKa + i * dp, cs, sn, d, 1.0f, P.dk + off + i * D, tmp, P.overwrite);
+    if (!dVa) continue;
+    float* dvrow = P.dv + off + i * D;
+    if (P.overwrite) std::memcpy(dvrow, dVa + i * dp, sizeof(float) * (size_t)d);
+    else for (int64_t c = 0; c < d; ++c) dvrow[c] += dVa[i * dp + c];
+  }
+}
+
 template <int W>
 FT_INLINE void backward_head(const Problem& P, int64_t bh) {
   using X = VecOps<W>;
   using V = typename X::V;
-  const int64_t S = P.S, d = P.d, dp = P.dp, Sp = P.Sp, D = P.D, rs = P.rs;
+  const int64_t S = P.S, d = P.d, dp = P.dp, Sp = P.Sp, D = P.D;
   const int64_t b = bh / P.H, h = bh % P.H;
   const int64_t off = b * S * D + h * d;
 
@@ -380,22 +422,8 @@ FT_INLINE void backward_head(const Problem& P, int64_t bh) {
   float* tmp = mult + kBc;  // [dp]
 
   prepare_qk<W>(P, P.q + off, P.k + off, Qs, Kr, KT, tmp);
-  // dO rows are read in place when d is a whole number of vectors (as V's in the forward); else copied.
-  const bool do_in_place = d == dp;
-  const float* dOb = do_in_place ? P.dout + off : dOc;
-  const int64_t ldo = do_in_place ? D : dp;
-  for (int64_t i = 0; i < S; ++i) {
-    const float* orow = P.out + off + i * D;
-    if (!do_in_place) {
-      std::memcpy(dOc + i * dp, P.dout + off + i * D, sizeof(float) * (size_t)d);
-      std::fill(dOc + i * dp + d, dOc + (i + 1) * dp, 0.f);
-    }
-    const float* dorow = dOb + i * ldo;
-    const float* op = padded_row(orow, d, dp, tmp);
-    V acc = X::set1(0.f);
-    for (int64_t c = 0; c < dp; c += W) acc = X::load(dorow + c) * X::load(op + c) + acc;
-    Di[i] = X::hsum(acc);  // D_i = rowsum(dO o O)
-  }
+  int64_t ldo;
+  const float* dOb = dout_rows<W>(P, off, dOc, Di, tmp, &ldo);
   transpose_into<W>(P.v + off, D, S, d, VT, Sp);
 
   const float* lse = P.lse_in + bh * S;
@@ -452,15 +480,7 @@ FT_INLINE void backward_head(const Problem& P, int64_t bh) {
     }
   }
 
-  for (int64_t i = 0; i < S; ++i) {
-    const float* cs = P.rope->cs.data() + i * rs;
-    const float* sn = P.rope->sn.data() + i * rs;
-    rope_row_backward_add<W>(dQa + i * dp, cs, sn, d, P.scale, P.dq + off + i * D, tmp, P.overwrite);
-    rope_row_backward_add<W>(dKa + i * dp, cs, sn, d, 1.0f, P.dk + off + i * D, tmp, P.overwrite);
-    float* dvrow = P.dv + off + i * D;
-    if (P.overwrite) std::memcpy(dvrow, dVa + i * dp, sizeof(float) * (size_t)d);
-    else for (int64_t c = 0; c < d; ++c) dvrow[c] += dVa[i * dp + c];
-  }
+  backward_store<W>(P, off, dQa, dKa, dVa, tmp);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -611,7 +631,7 @@ template <int W>
 FT_INLINE void backward_head_short(const Problem& P, int64_t bh) {
   using X = VecOps<W>;
   using V = typename X::V;
-  const int64_t S = P.S, d = P.d, dp = P.dp, Sp = P.Sp, D = P.D, rs = P.rs;
+  const int64_t S = P.S, d = P.d, dp = P.dp, Sp = P.Sp, D = P.D;
   const int64_t b = bh / P.H, h = bh % P.H;
   const int64_t off = b * S * D + h * d;
 
@@ -634,19 +654,9 @@ FT_INLINE void backward_head_short(const Problem& P, int64_t bh) {
 
   prepare_short<W>(P, P.q + off, P.k + off, Qs, QT, Kr, tmp);
   const bool in_place = d == dp;
-  const float* dOb = in_place ? P.dout + off : dOc;
-  const int64_t ldo = in_place ? D : dp;
-  for (int64_t i = 0; i < S; ++i) {
-    if (!in_place) {
-      std::memcpy(dOc + i * dp, P.dout + off + i * D, sizeof(float) * (size_t)d);
-      std::fill(dOc + i * dp + d, dOc + (i + 1) * dp, 0.f);
-    }
-    const float* op = padded_row(P.out + off + i * D, d, dp, tmp);
-    V acc = X::set1(0.f);
-    for (int64_t c = 0; c < dp; c += W) acc = X::load(dOb + i * ldo + c) * X::load(op + c) + acc;
-    Di[i] = X::hsum(acc);  // D_i = rowsum(dO o O)
-    lsev[i] = P.lse_in[bh * S + i];
-  }
+  int64_t ldo;
+  const float* dOb = dout_rows<W>(P, off, dOc, Di, tmp, &ldo);
+  std::copy(P.lse_in + bh * S, P.lse_in + (bh + 1) * S, lsev);
   std::fill(Di + S, Di + Sp, 0.f);
   std::fill(lsev + S, lsev + Sp, 0.f);
   transpose_into<W>(dOb, ldo, S, d, dOT, Sp);
@@ -693,16 +703,7 @@ FT_INLINE void backward_head_short(const Problem& P, int64_t bh) {
     gemm<W, false>(mr, dp, kk, dST + i0, 1, Sp, Kr, dp, dQa + i0 * dp, dp);
   }
 
-  for (int64_t i = 0; i < S; ++i) {
-    const float* cs = P.rope->cs.data() + i * rs;
-    const float* sn = P.rope->sn.data() + i * rs;
-    rope_row_backward_add<W>(dQa + i * dp, cs, sn, d, P.scale, P.dq + off + i * D, tmp, P.overwrite);
-    rope_row_backward_add<W>(dKa + i * dp, cs, sn, d, 1.0f, P.dk + off + i * D, tmp, P.overwrite);
-    if (in_place) continue;
-    float* dvrow = P.dv + off + i * D;
-    if (P.overwrite) std::memcpy(dvrow, dVa + i * dp, sizeof(float) * (size_t)d);
-    else for (int64_t c = 0; c < d; ++c) dvrow[c] += dVa[i * dp + c];
-  }
+  backward_store<W>(P, off, dQa, dKa, in_place ? nullptr : dVa, tmp);
 }
 
 // ---------------------------------------------------------------------------------------------------------
