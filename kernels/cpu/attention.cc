@@ -250,20 +250,34 @@ float* scratch(size_t n) {
   return buf.data();
 }
 
-// Rotated q rows pre-multiplied by the score scale, Qs [S x dp]; rotated k rows, Kr [S x dp], and transposed,
-// KT [d x Sp]; padding is zeroed (padded key columns meet zero probabilities, and 0 * garbage could be NaN).
-// tmp: scratch of dp floats.
+// Rotated q rows pre-multiplied by the score scale, Qs [S x dp], and rotated k rows, Kr [S x dp]; padding is
+// zeroed (padded key columns meet zero probabilities, and 0 * garbage could be NaN). tmp: scratch of dp floats.
 template <int W>
-FT_INLINE void prepare_qk(const Problem& P, const float* qh, const float* kh, float* Qs, float* Kr, float* KT,
-                          float* tmp) {
-  const int64_t S = P.S, d = P.d, dp = P.dp, Sp = P.Sp, D = P.D, rs = P.rs;
-  for (int64_t i = 0; i < S; ++i) {
+FT_INLINE void rotate_qk(const Problem& P, const float* qh, const float* kh, float* Qs, float* Kr, float* tmp) {
+  const int64_t d = P.d, dp = P.dp, D = P.D, rs = P.rs;
+  for (int64_t i = 0; i < P.S; ++i) {
     const float* cs = P.rope->cs.data() + i * rs;
     const float* sn = P.rope->sn.data() + i * rs;
     rope_row<W>(padded_row(qh + i * D, d, dp, tmp), cs, sn, dp, P.scale, Qs + i * dp);
     rope_row<W>(padded_row(kh + i * D, d, dp, tmp), cs, sn, dp, 1.0f, Kr + i * dp);
   }
-  transpose_into<W>(Kr, dp, S, d, KT, Sp);
+}
+
+// The tiled path's operands: Qs and Kr, and Kr transposed, KT [d x Sp].
+template <int W>
+FT_INLINE void prepare_qk(const Problem& P, const float* qh, const float* kh, float* Qs, float* Kr, float* KT,
+                          float* tmp) {
+  rotate_qk<W>(P, qh, kh, Qs, Kr, tmp);
+  transpose_into<W>(Kr, P.dp, P.S, P.d, KT, P.Sp);
+}
+
+// Rows x[i * ld, + d) for i < S copied into dst [S x dp], zero-padded to dp (the products read dp floats a row).
+FT_INLINE void padded_rows(const Problem& P, const float* x, int64_t ld, float* dst) {
+  const int64_t d = P.d, dp = P.dp;
+  for (int64_t i = 0; i < P.S; ++i) {
+    std::memcpy(dst + i * dp, x + i * ld, sizeof(float) * (size_t)d);
+    std::fill(dst + i * dp + d, dst + (i + 1) * dp, 0.f);
+  }
 }
 
 template <int W>
@@ -290,11 +304,7 @@ FT_INLINE void forward_head(const Problem& P, int64_t bh) {
   const bool v_in_place = d == dp;
   const float* Vb = v_in_place ? P.v + off : Vc;
   const int64_t ldv = v_in_place ? D : dp;
-  if (!v_in_place)
-    for (int64_t i = 0; i < S; ++i) {
-      std::memcpy(Vc + i * dp, P.v + off + i * D, sizeof(float) * (size_t)d);
-      for (int64_t c = d; c < dp; ++c) Vc[i * dp + c] = 0.f;
-    }
+  if (!v_in_place) padded_rows(P, P.v + off, D, Vc);
 
   const float neg_inf = -INFINITY;
   for (int64_t i0 = 0; i0 < S; i0 += kBr) {
@@ -366,11 +376,8 @@ FT_INLINE const float* dout_rows(const Problem& P, int64_t off, float* dOc, floa
   const bool in_place = d == dp;
   const float* dOb = in_place ? P.dout + off : dOc;
   *ldo = in_place ? D : dp;
+  if (!in_place) padded_rows(P, P.dout + off, D, dOc);
   for (int64_t i = 0; i < S; ++i) {
-    if (!in_place) {
-      std::memcpy(dOc + i * dp, P.dout + off + i * D, sizeof(float) * (size_t)d);
-      std::fill(dOc + i * dp + d, dOc + (i + 1) * dp, 0.f);
-    }
     const float* dorow = dOb + i * *ldo;
     const float* op = padded_row(P.out + off + i * D, d, dp, tmp);
     V acc = X::set1(0.f);
@@ -521,14 +528,8 @@ FT_INLINE int64_t short_jend(int64_t c, int64_t S) { return std::min<int64_t>(S,
 template <int W>
 FT_INLINE void prepare_short(const Problem& P, const float* qh, const float* kh, float* Qs, float* QT, float* Kr,
                              float* tmp) {
-  const int64_t S = P.S, d = P.d, dp = P.dp, D = P.D, rs = P.rs;
-  for (int64_t i = 0; i < S; ++i) {
-    const float* cs = P.rope->cs.data() + i * rs;
-    const float* sn = P.rope->sn.data() + i * rs;
-    rope_row<W>(padded_row(qh + i * D, d, dp, tmp), cs, sn, dp, P.scale, Qs + i * dp);
-    rope_row<W>(padded_row(kh + i * D, d, dp, tmp), cs, sn, dp, 1.0f, Kr + i * dp);
-  }
-  transpose_into<W>(Qs, dp, S, d, QT, P.Sp);
+  rotate_qk<W>(P, qh, kh, Qs, Kr, tmp);
+  transpose_into<W>(Qs, P.dp, P.S, P.d, QT, P.Sp);
 }
 
 // OT[j][i] = A_j · B_i over the causal blocks (ST = Kr·Qsᵀ, dPT = V·dOᵀ): key rows in blocks of kRB, each
@@ -611,11 +612,7 @@ FT_INLINE void forward_head_short(const Problem& P, int64_t bh) {
   // O = P·V, query rows in blocks, each over the keys it can see. V and O rows are used in place when d is a
   // whole number of vectors; else through zero-padded copies (Vc; Qs, no longer needed, holds O).
   const bool in_place = d == dp;
-  if (!in_place)
-    for (int64_t i = 0; i < S; ++i) {
-      std::memcpy(Vc + i * dp, P.v + off + i * D, sizeof(float) * (size_t)d);
-      std::fill(Vc + i * dp + d, Vc + (i + 1) * dp, 0.f);
-    }
+  if (!in_place) padded_rows(P, P.v + off, D, Vc);
   const float* Vb = in_place ? P.v + off : Vc;
   float* Ob = in_place ? P.o + off : Qs;
   const int64_t ld = in_place ? D : dp;
