@@ -10,6 +10,7 @@
 //   attn_tc    attention in bf16 mode (FlashAttention-2 on tensor cores): the forward against a double reference
 //            of its bf16 operands, the gradients against the fp32 kernels, every padded head dim, with dropout,
 //            race check and thread orders
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -267,18 +268,24 @@ void gemm_tc_cases(ftc::ComputeMode mode, ftc::GemmTiles tiles) {
   const std::string kernel = large ? "128x128 cp.async" : "64x64";
   int case_no = 0;
   for (const Shape& s : shapes) {
-    for (int layout = 0; layout < 3; ++layout) {
+    for (int layout = 0; layout < 4; ++layout) {
       // 0: y = x·Wᵀ (+bias): A [M,K] rows, B = W [N,K]; 1: dx += dy·W: A [M,K], B [K,N] rows;
-      // 2: dW += dyᵀ·x: A = dy [K,M] (column access), B = x [K,N] rows.
+      // 2: dW += dyᵀ·x: A = dy [K,M] (column access), B = x [K,N] rows;
+      // 3: dx = gate > 0 ? dy·W : 0, the relu backward fused into the epilogue (gate: values of both signs,
+      //    exact zeros and a NaN, all of which close the gate; C starts as NaN, never read).
       const int M = s.M, N = s.N, K = s.K;
       long long sai, sak, sbk, sbj;
       if (layout == 0) sai = K, sak = 1, sbk = 1, sbj = K;
-      else if (layout == 1) sai = K, sak = 1, sbk = N, sbj = 1;
+      else if (layout == 1 || layout == 3) sai = K, sak = 1, sbk = N, sbj = 1;
       else sai = 1, sak = M, sbk = N, sbj = 1;
       const auto A = random_vec((size_t)M * K, 100 + case_no, -1.5f, 1.5f), B = random_vec((size_t)K * N, 200 + case_no, -1.5f, 1.5f);
       const auto bias = random_vec((size_t)N, 300 + case_no, -1.0f, 1.0f);
-      const auto init = random_vec((size_t)M * N, 400 + case_no, -1.0f, 1.0f);
-      const bool with_bias = layout == 0, accumulate = layout != 0;
+      auto init = random_vec((size_t)M * N, 400 + case_no, -1.0f, 1.0f);
+      const bool with_bias = layout == 0, accumulate = layout == 1 || layout == 2, gated = layout == 3;
+      auto gate = random_vec((size_t)M * N, 500 + case_no, -1.0f, 1.0f);
+      for (size_t e = 0; e < gate.size(); e += 7) gate[e] = 0.0f;
+      gate[gate.size() / 2] = std::nanf("");
+      if (gated) std::fill(init.begin(), init.end(), std::nanf(""));
       const auto want = gemm_reference(M, N, K, A, sai, sak, B, sbk, sbj, with_bias ? &bias : nullptr, round);
       double scale = 0;
       for (int i = 0; i < M; ++i)
@@ -296,17 +303,20 @@ void gemm_tc_cases(ftc::ComputeMode mode, ftc::GemmTiles tiles) {
         ftemu::config().seed = 11 + o;
         ftemu::config().race_check = o == 0;
         // Device allocations, so that the race check's shadow map covers them.
-        float *dA = dev(A), *dB = dev(B), *dbias = dev(bias), *dC = dev(init);
+        float *dA = dev(A), *dB = dev(B), *dbias = dev(bias), *dC = dev(init), *dgate = dev(gate);
         ftc::gemm_tiles() = tiles;
-        ftc::gemm(M, N, K, dA, sai, sak, dB, sbk, sbj, dC, N, accumulate, with_bias ? dbias : nullptr);
+        ftc::gemm(M, N, K, dA, sai, sak, dB, sbk, sbj, dC, N, accumulate, with_bias ? dbias : nullptr, false,
+                  gated ? dgate : nullptr);
         ftc::gemm_tiles() = ftc::GemmTiles::Auto;
         close = close && cudaGetLastError() == cudaSuccess;
         std::vector<float> C(init.size());
         cudaMemcpy(C.data(), dC, C.size() * sizeof(float), cudaMemcpyDeviceToHost);
-        for (float* p : {dA, dB, dbias, dC}) cudaFree(p);
+        for (float* p : {dA, dB, dbias, dC, dgate}) cudaFree(p);
         for (size_t e = 0; e < C.size(); ++e) {
-          const double d = std::fabs(C[e] - (want[e] + (accumulate ? init[e] : 0.0)));
-          worst = std::fmax(worst, d);
+          // A closed gate must give an exact 0 (not a product, not C's NaN): the difference is then 0 or NaN.
+          const double expect_e = gated ? (gate[e] > 0.0f ? want[e] : 0.0) : want[e] + (accumulate ? init[e] : 0.0);
+          const double d = gated && !(gate[e] > 0.0f) ? (C[e] == 0.0f ? 0.0 : INFINITY) : std::fabs(C[e] - expect_e);
+          worst = std::isnan(d) ? INFINITY : std::fmax(worst, d);
           close = close && d <= tol;
         }
         if (o == 0) first = C;
@@ -316,16 +326,17 @@ void gemm_tc_cases(ftc::ComputeMode mode, ftc::GemmTiles tiles) {
       ftemu::config().race_check = false;
       bool as_small = true;
       if (large) {
-        float *dA = dev(A), *dB = dev(B), *dbias = dev(bias), *dC = dev(init);
+        float *dA = dev(A), *dB = dev(B), *dbias = dev(bias), *dC = dev(init), *dgate = dev(gate);
         ftc::gemm_tiles() = ftc::GemmTiles::Small;
-        ftc::gemm(M, N, K, dA, sai, sak, dB, sbk, sbj, dC, N, accumulate, with_bias ? dbias : nullptr);
+        ftc::gemm(M, N, K, dA, sai, sak, dB, sbk, sbj, dC, N, accumulate, with_bias ? dbias : nullptr, false,
+                  gated ? dgate : nullptr);
         ftc::gemm_tiles() = ftc::GemmTiles::Auto;
         std::vector<float> C(init.size());
         cudaMemcpy(C.data(), dC, C.size() * sizeof(float), cudaMemcpyDeviceToHost);
-        for (float* p : {dA, dB, dbias, dC}) cudaFree(p);
+        for (float* p : {dA, dB, dbias, dC, dgate}) cudaFree(p);
         as_small = C == first;
       }
-      const char* names[] = {"x·Wᵀ+b", "dx+=dy·W", "dW+=dyᵀ·x"};
+      const char* names[] = {"x·Wᵀ+b", "dx+=dy·W", "dW+=dyᵀ·x", "dx=gate>0?dy·W:0"};
       expect(close && same && as_small,
              std::string(tf32 ? "tf32" : "bf16") + " tensor-core gemm (" + kernel + ") " + std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K) + " " +
                  names[layout] + ": within " + std::to_string(tol) + " of the product of the rounded operands (worst " + std::to_string(worst) + ")" +
