@@ -6,6 +6,8 @@
 #   probe      the GPU (nvidia-smi, torch.cuda), its compute capability → the architecture built for
 #   build      kernels/cuda/*.cu with tools/gpu/capi.cu into libftc.so (ctypes entry points) and the
 #              tools/gpu/smoke.cu program, for that one architecture, objects compiled in parallel
+#   sass       SASS instruction counts per kernel (tools/gpu/sass_counts.py over cuobjdump -sass): HMMA and
+#              HGMMA against FFMA, $OUT/sass.tsv; fails when a tensor-core kernel has no HMMA
 #   ops        every kernel family against float64 PyTorch on the GPU (tools/gpu/check_ops.py: the odd
 #              shapes and the 19m/1b layer shapes, fp32 and bf16 tensor-core GEMMs)
 #   steps      one HR training step of the tiny and the 19m model on the GPU through the engine (node, dist/,
@@ -84,6 +86,16 @@ stage build 150 env root="$root" NVCC="$NVCC" arch="$arch" B="$OUT/build" sh -c 
   echo "built libftc.so and smoke for sm_$arch"'
 built=0
 grep -q '^build	pass' "$summary" && built=1
+
+# What the GPU runs: SASS instruction counts per kernel (HMMA/HGMMA against FFMA) from cuobjdump, which comes
+# with the CUDA toolkit but not with the nvcc package CI installs; fails if a tensor-core kernel has no HMMA.
+CUOBJDUMP=${CUOBJDUMP:-$(command -v cuobjdump 2>/dev/null || echo "$(dirname "$(command -v "$NVCC" 2>/dev/null || echo .)")/cuobjdump")}
+if [ $built -eq 1 ] && [ -x "$CUOBJDUMP" ]; then
+  stage sass 30 sh -c '"$1" -sass "$2" | "$3" "$4" --out "$5"' sh "$CUOBJDUMP" "$OUT/build/libftc.so" "$PY" \
+    "$root/tools/gpu/sass_counts.py" "$OUT/sass.tsv"
+else
+  skip sass "needs the build and cuobjdump"
+fi
 
 if [ $gpu -eq 1 ] && [ $built -eq 1 ]; then
   stage ops 100 "$PY" "$root/tools/gpu/check_ops.py" --lib "$OUT/build/libftc.so" --device cuda --out "$OUT"

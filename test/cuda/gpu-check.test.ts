@@ -88,7 +88,7 @@ test('scripts/gpu-check.sh without a GPU: builds where nvcc exists, checks a ste
   });
   expect(r.status).toBe(1);
   const summary = fs.readFileSync(path.join(out, 'summary.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t'));
-  expect(summary.map((s) => s[0])).toEqual(['stage', 'probe', 'build', 'ops', 'steps', 'memcheck', 'racecheck', 'synccheck', 'initcheck', 'bench']);
+  expect(summary.map((s) => s[0])).toEqual(['stage', 'probe', 'build', 'sass', 'ops', 'steps', 'memcheck', 'racecheck', 'synccheck', 'initcheck', 'bench']);
   const status = Object.fromEntries(summary.slice(1).map((s) => [s[0], s[1]]));
   expect(status.probe).toMatch(/^fail/);
   expect(fs.readFileSync(path.join(out, 'probe.log'), 'utf8')).toMatch(/torch\.cuda is not available|nvcc/);
@@ -98,8 +98,56 @@ test('scripts/gpu-check.sh without a GPU: builds where nvcc exists, checks a ste
     expect(fs.existsSync(path.join(out, 'build', 'smoke'))).toBe(true);
   }
   for (const s of ['ops', 'memcheck', 'racecheck', 'synccheck', 'initcheck', 'bench']) expect(status[s]).toMatch(/^skipped \(needs the GPU/);
+  // cuobjdump comes with the full CUDA toolkit (the lent GPU machine), not with the nvcc this machine and CI have.
+  const cuobjdump = nvcc === '' ? '' : path.join(path.dirname(nvcc), 'cuobjdump');
+  if (cuobjdump !== '' && fs.existsSync(cuobjdump)) {
+    expect(status.sass).toBe('pass');
+    expect(fs.readFileSync(path.join(out, 'sass.tsv'), 'utf8')).toMatch(/gemm_tc_kernel[^\n]*\t[1-9]/);
+  } else {
+    expect(status.sass).toBe('skipped (needs the build and cuobjdump)');
+  }
   const steps = fs.readFileSync(path.join(out, 'steps.log'), 'utf8');
   expect([status.steps, steps]).toEqual(['pass', expect.stringMatching(/backend cuda-emu, tiny/)]);
   expect(fs.existsSync(path.join(out, 'trace-tiny.safetensors'))).toBe(true);
   expect(r.stdout).toMatch(/gpu-check: sm_90, \d+ s, logs in /);
+});
+
+// The SASS stage's counter, on a listing in cuobjdump -sass's format (this machine has no cuobjdump): opcodes
+// counted per function whatever their modifiers and predicates, and a tensor-core kernel without HMMA refused.
+test('tools/gpu/sass_counts.py: counts HMMA, HGMMA and FFMA per kernel and refuses a tensor-core kernel without them', () => {
+  const fn = (name: string, body: string[]) => [
+    `\t\tFunction : ${name}`, '\t.headerflags\t@"EF_CUDA_TEXMODE_UNIFIED EF_CUDA_64BIT_ADDRESS EF_CUDA_SM90"',
+    ...body.map((b, i) => `        /*${(i * 16).toString(16).padStart(4, '0')}*/                   ${b} ;   /* 0x000fe200078e00ff */`), '',
+  ];
+  const tc = '_ZN3ftc12_GLOBAL__N_114gemm_tc_kernelINS0_12Bf16OperandsEEEviiiPKfxxS4_xxPfxiS4_iS4_';
+  const plain = '_ZN3ftc12_GLOBAL__N_111gemm_kernelEiiiPKfxxS2_xxPfxiS2_iS2_';
+  const good = [
+    ...fn(tc, ['LDSM.16.M88.4 R4, [R2]', 'HMMA.16816.F32.BF16 R16, R4, R8, R16', '@!P0 HMMA.16816.F32.BF16 R20, R4, R10, R20', 'FFMA R1, R2, R3, R1', 'EXIT']),
+    ...fn(plain, ['FFMA R1, R2, R3, R1', '@P1 FFMA R5, R2, R3, R5', 'FMUL R1, R1, 0.5', 'BAR.SYNC.DEFER_BLOCKING 0x0', 'EXIT']),
+  ];
+  const listing = path.join(dir, 'good.sass');
+  fs.writeFileSync(listing, good.join('\n'));
+  const tsv = path.join(dir, 'sass.tsv');
+  const ok = python('sass_counts.py', ['--sass', listing, '--out', tsv]);
+  expect(ok.status).toBe(0);
+  const rows = fs.readFileSync(tsv, 'utf8').trim().split('\n').map((l) => l.split('\t'));
+  const head = rows[0];
+  const col = (row: string[], c: string) => Number(row[head.indexOf(c)]);
+  expect(head.slice(0, 4)).toEqual(['kernel', 'hmma', 'hgmma', 'ffma']);
+  expect(rows).toHaveLength(3);
+  const [tcRow, plainRow] = [rows[1], rows[2]];
+  expect(tcRow[0]).toMatch(/gemm_tc_kernel/);
+  expect([col(tcRow, 'hmma'), col(tcRow, 'ffma'), col(tcRow, 'ldsm'), col(tcRow, 'other'), col(tcRow, 'total')]).toEqual([2, 1, 1, 1, 5]);
+  expect([col(plainRow, 'hmma'), col(plainRow, 'ffma'), col(plainRow, 'fmul'), col(plainRow, 'bar'), col(plainRow, 'total')]).toEqual([0, 2, 1, 1, 5]);
+
+  // The same tensor-core kernel compiled to FMAs only: the stage fails and names it.
+  const bad = path.join(dir, 'bad.sass');
+  fs.writeFileSync(bad, fn(tc, ['FFMA R1, R2, R3, R1', 'EXIT']).join('\n'));
+  const refused = python('sass_counts.py', ['--sass', bad]);
+  expect(refused.status).toBe(1);
+  expect(refused.out).toMatch(/gemm_tc_kernel.* is a tensor-core kernel with no HMMA or HGMMA/);
+  // Not a listing at all.
+  const empty = path.join(dir, 'empty.sass');
+  fs.writeFileSync(empty, 'cuobjdump info    : File does not contain device code\n');
+  expect(python('sass_counts.py', ['--sass', empty])).toEqual({ status: 2, out: expect.stringMatching(/no 'Function :'/) });
 });
