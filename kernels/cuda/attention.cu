@@ -18,6 +18,10 @@
 // Attention dropout: element ((b·H + h)·S + i)·S + j of the Philox mask multiplies P[i, j] (not lse).
 // In the bf16 compute mode the forward and the backward's middle kernel run on tensor cores instead
 // (attention_tc.cuh); the RoPE table, D and the dQ rotation back are shared.
+#include <map>
+#include <mutex>
+#include <utility>
+
 #include "launch.h"
 #include "ops.h"
 #include "rope.cuh"
@@ -336,6 +340,34 @@ void rope_table(float* tab, int S, int d) {
   FT_LAUNCH(rope_table_kernel, grid_stride_blocks((long long)S * (d / 4), 128), dim3(128), 0, tab, S, d);
 }
 
+// The RoPE cos/sin table of (S, d), built once per process and kept: a training step calls the attention forward
+// and backward once per layer with the same S and d, and each call used to rebuild it (a launch each, 12 per 19m
+// step). A process meets a handful of (S, d) (the model's, and those of traces and tests), 2·S·(d/4) floats each.
+// The table is built on the default stream, so every kernel launched after it sees it. nullptr (the error left
+// for the op's check, nothing cached) when the allocation or the build fails.
+const float* cached_rope_table(int S, int d) {
+  static std::mutex mu;
+  // Never destroyed (like the attention workspace): kernels may run until the process ends, and the tables stay
+  // reachable for leak checkers.
+  static auto* const tables = new std::map<std::pair<int, int>, float*>();
+  std::lock_guard<std::mutex> lock(mu);
+  const auto it = tables->find({S, d});
+  if (it != tables->end()) return it->second;
+  void* p = nullptr;
+  const cudaError_t e = cudaMalloc(&p, (size_t)2 * (size_t)S * (size_t)(d / 4) * sizeof(float));
+  if (e != cudaSuccess) {
+    if (pending_error() == cudaSuccess) pending_error() = e;
+    return nullptr;
+  }
+  rope_table(static_cast<float*>(p), S, d);
+  if (cudaPeekAtLastError() != cudaSuccess) {
+    cudaFree(p);
+    return nullptr;
+  }
+  tables->emplace(std::make_pair(S, d), static_cast<float*>(p));
+  return static_cast<float*>(p);
+}
+
 template <int DMAX>
 void forward_dm(const float* q, const float* k, const float* v, float* out, float* lse, const float* tab, int B, int S,
                 int D, int H, const DropKey& drop) {
@@ -363,11 +395,10 @@ void backward_dm(const float* dout, const float* q, const float* k, const float*
             dQrot, tab, S, D, H, drop, accum);
 }
 
-// Scratch layout: the RoPE table, padded to 64 floats (256 bytes, so what follows is aligned for 16-byte copies),
-// then the forward's bf16 staging of q, k, v, or the backward's dQ_rot and D (padded to 64 floats) and its bf16
-// staging of q, k, v, dO. The staging is sized in every mode, so that a scratch planned before a mode change
-// still fits.
-int64_t rope_floats(int64_t S, int64_t D, int64_t H) { return (2 * S * ((D / H) / 4) + 63) / 64 * 64; }
+// Scratch layout (the RoPE table is cached apart, cached_rope_table): the forward's bf16 staging of q, k, v, or
+// the backward's dQ_rot and D (padded to 64 floats, 256 bytes, so that what follows is aligned for 16-byte
+// copies) and its bf16 staging of q, k, v, dO. The staging is sized in every mode, so that a scratch planned
+// before a mode change still fits.
 int64_t staged_floats(int64_t B, int64_t S, int64_t D, int64_t H, int tensors) {
   return tensors * tc_staged_elems(B, S, D, H) / 2;
 }
@@ -376,27 +407,28 @@ int64_t dq_d_floats(int64_t B, int64_t S, int64_t D, int64_t H) { return (B * H 
 }  // namespace
 
 int64_t attention_forward_scratch(int64_t B, int64_t S, int64_t D, int64_t H) {
-  return rope_floats(S, D, H) + staged_floats(B, S, D, H, 3);
+  return staged_floats(B, S, D, H, 3);
 }
 
 void attention_forward(const float* q, const float* k, const float* v, float* out, float* lse, float* scratch,
                        int64_t B, int64_t S, int64_t D, int64_t H, const DropKey& drop) {
   const int d = (int)(D / H);
-  rope_table(scratch, (int)S, d);
+  const float* tab = cached_rope_table((int)S, d);
+  if (tab == nullptr) return;
   if (compute_mode() == ComputeMode::Bf16) {
-    uint16_t* staged = reinterpret_cast<uint16_t*>(scratch + rope_floats(S, D, H));
-    attention_forward_tc(q, k, v, out, lse, scratch, staged, (int)B, (int)S, (int)D, (int)H, drop);
+    uint16_t* staged = reinterpret_cast<uint16_t*>(scratch);
+    attention_forward_tc(q, k, v, out, lse, tab, staged, (int)B, (int)S, (int)D, (int)H, drop);
     return;
   }
-  if (d <= 16) forward_dm<16>(q, k, v, out, lse, scratch, (int)B, (int)S, (int)D, (int)H, drop);
-  else if (d <= 32) forward_dm<32>(q, k, v, out, lse, scratch, (int)B, (int)S, (int)D, (int)H, drop);
-  else if (d <= 64) forward_dm<64>(q, k, v, out, lse, scratch, (int)B, (int)S, (int)D, (int)H, drop);
-  else forward_dm<128>(q, k, v, out, lse, scratch, (int)B, (int)S, (int)D, (int)H, drop);
+  if (d <= 16) forward_dm<16>(q, k, v, out, lse, tab, (int)B, (int)S, (int)D, (int)H, drop);
+  else if (d <= 32) forward_dm<32>(q, k, v, out, lse, tab, (int)B, (int)S, (int)D, (int)H, drop);
+  else if (d <= 64) forward_dm<64>(q, k, v, out, lse, tab, (int)B, (int)S, (int)D, (int)H, drop);
+  else forward_dm<128>(q, k, v, out, lse, tab, (int)B, (int)S, (int)D, (int)H, drop);
 }
 
 // More than the forward's scratch too, so one workspace serves both.
 int64_t attention_backward_scratch(int64_t B, int64_t S, int64_t D, int64_t H) {
-  return rope_floats(S, D, H) + dq_d_floats(B, S, D, H) + staged_floats(B, S, D, H, 4);
+  return dq_d_floats(B, S, D, H) + staged_floats(B, S, D, H, 4);
 }
 
 void attention_backward(const float* dout, const float* q, const float* k, const float* v, const float* out,
@@ -405,10 +437,10 @@ void attention_backward(const float* dout, const float* q, const float* k, const
   const int accum = overwrite ? 0 : 1;
   const int d = (int)(D / H);
   const long long rows = (long long)B * H * S;
-  float* tab = scratch;
-  float* dQrot = scratch + rope_floats(S, D, H);
+  const float* tab = cached_rope_table((int)S, d);
+  if (tab == nullptr) return;
+  float* dQrot = scratch;
   float* Drow = dQrot + rows * d;
-  rope_table(tab, (int)S, d);
   zero_async(dQrot, (size_t)rows * d * sizeof(float));
   const bool bf16 = compute_mode() == ComputeMode::Bf16;
   FT_LAUNCH(attn_backward_pre_kernel, grid_stride_blocks(rows, 256), dim3(256), 0, dout, out, Drow, (int)B, (int)S,

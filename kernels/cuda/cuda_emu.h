@@ -46,6 +46,7 @@
 #include <cstring>
 #include <exception>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -607,6 +608,13 @@ inline std::mutex& launch_mutex() {
   return m;
 }
 
+// Accepted launches per kernel name (the FT_LAUNCH spelling): lets tests check what a launcher launches, e.g.
+// that a cached table is built once. Read and reset under launch_mutex() by callers between launches.
+inline std::map<std::string, long long>& launch_counts() {
+  static std::map<std::string, long long> m;
+  return m;
+}
+
 inline std::string& last_failure() {
   static std::string s;
   return s;
@@ -688,6 +696,7 @@ void launch(const char* name, Kernel kernel, dim3 grid, dim3 block, size_t smem,
                      "bytes) above 48 KB";
     return;
   }
+  ++launch_counts()[name];
   const Config cfg = config();
   // Race check: snapshot of device memory before each block, last writer of each changed word.
   std::vector<std::pair<unsigned char*, size_t>> regions;

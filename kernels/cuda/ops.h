@@ -61,12 +61,12 @@ void mean_pool_backward(const float* dz, float* dh, int64_t B, int64_t S, int64_
 
 // attention.cu (head dim d = D/H, a multiple of 4, at most ATTN_MAX_HEAD_DIM).
 constexpr int ATTN_MAX_HEAD_DIM = 128;
-// scratch: attention_forward_scratch floats of device memory (the RoPE cos/sin table, and the bf16 mode's
-// staged q, k, v; the same size in every mode).
+// scratch: attention_forward_scratch floats of device memory (the bf16 mode's staged q, k, v; the same size in
+// every mode). The RoPE cos/sin table of each (S, d) is built on first use and kept for the process.
 int64_t attention_forward_scratch(int64_t B, int64_t S, int64_t D, int64_t H);
 void attention_forward(const float* q, const float* k, const float* v, float* out, float* lse, float* scratch,
                        int64_t B, int64_t S, int64_t D, int64_t H, const DropKey& drop);
-// scratch: the RoPE table, dQ in the rotated basis, then D = rowsum(dO∘O); at least the forward's scratch, so
+// scratch: dQ in the rotated basis, then D = rowsum(dO∘O), then the bf16 staging; at least the forward's scratch, so
 // one workspace serves both. Adds into dq, dk, dv, or writes them (overwrite: the old contents are never read).
 int64_t attention_backward_scratch(int64_t B, int64_t S, int64_t D, int64_t H);
 void attention_backward(const float* dout, const float* q, const float* k, const float* v, const float* out,

@@ -315,6 +315,42 @@ void orders() {
   });
 }
 
+// The RoPE table of an (S, d) is built by the first attention call that needs it and kept for the process
+// (attention.cu cached_rope_table): repeated calls launch no rope_table_kernel, another d gets its own table, and
+// the results with the kept table are those of the call that built it. (Shapes no other case here uses.)
+void rope_cache() {
+  auto launches = [] {
+    std::lock_guard<std::mutex> lk(ftemu::launch_mutex());
+    return ftemu::launch_counts()["rope_table_kernel"];
+  };
+  auto run = [](int D) {
+    const int B = 2, S = 29, H = 2;
+    const size_t n = (size_t)B * S * D;
+    auto q = random_vec(n, 21), k = random_vec(n, 22), v = random_vec(n, 23), dout = random_vec(n, 24);
+    std::vector<float> out(n), lse(B * H * S), dq(n), dk(n), dv(n);
+    std::vector<float> scratch((size_t)ftc::attention_backward_scratch(B, S, D, H));
+    const ftc::DropKey key = ftc::make_drop_key(0.0, 1, 2, 3);
+    ftc::attention_forward(q.data(), k.data(), v.data(), out.data(), lse.data(), scratch.data(), B, S, D, H, key);
+    ftc::attention_backward(dout.data(), q.data(), k.data(), v.data(), out.data(), lse.data(), dq.data(), dk.data(),
+                            dv.data(), scratch.data(), B, S, D, H, key, true);
+    for (const auto* t : {&lse, &dq, &dk, &dv}) out.insert(out.end(), t->begin(), t->end());
+    return out;
+  };
+  ftemu::config().order = ftemu::Order::Forward;
+  const long long n0 = launches();
+  const auto a1 = run(40);  // d = 20
+  const long long n1 = launches();
+  const auto a2 = run(40);
+  const auto b1 = run(56);  // d = 28: a table of its own
+  const long long n2 = launches();
+  const auto a3 = run(40);
+  const auto b2 = run(56);
+  expect(n1 - n0 == 1 && n2 - n1 == 1 && launches() == n2,
+         "the RoPE table of each (S, d) is built once (launches: " + std::to_string(n1 - n0) + ", then " +
+             std::to_string(n2 - n1) + " for a second d, then " + std::to_string(launches() - n2) + " more)");
+  expect(a1 == a2 && a2 == a3 && b1 == b2, "attention with a kept RoPE table equals the call that built it");
+}
+
 void philox() {
   const uint64_t seeds[] = {0, 1, 12345, (1ULL << 40) + 99, 9007199254740991ULL};
   const double ps[] = {0.0, 0.1, 0.5, 0.9};
@@ -517,6 +553,7 @@ int main(int argc, char** argv) {
   if (which == "deadlock" || which == "all") deadlock();
   if (which == "orders" || which == "all") orders();
   if (which == "philox" || which == "all") philox();
+  if (which == "rope_cache" || which == "all") rope_cache();
   if (which == "planted" || which == "all") planted();
   if (which == "racecheck" || which == "all") racecheck();
   if (which == "determinism" || which == "all") determinism();
