@@ -91,8 +91,9 @@ grep -q '^build	pass' "$summary" && built=1
 # with the CUDA toolkit but not with the nvcc package CI installs; fails if a tensor-core kernel has no HMMA.
 CUOBJDUMP=${CUOBJDUMP:-$(command -v cuobjdump 2>/dev/null || echo "$(dirname "$(command -v "$NVCC" 2>/dev/null || echo .)")/cuobjdump")}
 if [ $built -eq 1 ] && [ -x "$CUOBJDUMP" ]; then
-  stage sass 30 sh -c '"$1" -sass "$2" | "$3" "$4" --out "$5"' sh "$CUOBJDUMP" "$OUT/build/libftc.so" "$PY" \
-    "$root/tools/gpu/sass_counts.py" "$OUT/sass.tsv"
+  # The listing goes to a file first: a cuobjdump that fails half-way then fails the stage (no pipefail in sh).
+  stage sass 30 sh -c '"$1" -sass "$2" > "$5.listing" && "$3" "$4" --sass "$5.listing" --out "$5"' sh "$CUOBJDUMP" \
+    "$OUT/build/libftc.so" "$PY" "$root/tools/gpu/sass_counts.py" "$OUT/sass.tsv"
 else
   skip sass "needs the build and cuobjdump"
 fi

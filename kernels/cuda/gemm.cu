@@ -18,13 +18,14 @@ constexpr int BM = 64, BN = 64, BK = 16, TM = 4, TN = 4, THREADS = 256;
 // The one epilogue of every GEMM kernel: C = (C +) v + bias[j], then the relu op's rule (NaN becomes 0) when
 // asked for, then the gate (the relu backward of the layer below, as the CPU GEMM fuses it): C = g > 0 ? C : 0,
 // where g is the gate's element at C's position (gate laid out as C, leading dimension ldc; a NaN gate gives 0).
-__device__ __forceinline__ void store_c(float* c, float v, const float* __restrict__ bias, long long j, int accumulate,
-                                        int relu, const float* __restrict__ gate, long long at) {
+// at: the element's offset in C (and in the gate), i·ldc + j.
+__device__ __forceinline__ void store_c(float* C, long long at, float v, const float* __restrict__ bias, long long j,
+                                        int accumulate, int relu, const float* __restrict__ gate) {
   if (bias != nullptr) v += bias[j];
-  if (accumulate) v += *c;
+  if (accumulate) v += C[at];
   if (relu) v = v > 0.0f ? v : 0.0f;
   if (gate != nullptr) v = gate[at] > 0.0f ? v : 0.0f;
-  *c = v;
+  C[at] = v;
 }
 
 __global__ void __launch_bounds__(THREADS) gemm_kernel(int M, int N, int K, const float* __restrict__ A,
@@ -93,7 +94,7 @@ __global__ void __launch_bounds__(THREADS) gemm_kernel(int M, int N, int K, cons
     for (int j = 0; j < TN; ++j) {
       const int gj = col0 + tc + 16 * j;
       if (gj >= N) continue;
-      store_c(C + (long long)gi * ldc + gj, acc[i][j], bias, gj, accumulate, relu, gate, (long long)gi * ldc + gj);
+      store_c(C, (long long)gi * ldc + gj, acc[i][j], bias, gj, accumulate, relu, gate);
     }
   }
 }
@@ -229,7 +230,7 @@ __global__ void __launch_bounds__(TC_THREADS) gemm_tc_kernel(int M, int N, int K
       for (int i = 0; i < 4; ++i) {
         const int gi = row0 + wm * 32 + mi * 16 + g + (i / 2) * 8, gj = col0 + wn * 32 + ni * 8 + 2 * t + (i % 2);
         if (gi >= M || gj >= N) continue;
-        store_c(C + (long long)gi * ldc + gj, acc[mi][ni][i], bias, gj, accumulate, relu, gate, (long long)gi * ldc + gj);
+        store_c(C, (long long)gi * ldc + gj, acc[mi][ni][i], bias, gj, accumulate, relu, gate);
       }
 }
 
@@ -272,7 +273,7 @@ __global__ void __launch_bounds__(DOT_THREADS) gemm_dot_kernel(int N, int K, con
     v = fmaf(x, y, v);
   }
   v = block_sum(v, scratch);
-  if (threadIdx.x == 0) store_c(C + (long long)i * ldc + j, v, bias, j, accumulate, relu, gate, (long long)i * ldc + j);
+  if (threadIdx.x == 0) store_c(C, (long long)i * ldc + j, v, bias, j, accumulate, relu, gate);
 }
 
 // The dot-product kernel instead of the tiles: both operands unit-stride along K, few enough outputs that the

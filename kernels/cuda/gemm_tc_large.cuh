@@ -144,7 +144,7 @@ __global__ void __launch_bounds__(TL_THREADS) gemm_tc_large_kernel(int M, int N,
       for (int i = 0; i < 4; ++i) {
         const int gi = row0 + wm * 64 + mi * 16 + g + (i / 2) * 8, gj = col0 + wn * 32 + ni * 8 + 2 * t + (i % 2);
         if (gi >= M || gj >= N) continue;
-        store_c(C + (long long)gi * ldc + gj, acc[mi][ni][i], bias, gj, accumulate, relu, gate, (long long)gi * ldc + gj);
+        store_c(C, (long long)gi * ldc + gj, acc[mi][ni][i], bias, gj, accumulate, relu, gate);
       }
 }
 

@@ -10,8 +10,9 @@ namespace ftc {
 
 // gemm.cu: C[M,N] (= or +=) Σ_k A(i,k)·B(k,j) (+ bias[j]) with A(i,k) = A[i·sai + k·sak],
 // B(k,j) = B[k·sbk + j·sbj], C row-major with leading dimension ldc; relu: C = C > 0 ? C : 0 at the end.
-// gate (only with accumulate = false, else the launch fails with cudaErrorInvalidValue; laid out as C, leading
-// dimension ldc): C = gate > 0 ? C : 0 after that, the relu backward of the layer below, as the CPU GEMM fuses it.
+// gate (only with accumulate = false: otherwise nothing is launched and cudaErrorInvalidValue is left pending for
+// the op's check; laid out as C, leading dimension ldc): C = gate > 0 ? C : 0 after that, the relu backward of the
+// layer below, as the CPU GEMM fuses it.
 void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t sai, int64_t sak, const float* B, int64_t sbk,
           int64_t sbj, float* C, int64_t ldc, bool accumulate, const float* bias, bool relu = false,
           const float* gate = nullptr);

@@ -1,5 +1,5 @@
-// The RoPE table both attention kernel families read (attention.cu builds it once per call, in double, so that
-// no kernel does trigonometry): (cos, sin) of pos·10000^(−2·pair/(d/2)) at tab[2·(pos·(d/4) + pair)].
+// The RoPE table both attention kernel families read (attention.cu builds it once per (S, d) and keeps it, in
+// double, so that no kernel does trigonometry): (cos, sin) of pos·10000^(−2·pair/(d/2)) at tab[2·(pos·(d/4) + pair)].
 #pragma once
 #include "launch.h"
 

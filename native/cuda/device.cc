@@ -121,7 +121,8 @@ void check_launch(Args& a) {
   const cudaError_t pending = ftc::take_pending_error();
   if (pending != cudaSuccess) {
     (void)cudaGetLastError();
-    a.fail(std::string("cudaMemsetAsync failed: ") + cudaGetErrorString(pending));
+    a.fail(std::string("a launcher failed before its kernels (cudaMemsetAsync, a device allocation or its arguments): ") +
+           cudaGetErrorString(pending));
   }
   const cudaError_t e = cudaGetLastError();
   if (e != cudaSuccess) a.fail(std::string("kernel launch failed: ") + cudaGetErrorString(e));

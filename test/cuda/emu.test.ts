@@ -27,7 +27,7 @@ function run(which: string, exe = binary): { status: number | null; stdout: stri
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test.each(['races', 'deadlock', 'orders', 'philox', 'rope_cache', 'planted', 'racecheck', 'determinism', 'threads', 'mma', 'gemm_tc', 'gemm_tc_large', 'gemm_tc_large_tf32', 'attn_tc'])('emulation case %s passes under ASan', (which) => {
+test.each(['races', 'deadlock', 'orders', 'philox', 'rope_cache', 'gemm_gate', 'dq_order', 'planted', 'racecheck', 'determinism', 'threads', 'mma', 'gemm_tc', 'gemm_tc_large', 'gemm_tc_large_tf32', 'attn_tc'])('emulation case %s passes under ASan', (which) => {
   const r = run(which);
   if (r.status !== 0) throw new Error(`emu_test ${which} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
   expect(r.stdout).toContain('0 failure(s)');

@@ -19,6 +19,7 @@
 //              atomicAdd replaced by += (built by build-emu-test.sh as ftc_planted) fails it
 //   threads    launches from several OS threads at once (each has its own pool of fibers; launches take
 //              turns) all give the right result
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -351,6 +352,53 @@ void rope_cache() {
   expect(a1 == a2 && a2 == a3 && b1 == b2, "attention with a kept RoPE table equals the call that built it");
 }
 
+// The gate of the GEMM epilogue on the dot-product path (few outputs, long K), which no layer's dx reaches: it
+// equals the ungated product masked by gate > 0 (a zero and a NaN close it), and with accumulate it is refused
+// (nothing launched, cudaErrorInvalidValue left for the op's check, C untouched).
+void gemm_gate() {
+  const int M = 3, N = 4, K = 3000;
+  auto A = random_vec(M * K, 31), B = random_vec(N * K, 32);
+  std::vector<float> gate = {1.0f, -1.0f, 0.0f, 2.0f, std::nanf(""), 0.5f, -0.0f, 3.0f, 1e-30f, -2.0f, 4.0f, 0.25f};
+  std::vector<float> plain(M * N), gated(M * N, std::nanf(""));
+  ftc::gemm(M, N, K, A.data(), K, 1, B.data(), 1, K, plain.data(), N, false, nullptr);
+  ftc::gemm(M, N, K, A.data(), K, 1, B.data(), 1, K, gated.data(), N, false, nullptr, false, gate.data());
+  bool ok = cudaGetLastError() == cudaSuccess;
+  for (int e = 0; e < M * N; ++e) ok = ok && gated[e] == (gate[e] > 0.0f ? plain[e] : 0.0f) && !std::isnan(gated[e]);
+  expect(ok, "gemm dot path 3x4x3000: the gate gives the product where gate > 0 and exactly 0 elsewhere (0, -0, NaN, < 0)");
+  std::vector<float> acc(M * N, 1.5f);
+  ftc::gemm(M, N, K, A.data(), K, 1, B.data(), 1, K, acc.data(), N, true, nullptr, false, gate.data());
+  expect(ftc::take_pending_error() == cudaErrorInvalidValue && std::all_of(acc.begin(), acc.end(), [](float v) { return v == 1.5f; }),
+         "gemm refuses a gate with accumulate: nothing written, cudaErrorInvalidValue for the op's check");
+}
+
+// dQ gets one atomicAdd per key block: with at most two blocks per row the sum into zeros is a + b = b + a, the
+// same in any block order; with three or more it is not. Forward against reverse block order, fp32 (32 keys per
+// block) and bf16 tensor-core (64).
+void dq_order() {
+  auto dq_of = [](int S, bool reverse) {
+    const int B = 1, D = 64, H = 1;
+    const size_t n = (size_t)B * S * D;
+    auto q = random_vec(n, 41), k = random_vec(n, 42), v = random_vec(n, 43), dout = random_vec(n, 44);
+    std::vector<float> out(n), lse(B * H * S), dq(n), dk(n), dv(n);
+    std::vector<float> scratch((size_t)ftc::attention_backward_scratch(B, S, D, H));
+    const ftc::DropKey key = ftc::make_drop_key(0.0, 1, 2, 3);
+    ftemu::config().order = ftemu::Order::Forward;
+    ftc::attention_forward(q.data(), k.data(), v.data(), out.data(), lse.data(), scratch.data(), B, S, D, H, key);
+    ftemu::config().reverse_blocks = reverse;
+    ftc::attention_backward(dout.data(), q.data(), k.data(), v.data(), out.data(), lse.data(), dq.data(), dk.data(),
+                            dv.data(), scratch.data(), B, S, D, H, key, true);
+    ftemu::config().reverse_blocks = false;
+    return dq;
+  };
+  auto same = [&](int S) { return dq_of(S, false) == dq_of(S, true); };
+  expect(same(31) && same(64), "fp32 attention: dq bitwise the same in either block order at S = 31 and 64 (<= 2 key blocks)");
+  expect(!same(97), "fp32 attention: dq differs in the last bits between block orders at S = 97 (4 key blocks)");
+  ftc::compute_mode() = ftc::ComputeMode::Bf16;
+  const bool bf_same = same(97), bf_differs = !same(200);
+  ftc::compute_mode() = ftc::ComputeMode::Fp32;
+  expect(bf_same && bf_differs, "bf16 attention: dq bitwise the same in either block order at S = 97 (2 blocks of 64 keys), not at S = 200");
+}
+
 void philox() {
   const uint64_t seeds[] = {0, 1, 12345, (1ULL << 40) + 99, 9007199254740991ULL};
   const double ps[] = {0.0, 0.1, 0.5, 0.9};
@@ -554,6 +602,8 @@ int main(int argc, char** argv) {
   if (which == "orders" || which == "all") orders();
   if (which == "philox" || which == "all") philox();
   if (which == "rope_cache" || which == "all") rope_cache();
+  if (which == "gemm_gate" || which == "all") gemm_gate();
+  if (which == "dq_order" || which == "all") dq_order();
   if (which == "planted" || which == "all") planted();
   if (which == "racecheck" || which == "all") racecheck();
   if (which == "determinism" || which == "all") determinism();

@@ -41,9 +41,10 @@ void ftc_linear_forward(const float* x, const float* w, const float* b, float* y
   ftc::linear_forward(x, w, b, y, N, K, M);
 }
 
+// relu_of (may be null; needs overwrite_dx): dx = relu_of > 0 ? dy·w : 0, the gate fused into dx's epilogue.
 void ftc_linear_backward(const float* dy, const float* x, const float* w, float* dx, float* dw, float* db, int64_t N,
-                         int64_t K, int64_t M, int overwrite_dx) {
-  ftc::linear_backward(dy, x, w, dx, dw, db, N, K, M, overwrite_dx != 0);
+                         int64_t K, int64_t M, int overwrite_dx, const float* relu_of) {
+  ftc::linear_backward(dy, x, w, dx, dw, db, N, K, M, overwrite_dx != 0, relu_of);
 }
 
 void ftc_rms_norm_forward(const float* x, const float* scale, float eps, float* y, float* rstd, int64_t N, int64_t D) {

@@ -34,7 +34,7 @@ def load(path):
         "ftc_sync": ([], ctypes.c_int),
         "ftc_error_string": ([ctypes.c_int], ctypes.c_char_p),
         "ftc_linear_forward": ([P, P, P, P, I, I, I], None),
-        "ftc_linear_backward": ([P, P, P, P, P, P, I, I, I, ctypes.c_int], None),
+        "ftc_linear_backward": ([P, P, P, P, P, P, I, I, I, ctypes.c_int, P], None),
         "ftc_rms_norm_forward": ([P, P, F, P, P, I, I], None),
         "ftc_rms_norm_backward": ([P, P, P, P, P, P, I, I], None),
         "ftc_layer_norm_forward": ([P, P, P, F, P, P, P, I, I], None),
@@ -135,12 +135,16 @@ def linear_rows(c, shapes, mode, op):
         x, w, b, dy = c.rand(N, K), c.rand(M, K), c.rand(M), c.rand(N, M)
         y, dx, dw, db = c.zeros(N, M), c.zeros(N, K), c.zeros(M, K), c.zeros(M)
         c.lib.ftc_linear_forward(p(x), p(w), p(b), p(y), N, K, M)
-        c.lib.ftc_linear_backward(p(dy), p(x), p(w), p(dx), p(dw), p(db), N, K, M, 1)
+        c.lib.ftc_linear_backward(p(dy), p(x), p(w), p(dx), p(dw), p(db), N, K, M, 1, None)
+        # The relu backward fused into dx's epilogue: x gates its own gradient (about half of x is ≤ 0).
+        dxg = c.rand(N, K)
+        c.lib.ftc_linear_backward(p(dy), p(x), p(w), p(dxg), None, None, N, K, M, 1, p(x))
         c.sync(f"linear {N}x{K}x{M}")
         rx, rw, rdy = rnd(x), rnd(w), rnd(dy)
         shape = f"N={N} K={K} M={M}"
         c.compare(op, shape, "y", y, rx @ rw.T + b.double(), rtol)
         c.compare(op, shape, "dx", dx, rdy @ rw, rtol)
+        c.compare(op, shape, "dx gated by x > 0", dxg, torch.where(x.double() > 0, rdy @ rw, torch.zeros_like(rdy @ rw)), rtol)
         c.compare(op, shape, "dw", dw, rdy.T @ rx, rtol)
         c.compare(op, shape, "db", db, dy.double().sum(0), F32_RTOL)
 

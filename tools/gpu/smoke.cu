@@ -60,6 +60,7 @@ int main() {
     }
     ftc::linear_forward(x, w, b, y, N, K, M);
     ftc::linear_backward(dy, x, w, dx, dw, db, N, K, M, false);
+    ftc::linear_backward(dy, x, w, dx, nullptr, nullptr, N, K, M, true, x);  // the relu gate in dx's epilogue
     step(names[mode]);
   }
   // The 128×128 cp.async kernel over staged operands, which the size rule keeps for large products: forced.
@@ -67,6 +68,7 @@ int main() {
     ftc::gemm_tiles() = ftc::GemmTiles::Large;
     ftc::linear_forward(x, w, b, y, N, K, M);
     ftc::linear_backward(dy, x, w, dx, dw, db, N, K, M, false);
+    ftc::linear_backward(dy, x, w, dx, nullptr, nullptr, N, K, M, true, x);
     ftc::gemm_tiles() = ftc::GemmTiles::Auto;
     step("linear forward/backward (bf16, 128x128 cp.async tiles)");
   }
