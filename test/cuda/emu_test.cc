@@ -58,6 +58,26 @@ std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1.0f, float h
   return v;
 }
 
+// One attention forward and backward on random q, k, v, dO (seeds seed .. seed + 3); the backward's blocks in
+// reverse order when asked (the emulator's reverse_blocks). Every result: out, lse, dq, dk, dv.
+struct AttentionPass {
+  std::vector<float> out, lse, dq, dk, dv;
+};
+AttentionPass attention_pass(int B, int S, int D, int H, uint32_t seed, const ftc::DropKey& key, bool overwrite,
+                             bool reverse_backward = false) {
+  const size_t n = (size_t)B * S * D;
+  auto q = random_vec(n, seed), k = random_vec(n, seed + 1), v = random_vec(n, seed + 2), dout = random_vec(n, seed + 3);
+  AttentionPass r{std::vector<float>(n), std::vector<float>((size_t)B * H * S), std::vector<float>(n), std::vector<float>(n),
+                  std::vector<float>(n)};
+  std::vector<float> scratch((size_t)ftc::attention_backward_scratch(B, S, D, H));
+  ftc::attention_forward(q.data(), k.data(), v.data(), r.out.data(), r.lse.data(), scratch.data(), B, S, D, H, key);
+  ftemu::config().reverse_blocks = reverse_backward;
+  ftc::attention_backward(dout.data(), q.data(), k.data(), v.data(), r.out.data(), r.lse.data(), r.dq.data(),
+                          r.dk.data(), r.dv.data(), scratch.data(), B, S, D, H, key, overwrite);
+  ftemu::config().reverse_blocks = false;
+  return r;
+}
+
 // A device copy of v (cudaMalloc: the race check's shadow map covers device allocations only).
 float* dev(const std::vector<float>& v) {
   void* p = nullptr;
@@ -288,15 +308,7 @@ void orders() {
   for (const int D : {24, 256}) {
   // d = 12 (one lane per row) and d = 128 (a lane pair per row, joined by __shfl_xor_sync).
   same_under_orders("attention forward and backward S=37 D=" + std::to_string(D) + " H=2 (dropout)", [D] {
-    const int B = 1, S = 37, H = 2;
-    const size_t n = (size_t)B * S * D;
-    auto q = random_vec(n, 6), k = random_vec(n, 7), v = random_vec(n, 8), dout = random_vec(n, 9);
-    std::vector<float> out(n), lse(B * H * S), dq(n), dk(n), dv(n);
-    std::vector<float> scratch((size_t)ftc::attention_backward_scratch(B, S, D, H));
-    const ftc::DropKey key = ftc::make_drop_key(0.1, 3, 4, 5);
-    ftc::attention_forward(q.data(), k.data(), v.data(), out.data(), lse.data(), scratch.data(), B, S, D, H, key);
-    ftc::attention_backward(dout.data(), q.data(), k.data(), v.data(), out.data(), lse.data(), dq.data(), dk.data(),
-                            dv.data(), scratch.data(), B, S, D, H, key);
+    auto [out, lse, dq, dk, dv] = attention_pass(1, 37, D, 2, 6, ftc::make_drop_key(0.1, 3, 4, 5), false);
     out.insert(out.end(), lse.begin(), lse.end());
     out.insert(out.end(), dk.begin(), dk.end());
     out.insert(out.end(), dv.begin(), dv.end());
@@ -325,15 +337,7 @@ void rope_cache() {
     return ftemu::launch_counts()["rope_table_kernel"];
   };
   auto run = [](int D) {
-    const int B = 2, S = 29, H = 2;
-    const size_t n = (size_t)B * S * D;
-    auto q = random_vec(n, 21), k = random_vec(n, 22), v = random_vec(n, 23), dout = random_vec(n, 24);
-    std::vector<float> out(n), lse(B * H * S), dq(n), dk(n), dv(n);
-    std::vector<float> scratch((size_t)ftc::attention_backward_scratch(B, S, D, H));
-    const ftc::DropKey key = ftc::make_drop_key(0.0, 1, 2, 3);
-    ftc::attention_forward(q.data(), k.data(), v.data(), out.data(), lse.data(), scratch.data(), B, S, D, H, key);
-    ftc::attention_backward(dout.data(), q.data(), k.data(), v.data(), out.data(), lse.data(), dq.data(), dk.data(),
-                            dv.data(), scratch.data(), B, S, D, H, key, true);
+    auto [out, lse, dq, dk, dv] = attention_pass(2, 29, D, 2, 21, ftc::make_drop_key(0.0, 1, 2, 3), true);
     for (const auto* t : {&lse, &dq, &dk, &dv}) out.insert(out.end(), t->begin(), t->end());
     return out;
   };
@@ -376,19 +380,8 @@ void gemm_gate() {
 // block) and bf16 tensor-core (64).
 void dq_order() {
   auto dq_of = [](int S, bool reverse) {
-    const int B = 1, D = 64, H = 1;
-    const size_t n = (size_t)B * S * D;
-    auto q = random_vec(n, 41), k = random_vec(n, 42), v = random_vec(n, 43), dout = random_vec(n, 44);
-    std::vector<float> out(n), lse(B * H * S), dq(n), dk(n), dv(n);
-    std::vector<float> scratch((size_t)ftc::attention_backward_scratch(B, S, D, H));
-    const ftc::DropKey key = ftc::make_drop_key(0.0, 1, 2, 3);
     ftemu::config().order = ftemu::Order::Forward;
-    ftc::attention_forward(q.data(), k.data(), v.data(), out.data(), lse.data(), scratch.data(), B, S, D, H, key);
-    ftemu::config().reverse_blocks = reverse;
-    ftc::attention_backward(dout.data(), q.data(), k.data(), v.data(), out.data(), lse.data(), dq.data(), dk.data(),
-                            dv.data(), scratch.data(), B, S, D, H, key, true);
-    ftemu::config().reverse_blocks = false;
-    return dq;
+    return attention_pass(1, S, 64, 1, 41, ftc::make_drop_key(0.0, 1, 2, 3), true, reverse).dq;
   };
   auto same = [&](int S) { return dq_of(S, false) == dq_of(S, true); };
   expect(same(31) && same(64), "fp32 attention: dq bitwise the same in either block order at S = 31 and 64 (<= 2 key blocks)");
