@@ -344,8 +344,8 @@ void rope_table(float* tab, int S, int d) {
 // and backward once per layer with the same S and d, and each call used to rebuild it (a launch each, 12 per 19m
 // step). A process meets a handful of (S, d) (the model's, and those of traces and tests), 2·S·(d/4) floats each.
 // The table is built on ftc::stream(), the stream every kernel of this project runs on, so every kernel launched
-// after it sees it. nullptr (the error left
-// for the op's check, nothing cached) when the allocation or the build fails.
+// after it sees it. nullptr (the error left for the op's check, nothing cached) when the allocation or the build
+// fails.
 const float* cached_rope_table(int S, int d) {
   static std::mutex mu;
   // Never destroyed (like the attention workspace): kernels may run until the process ends, and the tables stay

@@ -143,8 +143,9 @@ def linear_rows(c, shapes, mode, op):
         rx, rw, rdy = rnd(x), rnd(w), rnd(dy)
         shape = f"N={N} K={K} M={M}"
         c.compare(op, shape, "y", y, rx @ rw.T + b.double(), rtol)
-        c.compare(op, shape, "dx", dx, rdy @ rw, rtol)
-        c.compare(op, shape, "dx gated by x > 0", dxg, torch.where(x.double() > 0, rdy @ rw, torch.zeros_like(rdy @ rw)), rtol)
+        rdx = rdy @ rw
+        c.compare(op, shape, "dx", dx, rdx, rtol)
+        c.compare(op, shape, "dx gated by x > 0", dxg, torch.where(x.double() > 0, rdx, torch.zeros_like(rdx)), rtol)
         c.compare(op, shape, "dw", dw, rdy.T @ rx, rtol)
         c.compare(op, shape, "db", db, dy.double().sum(0), F32_RTOL)
 
