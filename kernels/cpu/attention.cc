@@ -368,6 +368,7 @@ FT_INLINE void forward_head(const Problem& P, int64_t bh) {
 
 // The backward's dO rows: read in place when d is a whole number of vectors (the products read dp floats per
 // row), else zero-padded copies in dOc [S x dp]; *ldo is their row stride. Also D_i = rowsum(dO o O) into Di.
+// Di is null on the short path, which gets D_i from the probabilities instead (backward_head_short).
 template <int W>
 FT_INLINE const float* dout_rows(const Problem& P, int64_t off, float* dOc, float* Di, float* tmp, int64_t* ldo) {
   using X = VecOps<W>;
@@ -377,6 +378,7 @@ FT_INLINE const float* dout_rows(const Problem& P, int64_t off, float* dOc, floa
   const float* dOb = in_place ? P.dout + off : dOc;
   *ldo = in_place ? D : dp;
   if (!in_place) padded_rows(P, P.dout + off, D, dOc);
+  if (!Di) return dOb;
   for (int64_t i = 0; i < S; ++i) {
     const float* dorow = dOb + i * *ldo;
     const float* op = padded_row(P.out + off + i * D, d, dp, tmp);
@@ -632,7 +634,7 @@ FT_INLINE void backward_head_short(const Problem& P, int64_t bh) {
   const int64_t b = bh / P.H, h = bh % P.H;
   const int64_t off = b * S * D + h * d;
 
-  float* ws = scratch((size_t)(6 * S * dp + 2 * d * Sp + 4 * S * Sp + 2 * Sp + dp));
+  float* ws = scratch((size_t)(6 * S * dp + 2 * d * Sp + 4 * S * Sp + Sp + dp));
   float* Qs = ws;
   float* Kr = Qs + S * dp;
   float* dOc = Kr + S * dp;
@@ -645,16 +647,14 @@ FT_INLINE void backward_head_short(const Problem& P, int64_t bh) {
   float* dST = PT + S * Sp;   // dP, then dS, transposed
   float* MT = dST + S * Sp;   // dropout multipliers, transposed
   float* M = MT + S * Sp;     // dropout multipliers before the transpose
-  float* Di = M + S * Sp;     // [Sp]
-  float* lsev = Di + Sp;      // [Sp]
+  float* lsev = M + S * Sp;   // [Sp]
   float* tmp = lsev + Sp;     // [dp]
 
   prepare_short<W>(P, P.q + off, P.k + off, Qs, QT, Kr, tmp);
   const bool in_place = d == dp;
   int64_t ldo;
-  const float* dOb = dout_rows<W>(P, off, dOc, Di, tmp, &ldo);
+  const float* dOb = dout_rows<W>(P, off, dOc, nullptr, tmp, &ldo);
   std::copy(P.lse_in + bh * S, P.lse_in + (bh + 1) * S, lsev);
-  std::fill(Di + S, Di + Sp, 0.f);
   std::fill(lsev + S, lsev + Sp, 0.f);
   transpose_into<W>(dOb, ldo, S, d, dOT, Sp);
 
@@ -662,20 +662,37 @@ FT_INLINE void backward_head_short(const Problem& P, int64_t bh) {
   short_scores<W>(P, Kr, P.dp, QT, PT);
   short_scores<W>(P, P.v + off, D, dOT, dST);
   if (P.dropout) short_dropout<W>(P, bh, M, MT);
+  // D_i = dO_i · O_i = sum_j P_ij M_ij dP_ij (O_i = sum_j P_ij M_ij V_j, M the dropout multipliers, 1 without
+  // dropout): the whole row of P is at hand here, transposed, so the sum is vertical across key rows and the
+  // output O is never read (the tiled path, which sees a row's keys one tile at a time, reads it). P is
+  // renormalised by its own sum l: the rounding of the stored lse (up to 2e-6 absolute at |lse| ~ 50) is a
+  // relative error common to the whole row of exp(s - lse); through this D it would not cancel in
+  // dS = P∘(M∘dP - D) where the softmax saturates (dP_j - D -> 0), and divided by l it does, as with O.
+  // (Without the division, the harness's saturated case, q x 30, failed at rtol 1e-4.)
   for (int64_t c = 0; c < Sp; c += W) {
     const int64_t jend = short_jend<W>(c, S);
-    const V lv = X::load(lsev + c), dv = X::load(Di + c);
+    const V lv = X::load(lsev + c);
+    V dsum = X::set1(0.f), l = X::set1(0.f);
     for (int64_t j = 0; j < jend; ++j) {
       V s = X::load(PT + j * Sp + c);
       if (j > c) s = s + causal_mask<W>(j - c);
-      const V p = X::exp(s - lv);
-      const V dpv = X::load(dST + j * Sp + c);
+      const V p = X::exp(s - lv), dpv = X::load(dST + j * Sp + c);
+      l = l + p;
+      dsum = (P.dropout ? p * X::load(MT + j * Sp + c) : p) * dpv + dsum;
+      X::store(PT + j * Sp + c, p);
+    }
+    // (l >= 1/S for an lse that belongs to these scores; the floor keeps a foreign lse from giving 0 * inf.)
+    const V inv = X::set1(1.f) / X::vmax(l, X::set1(std::numeric_limits<float>::min()));
+    dsum = dsum * inv;
+    // dS = P∘(M∘dP - D), and P becomes the (dropped) probabilities that the dV product reads.
+    for (int64_t j = 0; j < jend; ++j) {
+      const V p = X::load(PT + j * Sp + c) * inv, dpv = X::load(dST + j * Sp + c);
       if (P.dropout) {
         const V mk = X::load(MT + j * Sp + c);
-        X::store(dST + j * Sp + c, p * (dpv * mk - dv));
+        X::store(dST + j * Sp + c, p * (dpv * mk - dsum));
         X::store(PT + j * Sp + c, p * mk);
       } else {
-        X::store(dST + j * Sp + c, p * (dpv - dv));
+        X::store(dST + j * Sp + c, p * (dpv - dsum));
         X::store(PT + j * Sp + c, p);
       }
     }
@@ -740,7 +757,8 @@ template <int W>
 FT_INLINE void backward_heads(const Problem& P, int64_t b, int64_t e) {
   for (int64_t bh = b; bh < e; ++bh) {
     if (bh + 1 < e) {
-      for (const float* t : {P.q, P.k, P.v, P.out, P.dout}) prefetch_rows(P, bh + 1, t, false);
+      // The short path never reads the output (it gets D_i from the probabilities).
+      for (const float* t : {P.q, P.k, P.v, P.S <= kShortS ? nullptr : P.out, P.dout}) prefetch_rows(P, bh + 1, t, false);
       for (const float* t : {P.dq, P.dk, P.dv}) prefetch_rows(P, bh + 1, t, true);
     }
     if (P.S <= kShortS) backward_head_short<W>(P, bh);

@@ -5,7 +5,9 @@
 // Scores are scaled by 1/sqrt(d) and causal (key s' <= query s). lse is the natural-log logsumexp of each
 // query row's scaled scores (before dropout). With dropout, probabilities are masked by
 // ft::dropout_keep(key, threshold, ((b*H + h)*S + i)*S + j) and scaled by 1/(1 - p).
-// The backward ADDS into dq, dk, dv (engine convention) and recomputes probabilities from lse.
+// The backward ADDS into dq, dk, dv (engine convention) and recomputes probabilities from lse. It reads out
+// only for S > 64, for D_i = rowsum(dO∘O); shorter sequences get D_i = sum_j P_ij dP_ij from the whole rows
+// of P and dP they hold anyway.
 #pragma once
 #include <cstdint>
 
