@@ -20,7 +20,7 @@ import { opsSuite } from './suites/ops';
 import { measurePeaks, peakSuite } from './suites/peak';
 import { stepSuite } from './suites/step';
 import { webgpuSuite } from './suites/webgpu';
-import { checkTargets, targetsMarkdown } from './targets';
+import { checkTargets, targetsMarkdown, type OpProfile } from './targets';
 import type { Row, Suite } from './types';
 
 const SUITES: readonly Suite[] = [peakSuite, gemmSuite, attentionSuite, stepSuite, gpujsSuite, webgpuSuite, opsSuite];
@@ -141,17 +141,30 @@ export async function runBench(argv: string[]): Promise<Row[]> {
   }
   const table = markdownTable(rows);
   console.log(table);
-  // Where the fp32 step's time goes, for the targets it misses: the op profile, when the step suite ran in full.
-  let ops: Parameters<typeof targetsMarkdown>[1];
+  // Where the step's time goes, for the targets it misses: the op profiles of the fp32 step and of the bf16
+  // mode's step (where the CPU has one), when the step suite ran in full.
+  const ops: OpProfile[] = [];
   if (suites.includes(stepSuite) && !o.quick && o.backend === 'cpu') {
-    console.error('op profile: 19m B=32 step by op family');
-    const p = profileCase({ size: '19m', batch: 32, patches: 30, steps: 7, backend: o.backend, ops: true });
-    if (p.ops) ops = { label: 'the 19m step at B=32, every op timed', stepMs: p.msPerStep, families: p.ops };
+    for (const compute of ['fp32', 'bf16'] as const) {
+      if (compute === 'bf16' && peaks.bf16All === null) {
+        log('op profile: no bf16 step profile (the CPU has no bf16 mode)');
+        continue;
+      }
+      console.error(`op profile: 19m B=32 ${compute} step by op family`);
+      const p = profileCase({ size: '19m', batch: 32, patches: 30, steps: 7, backend: o.backend, ops: true, compute });
+      if (p.ops) {
+        ops.push({
+          label: compute === 'fp32' ? 'the 19m fp32 step at B=32' : 'the 19m step in bf16 mode at B=32',
+          command: `fairtune profile --sizes 19m --batch 32 --steps 7 --ops${compute === 'bf16' ? ' --compute bf16' : ''}`,
+          stepMs: p.msPerStep, families: p.ops,
+        });
+      }
+    }
   }
   const targets = targetsMarkdown(checkTargets(rows), ops);
   console.log(targets);
   const loadAfter = uptime();
-  if (o.json) writeFileAtomic(o.json, JSON.stringify({ date: started.toISOString(), loadBefore, loadAfter, peaks, rows, targets: checkTargets(rows), ops: ops ?? null, steadiness: { retried: steady.retried, disturbed: steady.disturbed } }, null, 2));
+  if (o.json) writeFileAtomic(o.json, JSON.stringify({ date: started.toISOString(), loadBefore, loadAfter, peaks, rows, targets: checkTargets(rows), ops, steadiness: { retried: steady.retried, disturbed: steady.disturbed } }, null, 2));
   if (o.markdown) {
     refuseWithoutPeers(o.markdown, missing, !!o.quick || !!o.allowMissingPeers);
     refuseDisturbed(o.markdown, steady.disturbed, !!o.allowDisturbed);

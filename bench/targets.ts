@@ -81,13 +81,21 @@ export function checkTargets(rows: readonly Row[]): TargetCheck[] {
   return out;
 }
 
-/** The checks as a markdown table, then where the fp32 step's time went (the op profile) when it was taken. */
-export function targetsMarkdown(checks: readonly TargetCheck[], ops?: { label: string; stepMs: number; families: readonly OpFamilyTime[] }): string {
+/** An op profile taken in the run: which step (label), the command that repeats it, and its families. */
+export interface OpProfile {
+  label: string;
+  command: string;
+  stepMs: number;
+  families: readonly OpFamilyTime[];
+}
+
+/** The checks as a markdown table, then where each profiled step's time went (fp32, and bf16 mode when taken). */
+export function targetsMarkdown(checks: readonly TargetCheck[], profiles: readonly OpProfile[] = []): string {
   const lines = ['## Targets (issue 14), checked in this run', '', '| target | measured | met |', '| --- | --- | --- |'];
   for (const c of checks) lines.push(`| ${c.target} | ${c.measured} | ${c.met === null ? '–' : c.met ? 'yes' : '**no**'} |`);
-  if (ops) {
+  for (const ops of profiles) {
     const gemm = ops.families.filter((f) => f.family.startsWith('GEMM')).reduce((s, f) => s + f.ms, 0);
-    lines.push('', `What limits the step (the op profile of ${ops.label}, \`fairtune profile --ops\`, taken in this run; ` +
+    lines.push('', `What limits ${ops.label} (its op profile, \`${ops.command}\`, taken in this run; ` +
       `the families of its median step, ${ops.stepMs.toFixed(1)} ms, GEMMs ${pct(gemm / ops.stepMs)} of it):`, '',
       '| op family | ms/step | of step | calls/step |', '| --- | ---: | ---: | ---: |');
     for (const f of ops.families) lines.push(`| ${f.family} | ${f.ms.toFixed(2)} | ${pct(f.ms / ops.stepMs)} | ${f.calls} |`);

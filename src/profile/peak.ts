@@ -27,8 +27,17 @@ export function engineThreads(): number {
 
 /** The fp32 FMA peak on all cores, the denominator of every "fraction of peak" for fp32 figures. */
 export function fp32PeakAllCores(seconds = 0.5): number {
-  const all = measurePeak('fp32', os.cpus().length, seconds), one = measurePeak('fp32', 1, seconds);
-  if (all.gflops === null || one.gflops === null) throw new Error(`cannot measure the fp32 peak: ${all.error ?? one.error}`);
+  return peakAllCores('fp32', seconds);
+}
+
+/** The bf16 dot-product (vdpbf16ps) peak on all cores, the denominator for the bf16 mode's figures. */
+export function bf16PeakAllCores(seconds = 0.5): number {
+  return peakAllCores('bf16', seconds);
+}
+
+function peakAllCores(kind: 'fp32' | 'bf16', seconds: number): number {
+  const all = measurePeak(kind, os.cpus().length, seconds), one = measurePeak(kind, 1, seconds);
+  if (all.gflops === null || one.gflops === null) throw new Error(`cannot measure the ${kind} peak: ${all.error ?? one.error}`);
   // Other load can push the all-core loop below the one-core loop, which an idle machine never shows.
   return Math.max(all.gflops, one.gflops);
 }

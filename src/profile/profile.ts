@@ -2,6 +2,7 @@
 // the planned memory (checked against the budget before anything is allocated), and then the real HR
 // fine-tuning step (HrStep + AdamW on the chosen backend) timed, with the process's peak RSS after it.
 import * as fs from 'fs';
+import type { Backend } from '../engine/backend';
 import { getBackend } from '../engine/registry';
 import { ModelSize, modelConfig } from '../model/config';
 import { checkMemory, memoryBudget, planMemory, type MemoryPlan } from '../model/memory';
@@ -27,6 +28,21 @@ export interface ProfileCase {
   backend: string;
   /** Also time every op call by family (cpu and reference only). */
   ops?: boolean;
+  /** Precision of the GEMMs: 'fp32' (default) or 'bf16' (the cpu backend's bf16 mode, fp32 master weights). */
+  compute?: ComputeChoice;
+}
+
+export type ComputeChoice = 'fp32' | 'bf16';
+
+/** A backend whose GEMM precision can be chosen (the cpu backend); the mode is process-wide. */
+interface ComputeModes {
+  setComputeMode(mode: ComputeChoice): void;
+  info(): { computeMode: ComputeChoice };
+}
+
+function computeModes(be: object): ComputeModes | null {
+  const m = be as Partial<ComputeModes>;
+  return typeof m.setComputeMode === 'function' && typeof m.info === 'function' ? (m as ComputeModes) : null;
 }
 
 export interface ProfileResult {
@@ -47,6 +63,8 @@ export interface ProfileResult {
   setupMs: number;
   /** With `ops`: milliseconds by op family in the median timed step (the one msPerStep is), largest first. */
   ops?: OpFamilyTime[];
+  /** The GEMM precision the step ran in. */
+  compute: ComputeChoice;
 }
 
 /** The process's peak resident set, from /proc/self/status (Linux). */
@@ -68,9 +86,29 @@ export function planCase(c: ProfileCase, budget = memoryBudget()): { plan: Memor
 
 export function profileCase(c: ProfileCase, log: (msg: string) => void = () => {}): ProfileResult {
   if (!Number.isInteger(c.steps) || c.steps < 1) throw new Error(`profile: steps must be a positive integer, got ${c.steps}`);
+  const compute = c.compute ?? 'fp32';
+  if (compute !== 'fp32' && compute !== 'bf16') throw new Error(`profile: compute must be 'fp32' or 'bf16', got '${String(compute)}'`);
+  const engine = getBackend(c.backend);
+  const modes = computeModes(engine);
+  // Without a mode switch a backend runs fp32 only; asking it for bf16 must not silently profile fp32.
+  if (!modes) {
+    if (compute === 'bf16') throw new Error(`profile: backend '${c.backend}' has no bf16 compute mode (the cpu backend has one)`);
+    return runProfile(c, engine, 'fp32', log);
+  }
+  // The mode is process-wide (FAIRTUNE_COMPUTE may have set it): the case runs in the mode asked for, and
+  // the one found is put back afterwards, whatever happens.
+  const before = modes.info().computeMode;
+  modes.setComputeMode(compute);
+  try {
+    return runProfile(c, engine, compute, log);
+  } finally {
+    modes.setComputeMode(before);
+  }
+}
+
+function runProfile(c: ProfileCase, engine: Backend, compute: ComputeChoice, log: (msg: string) => void): ProfileResult {
   const { plan, line } = planCase(c);
   const config = modelConfig(c.size, { hrPatches: c.patches, maxPatches: Math.max(60, c.patches), dropout: 0 });
-  const engine = getBackend(c.backend);
   const timer: OpTimer | null = c.ops ? timeOps(engine, config.dim) : null;
   const be = timer?.backend ?? engine;
   const t0 = Date.now();
@@ -107,6 +145,6 @@ export function profileCase(c: ProfileCase, log: (msg: string) => void = () => {
   return {
     size: c.size, batch: c.batch, patches: c.patches, params: plan.params, flops, plan, planLine: line, peakRssBytes,
     msPerStep, stepMs, windowsPerSecond: (c.batch * 1000) / msPerStep, gflops: flops.total / msPerStep / 1e6, setupMs,
-    ...(timer ? { ops: timer.step(medianStep) } : {}),
+    ...(timer ? { ops: timer.step(medianStep) } : {}), compute,
   };
 }

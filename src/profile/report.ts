@@ -6,17 +6,17 @@ import { renderVegaLite } from '../report/render-svg';
 import type { ProfileResult } from './profile';
 
 export interface ProfileRow extends ProfileResult {
-  /** Achieved GFLOP/s over the measured fp32 peak of all cores, or null when no peak was measured. */
+  /** Achieved GFLOP/s over the measured peak of all cores (fp32, or bf16 for a bf16 case), or null when none. */
   ofPeak: number | null;
 }
 
 export function profileTable(rows: readonly ProfileRow[]): string {
   const out = [
-    '| size | batch | parameters | GFLOP/step (fwd+bwd) | planned memory | peak RSS | ms/step | windows/s | GFLOP/s | of fp32 peak |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| size | batch | GEMMs | parameters | GFLOP/step (fwd+bwd) | planned memory | peak RSS | ms/step | windows/s | GFLOP/s | of peak (same precision) |',
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of rows) {
-    out.push(`| ${r.size} | ${r.batch} | ${(r.params / 1e6).toFixed(2)}M | ${(r.flops.total / 1e9).toFixed(2)} | ${formatBytes(r.plan.totalBytes)} | ` +
+    out.push(`| ${r.size} | ${r.batch} | ${r.compute} | ${(r.params / 1e6).toFixed(2)}M | ${(r.flops.total / 1e9).toFixed(2)} | ${formatBytes(r.plan.totalBytes)} | ` +
       `${r.peakRssBytes === null ? 'n/a' : formatBytes(r.peakRssBytes)} | ${r.msPerStep.toFixed(1)} | ${r.windowsPerSecond.toFixed(2)} | ` +
       `${r.gflops.toFixed(1)} | ${r.ofPeak === null ? '' : `${(100 * r.ofPeak).toFixed(1)}%`} |`);
   }
@@ -33,7 +33,7 @@ export function opsTable(rows: readonly ProfileRow[]): string {
     if (!r.ops) continue;
     const booked = r.ops.reduce((a, o) => a + o.ms, 0);
     const gemm = r.ops.filter((o) => o.family.startsWith('GEMM')).reduce((a, o) => a + o.ms, 0);
-    out.push(`${r.size} B=${r.batch}: ${r.msPerStep.toFixed(1)} ms/step; GEMMs ${gemm.toFixed(1)} ms (${((100 * gemm) / r.msPerStep).toFixed(0)}%), ` +
+    out.push(`${r.size} B=${r.batch}${r.compute === 'bf16' ? ' (bf16 GEMMs)' : ''}: ${r.msPerStep.toFixed(1)} ms/step; GEMMs ${gemm.toFixed(1)} ms (${((100 * gemm) / r.msPerStep).toFixed(0)}%), ` +
       `everything else ${(booked - gemm).toFixed(1)} ms (${((100 * (booked - gemm)) / r.msPerStep).toFixed(0)}%), ` +
       `outside any op ${Math.max(0, r.msPerStep - booked).toFixed(1)} ms`);
     out.push('', '| op family | ms/step | of step | calls/step |', '| --- | ---: | ---: | ---: |');

@@ -1,5 +1,8 @@
 // `fairtune profile --ops`: every op call of a step is booked to a family (GEMMs by their role in the block),
 // the families add up to no more than the step, and a backend whose ops run asynchronously is refused.
+import { Command } from 'commander';
+import { registerProfileCommand } from '../../src/cli/commands/profile';
+import type { CpuBackend } from '../../src/engine/cpu/backend';
 import { getBackend } from '../../src/engine/registry';
 import { opFamily } from '../../src/profile/op-timer';
 import { profileCase } from '../../src/profile/profile';
@@ -36,4 +39,57 @@ test('a tiny step profiled by op family: every family of the block appears once 
 test('a backend that queues its work is refused, with the reason', () => {
   expect(() => profileCase({ size: 'tiny', batch: 1, patches: 2, steps: 1, backend: 'webgpu', ops: true }))
     .toThrow(/only means something on a backend that runs ops synchronously/);
+});
+
+describe('the bf16 mode profiled (--compute bf16)', () => {
+  const cpu = getBackend('cpu') as CpuBackend;
+  const tiny = { size: 'tiny', batch: 4, patches: 5, steps: 3, backend: 'cpu', ops: true } as const;
+
+  test('the step runs with bf16 GEMMs, is booked like the fp32 one, and the mode found is put back', () => {
+    expect(cpu.info().computeMode).toBe('fp32');
+    if (!cpu.info().bf16Supported) {
+      // No bf16 mode on this CPU: refused by the backend, naming the missing instructions, not run as fp32.
+      expect(() => profileCase({ ...tiny, compute: 'bf16' })).toThrow(/AVX512_BF16|bf16/);
+      expect(cpu.info().computeMode).toBe('fp32');
+      return;
+    }
+    // The mode is switched for the case only: a GEMM observed during the step sees bf16, and afterwards fp32.
+    const seen: string[] = [];
+    const linear = cpu.linear.bind(cpu);
+    const spy = jest.spyOn(cpu, 'linear').mockImplementation((...a: Parameters<typeof cpu.linear>) => {
+      seen.push(cpu.info().computeMode);
+      return linear(...a);
+    });
+    let r: ReturnType<typeof profileCase>;
+    try {
+      r = profileCase({ ...tiny, compute: 'bf16' });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(r.compute).toBe('bf16');
+    expect(seen.length).toBeGreaterThan(0);
+    expect(new Set(seen)).toEqual(new Set(['bf16']));
+    expect(cpu.info().computeMode).toBe('fp32');
+    expect(new Map(r.ops!.map((o) => [o.family, o.calls])).get('GEMM MLP linear1 fwd')).toBe(2);
+    expect(opsTable([{ ...r, ofPeak: null }])).toMatch(/^tiny B=4 \(bf16 GEMMs\): /);
+    // A mode set before the case (FAIRTUNE_COMPUTE=bf16 sets it) is the one put back after an fp32 case.
+    cpu.setComputeMode('bf16');
+    try {
+      expect(profileCase({ ...tiny, ops: false, steps: 1, compute: 'fp32' }).compute).toBe('fp32');
+      expect(cpu.info().computeMode).toBe('bf16');
+    } finally {
+      cpu.setComputeMode('fp32');
+    }
+  });
+
+  test('a backend without a bf16 mode, and an unknown mode, are refused by name', async () => {
+    expect(() => profileCase({ ...tiny, backend: 'reference', compute: 'bf16' }))
+      .toThrow("profile: backend 'reference' has no bf16 compute mode (the cpu backend has one)");
+    expect(() => profileCase({ ...tiny, compute: 'fp16' as never })).toThrow("profile: compute must be 'fp32' or 'bf16', got 'fp16'");
+    const program = new Command().exitOverride();
+    registerProfileCommand(program);
+    for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => undefined });
+    await expect(program.parseAsync(['node', 'fairtune', 'profile', '--sizes', 'tiny', '--compute', 'tf32', '--peak', '1']))
+      .rejects.toThrow("--compute must be fp32 or bf16, got 'tf32'");
+  });
 });

@@ -15,7 +15,8 @@ describe('profile', () => {
     expect(r.gflops).toBeCloseTo(r.flops.total / r.msPerStep / 1e6, 6);
     if (r.peakRssBytes !== null) expect(r.peakRssBytes).toBeGreaterThan(r.plan.totalBytes);
     const table = profileTable([{ ...r, ofPeak: null }]);
-    expect(table).toMatch(/\| tiny \| 2 \| 0\.\d+M \|/);
+    expect(r.compute).toBe('fp32');
+    expect(table).toMatch(/\| tiny \| 2 \| fp32 \| 0\.\d+M \|/);
     expect(JSON.stringify(profileChartSpec([{ ...r, ofPeak: null }]))).toContain('"params"');
   });
 

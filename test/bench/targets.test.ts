@@ -43,9 +43,18 @@ test('a target whose rows are missing is "not measured", never met', () => {
   }
   const noGemm = checkTargets([]);
   expect(noGemm.every((x) => x.met === null)).toBe(true);
-  const md = targetsMarkdown(c, { label: 'a step', stepMs: 100, families: [{ family: 'GEMM x fwd', ms: 80, calls: 6 }, { family: 'norms', ms: 20, calls: 26 }] });
+  const md = targetsMarkdown(c, [
+    { label: 'the fp32 step', command: 'fairtune profile --ops', stepMs: 100, families: [{ family: 'GEMM x fwd', ms: 80, calls: 6 }, { family: 'norms', ms: 20, calls: 26 }] },
+    { label: 'the bf16 step', command: 'fairtune profile --ops --compute bf16', stepMs: 50, families: [{ family: 'GEMM x fwd', ms: 30, calls: 6 }, { family: 'norms', ms: 20, calls: 26 }] },
+  ]);
   expect(md).toContain('| 19m step fp32, B=8: ≥ 50% of the fp32 peak | of peak 51.0% | yes |');
   expect(md).toContain('| 1b step fp32, B=8: ≥ 50% of the fp32 peak | of peak 31.0% | **no** |');
+  // One table per profile, each under its own label and command, with shares of its own step.
+  expect(md).toContain('What limits the fp32 step (its op profile, `fairtune profile --ops`');
   expect(md).toContain('GEMMs 80.0% of it');
   expect(md).toContain('| norms | 20.00 | 20.0% | 26 |');
+  expect(md).toContain('What limits the bf16 step (its op profile, `fairtune profile --ops --compute bf16`');
+  expect(md).toContain('GEMMs 60.0% of it');
+  expect(md).toContain('| norms | 20.00 | 40.0% | 26 |');
+  expect(targetsMarkdown(c)).not.toContain('What limits');
 });
