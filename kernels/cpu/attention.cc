@@ -681,7 +681,7 @@ FT_INLINE void backward_head_short(const Problem& P, int64_t bh) {
       dsum = (P.dropout ? p * X::load(MT + j * Sp + c) : p) * dpv + dsum;
       X::store(PT + j * Sp + c, p);
     }
-    // (l >= 1/S for an lse that belongs to these scores; the floor keeps a foreign lse from giving 0 * inf.)
+    // (l is about 1 for the lse of these scores; the floor keeps a foreign lse from giving 0 * inf.)
     const V inv = X::set1(1.f) / X::vmax(l, X::set1(std::numeric_limits<float>::min()));
     dsum = dsum * inv;
     // dS = P∘(M∘dP - D), and P becomes the (dropped) probabilities that the dV product reads.
@@ -758,7 +758,8 @@ FT_INLINE void backward_heads(const Problem& P, int64_t b, int64_t e) {
   for (int64_t bh = b; bh < e; ++bh) {
     if (bh + 1 < e) {
       // The short path never reads the output (it gets D_i from the probabilities).
-      for (const float* t : {P.q, P.k, P.v, P.S <= kShortS ? nullptr : P.out, P.dout}) prefetch_rows(P, bh + 1, t, false);
+      const float* out = P.S <= kShortS ? nullptr : P.out;
+      for (const float* t : {P.q, P.k, P.v, out, P.dout}) prefetch_rows(P, bh + 1, t, false);
       for (const float* t : {P.dq, P.dk, P.dv}) prefetch_rows(P, bh + 1, t, true);
     }
     if (P.S <= kShortS) backward_head_short<W>(P, bh);

@@ -28,21 +28,34 @@ export interface ProfileCase {
   backend: string;
   /** Also time every op call by family (cpu and reference only). */
   ops?: boolean;
-  /** Precision of the GEMMs: 'fp32' (default) or 'bf16' (the cpu backend's bf16 mode, fp32 master weights). */
+  /**
+   * Precision of the GEMMs: 'fp32', 'bf16' (cpu: bf16 GEMMs on AVX512_BF16, fp32 master weights; cuda: tensor
+   * cores) or 'tf32' (cuda). Unset: the mode the backend is in (FAIRTUNE_COMPUTE sets it), left as it is.
+   */
   compute?: ComputeChoice;
 }
 
-export type ComputeChoice = 'fp32' | 'bf16';
+export type ComputeChoice = 'fp32' | 'bf16' | 'tf32';
+const COMPUTE_CHOICES: readonly string[] = ['fp32', 'bf16', 'tf32'];
 
-/** A backend whose GEMM precision can be chosen (the cpu backend); the mode is process-wide. */
+export function isComputeChoice(s: string): s is ComputeChoice {
+  return COMPUTE_CHOICES.includes(s);
+}
+
+/** A backend whose GEMM precision can be chosen (cpu, cuda); the mode is process-wide. */
 interface ComputeModes {
   setComputeMode(mode: ComputeChoice): void;
-  info(): { computeMode: ComputeChoice };
+  info(): { computeMode: ComputeChoice; isa?: string };
 }
 
 function computeModes(be: object): ComputeModes | null {
   const m = be as Partial<ComputeModes>;
   return typeof m.setComputeMode === 'function' && typeof m.info === 'function' ? (m as ComputeModes) : null;
+}
+
+/** The GEMM precision a backend runs in now: its mode, or fp32 for a backend without modes. */
+export function currentCompute(backend: string): ComputeChoice {
+  return computeModes(getBackend(backend))?.info().computeMode ?? 'fp32';
 }
 
 export interface ProfileResult {
@@ -86,24 +99,43 @@ export function planCase(c: ProfileCase, budget = memoryBudget()): { plan: Memor
 
 export function profileCase(c: ProfileCase, log: (msg: string) => void = () => {}): ProfileResult {
   if (!Number.isInteger(c.steps) || c.steps < 1) throw new Error(`profile: steps must be a positive integer, got ${c.steps}`);
-  const compute = c.compute ?? 'fp32';
-  if (compute !== 'fp32' && compute !== 'bf16') throw new Error(`profile: compute must be 'fp32' or 'bf16', got '${String(compute)}'`);
+  if (c.compute !== undefined && !isComputeChoice(c.compute)) {
+    throw new Error(`profile: compute must be one of ${COMPUTE_CHOICES.join(', ')}, got '${String(c.compute)}'`);
+  }
   const engine = getBackend(c.backend);
   const modes = computeModes(engine);
-  // Without a mode switch a backend runs fp32 only; asking it for bf16 must not silently profile fp32.
+  // Without a mode switch a backend runs fp32 only; asking it for another mode must not silently profile fp32.
   if (!modes) {
-    if (compute === 'bf16') throw new Error(`profile: backend '${c.backend}' has no bf16 compute mode (the cpu backend has one)`);
+    if (c.compute !== undefined && c.compute !== 'fp32') {
+      throw new Error(`profile: backend '${c.backend}' has no compute modes, so no ${c.compute} (the cpu and cuda backends have them)`);
+    }
     return runProfile(c, engine, 'fp32', log);
   }
-  // The mode is process-wide (FAIRTUNE_COMPUTE may have set it): the case runs in the mode asked for, and
-  // the one found is put back afterwards, whatever happens.
   const before = modes.info().computeMode;
-  modes.setComputeMode(compute);
-  try {
-    return runProfile(c, engine, compute, log);
-  } finally {
-    modes.setComputeMode(before);
+  const compute = c.compute ?? before;
+  // A lowered ISA (FAIRTUNE_ISA=avx2) runs the fp32 kernels whatever the mode: such a profile would be labelled
+  // bf16 while measuring fp32 GEMMs.
+  const isa = modes.info().isa;
+  if (compute === 'bf16' && isa !== undefined && isa !== 'avx512') {
+    throw new Error(`profile: the bf16 mode needs the avx512 kernels, but the ISA is lowered to ${isa} (FAIRTUNE_ISA / setIsa)`);
   }
+  if (compute === before) return runProfile(c, engine, compute, log);
+  // The mode is process-wide: the case runs in the mode asked for, and the one found is put back afterwards,
+  // whatever happens (an error from the case itself is the one that propagates).
+  modes.setComputeMode(compute);
+  let result: ProfileResult;
+  try {
+    result = runProfile(c, engine, compute, log);
+  } catch (e) {
+    try {
+      modes.setComputeMode(before);
+    } catch {
+      // the case's own error says more
+    }
+    throw e;
+  }
+  modes.setComputeMode(before);
+  return result;
 }
 
 function runProfile(c: ProfileCase, engine: Backend, compute: ComputeChoice, log: (msg: string) => void): ProfileResult {

@@ -57,7 +57,7 @@ export function profileChartSpec(rows: readonly ProfileRow[]): vl.TopLevelSpec {
   });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'PPG-GPT fine-tuning step: cost against model size',
+    title: `PPG-GPT fine-tuning step: cost against model size (${[...new Set(rows.map((r) => r.compute))].join(', ') || 'fp32'} GEMMs)`,
     data: { values: data },
     hconcat: [layer('ms', 'ms per step (log)', true), layer('gflops', 'achieved GFLOP/s', false)],
   } as unknown as vl.TopLevelSpec;

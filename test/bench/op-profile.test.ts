@@ -44,12 +44,18 @@ test('a backend that queues its work is refused, with the reason', () => {
 describe('the bf16 mode profiled (--compute bf16)', () => {
   const cpu = getBackend('cpu') as CpuBackend;
   const tiny = { size: 'tiny', batch: 4, patches: 5, steps: 3, backend: 'cpu', ops: true } as const;
+  // FAIRTUNE_COMPUTE may have put the process in bf16 mode: each test starts from fp32 and ends where it began.
+  let initial: 'fp32' | 'bf16';
+  beforeEach(() => {
+    initial = cpu.info().computeMode;
+    cpu.setComputeMode('fp32');
+  });
+  afterEach(() => cpu.setComputeMode(initial));
 
   test('the step runs with bf16 GEMMs, is booked like the fp32 one, and the mode found is put back', () => {
-    expect(cpu.info().computeMode).toBe('fp32');
     if (!cpu.info().bf16Supported) {
       // No bf16 mode on this CPU: refused by the backend, naming the missing instructions, not run as fp32.
-      expect(() => profileCase({ ...tiny, compute: 'bf16' })).toThrow(/AVX512_BF16|bf16/);
+      expect(() => profileCase({ ...tiny, compute: 'bf16' })).toThrow(/AVX512_BF16/);
       expect(cpu.info().computeMode).toBe('fp32');
       return;
     }
@@ -72,24 +78,53 @@ describe('the bf16 mode profiled (--compute bf16)', () => {
     expect(cpu.info().computeMode).toBe('fp32');
     expect(new Map(r.ops!.map((o) => [o.family, o.calls])).get('GEMM MLP linear1 fwd')).toBe(2);
     expect(opsTable([{ ...r, ofPeak: null }])).toMatch(/^tiny B=4 \(bf16 GEMMs\): /);
-    // A mode set before the case (FAIRTUNE_COMPUTE=bf16 sets it) is the one put back after an fp32 case.
+    // Without a mode asked for, the case runs in the mode it finds (FAIRTUNE_COMPUTE sets it) and leaves it.
     cpu.setComputeMode('bf16');
+    expect(profileCase({ ...tiny, ops: false, steps: 1 }).compute).toBe('bf16');
+    expect(cpu.info().computeMode).toBe('bf16');
+    // Asked for fp32 from bf16: run in fp32, and bf16 put back.
+    expect(profileCase({ ...tiny, ops: false, steps: 1, compute: 'fp32' }).compute).toBe('fp32');
+    expect(cpu.info().computeMode).toBe('bf16');
+  });
+
+  test('the mode found is put back when the case fails, and the case\'s own error is the one reported (any CPU)', () => {
+    // The native switch is replaced by a recorder, so this runs on CPUs without AVX512_BF16 too.
+    let mode: 'fp32' | 'bf16' = 'fp32';
+    const calls: string[] = [];
+    const info = cpu.info.bind(cpu);
+    const set = jest.spyOn(cpu, 'setComputeMode').mockImplementation((m) => {
+      calls.push(m);
+      mode = m;
+    });
+    const get = jest.spyOn(cpu, 'info').mockImplementation(() => ({ ...info(), computeMode: mode, isa: 'avx512' }));
     try {
-      expect(profileCase({ ...tiny, ops: false, steps: 1, compute: 'fp32' }).compute).toBe('fp32');
-      expect(cpu.info().computeMode).toBe('bf16');
+      // 1b at a batch no machine holds: refused by the memory plan inside the case, after the switch.
+      expect(() => profileCase({ size: '1b', batch: 100000, patches: 30, steps: 1, backend: 'cpu', compute: 'bf16' }))
+        .toThrow(/1b B=100000 T=30: .*does not fit/);
+      expect(calls).toEqual(['bf16', 'fp32']);
+      expect(mode).toBe('fp32');
+      // A lowered ISA runs the fp32 kernels in bf16 mode: refused before anything runs, naming the ISA.
+      get.mockImplementation(() => ({ ...info(), computeMode: mode, isa: 'avx2' }));
+      expect(() => profileCase({ ...tiny, compute: 'bf16' })).toThrow('profile: the bf16 mode needs the avx512 kernels, but the ISA is lowered to avx2');
+      expect(calls).toEqual(['bf16', 'fp32']);
     } finally {
-      cpu.setComputeMode('fp32');
+      set.mockRestore();
+      get.mockRestore();
     }
   });
 
-  test('a backend without a bf16 mode, and an unknown mode, are refused by name', async () => {
+  test('a backend without compute modes, and an unknown mode, are refused by name', async () => {
     expect(() => profileCase({ ...tiny, backend: 'reference', compute: 'bf16' }))
-      .toThrow("profile: backend 'reference' has no bf16 compute mode (the cpu backend has one)");
-    expect(() => profileCase({ ...tiny, compute: 'fp16' as never })).toThrow("profile: compute must be 'fp32' or 'bf16', got 'fp16'");
+      .toThrow("profile: backend 'reference' has no compute modes, so no bf16 (the cpu and cuda backends have them)");
+    expect(profileCase({ ...tiny, backend: 'reference', ops: false, steps: 1 }).compute).toBe('fp32');
+    expect(() => profileCase({ ...tiny, compute: 'fp16' as never })).toThrow("profile: compute must be one of fp32, bf16, tf32, got 'fp16'");
+    // tf32 is a cuda mode: the cpu backend refuses it itself, and the mode stays as it was.
+    expect(() => profileCase({ ...tiny, compute: 'tf32' })).toThrow(/tf32/);
+    expect(cpu.info().computeMode).toBe('fp32');
     const program = new Command().exitOverride();
     registerProfileCommand(program);
     for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => undefined });
-    await expect(program.parseAsync(['node', 'fairtune', 'profile', '--sizes', 'tiny', '--compute', 'tf32', '--peak', '1']))
-      .rejects.toThrow("--compute must be fp32 or bf16, got 'tf32'");
+    await expect(program.parseAsync(['node', 'fairtune', 'profile', '--sizes', 'tiny', '--compute', 'fp16', '--peak', '1']))
+      .rejects.toThrow("--compute must be fp32, bf16 or tf32, got 'fp16'");
   });
 });

@@ -8,12 +8,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { isModelSize, type ModelSize } from '../../model/config';
 import { bf16PeakAllCores, fp32PeakAllCores } from '../../profile/peak';
-import { planCase, profileCase, type ComputeChoice, type ProfileCase, type ProfileResult } from '../../profile/profile';
+import { currentCompute, isComputeChoice, planCase, profileCase, type ProfileCase, type ProfileResult } from '../../profile/profile';
 import { opsTable, profileSvg, profileTable, type ProfileRow } from '../../profile/report';
 
 interface ProfileOptions {
   sizes: string; batch: string; steps: string; patches: string; backend: string;
-  json?: string; svg?: string; peak?: string; inProcess?: boolean; ops?: boolean; compute: string;
+  json?: string; svg?: string; peak?: string; inProcess?: boolean; ops?: boolean; compute?: string;
 }
 
 function positiveInts(what: string, s: string): number[] {
@@ -50,8 +50,8 @@ export function registerProfileCommand(program: Command): void {
     .option('--steps <n>', 'steps per case (the first is a warm-up when n > 1)', '2')
     .option('--patches <n>', 'patches per window T (S = T + 1 tokens)', '30')
     .option('--backend <name>', 'engine backend', 'cpu')
-    .option('--compute <mode>', 'GEMM precision: fp32, or bf16 (the cpu backend\'s bf16 mode: bf16 GEMMs, fp32 master weights)', 'fp32')
-    .option('--peak <gflops>', 'peak to divide by, fp32 (bf16 with --compute bf16) (default: measured with bench/native/peak.cc)')
+    .option('--compute <mode>', 'GEMM precision: fp32, bf16 (cpu: bf16 GEMMs, fp32 master weights) or tf32 (cuda) (default: the backend\'s mode, FAIRTUNE_COMPUTE or fp32)')
+    .option('--peak <gflops>', 'peak to divide by, the CPU\'s fp32 one (bf16 in bf16 mode) (default: measured with bench/native/peak.cc)')
     .option('--json <file>', 'write the results as JSON')
     .option('--svg <file>', 'write the cost-against-size chart as SVG')
     .option('--in-process', 'run every case in this process (peak RSS is then the running maximum)')
@@ -60,8 +60,9 @@ export function registerProfileCommand(program: Command): void {
       const sizes = o.sizes.split(',').map((s) => s.trim());
       for (const s of sizes) if (!isModelSize(s)) throw new Error(`--sizes: unknown model size '${s}' (tiny, 19m, 85m, 345m, 1b)`);
       const batches = positiveInts('batch', o.batch), [steps] = positiveInts('steps', o.steps), [patches] = positiveInts('patches', o.patches);
-      if (o.compute !== 'fp32' && o.compute !== 'bf16') throw new Error(`--compute must be fp32 or bf16, got '${o.compute}'`);
-      const compute: ComputeChoice = o.compute;
+      if (o.compute !== undefined && !isComputeChoice(o.compute)) throw new Error(`--compute must be fp32, bf16 or tf32, got '${o.compute}'`);
+      // Resolved here, once, so that the peak and every case (each in its own process) agree on it.
+      const compute = o.compute ?? currentCompute(o.backend);
       let peak: number | null = null;
       if (o.peak !== undefined) {
         peak = Number(o.peak);
@@ -71,11 +72,11 @@ export function registerProfileCommand(program: Command): void {
           // bf16 GEMMs are held against the bf16 dot-product peak, as the bench holds its bf16 rows.
           peak = compute === 'bf16' ? bf16PeakAllCores() : fp32PeakAllCores();
         } catch (e) {
-          console.error(`profile: no ${compute} peak (${(e as Error).message}); the "of peak" column stays empty`);
+          console.error(`profile: no ${compute === 'bf16' ? 'bf16' : 'fp32'} peak (${(e as Error).message}); the "of peak" column stays empty`);
         }
       }
       const log = (m: string) => console.error(`  ${m}`);
-      if (peak !== null) console.error(`${compute} peak (all cores): ${peak.toFixed(1)} GFLOP/s`);
+      if (peak !== null) console.error(`${compute === 'bf16' ? 'bf16' : 'fp32'} peak (all cores): ${peak.toFixed(1)} GFLOP/s; GEMMs in ${compute}`);
       const rows: ProfileRow[] = [];
       const refused: string[] = [];
       const failed: string[] = [];
@@ -106,7 +107,7 @@ export function registerProfileCommand(program: Command): void {
       for (const r of refused) console.log(`refused: ${r}`);
       for (const f of failed) console.log(`failed: ${f}`);
       if (o.json) {
-        const peakField = compute === 'bf16' ? { bf16PeakGflops: peak } : { fp32PeakGflops: peak };
+        const peakField = compute === 'bf16' ? { bf16PeakGflops: peak } : { fp32PeakGflops: peak };  // fp32 runs keep their old field
         writeFileAtomic(o.json, JSON.stringify({ date: new Date().toISOString(), compute, ...peakField, rows, refused, failed }, null, 2));
       }
       if (o.svg) writeFileAtomic(o.svg, await profileSvg(rows));
