@@ -6,8 +6,8 @@
 //     also kept transposed so that a tile of scores is a plain "broadcast a, multiply a row of vectors" GEMM;
 //   - query rows go in blocks of kBr, keys in tiles of kBc, only up to the diagonal (causal), with an online
 //     softmax in the forward and probabilities recomputed from lse in the backward. Nothing S x S is kept;
-//   - except for short sequences (S <= kShortS, the fine-tuning windows), where a head's whole score matrix
-//     fits in a small buffer and is handled at once, transposed (see "Short sequences" below).
+//   - except for sequences up to kShortS = 320 tokens (the fine-tuning windows, T = 256 included), where a
+//     head's whole score matrix fits in a buffer and is handled at once, transposed (see "Short sequences").
 // The arithmetic is written once, as templates over the vector width W on the vector layer of vec.h; the
 // templates are always_inline and instantiated inside functions carrying target("avx512f...") or
 // target("avx2,fma") attributes, so the same source becomes AVX-512, AVX2 or scalar code and the file still
@@ -506,9 +506,13 @@ FT_INLINE void backward_head(const Problem& P, int64_t bh) {
 //     exactly the rows the first step produced at c and the keys the query rows of c read later.
 // Measured (Zen 5, 2 cores, B = 32, H = 8, D = 512, scratch harness calling both paths alternately): forward
 // and backward at S = 31 1.80 -> 1.31-1.40 ms (forward 0.64 -> 0.41), with dropout 0.1 1.72-1.85 -> 1.47-1.51
-// ms; S = 17, 48 and 64 17-20% faster. At S = 257 (B = 8) it was still 3-4% faster, but its buffers grow as
-// S²: longer sequences stay on the tiled path, whose memory does not depend on S.
-constexpr int64_t kShortS = 64;
+// ms; S = 17, 48 and 64 17-20% faster. Its buffers grow as S² (at S = 320, 2.3 MB per thread in the backward
+// at d = 64, 2.9 MB at d = 128), so long sequences stay on the tiled path, whose memory does not depend on S. Where it pays: once
+// the backward got D_i from P and dP here (no read of O), the whole-matrix path measured (same machine, scratch
+// harness, builds alternated, B chosen for equal work) forward+backward 14% faster at S = 65, 13% at 128, 8% at
+// 200, 6% at 257 (the T = 256 windows: forward 3.03 -> 2.64 ms, B = 8), 4% at 320, even at 420 and 1% slower at
+// 513: so up to S = 320.
+constexpr int64_t kShortS = 320;
 constexpr int kRB = 4;  // rows per product block: the micro-kernel's MR
 
 // W lanes whose first t (0 <= t <= W) are -inf and the rest 0: added to the scores of key j at query vector

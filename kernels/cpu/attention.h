@@ -6,7 +6,7 @@
 // query row's scaled scores (before dropout). With dropout, probabilities are masked by
 // ft::dropout_keep(key, threshold, ((b*H + h)*S + i)*S + j) and scaled by 1/(1 - p).
 // The backward ADDS into dq, dk, dv (engine convention) and recomputes probabilities from lse. It reads out
-// only for S > 64, for D_i = rowsum(dO∘O); shorter sequences get D_i = sum_j P_ij M_ij dP_ij (M the dropout
+// only for S > 320, for D_i = rowsum(dO∘O); shorter sequences get D_i = sum_j P_ij M_ij dP_ij (M the dropout
 // multipliers, 1 without dropout) from the whole rows of P and dP they hold anyway.
 #pragma once
 #include <cstdint>

@@ -219,8 +219,9 @@ const attnShapes: [number, number, number, number, string][] = [
   [1, 37, 256, 2, ' (d = 128)'], [2, 9, 96, 1, ''], [1, 33, 136, 2, ''],
   ...SIZES.map((s) => [2, 11, s.D, s.H, ` (${s.name})`] as [number, number, number, number, string]),
   [1, 31, 512, 8, ' (19m, T = 30)'],
-  // Either side of the CPU's switch from the whole-matrix path (S <= 64) to the tiled one.
-  [1, 64, 32, 2, ''], [2, 65, 64, 2, ''],
+  // Either side of the CPU's switch from the whole-matrix path (S <= 320) to the tiled one (64/65: where the
+  // switch was until 2026-12-03).
+  [1, 64, 32, 2, ''], [2, 65, 64, 2, ''], [1, 320, 32, 2, ''], [1, 321, 32, 2, ''],
 ];
 for (const [B, S, D, H, what] of attnShapes) {
   for (const drop of [undefined, { p: 0.2, key: { seed: 5, step: 9, site: 2 } }] as (AttentionDropout | undefined)[]) {

@@ -398,6 +398,9 @@ int main(int argc, char** argv) {
       {{2, 31, 8, 64}, 1, 0.3},  {{1, 33, 2, 16}, 1, 0.0},  {{1, 33, 2, 68}, 1, 0.3}, {{1, 65, 1, 64}, 1, 0.0},
       {{1, 65, 2, 68}, 1, 0.3},  {{1, 130, 1, 16}, 1, 0.3}, {{3, 17, 5, 20}, 1, 0.0}, {{2, 31, 2, 64}, 30, 0.0},
       {{1, 33, 2, 16}, 30, 0.3}, {{1, 9, 1, 4}, 30, 0.0},
+      // Either side of the switch from the whole-matrix path (S <= 320) to the tiled one, and a saturated
+      // softmax on the whole-matrix path at a long S (D_i there comes from P and dP, renormalised).
+      {{1, 320, 1, 16}, 1, 0.3}, {{1, 321, 1, 16}, 1, 0.3}, {{1, 330, 2, 24}, 1, 0.0}, {{1, 257, 1, 16}, 30, 0.0},
   };
   uint32_t seed = 1;
   for (int isa = 0; isa <= best; ++isa)
