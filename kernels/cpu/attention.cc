@@ -507,11 +507,11 @@ FT_INLINE void backward_head(const Problem& P, int64_t bh) {
 // Measured (Zen 5, 2 cores, B = 32, H = 8, D = 512, scratch harness calling both paths alternately): forward
 // and backward at S = 31 1.80 -> 1.31-1.40 ms (forward 0.64 -> 0.41), with dropout 0.1 1.72-1.85 -> 1.47-1.51
 // ms; S = 17, 48 and 64 17-20% faster. Its buffers grow as S² (at S = 320, 2.3 MB per thread in the backward
-// at d = 64, 2.9 MB at d = 128), so long sequences stay on the tiled path, whose memory does not depend on S. Where it pays: once
-// the backward got D_i from P and dP here (no read of O), the whole-matrix path measured (same machine, scratch
-// harness, builds alternated, B chosen for equal work) forward+backward 14% faster at S = 65, 13% at 128, 8% at
-// 200, 6% at 257 (the T = 256 windows: forward 3.03 -> 2.64 ms, B = 8), 4% at 320, even at 420 and 1% slower at
-// 513: so up to S = 320.
+// at d = 64, 3.0 MB at d = 128), so long sequences stay on the tiled path, whose memory grows only linearly in
+// S. Where it pays: once the backward got D_i from P and dP here (no read of O), the whole-matrix path measured
+// (same machine, scratch harness, builds alternated, B chosen for equal work) forward+backward 14% faster at
+// S = 65, 13% at 128, 8% at 200, 6% at 257 (the T = 256 windows: forward 3.03 -> 2.64 ms, B = 8), 4% at 320,
+// even at 420 and 1% slower at 513: so up to S = 320.
 constexpr int64_t kShortS = 320;
 constexpr int kRB = 4;  // rows per product block: the micro-kernel's MR
 

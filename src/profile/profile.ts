@@ -45,7 +45,7 @@ export function isComputeChoice(s: string): s is ComputeChoice {
 /** A backend whose GEMM precision can be chosen (cpu, cuda); the mode is process-wide. */
 interface ComputeModes {
   setComputeMode(mode: ComputeChoice): void;
-  info(): { computeMode: ComputeChoice; isa?: string };
+  info(): { computeMode: ComputeChoice; isa?: string; bf16Supported?: boolean };
 }
 
 function computeModes(be: object): ComputeModes | null {
@@ -55,7 +55,12 @@ function computeModes(be: object): ComputeModes | null {
 
 /** The GEMM precision a backend runs in now: its mode, or fp32 for a backend without modes. */
 export function currentCompute(backend: string): ComputeChoice {
-  return computeModes(getBackend(backend))?.info().computeMode ?? 'fp32';
+  try {
+    return computeModes(getBackend(backend))?.info().computeMode ?? 'fp32';
+  } catch {
+    // A backend that cannot load fails in each case, with the reason, where the profile reports failures.
+    return 'fp32';
+  }
 }
 
 export interface ProfileResult {
@@ -114,9 +119,9 @@ export function profileCase(c: ProfileCase, log: (msg: string) => void = () => {
   const before = modes.info().computeMode;
   const compute = c.compute ?? before;
   // A lowered ISA (FAIRTUNE_ISA=avx2) runs the fp32 kernels whatever the mode: such a profile would be labelled
-  // bf16 while measuring fp32 GEMMs.
-  const isa = modes.info().isa;
-  if (compute === 'bf16' && isa !== undefined && isa !== 'avx512') {
+  // bf16 while measuring fp32 GEMMs. (A CPU without AVX512_BF16 is left to the backend, which says so.)
+  const { isa, bf16Supported } = modes.info();
+  if (compute === 'bf16' && bf16Supported === true && isa !== undefined && isa !== 'avx512') {
     throw new Error(`profile: the bf16 mode needs the avx512 kernels, but the ISA is lowered to ${isa} (FAIRTUNE_ISA / setIsa)`);
   }
   if (compute === before) return runProfile(c, engine, compute, log);

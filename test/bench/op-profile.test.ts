@@ -96,7 +96,7 @@ describe('the bf16 mode profiled (--compute bf16)', () => {
       calls.push(m);
       mode = m;
     });
-    const get = jest.spyOn(cpu, 'info').mockImplementation(() => ({ ...info(), computeMode: mode, isa: 'avx512' }));
+    const get = jest.spyOn(cpu, 'info').mockImplementation(() => ({ ...info(), computeMode: mode, isa: 'avx512', bf16Supported: true }));
     try {
       // 1b at a batch no machine holds: refused by the memory plan inside the case, after the switch.
       expect(() => profileCase({ size: '1b', batch: 100000, patches: 30, steps: 1, backend: 'cpu', compute: 'bf16' }))
@@ -104,7 +104,7 @@ describe('the bf16 mode profiled (--compute bf16)', () => {
       expect(calls).toEqual(['bf16', 'fp32']);
       expect(mode).toBe('fp32');
       // A lowered ISA runs the fp32 kernels in bf16 mode: refused before anything runs, naming the ISA.
-      get.mockImplementation(() => ({ ...info(), computeMode: mode, isa: 'avx2' }));
+      get.mockImplementation(() => ({ ...info(), computeMode: mode, isa: 'avx2', bf16Supported: true }));
       expect(() => profileCase({ ...tiny, compute: 'bf16' })).toThrow('profile: the bf16 mode needs the avx512 kernels, but the ISA is lowered to avx2');
       expect(calls).toEqual(['bf16', 'fp32']);
     } finally {

@@ -401,6 +401,8 @@ int main(int argc, char** argv) {
       // Either side of the switch from the whole-matrix path (S <= 320) to the tiled one, and a saturated
       // softmax on the whole-matrix path at a long S (D_i there comes from P and dP, renormalised).
       {{1, 320, 1, 16}, 1, 0.3}, {{1, 321, 1, 16}, 1, 0.3}, {{1, 330, 2, 24}, 1, 0.0}, {{1, 257, 1, 16}, 30, 0.0},
+      // The tiled path at the models' head sizes (64, 128) and with a padded d under dropout.
+      {{2, 330, 2, 68}, 1, 0.3}, {{1, 321, 2, 128}, 1, 0.0}, {{1, 333, 2, 64}, 1, 0.3},
   };
   uint32_t seed = 1;
   for (int isa = 0; isa <= best; ++isa)

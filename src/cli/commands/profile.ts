@@ -51,7 +51,7 @@ export function registerProfileCommand(program: Command): void {
     .option('--patches <n>', 'patches per window T (S = T + 1 tokens)', '30')
     .option('--backend <name>', 'engine backend', 'cpu')
     .option('--compute <mode>', 'GEMM precision: fp32, bf16 (cpu: bf16 GEMMs, fp32 master weights) or tf32 (cuda) (default: the backend\'s mode, FAIRTUNE_COMPUTE or fp32)')
-    .option('--peak <gflops>', 'peak to divide by, the CPU\'s fp32 one (bf16 in bf16 mode) (default: measured with bench/native/peak.cc)')
+    .option('--peak <gflops>', 'peak to divide by (default: the CPU\'s fp32 peak, bf16 in bf16 mode, measured with bench/native/peak.cc; none for a device backend)')
     .option('--json <file>', 'write the results as JSON')
     .option('--svg <file>', 'write the cost-against-size chart as SVG')
     .option('--in-process', 'run every case in this process (peak RSS is then the running maximum)')
@@ -67,6 +67,9 @@ export function registerProfileCommand(program: Command): void {
       if (o.peak !== undefined) {
         peak = Number(o.peak);
         if (!(peak > 0)) throw new Error(`--peak must be a positive number of GFLOP/s, got '${o.peak}'`);
+      } else if (o.backend !== 'cpu' && o.backend !== 'reference') {
+        // The measured peaks are the CPU's: they mean nothing for a device backend.
+        console.error(`profile: no peak measured for backend ${o.backend} (the CPU's would mean nothing); give --peak for the "of peak" column`);
       } else {
         try {
           // bf16 GEMMs are held against the bf16 dot-product peak, as the bench holds its bf16 rows.
