@@ -116,11 +116,10 @@ export function profileCase(c: ProfileCase, log: (msg: string) => void = () => {
     }
     return runProfile(c, engine, 'fp32', log);
   }
-  const before = modes.info().computeMode;
+  const { computeMode: before, isa, bf16Supported } = modes.info();
   const compute = c.compute ?? before;
   // A lowered ISA (FAIRTUNE_ISA=avx2) runs the fp32 kernels whatever the mode: such a profile would be labelled
   // bf16 while measuring fp32 GEMMs. (A CPU without AVX512_BF16 is left to the backend, which says so.)
-  const { isa, bf16Supported } = modes.info();
   if (compute === 'bf16' && bf16Supported === true && isa !== undefined && isa !== 'avx512') {
     throw new Error(`profile: the bf16 mode needs the avx512 kernels, but the ISA is lowered to ${isa} (FAIRTUNE_ISA / setIsa)`);
   }

@@ -63,6 +63,7 @@ export function registerProfileCommand(program: Command): void {
       if (o.compute !== undefined && !isComputeChoice(o.compute)) throw new Error(`--compute must be fp32, bf16 or tf32, got '${o.compute}'`);
       // Resolved here, once, so that the peak and every case (each in its own process) agree on it.
       const compute = o.compute ?? currentCompute(o.backend);
+      const peakKind = compute === 'bf16' ? 'bf16' : 'fp32';
       let peak: number | null = null;
       if (o.peak !== undefined) {
         peak = Number(o.peak);
@@ -73,13 +74,13 @@ export function registerProfileCommand(program: Command): void {
       } else {
         try {
           // bf16 GEMMs are held against the bf16 dot-product peak, as the bench holds its bf16 rows.
-          peak = compute === 'bf16' ? bf16PeakAllCores() : fp32PeakAllCores();
+          peak = peakKind === 'bf16' ? bf16PeakAllCores() : fp32PeakAllCores();
         } catch (e) {
-          console.error(`profile: no ${compute === 'bf16' ? 'bf16' : 'fp32'} peak (${(e as Error).message}); the "of peak" column stays empty`);
+          console.error(`profile: no ${peakKind} peak (${(e as Error).message}); the "of peak" column stays empty`);
         }
       }
       const log = (m: string) => console.error(`  ${m}`);
-      if (peak !== null) console.error(`${compute === 'bf16' ? 'bf16' : 'fp32'} peak (all cores): ${peak.toFixed(1)} GFLOP/s; GEMMs in ${compute}`);
+      if (peak !== null) console.error(`${peakKind} peak (all cores): ${peak.toFixed(1)} GFLOP/s; GEMMs in ${compute}`);
       const rows: ProfileRow[] = [];
       const refused: string[] = [];
       const failed: string[] = [];
@@ -110,7 +111,7 @@ export function registerProfileCommand(program: Command): void {
       for (const r of refused) console.log(`refused: ${r}`);
       for (const f of failed) console.log(`failed: ${f}`);
       if (o.json) {
-        const peakField = compute === 'bf16' ? { bf16PeakGflops: peak } : { fp32PeakGflops: peak };  // fp32 runs keep their old field
+        const peakField = peakKind === 'bf16' ? { bf16PeakGflops: peak } : { fp32PeakGflops: peak };  // fp32 runs keep their old field
         writeFileAtomic(o.json, JSON.stringify({ date: new Date().toISOString(), compute, ...peakField, rows, refused, failed }, null, 2));
       }
       if (o.svg) writeFileAtomic(o.svg, await profileSvg(rows));
