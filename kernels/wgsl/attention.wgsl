@@ -4,6 +4,10 @@
 // The backward recomputes the probabilities from lse and uses Δ = rowsum(dO∘O); WGSL has no float atomics,
 // so it is split so that every invocation owns what it writes: one pass over query rows for dq, one over
 // key rows for dk and dv. Dropout on the probabilities uses Philox element ((b·H + h)·S + i)·S + j.
+// Each dispatch covers a slice [lo, hi) of the loop that grows with S (keys for the forward and dq, queries
+// for dk/dv), so that no invocation outruns llvmpipe's loop limit (src/engine/webgpu/loop-budget.ts); the host
+// runs the slices in order. The forward carries its online-softmax state between slices: the unnormalised
+// accumulator in out, and m and l in `state` [B·H·S, 2]; the gradients accumulate.
 //! include philox.wgsl
 
 fn drop_factor(bh: u32, i: u32, j: u32) -> f32 {
@@ -22,20 +26,31 @@ fn attn_forward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_inde
   let bh = wg.y;
   let b = bh / P.H;
   let h = bh % P.H;
-  let i = wg.x * ${QT}u + lid;
-  let valid = i < P.S;
+  // The grid starts at the first query block that sees a key of this slice (wg0 = lo / QT).
+  let qblock = wg.x + P.wg0;
+  let i = qblock * ${QT}u + lid;
+  // Rows below lo saw all their keys in earlier slices; a row whose own key lies in this slice finishes here.
+  let valid = i < P.S && i >= P.lo;
+  let finish = i < P.hi;
   let irow = min(i, P.S - 1u);
   let qbase = (b * P.S + irow) * P.D + h * ${HD}u;
+  let sbase = 2u * (bh * P.S + irow);
   var q: array<f32, ${HD}>;
   var acc: array<f32, ${HD}>;
-  for (var c = 0u; c < ${HD}u; c++) {
-    q[c] = rot_q(qbase, irow, c) * P.scale;
-    acc[c] = 0.0;
-  }
   var m = -3.0e38;
   var l = 0.0;
-  let kv_end = min(P.S, (wg.x + 1u) * ${QT}u);
-  for (var j0 = 0u; j0 < kv_end; j0 += ${KT}u) {
+  let resume = valid && P.lo > 0u;
+  if (resume) {
+    m = ld_state(sbase);
+    l = ld_state(sbase + 1u);
+  }
+  for (var c = 0u; c < ${HD}u; c++) {
+    q[c] = rot_q(qbase, irow, c) * P.scale;
+    acc[c] = select(0.0, ld_out(qbase + c), resume);
+  }
+  let kv_end = min(P.hi, (qblock + 1u) * ${QT}u);
+  let jend = min(i + 1u, P.hi);
+  for (var j0 = P.lo; j0 < kv_end; j0 += ${KT}u) {
     for (var e = lid; e < ${KTHD}u; e += ${QT}u) {
       let j = j0 + e / ${HD}u;
       let c = e % ${HD}u;
@@ -50,8 +65,8 @@ fn attn_forward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_inde
       Vs[e] = vv;
     }
     workgroupBarrier();
-    if (valid && i >= j0) {
-      let n = min(${KT}u, i + 1u - j0);
+    if (valid && jend > j0) {
+      let n = min(${KT}u, jend - j0);
       for (var jj = 0u; jj < n; jj++) {
         var s = 0.0;
         for (var c = 0u; c < ${HD}u; c++) { s = fma(q[c], Ks[jj * ${HD}u + c], s); }
@@ -66,10 +81,14 @@ fn attn_forward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_inde
     }
     workgroupBarrier();
   }
-  if (valid) {
+  if (valid && finish) {
     let inv = 1.0 / l;
     for (var c = 0u; c < ${HD}u; c++) { st_out(qbase + c, acc[c] * inv); }
     st_lse(bh * P.S + i, m + log(l));
+  } else if (valid) {
+    for (var c = 0u; c < ${HD}u; c++) { st_out(qbase + c, acc[c]); }
+    st_state(sbase, m);
+    st_state(sbase + 1u, l);
   }
 }
 
@@ -97,8 +116,9 @@ fn attn_bwd_dq(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index
   let bh = wg.y;
   let b = bh / P.H;
   let h = bh % P.H;
-  let i = wg.x * ${QT}u + lid;
-  let valid = i < P.S;
+  let qblock = wg.x + P.wg0;
+  let i = qblock * ${QT}u + lid;
+  let valid = i < P.S && i >= P.lo;
   let irow = min(i, P.S - 1u);
   let qbase = (b * P.S + irow) * P.D + h * ${HD}u;
   var q: array<f32, ${HD}>;
@@ -111,8 +131,9 @@ fn attn_bwd_dq(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index
   }
   let lse = ld_lse(bh * P.S + irow);
   let delta = ld_delta(bh * P.S + irow);
-  let kv_end = min(P.S, (wg.x + 1u) * ${QT}u);
-  for (var j0 = 0u; j0 < kv_end; j0 += ${KT}u) {
+  let kv_end = min(P.hi, (qblock + 1u) * ${QT}u);
+  let jend = min(i + 1u, P.hi);
+  for (var j0 = P.lo; j0 < kv_end; j0 += ${KT}u) {
     for (var e = lid; e < ${KTHD}u; e += ${QT}u) {
       let j = j0 + e / ${HD}u;
       let c = e % ${HD}u;
@@ -127,8 +148,8 @@ fn attn_bwd_dq(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index
       Vs[e] = vv;
     }
     workgroupBarrier();
-    if (valid && i >= j0) {
-      let n = min(${KT}u, i + 1u - j0);
+    if (valid && jend > j0) {
+      let n = min(${KT}u, jend - j0);
       for (var jj = 0u; jj < n; jj++) {
         var s = 0.0;
         var dp = 0.0;
@@ -152,8 +173,10 @@ fn attn_bwd_dq(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index
       dq[2u * j] = g0 * cs.x + g1 * cs.y;
       dq[2u * j + 1u] = g1 * cs.x - g0 * cs.y;
     }
-    // P.accum = 0 (overwrite): the old value is not read, so a NaN there does not leak in.
-    for (var c = 0u; c < ${HD}u; c++) { st_dq(qbase + c, select(0.0, ld_dq(qbase + c), P.accum == 1u) + dq[c]); }
+    // P.accum = 0 (overwrite): the old value is not read, so a NaN there does not leak in. Slices after the
+    // first add to what the earlier ones wrote (the rotation is linear, so each slice's share rotates alone).
+    let add = P.accum == 1u || P.lo > 0u;
+    for (var c = 0u; c < ${HD}u; c++) { st_dq(qbase + c, select(0.0, ld_dq(qbase + c), add) + dq[c]); }
   }
 }
 
@@ -170,7 +193,8 @@ fn attn_bwd_dkdv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_ind
   let b = bh / P.H;
   let h = bh % P.H;
   let j = wg.x * ${QT}u + lid;
-  let valid = j < P.S;
+  // Queries of this slice are [lo, hi): keys from hi on see none of them (the grid stops at hi).
+  let valid = j < P.hi;
   let jrow = min(j, P.S - 1u);
   let kbase = (b * P.S + jrow) * P.D + h * ${HD}u;
   var k: array<f32, ${HD}>;
@@ -183,14 +207,14 @@ fn attn_bwd_dkdv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_ind
     dk[c] = 0.0;
     dv[c] = 0.0;
   }
-  // Only queries i ≥ j see key j: start at the first query of this key tile.
-  for (var i0 = wg.x * ${QT}u; i0 < P.S; i0 += ${KT}u) {
+  // Only queries i ≥ j see key j: start at the first query of this key tile, or of the slice.
+  for (var i0 = max(wg.x * ${QT}u, P.lo); i0 < P.hi; i0 += ${KT}u) {
     for (var e = lid; e < ${KTHD}u; e += ${QT}u) {
       let i = i0 + e / ${HD}u;
       let c = e % ${HD}u;
       var qv = 0.0;
       var gv = 0.0;
-      if (i < P.S) {
+      if (i < P.hi) {
         let base = (b * P.S + i) * P.D + h * ${HD}u;
         qv = rot_q(base, i, c);
         gv = ld_dout(base + c);
@@ -202,7 +226,7 @@ fn attn_bwd_dkdv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_ind
       let i = i0 + e;
       var lv = 0.0;
       var dv0 = 0.0;
-      if (i < P.S) {
+      if (i < P.hi) {
         lv = ld_lse(bh * P.S + i);
         dv0 = ld_delta(bh * P.S + i);
       }
@@ -211,7 +235,7 @@ fn attn_bwd_dkdv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_ind
     }
     workgroupBarrier();
     if (valid) {
-      let n = min(${KT}u, P.S - i0);
+      let n = min(${KT}u, P.hi - i0);
       for (var ii = 0u; ii < n; ii++) {
         let i = i0 + ii;
         if (i < j) { continue; }
@@ -241,9 +265,11 @@ fn attn_bwd_dkdv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_ind
       dk[2u * jp] = g0 * cs.x + g1 * cs.y;
       dk[2u * jp + 1u] = g1 * cs.x - g0 * cs.y;
     }
+    // Key j's first slice is the one holding query j; later slices add to it.
+    let add = P.accum == 1u || j < P.lo;
     for (var c = 0u; c < ${HD}u; c++) {
-      st_dk(kbase + c, select(0.0, ld_dk(kbase + c), P.accum == 1u) + dk[c]);
-      st_dv(kbase + c, select(0.0, ld_dv(kbase + c), P.accum == 1u) + dv[c]);
+      st_dk(kbase + c, select(0.0, ld_dk(kbase + c), add) + dk[c]);
+      st_dv(kbase + c, select(0.0, ld_dv(kbase + c), add) + dv[c]);
     }
   }
 }

@@ -3,6 +3,8 @@
 // products dx += dy·W and dW += dyᵀ·x without transposing anything in memory.
 // A workgroup of TXN×TYM invocations computes a TM×TN tile of C; each invocation owns RM×RN outputs
 // (rows lid.y + i·TYM, columns lid.x + j·TXN). K advances in steps of TK through the shared tiles As, Bs.
+// One dispatch covers the K slice [kb, ke): the host splits a long K into slices that accumulate, so no
+// invocation outruns llvmpipe's loop limit (src/engine/webgpu/loop-budget.ts).
 
 //! kernel gemm
 var<workgroup> As: array<f32, ${TKTM}>;
@@ -15,7 +17,7 @@ fn gemm(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let col0 = wg.x * ${TN}u;
   var acc: array<f32, ${RMRN}>;
   for (var i = 0u; i < ${RMRN}u; i++) { acc[i] = 0.0; }
-  for (var k0 = 0u; k0 < P.K; k0 += ${TK}u) {
+  for (var k0 = P.kb; k0 < P.ke; k0 += ${TK}u) {
     // Tile loads walk the operand's unit-stride index fastest, so neighbouring invocations read neighbouring
     // words whichever operand is transposed (x and dy along k in the forward and dx, dy along i in dW).
     for (var e = li; e < ${TKTM}u; e += ${NT}u) {
@@ -25,7 +27,7 @@ fn gemm(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       let gi = row0 + r;
       let gk = k0 + kk;
       var v = 0.0;
-      if (gi < P.M && gk < P.K) { v = ld_a(gi * P.sa_i + gk * P.sa_k); }
+      if (gi < P.M && gk < P.ke) { v = ld_a(gi * P.sa_i + gk * P.sa_k); }
       As[kk * ${TM}u + r] = v;
     }
     for (var e = li; e < ${TKTN}u; e += ${NT}u) {
@@ -35,7 +37,7 @@ fn gemm(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       let gk = k0 + kk;
       let gj = col0 + cc;
       var v = 0.0;
-      if (gj < P.N && gk < P.K) { v = ld_b(gk * P.sb_k + gj * P.sb_j); }
+      if (gj < P.N && gk < P.ke) { v = ld_b(gk * P.sb_k + gj * P.sb_j); }
       Bs[kk * ${TN}u + cc] = v;
     }
     workgroupBarrier();
@@ -68,12 +70,13 @@ fn gemm(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
 }
 
 //! kernel column_sum
-// out[j] += Σ_i a[i·lda + j] (the bias gradient db, the start token's gradient), one invocation per column.
+// out[j] += Σ_i a[i·lda + j] over the row slice [r0, r1) (the bias gradient db, the start token's gradient),
+// one invocation per column; the host covers all rows in slices (loop-budget.ts).
 @compute @workgroup_size(${WG})
 fn column_sum(@builtin(global_invocation_id) gid: vec3u) {
   let j = gid.x;
   if (j >= P.cols) { return; }
   var s = 0.0;
-  for (var i = 0u; i < P.rows; i++) { s += ld_a(i * P.lda + j); }
+  for (var i = P.r0; i < P.r1; i++) { s += ld_a(i * P.lda + j); }
   st_out(j, ld_out(j) + s);
 }

@@ -44,13 +44,13 @@ fn rms_backward_dx(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nw
 }
 
 //! kernel rms_backward_dscale
-// dscale[c] += Σ_n dy[n, c]·x[n, c]·rstd[n].
+// dscale[c] += Σ_n dy[n, c]·x[n, c]·rstd[n] over the row slice [n0, n1) (the host slices N: loop-budget.ts).
 @compute @workgroup_size(${WG})
 fn rms_backward_dscale(@builtin(global_invocation_id) gid: vec3u) {
   let c = gid.x;
   if (c >= P.D) { return; }
   var s = 0.0;
-  for (var n = 0u; n < P.N; n++) {
+  for (var n = P.n0; n < P.n1; n++) {
     s += ld_dy(n * P.D + c) * ld_x(n * P.D + c) * ld_rstd(n);
   }
   st_dscale(c, ld_dscale(c) + s);
@@ -108,14 +108,14 @@ fn ln_backward_dx(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg
 }
 
 //! kernel ln_backward_params
-// dγ[c] += Σ_n dy·x̂, dβ[c] += Σ_n dy (either may be absent).
+// dγ[c] += Σ_n dy·x̂, dβ[c] += Σ_n dy (either may be absent), over the row slice [n0, n1) (loop-budget.ts).
 @compute @workgroup_size(${WG})
 fn ln_backward_params(@builtin(global_invocation_id) gid: vec3u) {
   let c = gid.x;
   if (c >= P.C) { return; }
   var sg = 0.0;
   var sb = 0.0;
-  for (var n = 0u; n < P.N; n++) {
+  for (var n = P.n0; n < P.n1; n++) {
     let dy = ld_dy(n * P.C + c);
     sg += dy * (ld_x(n * P.C + c) - ld_mean(n)) * ld_rstd(n);
     sb += dy;

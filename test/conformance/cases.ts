@@ -60,6 +60,9 @@ const SIZES = Object.entries(MODEL_SIZES).filter(([n]) => n !== 'tiny').map(([na
 const linearShapes: [number, number, number, string, boolean][] = [
   [1, 1, 1, '', false], [7, 13, 17, '', false], [2, 40, 12, '', false], [31, 20, 65, '', false], [33, 64, 96, '', false],
   [5, 300, 3, '', false], [97, 129, 33, '', false], [9, 520, 70, '', false], [130, 40, 600, '', false],
+  // dW and db contract over the tokens: 70000 of them outrun llvmpipe's loop limit unless webgpu slices them
+  // (src/engine/webgpu/loop-budget.ts; unsliced, dW was 40× off from 40000 tokens on).
+  [70000, 4, 3, ' (dW, db over 70000 tokens)', false],
 ];
 for (const s of SIZES) {
   // N = 2 at the widest sizes: the float64 reference's time grows with N, the weights' size does not.
@@ -149,7 +152,10 @@ for (const [B, T, D] of [[1, 0, 12], [2, 1, 20], [3, 4, 12], [2, 10, 512]]) {
 }
 
 // ---- norms: odd widths, every model width, the HR head's LayerNorm over S·D ----
-const rmsShapes: [number, number][] = [[1, 12], [7, 20], [62, 64], [3, 1], [5, 130], [5, 300], ...SIZES.map((s) => [5, s.D] as [number, number])];
+// N = 70000: the scale gradient sums over more rows than one webgpu dispatch may loop over (loop-budget.ts).
+const rmsShapes: [number, number][] = [
+  [1, 12], [7, 20], [62, 64], [3, 1], [5, 130], [5, 300], [70000, 3], ...SIZES.map((s) => [5, s.D] as [number, number]),
+];
 for (const [N, D] of rmsShapes) {
   for (const mag of [1, 1e3]) {
     add({
@@ -163,7 +169,7 @@ for (const [N, D] of rmsShapes) {
     });
   }
 }
-for (const [N, C] of [[1, 12], [3, 93], [4, 620], ...SIZES.map((s) => [2, 11 * s.D])]) {
+for (const [N, C] of [[1, 12], [3, 93], [4, 620], [70000, 16], ...SIZES.map((s) => [2, 11 * s.D])]) {
   add({
     op: 'layerNorm', label: `N=${N} C=${C} (values in [40, 60])`,
     tensors: { x: R([N, C], 40, 60), gamma: R([C], 0.5, 1.5), beta: R([C]), y: Z([N, C]), mean: Z([N]), rstd: Z([N]), dy: R([N, C]), dx: R([N, C]), dg: R([C]), dbt: R([C]) },
@@ -222,9 +228,10 @@ const attnShapes: [number, number, number, number, string][] = [
   // Either side of the CPU's switch from the whole-matrix path (S <= 320) to the tiled one (64/65: where the
   // switch was until 2026-12-03).
   [1, 64, 32, 2, ''], [2, 65, 64, 2, ''], [1, 320, 32, 2, ''], [1, 321, 32, 2, ''],
-  // The tiled path at a model's head size (d = 64) and a padded d (68). (d = 128 at S > 320 is in the native
-  // harness: the webgpu backend loses the last query blocks there, 2026-12-03, see the stop-34 note.)
-  [2, 333, 136, 2, ''], [1, 322, 128, 2, ''],
+  // The tiled path at the models' head sizes (d = 64, 128) and a padded d (68). On webgpu these also run the
+  // key and query loops in slices (loop-budget.ts): unsliced, llvmpipe cut the loops short and left the last
+  // query blocks unwritten from S = 224 at d = 128 and S = 480 at d = 64 (hence S = 500).
+  [2, 333, 136, 2, ''], [1, 322, 128, 2, ''], [1, 330, 256, 2, ' (d = 128)'], [1, 500, 128, 2, ' (d = 64)'],
 ];
 for (const [B, S, D, H, what] of attnShapes) {
   for (const drop of [undefined, { p: 0.2, key: { seed: 5, step: 9, site: 2 } }] as (AttentionDropout | undefined)[]) {
@@ -244,7 +251,8 @@ for (const [B, S, D, H, what] of attnShapes) {
 }
 
 // Overwriting the gradients (the model's fresh dq, dk, dv): they start as NaN, which must never be read.
-for (const [B, S, D, H] of [[2, 9, 24, 2], [1, 40, 64, 1], [1, 37, 256, 2], [2, 11, 512, 8]] as [number, number, number, number][]) {
+// S = 330 at d = 128 overwrites in its first slice on webgpu and adds in the later ones.
+for (const [B, S, D, H] of [[2, 9, 24, 2], [1, 40, 64, 1], [1, 37, 256, 2], [2, 11, 512, 8], [1, 330, 256, 2]] as [number, number, number, number][]) {
   for (const drop of [undefined, { p: 0.2, key: { seed: 5, step: 9, site: 2 } }] as (AttentionDropout | undefined)[]) {
     add({
       op: 'ropeAttention', label: `backward overwriting dq, dk, dv B=${B} S=${S} D=${D} H=${H}${drop ? ', dropout 0.2' : ''}`, headDim: D / H,

@@ -11,9 +11,28 @@ import { TableBackend, type Kernels } from '../table-backend';
 import { Tensor } from '../tensor';
 import { DeviceClient, DeviceOptions } from './device-client';
 import { Grid, KernelRunner } from './kernel-runner';
-import { ATTENTION, ATTENTION_ROWS, ELEMENTWISE_WG, GEMM_TILE, K, attentionConsts } from './kernels';
+import { ATTENTION, ATTENTION_ROWS, ELEMENTWISE_WG, GEMM_TILE, K, REDUCE_WG, ROW_WG, attentionConsts } from './kernels';
+import { attentionDkdvSlice, attentionDqSlice, attentionForwardSlice, checkLoopBudget, gemmKSlice, rowSlice, slices } from './loop-budget';
 import { GpuStorage } from './storage';
 import type { KernelDef } from './wgsl';
+
+/** Longest K slice of one GEMM dispatch, and rows per dispatch of the row reductions (loop-budget.ts). */
+const GEMM_K_SLICE = gemmKSlice(GEMM_TILE);
+const ROW_SLICE = rowSlice();
+
+/**
+ * The kernels that reduce in one workgroup cannot be sliced: they check their loop count instead (loop-budget.ts).
+ * perInvocation: a stride loop's iterations over n items; REDUCE_STEPS: the workgroup tree reduction.
+ */
+const perInvocation = (n: number): number => Math.ceil(n / REDUCE_WG);
+const REDUCE_STEPS = Math.ceil(Math.log2(REDUCE_WG));
+/** A norm row kernel's iterations: at most three strides over the row (LayerNorm's dx) and two tree reductions. */
+const normRow = (D: number): number => 3 * Math.ceil(D / ROW_WG) + 2 * Math.ceil(Math.log2(ROW_WG));
+
+/** The attention constants the loop count needs. */
+function attentionTile(c: Record<string, number>): { HD: number; KT: number; QT: number } {
+  return { HD: c.HD, KT: c.KT, QT: c.QT };
+}
 
 /** Philox parameters of a dropout key as kernel uniforms. */
 function dropParams(p: number, key: DropoutKey): Record<string, number> {
@@ -32,6 +51,8 @@ export class WebGpuBackend extends TableBackend {
   /** Internal scratch (attention Δ, sumSquares partials), grown on demand; not counted in stats(). */
   private scratchDelta: Tensor | null = null;
   private scratchPartials: Tensor | null = null;
+  /** The attention forward's per-row softmax state (m, l) between key slices. */
+  private scratchState: Tensor | null = null;
 
   /** Starts the device worker and waits for the device; throws "webgpu unavailable: <reason>" without one. */
   constructor(opts: DeviceOptions = {}) {
@@ -101,6 +122,7 @@ export class WebGpuBackend extends TableBackend {
     let slot = 0;
     tensors.forEach((x, i) => {
       if (groups[i] === 0) return;
+      checkLoopBudget(`sumSquares over ${x.size} elements`, Math.ceil(x.size / (groups[i] * 256)) + REDUCE_STEPS);
       this.run(K.sumSquares, { x, partial }, { n: x.size, slot }, [groups[i], 1, 1]);
       slot += groups[i];
     });
@@ -109,14 +131,28 @@ export class WebGpuBackend extends TableBackend {
 
   // ---- layers ----
 
-  /** c[M,N] (+)= a·b (+ bias) with strides; see gemm.wgsl. */
+  /**
+   * c[M,N] (+)= a·b (+ bias) with strides; see gemm.wgsl. A long K runs as slices (loop-budget.ts): the first
+   * adds the bias and honours `accumulate`, the later ones add to c, and only the last applies the relu.
+   */
   private gemm(
     a: Tensor, b: Tensor, c: Tensor, bias: Tensor | null,
     M: number, N: number, Kd: number, sa: [number, number], sb: [number, number], accumulate: boolean, relu = false,
   ): void {
-    this.run(K.gemm, { a, b, c, bias }, {
-      M, N, K: Kd, sa_i: sa[0], sa_k: sa[1], sb_k: sb[0], sb_j: sb[1], accumulate: accumulate ? 1 : 0, relu: relu ? 1 : 0,
-    }, [Math.ceil(N / GEMM_TILE.TN), Math.ceil(M / GEMM_TILE.TM), 1]);
+    const parts = slices(Kd, GEMM_K_SLICE);
+    parts.forEach(([kb, ke], s) => {
+      this.run(K.gemm, { a, b, c, bias: s === 0 ? bias : null }, {
+        M, N, kb, ke, sa_i: sa[0], sa_k: sa[1], sb_k: sb[0], sb_j: sb[1],
+        accumulate: accumulate || s > 0 ? 1 : 0, relu: relu && s === parts.length - 1 ? 1 : 0,
+      }, [Math.ceil(N / GEMM_TILE.TN), Math.ceil(M / GEMM_TILE.TM), 1]);
+    });
+  }
+
+  /** out[j] += Σ_i a[i·lda + j] over `rows` rows, in row slices (loop-budget.ts). */
+  private columnSum(a: Tensor, out: Tensor, rows: number, cols: number, lda: number): void {
+    for (const [r0, r1] of slices(rows, ROW_SLICE)) {
+      this.run(K.columnSum, { a, out }, { r0, r1, cols, lda }, [Math.ceil(cols / 64), 1, 1]);
+    }
   }
 
   private linearForwardRaw(x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, N: number, Kd: number, M: number, relu = false): void {
@@ -134,7 +170,7 @@ export class WebGpuBackend extends TableBackend {
     if (dx !== null && reluOf !== null) this.run(K.reluBackward, { dy: dx, y: reluOf, dx }, { n: N * Kd }, this.elems(N * Kd));
     // dw[m, k] += Σ_n dy[n, m]·x[n, k]: A(m, n) = dy[n, m]
     if (dw !== null) this.gemm(dy, x, dw, null, M, Kd, N, [1, M], [Kd, 1], true);
-    if (db !== null) this.run(K.columnSum, { a: dy, out: db }, { rows: N, cols: M, lda: M }, [Math.ceil(M / 64), 1, 1]);
+    if (db !== null) this.columnSum(dy, db, N, M, M);
   }
 
   /** Norm kernels run one workgroup per row, rows folded into a 2-D grid. */
@@ -201,26 +237,34 @@ export class WebGpuBackend extends TableBackend {
     },
     startTokenBackward: ({ B, T, D }, dh: Tensor, de: Tensor | null, dtoken: Tensor | null): void => {
       const S = T + 1;
-      if (dtoken !== null) this.run(K.columnSum, { a: dh, out: dtoken }, { rows: B, cols: D, lda: S * D }, [Math.ceil(D / 64), 1, 1]);
+      if (dtoken !== null) this.columnSum(dh, dtoken, B, D, S * D);
       if (de !== null) this.run(K.startTokenBackwardDe, { dh, de }, { B, T, D }, this.elems(B * T * D));
     },
     rmsNorm: ({ N, D }, x: Tensor, scale: Tensor, eps: number, y: Tensor, rstd: Tensor): void => {
+      checkLoopBudget(`rmsNorm over rows of ${D}`, normRow(D));
       this.run(K.rmsForward, { x, scale, y, rstd }, { N, D, eps }, this.rows(N));
     },
     rmsNormBackward: ({ N, D }, dy: Tensor, x: Tensor, scale: Tensor, rstd: Tensor, dx: Tensor, dscale: Tensor | null): void => {
       // dscale first: it reads dy and x, which the dx pass never writes (they are distinct from dx).
-      if (dscale !== null) this.run(K.rmsBackwardDscale, { dy, x, rstd, dscale }, { N, D }, [Math.ceil(D / 64), 1, 1]);
+      if (dscale !== null) {
+        for (const [n0, n1] of slices(N, ROW_SLICE)) this.run(K.rmsBackwardDscale, { dy, x, rstd, dscale }, { n0, n1, D }, [Math.ceil(D / 64), 1, 1]);
+      }
+      checkLoopBudget(`rmsNormBackward over rows of ${D}`, normRow(D));
       this.run(K.rmsBackwardDx, { dy, x, scale, rstd, dx }, { N, D }, this.rows(N));
     },
     layerNorm: ({ N, C }, x: Tensor, gamma: Tensor, beta: Tensor, eps: number, y: Tensor, mean: Tensor, rstd: Tensor): void => {
+      checkLoopBudget(`layerNorm over rows of ${C}`, normRow(C));
       this.run(K.lnForward, { x, gamma, beta, y, mean, rstd }, { N, C, eps }, this.rows(N));
     },
     layerNormBackward: (
       { N, C }, dy: Tensor, x: Tensor, gamma: Tensor, mean: Tensor, rstd: Tensor, dx: Tensor, dgamma: Tensor | null, dbeta: Tensor | null,
     ): void => {
       if (dgamma !== null || dbeta !== null) {
-        this.run(K.lnBackwardParams, { dy, x, mean, rstd, dgamma, dbeta }, { N, C }, [Math.ceil(C / 64), 1, 1]);
+        for (const [n0, n1] of slices(N, ROW_SLICE)) {
+          this.run(K.lnBackwardParams, { dy, x, mean, rstd, dgamma, dbeta }, { n0, n1, C }, [Math.ceil(C / 64), 1, 1]);
+        }
       }
+      checkLoopBudget(`layerNormBackward over rows of ${C}`, normRow(C));
       this.run(K.lnBackwardDx, { dy, x, gamma, mean, rstd, dx }, { N, C }, this.rows(N));
     },
     oneHot: ({ B, G }, ids: Tensor, out: Tensor): void => {
@@ -255,8 +299,20 @@ export class WebGpuBackend extends TableBackend {
     ropeAttention: ({ B, S, D, H }, q: Tensor, k: Tensor, v: Tensor, _heads: number, out: Tensor, lse: Tensor, dropout?: AttentionDropout): void => {
       const shape = { B, S, D, H, hd: D / H };
       const rope = this.rope(shape.S, shape.hd);
-      this.run(ATTENTION.forward, { q, k, v, rope, out, lse }, this.attentionParams(shape, dropout),
-        [Math.ceil(shape.S / ATTENTION_ROWS), shape.B * shape.H, 1], attentionConsts(shape.hd));
+      const consts = attentionConsts(shape.hd);
+      const params = this.attentionParams(shape, dropout);
+      // Key slices (loop-budget.ts); between them each row's softmax state waits in out and the m/l scratch.
+      const parts = slices(S, attentionForwardSlice(attentionTile(consts)));
+      let state: Tensor | null = null;
+      if (parts.length > 1) {
+        this.scratchState = this.internal(this.scratchState, 2 * B * H * S);
+        state = this.scratchState;
+      }
+      for (const [lo, hi] of parts) {
+        const wg0 = Math.floor(lo / ATTENTION_ROWS);
+        this.run(ATTENTION.forward, { q, k, v, rope, out, lse, state }, { ...params, lo, hi, wg0 },
+          [Math.ceil(S / ATTENTION_ROWS) - wg0, B * H, 1], consts);
+      }
     },
     ropeAttentionBackward: (
       { B, S, D, H }, dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, _heads: number,
@@ -268,10 +324,17 @@ export class WebGpuBackend extends TableBackend {
       const delta = this.scratchDelta;
       const params = this.attentionParams(shape, dropout, overwrite ?? false);
       const consts = attentionConsts(shape.hd);
-      this.run(ATTENTION.delta, { dout, out, delta }, params, this.elems(B * H * S, 64), consts);
-      const grid: Grid = [Math.ceil(S / ATTENTION_ROWS), B * H, 1];
-      this.run(ATTENTION.dq, { q, k, v, rope, dout, lse, delta, dq }, params, grid, consts);
-      this.run(ATTENTION.dkdv, { q, k, v, rope, dout, lse, delta, dk, dv }, params, grid, consts);
+      this.run(ATTENTION.delta, { dout, out, delta }, { ...params, lo: 0, hi: S, wg0: 0 }, this.elems(B * H * S, 64), consts);
+      const tile = attentionTile(consts);
+      // dq over key slices (query blocks from the slice's first on), dk/dv over query slices (key blocks up to
+      // the slice's last); both accumulate after their first slice (loop-budget.ts).
+      for (const [lo, hi] of slices(S, attentionDqSlice(tile))) {
+        const wg0 = Math.floor(lo / ATTENTION_ROWS);
+        this.run(ATTENTION.dq, { q, k, v, rope, dout, lse, delta, dq }, { ...params, lo, hi, wg0 }, [Math.ceil(S / ATTENTION_ROWS) - wg0, B * H, 1], consts);
+      }
+      for (const [lo, hi] of slices(S, attentionDkdvSlice(tile))) {
+        this.run(ATTENTION.dkdv, { q, k, v, rope, dout, lse, delta, dk, dv }, { ...params, lo, hi, wg0: 0 }, [Math.ceil(hi / ATTENTION_ROWS), B * H, 1], consts);
+      }
     },
     add: (_, a: Tensor, b: Tensor, y: Tensor): void => {
       this.run(K.add, { a, b, y }, { n: y.size }, this.elems(y.size));
@@ -283,6 +346,7 @@ export class WebGpuBackend extends TableBackend {
       this.run(K.scale, { x }, { n: x.size, s }, this.elems(x.size));
     },
     meanPool: ({ B, S, D }, h: Tensor, z: Tensor): void => {
+      checkLoopBudget(`meanPool over S = ${S}`, S);
       this.run(K.meanPool, { h, z }, { B, S, D }, this.elems(B * D));
     },
     meanPoolBackward: ({ B, S, D }, dz: Tensor, dh: Tensor): void => {
@@ -295,13 +359,17 @@ export class WebGpuBackend extends TableBackend {
       { B, G }, out: Tensor, hr: Tensor, w: Tensor, group: Tensor, opts: HrLossOptions,
       pred: Tensor, sampleLoss: Tensor, loss: Tensor, groupLossSum: Tensor, groupCount: Tensor,
     ): void => {
+      // One workgroup: a stride over the batch, then each group's invocation walks the whole batch.
+      checkLoopBudget(`hrLoss over a batch of ${B}`, perInvocation(B) + perInvocation(G) * B + REDUCE_STEPS);
       this.run(K.hrLoss, { out, hr, w, group, pred, sample: sampleLoss, loss, gsum: groupLossSum, gcount: groupCount },
         { B, G, lambda: opts.lambda, eps: opts.eps }, [1, 1, 1]);
     },
     hrLossBackward: ({ B }, out: Tensor, hr: Tensor, w: Tensor, opts: HrLossOptions, dout: Tensor, scale: number): void => {
+      checkLoopBudget(`hrLossBackward over a batch of ${B}`, perInvocation(B));
       this.run(K.hrLossBackward, { out, hr, w, dout }, { B, lambda: opts.lambda, eps: opts.eps, scale }, [1, 1, 1]);
     },
     nextPatchNll: (shape, params: Tensor, x: Tensor, eps: number, loss: Tensor): void => {
+      checkLoopBudget(`nextPatchNll over ${shape.B * shape.T * shape.P} samples`, perInvocation(shape.B * shape.T * shape.P) + REDUCE_STEPS);
       this.run(K.nextPatchNll, { params, x, loss }, { ...shape, eps }, [1, 1, 1]);
     },
     nextPatchNllBackward: (shape, params: Tensor, x: Tensor, eps: number, dparams: Tensor, scale: number): void => {
@@ -309,6 +377,7 @@ export class WebGpuBackend extends TableBackend {
       this.run(K.nextPatchBackward, { params, x, dparams }, { ...shape, eps, f: scale / n }, this.elems(n, 256));
     },
     bceWithLogits: (_, logits: Tensor, targets: Tensor, loss: Tensor): void => {
+      checkLoopBudget(`bceWithLogits over ${logits.size} logits`, perInvocation(logits.size) + REDUCE_STEPS);
       this.run(K.bce, { logits, targets, loss }, { n: logits.size }, [1, 1, 1]);
     },
     bceWithLogitsBackward: (_, logits: Tensor, targets: Tensor, dlogits: Tensor, scale: number): void => {
@@ -316,16 +385,20 @@ export class WebGpuBackend extends TableBackend {
       this.run(K.bceBackward, { logits, targets, dlogits }, { n, f: scale / n }, this.elems(n, 256));
     },
     softmaxCrossEntropy: ({ N, C }, logits: Tensor, targets: Tensor, loss: Tensor): void => {
+      checkLoopBudget(`softmaxCrossEntropy over ${N} rows of ${C}`, perInvocation(N) * (1 + 3 * C) + REDUCE_STEPS);
       this.run(K.softmaxCe, { logits, targets, loss }, { N, C }, [1, 1, 1]);
     },
     softmaxCrossEntropyBackward: ({ N, C }, logits: Tensor, targets: Tensor, dlogits: Tensor, scale: number): void => {
+      checkLoopBudget(`softmaxCrossEntropyBackward over rows of ${C}`, 3 * C);
       this.run(K.softmaxCeBackward, { logits, targets, dlogits }, { N, C, f: scale / N }, this.elems(N, 256));
     },
     // ---- fairness and optimisation ----
     groupDroUpdate: ({ G, B }, q: Tensor, groupLossSum: Tensor, groupCount: Tensor, eta: number, group: Tensor, w: Tensor): void => {
+      checkLoopBudget(`groupDroUpdate over ${G} groups and a batch of ${B}`, 3 * G + perInvocation(B));
       this.run(K.groupDro, { q, gsum: groupLossSum, gcount: groupCount, group, w }, { G, B, eta }, [1, 1, 1]);
     },
     groupLossReweight: ({ G, B }, groupLossSum: Tensor, groupCount: Tensor, eta: number, group: Tensor, gw: Tensor, w: Tensor): void => {
+      checkLoopBudget(`groupLossReweight over ${G} groups and a batch of ${B}`, 2 * G + perInvocation(B));
       this.run(K.groupReweight, { gsum: groupLossSum, gcount: groupCount, group, gw, w }, { G, B, eta }, [1, 1, 1]);
     },
     adamw: (_, param: Tensor, grad: Tensor, m: Tensor, v: Tensor, opts: AdamWOptions, norm?: Tensor | null): void => {

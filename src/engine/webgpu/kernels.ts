@@ -34,14 +34,14 @@ export const K = {
   gemm: {
     file: 'gemm.wgsl', entry: 'gemm',
     tensors: [r('a'), r('b'), w('c'), r('bias')],
-    params: u('M', 'N', 'K', 'sa_i', 'sa_k', 'sb_k', 'sb_j', 'accumulate', 'relu'),
+    params: u('M', 'N', 'kb', 'ke', 'sa_i', 'sa_k', 'sb_k', 'sb_j', 'accumulate', 'relu'),
     consts: {
       TM: t.TM, TN: t.TN, TK: t.TK, RM: t.RM, RN: t.RN, TXN: t.TN / t.RN, TYM: t.TM / t.RM,
       NT: (t.TN / t.RN) * (t.TM / t.RM), TKTM: t.TK * t.TM, TKTN: t.TK * t.TN, RMRN: t.RM * t.RN,
     },
   } satisfies KernelDef,
   columnSum: {
-    file: 'gemm.wgsl', entry: 'column_sum', tensors: [r('a'), w('out')], params: u('rows', 'cols', 'lda'), consts: { WG: 64 },
+    file: 'gemm.wgsl', entry: 'column_sum', tensors: [r('a'), w('out')], params: u('r0', 'r1', 'cols', 'lda'), consts: { WG: 64 },
   } satisfies KernelDef,
 
   rmsForward: {
@@ -54,7 +54,7 @@ export const K = {
   } satisfies KernelDef,
   rmsBackwardDscale: {
     file: 'norm.wgsl', entry: 'rms_backward_dscale', tensors: [r('dy'), r('x'), r('rstd'), w('dscale')],
-    params: u('N', 'D'), consts: { WG: ROW_WG },
+    params: u('n0', 'n1', 'D'), consts: { WG: ROW_WG },
   } satisfies KernelDef,
   lnForward: {
     file: 'norm.wgsl', entry: 'ln_forward', tensors: [r('x'), r('gamma'), r('beta'), w('y'), w('mean'), w('rstd')],
@@ -66,7 +66,7 @@ export const K = {
   } satisfies KernelDef,
   lnBackwardParams: {
     file: 'norm.wgsl', entry: 'ln_backward_params', tensors: [r('dy'), r('x'), r('mean'), r('rstd'), w('dgamma'), w('dbeta')],
-    params: u('N', 'C'), consts: { WG: ROW_WG },
+    params: u('n0', 'n1', 'C'), consts: { WG: ROW_WG },
   } satisfies KernelDef,
 
   startToken: {
@@ -149,14 +149,18 @@ export const K = {
 };
 
 // accum: the backward adds into dq, dk, dv (1) or writes them (0, the overwrite flag).
-const ATTENTION_PARAMS = [...u('B', 'S', 'H', 'D'), ...f('scale'), ...u('drop', 'k0', 'k1', 'step', 'site', 'threshold'), ...f('dscale'), ...u('accum')];
+// lo, hi: the slice of the sliced loop (keys, or queries for dk/dv) this dispatch covers; wg0: its first query
+// block (loop-budget.ts).
+const ATTENTION_PARAMS = [
+  ...u('B', 'S', 'H', 'D'), ...f('scale'), ...u('drop', 'k0', 'k1', 'step', 'site', 'threshold'), ...f('dscale'), ...u('accum', 'lo', 'hi', 'wg0'),
+];
 
 /** Invocations (query or key rows) per attention workgroup. */
 export const ATTENTION_ROWS = 32;
 
 export const ATTENTION = {
   forward: {
-    file: 'attention.wgsl', entry: 'attn_forward', tensors: [r('q'), r('k'), r('v'), r('rope'), w('out'), w('lse')],
+    file: 'attention.wgsl', entry: 'attn_forward', tensors: [r('q'), r('k'), r('v'), r('rope'), w('out'), w('lse'), w('state')],
     params: ATTENTION_PARAMS,
   } satisfies KernelDef,
   delta: {
