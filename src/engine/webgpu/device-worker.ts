@@ -325,7 +325,10 @@ async function shutdown(seq: number): Promise<void> {
   // Dropping the object create() returned lets Dawn stop; it must outlive the device (Dawn flushes callbacks).
   gpu = null;
   signal(seq, null);
-  parentPort!.close();
+  // The thread is left idle (the main side unref'd it, so it ends with the process) rather than closed: a
+  // worker that exits while another device's worker is alive crashed the process at exit (SIGSEGV in Dawn's
+  // or Mesa's teardown, measured with two backends, the first destroyed), which a test or a program that
+  // holds the registry's backend and destroys its own would hit.
 }
 
 let chain: Promise<void> = Promise.resolve();

@@ -8,12 +8,15 @@
 // 40000 tokens was wrong by 40×, a bias gradient over 70000 rows by 6×.) So every kernel with a data-dependent
 // loop (a GEMM's K, attention's keys or queries, the rows of a column sum) is dispatched over slices of that
 // range, each within LOOP_BUDGET iterations per invocation, and accumulates across them. The counts below
-// assume no loop is unrolled, which over-counts where the compiler does unroll: the safe side.
+// take every loop body as run, none unrolled (the compiler does unroll some: then they over-count). They leave
+// out what llvmpipe's counter also takes, a loop's final exiting pass and one pass of a loop whose branch no
+// lane took, a few per tile: the budget's other half covers those. (Measured: attention at head dim 128 first
+// failed at 16 key tiles per dispatch; these counts choose 7.)
 
 /** The hard limit of llvmpipe, in loop iterations per invocation, all loops together. */
 export const LLVMPIPE_LOOP_LIMIT = 65535;
 
-/** What one invocation may spend per dispatch: half the limit, for iterations the counts below could miss. */
+/** What one invocation may spend per dispatch by the counts below: half the limit, the rest being the margin. */
 export const LOOP_BUDGET = 32768;
 
 /** A half-open range [lo, hi) of a kernel's sliced loop. */
