@@ -1,5 +1,5 @@
-// Shared helpers of the webgpu tests: one device per test file (started in beforeAll, destroyed in
-// afterAll so the worker thread ends), seeded data on both the webgpu and the reference backend, and a
+// Shared helpers of the webgpu tests: one device per test file (started on first use, destroyed in
+// afterAll), seeded data on both the webgpu and the reference backend, and a
 // comparison that REPORTS a mismatch (so a test can show that it notices wrong values) and a thin
 // expect-style wrapper over it. If the `webgpu` package or Mesa cannot give a device, the backend's
 // constructor throws "webgpu unavailable: <reason>" and every test of the file fails with that reason.
@@ -7,13 +7,13 @@ import { ReferenceBackend } from '../../src/engine/reference/backend';
 import { hostData } from '../../src/engine/host-storage';
 import type { Tensor } from '../../src/engine/tensor';
 import { WebGpuBackend } from '../../src/engine/webgpu/backend';
-import type { DeviceOptions } from '../../src/engine/webgpu/device-client';
+import type { WebGpuOptions } from '../../src/engine/webgpu/backend';
 import { expectClose as compareClose, mismatch as compareMismatch } from '../conformance/compare';
 
 export const ref = new ReferenceBackend();
 
 /** A backend for the test file: created lazily on first use, destroyed by the afterAll this registers. */
-export function useWebGpu(opts?: DeviceOptions): () => WebGpuBackend {
+export function useWebGpu(opts?: WebGpuOptions): () => WebGpuBackend {
   let be: WebGpuBackend | null = null;
   afterAll(() => {
     be?.destroy();

@@ -15,8 +15,8 @@ import { expectClose, pair, rand2, ref, rng, useWebGpu } from './helpers';
 const gpu = useWebGpu();
 // 600 iterations: GEMM K slices of one 16-deep tile, row slices of 600. 5000: attention slices of one key tile
 // at head dim 68 (30 keys, so slices start inside a 32-row query block) and of three tiles (96 keys) at 16.
-const tinyGemm = useWebGpu({ loopBudget: 600 } as ConstructorParameters<typeof WebGpuBackend>[0]);
-const tinyAttention = useWebGpu({ loopBudget: 5000 } as ConstructorParameters<typeof WebGpuBackend>[0]);
+const tinyGemm = useWebGpu({ loopBudget: 600 });
+const tinyAttention = useWebGpu({ loopBudget: 5000 });
 
 describe('loop budget', () => {
   test('slices cover the range in order, none longer than the step; an empty range is one empty slice', () => {
@@ -80,9 +80,25 @@ describe('loop budget', () => {
     expect(g.download(gcount)[0]).toBe(b);
   });
 
-  test('a budget outside 1..65535 is refused by name', () => {
-    expect(() => new WebGpuBackend({ loopBudget: 70000 })).toThrow(/loopBudget must be an integer from 1 to 65535, got 70000/);
-    expect(() => new WebGpuBackend({ loopBudget: 0.5 })).toThrow(/loopBudget/);
+  test('a budget outside 1..LOOP_BUDGET, or too small for one GEMM tile, is refused by name before a device starts', () => {
+    expect(() => new WebGpuBackend({ loopBudget: LOOP_BUDGET + 1 })).toThrow(/loopBudget must be an integer from 1 to 32768, got 32769/);
+    expect(() => new WebGpuBackend({ loopBudget: 0 })).toThrow(/loopBudget must be an integer from 1 to 32768, got 0/);
+    expect(() => new WebGpuBackend({ loopBudget: 0.5 })).toThrow(/got 0.5/);
+    // One 16-deep GEMM tile counts 473 iterations, plus 36 once.
+    expect(() => new WebGpuBackend({ loopBudget: 508 })).toThrow(/loopBudget 508 is too small: webgpu: gemm needs 509/);
+  });
+
+  test('a refused norm backward leaves its parameter gradient as it was (the checks come before any dispatch)', () => {
+    const g = tinyGemm(), r = rng(13);
+    // 3 strides of 64 over 13000 columns and two 6-step tree reductions: 624 iterations, over the budget of 600.
+    const N = 2, D = 13000;
+    const x = rand2(g, [N, D], r), dy = rand2(g, [N, D], r), scale = rand2(g, [D], r), rstd = pair(g, [N], new Float32Array(N).fill(1));
+    const dx = rand2(g, [N, D], r), mean = pair(g, [N], new Float32Array(N)), before = Float32Array.from({ length: D }, (_, i) => i);
+    const ds = pair(g, [D], before), dbeta = pair(g, [D], before);
+    expect(() => g.rmsNormBackward(dy.g, x.g, scale.g, rstd.g, dx.g, ds.g)).toThrow(/rmsNormBackward over rows of 13000 would run 624/);
+    expect(() => g.layerNormBackward(dy.g, x.g, scale.g, mean.g, rstd.g, dx.g, ds.g, dbeta.g)).toThrow(/layerNormBackward over rows of 13000/);
+    expect(Array.from(g.download(ds.g))).toEqual(Array.from(before));
+    expect(Array.from(g.download(dbeta.g))).toEqual(Array.from(before));
   });
 
   test('linear (bias once, relu last, overwrite first), its gradients and the norms match the reference in many slices', () => {
@@ -124,7 +140,8 @@ describe('loop budget', () => {
     const g = tinyAttention(), r = rng(12);
     for (const [B, S, D, H, slice] of [[2, 100, 136, 2, 30], [1, 200, 16, 1, 96]] as [number, number, number, number, number][]) {
       const hd = D / H, c = attentionConsts(hd);
-      expect(attentionForwardSlice({ HD: hd, KT: c.KT, QT: c.QT }, g.loopBudget)).toBe(slice);
+      const tile = { HD: hd, KT: c.KT, QT: c.QT };
+      expect([attentionForwardSlice(tile, g.loopBudget), attentionDqSlice(tile, g.loopBudget), attentionDkdvSlice(tile, g.loopBudget)]).toEqual([slice, slice, slice]);
       for (const drop of [undefined, { p: 0.2, key: { seed: 3, step: 4, site: 5 } }]) {
         for (const overwrite of [false, true]) {
           const q = rand2(g, [B, S, D], r, -2, 2), k = rand2(g, [B, S, D], r, -2, 2), v = rand2(g, [B, S, D], r), dout = rand2(g, [B, S, D], r);

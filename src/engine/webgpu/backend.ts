@@ -13,7 +13,7 @@ import { DeviceClient, DeviceOptions } from './device-client';
 import { Grid, KernelRunner } from './kernel-runner';
 import { ATTENTION, ATTENTION_ROWS, ELEMENTWISE_WG, GEMM_TILE, K, REDUCE_WG, ROW_WG, attentionConsts } from './kernels';
 import {
-  LLVMPIPE_LOOP_LIMIT, LOOP_BUDGET, attentionDkdvSlice, attentionDqSlice, attentionForwardSlice, checkLoopBudget, gemmKSlice, rowSlice,
+  LOOP_BUDGET, attentionDkdvSlice, attentionDqSlice, attentionForwardSlice, checkLoopBudget, gemmKSlice, rowSlice,
   slices,
 } from './loop-budget';
 import { GpuStorage } from './storage';
@@ -22,9 +22,9 @@ import type { KernelDef } from './wgsl';
 /** The webgpu backend's options: the device's, and the loop budget of one dispatch (loop-budget.ts). */
 export interface WebGpuOptions extends DeviceOptions {
   /**
-   * Loop iterations one invocation may run per dispatch (default LOOP_BUDGET); at most LLVMPIPE_LOOP_LIMIT. A
-   * smaller budget cuts the sliced kernels into more slices: the tests use it to put many slice boundaries
-   * into small shapes.
+   * Loop iterations one invocation may run per dispatch by loop-budget.ts's counts: LOOP_BUDGET (the default)
+   * at most, since the rest of llvmpipe's limit is the margin for what the counts leave out. A smaller budget
+   * cuts the sliced kernels into more slices: the tests use it to put many slice boundaries into small shapes.
    */
   loopBudget?: number;
 }
@@ -69,9 +69,17 @@ export class WebGpuBackend extends TableBackend {
 
   /** Starts the device worker and waits for the device; throws "webgpu unavailable: <reason>" without one. */
   constructor(opts: WebGpuOptions = {}) {
+    // The budget and what it gives are settled before a device is started, so a bad one starts nothing.
     const budget = opts.loopBudget ?? LOOP_BUDGET;
-    if (!Number.isInteger(budget) || budget < 1 || budget > LLVMPIPE_LOOP_LIMIT) {
-      throw new Error(`webgpu: loopBudget must be an integer from 1 to ${LLVMPIPE_LOOP_LIMIT}, got ${String(opts.loopBudget)}`);
+    if (!Number.isInteger(budget) || budget < 1 || budget > LOOP_BUDGET) {
+      throw new Error(`webgpu: loopBudget must be an integer from 1 to ${LOOP_BUDGET}, got ${String(opts.loopBudget)}`);
+    }
+    let kSlice: number, rSlice: number;
+    try {
+      kSlice = gemmKSlice(GEMM_TILE, budget);
+      rSlice = rowSlice(budget);
+    } catch (e) {
+      throw new Error(`webgpu: loopBudget ${budget} is too small: ${e instanceof Error ? e.message : String(e)}`);
     }
     let client: DeviceClient;
     try {
@@ -84,8 +92,8 @@ export class WebGpuBackend extends TableBackend {
     this.memory = new GpuStorage(client);
     this.runner = new KernelRunner(client);
     this.loopBudget = budget;
-    this.gemmKSlice = gemmKSlice(GEMM_TILE, budget);
-    this.rowSlice = rowSlice(budget);
+    this.gemmKSlice = kSlice;
+    this.rowSlice = rSlice;
     const opt = client.description.options.join(' ');
     // llvmpipe is Mesa's software rasteriser: WebGPU then runs on the CPU, at a few GFLOP/s.
     const soft = client.description.software ? ' (a CPU rasteriser, not a GPU)' : '';
@@ -108,7 +116,7 @@ export class WebGpuBackend extends TableBackend {
     this.client.sync();
   }
 
-  /** Destroys the device and ends its worker thread; the backend is unusable afterwards. */
+  /** Destroys the device (and ends its worker thread where that is safe: DeviceClient.shutdown); the backend is unusable afterwards. */
   destroy(): void {
     this.client.shutdown();
   }

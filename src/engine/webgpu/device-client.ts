@@ -46,6 +46,9 @@ export function defaultCandidates(platform: string = process.platform, env: Node
   return [...gpu.map((b) => [`backend=${b}`]), ...(platform === 'darwin' ? [] : [['backend=opengles']])];
 }
 
+/** The device workers of this process that have not ended: live devices' and idle ones (see shutdown()). */
+const workers = new Set<Worker>();
+
 /** The worker script: compiled JavaScript next to this file (dist), else the TypeScript source transpiled now (ts-jest). */
 function workerSource(): { file: string } | { code: string } {
   const js = path.join(__dirname, 'device-worker.js');
@@ -120,6 +123,7 @@ export class DeviceClient {
       throw new Error(answer.error);
     }
     this.description = JSON.parse(answer.text) as DeviceDescription;
+    workers.add(this.worker);
     this.uniformAlign = Math.max(16, this.description.limits.minUniformBufferOffsetAlignment ?? 256);
   }
 
@@ -239,14 +243,25 @@ export class DeviceClient {
     return Atomics.load(this.ctrl, STATUS) === 0 ? { error: null, text } : { error: text, text };
   }
 
-  /** Destroys the device and ends the worker (idempotent). */
+  /**
+   * Destroys the device (idempotent). Its worker thread ends too when it is the only device worker in the
+   * process; otherwise it stays, idle and unref'd, until the process exits. Measured with two backends: a
+   * worker that ended while another device worker existed (alive, or itself destroyed and left idle) made the
+   * process die with SIGSEGV or SIGABRT at exit, about 3 runs in 4, whichever was destroyed first and even
+   * when both were ended together at the last shutdown. One backend at a time, created and destroyed in turn,
+   * ends every worker cleanly.
+   */
   shutdown(): void {
     if (this.closed) return;
     this.flush();
     const seq = ++this.seq;
     this.worker.postMessage({ type: 'shutdown', seq });
     this.closed = true;
+    workers.delete(this.worker);
+    const alone = workers.size === 0;
+    if (!alone) workers.add(this.worker);
     const answer = this.wait(seq);
+    if (alone) this.worker.postMessage({ type: 'close' });
     if (answer.error !== null) throw new Error(answer.error);
   }
 

@@ -319,16 +319,21 @@ async function shutdown(seq: number): Promise<void> {
   staging?.destroy();
   scratch?.destroy();
   uniformArena?.destroy();
+  pipelines.clear();
+  layouts.clear();
+  bindGroups.clear();
+  bindGroupsOfBuffer.clear();
+  uniformGroup = null;
+  uniformLayout = null;
+  staging = scratch = uniformArena = null;
   const d = device;
   device = null;
   d?.destroy();
   // Dropping the object create() returned lets Dawn stop; it must outlive the device (Dawn flushes callbacks).
   gpu = null;
   signal(seq, null);
-  // The thread is left idle (the main side unref'd it, so it ends with the process) rather than closed: a
-  // worker that exits while another device's worker is alive crashed the process at exit (SIGSEGV in Dawn's
-  // or Mesa's teardown, measured with two backends, the first destroyed), which a test or a program that
-  // holds the registry's backend and destroys its own would hit.
+  // The thread itself ends on a 'close' message, which the main side sends only when no other device worker
+  // exists (DeviceClient.shutdown says why).
 }
 
 let chain: Promise<void> = Promise.resolve();
@@ -336,6 +341,10 @@ let chain: Promise<void> = Promise.resolve();
 let lastSeq = 1;
 
 parentPort!.on('message', (m: WorkerMessage) => {
+  if (m.type === 'close') {
+    chain = chain.then(() => parentPort!.close());
+    return;
+  }
   if (m.type === 'shutdown') lastSeq = m.seq;
   else if (m.sync !== undefined) lastSeq = m.sync.seq;
   chain = chain.then(() => (m.type === 'batch' ? handleBatch(m) : shutdown(m.seq))).catch((e) => {

@@ -50,7 +50,12 @@ export interface ShutdownMessage {
   seq: number;
 }
 
-export type WorkerMessage = BatchMessage | ShutdownMessage;
+/** Ends a worker whose device was shut down (see DeviceClient.shutdown for when). */
+export interface CloseMessage {
+  type: 'close';
+}
+
+export type WorkerMessage = BatchMessage | ShutdownMessage | CloseMessage;
 
 export interface WorkerInit {
   /** file: URL of the `webgpu` package's entry (resolved by the main thread). */
