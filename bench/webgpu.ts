@@ -1,5 +1,7 @@
 // Benchmarks of the webgpu backend's WGSL kernels (Dawn on Mesa llvmpipe here): the tiled GEMM behind
-// linear, its backward, and the fused RoPE attention forward and backward at small shapes. Every timed call
+// linear, its backward, and the fused RoPE attention forward and backward, at small shapes and at two that
+// llvmpipe's loop limit makes the backend slice (src/engine/webgpu/loop-budget.ts): dW over 16384 tokens and
+// attention at head dim 128 over a T = 256 window, the 1b model's. Every timed call
 // ends with a device synchronisation, so the figures are the kernels' run time plus one round trip through
 // the device worker (about 0.3 ms), not the time to enqueue. The lead wires this into bench/main.ts.
 import { WebGpuBackend } from '../src/engine/webgpu/backend';
@@ -47,7 +49,15 @@ export function benchWebgpu(opts: { minTime?: number; backend?: WebGpuBackend } 
       time('linear backward dx+dW', `N=${n} K=${n} M=${n}`, 4 * n * n * n, () => be.linearBackward(y, x, w, dx, dw, null));
       for (const t of [x, w, b, y, dx, dw]) be.dispose(t);
     }
-    for (const [B, S, D, H] of [[4, 31, 64, 4], [2, 61, 128, 2]]) {
+    {
+      // dW and db contract over the tokens: 16384 of them run as 15 K slices of the GEMM.
+      const N = 16384, K = 64, M = 64;
+      const x = filled(be, [N, K], 8), w = filled(be, [M, K], 9), dy = filled(be, [N, M], 10), dw = be.tensor([M, K]), db = be.tensor([M]);
+      time('linear backward dW+db over many tokens (K slices)', `N=${N} K=${K} M=${M}`, 2 * N * K * M, () => be.linearBackward(dy, x, w, null, dw, db));
+      for (const t of [x, w, dy, dw, db]) be.dispose(t);
+    }
+    // The last shape runs in key (and query) slices: 3 each way at head dim 128.
+    for (const [B, S, D, H] of [[4, 31, 64, 4], [2, 61, 128, 2], [1, 257, 256, 2]]) {
       const q = filled(be, [B, S, D], 4), k = filled(be, [B, S, D], 5), v = filled(be, [B, S, D], 6);
       const out = be.tensor([B, S, D]), lse = be.tensor([B, H, S]), dout = filled(be, [B, S, D], 7);
       const dq = be.tensor([B, S, D]), dk = be.tensor([B, S, D]), dv = be.tensor([B, S, D]);

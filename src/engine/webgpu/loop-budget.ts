@@ -52,7 +52,7 @@ export function sliceLength(what: string, fixed: number, perUnit: number, unit: 
 export function checkLoopBudget(what: string, iterations: number, budget = LOOP_BUDGET): void {
   if (iterations > budget) {
     throw new Error(`webgpu: ${what} would run ${iterations} loop iterations in one invocation, over the ${budget} this ` +
-      `engine allows per dispatch (llvmpipe silently stops loops at ${LLVMPIPE_LOOP_LIMIT}); use a smaller batch or sequence`);
+      `engine allows per dispatch (llvmpipe silently stops loops at ${LLVMPIPE_LOOP_LIMIT}): it needs a smaller batch, sequence or width`);
   }
 }
 
