@@ -46,7 +46,11 @@ fn attn_forward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_inde
   }
   for (var c = 0u; c < ${HD}u; c++) {
     q[c] = rot_q(qbase, irow, c) * P.scale;
-    acc[c] = select(0.0, ld_out(qbase + c), resume);
+    acc[c] = 0.0;
+  }
+  // Only a resumed row reads out back (select() would load it in every dispatch, single-slice calls included).
+  if (resume) {
+    for (var c = 0u; c < ${HD}u; c++) { acc[c] = ld_out(qbase + c); }
   }
   let kv_end = min(P.hi, (qblock + 1u) * ${QT}u);
   let jend = min(i + 1u, P.hi);

@@ -83,8 +83,8 @@ const PHILOX_ROUNDS = 10;
 
 /**
  * Longest key slice of attn_forward: per key the score and accumulate loops over HD (plus the key loop and the
- * dropout decision); per tile of KT keys the K/V load loop and the tile loop; once the q load, the accumulator
- * load or clear and the store, over HD each.
+ * dropout decision); per tile of KT keys the K/V load loop and the tile loop; once the q load (with the
+ * accumulator's clear), the accumulator's reload when resuming, and the store, over HD each.
  */
 export function attentionForwardSlice(a: AttentionTile, budget = LOOP_BUDGET): number {
   const perTile = a.KT * (1 + 2 * a.HD + PHILOX_ROUNDS) + Math.ceil((a.KT * a.HD) / a.QT) + 1;
