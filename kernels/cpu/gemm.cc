@@ -63,10 +63,11 @@ FT_TARGET_AVX512 inline __attribute__((always_inline)) void f32_tile(int64_t kc,
   __m512 c0[MR], c1[MR];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
-  // Direct, whole tiles: 14 row pointers, B, the counter and the bound wanted 18 general registers, and GCC
-  // kept three of the row pointers on the stack or in a vector register, reloading them every k step (seen in
-  // the disassembly; the kernel took 31% of a 19m fp32 step in perf). Rows i and i + 7 share a pointer here
-  // (row i + 7 is 7·rs further on), so the loop needs 11 and spills nothing. Same FMAs in the same order:
+  // Direct, whole tiles: with 14 row pointers besides B's, the offset and the bound, the loop wanted more than
+  // the 16 general registers, and GCC kept three row pointers on the stack or in a vector register, reloading
+  // them every k step (seen in the disassembly; this kernel took 31% of a 19m fp32 step in perf). Rows i and
+  // i + 7 share a pointer here (row i + 7 is 7·rs further on, one more offset register), and the loop spills
+  // nothing (checked in the disassembly of this build). Same FMAs in the same order:
   // results are unchanged. Measured (Zen 5, 2 cores, builds alternated 4 times): the 19m products with A
   // read in place 1-3% faster (forward at k = 2048, dW), none slower beyond the host's noise.
   if constexpr (Direct && MR == 14) {

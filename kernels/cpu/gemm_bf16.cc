@@ -127,8 +127,8 @@ FT_TARGET_AVX512BF16 void pair_transpose_strip(const float* src, int64_t ld_src,
 // the activations), and each contributes one or two cache lines: the hardware prefetchers did not keep up, and
 // this packer took 17% of the 19m MLP's dW in bf16 mode (perf, Zen 5). So the rows kPrefetchRows ahead are
 // requested in software. Measured (Zen 5, 2 cores, N = 992, builds alternated 4 times): dW at K, M = 512, 2048
-// and 2048, 512 4-9% faster with the operands hot, 11% with the cache flushed before each call; 512² even;
-// 8, 16 and 32 rows ahead were alike within the host's noise.
+// and 2048, 512 4-9% faster with the operands hot, and at 512, 2048 10% with the cache flushed before each
+// call; 512² even; 8, 16 and 32 rows ahead were alike within the host's noise.
 constexpr int64_t kPrefetchRows = 16;
 FT_TARGET_AVX512BF16 void pair_interleave_strip(const float* src, int64_t ld_src, int cols, int64_t kc, uint32_t* dst,
                                                 int64_t ld_dst, int width, int64_t qpad = 0) {
