@@ -523,6 +523,7 @@ bool direct_a(const Spec& spec, const Matrix& A, int64_t m, int64_t n, int64_t k
 // less time per step (step 223-225 -> 211-219 ms over 4 pairs), the 19m shapes in isolation 0.5-5% faster;
 // fp32 GEMMs 1.5-3% less per step (step 355-359 -> 348-354 ms), the isolated shapes 1-4% faster where it
 // applies; fp32 panels over 32 KiB (dW, k = 992) measured no better in either order, so they keep B outer.
+// Shorter fp32 blocks so that those panels fit too (KC = 496) measured 1-4% slower at k = 2048-4096.
 // Only the AVX-512 fp32 and AVX512_BF16 kernels were measured; AMX (tile loads), AVX2 and scalar keep B outer.
 bool a_stays_in_l1(const Spec& spec, bool direct, bool direct_columns, int64_t ksteps) {
   if (spec.kernel != kernel_avx512_f32<14> && spec.kernel != kernel_avx512_bf16_14x32) return false;
