@@ -519,9 +519,9 @@ bool direct_a(const Spec& spec, const Matrix& A, int64_t m, int64_t n, int64_t k
 // (14 · 512 pairs · 4 bytes = 28 KiB at KC = 1024) and fp32 blocks up to k = 585; and for row-major A read in
 // place (its MR rows' lines are the same bytes as a panel). Not for column-major A read in place (dW), whose
 // rows are strided. Results are bit-identical (each C element sums the same terms in the same order).
-// Measured (Zen 5, 2 cores, N = 992, 19m model, alternated runs of the same build): bf16 mode GEMMs 4-7%
-// less time per step (step 223-225 -> 211-219 ms over 4 pairs), the 19m shapes in isolation 0.5-5% faster;
-// fp32 GEMMs 1.5-3% less per step (step 355-359 -> 348-354 ms), the isolated shapes 1-4% faster where it
+// Measured (Zen 5, 2 cores, N = 992, 19m model, B = 32, runs alternated): bf16 mode GEMMs 2-7% less time
+// per step (step 216-225 -> 209-219 ms over 7 pairs), the 19m shapes in isolation 0.5-5% faster; fp32
+// GEMMs up to 3% less per step (one pair in three even), the isolated shapes 1-4% faster where it
 // applies; fp32 panels over 32 KiB (dW, k = 992) measured no better in either order, so they keep B outer.
 // Shorter fp32 blocks so that those panels fit too (KC = 496) measured 1-4% slower at k = 2048-4096.
 // Only the AVX-512 fp32 and AVX512_BF16 kernels were measured; AMX (tile loads), AVX2 and scalar keep B outer.
