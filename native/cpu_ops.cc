@@ -62,8 +62,11 @@ void run(Args&, const LinearBackward& p) {
     ft::gemm(p.N, p.K, p.M, {p.dy.data, p.M, 1}, {p.w.data, p.K, 1}, p.dx.data, p.K, p.overwriteDx == 0, nullptr, false,
              p.reluOf.data);
   }
-  if (p.dw) ft::gemm(p.M, p.K, p.N, {p.dy.data, 1, p.M}, {p.x.data, p.K, 1}, p.dw.data, p.K, true, nullptr);  // dw += dyᵀ·x
-  if (p.db) ft::column_sums_add(p.dy.data, p.N, p.M, p.db.data);
+  // dw (+)= dyᵀ·x, db (+)= Σ_n dy: overwriteDw for the step's first gradient of w and b (no zero pass before,
+  // and the GEMM does not read dw).
+  const bool acc_w = p.overwriteDw == 0;
+  if (p.dw) ft::gemm(p.M, p.K, p.N, {p.dy.data, 1, p.M}, {p.x.data, p.K, 1}, p.dw.data, p.K, acc_w, nullptr);
+  if (p.db) ft::column_sums_add(p.dy.data, p.N, p.M, p.db.data, acc_w);
 }
 void run(Args&, const StartToken& p) { ft::start_token_forward(p.e.data, p.token.data, p.h.data, p.B, p.T, p.D); }
 void run(Args&, const StartTokenBackward& p) {

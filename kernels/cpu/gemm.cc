@@ -672,8 +672,10 @@ FT_MULTI_ISA(column_sums, (const float* x, int64_t rows, int64_t cols, float* ou
 
 }  // namespace
 
-void column_sums_add(const float* x, int64_t rows, int64_t cols, float* out) {
-  // Columns are split over threads; each sums its columns down the rows in double.
+void column_sums_add(const float* x, int64_t rows, int64_t cols, float* out, bool accumulate) {
+  // Columns are split over threads; each sums its columns down the rows in double. Overwriting starts from
+  // zero: one row of cols floats, against the rows × cols the sum reads.
+  if (!accumulate) std::fill(out, out + cols, 0.0f);
   parallel_for(cols, [&](int64_t c0, int64_t c1) { column_sums_dispatch(x, rows, cols, out, c0, c1); });
 }
 

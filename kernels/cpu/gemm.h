@@ -38,7 +38,8 @@ bool gemm_bf16_supported();
 bool gemm_bf16_uses_amx();
 void set_gemm_bf16_amx(bool allow);
 
-// Σ_rows of a row-major [rows, cols] matrix added into out[cols] (the bias gradient), in double.
-void column_sums_add(const float* x, int64_t rows, int64_t cols, float* out);
+// Σ_rows of a row-major [rows, cols] matrix added into out[cols] (the bias gradient), in double; with
+// accumulate = false written over out instead.
+void column_sums_add(const float* x, int64_t rows, int64_t cols, float* out, bool accumulate = true);
 
 }  // namespace ft

@@ -291,16 +291,17 @@ bool use_large_tiles(int64_t M, int64_t N, int64_t K) {
   return M >= TL_BM && N >= TL_BN && ((M + TL_BM - 1) / TL_BM) * ((N + TL_BN - 1) / TL_BN) >= multiprocessor_count();
 }
 
-// db[m] += Σ_n dy[n, m] (reduce.cuh: row groups of one column block, added in a fixed order).
+// db[m] (+)= Σ_n dy[n, m] (reduce.cuh: row groups of one column block, added in a fixed order).
 __global__ void __launch_bounds__(COL_SUM_THREADS) column_sums_kernel(const float* __restrict__ dy, long long N,
-                                                                      long long M, float* __restrict__ db) {
+                                                                      long long M, float* __restrict__ db,
+                                                                      int accumulate) {
   const int group = threadIdx.x / COL_SUM_COLS;
   const long long m = (long long)blockIdx.x * COL_SUM_COLS + threadIdx.x % COL_SUM_COLS;
   float v[1] = {0.0f};
   if (m < M)
     for (long long n = group; n < N; n += COL_SUM_GROUPS) v[0] += dy[n * M + m];
   sum_row_groups<1>(v);
-  if (group == 0 && m < M) db[m] += v[0];
+  if (group == 0 && m < M) db[m] = accumulate ? db[m] + v[0] : v[0];
 }
 
 }  // namespace
@@ -343,8 +344,9 @@ void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t sai, int64_t 
             (long long)sbk, (long long)sbj, C, (long long)ldc, accumulate ? 1 : 0, bias, relu ? 1 : 0, gate);
 }
 
-void column_sums_add(const float* dy, int64_t N, int64_t M, float* db) {
-  FT_LAUNCH(column_sums_kernel, dim3(col_sum_blocks(M)), dim3(COL_SUM_THREADS), 0, dy, (long long)N, (long long)M, db);
+void column_sums_add(const float* dy, int64_t N, int64_t M, float* db, bool accumulate) {
+  FT_LAUNCH(column_sums_kernel, dim3(col_sum_blocks(M)), dim3(COL_SUM_THREADS), 0, dy, (long long)N, (long long)M, db,
+            accumulate ? 1 : 0);
 }
 
 void linear_forward(const float* x, const float* w, const float* b, float* y, int64_t N, int64_t K, int64_t M,
@@ -354,13 +356,14 @@ void linear_forward(const float* x, const float* w, const float* b, float* y, in
 }
 
 void linear_backward(const float* dy, const float* x, const float* w, float* dx, float* dw, float* db, int64_t N,
-                     int64_t K, int64_t M, bool overwrite_dx, const float* relu_of) {
+                     int64_t K, int64_t M, bool overwrite_dx, const float* relu_of, bool overwrite_dw) {
   // dx[n,k] (+)= Σ_m dy[n,m]·w[m,k]
   // With relu_of, the relu backward of the layer below rides on the epilogue (dx = relu_of > 0 ? dy·w : 0): dx is
   // written once, instead of written, read back and written again by a relu-backward pass.
   if (dx != nullptr) gemm(N, K, M, dy, M, 1, w, K, 1, dx, K, !overwrite_dx, nullptr, false, relu_of);
-  if (dw != nullptr) gemm(M, K, N, dy, 1, M, x, K, 1, dw, K, true, nullptr);  // dw[m,k] += Σ_n dy[n,m]·x[n,k]
-  if (db != nullptr) column_sums_add(dy, N, M, db);
+  // dw[m,k] (+)= Σ_n dy[n,m]·x[n,k], db (+)= Σ_n dy: overwrite_dw for the step's first gradient of w and b.
+  if (dw != nullptr) gemm(M, K, N, dy, 1, M, x, K, 1, dw, K, !overwrite_dw, nullptr);
+  if (db != nullptr) column_sums_add(dy, N, M, db, !overwrite_dw);
 }
 
 }  // namespace ftc

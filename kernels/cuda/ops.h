@@ -24,14 +24,15 @@ inline GemmTiles& gemm_tiles() {
   static GemmTiles t = GemmTiles::Auto;
   return t;
 }
-// db[M] += Σ_n dy[n, m] (dy [N, M]).
-void column_sums_add(const float* dy, int64_t N, int64_t M, float* db);
+// db[M] (+)= Σ_n dy[n, m] (dy [N, M]).
+void column_sums_add(const float* dy, int64_t N, int64_t M, float* db, bool accumulate = true);
 void linear_forward(const float* x, const float* w, const float* b, float* y, int64_t N, int64_t K, int64_t M,
                     bool relu = false);
 // overwrite_dx: dx = dy·w rather than dx += dy·w. relu_of (only with overwrite_dx; may be null): then
 // dx = relu_of > 0 ? dy·w : 0, the relu backward of the layer below.
 void linear_backward(const float* dy, const float* x, const float* w, float* dx, float* dw, float* db, int64_t N,
-                     int64_t K, int64_t M, bool overwrite_dx, const float* relu_of = nullptr);
+                     int64_t K, int64_t M, bool overwrite_dx, const float* relu_of = nullptr,
+                     bool overwrite_dw = false);
 
 // norm.cu
 void rms_norm_forward(const float* x, const float* scale, float eps, float* y, float* rstd, int64_t N, int64_t D);

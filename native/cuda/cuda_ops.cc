@@ -60,7 +60,7 @@ void run(Args&, const Linear& p) {
 }
 void run(Args&, const LinearBackward& p) {
   ftc::linear_backward(p.dy.data, p.x.data, p.w.data, p.dx.data, p.dw.data, p.db.data, p.N, p.K, p.M, p.overwriteDx != 0,
-                       p.reluOf.data);
+                       p.reluOf.data, p.overwriteDw != 0);
 }
 void run(Args&, const StartToken& p) { ftc::start_token_forward(p.e.data, p.token.data, p.h.data, p.B, p.T, p.D); }
 void run(Args&, const StartTokenBackward& p) {

@@ -104,9 +104,12 @@ export interface Backend extends TensorMemory {
    * reluOf (needs overwriteDx): the output y of the ReLU that x came from (x itself when nothing lies between
    * them, as in the MLP without dropout); dx = y > 0 ? dy·w : 0 is then the gradient at that ReLU's input: the
    * relu backward (as reluBackward gates) fused into the GEMM's epilogue, instead of a pass that reads dx back.
+   * overwriteDw: dw = dyᵀ·x and db = Σ_n dy instead (the step's first gradient of these parameters: the
+   * gradient arena then needs no zero pass for them, and the dW GEMM does not read dw back).
    */
   linearBackward(
     dy: Tensor, x: Tensor, w: Tensor, dx: Tensor | null, dw: Tensor | null, db: Tensor | null, overwriteDx?: boolean, reluOf?: Tensor | null,
+    overwriteDw?: boolean,
   ): void;
 
   /** e[B,T,D] = x[B,T·P] viewed as [B,T,P] · w[D,P]ᵀ + b[D]. */

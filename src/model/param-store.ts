@@ -3,6 +3,10 @@
 // the gradients arena. The optimiser, the gradient norm and the zeroing then run over a few contiguous runs
 // of the arenas (one call each per run) instead of one call per tensor. Names, shapes and checkpoints are
 // unchanged: a parameter is still read and written by name through its view.
+//
+// Zeroing is deferred per parameter (zeroGrads): a gradient is zeroed when something first reads or adds to
+// it, unless its first writer overwrites it (linearGrads: a linear layer's dW GEMM and bias sum, which are
+// nearly all of the arena). That saves a pass over the arena and the dW GEMMs' reads of their old values.
 import type { Backend } from '../engine/backend';
 import type { Tensor } from '../engine/tensor';
 import { Rng } from '../util/random';
@@ -36,7 +40,12 @@ export class ParamStore {
   readonly params = new Map<string, Param>();
   /** The arenas: every parameter's value and gradient are views into these. */
   readonly values: Tensor;
-  readonly grads: Tensor;
+  /** Private: a gradient read straight from the arena could be one whose zeroing is still pending. */
+  private readonly grads: Tensor;
+  /** The gradient views, for the writers that overwrite them (linearGrads). */
+  private readonly gradViews = new Map<string, Tensor>();
+  /** Trainable parameters zeroed by zeroGrads whose gradient nothing has written since (see settle). */
+  private readonly pendingZero = new Set<string>();
   /** The arena order: decayed parameters first, then the rest, each group in spec order. */
   private readonly order: { name: string; offset: number; size: number }[] = [];
 
@@ -55,10 +64,17 @@ export class ParamStore {
     // The map keeps spec order: initialisation draws in it, so a seed gives the same model as before.
     for (const spec of specs) {
       const at = offsets.get(spec.name)!, n = sizeOf(spec);
+      const grad = backend.view(backend.slice0(this.grads, at, n), spec.shape);
+      this.gradViews.set(spec.name, grad);
+      const settle = (name: string) => this.settle(name);
       this.params.set(spec.name, {
         spec,
         value: backend.view(backend.slice0(this.values, at, n), spec.shape),
-        grad: backend.view(backend.slice0(this.grads, at, n), spec.shape),
+        // Every use of the gradient goes through here, so a deferred zero happens before it is read or added to.
+        get grad() {
+          settle(spec.name);
+          return grad;
+        },
         trainable: true,
       });
     }
@@ -76,6 +92,8 @@ export class ParamStore {
    * rule (a full fine-tune is two runs; freezing parts splits them where the frozen ones sit).
    */
   trainableRuns(): ParamRun[] {
+    // The runs' gradients are read (the optimiser, the gradient norm): no zero may still be pending.
+    this.settleAll();
     const runs: ParamRun[] = [];
     let cur: { offset: number; size: number; decays: boolean } | null = null;
     const close = () => {
@@ -123,6 +141,32 @@ export class ParamStore {
     return p.trainable ? p.grad : null;
   }
 
+  /**
+   * A linear layer's weight and bias gradients (each null when frozen, the bias also when absent) for a
+   * backward that can write them instead of adding: overwrite is true when every trainable one still waits
+   * for its zero since zeroGrads, so the op's write stands in for the zero pass (linearBackward's
+   * overwriteDw). Otherwise (a second micro-batch, a weight used twice) they are zeroed if pending, and the op
+   * adds.
+   */
+  linearGrads(w: string, b: string | null): { dw: Tensor | null; db: Tensor | null; overwrite: boolean } {
+    const names = [w, b].filter((n): n is string => n !== null && this.get(n).trainable);
+    if (names.length > 0 && names.every((n) => this.pendingZero.has(n))) {
+      for (const n of names) this.pendingZero.delete(n);
+      const view = (n: string | null) => (n !== null && names.includes(n) ? this.gradViews.get(n)! : null);
+      return { dw: view(w), db: view(b), overwrite: true };
+    }
+    return { dw: this.grad(w), db: b === null ? null : this.grad(b), overwrite: false };
+  }
+
+  /** Zeroes name's gradient if its zero is pending. */
+  private settle(name: string): void {
+    if (this.pendingZero.delete(name)) this.backend.zero(this.gradViews.get(name)!);
+  }
+
+  private settleAll(): void {
+    for (const name of [...this.pendingZero]) this.settle(name);
+  }
+
   list(): Param[] {
     return [...this.params.values()];
   }
@@ -152,9 +196,12 @@ export class ParamStore {
     }
   }
 
-  /** Zeroes the trainable gradients: one zero per run of the arena. */
+  /**
+   * Zeroes the trainable gradients, deferred: each is zeroed when first read or added to (settle), or not at
+   * all when its first writer overwrites it (linearGrads).
+   */
   zeroGrads(): void {
-    for (const r of this.trainableRuns()) this.backend.zero(r.grad);
+    for (const [name, p] of this.params) if (p.trainable) this.pendingZero.add(name);
   }
 
   /** Host copies of all values by name (checkpoints, traces). */
@@ -165,6 +212,7 @@ export class ParamStore {
   }
 
   downloadGrads(): Map<string, Float32Array> {
+    this.settleAll();
     const out = new Map<string, Float32Array>();
     for (const [n, p] of this.params) out.set(n, this.backend.download(p.grad));
     return out;

@@ -116,7 +116,7 @@ export class PpgGpt {
     const g = this.grads(a), h = a.hr;
     if (!h || !g.dz || !g.dln || !g.dout) throw new Error('backwardHr: the activation plan has no HR head');
     const be = this.backend, s = this.store;
-    be.linearBackward(g.dout, h.z, s.value('head_hr.linear.weight'), g.dz, s.grad('head_hr.linear.weight'), s.grad('head_hr.linear.bias'), true);
+    this.linearBackward(g.dout, h.z, 'head_hr.linear.weight', 'head_hr.linear.bias', g.dz, true);
     be.geluBackward(g.dz, h.ln, g.dln);
     const dRes = g.dResA;
     be.zero(dRes);
@@ -131,12 +131,20 @@ export class PpgGpt {
   backwardNext(a: Activations, opts: ForwardOptions = {}): void {
     const g = this.grads(a);
     if (!a.next || !g.dnext) throw new Error('backwardNext: the activation plan has no next-patch head');
-    const be = this.backend, s = this.store;
+    const be = this.backend;
     const dRes = g.dResA;
     be.zero(dRes);
-    be.linearBackward(this.rows(g.dnext), this.rows(a.hOut), s.value('head_next.weight'), this.rows(dRes),
-      s.grad('head_next.weight'), s.grad('head_next.bias'));
+    this.linearBackward(this.rows(g.dnext), this.rows(a.hOut), 'head_next.weight', 'head_next.bias', this.rows(dRes));
     this.backwardEncoder(a, dRes, opts);
+  }
+
+  /**
+   * linearBackward for the layer whose weight and bias are the parameters w and b (b may be null): their
+   * gradients are overwritten when this is their first write since zeroGrads (ParamStore.linearGrads).
+   */
+  private linearBackward(dy: Tensor, x: Tensor, w: string, b: string | null, dx: Tensor, overwriteDx = false, reluOf: Tensor | null = null): void {
+    const g = this.store.linearGrads(w, b);
+    this.backend.linearBackward(dy, x, this.store.value(w), dx, g.dw, g.db, overwriteDx, reluOf, g.overwrite);
   }
 
   private grads(a: Activations): Grads {
@@ -185,16 +193,16 @@ export class PpgGpt {
     const f1Out = drop && b.f1Drop ? b.f1Drop : b.f1;
     let gA = g.df1b, gB = g.df1;
     if (drop && b.f1Drop) {
-      be.linearBackward(r(gF2), r(f1Out), s.value(n.w2), r(gA), s.grad(n.w2), s.grad(n.b2), true);
+      this.linearBackward(r(gF2), r(f1Out), n.w2, n.b2, r(gA), true);
       be.dropoutBackward(gA, gB, p, this.key(opts, i, Site.Relu));
       [gA, gB] = [gB, gA];
       be.reluBackward(gA, b.f1, gB);
     } else {
       // Nothing between the relu and linear2: the relu backward runs in linear2's dx epilogue (no pass over
       // the [N, 4D] gradient to read it back).
-      be.linearBackward(r(gF2), r(f1Out), s.value(n.w2), r(gB), s.grad(n.w2), s.grad(n.b2), true, r(b.f1));
+      this.linearBackward(r(gF2), r(f1Out), n.w2, n.b2, r(gB), true, r(b.f1));
     }
-    be.linearBackward(r(gB), r(b.a2), s.value(n.w1), r(g.da), s.grad(n.w1), s.grad(n.b1), true);
+    this.linearBackward(r(gB), r(b.a2), n.w1, n.b1, r(g.da), true);
     const dMid = g.dRes2;
     be.copy(dOut, dMid);
     be.rmsNormBackward(r(g.da), r(b.hMid), s.value(n.norm2), b.rstd2, r(dMid), s.grad(n.norm2));
@@ -204,22 +212,22 @@ export class PpgGpt {
       be.dropoutBackward(dMid, g.dproj, p, this.key(opts, i, Site.AttnOut));
       gProj = g.dproj;
     }
-    be.linearBackward(r(gProj), r(b.att), s.value(n.wc), r(g.datt), s.grad(n.wc), s.grad(n.bc), true);
+    this.linearBackward(r(gProj), r(b.att), n.wc, n.bc, r(g.datt), true);
     // dq, dk, dv are fresh: the backward overwrites them (no zero pass).
     be.ropeAttentionBackward(g.datt, b.q, b.k, b.v, b.att, b.lse, c.heads, g.dq, g.dk, g.dv,
       drop ? { p, key: this.key(opts, i, Site.AttnProbs) } : undefined, true);
     // The first of the three overwrites da; k and v add into it.
-    be.linearBackward(r(g.dq), r(b.a1), s.value(n.wq), r(g.da), s.grad(n.wq), s.grad(n.bq), true);
-    be.linearBackward(r(g.dk), r(b.a1), s.value(n.wk), r(g.da), s.grad(n.wk), s.grad(n.bk));
-    be.linearBackward(r(g.dv), r(b.a1), s.value(n.wv), r(g.da), s.grad(n.wv), s.grad(n.bv));
+    this.linearBackward(r(g.dq), r(b.a1), n.wq, n.bq, r(g.da), true);
+    this.linearBackward(r(g.dk), r(b.a1), n.wk, n.bk, r(g.da));
+    this.linearBackward(r(g.dv), r(b.a1), n.wv, n.bv, r(g.da));
     if (b.loraQ && b.loraV && g.dLoraT && g.dLoraU) {
       const scale = c.loraAlpha / c.loraRank;
       for (const [t, A, Bm, d] of [[b.loraQ, n.qA, n.qB, g.dq], [b.loraV, n.vA, n.vB, g.dv]] as const) {
         be.zero(g.dLoraU);
         be.accumulate(d, g.dLoraU, scale);
         be.zero(g.dLoraT);
-        be.linearBackward(r(g.dLoraU), r(t), s.value(Bm), r(g.dLoraT), s.grad(Bm), null);
-        be.linearBackward(r(g.dLoraT), r(b.a1), s.value(A), r(g.da), s.grad(A), null);
+        this.linearBackward(r(g.dLoraU), r(t), Bm, null, r(g.dLoraT));
+        this.linearBackward(r(g.dLoraT), r(b.a1), A, null, r(g.da));
       }
     }
     be.copy(dMid, dIn);

@@ -118,6 +118,17 @@ for (const [N, K, M] of [[1, 1, 1], [7, 13, 17], [33, 300, 65], [31, 2048, 512],
     run: (be, t) => be.linearBackward(t.dy, t.x, t.w, t.dx, t.dw, t.db, true, t.x),
   });
 }
+// dw and db overwritten (the step's first gradient of a layer's parameters): they start as NaN, so any read of
+// their old values shows. A long N (dW's contraction) runs several KC blocks on the CPU, of which only the
+// first may overwrite; 70000 tokens run in slices on webgpu, of which only the first may.
+for (const [N, K, M, withDx] of [[1, 1, 1, true], [7, 13, 17, true], [31, 512, 2048, true], [2300, 40, 9, false], [70000, 4, 3, false]] as [number, number, number, boolean][]) {
+  add({
+    op: 'linear', label: `backward overwriting dw and db N=${N} K=${K} M=${M}${withDx ? '' : ', no dx'}`, gemm: true,
+    tensors: { x: R([N, K]), w: R([M, K]), dy: R([N, M]), dx: R([N, K]), dw: F([M, K], NaN), db: F([M], NaN) },
+    compare: withDx ? { dx: 1e-4, dw: 1e-4, db: 1e-4 } : { dw: 1e-4, db: 1e-4 },
+    run: (be, t) => be.linearBackward(t.dy, t.x, t.w, withDx ? t.dx : null, t.dw, t.db, false, null, true),
+  });
+}
 add({
   op: 'linear', label: 'backward with only dw wanted', gemm: true,
   tensors: { x: R([4, 6]), w: R([3, 6]), dy: R([4, 3]), dw: R([3, 6]) },

@@ -32,7 +32,7 @@ export const OP_TABLE = [
     args: [
       inp('dy', ['N', 'M']), inp('x', ['N', 'K']), inp('w', ['M', 'K']),
       acc('dx', ['N', 'K'], { optional: true }), acc('dw', ['M', 'K'], { optional: true }), acc('db', ['M'], { optional: true }),
-      flag('overwriteDx'), inp('reluOf', ['N', 'K'], { optional: true }),
+      flag('overwriteDx'), inp('reluOf', ['N', 'K'], { optional: true }), flag('overwriteDw'),
     ],
     needsFlag: [{
       tensor: 'reluOf', flag: 'overwriteDx',

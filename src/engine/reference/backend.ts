@@ -32,8 +32,8 @@ const KERNELS: Kernels = {
     linearForward(d(x), d(w), dn(b), d(y), N, K, M);
     if (relu === true) reluForward(d(y), d(y));
   },
-  linearBackward: ({ N, K, M }, dy, x, w, dx, dw, db, overwriteDx, reluOf) =>
-    linearBackward(d(dy), d(x), d(w), dn(dx), dn(dw), dn(db), N, K, M, overwriteDx ?? false, dn(reluOf ?? null)),
+  linearBackward: ({ N, K, M }, dy, x, w, dx, dw, db, overwriteDx, reluOf, overwriteDw) =>
+    linearBackward(d(dy), d(x), d(w), dn(dx), dn(dw), dn(db), N, K, M, overwriteDx ?? false, dn(reluOf ?? null), overwriteDw ?? false),
   patchEmbed: ({ B, T, P, D }, x, w, b, e) => linearForward(d(x), d(w), d(b), d(e), B * T, P, D),
   patchEmbedBackward: ({ B, T, P, D }, de, x, w, dw, db, dx) => linearBackward(d(de), d(x), d(w), dn(dx), d(dw), d(db), B * T, P, D),
   startToken: ({ B, T, D }, e, token, h) => startTokenForward(d(e), d(token), d(h), B, T, D),

@@ -16,11 +16,11 @@ export function linearForward(x: Vec, w: Vec, b: Vec | null, y: Vec, N: number, 
 
 /**
  * dx += dy·w (or = with overwriteDx; gated by reluOf > 0 when given, as reluBackward gates), dw += dyᵀ·x,
- * db += Σ_n dy (each skipped when null).
+ * db += Σ_n dy (or both = with overwriteDw; each skipped when null).
  */
 export function linearBackward(
   dy: Vec, x: Vec, w: Vec, dx: Vec | null, dw: Vec | null, db: Vec | null, N: number, K: number, M: number, overwriteDx = false,
-  reluOf: Vec | null = null,
+  reluOf: Vec | null = null, overwriteDw = false,
 ): void {
   if (dx !== null) {
     for (let n = 0; n < N; n++) {
@@ -37,7 +37,7 @@ export function linearBackward(
       for (let k = 0; k < K; k++) {
         let acc = 0;
         for (let n = 0; n < N; n++) acc += dy[n * M + m] * x[n * K + k];
-        dw[m * K + k] += acc;
+        dw[m * K + k] = overwriteDw ? acc : dw[m * K + k] + acc;
       }
     }
   }
@@ -45,7 +45,7 @@ export function linearBackward(
     for (let m = 0; m < M; m++) {
       let acc = 0;
       for (let n = 0; n < N; n++) acc += dy[n * M + m];
-      db[m] += acc;
+      db[m] = overwriteDw ? acc : db[m] + acc;
     }
   }
 }

@@ -197,15 +197,19 @@ export class WebGpuBackend extends TableBackend {
 
   private linearBackwardRaw(
     dy: Tensor, x: Tensor, w: Tensor, dx: Tensor | null, dw: Tensor | null, db: Tensor | null, N: number, Kd: number, M: number,
-    overwriteDx = false, reluOf: Tensor | null = null,
+    overwriteDx = false, reluOf: Tensor | null = null, overwriteDw = false,
   ): void {
     // dx[n, k] (+)= Σ_m dy[n, m]·w[m, k]
     if (dx !== null) this.gemm(dy, w, dx, null, N, Kd, M, [M, 1], [Kd, 1], !overwriteDx);
     // The relu gate (reluOf needs overwriteDx): the relu backward kernel in place over the fresh dx.
     if (dx !== null && reluOf !== null) this.run(K.reluBackward, { dy: dx, y: reluOf, dx }, { n: N * Kd }, this.elems(N * Kd));
-    // dw[m, k] += Σ_n dy[n, m]·x[n, k]: A(m, n) = dy[n, m]
-    if (dw !== null) this.gemm(dy, x, dw, null, M, Kd, N, [1, M], [Kd, 1], true);
-    if (db !== null) this.columnSum(dy, db, N, M, M);
+    // dw[m, k] (+)= Σ_n dy[n, m]·x[n, k]: A(m, n) = dy[n, m]
+    if (dw !== null) this.gemm(dy, x, dw, null, M, Kd, N, [1, M], [Kd, 1], !overwriteDw);
+    // db (+)= Σ_n dy: the column sum adds (it runs in row slices), so an overwritten db starts from zero.
+    if (db !== null) {
+      if (overwriteDw) this.zero(db);
+      this.columnSum(dy, db, N, M, M);
+    }
   }
 
   /** Norm kernels run one workgroup per row, rows folded into a 2-D grid. */
@@ -257,9 +261,9 @@ export class WebGpuBackend extends TableBackend {
     },
     linearBackward: (
       { N, K, M }, dy: Tensor, x: Tensor, w: Tensor, dx: Tensor | null, dw: Tensor | null, db: Tensor | null, overwriteDx?: boolean,
-      reluOf?: Tensor | null,
+      reluOf?: Tensor | null, overwriteDw?: boolean,
     ): void => {
-      this.linearBackwardRaw(dy, x, w, dx, dw, db, N, K, M, overwriteDx, reluOf ?? null);
+      this.linearBackwardRaw(dy, x, w, dx, dw, db, N, K, M, overwriteDx, reluOf ?? null, overwriteDw);
     },
     patchEmbed: ({ B, T, P, D }, x: Tensor, w: Tensor, b: Tensor, e: Tensor): void => {
       this.linearForwardRaw(x, w, b, e, B * T, P, D);
