@@ -131,10 +131,9 @@ export class PpgGpt {
   backwardNext(a: Activations, opts: ForwardOptions = {}): void {
     const g = this.grads(a);
     if (!a.next || !g.dnext) throw new Error('backwardNext: the activation plan has no next-patch head');
-    const be = this.backend;
+    // The head's dx is the encoder's first gradient: written, not added into a zeroed buffer.
     const dRes = g.dResA;
-    be.zero(dRes);
-    this.linearBackward(this.rows(g.dnext), this.rows(a.hOut), 'head_next.weight', 'head_next.bias', this.rows(dRes));
+    this.linearBackward(this.rows(g.dnext), this.rows(a.hOut), 'head_next.weight', 'head_next.bias', this.rows(dRes), true);
     this.backwardEncoder(a, dRes, opts);
   }
 

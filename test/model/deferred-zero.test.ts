@@ -7,6 +7,7 @@ import { applyFinetuneMode, parseFinetuneMode } from '../../src/model/finetune-m
 import { PpgGpt } from '../../src/model/ppg-gpt';
 import { AdamW } from '../../src/train/adamw';
 import { HrStep } from '../../src/train/hr-step';
+import { PretrainStep } from '../../src/train/pretrain';
 import { Rng } from '../../src/util/random';
 
 describe('deferred gradient zeroing', () => {
@@ -49,6 +50,21 @@ describe('deferred gradient zeroing', () => {
       expect(nonzero).toBeGreaterThan(0);
     });
   }
+
+  it('gives a pretraining step the gradients of its own batch only (the next-patch head writes dx fresh)', () => {
+    const cfg = modelConfig('tiny', { hrPatches: 3, dropout: 0.1 });
+    const second = (first: number) => {
+      const m = new PpgGpt(be, cfg, { next: true, hr: false });
+      m.store.initialise(cfg, 3);
+      const step = new PretrainStep(m, B, 3), opt = new AdamW(be, m.store);
+      step.run(batch(first).x, opt, 0, 5);
+      step.run(batch(2).x, opt, 0, 5);
+      return m.store.downloadGrads();
+    };
+    const g1 = second(1), g2 = second(3);
+    for (const [name, a] of g1) expect([name, Array.from(a)]).toEqual([name, Array.from(g2.get(name)!)]);
+    expect([...g1.values()].some((a) => a.some((v) => v !== 0))).toBe(true);
+  });
 
   it('reads a pending gradient as zero, through the view, the download and the optimiser runs', () => {
     const m = model('full');
