@@ -54,9 +54,12 @@ export const TF32_RTOL = 5e-3;
  * The bf16 attention (CUDA tensor cores) rounds q and k before the scores: each score errs by about
  * 2^-9·|q||k|/sqrt(d), up to 1e-2 with this suite's q, k in [-2, 2], so each probability errs by about 1%, and
  * the gradients, sums of probability-weighted terms of both signs (dS = P∘(dP − D) cancels by construction), by a
- * few % of their mean magnitude: 3.5e-2 measured at worst. 6e-2 bounds that; a misplaced fragment errs by O(1).
+ * few % of their mean magnitude. Measured where the gradients are overwritten (the comparison then sees the
+ * gradient alone; the accumulating cases add it to values in [-1, 1], which hide most of the error): at
+ * S = 330, d = 128 over 10 input seeds, 4.0e-2 to 1.04e-1 of the bound's measure (the earlier bound, 6e-2, had
+ * been set from the seeds the suite happened to use). 0.15 bounds that; a misplaced fragment errs by O(1).
  */
-export const BF16_ATTENTION_RTOL = 6e-2;
+export const BF16_ATTENTION_RTOL = 0.15;
 /** A whole bf16 step against the float64 oracle (docs/design-notes.md, bf16 bound). */
 export const BF16_STEP_RTOL = 0.1;
 
