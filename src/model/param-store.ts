@@ -36,6 +36,17 @@ export interface ParamRun {
   grad: Tensor;
 }
 
+/**
+ * linearBackward for the layer whose weight and bias are the store's parameters w and b (b may be null): their
+ * gradients are overwritten when this is their first write since zeroGrads (ParamStore.linearGrads).
+ */
+export function linearBackwardOf(
+  store: ParamStore, dy: Tensor, x: Tensor, w: string, b: string | null, dx: Tensor | null, overwriteDx = false, reluOf: Tensor | null = null,
+): void {
+  const g = store.linearGrads(w, b);
+  store.backend.linearBackward(dy, x, store.value(w), dx, g.dw, g.db, overwriteDx, reluOf, g.overwrite);
+}
+
 export class ParamStore {
   readonly params = new Map<string, Param>();
   /** The arenas: every parameter's value and gradient are views into these. */
@@ -62,11 +73,11 @@ export class ParamStore {
     this.values = backend.tensor([total]);
     this.grads = backend.tensor([total]);
     // The map keeps spec order: initialisation draws in it, so a seed gives the same model as before.
+    const settle = (name: string) => this.settle(name);
     for (const spec of specs) {
       const at = offsets.get(spec.name)!, n = sizeOf(spec);
       const grad = backend.view(backend.slice0(this.grads, at, n), spec.shape);
       this.gradViews.set(spec.name, grad);
-      const settle = (name: string) => this.settle(name);
       this.params.set(spec.name, {
         spec,
         value: backend.view(backend.slice0(this.values, at, n), spec.shape),

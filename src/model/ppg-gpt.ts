@@ -4,7 +4,7 @@ import type { Backend, DropoutKey } from '../engine/backend';
 import type { Tensor } from '../engine/tensor';
 import type { Activations, BlockActs, Grads } from './activations';
 import { ModelConfig } from './config';
-import { ParamStore } from './param-store';
+import { linearBackwardOf, ParamStore } from './param-store';
 import { blockParamNames, paramSpecs } from './params';
 import { Site, dropoutSite } from './sites';
 
@@ -137,13 +137,9 @@ export class PpgGpt {
     this.backwardEncoder(a, dRes, opts);
   }
 
-  /**
-   * linearBackward for the layer whose weight and bias are the parameters w and b (b may be null): their
-   * gradients are overwritten when this is their first write since zeroGrads (ParamStore.linearGrads).
-   */
+  /** linearBackward of the layer with parameters w and b (linearBackwardOf: fresh gradients are overwritten). */
   private linearBackward(dy: Tensor, x: Tensor, w: string, b: string | null, dx: Tensor, overwriteDx = false, reluOf: Tensor | null = null): void {
-    const g = this.store.linearGrads(w, b);
-    this.backend.linearBackward(dy, x, this.store.value(w), dx, g.dw, g.db, overwriteDx, reluOf, g.overwrite);
+    linearBackwardOf(this.store, dy, x, w, b, dx, overwriteDx, reluOf);
   }
 
   private grads(a: Activations): Grads {

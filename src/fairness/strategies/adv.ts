@@ -5,7 +5,7 @@
 // on the same batches; all of it runs on the device.
 import type { Backend } from '../../engine/backend';
 import type { Tensor } from '../../engine/tensor';
-import { ParamStore } from '../../model/param-store';
+import { linearBackwardOf, ParamStore } from '../../model/param-store';
 import type { ParamSpec } from '../../model/params';
 import type { Activations } from '../../model/activations';
 import { AdamW, DEFAULT_ADAMW } from '../../train/adamw';
@@ -82,11 +82,13 @@ export class AdversarialStrategy implements Strategy {
     be.linear(b.h1, s.value('adv.linear2.weight'), s.value('adv.linear2.bias'), b.logits);
     be.softmaxCrossEntropy(b.logits, b.targets, b.loss);
     s.zeroGrads();
-    for (const t of [b.dlogits, b.dh1, b.dpooled, b.drev]) be.zero(t); // da1 is overwritten by reluBackward
+    // dh1 and dpooled are written by the linear backwards (overwriteDx), da1 by reluBackward; the parameter
+    // gradients by the same calls (linearBackwardOf).
+    for (const t of [b.dlogits, b.drev]) be.zero(t);
     be.softmaxCrossEntropyBackward(b.logits, b.targets, b.dlogits, 1);
-    be.linearBackward(b.dlogits, b.h1, s.value('adv.linear2.weight'), b.dh1, s.grad('adv.linear2.weight'), s.grad('adv.linear2.bias'));
+    linearBackwardOf(s, b.dlogits, b.h1, 'adv.linear2.weight', 'adv.linear2.bias', b.dh1, true);
     be.reluBackward(b.dh1, b.h1, b.da1);
-    be.linearBackward(b.da1, b.pooled, s.value('adv.linear1.weight'), b.dpooled, s.grad('adv.linear1.weight'), s.grad('adv.linear1.bias'));
+    linearBackwardOf(s, b.da1, b.pooled, 'adv.linear1.weight', 'adv.linear1.bias', b.dpooled, true);
     be.gradReverse(b.dpooled, b.drev, this.lambda);
     be.meanPoolBackward(b.drev, dHOut);
   }
