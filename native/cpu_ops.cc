@@ -68,6 +68,32 @@ void run(Args&, const LinearBackward& p) {
   if (p.dw) ft::gemm(p.M, p.K, p.N, {p.dy.data, 1, p.M}, {p.x.data, p.K, 1}, p.dw.data, p.K, acc_w, nullptr);
   if (p.db) ft::column_sums_add(p.dy.data, p.N, p.M, p.db.data, acc_w);
 }
+void run(Args&, const LinearFanout& p) {
+  // y[g] = x·w[g]ᵀ + b[g]: one GEMM over the stacked weights [G·M, K] (x packed or read once), its columns
+  // split into the G output blocks [N, M].
+  const ft::Split cols{ft::Split::Cols, p.M, p.N * p.M};
+  ft::gemm(p.N, p.G * p.M, p.K, {p.x.data, p.K, 1}, {p.w.data, 1, p.K}, p.y.data, p.M, false, p.b.data, false, nullptr,
+           &cols);
+}
+void run(Args&, const LinearFanoutBackward& p) {
+  // dx (+)= Σ_g dy[g]·w[g] = [dy[0] … dy[G-1]]·[w[0]; …; w[G-1]]: one product over k = G·M, A's columns split
+  // into the G blocks of dy, the stacked weights as B (dx written once, not G times).
+  if (p.dx) {
+    const ft::Split depth{ft::Split::Depth, p.M, p.N * p.M};
+    ft::gemm(p.N, p.K, p.G * p.M, {p.dy.data, p.M, 1}, {p.w.data, p.K, 1}, p.dx.data, p.K, p.overwriteDx == 0, nullptr,
+             false, nullptr, &depth);
+  }
+  // dw = [dy[0]ᵀ; …; dy[G-1]ᵀ]·x: one GEMM with A's rows split into the G blocks (x packed once), then db[g].
+  const bool acc_w = p.overwriteDw == 0;
+  if (p.dw) {
+    const ft::Split rows{ft::Split::Rows, p.M, p.N * p.M};
+    ft::gemm(p.G * p.M, p.K, p.N, {p.dy.data, 1, p.M}, {p.x.data, p.K, 1}, p.dw.data, p.K, acc_w, nullptr, false, nullptr,
+             &rows);
+  }
+  if (p.db) {
+    for (int64_t g = 0; g < p.G; ++g) ft::column_sums_add(p.dy.data + g * p.N * p.M, p.N, p.M, p.db.data + g * p.M, acc_w);
+  }
+}
 void run(Args&, const StartToken& p) { ft::start_token_forward(p.e.data, p.token.data, p.h.data, p.B, p.T, p.D); }
 void run(Args&, const StartTokenBackward& p) {
   ft::start_token_backward(p.dh.data, p.de.data, p.dtoken.data, p.B, p.T, p.D);

@@ -534,20 +534,57 @@ bool a_stays_in_l1(const Spec& spec, bool direct, bool direct_columns, int64_t k
 }  // namespace
 
 void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t ldc, bool accumulate,
-          const float* bias, bool relu, const float* gate) {
+          const float* bias, bool relu, const float* gate, const Split* split) {
   if (m <= 0 || n <= 0) return;
+  // Blocks of rows (of A and C) and of columns (of B and C): one block each unless split.
+  const bool split_rows = split && split->dim == Split::Rows, split_cols = split && split->dim == Split::Cols;
+  const bool split_depth = split && split->dim == Split::Depth;
+  const int64_t msize = split_rows ? split->size : m, nsize = split_cols ? split->size : n;
+  if (split && (split->size <= 0 || (split_rows ? m : split_cols ? n : k) % split->size != 0))
+    throw std::invalid_argument("gemm: a split's block size must divide the split dimension");
+  if (split_depth && (relu || gate)) throw std::invalid_argument("gemm: a depth split takes no relu or gate");
+  const int64_t a_block = split_rows ? split->stride : 0, c_block = split_cols ? split->stride : nsize;
   // The gate masks the whole of C, so it cannot apply to a sum with C's old values (callers check this).
   if (gate && accumulate) throw std::invalid_argument("gemm: a gate needs accumulate = false");
   if (k <= 0) {
-    bias_only(m, n, C, ldc, accumulate, bias);
-    if (relu) relu_rows(C, ldc, 0, m, 0, n);
-    if (gate) gate_rows(C, gate, ldc, 0, m, 0, n);
+    for (int64_t g = 0; g < n / nsize; ++g) {
+      float* Cg = C + g * c_block;
+      const float* gate_g = gate ? gate + g * c_block : nullptr;
+      bias_only(m, nsize, Cg, ldc, accumulate, bias ? bias + g * nsize : nullptr);
+      if (relu) relu_rows(Cg, ldc, 0, m, 0, nsize);
+      if (gate_g) gate_rows(Cg, gate_g, ldc, 0, m, 0, nsize);
+    }
     return;
   }
   const Spec spec = spec_for(active_isa(), gemm_compute());
   const int MR = spec.mr, NR = spec.nr;
-  const int64_t mp = (m + MR - 1) / MR, np = (n + NR - 1) / NR;  // micro-panels
+  const int64_t mps = (msize + MR - 1) / MR, nps = (nsize + NR - 1) / NR;  // micro-panels per block
+  const int64_t mp = (m / msize) * mps, np = (n / nsize) * nps;            // micro-panels
+  // Micro-panel ip: its block's A (rows of block g from A.data + g·a_block), its first row in the block and in
+  // C, and its height; likewise jp's block of B (columns from g·nsize on), first column in the block, the
+  // offset of that column in C (and the gate) and in the bias, and its width.
+  struct APanel { Matrix A; int64_t r0, crow; int mr; };
+  struct BPanel { Matrix B; int64_t c0, ccol, bcol; int nr; };
+  auto a_panel = [&](int64_t ip) {
+    const int64_t g = ip / mps, r0 = (ip % mps) * MR;
+    return APanel{{A.data + g * a_block, A.row_stride, A.col_stride}, r0, g * msize + r0,
+                  (int)std::min<int64_t>(MR, msize - r0)};
+  };
+  auto b_panel = [&](int64_t jp) {
+    const int64_t g = jp / nps, c0 = (jp % nps) * NR;
+    return BPanel{{B.data + g * nsize * B.col_stride, B.row_stride, B.col_stride}, c0, g * c_block + c0, g * nsize + c0,
+                  (int)std::min<int64_t>(NR, nsize - c0)};
+  };
   const bool direct = direct_a(spec, A, m, n, k, np * NR);
+  if (split_depth && (direct || split->size % 32 != 0)) {
+    // As G products into C (see Split): the first honours accumulate and adds the bias.
+    for (int64_t g = 0; g < k / split->size; ++g) {
+      gemm(m, n, split->size, {A.data + g * split->stride, A.row_stride, A.col_stride},
+           {B.data + g * split->size * B.row_stride, B.row_stride, B.col_stride}, C, ldc, accumulate || g > 0,
+           g == 0 ? bias : nullptr);
+    }
+    return;
+  }
   const bool direct_columns = direct && A.row_stride == 1;
   const int64_t KCb = direct_columns ? std::min(spec.kc, KC_DIRECT_COLUMNS) : spec.kc;
   const int64_t kb = (k + KCb - 1) / KCb;                        // KC blocks
@@ -571,10 +608,25 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
   auto pack_unit = [&](int64_t u) {
     if (u < a_units) {
       const int64_t b = u / mp, ip = u % mp;
-      spec.pack_a(A, m, ip * MR, b * KCb, kc_of(b), MR, Ap + a_off(b, ip) * spec.elem);
+      const APanel a = a_panel(ip);
+      char* dst = Ap + a_off(b, ip) * spec.elem;
+      if (!split_depth) {
+        spec.pack_a(a.A, msize, a.r0, b * KCb, kc_of(b), MR, dst);
+      } else {
+        // The block's k range in pieces that end at the depth blocks' edges, each packed at its place in the
+        // panel (k step s at s·MR·kstep values; the pieces are whole steps, their lengths multiples of 32).
+        const int64_t p_end = b * KCb + kc_of(b), size = split->size;
+        for (int64_t p = b * KCb; p < p_end;) {
+          const int64_t g = p / size, q1 = std::min(p_end, (g + 1) * size);
+          spec.pack_a({A.data + g * split->stride, A.row_stride, A.col_stride}, msize, a.r0, p - g * size, q1 - p, MR,
+                      dst + (p - b * KCb) / spec.kstep * MR * spec.kstep * spec.elem);
+          p = q1;
+        }
+      }
     } else {
       const int64_t v = u - a_units, b = v / np, jp = v % np;
-      spec.pack_b(B, n, jp * NR, b * KCb, kc_of(b), NR, Bp + b_off(b, jp) * spec.elem);
+      const BPanel bp = b_panel(jp);
+      spec.pack_b(bp.B, nsize, bp.c0, b * KCb, kc_of(b), NR, Bp + b_off(b, jp) * spec.elem);
     }
   };
   PanelStates& states = tl_panel_states;
@@ -608,19 +660,19 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
         for (int64_t ip = ip0; ip < ip1; ++ip) states.claim(a_unit(b, ip), pack_unit);
       // One micro-kernel call: rows of micro-panel ip by columns of micro-panel jp, KC block b.
       auto run = [&](int64_t ip, int64_t jp) {
-        const int64_t i = ip * MR, j = jp * NR;
-        const int mr = (int)std::min<int64_t>(MR, m - i), nr = (int)std::min<int64_t>(NR, n - j);
-        const float* bias_block = (b == 0 && bias) ? bias + j : nullptr;
+        const APanel a = a_panel(ip);
+        const BPanel bq = b_panel(jp);
+        const int64_t c_at = a.crow * ldc + bq.ccol;
+        const float* bias_block = (b == 0 && bias) ? bias + bq.bcol : nullptr;
         // The ReLU and the gate go with the last KC block's store (see Epilogue).
-        const Epilogue ep{relu, gate ? gate + i * ldc + j : nullptr};
+        const Epilogue ep{relu, gate ? gate + c_at : nullptr};
         const Epilogue* epp = b == kb - 1 && (relu || gate) ? &ep : nullptr;
         const char* bpanel = Bp + b_off(b, jp) * spec.elem;
         if (direct) {
-          spec.direct(ks, A.data + i * A.row_stride + b * KCb * A.col_stride, A.row_stride, A.col_stride, bpanel,
-                      C + i * ldc + j, ldc, mr, nr, load_c, bias_block, epp);
+          spec.direct(ks, a.A.data + a.r0 * A.row_stride + b * KCb * A.col_stride, A.row_stride, A.col_stride, bpanel,
+                      C + c_at, ldc, a.mr, bq.nr, load_c, bias_block, epp);
         } else {
-          spec.kernel(ks, Ap + a_off(b, ip) * spec.elem, bpanel, C + i * ldc + j, ldc, mr, nr, load_c, bias_block,
-                      epp);
+          spec.kernel(ks, Ap + a_off(b, ip) * spec.elem, bpanel, C + c_at, ldc, a.mr, bq.nr, load_c, bias_block, epp);
         }
       };
       // Which micro-panel stays in L1 while the other sweeps past it (see a_stays_in_l1). The waits cost one

@@ -22,8 +22,24 @@ struct Matrix {
 // cache), instead of a separate pass over the whole output.
 // gate (only with accumulate = false; laid out as C, leading dimension ldc): C = gate > 0 ? C : 0, the relu
 // backward of the layer below fused into this product's epilogue, applied like relu.
+// Split: G products that share one operand, run as one GEMM (linearFanout: q, k and v from one activation).
+//   Cols (the forward): n = G·size; column j = g·size + c of C lives at C + g·stride + c (its rows still ldc
+//     apart, the gate likewise); B and the bias are indexed by j as in an unsplit call.
+//   Rows (dW): m = G·size; row i = g·size + r of A is read at A.data + g·stride + r·row_stride; C is indexed by i.
+//   Depth (dx = Σ_g dy[g]·w[g]): k = G·size; A(i, p) for p = g·size + q is read at A.data + g·stride +
+//     i·row_stride + q·col_stride; B is indexed by p as usual (the stacked weights); no relu or gate.
+// The shared operand (A, or B) is then packed once instead of G times (Depth: C is written once instead of
+// G times). No micro-panel straddles two blocks: each block's last one is padded, as a separate call's
+// would be. A Depth split runs as G products into C where A would be read in place (the fp32 kernels at
+// narrow n), or where size is not a multiple of 32 (a packed k step never straddles two blocks).
+struct Split {
+  enum Dim { Rows, Cols, Depth } dim;
+  int64_t size;    // rows (columns, k values) per block, ≥ 1, dividing m (n, k)
+  int64_t stride;  // elements from one block to the next: of A (Rows, Depth) or of C (Cols)
+};
+
 void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t ldc, bool accumulate,
-          const float* bias, bool relu = false, const float* gate = nullptr);
+          const float* bias, bool relu = false, const float* gate = nullptr, const Split* split = nullptr);
 
 // Precision of the multiplications: Fp32 (default), or Bf16 (A and B rounded to bfloat16, products summed in
 // fp32 with AVX512_BF16 dot products; only on CPUs with AVX512_BF16 and when the active ISA is AVX-512, else

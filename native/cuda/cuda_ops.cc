@@ -62,6 +62,21 @@ void run(Args&, const LinearBackward& p) {
   ftc::linear_backward(p.dy.data, p.x.data, p.w.data, p.dx.data, p.dw.data, p.db.data, p.N, p.K, p.M, p.overwriteDx != 0,
                        p.reluOf.data, p.overwriteDw != 0);
 }
+// linearFanout as G launches of the linear kernels on the blocks' device pointers (the CPU fuses the G GEMMs
+// to pack the shared input once; the device GEMMs read it from global memory per tile either way).
+void run(Args&, const LinearFanout& p) {
+  for (int64_t g = 0; g < p.G; ++g) {
+    ftc::linear_forward(p.x.data, p.w.data + g * p.M * p.K, p.b.data ? p.b.data + g * p.M : nullptr,
+                        p.y.data + g * p.N * p.M, p.N, p.K, p.M);
+  }
+}
+void run(Args&, const LinearFanoutBackward& p) {
+  auto at = [](float* t, int64_t offset) { return t ? t + offset : nullptr; };
+  for (int64_t g = 0; g < p.G; ++g) {
+    ftc::linear_backward(p.dy.data + g * p.N * p.M, p.x.data, p.w.data + g * p.M * p.K, p.dx.data, at(p.dw.data, g * p.M * p.K),
+                         at(p.db.data, g * p.M), p.N, p.K, p.M, p.overwriteDx != 0 && g == 0, nullptr, p.overwriteDw != 0);
+  }
+}
 void run(Args&, const StartToken& p) { ftc::start_token_forward(p.e.data, p.token.data, p.h.data, p.B, p.T, p.D); }
 void run(Args&, const StartTokenBackward& p) {
   ftc::start_token_backward(p.dh.data, p.de.data, p.dtoken.data, p.B, p.T, p.D);

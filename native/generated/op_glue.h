@@ -52,6 +52,36 @@ struct LinearBackward {
 };
 void run(Args& a, const LinearBackward& p);
 
+// linearFanout(x[N,K], w[G,M,K], b[G,M] | null, y[G,N,M], N, K, G, M)
+struct LinearFanout {
+  F32 x;
+  F32 w;
+  F32 b;
+  F32 y;
+  int64_t N;
+  int64_t K;
+  int64_t G;
+  int64_t M;
+};
+void run(Args& a, const LinearFanout& p);
+
+// linearFanoutBackward(dy[G,N,M], x[N,K], w[G,M,K], dx[N,K] | null, dw[G,M,K] | null, db[G,M] | null, overwriteDx, overwriteDw, G, N, M, K)
+struct LinearFanoutBackward {
+  F32 dy;
+  F32 x;
+  F32 w;
+  F32 dx;
+  F32 dw;
+  F32 db;
+  int64_t overwriteDx;
+  int64_t overwriteDw;
+  int64_t G;
+  int64_t N;
+  int64_t M;
+  int64_t K;
+};
+void run(Args& a, const LinearFanoutBackward& p);
+
 // startToken(e[B,T,D], token[D], h[B,T+1,D], B, T, D)
 struct StartToken {
   F32 e;
@@ -506,6 +536,59 @@ Napi::Value linearBackward(const Napi::CallbackInfo& info_) {
   args_.disjoint(db, reluOf);
   if (reluOf && !overwriteDx) args_.fail("reluOf (the relu backward fused into dx) needs overwriteDx: the gate applies to the whole of dx");
   const LinearBackward params_{dy, x, w, dx, dw, db, overwriteDx, reluOf, overwriteDw, N, M, K};
+  run(args_, params_);
+  Dev::finish(args_);
+  return args_.env().Undefined();
+}
+
+template <class Dev>
+Napi::Value linearFanout(const Napi::CallbackInfo& info_) {
+  Args args_(info_, "linearFanout", 8);
+  const int64_t N = args_.dim(4, "N");
+  const int64_t K = args_.dim(5, "K");
+  const int64_t G = args_.dim(6, "G");
+  const int64_t M = args_.dim(7, "M");
+  const F32 x = Dev::tensor(args_, info_, 0, "x", {N, K}, false);
+  const F32 w = Dev::tensor(args_, info_, 1, "w", {G, M, K}, false);
+  const F32 b = Dev::tensor(args_, info_, 2, "b", {G, M}, true);
+  const F32 y = Dev::tensor(args_, info_, 3, "y", {G, N, M}, false);
+  args_.disjoint(y, x);
+  args_.disjoint(y, w);
+  args_.disjoint(y, b);
+  const LinearFanout params_{x, w, b, y, N, K, G, M};
+  run(args_, params_);
+  Dev::finish(args_);
+  return args_.env().Undefined();
+}
+
+template <class Dev>
+Napi::Value linearFanoutBackward(const Napi::CallbackInfo& info_) {
+  Args args_(info_, "linearFanoutBackward", 12);
+  const int64_t G = args_.dim(8, "G");
+  const int64_t N = args_.dim(9, "N");
+  const int64_t M = args_.dim(10, "M");
+  const int64_t K = args_.dim(11, "K");
+  const F32 dy = Dev::tensor(args_, info_, 0, "dy", {G, N, M}, false);
+  const F32 x = Dev::tensor(args_, info_, 1, "x", {N, K}, false);
+  const F32 w = Dev::tensor(args_, info_, 2, "w", {G, M, K}, false);
+  const F32 dx = Dev::tensor(args_, info_, 3, "dx", {N, K}, true);
+  const F32 dw = Dev::tensor(args_, info_, 4, "dw", {G, M, K}, true);
+  const F32 db = Dev::tensor(args_, info_, 5, "db", {G, M}, true);
+  const int64_t overwriteDx = args_.integer(6, "overwriteDx", 0LL, 1LL);
+  const int64_t overwriteDw = args_.integer(7, "overwriteDw", 0LL, 1LL);
+  args_.disjoint(dx, dy);
+  args_.disjoint(dx, x);
+  args_.disjoint(dx, w);
+  args_.disjoint(dx, dw);
+  args_.disjoint(dx, db);
+  args_.disjoint(dw, dy);
+  args_.disjoint(dw, x);
+  args_.disjoint(dw, w);
+  args_.disjoint(dw, db);
+  args_.disjoint(db, dy);
+  args_.disjoint(db, x);
+  args_.disjoint(db, w);
+  const LinearFanoutBackward params_{dy, x, w, dx, dw, db, overwriteDx, overwriteDw, G, N, M, K};
   run(args_, params_);
   Dev::finish(args_);
   return args_.env().Undefined();
@@ -1221,6 +1304,8 @@ template <class Dev>
 void register_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("linear", Napi::Function::New(env, glue::linear<Dev>, "linear"));
   exports.Set("linearBackward", Napi::Function::New(env, glue::linearBackward<Dev>, "linearBackward"));
+  exports.Set("linearFanout", Napi::Function::New(env, glue::linearFanout<Dev>, "linearFanout"));
+  exports.Set("linearFanoutBackward", Napi::Function::New(env, glue::linearFanoutBackward<Dev>, "linearFanoutBackward"));
   exports.Set("startToken", Napi::Function::New(env, glue::startToken<Dev>, "startToken"));
   exports.Set("startTokenBackward", Napi::Function::New(env, glue::startTokenBackward<Dev>, "startTokenBackward"));
   exports.Set("rmsNorm", Napi::Function::New(env, glue::rmsNorm<Dev>, "rmsNorm"));

@@ -112,6 +112,20 @@ export interface Backend extends TensorMemory {
     overwriteDw?: boolean,
   ): void;
 
+  /**
+   * G linear layers over the same input: y[g] = x[N,K]·w[g]ᵀ + b[g] for g < G (w [G,M,K], b [G,M] or null,
+   * y [G,N,M]). The attention's q, k and v from one activation, their weights adjacent in the parameter arena:
+   * the CPU runs it as one GEMM over the stacked weights [G·M, K], reading and packing x once.
+   */
+  linearFanout(x: Tensor, w: Tensor, b: Tensor | null, y: Tensor): void;
+  /**
+   * The backward of linearFanout: dx[N,K] += Σ_g dy[g]·w[g], dw[g] += dy[g]ᵀ·x, db[g] += Σ_n dy[g] (each may
+   * be null); overwriteDx and overwriteDw as in linearBackward (dx = …, dw = … and db = … instead).
+   */
+  linearFanoutBackward(
+    dy: Tensor, x: Tensor, w: Tensor, dx: Tensor | null, dw: Tensor | null, db: Tensor | null, overwriteDx?: boolean, overwriteDw?: boolean,
+  ): void;
+
   /** e[B,T,D] = x[B,T·P] viewed as [B,T,P] · w[D,P]ᵀ + b[D]. */
   patchEmbed(x: Tensor, w: Tensor, b: Tensor, e: Tensor): void;
   patchEmbedBackward(de: Tensor, x: Tensor, w: Tensor, dw: Tensor, db: Tensor, dx: Tensor | null): void;

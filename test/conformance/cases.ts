@@ -471,4 +471,40 @@ add({
   },
 });
 
+// ---- linearFanout: G products sharing x (q, k, v). Appended here, after every other case, so that the earlier
+// cases keep their seeds. Block sizes that fit no micro-panel (M = 17, 33, 65: each block's last panel padded),
+// and that a packed k step would straddle (G products then, on the CPU),
+// the 19m q, k, v (N = 31, K = M = 512), a long N (dW's contraction over several KC blocks, only the first of
+// which may overwrite), G = 1, no bias; outputs the op writes start as NaN, accumulated ones non-zero. ----
+for (const [G, N, K, M, bias, over] of [
+  [1, 1, 1, 1, true, false], [3, 7, 13, 17, true, false], [2, 33, 40, 33, false, true], [3, 31, 512, 512, true, true],
+  [3, 20, 96, 65, true, false], [3, 2300, 24, 9, true, true], [4, 5, 300, 48, false, false],
+  // dx as one product over k = G·M, packed in pieces that end at the blocks' edges: 3·352 = 1056 crosses the
+  // KC blocks of every ISA (256, 512, 1024) inside a block; K = 800 makes the AVX-512 fp32 kernel pack A too.
+  [3, 9, 40, 352, true, true], [3, 9, 40, 352, false, false], [2, 5, 800, 64, true, false],
+] as [number, number, number, number, boolean, boolean][]) {
+  add({
+    op: 'linear', label: `fanout G=${G} N=${N} K=${K} M=${M}${bias ? '' : ', no bias'}${over ? ', overwriting dx, dw and db' : ''}`, gemm: true,
+    tensors: {
+      x: R([N, K]), w: R([G, M, K]), b: R([G, M]), y: F([G, N, M], NaN), dy: R([G, N, M]),
+      dx: over ? F([N, K], NaN) : R([N, K]), dw: over ? F([G, M, K], NaN) : R([G, M, K]), db: over ? F([G, M], NaN) : R([G, M]),
+    },
+    compare: { y: 1e-4, dx: 1e-4, dw: 1e-4, db: 1e-4 },
+    run: (be, t) => {
+      be.linearFanout(t.x, t.w, bias ? t.b : null, t.y);
+      be.linearFanoutBackward(t.dy, t.x, t.w, t.dx, t.dw, t.db, over, over);
+    },
+  });
+}
+// Only some gradients wanted (the frozen weights of LoRA fine-tuning: dx alone; dw without dx and db).
+add({
+  op: 'linear', label: 'fanout backward with dx only, and with dw only', gemm: true,
+  tensors: { x: R([9, 20]), w: R([3, 12, 20]), dy: R([3, 9, 12]), dx: R([9, 20]), dw: F([3, 12, 20], NaN) },
+  compare: { dx: 1e-4, dw: 1e-4 },
+  run: (be, t) => {
+    be.linearFanoutBackward(t.dy, t.x, t.w, t.dx, null, null);
+    be.linearFanoutBackward(t.dy, t.x, t.w, null, t.dw, null, false, true);
+  },
+});
+
 export const OP_CASES: readonly OpCase[] = cases;

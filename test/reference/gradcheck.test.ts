@@ -8,7 +8,7 @@ import { softmaxCrossEntropyBackward, softmaxCrossEntropyForward } from '../../s
 import { dropoutBackward, dropoutForward } from '../../src/engine/reference/dropout';
 import { accumulateInto, addForward, scaleInPlace } from '../../src/engine/reference/elementwise';
 import { hrLossBackward, hrLossForward, hrPrediction, hrTarget } from '../../src/engine/reference/hr-loss';
-import { linearBackward, linearForward } from '../../src/engine/reference/linear';
+import { linearBackward, linearFanoutBackward, linearFanoutForward, linearForward } from '../../src/engine/reference/linear';
 import { laplaceTarget } from '../../src/engine/reference/logit-laplace';
 import { nextPatchNllBackward, nextPatchNllForward } from '../../src/engine/reference/next-patch';
 import { layerNormBackward, layerNormForward, rmsNormBackward, rmsNormForward } from '../../src/engine/reference/norm';
@@ -41,6 +41,36 @@ describe('linear / patchEmbed', () => {
     const full = new Float64Array(6);
     linearBackward(dy, x, w, new Float64Array(6), full, new Float64Array(2), 2, 3, 2);
     expect(Array.from(dw)).toEqual(Array.from(full));
+  });
+});
+
+describe('linearFanout', () => {
+  test.each([
+    ['G = 3 (q, k, v)', 3, 4, 5, 3, true],
+    ['G = 1, no bias', 1, 2, 3, 4, false],
+    ['G = 2, one row', 2, 1, 6, 2, true],
+  ])('%s', (_label, G, N, K, M, withBias) => {
+    const x = randn64(N * K, 1), w = randn64(G * M * K, 2), b = withBias ? randn64(G * M, 3) : null, R = randn64(G * N * M, 4);
+    const y = new Float64Array(G * N * M);
+    const L = () => (linearFanoutForward(x, w, b, y, G, N, K, M), dot(R, y));
+    const [dx, dw, db] = accumulated([N * K, G * M * K, G * M], 5, ([gx, gw, gb]) =>
+      linearFanoutBackward(R, x, w, gx, gw, b === null ? null : gb, G, N, K, M));
+    expectGradient('dx', L, x, dx);
+    expectGradient('dw', L, w, dw);
+    if (b !== null) expectGradient('db', L, b, db);
+  });
+
+  test('overwriting: the old dx, dw and db are not read, and dx sums every block', () => {
+    const G = 3, N = 2, K = 3, M = 2;
+    const x = randn64(N * K, 1), w = randn64(G * M * K, 2), dy = randn64(G * N * M, 3);
+    const fresh = () => [new Float64Array(N * K), new Float64Array(G * M * K), new Float64Array(G * M)];
+    const [ax, aw, ab] = fresh();
+    linearFanoutBackward(dy, x, w, ax, aw, ab, G, N, K, M);
+    const [ox, ow, ob] = fresh().map((v) => v.fill(NaN));
+    linearFanoutBackward(dy, x, w, ox, ow, ob, G, N, K, M, true, true);
+    expect(Array.from(ox)).toEqual(Array.from(ax));
+    expect(Array.from(ow)).toEqual(Array.from(aw));
+    expect(Array.from(ob)).toEqual(Array.from(ab));
   });
 });
 

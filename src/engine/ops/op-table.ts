@@ -39,6 +39,20 @@ export const OP_TABLE = [
       message: 'reluOf (the relu backward fused into dx) needs overwriteDx: the gate applies to the whole of dx',
     }],
   },
+  // G products sharing one input (q, k and v from one normalised activation): one GEMM over the stacked
+  // weights [G·M, K] on the CPU, whose input is then read and packed once instead of G times.
+  {
+    name: 'linearFanout',
+    args: [inp('x', ['N', 'K']), inp('w', ['G', 'M', 'K']), inp('b', ['G', 'M'], { optional: true }), out('y', ['G', 'N', 'M'])],
+  },
+  {
+    name: 'linearFanoutBackward',
+    args: [
+      inp('dy', ['G', 'N', 'M']), inp('x', ['N', 'K']), inp('w', ['G', 'M', 'K']),
+      acc('dx', ['N', 'K'], { optional: true }), acc('dw', ['G', 'M', 'K'], { optional: true }), acc('db', ['G', 'M'], { optional: true }),
+      flag('overwriteDx'), flag('overwriteDw'),
+    ],
+  },
   {
     name: 'patchEmbed',
     args: [inp('x', ['B', 'T*P']), inp('w', ['D', 'P']), inp('b', ['D']), out('e', ['B', 'T', 'D'])],

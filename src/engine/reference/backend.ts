@@ -15,7 +15,7 @@ import { accumulateInto, addForward, scaleInPlace } from './elementwise';
 import { groupDroUpdate } from './groupdro';
 import { groupLossReweight } from './group-reweight';
 import { hrLossBackward, hrLossForward } from './hr-loss';
-import { linearBackward, linearForward } from './linear';
+import { linearBackward, linearFanoutBackward, linearFanoutForward, linearForward } from './linear';
 import { nextPatchNllBackward, nextPatchNllForward } from './next-patch';
 import { layerNormBackward, layerNormForward, rmsNormBackward, rmsNormForward } from './norm';
 import { adamwStep, clippedScale, globalNorm, sumSquares } from './optim';
@@ -34,6 +34,9 @@ const KERNELS: Kernels = {
   },
   linearBackward: ({ N, K, M }, dy, x, w, dx, dw, db, overwriteDx, reluOf, overwriteDw) =>
     linearBackward(d(dy), d(x), d(w), dn(dx), dn(dw), dn(db), N, K, M, overwriteDx ?? false, dn(reluOf ?? null), overwriteDw ?? false),
+  linearFanout: ({ G, N, K, M }, x, w, b, y) => linearFanoutForward(d(x), d(w), dn(b), d(y), G, N, K, M),
+  linearFanoutBackward: ({ G, N, K, M }, dy, x, w, dx, dw, db, overwriteDx, overwriteDw) =>
+    linearFanoutBackward(d(dy), d(x), d(w), dn(dx), dn(dw), dn(db), G, N, K, M, overwriteDx ?? false, overwriteDw ?? false),
   patchEmbed: ({ B, T, P, D }, x, w, b, e) => linearForward(d(x), d(w), d(b), d(e), B * T, P, D),
   patchEmbedBackward: ({ B, T, P, D }, de, x, w, dw, db, dx) => linearBackward(d(de), d(x), d(w), dn(dx), d(dw), d(db), B * T, P, D),
   startToken: ({ B, T, D }, e, token, h) => startTokenForward(d(e), d(token), d(h), B, T, D),

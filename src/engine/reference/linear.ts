@@ -49,3 +49,25 @@ export function linearBackward(
     }
   }
 }
+
+/** y[g] = x·w[g]ᵀ + b[g] for g < G: G linear layers over one input (w [G,M,K], b [G,M], y [G,N,M]). */
+export function linearFanoutForward(x: Vec, w: Vec, b: Vec | null, y: Vec, G: number, N: number, K: number, M: number): void {
+  for (let g = 0; g < G; g++) {
+    linearForward(x, w.subarray(g * M * K, (g + 1) * M * K), b === null ? null : b.subarray(g * M, (g + 1) * M),
+      y.subarray(g * N * M, (g + 1) * N * M), N, K, M);
+  }
+}
+
+/**
+ * The backward of linearFanoutForward: dx (+)= Σ_g dy[g]·w[g] (overwriteDx: the first product overwrites,
+ * the rest add), dw[g] (+)= dy[g]ᵀ·x, db[g] (+)= Σ_n dy[g].
+ */
+export function linearFanoutBackward(
+  dy: Vec, x: Vec, w: Vec, dx: Vec | null, dw: Vec | null, db: Vec | null, G: number, N: number, K: number, M: number,
+  overwriteDx = false, overwriteDw = false,
+): void {
+  for (let g = 0; g < G; g++) {
+    const part = (v: Vec | null, size: number) => (v === null ? null : v.subarray(g * size, (g + 1) * size));
+    linearBackward(part(dy, N * M)!, x, part(w, M * K)!, dx, part(dw, M * K), part(db, M), N, K, M, overwriteDx && g === 0, null, overwriteDw);
+  }
+}

@@ -265,6 +265,22 @@ export class WebGpuBackend extends TableBackend {
     ): void => {
       this.linearBackwardRaw(dy, x, w, dx, dw, db, N, K, M, overwriteDx, reluOf ?? null, overwriteDw);
     },
+    // G products over row slices of the stacked tensors (the fused GEMM is the CPU's; here each slice is the
+    // linear's own kernel, and only the first product may overwrite dx).
+    linearFanout: ({ G, N, K, M }, x: Tensor, w: Tensor, b: Tensor | null, y: Tensor): void => {
+      for (let g = 0; g < G; g++) {
+        this.linearForwardRaw(x, this.slice0(w, g, 1), b === null ? null : this.slice0(b, g, 1), this.slice0(y, g, 1), N, K, M);
+      }
+    },
+    linearFanoutBackward: (
+      { G, N, K, M }, dy: Tensor, x: Tensor, w: Tensor, dx: Tensor | null, dw: Tensor | null, db: Tensor | null, overwriteDx?: boolean,
+      overwriteDw?: boolean,
+    ): void => {
+      const part = (t: Tensor | null, g: number) => (t === null ? null : this.slice0(t, g, 1));
+      for (let g = 0; g < G; g++) {
+        this.linearBackwardRaw(part(dy, g)!, x, part(w, g)!, dx, part(dw, g), part(db, g), N, K, M, (overwriteDx ?? false) && g === 0, null, overwriteDw ?? false);
+      }
+    },
     patchEmbed: ({ B, T, P, D }, x: Tensor, w: Tensor, b: Tensor, e: Tensor): void => {
       this.linearForwardRaw(x, w, b, e, B * T, P, D);
     },
