@@ -9,7 +9,8 @@ export interface BlockActs {
   /** Residual stream entering the block [B,S,D]. */
   hIn: Tensor;
   a1: Tensor; rstd1: Tensor;
-  q: Tensor; k: Tensor; v: Tensor;
+  /** q, k and v [B,S,D] are the three blocks of qkv [3, B·S, D], which linearFanout writes in one call. */
+  qkv: Tensor; q: Tensor; k: Tensor; v: Tensor;
   att: Tensor; lse: Tensor;
   proj: Tensor; projDrop: Tensor | null;
   hMid: Tensor;
@@ -31,7 +32,8 @@ export interface HrHeadActs {
 
 export interface Grads {
   dResA: Tensor; dResB: Tensor; dRes2: Tensor;
-  da: Tensor; dq: Tensor; dk: Tensor; dv: Tensor; datt: Tensor; dproj: Tensor;
+  /** dq, dk and dv are the blocks of dqkv [3, B·S, D], as q, k and v of qkv. */
+  da: Tensor; dqkv: Tensor; dq: Tensor; dk: Tensor; dv: Tensor; datt: Tensor; dproj: Tensor;
   df1: Tensor; df1b: Tensor; df2: Tensor;
   de: Tensor;
   /** LoRA scratch: ∂/∂(a1·Aᵀ) [B,S,r] and the scaled ∂q or ∂v [B,S,D]. */
@@ -94,12 +96,19 @@ export function planActivations(backend: Backend, c: ModelConfig, o: PlanOptions
   const x = backend.view(backend.slice0(input, 0, B * T * P), [B, T * P]);
   const e = t([B, T, D]);
   const blocks: BlockActs[] = [];
+  // Three [B,S,D] blocks of one [3, B·S, D] buffer (q, k, v; dq, dk, dv).
+  const three = () => {
+    const all3 = t([3, B * S, D]);
+    const [a, b, c3] = [0, 1, 2].map((g) => backend.view(backend.slice0(all3, g, 1), [B, S, D]));
+    return { all3, a, b, c: c3 };
+  };
   let hIn = t([B, S, D]);
   for (let i = 0; i < c.layers; i++) {
+    const qkv = three();
     const blk: BlockActs = {
       hIn,
       a1: t([B, S, D]), rstd1: t([B * S]),
-      q: t([B, S, D]), k: t([B, S, D]), v: t([B, S, D]),
+      qkv: qkv.all3, q: qkv.a, k: qkv.b, v: qkv.c,
       att: t([B, S, D]), lse: t([B, H, S]),
       proj: t([B, S, D]), projDrop: drop ? t([B, S, D]) : null,
       hMid: t([B, S, D]),
@@ -117,10 +126,11 @@ export function planActivations(backend: Backend, c: ModelConfig, o: PlanOptions
     ? { ln: t([B, S * D]), lnMean: t([B]), lnRstd: t([B]), z: t([B, S * D]), out: t([B, 2]) }
     : null;
   const next = o.head === 'next' ? t([B, S, 2 * P]) : null;
-  const grads: Grads | null = training
+  const dqkv = training ? three() : null;
+  const grads: Grads | null = training && dqkv
     ? {
         dResA: t([B, S, D]), dResB: t([B, S, D]), dRes2: t([B, S, D]),
-        da: t([B, S, D]), dq: t([B, S, D]), dk: t([B, S, D]), dv: t([B, S, D]), datt: t([B, S, D]), dproj: t([B, S, D]),
+        da: t([B, S, D]), dqkv: dqkv.all3, dq: dqkv.a, dk: dqkv.b, dv: dqkv.c, datt: t([B, S, D]), dproj: t([B, S, D]),
         df1: t([B, S, F]), df1b: t([B, S, F]), df2: t([B, S, D]),
         de: t([B, T, D]),
         dLoraT: r > 0 ? t([B, S, r]) : null, dLoraU: r > 0 ? t([B, S, D]) : null,

@@ -57,6 +57,8 @@ export class ParamStore {
   private readonly gradViews = new Map<string, Tensor>();
   /** Trainable parameters zeroed by zeroGrads whose gradient nothing has written since (see settle). */
   private readonly pendingZero = new Set<string>();
+  /** stackedValue's views, made once (the arena never moves). */
+  private readonly stackedValues = new Map<string, Tensor | null>();
   /** The arena order: decayed parameters first, then the rest, each group in spec order. */
   private readonly order: { name: string; offset: number; size: number }[] = [];
 
@@ -167,6 +169,55 @@ export class ParamStore {
       return { dw: view(w), db: view(b), overwrite: true };
     }
     return { dw: this.grad(w), db: b === null ? null : this.grad(b), overwrite: false };
+  }
+
+  /**
+   * The parameters `names` (one shape, adjacent in the arena in this order, as q, k and v's weights are and
+   * their biases) as one view [G, ...shape] of the values arena, or null where they are not adjacent.
+   */
+  stackedValue(names: readonly string[]): Tensor | null {
+    const key = names.join('\n');
+    if (!this.stackedValues.has(key)) {
+      const at = this.stackedRange(names);
+      this.stackedValues.set(key, at === null ? null : this.backend.view(this.backend.slice0(this.values, at.offset, at.size), at.shape));
+    }
+    return this.stackedValues.get(key)!;
+  }
+
+  /**
+   * linearGrads for G layers run as one linearFanout: the weights' and the biases' gradients as stacked views
+   * (null when frozen or absent), overwrite as in linearGrads over all of them. Null where the fused backward
+   * cannot stand for the G separate ones: the parameters are not adjacent, or some of the weights (or of the
+   * biases) are trainable and others frozen; the caller then runs the G layers' own backwards.
+   */
+  fanoutGrads(ws: readonly string[], bs: readonly string[] | null): { dw: Tensor | null; db: Tensor | null; overwrite: boolean } | null {
+    const groups = bs === null ? [ws] : [ws, bs];
+    const trainable = groups.map((names) => names.map((n) => this.get(n).trainable));
+    if (trainable.some((t) => t.some((x) => x !== t[0]))) return null;
+    const ranges = groups.map((names) => this.stackedRange(names));
+    if (ranges.some((r) => r === null)) return null;
+    const live = groups.filter((_, i) => trainable[i][0]).flat();
+    const overwrite = live.length > 0 && live.every((n) => this.pendingZero.has(n));
+    if (overwrite) for (const n of live) this.pendingZero.delete(n);
+    else for (const n of live) this.settle(n);
+    const view = (i: number) => {
+      const r = ranges[i];
+      return i < groups.length && trainable[i][0] && r ? this.backend.view(this.backend.slice0(this.grads, r.offset, r.size), r.shape) : null;
+    };
+    return { dw: view(0), db: view(1), overwrite };
+  }
+
+  /** Where `names` lie in the arenas when they are adjacent there in this order and share one shape. */
+  private stackedRange(names: readonly string[]): { offset: number; size: number; shape: number[] } | null {
+    if (names.length === 0) return null;
+    const shape = this.get(names[0]).spec.shape;
+    const entries = names.map((n) => this.order.find((e) => e.name === n)!);
+    for (let i = 0; i < names.length; i++) {
+      const s = this.get(names[i]).spec.shape;
+      if (s.length !== shape.length || s.some((d, j) => d !== shape[j])) return null;
+      if (i > 0 && entries[i].offset !== entries[i - 1].offset + entries[i - 1].size) return null;
+    }
+    return { offset: entries[0].offset, size: entries.reduce((a, e) => a + e.size, 0), shape: [names.length, ...shape] };
   }
 
   /** Zeroes name's gradient if its zero is pending. */

@@ -53,9 +53,14 @@ export class PpgGpt {
     const be = this.backend, s = this.store, c = this.config, n = blockParamNames(i), r = (t: Tensor) => this.rows(t);
     const p = c.dropout;
     be.rmsNorm(r(b.hIn), s.value(n.norm1), c.rmsEps, r(b.a1), b.rstd1);
-    be.linear(r(b.a1), s.value(n.wq), s.value(n.bq), r(b.q));
-    be.linear(r(b.a1), s.value(n.wk), s.value(n.bk), r(b.k));
-    be.linear(r(b.a1), s.value(n.wv), s.value(n.bv), r(b.v));
+    // q, k and v in one call over their stacked weights (adjacent in the arena): a1 is read and packed once.
+    const wqkv = s.stackedValue([n.wq, n.wk, n.wv]), bqkv = s.stackedValue([n.bq, n.bk, n.bv]);
+    if (wqkv && bqkv) be.linearFanout(r(b.a1), wqkv, bqkv, b.qkv);
+    else {
+      be.linear(r(b.a1), s.value(n.wq), s.value(n.bq), r(b.q));
+      be.linear(r(b.a1), s.value(n.wk), s.value(n.bk), r(b.k));
+      be.linear(r(b.a1), s.value(n.wv), s.value(n.bv), r(b.v));
+    }
     if (b.loraQ && b.loraV && loraU) {
       // LoRA: q += (alpha/r)·(a1·Aᵀ)·Bᵀ, likewise v; the base weights stay as loaded.
       const scale = c.loraAlpha / c.loraRank;
@@ -211,10 +216,16 @@ export class PpgGpt {
     // dq, dk, dv are fresh: the backward overwrites them (no zero pass).
     be.ropeAttentionBackward(g.datt, b.q, b.k, b.v, b.att, b.lse, c.heads, g.dq, g.dk, g.dv,
       drop ? { p, key: this.key(opts, i, Site.AttnProbs) } : undefined, true);
-    // The first of the three overwrites da; k and v add into it.
-    this.linearBackward(r(g.dq), r(b.a1), n.wq, n.bq, r(g.da), true);
-    this.linearBackward(r(g.dk), r(b.a1), n.wk, n.bk, r(g.da));
-    this.linearBackward(r(g.dv), r(b.a1), n.wv, n.bv, r(g.da));
+    // q, k and v's backward in one call (da overwritten, a1 packed once for the three dW), unless their
+    // parameters are not adjacent or only some are frozen; then one by one, the first overwriting da.
+    const wqkv = s.stackedValue([n.wq, n.wk, n.wv]);
+    const gqkv = wqkv ? s.fanoutGrads([n.wq, n.wk, n.wv], [n.bq, n.bk, n.bv]) : null;
+    if (wqkv && gqkv) be.linearFanoutBackward(g.dqkv, r(b.a1), wqkv, r(g.da), gqkv.dw, gqkv.db, true, gqkv.overwrite);
+    else {
+      this.linearBackward(r(g.dq), r(b.a1), n.wq, n.bq, r(g.da), true);
+      this.linearBackward(r(g.dk), r(b.a1), n.wk, n.bk, r(g.da));
+      this.linearBackward(r(g.dv), r(b.a1), n.wv, n.bv, r(g.da));
+    }
     if (b.loraQ && b.loraV && g.dLoraT && g.dLoraU) {
       const scale = c.loraAlpha / c.loraRank;
       for (const [t, A, Bm, d] of [[b.loraQ, n.qA, n.qB, g.dq], [b.loraV, n.vA, n.vB, g.dv]] as const) {

@@ -14,10 +14,10 @@ export interface OpFamilyTime {
   calls: number;
 }
 
-/** The family a GEMM belongs to, from its weight's shape [M, K] and the model width D. */
+/** The family a GEMM belongs to, from its weight's shape [M, K] (or [G, M, K], stacked) and the model width D. */
 function gemmRole(w: Tensor | undefined, D: number): string {
-  if (!w || w.rank !== 2) return 'other';
-  const [M, K] = w.shape;
+  if (!w || (w.rank !== 2 && w.rank !== 3)) return 'other';
+  const [M, K] = w.shape.slice(-2);
   if (M === D && K === D) return 'attention projections';
   if (K === D && M === 4 * D) return 'MLP linear1';
   if (M === D && K === 4 * D) return 'MLP linear2';
@@ -29,8 +29,8 @@ function gemmRole(w: Tensor | undefined, D: number): string {
 /** The family of one call; `D` tells the GEMM roles apart. */
 export function opFamily(op: string, args: readonly unknown[], D: number): string {
   switch (op) {
-    case 'linear': return `GEMM ${gemmRole(args[1] as Tensor, D)} fwd`;
-    case 'linearBackward': return `GEMM ${gemmRole(args[2] as Tensor, D)} bwd`;
+    case 'linear': case 'linearFanout': return `GEMM ${gemmRole(args[1] as Tensor, D)} fwd`;
+    case 'linearBackward': case 'linearFanoutBackward': return `GEMM ${gemmRole(args[2] as Tensor, D)} bwd`;
     case 'patchEmbed': return 'GEMM patch embedding fwd';
     case 'patchEmbedBackward': return 'GEMM patch embedding bwd';
     case 'ropeAttention': return 'attention fwd';

@@ -15,6 +15,9 @@ test('GEMMs are told apart by their weight shapes', () => {
   expect(opFamily('linear', [null, w(4 * D, D)], D)).toBe('GEMM MLP linear1 fwd');
   expect(opFamily('linearBackward', [null, null, w(D, 4 * D)], D)).toBe('GEMM MLP linear2 bwd');
   expect(opFamily('linear', [null, w(2, 11 * D)], D)).toBe('GEMM HR head fwd');
+  // q, k and v as one call over their stacked weights [3, D, D].
+  expect(opFamily('linearFanout', [null, be.tensor([3, D, D])], D)).toBe('GEMM attention projections fwd');
+  expect(opFamily('linearFanoutBackward', [null, null, be.tensor([3, D, D])], D)).toBe('GEMM attention projections bwd');
   expect(opFamily('adamw', [], D)).toBe('AdamW');
   expect(opFamily('zero', [], D)).toBe('zeroing');
 });
@@ -23,9 +26,9 @@ test('a tiny step profiled by op family: every family of the block appears once 
   const r = profileCase({ size: 'tiny', batch: 4, patches: 5, steps: 3, backend: 'cpu', ops: true });
   const ops = r.ops!;
   const by = new Map(ops.map((o) => [o.family, o]));
-  // tiny: 2 blocks; q, k, v and concat per block forward (4 × 2), and as many backward.
-  expect(by.get('GEMM attention projections fwd')?.calls).toBe(8);
-  expect(by.get('GEMM attention projections bwd')?.calls).toBe(8);
+  // tiny: 2 blocks; q, k and v (one call) and concat per block forward (2 × 2), and as many backward.
+  expect(by.get('GEMM attention projections fwd')?.calls).toBe(4);
+  expect(by.get('GEMM attention projections bwd')?.calls).toBe(4);
   expect(by.get('GEMM MLP linear1 fwd')?.calls).toBe(2);
   expect(by.get('attention fwd')?.calls).toBe(2);
   expect(by.get('AdamW')?.calls).toBeGreaterThan(0);
