@@ -31,7 +31,11 @@ export interface HrHeadActs {
 }
 
 export interface Grads {
-  dResA: Tensor; dResB: Tensor; dRes2: Tensor;
+  /**
+   * ∂loss/∂ the residual stream, one buffer for the whole backward: each block's norms add their gradients into
+   * it in place (∂/∂hOut becomes ∂/∂hMid, then ∂/∂hIn), so the stream is never copied between buffers.
+   */
+  dRes: Tensor;
   /** dq, dk and dv are the blocks of dqkv [3, B·S, D], as q, k and v of qkv. */
   da: Tensor; dqkv: Tensor; dq: Tensor; dk: Tensor; dv: Tensor; datt: Tensor; dproj: Tensor;
   df1: Tensor; df1b: Tensor; df2: Tensor;
@@ -129,7 +133,7 @@ export function planActivations(backend: Backend, c: ModelConfig, o: PlanOptions
   const dqkv = training ? three() : null;
   const grads: Grads | null = training && dqkv
     ? {
-        dResA: t([B, S, D]), dResB: t([B, S, D]), dRes2: t([B, S, D]),
+        dRes: t([B, S, D]),
         da: t([B, S, D]), dqkv: dqkv.all3, dq: dqkv.a, dk: dqkv.b, dv: dqkv.c, datt: t([B, S, D]), dproj: t([B, S, D]),
         df1: t([B, S, F]), df1b: t([B, S, F]), df2: t([B, S, D]),
         de: t([B, T, D]),

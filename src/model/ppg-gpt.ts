@@ -123,7 +123,7 @@ export class PpgGpt {
     const be = this.backend, s = this.store;
     this.linearBackward(g.dout, h.z, 'head_hr.linear.weight', 'head_hr.linear.bias', g.dz, true);
     be.geluBackward(g.dz, h.ln, g.dln);
-    const dRes = g.dResA;
+    const dRes = g.dRes;
     be.zero(dRes);
     const flat = be.view(a.hOut, [a.B, a.S * this.config.dim]);
     be.layerNormBackward(g.dln, flat, s.value('head_hr.norm.weight'), h.lnMean, h.lnRstd, be.view(dRes, flat.shape),
@@ -137,7 +137,7 @@ export class PpgGpt {
     const g = this.grads(a);
     if (!a.next || !g.dnext) throw new Error('backwardNext: the activation plan has no next-patch head');
     // The head's dx is the encoder's first gradient: written, not added into a zeroed buffer.
-    const dRes = g.dResA;
+    const dRes = g.dRes;
     this.linearBackward(this.rows(g.dnext), this.rows(a.hOut), 'head_next.weight', 'head_next.bias', this.rows(dRes), true);
     this.backwardEncoder(a, dRes, opts);
   }
@@ -162,32 +162,35 @@ export class PpgGpt {
     return this.config.layers;
   }
 
-  /** dOut holds ∂loss/∂hOut; walks the blocks in reverse, then the start token and the patch embedding. */
-  private backwardEncoder(a: Activations, dOut: Tensor, opts: ForwardOptions): void {
+  /**
+   * dRes holds ∂loss/∂hOut; walks the blocks in reverse (dRes becoming ∂loss/∂ each block's input in turn, in
+   * place: blockBackward), then the start token and the patch embedding.
+   */
+  private backwardEncoder(a: Activations, dRes: Tensor, opts: ForwardOptions): void {
     const g = this.grads(a), be = this.backend, s = this.store;
     const drop = this.dropoutOn(a, opts);
     const stopAt = this.lowestTrainable();
-    let dCur = dOut;
-    for (let i = this.config.layers - 1; i >= 0 && i >= stopAt; i--) {
-      const dIn = dCur === g.dResA ? g.dResB : g.dResA;
-      this.blockBackward(i, a.blocks[i], dCur, dIn, g, drop, opts);
-      dCur = dIn;
-    }
+    for (let i = this.config.layers - 1; i >= 0 && i >= stopAt; i--) this.blockBackward(i, a.blocks[i], dRes, g, drop, opts);
     if (stopAt >= 0) return;
     be.zero(g.de);
-    be.startTokenBackward(dCur, g.de, s.grad('start_token'));
+    be.startTokenBackward(dRes, g.de, s.grad('start_token'));
     // The optimiser skips frozen parameters, so writing a frozen one's gradient buffer is harmless.
     const pw = s.get('patch_embed.weight'), pb = s.get('patch_embed.bias');
     if (pw.trainable || pb.trainable) be.patchEmbedBackward(g.de, a.x, pw.value, pw.grad, pb.grad, null);
   }
 
-  private blockBackward(i: number, b: BlockActs, dOut: Tensor, dIn: Tensor, g: Grads, drop: boolean, opts: ForwardOptions): void {
+  /**
+   * One block's backward. dRes holds ∂loss/∂hOut on entry and ∂loss/∂hIn on return: hOut = hMid + mlp(hMid)
+   * and hMid = hIn + attn(hIn), so each norm's backward adds its branch's gradient into the stream in place,
+   * after the branch has read the stream's gradient as its own dy (no copies between residual buffers).
+   */
+  private blockBackward(i: number, b: BlockActs, dRes: Tensor, g: Grads, drop: boolean, opts: ForwardOptions): void {
     const be = this.backend, s = this.store, c = this.config, n = blockParamNames(i), r = (t: Tensor) => this.rows(t);
     const p = c.dropout;
     // MLP branch: hOut = hMid + drop(linear2(drop(relu(linear1(rms(hMid)))))).
-    let gF2 = dOut;
+    let gF2 = dRes;
     if (drop) {
-      be.dropoutBackward(dOut, g.df2, p, this.key(opts, i, Site.MlpOut));
+      be.dropoutBackward(dRes, g.df2, p, this.key(opts, i, Site.MlpOut));
       gF2 = g.df2;
     }
     const f1Out = drop && b.f1Drop ? b.f1Drop : b.f1;
@@ -203,13 +206,12 @@ export class PpgGpt {
       this.linearBackward(r(gF2), r(f1Out), n.w2, n.b2, r(gB), true, r(b.f1));
     }
     this.linearBackward(r(gB), r(b.a2), n.w1, n.b1, r(g.da), true);
-    const dMid = g.dRes2;
-    be.copy(dOut, dMid);
-    be.rmsNormBackward(r(g.da), r(b.hMid), s.value(n.norm2), b.rstd2, r(dMid), s.grad(n.norm2));
+    // dRes: ∂/∂hOut (read by the branch above) + the norm's gradient = ∂/∂hMid.
+    be.rmsNormBackward(r(g.da), r(b.hMid), s.value(n.norm2), b.rstd2, r(dRes), s.grad(n.norm2));
     // Attention branch: hMid = hIn + drop(w_concat(attention(rope(q), rope(k), v))).
-    let gProj = dMid;
+    let gProj = dRes;
     if (drop) {
-      be.dropoutBackward(dMid, g.dproj, p, this.key(opts, i, Site.AttnOut));
+      be.dropoutBackward(dRes, g.dproj, p, this.key(opts, i, Site.AttnOut));
       gProj = g.dproj;
     }
     this.linearBackward(r(gProj), r(b.att), n.wc, n.bc, r(g.datt), true);
@@ -236,7 +238,7 @@ export class PpgGpt {
         this.linearBackward(r(g.dLoraT), r(b.a1), A, null, r(g.da));
       }
     }
-    be.copy(dMid, dIn);
-    be.rmsNormBackward(r(g.da), r(b.hIn), s.value(n.norm1), b.rstd1, r(dIn), s.grad(n.norm1));
+    // dRes: ∂/∂hMid + the norm's gradient = ∂/∂hIn.
+    be.rmsNormBackward(r(g.da), r(b.hIn), s.value(n.norm1), b.rstd1, r(dRes), s.grad(n.norm1));
   }
 }
