@@ -41,6 +41,16 @@ const cases: Case[] = [
   ['linear y aliases x', () => be.linear(sq, t(2, 2), null, sq), /^linear: y and x must not be the same tensor/],
   ['linearBackward dw', () => be.linearBackward(t(2, 4), t(2, 3), t(4, 3), null, t(3, 4), null), /^linearBackward: dw \[3, 4\]/],
   ['linearBackward dx disposed', () => be.linearBackward(t(2, 4), t(2, 3), t(4, 3), disposed(2, 3), null, null), /^linearBackward: dx .*disposed/],
+  // linearFanout: G linears sharing one input
+  ['linearFanout x rank', () => be.linearFanout(t(2, 3, 1), t(2, 4, 3), null, t(2, 2, 4)), /^linearFanout: x must have shape \[N, K\], got \[2, 3, 1\]/],
+  ['linearFanout w K', () => be.linearFanout(t(2, 3), t(2, 4, 5), null, t(2, 2, 4)), /^linearFanout: w \[2, 4, 5\] disagrees with x\[2, 3\] on K \(5 vs 3\)/],
+  ['linearFanout b M', () => be.linearFanout(t(2, 3), t(2, 4, 3), t(2, 3), t(2, 2, 4)), /^linearFanout: b \[2, 3\] disagrees with w\[2, 4, 3\] on M/],
+  ['linearFanout y G', () => be.linearFanout(t(2, 3), t(2, 4, 3), null, t(3, 2, 4)), /^linearFanout: y \[3, 2, 4\] disagrees with w\[2, 4, 3\] on G \(3 vs 2\)/],
+  ['linearFanout disposed w', () => be.linearFanout(t(2, 3), disposed(2, 4, 3), null, t(2, 2, 4)), /^linearFanout: w \[2, 4, 3\] has been disposed/],
+  ['linearFanoutBackward dw', () => be.linearFanoutBackward(t(2, 2, 4), t(2, 3), t(2, 4, 3), null, t(2, 3, 4), null, true, true), /^linearFanoutBackward: dw \[2, 3, 4\] disagrees with dy\[2, 2, 4\] on M/],
+  ['linearFanoutBackward dx', () => be.linearFanoutBackward(t(2, 2, 4), t(2, 3), t(2, 4, 3), t(2, 4), null, null, true, true), /^linearFanoutBackward: dx \[2, 4\] disagrees with x\[2, 3\] on K/],
+  ['linearFanoutBackward db', () => be.linearFanoutBackward(t(2, 2, 4), t(2, 3), t(2, 4, 3), null, null, t(2, 5), true, true), /^linearFanoutBackward: db \[2, 5\] disagrees with dy\[2, 2, 4\] on M/],
+  ['linearFanoutBackward flag', () => be.linearFanoutBackward(t(2, 2, 4), t(2, 3), t(2, 4, 3), t(2, 3), null, null, 1 as unknown as boolean, true), /^linearFanoutBackward: overwriteDx must be true or false, got 1/],
   // patchEmbed
   ['patchEmbed x length', () => be.patchEmbed(t(2, 7), t(8, 4), t(8), t(2, 2, 8)), /^patchEmbed: x \[2, 7\] dim 1 must be T\*P = 8 \(T = 2, P = 4\), got 7/],
   ['patchEmbed b', () => be.patchEmbed(t(2, 8), t(8, 4), t(4), t(2, 2, 8)), /^patchEmbed: b \[4\] disagrees/],
