@@ -59,6 +59,8 @@ export class ParamStore {
   private readonly pendingZero = new Set<string>();
   /** stackedValue's views, made once (the arena never moves). */
   private readonly stackedValues = new Map<string, Tensor | null>();
+  /** fanoutGrads' views of the gradient arena, likewise made once. */
+  private readonly stackedGrads = new Map<string, Tensor>();
   /** The arena order: decayed parameters first, then the rest, each group in spec order. */
   private readonly order: { name: string; offset: number; size: number }[] = [];
 
@@ -200,11 +202,20 @@ export class ParamStore {
     const overwrite = live.length > 0 && live.every((n) => this.pendingZero.has(n));
     if (overwrite) for (const n of live) this.pendingZero.delete(n);
     else for (const n of live) this.settle(n);
-    const view = (i: number) => {
-      const r = ranges[i];
-      return i < groups.length && trainable[i][0] && r ? this.backend.view(this.backend.slice0(this.grads, r.offset, r.size), r.shape) : null;
-    };
+    const view = (i: number) => (i < groups.length && trainable[i][0] ? this.stackedGrad(groups[i]) : null);
     return { dw: view(0), db: view(1), overwrite };
+  }
+
+  /** The gradients of `names` (adjacent, checked by the caller) as one view of the gradient arena, made once. */
+  private stackedGrad(names: readonly string[]): Tensor {
+    const key = names.join('\n');
+    let v = this.stackedGrads.get(key);
+    if (v === undefined) {
+      const r = this.stackedRange(names)!;
+      v = this.backend.view(this.backend.slice0(this.grads, r.offset, r.size), r.shape);
+      this.stackedGrads.set(key, v);
+    }
+    return v;
   }
 
   /** Where `names` lie in the arenas when they are adjacent there in this order and share one shape. */
