@@ -6,6 +6,7 @@ import { ppgStats, type PpgStats } from './signal/ppg-stats';
 import { generateCohort } from './synth/cohort';
 import { PRESET_NAMES } from './synth/presets';
 import { readRecord } from './wfdb/read';
+import { median as medianOf } from '../util/median';
 
 const MIN_RUN_S = 12;
 
@@ -36,11 +37,9 @@ export interface RealismResult {
   curves: { source: string; beat: number[]; psd: { f: number[]; db: number[] } }[];
 }
 
+/** The median of the finite values of xs (NaN when there are none). */
 function median(xs: number[]): number {
-  const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+  return medianOf(xs.filter(Number.isFinite));
 }
 
 function summarise(source: string, kind: RealismRow['kind'], stats: PpgStats[]): RealismRow {

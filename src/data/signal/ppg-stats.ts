@@ -7,6 +7,7 @@ import { fft } from './fft';
 import { bandpass } from './filter';
 import { welch } from './hr-estimator';
 import { resample } from './resample';
+import { median } from '../../util/median';
 
 export const STATS_FS = 40;
 /** Points of the ensemble-average beat (one cycle, systolic peak to the next). */
@@ -36,13 +37,6 @@ export interface PpgStats {
   beats: number;
   /** Per 8 s segment (hop 4 s): spectral HR and harmonic ratios, so sources can be compared at equal HR. */
   segments: { hrBpm: number; h2h1: number; h3h1: number }[];
-}
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Harmonic amplitudes of one segment: the fundamental is the strongest line in 0.6–3.5 Hz. */
