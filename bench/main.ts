@@ -63,6 +63,8 @@ function markdownDocument(rows: Row[], command: string, started: Date, loadBefor
     '  OpenBLAS\'s AVX2 kernels on AVX-512 CPUs), removed in the peer\'s own process only; the kernel each',
     '  library then chose (OpenBLAS core name, oneDNN ISA) is in its row\'s note;',
     '- PyTorch runs under every thread setting listed (torch threads / OpenBLAS threads); the fastest is the peer;',
+    '- GEMM shapes: the engine, OpenBLAS and oneDNN take three turns each, alternately, and each figure is the',
+    '  median of its three turns\' medians, so a slow minute of the shared host does not fall on one side only;',
     `- PyTorch runs with glibc malloc keeping freed memory (${Object.entries(KEEP_FREED_MEMORY).map(([k, v]) => `${k}=${v}`).join(', ')}):`,
     '  with the defaults it returns its activations to the kernel every step and faults them back in (see',
     '  `bench/peer-env.ts`).',
