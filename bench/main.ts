@@ -14,7 +14,7 @@ import { handicapsSet, KEEP_FREED_MEMORY, PEER_HANDICAPS, PEER_PACKAGES } from '
 import { fmaProbe, refuseDisturbed, steadyGuard, type SteadyGuard } from './steadiness';
 import { markdownTable } from './table';
 import { attentionSuite } from './suites/attention';
-import { gemmSuite } from './suites/gemm';
+import { GEMM_ROUNDS, gemmSuite } from './suites/gemm';
 import { gpujsSuite } from './suites/gpujs';
 import { opsSuite } from './suites/ops';
 import { measurePeaks, peakSuite } from './suites/peak';
@@ -46,7 +46,7 @@ function cpuModel(): string {
 }
 
 function markdownDocument(rows: Row[], command: string, started: Date, loadBefore: string, loadAfter: string, backend: string, targets: string,
-  steady: SteadyGuard): string {
+  steady: SteadyGuard, quick: boolean): string {
   return [
     '# Benchmarks',
     '',
@@ -63,8 +63,10 @@ function markdownDocument(rows: Row[], command: string, started: Date, loadBefor
     '  OpenBLAS\'s AVX2 kernels on AVX-512 CPUs), removed in the peer\'s own process only; the kernel each',
     '  library then chose (OpenBLAS core name, oneDNN ISA) is in its row\'s note;',
     '- PyTorch runs under every thread setting listed (torch threads / OpenBLAS threads); the fastest is the peer;',
-    '- GEMM shapes: the engine, OpenBLAS and oneDNN take three turns each, alternately, and each figure is the',
-    '  median of its three turns\' medians, so a slow minute of the shared host does not fall on one side only;',
+    ...(quick
+      ? ['- GEMM shapes: one turn per side (a --quick run: nothing evens out a slow stretch of the host);']
+      : [`- GEMM shapes: the engine, OpenBLAS and oneDNN take ${GEMM_ROUNDS} turns each, alternately; each figure is the`,
+        '  median of its turns\' medians, so a slow stretch of the host does not fall on one side only;']),
     `- PyTorch runs with glibc malloc keeping freed memory (${Object.entries(KEEP_FREED_MEMORY).map(([k, v]) => `${k}=${v}`).join(', ')}):`,
     '  with the defaults it returns its activations to the kernel every step and faults them back in (see',
     '  `bench/peer-env.ts`).',
@@ -172,7 +174,7 @@ export async function runBench(argv: string[]): Promise<Row[]> {
     refuseWithoutPeers(o.markdown, missing, !!o.quick || !!o.allowMissingPeers);
     refuseDisturbed(o.markdown, steady.disturbed, !!o.allowDisturbed);
     const command = `npm run bench -- ${argv.join(' ')}`.trim();
-    writeFileAtomic(o.markdown, markdownDocument(rows, command, started, loadBefore, loadAfter, `${be.name} (${be.description})`, targets, steady));
+    writeFileAtomic(o.markdown, markdownDocument(rows, command, started, loadBefore, loadAfter, `${be.name} (${be.description})`, targets, steady, !!o.quick));
   }
   return rows;
 }

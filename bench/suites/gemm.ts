@@ -14,7 +14,7 @@ interface PeerResult { lib: string; median_ms?: number; error?: string; kernel?:
 
 const PEERS = [['OpenBLAS sgemm', 'openblas'], ['oneDNN sgemm', 'onednn']] as const;
 /** Turns each side takes per shape (the figure is the median of its turns' medians). */
-const ROUNDS = 3;
+export const GEMM_ROUNDS = 3;
 
 const roundsNote = (n: number) => (n > 1 ? `; median of ${n} turns taken alternately with the other sides` : '');
 
@@ -37,7 +37,7 @@ export const gemmSuite: Suite = {
     const be = getBackend(ctx.backend);
     const threads = engineThreads();
     const rng = new Rng(2);
-    const rounds = ctx.quick ? 1 : ROUNDS;
+    const rounds = ctx.quick ? 1 : GEMM_ROUNDS;
     const minTime = (ctx.quick ? 0.2 : 1) / rounds;
     const rows: Row[] = [];
     for (const { model, N, K, M } of shapes(ctx.quick)) {
