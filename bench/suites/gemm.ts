@@ -45,17 +45,25 @@ export const gemmSuite: Suite = {
       const x = randTensor(be, [N, K], rng), w = randTensor(be, [M, K], rng, 0.02), b = randTensor(be, [M], rng), y = be.tensor([N, M]);
       const engineRounds: Timing[] = [];
       const peerRounds = new Map<string, PeerResult[]>(PEERS.map(([name]) => [name, []]));
+      // Turns after the first that a peer failed (turn number and why): its figure is then the median of the
+      // turns it completed, and its row says which failed.
+      const peerFailed = new Map<string, string[]>(PEERS.map(([name]) => [name, []]));
       // The engine and its peers take turns, `rounds` times, so that a slow stretch of the shared host
       // (minutes of lower memory bandwidth were seen) falls on every side instead of on whichever ran then.
       for (let r = 0; r < rounds; r++) {
         engineRounds.push(ctx.steady(`engine linear ${shape}`, () => timeCalls(() => be.linear(x, w, b, y), { minTime, minCalls: 5, warmup: 3 })));
         for (const [name, lib] of PEERS) {
           const seen = peerRounds.get(name)!;
-          if (seen.length < r) continue; // missing since its first round
+          if (r > 0 && seen.length === 0) continue; // missing since its first turn (reported then)
           const res = ctx.steady(`${name} ${shape}`, () => runNativeTool<PeerResult>('gemm_peers', [lib, String(N), String(K), String(M), String(threads), String(minTime)],
             peerEnv({ OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) }), true));
           if (res.median_ms === undefined) {
-            if (r === 0) ctx.missingPeer(name, res.error ?? 'no result');
+            const why = res.error ?? 'no result';
+            if (r === 0) ctx.missingPeer(name, why);
+            else {
+              peerFailed.get(name)!.push(`turn ${r + 1} failed: ${why}`);
+              ctx.log(`${name} ${shape}: turn ${r + 1} of ${rounds} failed (${why}); its figure takes the turns it completed`);
+            }
             continue;
           }
           seen.push(res);
@@ -72,7 +80,7 @@ export const gemmSuite: Suite = {
         const g = flops / ms / 1e6;
         peers.push({ name, gflops: g, ms });
         rows.push({ suite: 'gemm', figure: `sgemm · ${name}`, shape, ms, rate: g, unit: 'GFLOP/s', peer: null, ratio: null,
-          ofPeak: ofPeak(g, ctx.peaks.fp32All), note: `${threads} threads; kernel ${got[0].kernel}; warm-up ${got.map((x) => x.warmup).join('/')}${roundsNote(got.length)}` });
+          ofPeak: ofPeak(g, ctx.peaks.fp32All), note: `${threads} threads; kernel ${got[0].kernel}; warm-up ${got.map((x) => x.warmup).join('/')}${roundsNote(got.length)}${peerFailed.get(name)!.map((f) => `; ${f}`).join('')}` });
       }
       const best = peers.reduce<(typeof peers)[number] | null>((a, p) => (a === null || p.gflops > a.gflops ? p : a), null);
       rows.splice(rows.length - peers.length, 0, {
