@@ -593,9 +593,10 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
   auto steps = [&](int64_t kc) { return (kc + spec.kstep - 1) / spec.kstep; };
   const int64_t ksteps_full = steps(std::min(KCb, k));  // a full block's steps (k itself when one block)
   const bool a_in_l1 = a_stays_in_l1(spec, direct, direct_columns, ksteps_full);
-  // Offset (in packed values) of block b's panels: blocks before b are full.
-  auto a_off = [&](int64_t b, int64_t ip) { return (b * mp * ksteps_full + ip * steps(kc_of(b))) * MR * spec.kstep; };
-  auto b_off = [&](int64_t b, int64_t jp) { return (b * np * ksteps_full + jp * steps(kc_of(b))) * NR * spec.kstep; };
+  // Offset (in packed values) of block b's panels: blocks before b are full; ks = steps(kc_of(b)), passed in so
+  // that the tile loop, which knows it per block, takes no division per micro-kernel call.
+  auto a_off = [&](int64_t b, int64_t ip, int64_t ks) { return (b * mp * ksteps_full + ip * ks) * MR * spec.kstep; };
+  auto b_off = [&](int64_t b, int64_t jp, int64_t ks) { return (b * np * ksteps_full + jp * ks) * NR * spec.kstep; };
   char* Ap = direct ? nullptr : static_cast<char*>(tl_pack_a.get((size_t)(kb * mp * ksteps_full * MR * spec.kstep) * spec.elem));
   char* Bp = static_cast<char*>(tl_pack_b.get((size_t)(kb * np * ksteps_full * NR * spec.kstep) * spec.elem));
 
@@ -609,7 +610,7 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
     if (u < a_units) {
       const int64_t b = u / mp, ip = u % mp;
       const APanel a = a_panel(ip);
-      char* dst = Ap + a_off(b, ip) * spec.elem;
+      char* dst = Ap + a_off(b, ip, steps(kc_of(b))) * spec.elem;
       if (!split_depth) {
         spec.pack_a(a.A, msize, a.r0, b * KCb, kc_of(b), MR, dst);
       } else {
@@ -626,7 +627,7 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
     } else {
       const int64_t v = u - a_units, b = v / np, jp = v % np;
       const BPanel bp = b_panel(jp);
-      spec.pack_b(bp.B, nsize, bp.c0, b * KCb, kc_of(b), NR, Bp + b_off(b, jp) * spec.elem);
+      spec.pack_b(bp.B, nsize, bp.c0, b * KCb, kc_of(b), NR, Bp + b_off(b, jp, steps(kc_of(b))) * spec.elem);
     }
   };
   PanelStates& states = tl_panel_states;
@@ -662,9 +663,6 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
     for (int64_t jp = jp0; jp < jp1; ++jp) bpn[jp - jp0] = b_panel(jp);
     for (int64_t b = 0; b < kb; ++b) {
       const int64_t ks = steps(kc_of(b));
-      // a_off(b, ip) and b_off(b, jp) with the steps of block b known.
-      const int64_t a_base = b * mp * ksteps_full * MR * spec.kstep, a_step = ks * MR * spec.kstep;
-      const int64_t b_base = b * np * ksteps_full * NR * spec.kstep, b_step = ks * NR * spec.kstep;
       const bool load_c = accumulate || b > 0;
       // Pack this block's panels that no thread has claimed yet: two tiles sharing a row (or column) block
       // then split its panels between them instead of one waiting while the other packs them all.
@@ -680,12 +678,12 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
         // The ReLU and the gate go with the last KC block's store (see Epilogue).
         const Epilogue ep{relu, gate ? gate + c_at : nullptr};
         const Epilogue* epp = b == kb - 1 && (relu || gate) ? &ep : nullptr;
-        const char* bpanel = Bp + (b_base + jp * b_step) * spec.elem;
+        const char* bpanel = Bp + b_off(b, jp, ks) * spec.elem;
         if (direct) {
           spec.direct(ks, a.A.data + a.r0 * A.row_stride + b * KCb * A.col_stride, A.row_stride, A.col_stride, bpanel,
                       C + c_at, ldc, a.mr, bq.nr, load_c, bias_block, epp);
         } else {
-          spec.kernel(ks, Ap + (a_base + ip * a_step) * spec.elem, bpanel, C + c_at, ldc, a.mr, bq.nr, load_c, bias_block, epp);
+          spec.kernel(ks, Ap + a_off(b, ip, ks) * spec.elem, bpanel, C + c_at, ldc, a.mr, bq.nr, load_c, bias_block, epp);
         }
       };
       // Which micro-panel stays in L1 while the other sweeps past it (see a_stays_in_l1). The waits cost one
