@@ -1,22 +1,42 @@
 // The memory half (TensorMemory) of the backends whose tensors live in host memory (reference and cpu): a
 // tensor's handle is a Float32Array over an ArrayBuffer owned by JavaScript, which the native addon reads
 // and writes in place (zero copy). Views are subarrays/reshapes of the same buffer.
+// Given a way to read an array's address (the cpu backend's addon), every tensor starts on a 64-byte cache
+// line: JavaScript's large ArrayBuffers begin 16 bytes past one, so each vector load of a row straddled two
+// lines. A tensor is then a subarray of a buffer 60 bytes longer (at most 15 floats skipped).
 import type { BackendStats, TensorMemory } from './backend';
 import { checkCopy, checkNewTensor, checkSlice0, checkTensor, checkUpload, checkView } from './check';
 import { StorageCell, Tensor } from './tensor';
+
+/** Bytes past the last 64-byte boundary at which an array's first element lies. */
+export type Misalignment = (a: Float32Array) => number;
+
+const LINE_BYTES = 64;
 
 export abstract class HostStorage implements TensorMemory {
   abstract readonly name: string;
   private allocations = 0;
   private liveBytes = 0;
 
+  constructor(private readonly misalignment?: Misalignment) {}
+
   tensor(shape: readonly number[], init?: Float32Array | readonly number[]): Tensor {
     const n = checkNewTensor(shape, init);
-    const data = new Float32Array(n);
+    const data = this.allocate(n);
     if (init !== undefined) data.set(init);
     this.allocations++;
     this.liveBytes += n * 4;
     return new Tensor(this.name, [...shape], data, { disposed: false });
+  }
+
+  /** n zeroed floats, starting on a cache line when the misalignment can be read. */
+  private allocate(n: number): Float32Array {
+    if (!this.misalignment || n === 0) return new Float32Array(n);
+    const raw = new Float32Array(n + LINE_BYTES / 4 - 1);
+    const off = this.misalignment(raw);
+    // Float32Array elements are 4-byte aligned, so the gap to the next line is a whole number of floats.
+    const skip = off === 0 ? 0 : (LINE_BYTES - off) / 4;
+    return raw.subarray(skip, skip + n);
   }
 
   view(t: Tensor, shape: readonly number[]): Tensor {
@@ -64,8 +84,8 @@ export abstract class HostStorage implements TensorMemory {
 
 /** Host memory under a given backend name, for backends that hold it rather than extend it. */
 export class NamedHostStorage extends HostStorage {
-  constructor(readonly name: string) {
-    super();
+  constructor(readonly name: string, misalignment?: Misalignment) {
+    super(misalignment);
   }
 }
 

@@ -143,7 +143,7 @@ describe.each(bf16Kernels)('bf16 GEMMs on %s', (kernel) => {
     cpu.linear(x, w, null, y32);
     cpu.setComputeMode('bf16');
     cpu.linear(x, w, null, y16);
-    expect(Buffer.from(hostData(y16).buffer).equals(Buffer.from(hostData(y32).buffer))).toBe(true);
+    expect(Buffer.from(cpu.download(y16).buffer).equals(Buffer.from(cpu.download(y32).buffer))).toBe(true);
   });
 
   test('FAIRTUNE_COMPUTE selects the mode at load; a bad value fails the load with a message', () => {

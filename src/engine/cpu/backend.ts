@@ -13,7 +13,7 @@ import type { ComputeMode, IsaName, NativeAddon, NativeInfo } from './native-api
 export class CpuBackend extends TableBackend {
   readonly name = 'cpu';
   private readonly native: NativeAddon;
-  protected readonly memory = new NamedHostStorage('cpu');
+  protected readonly memory: NamedHostStorage;
   protected readonly kernels: Kernels;
 
   /** Throws "cpu unavailable: <reason>" when the addon cannot be loaded. */
@@ -22,6 +22,8 @@ export class CpuBackend extends TableBackend {
     const r = loadAddon();
     if (!r.ok) throw new Error(`cpu unavailable: ${r.reason}`);
     this.native = r.addon;
+    const native = r.addon;
+    this.memory = new NamedHostStorage('cpu', (a) => native.misalignment(a));
     this.kernels = nativeKernels(r.addon, hostData);
   }
 

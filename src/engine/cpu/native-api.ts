@@ -34,6 +34,8 @@ export interface NativeAddon {
   setComputeMode(mode: ComputeMode): void;
   /** Test hook: false keeps the bf16 mode off AMX (AVX512_BF16 dot products instead). */
   setBf16Amx(allow: boolean): void;
+  /** Bytes past the last 64-byte boundary at which the array's first element lies (host storage alignment). */
+  misalignment(a: Float32Array): number;
   /** Points file descriptor 2 at `path` (appending); returns the previous descriptor for stderrRestore. */
   stderrTo(path: string): number;
   stderrRestore(fd: number): void;
@@ -41,5 +43,5 @@ export interface NativeAddon {
 
 /** Every function the TypeScript side relies on: a stale build missing one is reported as unavailable. */
 export const NATIVE_FUNCTIONS: readonly string[] = [
-  'info', 'setIsa', 'setThreads', 'setComputeMode', 'setBf16Amx', 'stderrTo', 'stderrRestore', ...NATIVE_OP_FUNCTIONS,
+  'info', 'setIsa', 'setThreads', 'setComputeMode', 'setBf16Amx', 'misalignment', 'stderrTo', 'stderrRestore', ...NATIVE_OP_FUNCTIONS,
 ];
