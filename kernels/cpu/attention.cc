@@ -117,10 +117,17 @@ FT_INLINE void gemm(int64_t m, int64_t n, int64_t k, const float* A, int64_t lda
 
 int64_t rope_stride(int64_t d) { return round_up(d, 16); }
 
+// Both tables start on a 64-byte cache line, as the scratch does (see scratch()): their rows are whole lines.
 struct RopeTable {
   int64_t S = 0, d = 0;
-  std::vector<float> cs, sn;  // [S x rope_stride(d)]
+  std::vector<float> storage;                // cs and sn, with room to align each
+  const float *cs = nullptr, *sn = nullptr;  // [S x rope_stride(d)]
 };
+
+float* line_aligned(float* p) {
+  const auto at = reinterpret_cast<uintptr_t>(p) % 64;
+  return p + (at == 0 ? 0 : (64 - at) / sizeof(float));
+}
 
 std::shared_ptr<const RopeTable> rope_table(int64_t S, int64_t d) {
   static std::mutex mu;
@@ -131,11 +138,15 @@ std::shared_ptr<const RopeTable> rope_table(int64_t S, int64_t d) {
   auto t = std::make_shared<RopeTable>();
   t->S = S;
   t->d = d;
-  t->cs.assign((size_t)(S * st), 0.f);
-  t->sn.assign((size_t)(S * st), 0.f);
+  // S·st is a multiple of 16 floats, so sn, one table past the aligned cs, is aligned too.
+  t->storage.assign((size_t)(2 * S * st + 16), 0.f);
+  float* cs0 = line_aligned(t->storage.data());
+  float* sn0 = cs0 + S * st;
+  t->cs = cs0;
+  t->sn = sn0;
   for (int64_t pos = 0; pos < S; ++pos) {
-    float* cs = t->cs.data() + pos * st;
-    float* sn = t->sn.data() + pos * st;
+    float* cs = cs0 + pos * st;
+    float* sn = sn0 + pos * st;
     for (int64_t j = 0; j < r / 2; ++j) {
       const double a = (double)pos * std::pow(10000.0, -2.0 * (double)j / (double)r);
       const float c = (float)std::cos(a), s = (float)std::sin(a);
@@ -253,8 +264,7 @@ float* scratch(size_t n) {
   constexpr size_t kLine = 64 / sizeof(float);
   thread_local std::vector<float> buf;
   if (buf.size() < n + kLine) buf.resize(n + kLine);
-  const auto at = reinterpret_cast<uintptr_t>(buf.data()) % 64;
-  return buf.data() + (at == 0 ? 0 : (64 - at) / sizeof(float));
+  return line_aligned(buf.data());
 }
 
 // Rotated q rows pre-multiplied by the score scale, Qs [S x dp], and rotated k rows, Kr [S x dp]; padding is
@@ -263,8 +273,8 @@ template <int W>
 FT_INLINE void rotate_qk(const Problem& P, const float* qh, const float* kh, float* Qs, float* Kr, float* tmp) {
   const int64_t d = P.d, dp = P.dp, D = P.D, rs = P.rs;
   for (int64_t i = 0; i < P.S; ++i) {
-    const float* cs = P.rope->cs.data() + i * rs;
-    const float* sn = P.rope->sn.data() + i * rs;
+    const float* cs = P.rope->cs + i * rs;
+    const float* sn = P.rope->sn + i * rs;
     rope_row<W>(padded_row(qh + i * D, d, dp, tmp), cs, sn, dp, P.scale, Qs + i * dp);
     rope_row<W>(padded_row(kh + i * D, d, dp, tmp), cs, sn, dp, 1.0f, Kr + i * dp);
   }
@@ -403,8 +413,8 @@ FT_INLINE void backward_store(const Problem& P, int64_t off, const float* dQa, c
                               float* tmp) {
   const int64_t d = P.d, dp = P.dp, D = P.D, rs = P.rs;
   for (int64_t i = 0; i < P.S; ++i) {
-    const float* cs = P.rope->cs.data() + i * rs;
-    const float* sn = P.rope->sn.data() + i * rs;
+    const float* cs = P.rope->cs + i * rs;
+    const float* sn = P.rope->sn + i * rs;
     rope_row_backward_add<W>(dQa + i * dp, cs, sn, d, P.scale, P.dq + off + i * D, tmp, P.overwrite);
     rope_row_backward_add<W>(dKa + i * dp, cs, sn, d, 1.0f, P.dk + off + i * D, tmp, P.overwrite);
     if (!dVa) continue;
