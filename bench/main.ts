@@ -17,7 +17,7 @@ import { attentionSuite } from './suites/attention';
 import { GEMM_ROUNDS, gemmSuite } from './suites/gemm';
 import { gpujsSuite } from './suites/gpujs';
 import { opsSuite } from './suites/ops';
-import { measurePeaks, peakSuite } from './suites/peak';
+import { abovePeak, finalPeaks, measurePeaks, peakSuite, settlePeaks } from './suites/peak';
 import { stepSuite } from './suites/step';
 import { webgpuSuite } from './suites/webgpu';
 import { checkTargets, targetsMarkdown, type OpProfile } from './targets';
@@ -46,7 +46,7 @@ function cpuModel(): string {
 }
 
 function markdownDocument(rows: Row[], command: string, started: Date, loadBefore: string, loadAfter: string, backend: string, targets: string,
-  steady: SteadyGuard, quick: boolean): string {
+  steady: SteadyGuard, quick: boolean, raised: readonly string[]): string {
   return [
     '# Benchmarks',
     '',
@@ -54,7 +54,9 @@ function markdownDocument(rows: Row[], command: string, started: Date, loadBefor
     'Engine rows: **peer** is the fastest peer of that row and **ratio** is the engine\'s rate over that peer\'s',
     '(above 1: the engine is faster). **of peak** divides GFLOP/s (for the step, the analytic FLOPs of',
     '`src/profile/flops.ts` per second) by the fp32 FMA peak measured on all cores in the same run',
-    '(bf16 rows: by the bf16 dot-product peak). Times are medians of repeated calls.',
+    '(bf16 rows: by the bf16 dot-product peak). Times are medians of repeated calls. Each peak is the best of',
+    'its measurements in the run (three at the start, three at the end, and for the all-core fp32 peak every',
+    'steadiness probe): a host slowed while the peak was measured would otherwise inflate every share.',
     '',
     'Every side is timed in steady state and every peer at its best:',
     '- warm-up calls continue past a minimum (GEMM 3, attention 3, training step 5) until a call no longer beats',
@@ -77,6 +79,7 @@ function markdownDocument(rows: Row[], command: string, started: Date, loadBefor
     `- Environment of this run: ${handicapsSet()} (kept for the engine, removed for the peers)`,
     `- Load before: \`${loadBefore}\``,
     `- Load after: \`${loadAfter}\``,
+    `- Peaks: ${raised.length === 0 ? 'the start\'s measurements were the best of the run' : `raised by measurements later in the run (${raised.join('; ')}), every share taken against the raised peak`}`,
     `- Host steadiness: every engine and peer figure was taken between two 0.1 s probes of the all-core FMA loop and taken again after a pause when a probe fell below 85% of the peak (a core taken by another tenant); ${steady.retried.length === 0 ? 'none needed it in this run' : `${steady.retried.length} needed it in this run (${steady.retried.join('; ')})`}${steady.disturbed.length ? `; still disturbed after the retries: ${steady.disturbed.join('; ')}` : ''}`,
     '',
     markdownTable(rows),
@@ -101,6 +104,13 @@ export function refuseWithoutPeers(file: string, missing: ReadonlyMap<string, st
   const peers = [...missing.keys()];
   throw new Error(`not writing ${file}: peer(s) ${peers.join(', ')} could not run (${peers.map((p) => `${p}: ${missing.get(p)}; ` +
     `package ${PEER_PACKAGES[p] ?? 'unknown'}`).join('; ')}); install them or pass --allow-missing-peers`);
+}
+
+/** A share of peak above 100% means no measurement of the peak was right: the figures cannot be claimed. */
+export function refuseAbovePeak(file: string, above: readonly string[], allowed: boolean): void {
+  if (above.length === 0 || allowed) return;
+  throw new Error(`not writing ${file}: ${above.length} figure(s) above the measured peak (${above.slice(0, 3).join('; ')}); ` +
+    'the peak loop was slowed each time it ran; run again later or pass --allow-disturbed');
 }
 
 /** Parses bench options from argv (without the node and script entries), runs the suites, returns the rows. */
@@ -143,6 +153,10 @@ export async function runBench(argv: string[]): Promise<Row[]> {
     console.error(`  ${r.length} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     rows.push(...r);
   }
+  // The peaks as the best of every measurement of the run, and every share re-expressed against them.
+  const peaksFinal = finalPeaks(peaks, measurePeaks(!!o.quick), steady.bestProbe());
+  const raised = settlePeaks(rows, peaks, peaksFinal);
+  if (raised.length) log(`peaks raised by measurements later in the run (the start's came from a slowed host): ${raised.join('; ')}`);
   const table = markdownTable(rows);
   console.log(table);
   // Where the step's time goes, for the targets it misses: the op profiles of the fp32 step and of the bf16
@@ -169,12 +183,13 @@ export async function runBench(argv: string[]): Promise<Row[]> {
   const targets = targetsMarkdown(checkTargets(rows), ops);
   console.log(targets);
   const loadAfter = uptime();
-  if (o.json) writeFileAtomic(o.json, JSON.stringify({ date: started.toISOString(), loadBefore, loadAfter, peaks, rows, targets: checkTargets(rows), ops, steadiness: { retried: steady.retried, disturbed: steady.disturbed } }, null, 2));
+  if (o.json) writeFileAtomic(o.json, JSON.stringify({ date: started.toISOString(), loadBefore, loadAfter, peaks: peaksFinal, peaksAtStart: peaks, rows, targets: checkTargets(rows), ops, steadiness: { retried: steady.retried, disturbed: steady.disturbed } }, null, 2));
   if (o.markdown) {
     refuseWithoutPeers(o.markdown, missing, !!o.quick || !!o.allowMissingPeers);
     refuseDisturbed(o.markdown, steady.disturbed, !!o.allowDisturbed);
+    refuseAbovePeak(o.markdown, abovePeak(rows), !!o.quick || !!o.allowDisturbed);
     const command = `npm run bench -- ${argv.join(' ')}`.trim();
-    writeFileAtomic(o.markdown, markdownDocument(rows, command, started, loadBefore, loadAfter, `${be.name} (${be.description})`, targets, steady, !!o.quick));
+    writeFileAtomic(o.markdown, markdownDocument(rows, command, started, loadBefore, loadAfter, `${be.name} (${be.description})`, targets, steady, !!o.quick, raised));
   }
   return rows;
 }

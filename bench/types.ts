@@ -17,6 +17,9 @@ export interface Row {
   ratio: number | null;
   /** rate / the measured peak of the same arithmetic on the same cores, or null when not meaningful. */
   ofPeak: number | null;
+  /** Which of the run's peaks ofPeak divides by (set by peakShare), so that it can be divided again by the
+   * run's final estimate of that peak (peaks.ts: finalPeaks). */
+  peakOf?: PeakKind;
   /** Free-text remark (thread settings, skipped peers). */
   note?: string;
 }
@@ -50,4 +53,11 @@ export interface Suite {
 
 export function ofPeak(gflops: number, peak: number | null): number | null {
   return peak && peak > 0 ? gflops / peak : null;
+}
+
+export type PeakKind = keyof Peaks;
+
+/** A row's ofPeak against one of the run's peaks, and which one (spread into the row). */
+export function peakShare(gflops: number, peaks: Peaks, kind: PeakKind): { ofPeak: number | null; peakOf: PeakKind } {
+  return { ofPeak: ofPeak(gflops, peaks[kind]), peakOf: kind };
 }

@@ -7,7 +7,7 @@ import { getBackend } from '../../src/engine/registry';
 import { Rng } from '../../src/util/random';
 import { timeCalls } from '../measure';
 import { runTorchPeer, threadLabel, TORCH_CONFIGS, TorchRun, torchRunNote } from '../python-peer';
-import { ofPeak, Row, Suite, SuiteContext } from '../types';
+import { peakShare, Row, Suite, SuiteContext } from '../types';
 import { attentionForwardFlops, randTensor } from './util';
 
 function engineFwdBwd(be: Backend, B: number, S: number, D: number, H: number, minTime: number, minCalls = 3, warmup = 3,
@@ -56,20 +56,20 @@ export const attentionSuite: Suite = {
       if (torchBest) {
         peers.push({ name: 'PyTorch 1.13', ms: torchBest.ms });
         rows.push({ suite: 'attention', figure: 'attention fwd+bwd · PyTorch 1.13 (matmul, masked softmax, matmul)', shape, ms: torchBest.ms,
-          rate: flops / torchBest.ms / 1e6, unit: 'GFLOP/s', peer: null, ratio: null, ofPeak: ofPeak(flops / torchBest.ms / 1e6, ctx.peaks.fp32All),
+          rate: flops / torchBest.ms / 1e6, unit: 'GFLOP/s', peer: null, ratio: null, ...peakShare(flops / torchBest.ms / 1e6, ctx.peaks, 'fp32All'),
           note: `best: ${torchBest.cfg}, ${torchRunNote(torchBest.run)} (torch/OpenBLAS threads ${tried.join(', ')})` });
       }
       // The reference backend is plain TypeScript and slow: one timed call, no warm-up.
       const refFb = engineFwdBwd(ref, B, S, D, H, 0, 1, 0).fwdBwdMs;
       peers.push({ name: 'reference backend (TypeScript)', ms: refFb });
       rows.push({ suite: 'attention', figure: 'attention fwd+bwd · reference backend (TypeScript, unfused loops)', shape, ms: refFb,
-        rate: flops / refFb / 1e6, unit: 'GFLOP/s', peer: null, ratio: null, ofPeak: ofPeak(flops / refFb / 1e6, ctx.peaks.fp32All),
+        rate: flops / refFb / 1e6, unit: 'GFLOP/s', peer: null, ratio: null, ...peakShare(flops / refFb / 1e6, ctx.peaks, 'fp32All'),
         note: 'the engine has no batched matmul, so no unfused engine path exists' });
       const best = peers.reduce((a, p) => (p.ms < a.ms ? p : a));
       const g = flops / eng.fwdBwdMs / 1e6;
       rows.splice(rows.length - peers.length, 0, {
         suite: 'attention', figure: 'ropeAttention fwd+bwd · engine (fused)', shape, ms: eng.fwdBwdMs, rate: g, unit: 'GFLOP/s',
-        peer: best.name, ratio: best.ms / eng.fwdBwdMs, ofPeak: ofPeak(g, ctx.peaks.fp32All),
+        peer: best.name, ratio: best.ms / eng.fwdBwdMs, ...peakShare(g, ctx.peaks, 'fp32All'),
         note: `forward alone ${eng.fwdMs.toFixed(2)} ms; warm-up ${eng.warmup}`,
       });
       // Training runs attention with dropout (p = 0.1 in the fine-tuning presets): its mask is Philox per
@@ -79,7 +79,7 @@ export const attentionSuite: Suite = {
       const gd = flops / dropped.fwdBwdMs / 1e6;
       rows.splice(rows.length - peers.length, 0, {
         suite: 'attention', figure: 'ropeAttention fwd+bwd with attention dropout 0.1 · engine (fused)', shape, ms: dropped.fwdBwdMs,
-        rate: gd, unit: 'GFLOP/s', peer: null, ratio: null, ofPeak: ofPeak(gd, ctx.peaks.fp32All),
+        rate: gd, unit: 'GFLOP/s', peer: null, ratio: null, ...peakShare(gd, ctx.peaks, 'fp32All'),
         note: `forward alone ${dropped.fwdMs.toFixed(2)} ms; dropout adds ${(100 * (dropped.fwdBwdMs / eng.fwdBwdMs - 1)).toFixed(0)}% ` +
           `(forward ${(100 * (dropped.fwdMs / eng.fwdMs - 1)).toFixed(0)}%) to the engine's own row; warm-up ${dropped.warmup}`,
       });

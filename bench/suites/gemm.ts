@@ -7,7 +7,7 @@ import { median } from '../../src/util/median';
 import { Rng } from '../../src/util/random';
 import { timeCalls, type Timing } from '../measure';
 import { peerEnv } from '../peer-env';
-import { ofPeak, Row, Suite, SuiteContext } from '../types';
+import { peakShare, Row, Suite, SuiteContext } from '../types';
 import { randTensor } from './util';
 
 interface PeerResult { lib: string; median_ms?: number; error?: string; kernel?: string; warmup?: number }
@@ -80,12 +80,12 @@ export const gemmSuite: Suite = {
         const g = flops / ms / 1e6;
         peers.push({ name, gflops: g, ms });
         rows.push({ suite: 'gemm', figure: `sgemm · ${name}`, shape, ms, rate: g, unit: 'GFLOP/s', peer: null, ratio: null,
-          ofPeak: ofPeak(g, ctx.peaks.fp32All), note: `${threads} threads; kernel ${got[0].kernel}; warm-up ${got.map((x) => x.warmup).join('/')}${roundsNote(got.length)}${peerFailed.get(name)!.map((f) => `; ${f}`).join('')}` });
+          ...peakShare(g, ctx.peaks, 'fp32All'), note: `${threads} threads; kernel ${got[0].kernel}; warm-up ${got.map((x) => x.warmup).join('/')}${roundsNote(got.length)}${peerFailed.get(name)!.map((f) => `; ${f}`).join('')}` });
       }
       const best = peers.reduce<(typeof peers)[number] | null>((a, p) => (a === null || p.gflops > a.gflops ? p : a), null);
       rows.splice(rows.length - peers.length, 0, {
         suite: 'gemm', figure: 'linear forward (+bias) · engine', shape, ms: engineMs, rate: engine, unit: 'GFLOP/s',
-        peer: best?.name ?? null, ratio: best ? engine / best.gflops : null, ofPeak: ofPeak(engine, ctx.peaks.fp32All),
+        peer: best?.name ?? null, ratio: best ? engine / best.gflops : null, ...peakShare(engine, ctx.peaks, 'fp32All'),
         note: `${threads} threads; warm-up ${engineRounds.map((t) => t.warmup).join('/')}${roundsNote(rounds)}${best ? '' : '; no BLAS peer available'}`,
       });
     }

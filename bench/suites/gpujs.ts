@@ -3,7 +3,7 @@
 import { getBackend } from '../../src/engine/registry';
 import { Rng } from '../../src/util/random';
 import { timeCalls } from '../measure';
-import { ofPeak, Row, Suite, SuiteContext } from '../types';
+import { peakShare, Row, Suite, SuiteContext } from '../types';
 import { randTensor } from './util';
 
 interface GpuKernel { (a: Float32Array[], w: Float32Array[]): Float32Array[] }
@@ -61,9 +61,9 @@ export const gpujsSuite: Suite = {
       for (const t of [x, wt, y]) be.dispose(t);
       const eg = flops / e.medianMs / 1e6;
       rows.push({ suite: 'gpujs', figure: 'linear forward · engine', shape, ms: e.medianMs, rate: eg, unit: 'GFLOP/s', peer: 'gpu.js cpu mode',
-        ratio: eg / g.gflops, ofPeak: ofPeak(eg, ctx.peaks.fp32All) });
+        ratio: eg / g.gflops, ...peakShare(eg, ctx.peaks, 'fp32All') });
       rows.push({ suite: 'gpujs', figure: 'matmul · gpu.js (mode cpu, JS kernel)', shape, ms: g.ms, rate: g.gflops, unit: 'GFLOP/s', peer: null,
-        ratio: null, ofPeak: ofPeak(g.gflops, ctx.peaks.fp32All), note: '1 thread; output arrays allocated per call' });
+        ratio: null, ...peakShare(g.gflops, ctx.peaks, 'fp32All'), note: '1 thread; output arrays allocated per call' });
     }
     return rows;
   },

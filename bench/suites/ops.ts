@@ -3,7 +3,7 @@
 import Benchmark from 'benchmark';
 import { getBackend } from '../../src/engine/registry';
 import { Rng } from '../../src/util/random';
-import { ofPeak, Row, Suite, SuiteContext } from '../types';
+import { peakShare, Row, Suite, SuiteContext } from '../types';
 import { attentionForwardFlops, randTensor } from './util';
 
 function measure(name: string, fn: () => void, flops: number, maxTime: number): { ms: number; gflops: number; rme: number } {
@@ -24,7 +24,7 @@ export const opsSuite: Suite = {
     const rows: Row[] = [];
     const row = (figure: string, shape: string, r: { ms: number; gflops: number; rme: number }): Row => ({
       suite: 'ops', figure, shape, ms: r.ms, rate: r.gflops, unit: 'GFLOP/s', peer: null, ratio: null,
-      ofPeak: ofPeak(r.gflops, ctx.peaks.fp32All), note: `±${r.rme.toFixed(1)}%`,
+      ...peakShare(r.gflops, ctx.peaks, 'fp32All'), note: `±${r.rme.toFixed(1)}%`,
     });
     for (const [K, M] of [[D, D], [D, F], [F, D]] as const) {
       const x = randTensor(be, [N, K], rng), w = randTensor(be, [M, K], rng, 0.02), b = randTensor(be, [M], rng), y = be.tensor([N, M]);

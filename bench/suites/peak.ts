@@ -1,38 +1,94 @@
 // The machine's peak: fp32 FMA and AVX512-BF16 dot products, 1 thread and all cores (bench/native/peak.cc).
+//
+// Every "of peak" divides by these, so an understated peak inflates every share at once. On these shared hosts
+// a neighbour can slow all the cores for a minute: one run measured 346 GFLOP/s at its start against 419-441
+// before and after, and reported a GEMM at 107% of "peak". No disturbance makes the register-only loop faster
+// than the cores allow, so the best of several measurements is the estimate: a few tries at the start, the
+// steadiness probes during the run (the same loop, 0.1 s), and the same tries again at the end (finalPeaks).
 import * as os from 'os';
 import { measurePeak } from '../../src/profile/peak';
-import type { Peaks, Row, Suite, SuiteContext } from '../types';
+import type { PeakKind, Peaks, Row, Suite, SuiteContext } from '../types';
 
-/** Measured once per run; every suite's "of peak" column divides by these. */
-export function measurePeaks(quick: boolean): Peaks {
+const KINDS: readonly PeakKind[] = ['fp32One', 'fp32All', 'bf16One', 'bf16All'];
+
+/** Each peak as the best of `tries` measurements (0.5 s each; quick runs: one of 0.1 s). */
+export function measurePeaks(quick: boolean, tries = quick ? 1 : 3): Peaks {
   const s = quick ? 0.1 : 0.5, all = os.cpus().length;
-  const fp32One = measurePeak('fp32', 1, s).gflops, bf16One = measurePeak('bf16', 1, s).gflops;
+  const best = (kind: 'fp32' | 'bf16', threads: number): number | null => {
+    let b: number | null = null;
+    for (let t = 0; t < tries; t++) {
+      const g = measurePeak(kind, threads, s).gflops;
+      if (g === null) return null; // the instructions are missing: no try will do better
+      b = Math.max(b ?? 0, g);
+    }
+    return b;
+  };
+  const fp32One = best('fp32', 1), bf16One = best('bf16', 1);
   // On a loaded machine the all-core loop can come out below the one-core loop, which no idle machine does;
   // the larger of the two is then the better estimate of what the cores can do.
   const atLeast = (x: number | null, floor: number | null) => (x === null ? null : Math.max(x, floor ?? 0));
-  return {
-    fp32One,
-    fp32All: atLeast(measurePeak('fp32', all, s).gflops, fp32One),
-    bf16One,
-    bf16All: atLeast(measurePeak('bf16', all, s).gflops, bf16One),
+  return { fp32One, fp32All: atLeast(best('fp32', all), fp32One), bf16One, bf16All: atLeast(best('bf16', all), bf16One) };
+}
+
+/** The best estimate of each peak over the run: the larger of its measurements (the probes measure fp32All). */
+export function finalPeaks(start: Peaks, end: Peaks, bestProbe: number | null): Peaks {
+  const max = (...xs: (number | null)[]) => {
+    const known = xs.filter((x): x is number => x !== null);
+    return known.length ? Math.max(...known) : null;
   };
+  return {
+    fp32One: max(start.fp32One, end.fp32One),
+    fp32All: max(start.fp32All, end.fp32All, bestProbe),
+    bf16One: max(start.bf16One, end.bf16One),
+    bf16All: max(start.bf16All, end.bf16All),
+  };
+}
+
+/**
+ * Rows re-expressed against the final peaks: each share divided again by the peak it names (rows without
+ * peakOf keep theirs), and the peak suite's rows showing the final figures. Returns the peaks that moved by
+ * more than 1%, as "kind start -> final" for the log and the document.
+ */
+export function settlePeaks(rows: Row[], start: Peaks, final: Peaks): string[] {
+  for (const r of rows) {
+    if (r.ofPeak === null || !r.peakOf) continue;
+    const s = start[r.peakOf], f = final[r.peakOf];
+    if (s && f) r.ofPeak = (r.ofPeak * s) / f;
+  }
+  const fresh = peakRows(final);
+  rows.forEach((r, i) => {
+    if (r.suite !== 'peak') return;
+    const match = fresh.find((x) => x.figure === r.figure && x.shape === r.shape);
+    if (match) rows[i] = match;
+  });
+  return KINDS.filter((k) => start[k] && final[k] && final[k]! > 1.01 * start[k]!).map(
+    (k) => `${k} ${start[k]!.toFixed(0)} -> ${final[k]!.toFixed(0)} GFLOP/s`);
+}
+
+/** Rows whose share of peak is still above 100% after settlePeaks: figures no peak measurement accounts for. */
+export function abovePeak(rows: readonly Row[]): string[] {
+  return rows.filter((r) => r.ofPeak !== null && r.ofPeak > 1.0).map((r) => `${r.figure} ${r.shape}: ${(100 * r.ofPeak!).toFixed(1)}%`);
+}
+
+function peakRows(p: Peaks): Row[] {
+  const all = os.cpus().length;
+  const row = (figure: string, threads: number, g: number | null): Row => ({
+    suite: 'peak', figure, shape: `${threads} thread${threads > 1 ? 's' : ''}`, ms: NaN, rate: g ?? NaN, unit: 'GFLOP/s',
+    peer: null, ratio: null, ofPeak: null,
+    note: g === null ? 'instructions not available on this CPU' : 'register-only loop, 16 independent accumulators; best of the run\'s measurements',
+  });
+  return [
+    row('fp32 FMA peak (vfmadd, zmm)', 1, p.fp32One),
+    row('fp32 FMA peak (vfmadd, zmm)', all, p.fp32All),
+    row('bf16 dot-product peak (vdpbf16ps, zmm)', 1, p.bf16One),
+    row('bf16 dot-product peak (vdpbf16ps, zmm)', all, p.bf16All),
+  ];
 }
 
 export const peakSuite: Suite = {
   name: 'peak',
   description: 'fp32 FMA and bf16 dot-product peak, 1 thread and all cores',
   async run(ctx: SuiteContext): Promise<Row[]> {
-    const p = ctx.peaks, all = os.cpus().length;
-    const row = (figure: string, threads: number, g: number | null): Row => ({
-      suite: 'peak', figure, shape: `${threads} thread${threads > 1 ? 's' : ''}`, ms: NaN, rate: g ?? NaN, unit: 'GFLOP/s',
-      peer: null, ratio: null, ofPeak: null,
-      note: g === null ? 'instructions not available on this CPU' : 'register-only loop, 16 independent accumulators',
-    });
-    return [
-      row('fp32 FMA peak (vfmadd, zmm)', 1, p.fp32One),
-      row('fp32 FMA peak (vfmadd, zmm)', all, p.fp32All),
-      row('bf16 dot-product peak (vdpbf16ps, zmm)', 1, p.bf16One),
-      row('bf16 dot-product peak (vdpbf16ps, zmm)', all, p.bf16All),
-    ];
+    return peakRows(ctx.peaks);
   },
 };

@@ -14,7 +14,7 @@ import { Rng } from '../../src/util/random';
 import { timeCalls, timeCallsAsync, type Timing } from '../measure';
 import { runTorchPeer, threadLabel, TORCH_CONFIGS, TorchRun, torchRunNote } from '../python-peer';
 import { TfjsPpgGpt } from '../tfjs/ppg-gpt';
-import { ofPeak, Row, Suite, SuiteContext } from '../types';
+import { PeakKind, peakShare, Row, Suite, SuiteContext } from '../types';
 
 const SIZE = '19m', B = 32, T = 30;
 
@@ -69,7 +69,7 @@ function smallBatchRow(ctx: SuiteContext, size: ModelSize, minTime: number): Row
   const flops = stepFlops(config, batch, T).total;
   return {
     suite: 'step', figure: 'fine-tuning step · engine (HrStep + AdamW)', shape: `${size} B=${batch} T=${T}`, ms: t.medianMs,
-    rate: (batch * 1000) / t.medianMs, unit: 'windows/s', peer: null, ratio: null, ofPeak: ofPeak(flops / t.medianMs / 1e6, ctx.peaks.fp32All),
+    rate: (batch * 1000) / t.medianMs, unit: 'windows/s', peer: null, ratio: null, ...peakShare(flops / t.medianMs / 1e6, ctx.peaks, 'fp32All'),
     note: `${(flops / 1e9).toFixed(1)} GFLOP/step; warm-up ${t.warmup}, ${t.calls} timed steps`,
   };
 }
@@ -103,9 +103,9 @@ export const stepSuite: Suite = {
     const flops = stepFlops(modelConfig(SIZE, { hrPatches: T }), B, T).total, shape = `${SIZE} B=${B} T=${T}`;
     const rows: Row[] = [];
     const peers: { name: string; ms: number }[] = [];
-    const peerRow = (figure: string, ms: number, note: string, peak: number | null) => {
+    const peerRow = (figure: string, ms: number, note: string, peak: PeakKind) => {
       rows.push({ suite: 'step', figure, shape, ms, rate: (B * 1000) / ms, unit: 'windows/s', peer: null, ratio: null,
-        ofPeak: ofPeak(flops / ms / 1e6, peak), note });
+        ...peakShare(flops / ms / 1e6, ctx.peaks, peak), note });
     };
     const engineMs = ctx.steady(`engine step ${shape}`, () => engineStep(ctx.backend, minTime)).medianMs;
     // PyTorch float32: every thread configuration, the best one is the peer.
@@ -121,7 +121,7 @@ export const stepSuite: Suite = {
     let torchBf16: number | null = null;
     if (best) {
       peers.push({ name: 'PyTorch 1.13 fp32', ms: best.ms });
-      peerRow('fine-tuning step · PyTorch 1.13 fp32', best.ms, `best: ${best.label}, ${torchRunNote(best.run)} (torch/OpenBLAS threads ${tried.join(', ')})`, ctx.peaks.fp32All);
+      peerRow('fine-tuning step · PyTorch 1.13 fp32', best.ms, `best: ${best.label}, ${torchRunNote(best.run)} (torch/OpenBLAS threads ${tried.join(', ')})`, 'fp32All');
       if (!ctx.quick) {
         // bf16 autocast runs oneDNN's bf16 kernels on torch's own threads: every thread setting, the best is the peer.
         let bf: { ms: number; label: string; run: TorchRun } | null = null;
@@ -136,7 +136,7 @@ export const stepSuite: Suite = {
         if (bf) {
           torchBf16 = bf.ms;
           peerRow('fine-tuning step · PyTorch 1.13 bf16 autocast', bf.ms,
-            `best: ${bf.label}, warm-up ${bf.run.warmup} (${triedBf.join(', ')}); of peak is against the bf16 dot-product peak`, ctx.peaks.bf16All);
+            `best: ${bf.label}, warm-up ${bf.run.warmup} (${triedBf.join(', ')}); of peak is against the bf16 dot-product peak`, 'bf16All');
         }
       }
     }
@@ -145,7 +145,7 @@ export const stepSuite: Suite = {
     const tj = ctx.quick ? { skipped: 'tfjs wasm skipped under --quick (one step takes minutes)' } : await tfjsStep(ctx.log);
     if ('ms' in tj) {
       peers.push({ name: 'tfjs-wasm', ms: tj.ms });
-      peerRow('fine-tuning step · tfjs wasm', tj.ms, tj.note, ctx.peaks.fp32All);
+      peerRow('fine-tuning step · tfjs wasm', tj.ms, tj.note, 'fp32All');
     } else {
       ctx.log(`step: ${tj.skipped}`);
       rows.push({ suite: 'step', figure: 'fine-tuning step · tfjs wasm', shape, ms: NaN, rate: NaN, unit: 'windows/s', peer: null, ratio: null, ofPeak: null, note: tj.skipped });
@@ -155,7 +155,7 @@ export const stepSuite: Suite = {
     const fastest = peers.length ? peers.reduce((a, p) => (p.ms < a.ms ? p : a)) : null;
     rows.unshift({
       suite: 'step', figure: 'fine-tuning step · engine (HrStep + AdamW)', shape, ms: engineMs, rate, unit: 'windows/s',
-      peer: fastest?.name ?? null, ratio: fastest ? fastest.ms / engineMs : null, ofPeak: ofPeak(flops / engineMs / 1e6, ctx.peaks.fp32All),
+      peer: fastest?.name ?? null, ratio: fastest ? fastest.ms / engineMs : null, ...peakShare(flops / engineMs / 1e6, ctx.peaks, 'fp32All'),
       note: `${(flops / 1e9).toFixed(1)} GFLOP/step (src/profile/flops.ts); ${ratios}`,
     });
     let bf16Ms: number | null = null;
@@ -169,7 +169,7 @@ export const stepSuite: Suite = {
       rows.splice(1, 0, {
         suite: 'step', figure: 'fine-tuning step · engine, bf16 GEMMs (fp32 master weights)', shape, ms: bf16Ms, rate: (B * 1000) / bf16Ms,
         unit: 'windows/s', peer: torchBf16 !== null ? 'PyTorch 1.13 bf16 autocast' : null, ratio: torchBf16 !== null ? torchBf16 / bf16Ms : null,
-        ofPeak: ofPeak(flops / bf16Ms / 1e6, ctx.peaks.bf16All),
+        ...peakShare(flops / bf16Ms / 1e6, ctx.peaks, 'bf16All'),
         note: `${vsFp32 !== null ? `${vsFp32.toFixed(2)}× vs PyTorch 1.13 fp32; ` : ''}FAIRTUNE_COMPUTE=bf16 (AMX or AVX512-BF16); of peak against the bf16 dot-product peak`,
       });
     }

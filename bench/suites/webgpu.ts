@@ -2,7 +2,7 @@
 // the JavaScript GPU-compute peer. On this CPU-only machine the adapter is Mesa's llvmpipe, so these are
 // figures of the portable path, not of a GPU.
 import { Rng } from '../../src/util/random';
-import { ofPeak, Row, Suite, SuiteContext } from '../types';
+import { peakShare, Row, Suite, SuiteContext } from '../types';
 import { benchWebgpu } from '../webgpu';
 import { loadGpuJs, timeGpuJsMatmul } from './gpujs';
 
@@ -27,11 +27,11 @@ export const webgpuSuite: Suite = {
         peer = timeGpuJsMatmul(GPU, Number(gemm[1]), Number(gemm[2]), Number(gemm[3]), rng, ctx.quick ? 0.2 : 1);
       }
       out.push({ suite: 'webgpu', figure: `${r.name} · webgpu (llvmpipe)`, shape: r.shape, ms: r.msPerCall, rate: r.gflops, unit: 'GFLOP/s',
-        peer: peer ? 'gpu.js cpu mode' : null, ratio: peer ? r.gflops / peer.gflops : null, ofPeak: ofPeak(r.gflops, ctx.peaks.fp32All),
+        peer: peer ? 'gpu.js cpu mode' : null, ratio: peer ? r.gflops / peer.gflops : null, ...peakShare(r.gflops, ctx.peaks, 'fp32All'),
         note: 'each call includes one device sync (~0.3 ms)' });
       if (peer) {
         out.push({ suite: 'webgpu', figure: 'matmul · gpu.js (mode cpu, JS kernel)', shape: r.shape, ms: peer.ms, rate: peer.gflops, unit: 'GFLOP/s',
-          peer: null, ratio: null, ofPeak: ofPeak(peer.gflops, ctx.peaks.fp32All) });
+          peer: null, ratio: null, ...peakShare(peer.gflops, ctx.peaks, 'fp32All') });
       }
     }
     return out;

@@ -48,3 +48,20 @@ test('without a probe (no AVX-512, or a quick run) every figure is taken once', 
   expect(g.guard('x', () => 'done')).toBe('done');
   expect(g.guard.retried).toEqual([]);
 });
+
+test('a probe above the run\'s peak raises the bar (a peak measured on a slowed host is too lenient), and is kept as evidence of the peak', () => {
+  // reference 400; the first probe shows 500, so the second (410) is below 85% of 500 and the figure is retaken.
+  const g = guardWith([500, 410, 480, 470]);
+  let calls = 0;
+  expect(g.guard('gemm', () => ++calls)).toBe(2);
+  expect(g.guard.retried).toEqual(['gemm']);
+  expect(g.logs[0]).toMatch(/probes 500 and 410 GFLOP\/s against a peak of 500/);
+  expect(g.guard.bestProbe()).toBe(500);
+});
+
+test('bestProbe is null until a probe has measured something', () => {
+  const g = guardWith([null, null]);
+  expect(g.guard.bestProbe()).toBeNull();
+  g.guard('x', () => 0);
+  expect(g.guard.bestProbe()).toBeNull();
+});
