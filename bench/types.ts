@@ -18,7 +18,8 @@ export interface Row {
   /** rate / the measured peak of the same arithmetic on the same cores, or null when not meaningful. */
   ofPeak: number | null;
   /** Which of the run's peaks ofPeak divides by (set by peakShare), so that it can be divided again by the
-   * run's final estimate of that peak (peaks.ts: finalPeaks). */
+   * run's final estimate of that peak (suites/peak.ts: settlePeaks); required when ofPeak is a number. The
+   * peak suite's own rows name the peak they show. */
   peakOf?: PeakKind;
   /** Free-text remark (thread settings, skipped peers). */
   note?: string;

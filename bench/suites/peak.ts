@@ -46,19 +46,23 @@ export function finalPeaks(start: Peaks, end: Peaks, bestProbe: number | null): 
 
 /**
  * Rows re-expressed against the final peaks: each share divided again by the peak it names (rows without
- * peakOf keep theirs), and the peak suite's rows showing the final figures. Returns the peaks that moved by
+ * peakOf are an error), and the peak suite's rows showing the final figures. Returns the peaks that moved by
  * more than 1%, as "kind start -> final" for the log and the document.
  */
 export function settlePeaks(rows: Row[], start: Peaks, final: Peaks): string[] {
   for (const r of rows) {
-    if (r.ofPeak === null || !r.peakOf) continue;
+    if (r.ofPeak === null) continue;
+    // A share that does not name its peak would silently stay against the start's (types.ts: peakShare).
+    if (!r.peakOf) throw new Error(`bench: row '${r.figure} ${r.shape}' has a share of peak but does not say which peak (use peakShare)`);
     const s = start[r.peakOf], f = final[r.peakOf];
     if (s && f) r.ofPeak = (r.ofPeak * s) / f;
   }
+  // The peak rows name their peak too (with no share), which tells them apart on a one-core host, where the
+  // one-thread and all-core rows have the same shape.
   const fresh = peakRows(final);
   rows.forEach((r, i) => {
-    if (r.suite !== 'peak') return;
-    const match = fresh.find((x) => x.figure === r.figure && x.shape === r.shape);
+    if (r.suite !== 'peak' || !r.peakOf) return;
+    const match = fresh.find((x) => x.peakOf === r.peakOf);
     if (match) rows[i] = match;
   });
   return KINDS.filter((k) => start[k] && final[k] && final[k]! > 1.01 * start[k]!).map(
@@ -70,18 +74,18 @@ export function abovePeak(rows: readonly Row[]): string[] {
   return rows.filter((r) => r.ofPeak !== null && r.ofPeak > 1.0).map((r) => `${r.figure} ${r.shape}: ${(100 * r.ofPeak!).toFixed(1)}%`);
 }
 
-function peakRows(p: Peaks): Row[] {
+export function peakRows(p: Peaks): Row[] {
   const all = os.cpus().length;
-  const row = (figure: string, threads: number, g: number | null): Row => ({
+  const row = (figure: string, threads: number, g: number | null, peakOf: PeakKind): Row => ({
     suite: 'peak', figure, shape: `${threads} thread${threads > 1 ? 's' : ''}`, ms: NaN, rate: g ?? NaN, unit: 'GFLOP/s',
-    peer: null, ratio: null, ofPeak: null,
+    peer: null, ratio: null, ofPeak: null, peakOf,
     note: g === null ? 'instructions not available on this CPU' : 'register-only loop, 16 independent accumulators; best of the run\'s measurements',
   });
   return [
-    row('fp32 FMA peak (vfmadd, zmm)', 1, p.fp32One),
-    row('fp32 FMA peak (vfmadd, zmm)', all, p.fp32All),
-    row('bf16 dot-product peak (vdpbf16ps, zmm)', 1, p.bf16One),
-    row('bf16 dot-product peak (vdpbf16ps, zmm)', all, p.bf16All),
+    row('fp32 FMA peak (vfmadd, zmm)', 1, p.fp32One, 'fp32One'),
+    row('fp32 FMA peak (vfmadd, zmm)', all, p.fp32All, 'fp32All'),
+    row('bf16 dot-product peak (vdpbf16ps, zmm)', 1, p.bf16One, 'bf16One'),
+    row('bf16 dot-product peak (vdpbf16ps, zmm)', all, p.bf16All, 'bf16All'),
   ];
 }
 

@@ -645,8 +645,9 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
   // stay in L2 between sweeps, next to the A rows streaming through it. At fp32 KC = 1024 eight panels are
   // 1 MiB, all of Zen 5's L2, and they were re-read from L3 (exposed to whatever the host's other tenants do
   // to it). Capped at half of L2. Measured (Zen 5, 2 cores, both sides alternated 8 times in one process):
-  // 85m N = 960, K = 3072, M = 768 4.6% faster (13.35 -> 12.76 ms), K = 768, M = 768 1.5-1.7%; the 19m and
-  // bf16 products already had tiles within the cap. Results are bit-identical (same k order per element).
+  // 85m N = 960, K = 3072, M = 768 4.6% faster (13.35 -> 12.76 ms), K = 768, M = 768 1.5-1.7%; products with
+  // k <= 512 (the 19m forward shapes) and every bf16 product already had tiles within the cap (fp32 with packed
+  // A and k in 513-585 now takes 7 panels). Results are bit-identical (same k order per element).
   if (a_in_l1) {
     const int64_t b_panel_bytes = (int64_t)NR * ksteps_full * spec.kstep * spec.elem;
     NCp = std::max<int64_t>(1, std::min<int64_t>(NCp, (512 * 1024) / b_panel_bytes));

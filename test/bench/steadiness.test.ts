@@ -59,9 +59,14 @@ test('a probe above the run\'s peak raises the bar (a peak measured on a slowed 
   expect(g.guard.bestProbe()).toBe(500);
 });
 
-test('bestProbe is null until a probe has measured something', () => {
-  const g = guardWith([null, null]);
+test('bestProbe is null until a probe has measured something, and a non-finite probe is no evidence', () => {
+  // A NaN probe is not calm either: the figure is taken again, and the NaN does not become the best probe.
+  const g = guardWith([null, null, NaN, 390, 380, 385]);
   expect(g.guard.bestProbe()).toBeNull();
   g.guard('x', () => 0);
   expect(g.guard.bestProbe()).toBeNull();
+  g.guard('y', () => 0);
+  expect(g.guard.retried).toEqual(['y']);
+  expect(g.guard.bestProbe()).toBe(390);
+  expect(g.left()).toBe(0);
 });
