@@ -1,8 +1,9 @@
 // npm run bench [-- --suite peak,gemm,attention,step,gpujs,webgpu,ops] [--quick] [--json F] [--markdown F]:
 // the engine measured side by side with its peers in one run, one module per suite in ./suites.
 // Figures are medians of repeated calls; "of peak" divides by the fp32 FMA peak on all cores, the best of
-// its measurements in the run (bench/native/peak.cc; suites/peak.ts says why the best). --markdown writes BENCHMARKS.md: the table, the command, the
-// date and the machine's load, so that regenerating the file is this one command.
+// its measurements in the run (bench/native/peak.cc; suites/peak.ts says why the best). --markdown writes
+// BENCHMARKS.md: the table, the command, the date and the machine's load, so that regenerating the file is
+// this one command.
 import { execFileSync } from 'child_process';
 import { Command } from 'commander';
 import * as fs from 'fs';

@@ -45,8 +45,9 @@ export function steadyGuard(o: SteadyOptions): SteadyGuard {
     return g;
   };
   // Against the run's peak, or a probe that beat it (a peak measured on a slowed host is too lenient a bar).
+  const peak = () => (o.reference === null ? null : Math.max(o.reference, best ?? 0));
   const calm = (g: number | null) => {
-    const ref = o.reference === null ? null : Math.max(o.reference, best ?? 0);
+    const ref = peak();
     return g === null || ref === null || g >= threshold * ref;
   };
   const guard = <T>(what: string, measure: () => T): T => {
@@ -55,7 +56,7 @@ export function steadyGuard(o: SteadyOptions): SteadyGuard {
       const result = measure();
       const after = probe();
       if (calm(before) && calm(after)) return result;
-      const seen = `probes ${before?.toFixed(0)} and ${after?.toFixed(0)} GFLOP/s against a peak of ${Math.max(o.reference ?? 0, best ?? 0).toFixed(0)}`;
+      const seen = `probes ${before?.toFixed(0)} and ${after?.toFixed(0)} GFLOP/s against a peak of ${peak()?.toFixed(0)}`;
       if (attempt >= retries) {
         o.log(`${what}: the host was still taking a core after ${retries} retries (${seen}); the figure stands, marked`);
         disturbed.push(what);

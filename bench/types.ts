@@ -52,13 +52,10 @@ export interface Suite {
   run(ctx: SuiteContext): Promise<Row[]>;
 }
 
-export function ofPeak(gflops: number, peak: number | null): number | null {
-  return peak && peak > 0 ? gflops / peak : null;
-}
-
 export type PeakKind = keyof Peaks;
 
-/** A row's ofPeak against one of the run's peaks, and which one (spread into the row). */
+/** A row's ofPeak against one of the run's peaks (null when that peak is unknown), and which one (spread into the row). */
 export function peakShare(gflops: number, peaks: Peaks, kind: PeakKind): { ofPeak: number | null; peakOf: PeakKind } {
-  return { ofPeak: ofPeak(gflops, peaks[kind]), peakOf: kind };
+  const peak = peaks[kind];
+  return { ofPeak: peak && peak > 0 ? gflops / peak : null, peakOf: kind };
 }
