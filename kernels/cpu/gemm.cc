@@ -735,9 +735,17 @@ namespace {
 
 // out[c0, c1) += Σ_rows x[r, c] in double (column_reduce: the same order on every ISA and for any split of the
 // columns). Multi-versioned: compiled for the baseline, the double-precision loop ran two lanes wide.
+// Each thread reads its share of every row (1-2 KiB of a 2-8 KiB row), a strided pattern the hardware
+// prefetchers follow late; in the step, dy (db's input) has been evicted by the dx and dW products in between.
+// So the same columns kColumnSumsAhead rows on are requested in software. Measured (Zen 5, 2 cores, 992 rows,
+// both variants alternated in one process, caches flushed before each call): 512 columns 0.25 -> 0.15 ms,
+// 2048 columns 0.56 -> 0.28 ms; in cache 12-30% faster. 4, 8 and 16 rows ahead were alike. Same sums.
+constexpr int64_t kColumnSumsAhead = 8;
 FT_INLINE_BODY void column_sums_body(const float* x, int64_t rows, int64_t cols, float* out, int64_t c0, int64_t c1) {
   column_reduce(rows, c0, c1, out, [&](int64_t r, int64_t cb, int64_t w, double* acc) FT_INLINE_LAMBDA {
     const float* row = x + r * cols + cb;
+    if (r + kColumnSumsAhead < rows)
+      for (int64_t j = 0; j < w; j += 16) __builtin_prefetch(row + kColumnSumsAhead * cols + j);
     for (int64_t j = 0; j < w; ++j) acc[j] += row[j];
   });
 }
