@@ -19,7 +19,7 @@ import { GEMM_ROUNDS, gemmSuite } from './suites/gemm';
 import { gpujsSuite } from './suites/gpujs';
 import { opsSuite } from './suites/ops';
 import { abovePeak, finalPeaks, measurePeaks, peakSuite, settlePeaks } from './suites/peak';
-import { stepSuite } from './suites/step';
+import { STEP_ROUNDS, stepSuite } from './suites/step';
 import { webgpuSuite } from './suites/webgpu';
 import { checkTargets, targetsMarkdown, type OpProfile } from './targets';
 import type { Row, Suite } from './types';
@@ -67,9 +67,11 @@ function markdownDocument(rows: Row[], command: string, started: Date, loadBefor
     '  library then chose (OpenBLAS core name, oneDNN ISA) is in its row\'s note;',
     '- PyTorch runs under every thread setting listed (torch threads / OpenBLAS threads); the fastest is the peer;',
     ...(quick
-      ? ['- GEMM shapes: one turn per side (a --quick run: nothing evens out a slow stretch of the host);']
+      ? ['- GEMM shapes and the 19m step: one turn per side (a --quick run: nothing evens out a slow stretch of the host);']
       : [`- GEMM shapes: the engine, OpenBLAS and oneDNN take ${GEMM_ROUNDS} turns each, alternately; each figure is the`,
-        '  median of its turns\' medians, so a slow stretch of the host does not fall on one side only;']),
+        '  median of its turns\' medians, so a slow stretch of the host does not fall on one side only;',
+        `- the 19m B=32 step: the engine (fp32, bf16 mode) and PyTorch (fp32, bf16 autocast) take ${STEP_ROUNDS} turns each`,
+        '  the same way (PyTorch under its best thread setting after the first turn); tfjs runs once, after them;']),
     `- PyTorch runs with glibc malloc keeping freed memory (${Object.entries(KEEP_FREED_MEMORY).map(([k, v]) => `${k}=${v}`).join(', ')}):`,
     '  with the defaults it returns its activations to the kernel every step and faults them back in (see',
     '  `bench/peer-env.ts`).',
