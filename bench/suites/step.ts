@@ -117,7 +117,7 @@ export const stepSuite: Suite = {
     // stretch of the shared host fell on whichever ran then (one run had the engine's bf16 step at 276 ms
     // against 247 ms for the same step in its op profile a few minutes later). The first turn tries every
     // PyTorch thread setting; later turns run the best one found. tfjs comes after all of them: its one
-    // wasm step takes a minute or more and leaves the collector busy on the other core for a while.
+    // wasm step takes a minute or more, and the slow bf16 figure above was the one measured right after it.
     const engineTurns: number[] = [], bf16Turns: number[] = [], torchTurns: number[] = [], torchBfTurns: number[] = [];
     const tried: string[] = [], triedBf: string[] = [];
     let best: { label: string; cfg: (typeof TORCH_CONFIGS)[number]; run: TorchRun } | null = null;
