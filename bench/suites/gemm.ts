@@ -8,15 +8,13 @@ import { Rng } from '../../src/util/random';
 import { timeCalls, type Timing } from '../measure';
 import { peerEnv } from '../peer-env';
 import { peakShare, Row, Suite, SuiteContext } from '../types';
-import { randTensor } from './util';
+import { randTensor, roundsNote } from './util';
 
 interface PeerResult { lib: string; median_ms?: number; error?: string; kernel?: string; warmup?: number }
 
 const PEERS = [['OpenBLAS sgemm', 'openblas'], ['oneDNN sgemm', 'onednn']] as const;
 /** Turns each side takes per shape (the figure is the median of its turns' medians). */
 export const GEMM_ROUNDS = 3;
-
-const roundsNote = (n: number) => (n > 1 ? `; median of ${n} turns taken alternately with the other sides` : '');
 
 /** (model, D): N = 32·30 = 960 and 32·31 = 992 tokens; (K, M) = (D, D), (D, 3D) fused QKV, (D, 4D), (4D, D). */
 function shapes(quick: boolean): { model: string; N: number; K: number; M: number }[] {

@@ -14,9 +14,10 @@ import { HrStep } from '../../src/train/hr-step';
 import { median } from '../../src/util/median';
 import { Rng } from '../../src/util/random';
 import { timeCalls, timeCallsAsync, type Timing } from '../measure';
-import { runTorchPeer, threadLabel, TORCH_CONFIGS, TorchRun, torchRunNote } from '../python-peer';
+import { runTorchPeer, threadLabel, type ThreadConfig, TORCH_CONFIGS, TorchRun, torchRunNote } from '../python-peer';
 import { TfjsPpgGpt } from '../tfjs/ppg-gpt';
 import { PeakKind, peakShare, Row, Suite, SuiteContext } from '../types';
+import { roundsNote } from './util';
 
 const SIZE = '19m', B = 32, T = 30;
 
@@ -100,8 +101,6 @@ async function tfjsStep(log: (m: string) => void): Promise<{ ms: number; note: s
 /** Turns each side of the 19m B = 32 comparison takes (each figure is the median of its turns' medians). */
 export const STEP_ROUNDS = 3;
 
-const roundsNote = (n: number) => (n > 1 ? `; median of ${n} turns taken alternately with the other sides` : '');
-
 export const stepSuite: Suite = {
   name: 'step',
   description: '19m fine-tuning step (B=32, T=30) vs PyTorch 1.13 and tfjs-wasm; the engine at B=8 (19m, 1b)',
@@ -109,7 +108,7 @@ export const stepSuite: Suite = {
     const minTime = ctx.quick ? 0.5 : 5;
     const rounds = ctx.quick ? 1 : STEP_ROUNDS;
     const flops = stepFlops(modelConfig(SIZE, { hrPatches: T }), B, T).total, shape = `${SIZE} B=${B} T=${T}`;
-    const torchStep = (cfg: (typeof TORCH_CONFIGS)[number], dtype: 'fp32' | 'bf16', label: string) =>
+    const torchStep = (cfg: ThreadConfig, dtype: 'fp32' | 'bf16', label: string) =>
       ctx.steady(`${label} (${threadLabel(cfg)})`, () =>
         runTorchPeer<{ ms: number } & TorchRun>(['step', SIZE, String(B), String(T), String(minTime), String(cfg.torch), dtype], cfg, 900_000));
     // The four figures of the comparison (the engine's fp32 and bf16 steps, PyTorch's fp32 and bf16 autocast
@@ -120,8 +119,8 @@ export const stepSuite: Suite = {
     // wasm step takes a minute or more, and the slow bf16 figure above was the one measured right after it.
     const engineTurns: number[] = [], bf16Turns: number[] = [], torchTurns: number[] = [], torchBfTurns: number[] = [];
     const tried: string[] = [], triedBf: string[] = [];
-    let best: { label: string; cfg: (typeof TORCH_CONFIGS)[number]; run: TorchRun } | null = null;
-    let bf: { label: string; cfg: (typeof TORCH_CONFIGS)[number]; run: TorchRun } | null = null;
+    let best: { label: string; cfg: ThreadConfig; run: TorchRun } | null = null;
+    let bf: { label: string; cfg: ThreadConfig; run: TorchRun } | null = null;
     let bf16Usable = true, torchMissing = false;
     const engineBf16Turn = () => {
       if (!bf16Usable) return;

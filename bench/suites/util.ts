@@ -1,4 +1,4 @@
-// Small helpers the suites share: seeded random tensors and the engine backend.
+// Small helpers the suites share: seeded random tensors, attention FLOPs and the note of a figure taken in turns.
 import type { Backend } from '../../src/engine/backend';
 import type { Tensor } from '../../src/engine/tensor';
 import { Rng } from '../../src/util/random';
@@ -11,4 +11,9 @@ export function randTensor(be: Backend, shape: number[], rng: Rng, std = 1): Ten
 /** Useful FLOPs of causal attention forward (QKᵀ and PV over the S(S+1)/2 visible pairs). */
 export function attentionForwardFlops(B: number, S: number, D: number): number {
   return 4 * B * (S * (S + 1)) / 2 * D;
+}
+
+/** A figure's note when it is the median of several turns taken alternately with the other sides. */
+export function roundsNote(n: number): string {
+  return n > 1 ? `; median of ${n} turns taken alternately with the other sides` : '';
 }
