@@ -267,11 +267,65 @@ float* scratch(size_t n) {
   return line_aligned(buf.data());
 }
 
+// The rotations of whole rows, for d a whole number of vectors (every model: d = 64): q and k (and dq and dk)
+// of a row go through one loop, read and written in place, with the same arithmetic as rope_row and
+// rope_row_backward_add (same expressions, so the same results). The general pair (a padded copy of each row,
+// a partial last vector, the overwrite choice per vector), inlined into the head functions, compiled into
+// loops that kept pointers on the stack. Measured (Zen 5, 2 cores, H = 8, D = 512, scratch harness, both
+// variants in one process, results bit-identical): per-phase cycle counters of the backward at B = 32, S = 31
+// put the rotation of q and k (with the transpose of Qs) at 1940-1990 -> 1380-1450 TSC cycles per head and the
+// rotation back into dq and dk at 1830-1920 -> 1070-1100; end to end, forward+backward 3.5-4.5% faster at
+// S = 31 (B = 32) and 5% at S = 257 (B = 8).
+template <int W>
+FT_INLINE void rotate_qk_whole(const Problem& P, const float* qh, const float* kh, float* Qs, float* Kr) {
+  using X = VecOps<W>;
+  using V = typename X::V;
+  const int64_t dp = P.dp, D = P.D, rs = P.rs;
+  const float* cs = P.rope->cs;
+  const float* sn = P.rope->sn;
+  const V m = X::set1(P.scale);
+  for (int64_t i = 0; i < P.S; ++i) {
+    const float *qr = qh + i * D, *kr = kh + i * D, *ci = cs + i * rs, *si = sn + i * rs;
+    float *qo = Qs + i * dp, *ko = Kr + i * dp;
+#pragma GCC unroll 4
+    for (int64_t c = 0; c < dp; c += W) {
+      const V cv = X::load(ci + c), sv = X::load(si + c), xq = X::load(qr + c), xk = X::load(kr + c);
+      X::store(qo + c, (xq * cv + X::swap_pairs(xq) * sv) * m);
+      X::store(ko + c, xk * cv + X::swap_pairs(xk) * sv);
+    }
+  }
+}
+
+// dq (+)= R(−θ)·dQa·scale and dk (+)= R(−θ)·dKa over the S rows of one head (d == dp).
+template <int W, bool Overwrite>
+FT_INLINE void store_dqk_whole(const Problem& P, int64_t off, const float* dQa, const float* dKa) {
+  using X = VecOps<W>;
+  using V = typename X::V;
+  const int64_t dp = P.dp, D = P.D, rs = P.rs;
+  const float* cs = P.rope->cs;
+  const float* sn = P.rope->sn;
+  const V m = X::set1(P.scale);
+  for (int64_t i = 0; i < P.S; ++i) {
+    const float *qa = dQa + i * dp, *ka = dKa + i * dp, *ci = cs + i * rs, *si = sn + i * rs;
+    float *dq = P.dq + off + i * D, *dk = P.dk + off + i * D;
+#pragma GCC unroll 4
+    for (int64_t c = 0; c < dp; c += W) {
+      const V cv = X::load(ci + c), sv = X::load(si + c), yq = X::load(qa + c), yk = X::load(ka + c);
+      const V gq = (yq * cv - X::swap_pairs(yq) * sv) * m, gk = yk * cv - X::swap_pairs(yk) * sv;
+      X::store(dq + c, Overwrite ? gq : X::load(dq + c) + gq);
+      X::store(dk + c, Overwrite ? gk : X::load(dk + c) + gk);
+    }
+  }
+}
+
 // Rotated q rows pre-multiplied by the score scale, Qs [S x dp], and rotated k rows, Kr [S x dp]; padding is
 // zeroed (padded key columns meet zero probabilities, and 0 * garbage could be NaN). tmp: scratch of dp floats.
 template <int W>
 FT_INLINE void rotate_qk(const Problem& P, const float* qh, const float* kh, float* Qs, float* Kr, float* tmp) {
   const int64_t d = P.d, dp = P.dp, D = P.D, rs = P.rs;
+  if constexpr (W > 1) {
+    if (d == dp) return rotate_qk_whole<W>(P, qh, kh, Qs, Kr);
+  }
   for (int64_t i = 0; i < P.S; ++i) {
     const float* cs = P.rope->cs + i * rs;
     const float* sn = P.rope->sn + i * rs;
@@ -412,11 +466,20 @@ template <int W>
 FT_INLINE void backward_store(const Problem& P, int64_t off, const float* dQa, const float* dKa, const float* dVa,
                               float* tmp) {
   const int64_t d = P.d, dp = P.dp, D = P.D, rs = P.rs;
+  bool whole = false;
+  if constexpr (W > 1) {
+    whole = d == dp;
+    if (whole && P.overwrite) store_dqk_whole<W, true>(P, off, dQa, dKa);
+    else if (whole) store_dqk_whole<W, false>(P, off, dQa, dKa);
+  }
+  if (whole && !dVa) return;
   for (int64_t i = 0; i < P.S; ++i) {
-    const float* cs = P.rope->cs + i * rs;
-    const float* sn = P.rope->sn + i * rs;
-    rope_row_backward_add<W>(dQa + i * dp, cs, sn, d, P.scale, P.dq + off + i * D, tmp, P.overwrite);
-    rope_row_backward_add<W>(dKa + i * dp, cs, sn, d, 1.0f, P.dk + off + i * D, tmp, P.overwrite);
+    if (!whole) {
+      const float* cs = P.rope->cs + i * rs;
+      const float* sn = P.rope->sn + i * rs;
+      rope_row_backward_add<W>(dQa + i * dp, cs, sn, d, P.scale, P.dq + off + i * D, tmp, P.overwrite);
+      rope_row_backward_add<W>(dKa + i * dp, cs, sn, d, 1.0f, P.dk + off + i * D, tmp, P.overwrite);
+    }
     if (!dVa) continue;
     float* dvrow = P.dv + off + i * D;
     if (P.overwrite) std::memcpy(dvrow, dVa + i * dp, sizeof(float) * (size_t)d);
