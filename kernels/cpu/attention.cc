@@ -867,8 +867,8 @@ void backward_scalar(const Problem& P, int64_t b, int64_t e) { backward_heads<1>
 // slower: backward 5-9% slower with cold caches, B = 32, S = 31). Each task writes only its own head's slices,
 // so the results do not depend on who ran it. With the shared counter used before, a group went to whichever
 // thread asked first, so from one call to the next a thread wrote the lines of o, dq, dk and dv that the other
-// core had written last and had to take them over; with own shares it mostly writes its own lines again, and
-// it works on the tokens whose rows it produced in the projection GEMMs (their tiles are split the same way).
+// core had written last and had to take them over (per-phase cycle counters: those stores took three times as
+// long on 2 threads as on 1, with everything in cache); with own shares it mostly writes its own lines again.
 // Measured (Zen 5, 2 cores, H = 8, D = 512, both variants alternated in one process, results bit-identical):
 // forward+backward 25% faster at B = 32, S = 31 (backward 30%), 3% at B = 8, S = 257; in the 19m training
 // step (op profile, 3 runs each, alternated) attention forward+backward 10.5 -> 9.0 ms per step.
