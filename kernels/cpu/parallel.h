@@ -20,7 +20,8 @@ void set_spin_us(int us);
 int spin_us();
 
 // Splits [0, n) into contiguous chunks, one per thread, and calls fn(begin, end) on each; returns when all
-// chunks are done. Nested calls from inside fn run serially on the calling thread.
+// chunks are done. A chunk that no worker has started by the time the caller finishes its own runs on the
+// caller. Nested calls from inside fn run serially on the calling thread.
 void parallel_for(int64_t n, const std::function<void(int64_t begin, int64_t end)>& fn);
 
 // Runs body(t) for every t in [0, count), the pool's threads claiming indices from a shared counter (dynamic
@@ -39,7 +40,8 @@ void parallel_dynamic(int64_t count, bool serial, F body) {
 }
 
 // Like parallel_dynamic, but each thread first works through its own contiguous share of [0, count) in order
-// (thread w: [w·count/T, (w+1)·count/T)), and only then takes indices from the far end of the other shares.
+// (the thread running chunk w: [w·count/T, (w+1)·count/T)), and only then takes indices from the far end of
+// the other shares.
 // For loops whose consecutive indices share data that the first thread to need it prepares (the GEMM's tiles
 // of one row block share packed A panels): a thread then mostly consumes what it packed itself, from its own
 // cache, where the shared counter made the two threads alternate through every row block. The stealing keeps

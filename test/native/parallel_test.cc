@@ -2,8 +2,10 @@
 // exactly once, in contiguous chunks, whatever the thread count, the spin budget (0: sleep at once; short:
 // the budget runs out between calls, so both the spin and the sleep paths are taken; long: workers never
 // sleep), the gap between calls and nesting. Built and run by run-parallel-test.sh, also under
-// ThreadSanitizer, which turns any data race in the hand-off (job fields, generation, pending count) into a
-// failure. Also parallel_dynamic_local (the GEMM's tile scheduler): every index once, stealing included.
+// ThreadSanitizer, which turns any data race in the hand-off (job fields, generation, chunk claims, done count)
+// into a failure. The caller runs any chunk no worker has claimed by the time its own is done; with workers that
+// sleep at once (spin 0) that happens, and the harness checks that it did. Also parallel_dynamic_local (the
+// GEMM's tile scheduler): every index once, stealing included.
 #include <sched.h>
 
 #include <atomic>
@@ -11,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "parallel.h"
@@ -40,6 +43,7 @@ int main() {
   cpu_set_t set;
   const int cores = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
   const int calls = std::getenv("PARALLEL_TEST_CALLS") ? std::atoi(std::getenv("PARALLEL_TEST_CALLS")) : 400;
+  int taken_over = 0;  // calls (2+ threads, spin 0) in which the caller's thread ran more than one chunk
   for (int threads : {1, 2, 3, 4}) {
     ft::set_num_threads(threads);
     for (int spin : {0, 3, 200, 5000}) {
@@ -48,10 +52,12 @@ int main() {
         const int64_t n = 1 + (int64_t)(rng() % 9);
         std::vector<std::atomic<int>> hits(n);
         for (auto& h : hits) h.store(0);
-        std::atomic<int> bad_chunk{0};
+        std::atomic<int> bad_chunk{0}, by_caller{0};
         const bool nested = c % 17 == 0;
+        const std::thread::id caller = std::this_thread::get_id();
         ft::parallel_for(n, [&](int64_t b, int64_t e) {
           if (!(0 <= b && b < e && e <= n)) bad_chunk.store(1);
+          if (std::this_thread::get_id() == caller) by_caller.fetch_add(1);
           for (int64_t i = b; i < e; ++i) hits[i].fetch_add(1);
           if (nested) {
             // A parallel_for inside a chunk must not wait on the pool it runs in (that would deadlock): it runs
@@ -66,6 +72,7 @@ int main() {
         bool once = true;
         for (auto& h : hits) once = once && h.load() == 1;
         expect(once, "every index exactly once", threads, spin, n);
+        if (threads > 1 && spin == 0 && by_caller.load() > 1) ++taken_over;
         expect(bad_chunk.load() == 0, bad_chunk.load() == 2 ? "nested call covered its range once" : "chunk in range",
                threads, spin, n);
         // Gaps between calls: none, shorter than the short spin, longer than it (the sleep path).
@@ -76,6 +83,7 @@ int main() {
       expect(ft::spin_us() == (threads <= cores ? spin : 0), "spin_us reports the budget in force", threads, spin, 0);
     }
   }
+  expect(taken_over > 0, "the caller ran chunks that no worker had claimed (spin 0)", 0, 0, 0);
   // parallel_dynamic_local: every index exactly once, whatever the thread count, the index count (fewer
   // indices than threads included) and how uneven the work is (slow indices make the other threads steal from
   // their shares' ends); nested inside a parallel_for it runs on the calling thread and still covers everything.
@@ -110,6 +118,7 @@ int main() {
   }
   ft::set_spin_us(-5);
   expect(ft::spin_us() == 0, "negative spin budget clamps to 0", 0, -5, 0);
-  std::printf("parallel_test: %d checks, %d failed\n", checks, failures);
+  std::printf("parallel_test: %d checks, %d failed; the caller took over chunks in %d calls\n", checks, failures,
+              taken_over);
   return failures == 0 ? 0 : 1;
 }
