@@ -79,7 +79,7 @@ class Pool {
     quit_.store(false);
     // New workers must start at the current generation, or they would replay the last job at once.
     const uint64_t g = generation_.load();
-    for (int t = 1; t < n; ++t) workers_.emplace_back([this, t, g] { loop(g); });
+    for (int t = 1; t < n; ++t) workers_.emplace_back([this, g] { loop(g); });
   }
 
   void run(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
@@ -117,15 +117,17 @@ class Pool {
 
  private:
   static int64_t chunk_end(int64_t n, int chunks, int c) { return n * (c + 1) / chunks; }
-  // claim_ holds the job's generation (high bits) and the next unclaimed chunk (low 16 bits; at most 256).
-  static uint64_t tag(uint64_t gen) { return gen << 16; }
+  // claim_ holds the job's generation (its low 48 bits, above) and the next unclaimed chunk (the low 16 bits;
+  // there are at most 256).
+  static constexpr uint64_t kGenMask = (uint64_t{1} << 48) - 1;
+  static uint64_t tag(uint64_t gen) { return (gen & kGenMask) << 16; }
 
   // The next chunk of job gen, or -1 when all are claimed or a newer job has started (a worker that woke after
   // its job ended must not claim a chunk of the next one with the old job's function).
   int claim(uint64_t gen, int chunks) {
     uint64_t cur = claim_.load(std::memory_order_relaxed);
     for (;;) {
-      if ((cur >> 16) != gen || (int)(cur & 0xffff) >= chunks) return -1;
+      if ((cur >> 16) != (gen & kGenMask) || (int)(cur & 0xffff) >= chunks) return -1;
       if (claim_.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel, std::memory_order_relaxed))
         return (int)(cur & 0xffff);
     }
