@@ -25,8 +25,8 @@
 //      shapes. Packing everything in a pass before the tile loop (the design before this one) wrote the packed
 //      copies out to L3 and read them back: 3-4% slower overall, up to 10% where A is packed (k = 2048).
 //      Exceptions: A is not packed at all, the kernel reading it in place, when it is row-major in a small
-//      product (n ≤ 768, k ≤ 4096), or column-major and the larger operand (m ≥ 2n, or m ≥ n with n ≤ 512);
-//      direct_a() says why, with what was measured.
+//      product (n ≤ 768, k ≤ 4096), or column-major and the larger operand (m ≥ 2n, or m ≥ n with n ≤ 512)
+//      with a column stride up to 4096; direct_a() says why, with what was measured.
 //   2. C is cut into MC × NC tiles, scheduled dynamically (on a shared machine one core is often slower, and a
 //      static split would leave the other idle at the end): with A packed, each thread first works through its
 //      own share of the tiles, so that it mostly consumes panels it packed itself, then steals from the others'.
@@ -364,6 +364,8 @@ constexpr int64_t KC_DIRECT_COLUMNS = 512;
 constexpr int64_t kDirectMaxN = 768, kDirectMaxK = 4096;
 // Largest n for which a column-major A at least as tall as B is wide (m ≥ n) is read in place (see direct_a()).
 constexpr int64_t kDirectColumnsMaxN = 512;
+// Largest column stride (floats) at which a column-major A is read in place (see direct_a()).
+constexpr int64_t kDirectColumnsMaxLd = 4096;
 
 struct Spec {
   int mr, nr;
@@ -513,10 +515,15 @@ void gate_rows(float* C, const float* gate, int64_t ldc, int64_t i0, int64_t i1,
 // while B is narrow (few B panels re-read each A panel): dW at m = n (k = 992, packed A scheduled per thread,
 // see gemm()) 384: 7-17% faster, 512 (the 19m attention projections): 4-14% (caches flushed first: 6%),
 // 640-768 even, 896-1536 3-7% slower; so m ≥ n reads A in place up to n = 512.
+// Not at a column stride past 4096 floats (the 1b model's linear1 dW, dyᵀ with lda = 8192): each k step's
+// MR values then sit 32 KiB after the last, so every row of the panel falls in one L1 set and two L2 sets, and
+// the panel, re-read for each B panel of the tile, came from L3 each time; packed, it is read once. Measured
+// (Zen 5, 2 cores, packing and in-place alternated in one process): m, n, k = 8192, 2048, 248 4-13% faster
+// packed over four runs, k = 992 13%; at lda = 4096 (345m, m, n = 4096, 1024) the two were even.
 bool direct_a(const Spec& spec, const Matrix& A, int64_t m, int64_t n, int64_t k, int64_t n_padded) {
   if (!spec.direct) return false;
   if (A.col_stride == 1) return n_padded <= kDirectMaxN && k <= kDirectMaxK;
-  return A.row_stride == 1 && (m >= 2 * n || (m >= n && n <= kDirectColumnsMaxN));
+  return A.row_stride == 1 && A.col_stride <= kDirectColumnsMaxLd && (m >= 2 * n || (m >= n && n <= kDirectColumnsMaxN));
 }
 
 // Loop order inside a tile. The micro-kernel broadcasts MR values of A per k step (the latency-bound loads)

@@ -114,6 +114,8 @@ int main() {
       {sz(431), sz(50), sz(200), 1, 0, false, true},
       // ... and when about square with a narrow B (m ≥ n, n ≤ 512: the 19m attention projections' dW).
       {sz(520), sz(400), sz(990), 1, 0, true, false},
+      // ... but packed past a column stride of 4096 (the 1b model's linear1 dW): m unscaled to keep lda = m there.
+      {4200, 40, sz(70), 1, 0, true, false},
       // One column of tiles, one row of tiles.
       {sz(600), 31, sz(520), 0, 0, false, false},
       {13, sz(900), sz(520), 1, 1, true, true},
