@@ -1,6 +1,10 @@
-// The engine's linear forward y[N,M] = x[N,K]·W[M,K]ᵀ + b against OpenBLAS cblas_sgemm and oneDNN dnnl_sgemm
-// (bench/native/gemm_peers.cc, same layout, same thread count) at the GEMM shapes of the models' blocks.
+// The engine's linear products against OpenBLAS cblas_sgemm and oneDNN dnnl_sgemm (bench/native/gemm_peers.cc,
+// same layouts, same thread count) at the GEMM shapes of the models' blocks: the forward y[N,M] = x[N,K]·W[M,K]ᵀ + b
+// at every shape, and the backward's two products (dx = dy·W and dW = dyᵀ·x, one linearBackward call without a
+// bias) at the N = 992 shapes and the 1b model's linear1 at B = 8, where the weights are large against the rows.
+import type { Backend } from '../../src/engine/backend';
 import { getBackend } from '../../src/engine/registry';
+import type { Tensor } from '../../src/engine/tensor';
 import { engineThreads } from '../../src/profile/peak';
 import { runNativeTool } from '../../src/profile/native-tools';
 import { median } from '../../src/util/median';
@@ -16,10 +20,12 @@ const PEERS = [['OpenBLAS sgemm', 'openblas'], ['oneDNN sgemm', 'onednn']] as co
 /** Turns each side takes per shape (the figure is the median of its turns' medians). */
 export const GEMM_ROUNDS = 3;
 
+interface Shape { model: string; N: number; K: number; M: number }
+
 /** (model, D): N = 32·30 = 960 and 32·31 = 992 tokens; (K, M) = (D, D), (D, 3D) fused QKV, (D, 4D), (4D, D). */
-function shapes(quick: boolean): { model: string; N: number; K: number; M: number }[] {
+function shapes(quick: boolean): Shape[] {
   if (quick) return [{ model: '19m', N: 992, K: 512, M: 2048 }];
-  const out: { model: string; N: number; K: number; M: number }[] = [];
+  const out: Shape[] = [];
   for (const [model, D] of [['19m', 512], ['85m', 768], ['345m', 1024]] as const) {
     for (const N of [960, 992]) {
       for (const [K, M] of [[D, D], [D, 3 * D], [D, 4 * D], [4 * D, D]]) out.push({ model, N, K, M });
@@ -28,65 +34,120 @@ function shapes(quick: boolean): { model: string; N: number; K: number; M: numbe
   return out;
 }
 
+/** The backward's shapes: the N = 992 forward shapes, and the 1b linear1 at B = 8 (N = 8·31 = 248). */
+function backwardShapes(quick: boolean): Shape[] {
+  if (quick) return [{ model: '19m', N: 992, K: 512, M: 2048 }];
+  return [...shapes(false).filter((s) => s.N === 992), { model: '1b', N: 248, K: 2048, M: 8192 }];
+}
+
+interface Direction {
+  /** gemm_peers' direction argument. */
+  arg: 'forward' | 'backward';
+  engineFigure: string;
+  /** The peer's figure, given its name. */
+  peerFigure: (name: string) => string;
+  /** FLOPs of one call. */
+  flops: (s: Shape) => number;
+  /** The tensors of one shape and the engine call on them. */
+  setup: (s: Shape, rng: Rng) => { call: () => void; tensors: Tensor[] };
+}
+
+const GEMM_FORWARD_FIGURE = 'linear forward (+bias) · engine';
+const GEMM_BACKWARD_FIGURE = 'linear backward dx + dW · engine';
+
+/**
+ * One shape in one direction: the engine and its peers take turns, `rounds` times, so that a slow stretch of
+ * the shared host (minutes of lower memory bandwidth were seen) falls on every side instead of on whichever
+ * ran then. Rows: the engine's (against the best peer), then each peer's.
+ */
+function compare(ctx: SuiteContext, dir: Direction, sh: Shape, rng: Rng): Row[] {
+  const { be, threads, rounds, minTime } = settings(ctx);
+  const flops = dir.flops(sh), shape = `${sh.model} N=${sh.N} K=${sh.K} M=${sh.M}`;
+  const { call, tensors } = dir.setup(sh, rng);
+  const engineRounds: Timing[] = [];
+  const peerRounds = new Map<string, PeerResult[]>(PEERS.map(([name]) => [name, []]));
+  // Turns after the first that a peer failed (turn number and why): its figure is then the median of the
+  // turns it completed, and its row says which failed.
+  const peerFailed = new Map<string, string[]>(PEERS.map(([name]) => [name, []]));
+  const what = `${dir.arg} ${shape}`;
+  for (let r = 0; r < rounds; r++) {
+    engineRounds.push(ctx.steady(`engine ${what}`, () => timeCalls(call, { minTime, minCalls: 5, warmup: 3 })));
+    for (const [name, lib] of PEERS) {
+      const seen = peerRounds.get(name)!;
+      if (r > 0 && seen.length === 0) continue; // missing since its first turn (reported then)
+      const res = ctx.steady(`${name} ${what}`, () => runNativeTool<PeerResult>('gemm_peers',
+        [lib, String(sh.N), String(sh.K), String(sh.M), String(threads), String(minTime), dir.arg],
+        peerEnv({ OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) }), true));
+      if (res.median_ms === undefined) {
+        const why = res.error ?? 'no result';
+        if (r === 0) ctx.missingPeer(name, why);
+        else {
+          peerFailed.get(name)!.push(`turn ${r + 1} failed: ${why}`);
+          ctx.log(`${name} ${what}: turn ${r + 1} of ${rounds} failed (${why}); its figure takes the turns it completed`);
+        }
+        continue;
+      }
+      seen.push(res);
+    }
+  }
+  for (const t of tensors) be.dispose(t);
+  const rows: Row[] = [];
+  const engineMs = median(engineRounds.map((t) => t.medianMs));
+  const engine = flops / engineMs / 1e6;
+  const peers: { name: string; gflops: number }[] = [];
+  for (const [name] of PEERS) {
+    const got = peerRounds.get(name)!;
+    if (got.length === 0) continue;
+    const ms = median(got.map((g) => g.median_ms as number));
+    const g = flops / ms / 1e6;
+    peers.push({ name, gflops: g });
+    rows.push({ suite: 'gemm', figure: dir.peerFigure(name), shape, ms, rate: g, unit: 'GFLOP/s', peer: null, ratio: null,
+      ...peakShare(g, ctx.peaks, 'fp32All'), note: `${threads} threads; kernel ${got[0].kernel}; warm-up ${got.map((x) => x.warmup).join('/')}${roundsNote(got.length)}${peerFailed.get(name)!.map((f) => `; ${f}`).join('')}` });
+  }
+  const best = peers.reduce<(typeof peers)[number] | null>((a, p) => (a === null || p.gflops > a.gflops ? p : a), null);
+  rows.unshift({
+    suite: 'gemm', figure: dir.engineFigure, shape, ms: engineMs, rate: engine, unit: 'GFLOP/s',
+    peer: best?.name ?? null, ratio: best ? engine / best.gflops : null, ...peakShare(engine, ctx.peaks, 'fp32All'),
+    note: `${threads} threads; warm-up ${engineRounds.map((t) => t.warmup).join('/')}${roundsNote(rounds)}${best ? '' : '; no BLAS peer available'}`,
+  });
+  return rows;
+}
+
+function settings(ctx: SuiteContext) {
+  const rounds = ctx.quick ? 1 : GEMM_ROUNDS;
+  return { be: getBackend(ctx.backend), threads: engineThreads(), rounds, minTime: (ctx.quick ? 0.2 : 1) / rounds };
+}
+
+function directions(be: Backend): Direction[] {
+  return [
+    {
+      arg: 'forward', engineFigure: GEMM_FORWARD_FIGURE, peerFigure: (name) => `sgemm · ${name}`, flops: (s) => 2 * s.N * s.K * s.M,
+      setup: ({ N, K, M }, rng) => {
+        const x = randTensor(be, [N, K], rng), w = randTensor(be, [M, K], rng, 0.02), b = randTensor(be, [M], rng), y = be.tensor([N, M]);
+        return { call: () => be.linear(x, w, b, y), tensors: [x, w, b, y] };
+      },
+    },
+    {
+      // Both gradients overwritten, as the peers' beta = 0 does (and as the training step calls it).
+      arg: 'backward', engineFigure: GEMM_BACKWARD_FIGURE, peerFigure: (name) => `sgemm dx + dW · ${name}`, flops: (s) => 4 * s.N * s.K * s.M,
+      setup: ({ N, K, M }, rng) => {
+        const dy = randTensor(be, [N, M], rng), x = randTensor(be, [N, K], rng), w = randTensor(be, [M, K], rng, 0.02);
+        const dx = be.tensor([N, K]), dw = be.tensor([M, K]);
+        return { call: () => be.linearBackward(dy, x, w, dx, dw, null, true, null, true), tensors: [dy, x, w, dx, dw] };
+      },
+    },
+  ];
+}
+
 export const gemmSuite: Suite = {
   name: 'gemm',
-  description: 'engine linear forward vs OpenBLAS and oneDNN sgemm at the models\' shapes',
+  description: 'engine linear forward and backward vs OpenBLAS and oneDNN sgemm at the models\' shapes',
   async run(ctx: SuiteContext): Promise<Row[]> {
-    const be = getBackend(ctx.backend);
-    const threads = engineThreads();
     const rng = new Rng(2);
-    const rounds = ctx.quick ? 1 : GEMM_ROUNDS;
-    const minTime = (ctx.quick ? 0.2 : 1) / rounds;
+    const [forward, backward] = directions(getBackend(ctx.backend));
     const rows: Row[] = [];
-    for (const { model, N, K, M } of shapes(ctx.quick)) {
-      const flops = 2 * N * K * M, shape = `${model} N=${N} K=${K} M=${M}`;
-      const x = randTensor(be, [N, K], rng), w = randTensor(be, [M, K], rng, 0.02), b = randTensor(be, [M], rng), y = be.tensor([N, M]);
-      const engineRounds: Timing[] = [];
-      const peerRounds = new Map<string, PeerResult[]>(PEERS.map(([name]) => [name, []]));
-      // Turns after the first that a peer failed (turn number and why): its figure is then the median of the
-      // turns it completed, and its row says which failed.
-      const peerFailed = new Map<string, string[]>(PEERS.map(([name]) => [name, []]));
-      // The engine and its peers take turns, `rounds` times, so that a slow stretch of the shared host
-      // (minutes of lower memory bandwidth were seen) falls on every side instead of on whichever ran then.
-      for (let r = 0; r < rounds; r++) {
-        engineRounds.push(ctx.steady(`engine linear ${shape}`, () => timeCalls(() => be.linear(x, w, b, y), { minTime, minCalls: 5, warmup: 3 })));
-        for (const [name, lib] of PEERS) {
-          const seen = peerRounds.get(name)!;
-          if (r > 0 && seen.length === 0) continue; // missing since its first turn (reported then)
-          const res = ctx.steady(`${name} ${shape}`, () => runNativeTool<PeerResult>('gemm_peers', [lib, String(N), String(K), String(M), String(threads), String(minTime)],
-            peerEnv({ OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) }), true));
-          if (res.median_ms === undefined) {
-            const why = res.error ?? 'no result';
-            if (r === 0) ctx.missingPeer(name, why);
-            else {
-              peerFailed.get(name)!.push(`turn ${r + 1} failed: ${why}`);
-              ctx.log(`${name} ${shape}: turn ${r + 1} of ${rounds} failed (${why}); its figure takes the turns it completed`);
-            }
-            continue;
-          }
-          seen.push(res);
-        }
-      }
-      for (const u of [x, w, b, y]) be.dispose(u);
-      const engineMs = median(engineRounds.map((t) => t.medianMs));
-      const engine = flops / engineMs / 1e6;
-      const peers: { name: string; gflops: number; ms: number }[] = [];
-      for (const [name] of PEERS) {
-        const got = peerRounds.get(name)!;
-        if (got.length === 0) continue;
-        const ms = median(got.map((g) => g.median_ms as number));
-        const g = flops / ms / 1e6;
-        peers.push({ name, gflops: g, ms });
-        rows.push({ suite: 'gemm', figure: `sgemm · ${name}`, shape, ms, rate: g, unit: 'GFLOP/s', peer: null, ratio: null,
-          ...peakShare(g, ctx.peaks, 'fp32All'), note: `${threads} threads; kernel ${got[0].kernel}; warm-up ${got.map((x) => x.warmup).join('/')}${roundsNote(got.length)}${peerFailed.get(name)!.map((f) => `; ${f}`).join('')}` });
-      }
-      const best = peers.reduce<(typeof peers)[number] | null>((a, p) => (a === null || p.gflops > a.gflops ? p : a), null);
-      rows.splice(rows.length - peers.length, 0, {
-        suite: 'gemm', figure: 'linear forward (+bias) · engine', shape, ms: engineMs, rate: engine, unit: 'GFLOP/s',
-        peer: best?.name ?? null, ratio: best ? engine / best.gflops : null, ...peakShare(engine, ctx.peaks, 'fp32All'),
-        note: `${threads} threads; warm-up ${engineRounds.map((t) => t.warmup).join('/')}${roundsNote(rounds)}${best ? '' : '; no BLAS peer available'}`,
-      });
-    }
+    for (const sh of shapes(ctx.quick)) rows.push(...compare(ctx, forward, sh, rng));
+    for (const sh of backwardShapes(ctx.quick)) rows.push(...compare(ctx, backward, sh, rng));
     return rows;
   },
 };

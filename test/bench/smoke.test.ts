@@ -21,6 +21,9 @@ describe('npm run bench -- --quick', () => {
       const printed = log.mock.calls.map((c) => String(c[0])).join('\n');
       expect(printed).toMatch(/\| suite \| figure \| shape \| ms \| rate \| peer \| ratio \| of peak \| note \|/);
       expect(printed).toMatch(/linear forward \(\+bias\) · engine/);
+      // The backward's two products, timed as one linearBackward call.
+      const backward = rows.find((r) => r.figure === 'linear backward dx + dW · engine');
+      expect(backward?.rate).toBeGreaterThan(0);
       expect(JSON.parse(fs.readFileSync(json, 'utf8')).rows).toHaveLength(rows.length);
       const doc = fs.readFileSync(md, 'utf8');
       expect(doc).toMatch(/Command.*: `npm run bench -- --quick --suite peak,gemm/);
