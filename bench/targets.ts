@@ -69,17 +69,16 @@ export function checkTargets(rows: readonly Row[]): TargetCheck[] {
       return of.length ? [`${of.filter((r) => (r.ratio as number) >= 1).length} of ${of.length} ${name}`] : [];
     };
     const counts = [...tally(ENGINE_GEMM, 'forward'), ...tally(ENGINE_GEMM_BACKWARD, 'backward')].join(' and ');
-    const direction = worst.figure === ENGINE_GEMM ? 'forward' : 'backward';
+    const named = (r: Row) => `${r.figure === ENGINE_GEMM ? 'forward' : 'backward'} ${r.shape}`;
     out.push(ratios.some((x) => x === null)
       ? { target: 'GEMM: ≥ 1.0× the best of OpenBLAS and oneDNN on every model shape', measured: 'not measured (a peer is missing)', met: null }
       : { target: 'GEMM: ≥ 1.0× the best of OpenBLAS and oneDNN on every model shape',
-          measured: `${counts} shapes at ≥ 1.0×; worst ${times(worst.ratio as number)} (${direction} ${worst.shape})`,
+          measured: `${counts} shapes at ≥ 1.0×; worst ${times(worst.ratio as number)} (${named(worst)})`,
           met: gemms.every((r) => (r.ratio as number) >= 1) });
     const big = gemms.filter((r) => /^(85m|345m) /.test(r.shape));
     const low = big.length ? big.reduce((a, r) => ((r.ofPeak ?? 0) < (a.ofPeak ?? 0) ? r : a)) : undefined;
-    const lowName = low ? `${low.figure === ENGINE_GEMM ? 'forward' : 'backward'} ${low.shape}` : '-';
     out.push(check('GEMM: ≥ 85% of the fp32 peak at the 85m and 345m shapes', [
-      { label: `lowest (${lowName})`, value: low?.ofPeak, min: 0.85, fmt: pct },
+      { label: `lowest (${low ? named(low) : '-'})`, value: low?.ofPeak, min: 0.85, fmt: pct },
     ]));
   }
   const a30 = find(rows, ENGINE_ATTENTION, (s) => / S=31 /.test(s));
