@@ -459,6 +459,7 @@ struct Unit {
   int64_t t, r0, r1;
 };
 thread_local std::vector<Unit> tl_units;
+thread_local std::vector<int64_t> tl_share_start;
 constexpr int64_t kTailTiles = 2, kTailPieces = 4;
 
 void bias_only(int64_t m, int64_t n, float* C, int64_t ldc, bool accumulate, const float* bias) {
@@ -675,9 +676,10 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
   // block when B is by far the larger packed operand (n ≥ 2m, A packed too), so that they share B panels (see
   // the scheduling below). At n just above m (m = 992, n = 1024) the row order measured 3-7% faster.
   const bool by_columns = !direct && n >= 2 * m;
+  auto row_block = [&](int64_t t) { return by_columns ? t % mt : t / nt; };
   // One unit of work: tile t's micro-panel rows [r0, r1) of its MCp (a whole tile, or a piece of one; see below).
   auto tile = [&](int64_t t, int64_t r0, int64_t r1) {
-    const int64_t rb = by_columns ? t % mt : t / nt, cb = by_columns ? t / mt : t % nt;
+    const int64_t rb = row_block(t), cb = by_columns ? t / mt : t % nt;
     const int64_t ip0 = rb * MCp + r0, ip1 = std::min(mp, rb * MCp + r1);
     const int64_t jp0 = cb * NCp, jp1 = std::min(np, jp0 + NCp);
     // The tile's micro-panels, and below each block's packed offsets, worked out once per tile and block rather
@@ -736,7 +738,7 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
       }
     }
   };
-  // When A is packed, each thread works through its own share of the tiles first (parallel_dynamic_local): it
+  // When A is packed, each thread works through its own share of the tiles first (parallel_dynamic_shares): it
   // then mostly packs the panels it consumes, and they stay in its own caches. With the shared counter the two
   // threads alternated through every row block, each using panels the other had packed. Measured (Zen 5, 2
   // cores, N = 992, forward, dx and dW of the 19m, 85m and 345m layer products, builds alternated): bf16 mode
@@ -757,23 +759,28 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
   // 19m MLP layers in sequence (scratch harness, both schedules alternated by step): 0.3-2% faster overall in
   // fp32 and bf16 mode over twelve runs (one 0.9% slower), the backward products up to 4.5% faster, the forward
   // ones 0-1.5% slower.
+  // The threads' shares of the unit list (local scheduling) are those of the tiles: share w starts at unit
+  // share_start[w], so a thread's own share holds the pieces of its own tiles whatever their count.
   const int64_t tiles = mt * nt;
   const bool local = !direct;
   const int64_t shares = serial ? 1 : local ? std::min<int64_t>(num_threads(), tiles) : 1;
   std::vector<Unit>& units = tl_units;
+  std::vector<int64_t>& share_start = tl_share_start;
   units.clear();
+  share_start.clear();
   for (int64_t w = 0; w < shares; ++w) {
+    share_start.push_back((int64_t)units.size());
     const int64_t t0 = w * tiles / shares, t1 = (w + 1) * tiles / shares;
     for (int64_t t = t0; t < t1; ++t) {
-      const int64_t rb = by_columns ? t % mt : t / nt, rows = std::min(mp - rb * MCp, MCp);
+      const int64_t rows = std::min(mp - row_block(t) * MCp, MCp);
       const int64_t pieces = serial || t < t1 - kTailTiles ? 1 : std::min<int64_t>(kTailPieces, rows);
       for (int64_t q = 0; q < pieces; ++q) units.push_back({t, q * rows / pieces, (q + 1) * rows / pieces});
     }
   }
+  share_start.push_back((int64_t)units.size());
   auto unit = [&](int64_t u) { tile(units[u].t, units[u].r0, units[u].r1); };
-  const int64_t count = (int64_t)units.size();
-  if (local) parallel_dynamic_local(count, serial, unit);
-  else parallel_dynamic(count, serial, unit);
+  if (local) parallel_dynamic_shares(shares, serial, unit, [&](int64_t w) { return share_start[w]; });
+  else parallel_dynamic(share_start.back(), serial, unit);
 }
 
 namespace {

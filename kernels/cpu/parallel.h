@@ -39,18 +39,17 @@ void parallel_dynamic(int64_t count, bool serial, F body) {
   });
 }
 
-// Like parallel_dynamic, but each thread first works through its own contiguous share of [0, count) in order
-// (the thread running chunk w: [w·count/T, (w+1)·count/T)), and only then takes indices from the far end of
-// the other shares.
+// Like parallel_dynamic, but each thread first works through its own contiguous share of [0, count) in order,
+// and only then takes indices from the far end of the other shares. Share w is [lo(w), lo(w + 1)) for w < T,
+// with lo(0) = 0 and lo(T) = count, run by the thread running chunk w.
 // For loops whose consecutive indices share data that the first thread to need it prepares (the GEMM's tiles
 // of one row block share packed A panels): a thread then mostly consumes what it packed itself, from its own
 // cache, where the shared counter made the two threads alternate through every row block. The stealing keeps
 // the dynamic balance at the end.
-template <class F>
-void parallel_dynamic_local(int64_t count, bool serial, F body) {
-  const int64_t T = std::min<int64_t>(num_threads(), count);
+template <class F, class Lo>
+void parallel_dynamic_shares(int64_t T, bool serial, F body, Lo lo) {
   if (serial || T <= 1) {
-    for (int64_t t = 0; t < count; ++t) body(t);
+    for (int64_t t = 0; t < lo(T); ++t) body(t);
     return;
   }
   // Per share: how many of its indices are claimed (owner and thieves together), and how many thieves took
@@ -59,7 +58,6 @@ void parallel_dynamic_local(int64_t count, bool serial, F body) {
     std::atomic<int64_t> claimed{0}, stolen{0};
   };
   std::unique_ptr<Share[]> shares(new Share[T]);
-  auto lo = [&](int64_t w) { return w * count / T; };
   parallel_for(T, [&](int64_t w0, int64_t w1) {
     // Usually one share per call; a nested call (run serially) gets all of them.
     for (int64_t w = w0; w < w1; ++w) {
@@ -72,6 +70,13 @@ void parallel_dynamic_local(int64_t count, bool serial, F body) {
         body(lo(s + 1) - 1 - shares[s].stolen.fetch_add(1, std::memory_order_relaxed));
     }
   });
+}
+
+// parallel_dynamic_shares with equal shares, one per thread: share w is [w·count/T, (w+1)·count/T).
+template <class F>
+void parallel_dynamic_local(int64_t count, bool serial, F body) {
+  const int64_t T = std::min<int64_t>(num_threads(), count);
+  parallel_dynamic_shares(T, serial, body, [&](int64_t w) { return w * count / T; });
 }
 
 }  // namespace ft
