@@ -508,6 +508,12 @@ void gate_rows(float* C, const float* gate, int64_t ldc, int64_t i0, int64_t i1,
 // 19m and 85m) 3-17% faster than packing. With KC blocks of 256 a long k (2048, 3072) did not gain; with the
 // 1024-long blocks it does, as long as n stays narrow: n = 512, k = 2048 (19m linear2 forward and linear1 dx)
 // 7-10% faster, n = 768, k = 3072 2-6%; n = 1536-4096 (k ≤ 1024) within ±4% either way, so n keeps its limit.
+// Known cost left in place: a row stride that is a multiple of 1024 floats (4 KiB; the 19m's 2048, the 85m's
+// 3072) puts the kernel's 14 row streams in one set of Zen 5's 12-way L1. The same products with rows 16 floats
+// longer (same data, alternated in one process, cold operands) ran 4-9% faster: 19m linear2 forward
+// (m, n, k = 992, 512, 2048) and linear1 dx (992, 512, 2048), about 1% of the 19m step. Copying A to a padded
+// buffer first cost what it saved; the gain needs activations stored with padded rows (their producers writing
+// them so), which the engine's tensors, contiguous by design, do not have. dW (column-major A) gained nothing.
 //
 // A column-major A (dyᵀ in dW) is read in place when it is the larger operand (m ≥ 2n): its MR values per k
 // step are then contiguous, as in a packed panel, and skipping its pack outweighs the strided rows. Measured
@@ -696,6 +702,10 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
       const bool load_c = accumulate || b > 0;
       // Pack this block's panels that no thread has claimed yet: two tiles sharing a row (or column) block
       // then split its panels between them instead of one waiting while the other packs them all.
+      // Tried: where one row block holds every row (the 1b dx at B = 8, m, n, k = 248, 2048, 8192), each tile
+      // packing its B panels into a thread-owned buffer that stays in L2 (no 64 MiB packed copy of W written to
+      // memory and read back): 270-273 GFLOP/s against 276-280 for shared panels (Zen 5, 2 cores, alternated
+      // in one process), so the panels stay shared. oneDNN ran that product at 308-317 in the same session.
       for (int64_t jp = jp0; jp < jp1; ++jp) states.claim(b_unit(b, jp), pack_unit);
       if (!direct)
         for (int64_t ip = ip0; ip < ip1; ++ip) states.claim(a_unit(b, ip), pack_unit);
