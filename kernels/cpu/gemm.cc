@@ -515,8 +515,8 @@ void gate_rows(float* C, const float* gate, int64_t ldc, int64_t i0, int64_t i1,
 // buffer first cost what it saved; the gain needs activations stored with padded rows (their producers writing
 // them so), which the engine's tensors, contiguous by design, do not have. dW (column-major A) gained nothing. Nor did
 // the kernel copying each row's next 16 values (one line) to a stack buffer every 16 k steps and broadcasting
-// from there (bit-identical, 0-2% slower at both shapes): the cost is not L1 misses inside the k loop; the
-// rows' lines also crowd 8 of L2's sets, which only a padded stride spreads.
+// from there (bit-identical, 0-2% slower at both shapes): the cost is not L1 misses inside the k loop, and
+// where it lies instead (prefetcher, the packing of B beside it) is not known yet.
 //
 // A column-major A (dyᵀ in dW) is read in place when it is the larger operand (m ≥ 2n): its MR values per k
 // step are then contiguous, as in a packed panel, and skipping its pack outweighs the strided rows. Measured
