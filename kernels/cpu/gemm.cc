@@ -508,15 +508,15 @@ void gate_rows(float* C, const float* gate, int64_t ldc, int64_t i0, int64_t i1,
 // 19m and 85m) 3-17% faster than packing. With KC blocks of 256 a long k (2048, 3072) did not gain; with the
 // 1024-long blocks it does, as long as n stays narrow: n = 512, k = 2048 (19m linear2 forward and linear1 dx)
 // 7-10% faster, n = 768, k = 3072 2-6%; n = 1536-4096 (k ≤ 1024) within ±4% either way, so n keeps its limit.
-// Known cost left in place: a row stride that is a multiple of 1024 floats (4 KiB; the 19m's 2048, the 85m's
-// 3072) puts the kernel's 14 row streams in one set of Zen 5's 12-way L1. The same products with rows 16 floats
-// longer (same data, alternated in one process, cold operands) ran 4-9% faster: 19m linear2 forward
-// (m, n, k = 992, 512, 2048) and linear1 dx (992, 512, 2048), about 1% of the 19m step. Copying A to a padded
-// buffer first cost what it saved; the gain needs activations stored with padded rows (their producers writing
-// them so), which the engine's tensors, contiguous by design, do not have. dW (column-major A) gained nothing. Nor did
-// the kernel copying each row's next 16 values (one line) to a stack buffer every 16 k steps and broadcasting
-// from there (bit-identical, 0-2% slower at both shapes): the cost is not L1 misses inside the k loop, and
-// where it lies instead (prefetcher, the packing of B beside it) is not known yet.
+// Known cost left in place: row strides that are a multiple of 1024 floats (4 KiB: the 19m's 2048, the 85m's
+// 3072). The same products with rows 16 floats longer (same data, alternated in one process, cold operands)
+// ran 4-9% faster: 19m linear2 forward (m, n, k = 992, 512, 2048) and linear1 dx (992, 512, 2048), about 1% of
+// the 19m step; dW (column-major A) gained nothing. Such strides put the 14 row streams in one set of the
+// 12-way L1, but a kernel copying each row's next line to a stack buffer every 16 k steps and broadcasting
+// from there (bit-identical) ran 0-2% slower: the conflict is not the cost, or the copies cost as much; which,
+// is not known yet. Copying A to a padded buffer first
+// cost what it saved, so the gain needs activations stored with padded rows by their producers, which the
+// engine's tensors, contiguous by design, do not have.
 //
 // A column-major A (dyᵀ in dW) is read in place when it is the larger operand (m ≥ 2n): its MR values per k
 // step are then contiguous, as in a packed panel, and skipping its pack outweighs the strided rows. Measured
