@@ -513,10 +513,9 @@ void gate_rows(float* C, const float* gate, int64_t ldc, int64_t i0, int64_t i1,
 // ran 4-9% faster: 19m linear2 forward (m, n, k = 992, 512, 2048) and linear1 dx (992, 512, 2048), about 1% of
 // the 19m step; dW (column-major A) gained nothing. Such strides put the 14 row streams in one set of the
 // 12-way L1, but a kernel copying each row's next line to a stack buffer every 16 k steps and broadcasting
-// from there (bit-identical) ran 0-2% slower: the conflict is not the cost, or the copies cost as much; which,
-// is not known yet. Copying A to a padded buffer first
-// cost what it saved, so the gain needs activations stored with padded rows by their producers, which the
-// engine's tensors, contiguous by design, do not have.
+// from there (bit-identical) ran 0-2% slower: either the conflict is not the cost or the copies cost as much,
+// which is not known yet. Copying A to a padded buffer first cost what it saved, so the gain needs activations
+// stored with padded rows by their producers, which the engine's tensors, contiguous by design, do not have.
 //
 // A column-major A (dyᵀ in dW) is read in place when it is the larger operand (m ≥ 2n): its MR values per k
 // step are then contiguous, as in a packed panel, and skipping its pack outweighs the strided rows. Measured
