@@ -135,12 +135,13 @@ static ft::AttnDropout attn_dropout(double p, int64_t seed, int64_t step, int64_
 void run(Args&, const RopeAttention& p) {
   const ft::AttnDropout drop = attn_dropout(p.p, p.seed, p.step, p.site);
   ft::rope_attention_forward(p.q.data, p.k.data, p.v.data, p.out.data, p.lse.data, p.B, p.S, p.H, p.D,
-                             p.p > 0.0 ? &drop : nullptr);
+                             p.p > 0.0 ? &drop : nullptr, p.reserve.data);
 }
 void run(Args&, const RopeAttentionBackward& p) {
   const ft::AttnDropout drop = attn_dropout(p.p, p.seed, p.step, p.site);
   ft::rope_attention_backward(p.dout.data, p.q.data, p.k.data, p.v.data, p.out.data, p.lse.data, p.dq.data, p.dk.data,
-                              p.dv.data, p.B, p.S, p.H, p.D, p.p > 0.0 ? &drop : nullptr, p.overwrite != 0);
+                              p.dv.data, p.B, p.S, p.H, p.D, p.p > 0.0 ? &drop : nullptr, p.overwrite != 0,
+                              p.reserve.data);
 }
 
 // ---- losses ----

@@ -4,6 +4,7 @@
 // written with the engine's own ops; the reference backend (plain TypeScript) stands in as the unfused peer.
 import type { AttentionDropout, Backend } from '../../src/engine/backend';
 import { getBackend } from '../../src/engine/registry';
+import { keepsAttentionReserve } from '../../src/model/attention-reserve';
 import { Rng } from '../../src/util/random';
 import { timeCalls } from '../measure';
 import { runTorchPeer, threadLabel, TORCH_CONFIGS, TorchRun, torchRunNote } from '../python-peer';
@@ -16,15 +17,22 @@ function engineFwdBwd(be: Backend, B: number, S: number, D: number, H: number, m
   const q = randTensor(be, [B, S, D], rng), k = randTensor(be, [B, S, D], rng), v = randTensor(be, [B, S, D], rng);
   const out = be.tensor([B, S, D]), lse = be.tensor([B, H, S]);
   const dout = randTensor(be, [B, S, D], rng), dq = be.tensor([B, S, D]), dk = be.tensor([B, S, D]), dv = be.tensor([B, S, D]);
-  const fwd = timeCalls(() => be.ropeAttention(q, k, v, H, out, lse, drop), { minTime, minCalls, warmup });
+  // The reserve the training step gives the attention at this S (the CPU keeps the probabilities there, as
+  // PyTorch's autograd keeps the softmax output for its backward).
+  const reserve = keepsAttentionReserve(S, true) ? be.tensor([B, H, S, S]) : null;
+  const fwd = timeCalls(() => be.ropeAttention(q, k, v, H, out, lse, drop, reserve), { minTime, minCalls, warmup });
   // The backward writes fresh gradients (overwrite), as the training step calls it and as PyTorch's autograd
   // returns newly allocated ones; no zero pass is needed before it.
   const fb = timeCalls(() => {
-    be.ropeAttention(q, k, v, H, out, lse, drop);
-    be.ropeAttentionBackward(dout, q, k, v, out, lse, H, dq, dk, dv, drop, true);
+    be.ropeAttention(q, k, v, H, out, lse, drop, reserve);
+    be.ropeAttentionBackward(dout, q, k, v, out, lse, H, dq, dk, dv, drop, true, reserve);
   }, { minTime, minCalls, warmup });
-  for (const t of [q, k, v, out, lse, dout, dq, dk, dv]) be.dispose(t);
-  return { fwdMs: fwd.medianMs, fwdBwdMs: fb.medianMs, warmup: fb.warmup };
+  for (const t of [q, k, v, out, lse, dout, dq, dk, dv, reserve]) if (t) be.dispose(t);
+  return { fwdMs: fwd.medianMs, fwdBwdMs: fb.medianMs, warmup: fb.warmup, reserve: reserve !== null };
+}
+
+function reserveNote(kept: boolean): string {
+  return kept ? 'probabilities kept for the backward (a reserve, as in training at this S)' : 'probabilities recomputed in the backward (no reserve at this S)';
 }
 
 export const attentionSuite: Suite = {
@@ -70,7 +78,7 @@ export const attentionSuite: Suite = {
       rows.splice(rows.length - peers.length, 0, {
         suite: 'attention', figure: 'ropeAttention fwd+bwd · engine (fused)', shape, ms: eng.fwdBwdMs, rate: g, unit: 'GFLOP/s',
         peer: best.name, ratio: best.ms / eng.fwdBwdMs, ...peakShare(g, ctx.peaks, 'fp32All'),
-        note: `forward alone ${eng.fwdMs.toFixed(2)} ms; warm-up ${eng.warmup}`,
+        note: `forward alone ${eng.fwdMs.toFixed(2)} ms; ${reserveNote(eng.reserve)}; warm-up ${eng.warmup}`,
       });
       // Training runs attention with dropout (p = 0.1 in the fine-tuning presets): its mask is Philox per
       // element, so it is timed too, against the same engine without it (no peer runs this configuration).

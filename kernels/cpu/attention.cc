@@ -7,7 +7,10 @@
 //   - query rows go in blocks of kBr, keys in tiles of kBc, only up to the diagonal (causal), with an online
 //     softmax in the forward and probabilities recomputed from lse in the backward. Nothing S x S is kept;
 //   - except for sequences up to kShortS = 320 tokens (the fine-tuning windows, T = 256 included), where a
-//     head's whole score matrix fits in a buffer and is handled at once, transposed (see "Short sequences").
+//     head's whole score matrix fits in a buffer and is handled at once, transposed (see "Short sequences");
+//   - and, at any S, when the caller gives a reserve (attention.h): the forward then keeps each head's
+//     probabilities there and the backward reads them back instead of recomputing the scores (both on the
+//     whole-matrix path).
 // The arithmetic is written once, as templates over the vector width W on the vector layer of vec.h; the
 // templates are always_inline and instantiated inside functions carrying target("avx512f...") or
 // target("avx2,fma") attributes, so the same source becomes AVX-512, AVX2 or scalar code and the file still
@@ -248,6 +251,10 @@ struct Problem {
   float inv_keep;  // 1 / (1 - p)
   const RopeTable* rope;
   bool overwrite;  // backward: write dq, dk, dv instead of adding into them
+  // The probabilities kept from the forward for the backward (attention.h): written by the forward when
+  // probs_out is set, read by the backward instead of recomputing them when probs_in is set.
+  float* probs_out;
+  const float* probs_in;
 };
 
 // mult[c] = keep(element base + c) ? inv_keep : 0 for c < n (dropout.cc: 16 Philox blocks per AVX-512 batch).
@@ -684,7 +691,7 @@ FT_INLINE void forward_head_short(const Problem& P, int64_t bh) {
     }
     // 1/l is folded into the probabilities, so the P·V product below writes the finished output rows.
     const V inv = X::set1(1.f) / sum;
-    if (P.dropout) {
+    if (P.dropout && !P.probs_out) {
       for (int64_t j = 0; j < jend; ++j)
         X::store(PT + j * Sp + c, X::load(PT + j * Sp + c) * inv * X::load(MT + j * Sp + c));
     } else {
@@ -693,6 +700,16 @@ FT_INLINE void forward_head_short(const Problem& P, int64_t bh) {
     X::store(mx_l, mx);
     X::store(sum_l, sum);
     for (int64_t l = 0; l < W && c + l < S; ++l) P.lse[bh * S + c + l] = mx_l[l] + std::log(sum_l[l]);
+  }
+
+  // Kept for the backward (before dropout): the causal part of each key row, queries j..S-1 (kept_rows).
+  if (P.probs_out) {
+    float* kept = P.probs_out + bh * S * S;
+    for (int64_t j = 0; j < S; ++j) std::memcpy(kept + j * S + j, PT + j * Sp + j, sizeof(float) * (size_t)(S - j));
+    if (P.dropout)
+      for (int64_t c = 0; c < Sp; c += W)
+        for (int64_t j = 0, jend = short_jend<W>(c, S); j < jend; ++j)
+          X::store(PT + j * Sp + c, X::load(PT + j * Sp + c) * X::load(MT + j * Sp + c));
   }
 
   // O = P·V, query rows in blocks, each over the keys it can see. V and O rows are used in place when d is a
@@ -708,6 +725,20 @@ FT_INLINE void forward_head_short(const Problem& P, int64_t bh) {
   }
   if (!in_place)
     for (int64_t i = 0; i < S; ++i) std::memcpy(P.o + off + i * D, Qs + i * dp, sizeof(float) * (size_t)d);
+}
+
+// The kept probabilities (kept_rows in the forward: key row j holds queries j..S-1) back into the transposed
+// buffer the backward works on: PT[j][i] for i < j (the queries the causal mask hides) and the padding i >= S
+// are zeros, as the recomputed scores' exp gives them.
+template <int W>
+FT_INLINE void unpack_kept(const Problem& P, const float* kept, float* PT) {
+  const int64_t S = P.S, Sp = P.Sp;
+  for (int64_t j = 0; j < S; ++j) {
+    float* row = PT + j * Sp;
+    std::fill(row, row + j, 0.f);
+    std::memcpy(row + j, kept + j * S + j, sizeof(float) * (size_t)(S - j));
+    std::fill(row + S, row + Sp, 0.f);
+  }
 }
 
 template <int W>
@@ -734,7 +765,10 @@ FT_INLINE void backward_head_short(const Problem& P, int64_t bh) {
   float* lsev = M + S * Sp;   // [Sp]
   float* tmp = lsev + Sp;     // [dp]
 
-  prepare_short<W>(P, P.q + off, P.k + off, Qs, QT, Kr, tmp);
+  // With the forward's probabilities at hand the scores are not recomputed, so Qᵀ (their operand) is not needed.
+  const bool kept = P.probs_in != nullptr;
+  if (kept) rotate_qk<W>(P, P.q + off, P.k + off, Qs, Kr, tmp);
+  else prepare_short<W>(P, P.q + off, P.k + off, Qs, QT, Kr, tmp);
   const bool in_place = d == dp;
   int64_t ldo;
   const float* dOb = dout_rows<W>(P, off, dOc, nullptr, tmp, &ldo);
@@ -743,7 +777,8 @@ FT_INLINE void backward_head_short(const Problem& P, int64_t bh) {
   transpose_into<W>(dOb, ldo, S, d, dOT, Sp);
 
   // Scores and dP = dO·Vᵀ, both transposed, over the causal blocks; v rows are read in place (k = d).
-  short_scores<W>(P, Kr, P.dp, QT, PT);
+  if (kept) unpack_kept<W>(P, P.probs_in + bh * S * S, PT);
+  else short_scores<W>(P, Kr, P.dp, QT, PT);
   short_scores<W>(P, P.v + off, D, dOT, dST);
   if (P.dropout) short_dropout<W>(P, bh, M, MT);
   // D_i = dO_i · O_i = sum_j P_ij M_ij dP_ij (O_i = sum_j P_ij M_ij V_j, M the dropout multipliers, 1 without
@@ -757,13 +792,23 @@ FT_INLINE void backward_head_short(const Problem& P, int64_t bh) {
     const int64_t jend = short_jend<W>(c, S);
     const V lv = X::load(lsev + c);
     V dsum = X::set1(0.f), l = X::set1(0.f);
-    for (int64_t j = 0; j < jend; ++j) {
-      V s = X::load(PT + j * Sp + c);
-      if (j > c) s = s + causal_mask<W>(j - c);
-      const V p = X::exp(s - lv), dpv = X::load(dST + j * Sp + c);
-      l = l + p;
-      dsum = (P.dropout ? p * X::load(MT + j * Sp + c) : p) * dpv + dsum;
-      X::store(PT + j * Sp + c, p);
+    if (kept) {
+      // Renormalised like the recomputed ones (below): the forward's division by its sum leaves a row summing to
+      // 1 only within rounding, and where the softmax saturates that rounding would not cancel in dS.
+      for (int64_t j = 0; j < jend; ++j) {
+        const V p = X::load(PT + j * Sp + c), dpv = X::load(dST + j * Sp + c);
+        l = l + p;
+        dsum = (P.dropout ? p * X::load(MT + j * Sp + c) : p) * dpv + dsum;
+      }
+    } else {
+      for (int64_t j = 0; j < jend; ++j) {
+        V s = X::load(PT + j * Sp + c);
+        if (j > c) s = s + causal_mask<W>(j - c);
+        const V p = X::exp(s - lv), dpv = X::load(dST + j * Sp + c);
+        l = l + p;
+        dsum = (P.dropout ? p * X::load(MT + j * Sp + c) : p) * dpv + dsum;
+        X::store(PT + j * Sp + c, p);
+      }
     }
     // (l is about 1 for the lse of these scores; the floor keeps a foreign lse from giving 0 * inf.)
     const V inv = X::set1(1.f) / X::vmax(l, X::set1(std::numeric_limits<float>::min()));
@@ -832,7 +877,7 @@ FT_INLINE void forward_heads(const Problem& P, int64_t b, int64_t e) {
       for (const float* t : {P.q, P.k, P.v}) prefetch_rows(P, bh + 1, t, false);
       prefetch_rows(P, bh + 1, P.o, true);
     }
-    if (P.S <= kShortS) forward_head_short<W>(P, bh);
+    if (P.S <= kShortS || P.probs_out) forward_head_short<W>(P, bh);
     else forward_head<W>(P, bh);
   }
 }
@@ -842,11 +887,12 @@ FT_INLINE void backward_heads(const Problem& P, int64_t b, int64_t e) {
   for (int64_t bh = b; bh < e; ++bh) {
     if (bh + 1 < e) {
       // The short path never reads the output (it gets D_i from the probabilities).
-      const float* out = P.S <= kShortS ? nullptr : P.out;
+      const bool short_path = P.S <= kShortS || P.probs_in;
+      const float* out = short_path ? nullptr : P.out;
       for (const float* t : {P.q, P.k, P.v, out, P.dout}) prefetch_rows(P, bh + 1, t, false);
       for (const float* t : {P.dq, P.dk, P.dv}) prefetch_rows(P, bh + 1, t, true);
     }
-    if (P.S <= kShortS) backward_head_short<W>(P, bh);
+    if (P.S <= kShortS || P.probs_in) backward_head_short<W>(P, bh);
     else backward_head<W>(P, bh);
   }
 }
@@ -906,7 +952,7 @@ Problem make_problem(int64_t B, int64_t S, int64_t H, int64_t D, const AttnDropo
 }  // namespace
 
 void rope_attention_forward(const float* q, const float* k, const float* v, float* out, float* lse, int64_t B,
-                            int64_t S, int64_t H, int64_t D, const AttnDropout* drop) {
+                            int64_t S, int64_t H, int64_t D, const AttnDropout* drop, float* probs) {
   const int isa = active_level();
   Problem P = make_problem(B, S, H, D, drop, isa);
   const auto rope = rope_table(S, P.d);
@@ -916,13 +962,14 @@ void rope_attention_forward(const float* q, const float* k, const float* v, floa
   P.v = v;
   P.o = out;
   P.lse = lse;
+  P.probs_out = probs;
   auto run = isa == 2 ? forward_avx512 : isa == 1 ? forward_avx2 : forward_scalar;
   run_heads(B * H, [&](int64_t b, int64_t e) { run(P, b, e); });
 }
 
 void rope_attention_backward(const float* dout, const float* q, const float* k, const float* v, const float* out,
                              const float* lse, float* dq, float* dk, float* dv, int64_t B, int64_t S, int64_t H,
-                             int64_t D, const AttnDropout* drop, bool overwrite) {
+                             int64_t D, const AttnDropout* drop, bool overwrite, const float* probs) {
   const int isa = active_level();
   Problem P = make_problem(B, S, H, D, drop, isa);
   const auto rope = rope_table(S, P.d);
@@ -937,6 +984,7 @@ void rope_attention_backward(const float* dout, const float* q, const float* k, 
   P.dk = dk;
   P.dv = dv;
   P.overwrite = overwrite;
+  P.probs_in = probs;
   auto run = isa == 2 ? backward_avx512 : isa == 1 ? backward_avx2 : backward_scalar;
   run_heads(B * H, [&](int64_t b, int64_t e) { run(P, b, e); });
 }

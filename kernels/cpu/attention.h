@@ -21,12 +21,22 @@ struct AttnDropout {
   DropoutKey key;
 };
 
-// Callers (native/) have validated shapes: B, S, H >= 1, D % H == 0, (D / H) % 4 == 0, pointers non-null.
+// Kept probabilities (probs, B·H·S·S floats, may be null): the forward writes there what the backward would
+// otherwise recompute from q, k and lse (the scores' product and their exp: one of the backward's five small
+// products), and the backward given the same buffer reads them instead. What it holds is this kernel's own
+// business: per head, row j (a key) holds P_ij for queries i = j..S-1 at [j·S + i], before dropout; the
+// other entries are never written. A backward given probs trusts them as it trusts lse: they must come from
+// the forward of the same q, k (and dropout key). With probs either call takes the whole-matrix path at any
+// S (its S² scratch is then no larger than probs itself).
+// Callers (native/) have validated shapes: B, S, H >= 1, D % H == 0, (D / H) % 4 == 0, pointers non-null
+// (probs aside).
 void rope_attention_forward(const float* q, const float* k, const float* v, float* out, float* lse,
-                            int64_t B, int64_t S, int64_t H, int64_t D, const AttnDropout* drop);
+                            int64_t B, int64_t S, int64_t H, int64_t D, const AttnDropout* drop,
+                            float* probs = nullptr);
 
 void rope_attention_backward(const float* dout, const float* q, const float* k, const float* v, const float* out,
                              const float* lse, float* dq, float* dk, float* dv, int64_t B, int64_t S, int64_t H,
-                             int64_t D, const AttnDropout* drop, bool overwrite = false);
+                             int64_t D, const AttnDropout* drop, bool overwrite = false,
+                             const float* probs = nullptr);
 
 }  // namespace ft

@@ -114,6 +114,8 @@ void run(Args&, const Scale& p) { ftc::scale(p.x.data, (float)p.s, p.n); }
 void run(Args&, const GradReverse& p) { ftc::accumulate(p.dy.data, p.dx.data, (float)-p.lambda, p.n); }
 
 // ---- attention ----
+// The reserve (p.reserve) is left untouched: these kernels recompute the probabilities in the backward from lse,
+// which the op allows (Backend.ropeAttention).
 void run(Args& a, const RopeAttention& p) {
   head_dim_supported(a, p.D, p.H);
   float* scratch = ftcn::workspace(a, ftc::attention_forward_scratch(p.B, p.S, p.D, p.H));

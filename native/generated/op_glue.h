@@ -216,7 +216,7 @@ struct DropoutBackward {
 };
 void run(Args& a, const DropoutBackward& p);
 
-// ropeAttention(q[B,S,D], k[B,S,D], v[B,S,D], out[B,S,D], lse[B,H,S], p, seed, step, site, B, S, D, H)
+// ropeAttention(q[B,S,D], k[B,S,D], v[B,S,D], out[B,S,D], lse[B,H,S], p, seed, step, site, reserve[B,H,S,S] | null, B, S, D, H)
 struct RopeAttention {
   F32 q;
   F32 k;
@@ -227,6 +227,7 @@ struct RopeAttention {
   int64_t seed;
   int64_t step;
   int64_t site;
+  F32 reserve;
   int64_t B;
   int64_t S;
   int64_t D;
@@ -234,7 +235,7 @@ struct RopeAttention {
 };
 void run(Args& a, const RopeAttention& p);
 
-// ropeAttentionBackward(dout[B,S,D], q[B,S,D], k[B,S,D], v[B,S,D], out[B,S,D], lse[B,H,S], dq[B,S,D], dk[B,S,D], dv[B,S,D], p, seed, step, site, overwrite, B, S, D, H)
+// ropeAttentionBackward(dout[B,S,D], q[B,S,D], k[B,S,D], v[B,S,D], out[B,S,D], lse[B,H,S], dq[B,S,D], dk[B,S,D], dv[B,S,D], p, seed, step, site, overwrite, reserve[B,H,S,S] | null, B, S, D, H)
 struct RopeAttentionBackward {
   F32 dout;
   F32 q;
@@ -250,6 +251,7 @@ struct RopeAttentionBackward {
   int64_t step;
   int64_t site;
   int64_t overwrite;
+  F32 reserve;
   int64_t B;
   int64_t S;
   int64_t D;
@@ -835,11 +837,11 @@ Napi::Value dropoutBackward(const Napi::CallbackInfo& info_) {
 
 template <class Dev>
 Napi::Value ropeAttention(const Napi::CallbackInfo& info_) {
-  Args args_(info_, "ropeAttention", 13);
-  const int64_t B = args_.dim(9, "B");
-  const int64_t S = args_.dim(10, "S");
-  const int64_t D = args_.dim(11, "D");
-  const int64_t H = args_.dim(12, "H");
+  Args args_(info_, "ropeAttention", 14);
+  const int64_t B = args_.dim(10, "B");
+  const int64_t S = args_.dim(11, "S");
+  const int64_t D = args_.dim(12, "D");
+  const int64_t H = args_.dim(13, "H");
   if (!(D % H == 0)) args_.fail("model width D = " + std::to_string(D) + " is not divisible by heads = " + std::to_string(H));
   if (!((D / H) % 4 == 0)) args_.fail("head dim d = D/heads = " + std::to_string(D) + "/" + std::to_string(H) + " = " + std::to_string(D/H) + " must be a multiple of 4 (RoPE rotates d/2 features in pairs)");
   const F32 q = Dev::tensor(args_, info_, 0, "q", {B, S, D}, false);
@@ -851,14 +853,20 @@ Napi::Value ropeAttention(const Napi::CallbackInfo& info_) {
   const int64_t seed = args_.integer(6, "seed", 0LL, 9007199254740991LL);
   const int64_t step = args_.integer(7, "step", 0LL, 4294967295LL);
   const int64_t site = args_.integer(8, "site", 0LL, 4294967295LL);
+  const F32 reserve = Dev::tensor(args_, info_, 9, "reserve", {B, H, S, S}, true);
   args_.disjoint(out, q);
   args_.disjoint(out, k);
   args_.disjoint(out, v);
   args_.disjoint(out, lse);
+  args_.disjoint(out, reserve);
   args_.disjoint(lse, q);
   args_.disjoint(lse, k);
   args_.disjoint(lse, v);
-  const RopeAttention params_{q, k, v, out, lse, p, seed, step, site, B, S, D, H};
+  args_.disjoint(lse, reserve);
+  args_.disjoint(reserve, q);
+  args_.disjoint(reserve, k);
+  args_.disjoint(reserve, v);
+  const RopeAttention params_{q, k, v, out, lse, p, seed, step, site, reserve, B, S, D, H};
   run(args_, params_);
   Dev::finish(args_);
   return args_.env().Undefined();
@@ -866,11 +874,11 @@ Napi::Value ropeAttention(const Napi::CallbackInfo& info_) {
 
 template <class Dev>
 Napi::Value ropeAttentionBackward(const Napi::CallbackInfo& info_) {
-  Args args_(info_, "ropeAttentionBackward", 18);
-  const int64_t B = args_.dim(14, "B");
-  const int64_t S = args_.dim(15, "S");
-  const int64_t D = args_.dim(16, "D");
-  const int64_t H = args_.dim(17, "H");
+  Args args_(info_, "ropeAttentionBackward", 19);
+  const int64_t B = args_.dim(15, "B");
+  const int64_t S = args_.dim(16, "S");
+  const int64_t D = args_.dim(17, "D");
+  const int64_t H = args_.dim(18, "H");
   if (!(D % H == 0)) args_.fail("model width D = " + std::to_string(D) + " is not divisible by heads = " + std::to_string(H));
   if (!((D / H) % 4 == 0)) args_.fail("head dim d = D/heads = " + std::to_string(D) + "/" + std::to_string(H) + " = " + std::to_string(D/H) + " must be a multiple of 4 (RoPE rotates d/2 features in pairs)");
   const F32 dout = Dev::tensor(args_, info_, 0, "dout", {B, S, D}, false);
@@ -887,6 +895,7 @@ Napi::Value ropeAttentionBackward(const Napi::CallbackInfo& info_) {
   const int64_t step = args_.integer(11, "step", 0LL, 4294967295LL);
   const int64_t site = args_.integer(12, "site", 0LL, 4294967295LL);
   const int64_t overwrite = args_.integer(13, "overwrite", 0LL, 1LL);
+  const F32 reserve = Dev::tensor(args_, info_, 14, "reserve", {B, H, S, S}, true);
   args_.disjoint(dq, dout);
   args_.disjoint(dq, q);
   args_.disjoint(dq, k);
@@ -895,6 +904,7 @@ Napi::Value ropeAttentionBackward(const Napi::CallbackInfo& info_) {
   args_.disjoint(dq, lse);
   args_.disjoint(dq, dk);
   args_.disjoint(dq, dv);
+  args_.disjoint(dq, reserve);
   args_.disjoint(dk, dout);
   args_.disjoint(dk, q);
   args_.disjoint(dk, k);
@@ -902,13 +912,15 @@ Napi::Value ropeAttentionBackward(const Napi::CallbackInfo& info_) {
   args_.disjoint(dk, out);
   args_.disjoint(dk, lse);
   args_.disjoint(dk, dv);
+  args_.disjoint(dk, reserve);
   args_.disjoint(dv, dout);
   args_.disjoint(dv, q);
   args_.disjoint(dv, k);
   args_.disjoint(dv, v);
   args_.disjoint(dv, out);
   args_.disjoint(dv, lse);
-  const RopeAttentionBackward params_{dout, q, k, v, out, lse, dq, dk, dv, p, seed, step, site, overwrite, B, S, D, H};
+  args_.disjoint(dv, reserve);
+  const RopeAttentionBackward params_{dout, q, k, v, out, lse, dq, dk, dv, p, seed, step, site, overwrite, reserve, B, S, D, H};
   run(args_, params_);
   Dev::finish(args_);
   return args_.env().Undefined();

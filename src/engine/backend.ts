@@ -163,17 +163,25 @@ export interface Backend extends TensorMemory {
    * Causal multi-head attention with partial interleaved RoPE on q and k (DESIGN.md section 3), fused:
    * q, k, v [B,S,D] (heads of d = D/H side by side) → out[B,S,D], lse[B,H,S] (natural-log logsumexp of the
    * scaled scores of each row, kept for the backward). Optional dropout on the attention probabilities.
+   * reserve [B,H,S,S] (optional): room for what the forward may keep so that the backward given the same
+   * tensor need not recompute it (cuDNN's "reserve space"). Its contents are the backend's own and not a
+   * result: the CPU backend keeps the probabilities there (one of its backward's five products fewer); the
+   * other backends leave it untouched. See keepsAttentionReserve (src/model/attention-reserve.ts) for when
+   * the model passes one.
    */
   ropeAttention(
     q: Tensor, k: Tensor, v: Tensor, heads: number, out: Tensor, lse: Tensor, dropout?: AttentionDropout,
+    reserve?: Tensor | null,
   ): void;
   /**
    * Adds the gradients into dq, dk, dv; with overwrite, writes them instead (fresh gradients: no zero pass
    * before, and the old contents are never read, so they may be anything, NaN included).
+   * reserve: null, or the tensor the forward of these q, k, v (and dropout key) was given; like lse it is
+   * trusted, not checked.
    */
   ropeAttentionBackward(
     dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, heads: number,
-    dq: Tensor, dk: Tensor, dv: Tensor, dropout?: AttentionDropout, overwrite?: boolean,
+    dq: Tensor, dk: Tensor, dv: Tensor, dropout?: AttentionDropout, overwrite?: boolean, reserve?: Tensor | null,
   ): void;
 
   /** y = a + b (the residual). Its backward is accumulate(dy, da) and accumulate(dy, db). */

@@ -3,6 +3,7 @@
 // (dropout outputs, gradients) are allocated only when the plan is for training.
 import type { Backend } from '../engine/backend';
 import type { Tensor } from '../engine/tensor';
+import { keepsAttentionReserve } from './attention-reserve';
 import type { ModelConfig } from './config';
 
 export interface BlockActs {
@@ -12,6 +13,8 @@ export interface BlockActs {
   /** q, k and v [B,S,D] are the three blocks of qkv [3, B·S, D], which linearFanout writes in one call. */
   qkv: Tensor; q: Tensor; k: Tensor; v: Tensor;
   att: Tensor; lse: Tensor;
+  /** The attention's reserve [B,H,S,S] (keepsAttentionReserve), passed to its forward and backward; else null. */
+  attReserve: Tensor | null;
   proj: Tensor; projDrop: Tensor | null;
   hMid: Tensor;
   a2: Tensor; rstd2: Tensor;
@@ -93,6 +96,7 @@ export function planActivations(backend: Backend, c: ModelConfig, o: PlanOptions
     return x;
   };
   const drop = training && c.dropout > 0;
+  const reserve = keepsAttentionReserve(S, training);
   const r = c.loraRank;
   const labels = o.labels ?? 0;
   if (!Number.isInteger(labels) || labels < 0) throw new Error(`plan: labels must be a non-negative integer, got ${labels}`);
@@ -113,7 +117,7 @@ export function planActivations(backend: Backend, c: ModelConfig, o: PlanOptions
       hIn,
       a1: t([B, S, D]), rstd1: t([B * S]),
       qkv: qkv.all3, q: qkv.a, k: qkv.b, v: qkv.c,
-      att: t([B, S, D]), lse: t([B, H, S]),
+      att: t([B, S, D]), lse: t([B, H, S]), attReserve: reserve ? t([B, H, S, S]) : null,
       proj: t([B, S, D]), projDrop: drop ? t([B, S, D]) : null,
       hMid: t([B, S, D]),
       a2: t([B, S, D]), rstd2: t([B * S]),

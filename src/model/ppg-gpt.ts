@@ -70,7 +70,8 @@ export class PpgGpt {
         be.accumulate(loraU, out, scale);
       }
     }
-    be.ropeAttention(b.q, b.k, b.v, c.heads, b.att, b.lse, drop ? { p, key: this.key(opts, i, Site.AttnProbs) } : undefined);
+    be.ropeAttention(b.q, b.k, b.v, c.heads, b.att, b.lse, drop ? { p, key: this.key(opts, i, Site.AttnProbs) } : undefined,
+      b.attReserve);
     be.linear(r(b.att), s.value(n.wc), s.value(n.bc), r(b.proj));
     let projOut = b.proj;
     if (drop && b.projDrop) {
@@ -217,7 +218,7 @@ export class PpgGpt {
     this.linearBackward(r(gProj), r(b.att), n.wc, n.bc, r(g.datt), true);
     // dq, dk, dv are fresh: the backward overwrites them (no zero pass).
     be.ropeAttentionBackward(g.datt, b.q, b.k, b.v, b.att, b.lse, c.heads, g.dq, g.dk, g.dv,
-      drop ? { p, key: this.key(opts, i, Site.AttnProbs) } : undefined, true);
+      drop ? { p, key: this.key(opts, i, Site.AttnProbs) } : undefined, true, b.attReserve);
     // q, k and v's backward in one call (da overwritten, a1 packed once for the three dW), unless their
     // parameters are not adjacent or only some are frozen; then one by one, the first overwriting da.
     const wqkv = s.stackedValue([n.wq, n.wk, n.wv]);

@@ -280,6 +280,37 @@ for (const [B, S, D, H] of [[2, 9, 24, 2], [1, 40, 64, 1], [1, 37, 256, 2], [2, 
   }
 }
 
+// With a reserve (the model's training plans at S <= 128): the CPU forward keeps its probabilities there and the
+// backward reads them instead of recomputing (other backends leave it alone). It starts as NaN, so a backward
+// reading an entry its forward did not write fails. Both gradient modes; S = 330 and the padded d = 68 run the
+// CPU's whole-matrix path past its usual limit (a reserve sends every S there).
+for (const [B, S, D, H, what] of [
+  [1, 1, 12, 3, ''], [2, 5, 12, 3, ''], [2, 9, 40, 2, ''], [1, 31, 64, 4, ''], [2, 11, 512, 8, ' (19m heads)'],
+  [2, 65, 64, 2, ''], [1, 129, 32, 2, ''], [1, 37, 256, 2, ' (d = 128)'], [1, 330, 256, 2, ' (d = 128)'], [1, 333, 136, 2, ' (d = 68)'],
+] as [number, number, number, number, string][]) {
+  for (const drop of [undefined, { p: 0.2, key: { seed: 5, step: 9, site: 2 } }] as (AttentionDropout | undefined)[]) {
+    // At S = 1 dq and dk are exactly 0 (one key: dS = P·(M·dP − D) with D = P·M·dP), and written over NaN they
+    // would be compared with no scale at all; the kernels leave rounding there (~1e-9 with dropout, with or
+    // without a reserve), so S = 1 adds into dq, dk, dv only.
+    for (const overwrite of S === 1 ? [false] : [false, true]) {
+      add({
+        op: 'ropeAttention', label: `with a reserve B=${B} S=${S} D=${D} H=${H}${what}${drop ? ', dropout 0.2' : ''}${overwrite ? ', overwriting' : ''}`,
+        headDim: D / H,
+        tensors: {
+          q: R([B, S, D], -2, 2), k: R([B, S, D], -2, 2), v: R([B, S, D]), out: Z([B, S, D]), lse: Z([B, H, S]),
+          dout: R([B, S, D]), dq: overwrite ? F([B, S, D], NaN) : R([B, S, D]), dk: overwrite ? F([B, S, D], NaN) : R([B, S, D]),
+          dv: overwrite ? F([B, S, D], NaN) : R([B, S, D]), reserve: F([B, H, S, S], NaN),
+        },
+        compare: { out: 2e-4, lse: 2e-4, dq: 2e-4, dk: 2e-4, dv: 2e-4 },
+        run: (be, t) => {
+          be.ropeAttention(t.q, t.k, t.v, H, t.out, t.lse, drop, t.reserve);
+          be.ropeAttentionBackward(t.dout, t.q, t.k, t.v, t.out, t.lse, H, t.dq, t.dk, t.dv, drop, overwrite, t.reserve);
+        },
+      });
+    }
+  }
+}
+
 // ---- elementwise and pooling ----
 for (const n of [1, 17, 65537]) {
   add({

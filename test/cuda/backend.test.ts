@@ -101,8 +101,8 @@ describe('device memory and argument checks', () => {
     expect(host(w, 2).every(Number.isNaN)).toBe(true);
     a.free(g);
     expect(op('relu', one(g, 2), one(p1, 2), 2)).toThrow(/freed device buffer/);
-    expect(op('ropeAttention', v(0, 8), v(0, 8), v(0, 8), v(0, 8), v(0, 1), 0, 0, 0, 0, 1, 1, 8, 1)).toThrow(/output 'out' must not share memory with 'q'/);
-    expect(op('ropeAttention', v(0, 6), v(0, 6), v(0, 6), v(0, 6), v(0, 1), 0, 0, 0, 0, 1, 1, 6, 1)).toThrow(/head dim d = D\/heads = 6\/1 = 6 must be a multiple of 4/);
+    expect(op('ropeAttention', v(0, 8), v(0, 8), v(0, 8), v(0, 8), v(0, 1), 0, 0, 0, 0, null, 1, 1, 8, 1)).toThrow(/output 'out' must not share memory with 'q'/);
+    expect(op('ropeAttention', v(0, 6), v(0, 6), v(0, 6), v(0, 6), v(0, 1), 0, 0, 0, 0, null, 1, 1, 6, 1)).toThrow(/head dim d = D\/heads = 6\/1 = 6 must be a multiple of 4/);
   });
 
   test('attention with a head dim above the kernels\' limit is refused with the limit named', () => {

@@ -34,7 +34,7 @@ test('both addons list every native op function, derived from the table', () => 
 
 test('the native layout puts tensors and scalars in method order, then the dims', () => {
   const names = nativeParams(opSpec('ropeAttention')).map((p) => p.name);
-  expect(names).toEqual(['q', 'k', 'v', 'out', 'lse', 'p', 'seed', 'step', 'site', 'B', 'S', 'D', 'H']);
+  expect(names).toEqual(['q', 'k', 'v', 'out', 'lse', 'p', 'seed', 'step', 'site', 'reserve', 'B', 'S', 'D', 'H']);
   expect(nativeParams(opSpec('hrLoss')).map((p) => p.name).slice(4, 6)).toEqual(['lambda', 'eps']);
 });
 

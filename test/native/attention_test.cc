@@ -259,26 +259,31 @@ void check_case(const Case& cs, int isa, uint32_t seed) {
   const Vec dd = to_double(dout);
   const Naive want = naive(sh, to_double(q), to_double(k), to_double(v), &dd, dr);
 
-  std::vector<float> out(n, NAN), lse(nl, NAN);
-  force_isa(isa);
-  ft::rope_attention_forward(q.data(), k.data(), v.data(), out.data(), lse.data(), sh.B, sh.S, sh.H, sh.D(),
-                             cs.p > 0 ? &ad : nullptr);
   // Gradient buffers start non-zero: the backward must add into them.
   const auto dq0 = random_floats(rng, n, 1.0), dk0 = random_floats(rng, n, 1.0), dv0 = random_floats(rng, n, 1.0);
-  auto dq = dq0, dk = dk0, dv = dv0;
-  ft::rope_attention_backward(dout.data(), q.data(), k.data(), v.data(), out.data(), lse.data(), dq.data(),
-                              dk.data(), dv.data(), sh.B, sh.S, sh.H, sh.D(), cs.p > 0 ? &ad : nullptr);
+  force_isa(isa);
+  // Without and with the reserve (attention.h: the forward keeps its probabilities there, the backward reads
+  // them instead of recomputing). The reserve starts as NaN: an entry read but never written shows.
+  for (const bool keep : {false, true}) {
+    std::vector<float> out(n, NAN), lse(nl, NAN), reserve(keep ? (size_t)(sh.B * sh.H * sh.S * sh.S) : 0, NAN);
+    float* res = keep ? reserve.data() : nullptr;
+    ft::rope_attention_forward(q.data(), k.data(), v.data(), out.data(), lse.data(), sh.B, sh.S, sh.H, sh.D(),
+                               cs.p > 0 ? &ad : nullptr, res);
+    auto dq = dq0, dk = dk0, dv = dv0;
+    ft::rope_attention_backward(dout.data(), q.data(), k.data(), v.data(), out.data(), lse.data(), dq.data(),
+                                dk.data(), dv.data(), sh.B, sh.S, sh.H, sh.D(), cs.p > 0 ? &ad : nullptr, false, res);
 
-  char name[160];
-  std::snprintf(name, sizeof name, "%s B=%lld S=%lld H=%lld d=%lld qx%g p=%.1f", isa_name(isa), (long long)sh.B,
-                (long long)sh.S, (long long)sh.H, (long long)sh.d, cs.qmul, cs.p);
-  const std::string nm(name);
-  const double rtol = 1e-4, atol = 1e-5;
-  expect(close(out, want.out, rtol, atol, nm + " out"), nm + " out");
-  expect(close(lse, want.lse, rtol, atol, nm + " lse"), nm + " lse");
-  expect(close(dq, want.dq, rtol, 2 * atol, nm + " dq", &dq0), nm + " dq");
-  expect(close(dk, want.dk, rtol, 2 * atol, nm + " dk", &dk0), nm + " dk");
-  expect(close(dv, want.dv, rtol, atol, nm + " dv", &dv0), nm + " dv");
+    char name[180];
+    std::snprintf(name, sizeof name, "%s B=%lld S=%lld H=%lld d=%lld qx%g p=%.1f%s", isa_name(isa), (long long)sh.B,
+                  (long long)sh.S, (long long)sh.H, (long long)sh.d, cs.qmul, cs.p, keep ? " reserve" : "");
+    const std::string nm(name);
+    const double rtol = 1e-4, atol = 1e-5;
+    expect(close(out, want.out, rtol, atol, nm + " out"), nm + " out");
+    expect(close(lse, want.lse, rtol, atol, nm + " lse"), nm + " lse");
+    expect(close(dq, want.dq, rtol, 2 * atol, nm + " dq", &dq0), nm + " dq");
+    expect(close(dk, want.dk, rtol, 2 * atol, nm + " dk", &dk0), nm + " dk");
+    expect(close(dv, want.dv, rtol, atol, nm + " dv", &dv0), nm + " dv");
+  }
 }
 
 // The same inputs through every path and thread count give the same answer; the kernel with p = 0 and with

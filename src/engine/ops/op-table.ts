@@ -109,7 +109,7 @@ export const OP_TABLE = [
     name: 'ropeAttention',
     args: [
       inp('q', BSD), inp('k', BSD), inp('v', BSD), num('heads', { integer: true, min: 1, bind: 'H' }),
-      out('out', BSD), out('lse', ['B', 'H', 'S']), ATTN_DROPOUT,
+      out('out', BSD), out('lse', ['B', 'H', 'S']), ATTN_DROPOUT, out('reserve', ['B', 'H', 'S', 'S'], { optional: true }),
     ],
     constraints: HEAD_RULES,
   },
@@ -118,7 +118,7 @@ export const OP_TABLE = [
     args: [
       inp('dout', BSD), inp('q', BSD), inp('k', BSD), inp('v', BSD), inp('out', BSD), inp('lse', ['B', 'H', 'S']),
       num('heads', { integer: true, min: 1, bind: 'H' }), acc('dq', BSD), acc('dk', BSD), acc('dv', BSD), ATTN_DROPOUT,
-      flag('overwrite'),
+      flag('overwrite'), inp('reserve', ['B', 'H', 'S', 'S'], { optional: true }),
     ],
     constraints: HEAD_RULES,
   },

@@ -54,7 +54,8 @@ const KERNELS: Kernels = {
   dropoutBackward: (_, dy, dx, p, key) => dropoutBackward(d(dy), d(dx), p, key),
   ropeAttention: (dims, q, k, v, _heads, out, lse, dropout) =>
     ropeAttentionForward(d(q), d(k), d(v), dims as Shape4, d(out), d(lse), dropout),
-  // The oracle recomputes the probabilities from q and k; out and lse are checked for shape only.
+  // The oracle recomputes the probabilities from q and k; out and lse are checked for shape only, and the
+  // reserve (kept only by backends that use one) is left untouched in both directions.
   ropeAttentionBackward: (dims, dout, q, k, v, _out, _lse, _heads, dq, dk, dv, dropout, overwrite) =>
     ropeAttentionBackward(d(dout), d(q), d(k), d(v), dims as Shape4, d(dq), d(dk), d(dv), dropout, overwrite ?? false),
   add: (_, a, b, y) => addForward(d(a), d(b), d(y)),
