@@ -702,14 +702,25 @@ FT_INLINE void forward_head_short(const Problem& P, int64_t bh) {
     for (int64_t l = 0; l < W && c + l < S; ++l) P.lse[bh * S + c + l] = mx_l[l] + std::log(sum_l[l]);
   }
 
-  // Kept for the backward (before dropout): the causal part of each key row, queries j..S-1 (kept_rows).
+  // Kept for the backward (before dropout): the causal part of each key row, queries j..S-1. With dropout the
+  // mask goes along in the sign (probabilities are >= 0): a dropped one is kept negated, so the backward needs
+  // neither the Philox draws nor their transpose again. A dropped 0 reads back as kept, which changes nothing:
+  // every use of the mask multiplies it by that probability.
   if (P.probs_out) {
     float* kept = P.probs_out + bh * S * S;
-    for (int64_t j = 0; j < S; ++j) std::memcpy(kept + j * S + j, PT + j * Sp + j, sizeof(float) * (size_t)(S - j));
-    if (P.dropout)
+    if (!P.dropout) {
+      for (int64_t j = 0; j < S; ++j) std::memcpy(kept + j * S + j, PT + j * Sp + j, sizeof(float) * (size_t)(S - j));
+    } else {
+      for (int64_t j = 0; j < S; ++j) {
+        const float* pr = PT + j * Sp;
+        const float* mr = MT + j * Sp;
+        float* kr = kept + j * S;
+        for (int64_t i = j; i < S; ++i) kr[i] = mr[i] > 0.f ? pr[i] : -pr[i];
+      }
       for (int64_t c = 0; c < Sp; c += W)
         for (int64_t j = 0, jend = short_jend<W>(c, S); j < jend; ++j)
           X::store(PT + j * Sp + c, X::load(PT + j * Sp + c) * X::load(MT + j * Sp + c));
+    }
   }
 
   // O = P·V, query rows in blocks, each over the keys it can see. V and O rows are used in place when d is a
@@ -727,17 +738,31 @@ FT_INLINE void forward_head_short(const Problem& P, int64_t bh) {
     for (int64_t i = 0; i < S; ++i) std::memcpy(P.o + off + i * D, Qs + i * dp, sizeof(float) * (size_t)d);
 }
 
-// The kept probabilities (kept_rows in the forward: key row j holds queries j..S-1) back into the transposed
-// buffer the backward works on: PT[j][i] for i < j (the queries the causal mask hides) and the padding i >= S
-// are zeros, as the recomputed scores' exp gives them.
+// The kept probabilities (the forward's "Kept for the backward": key row j holds queries j..S-1) back into the
+// transposed buffer the backward works on: PT[j][i] for i < j (the queries the causal mask hides) and the padding
+// i >= S are zeros, as the recomputed scores' exp gives them. With dropout the multipliers come back from the
+// signs into MT (zeros where PT is zero).
 template <int W>
-FT_INLINE void unpack_kept(const Problem& P, const float* kept, float* PT) {
+FT_INLINE void unpack_kept(const Problem& P, const float* kept, float* PT, float* MT) {
   const int64_t S = P.S, Sp = P.Sp;
   for (int64_t j = 0; j < S; ++j) {
     float* row = PT + j * Sp;
+    const float* kr = kept + j * S;
     std::fill(row, row + j, 0.f);
-    std::memcpy(row + j, kept + j * S + j, sizeof(float) * (size_t)(S - j));
     std::fill(row + S, row + Sp, 0.f);
+    if (!P.dropout) {
+      std::memcpy(row + j, kr + j, sizeof(float) * (size_t)(S - j));
+      continue;
+    }
+    float* mrow = MT + j * Sp;
+    std::fill(mrow, mrow + j, 0.f);
+    std::fill(mrow + S, mrow + Sp, 0.f);
+    const float keep = P.inv_keep;
+    for (int64_t i = j; i < S; ++i) {
+      const float v = kr[i];
+      row[i] = std::fabs(v);
+      mrow[i] = v < 0.f ? 0.f : keep;
+    }
   }
 }
 
@@ -777,10 +802,10 @@ FT_INLINE void backward_head_short(const Problem& P, int64_t bh) {
   transpose_into<W>(dOb, ldo, S, d, dOT, Sp);
 
   // Scores and dP = dO·Vᵀ, both transposed, over the causal blocks; v rows are read in place (k = d).
-  if (kept) unpack_kept<W>(P, P.probs_in + bh * S * S, PT);
+  if (kept) unpack_kept<W>(P, P.probs_in + bh * S * S, PT, MT);
   else short_scores<W>(P, Kr, P.dp, QT, PT);
   short_scores<W>(P, P.v + off, D, dOT, dST);
-  if (P.dropout) short_dropout<W>(P, bh, M, MT);
+  if (P.dropout && !kept) short_dropout<W>(P, bh, M, MT);
   // D_i = dO_i · O_i = sum_j P_ij M_ij dP_ij (O_i = sum_j P_ij M_ij V_j, M the dropout multipliers, 1 without
   // dropout): the whole row of P is at hand here, transposed, so the sum is vertical across key rows and the
   // output O is never read (the tiled path, which sees a row's keys one tile at a time, reads it). P is

@@ -24,8 +24,8 @@ struct AttnDropout {
 // Kept probabilities (probs, B·H·S·S floats, may be null): the forward writes there what the backward would
 // otherwise recompute from q, k and lse (the scores' product and their exp: one of the backward's five small
 // products), and the backward given the same buffer reads them instead. What it holds is this kernel's own
-// business: per head, row j (a key) holds P_ij for queries i = j..S-1 at [j·S + i], before dropout; the
-// other entries are never written. A backward given probs trusts them as it trusts lse: they must come from
+// business: per head, row j (a key) holds P_ij for queries i = j..S-1 at [j·S + i], before dropout and
+// negated where dropout dropped it (so the backward draws no mask either); the other entries are never written. A backward given probs trusts them as it trusts lse: they must come from
 // the forward of the same q, k (and dropout key). With probs either call takes the whole-matrix path at any
 // S (its S² scratch is then no larger than probs itself).
 // Callers (native/) have validated shapes: B, S, H >= 1, D % H == 0, (D / H) % 4 == 0, pointers non-null
