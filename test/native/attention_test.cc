@@ -4,7 +4,8 @@
 // The naive implementation's own gradients are first checked by central finite differences, so the oracle
 // is known to be right before the kernel is compared with it.
 // Usage: attention_test            run all checks, exit status 0 iff all pass
-//        attention_test --bench    print forward/backward timings of the model's shapes (not a test)
+//        attention_test --bench    print forward/backward timings of the model's shapes, and fwd+bwd with and
+//                                  without a reserve (not a test)
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -331,7 +332,7 @@ void check_consistency(int best, const std::vector<float>& single) {
 
 void bench() {
   struct B { int64_t B, S, H, D; };
-  const B shapes[] = {{32, 31, 8, 512}, {8, 257, 8, 512}, {32, 61, 8, 512}};
+  const B shapes[] = {{32, 31, 8, 512}, {8, 257, 8, 512}, {32, 61, 8, 512}, {8, 129, 8, 512}};
   std::printf("threads %d\n", ft::num_threads());
   for (int isa = active_level(); isa >= 0; --isa) {
     force_isa(isa);
@@ -373,6 +374,33 @@ void bench() {
                   "backward %7.3f ms %6.1f GFLOP/s (%5.1f per CPU-s)\n",
                   isa_name(isa), (long long)s.B, (long long)s.S, (long long)s.D, (long long)s.H, tf * 1e3,
                   ff / tf * 1e-9, ff / cf * 1e-9, tb * 1e3, fb / tb * 1e-9, fb / cb * 1e-9);
+      if (isa != (int)ft::detected_isa()) continue;
+      // Forward+backward recomputing the probabilities against keeping them in a reserve (attention.h), the two
+      // alternated (best of 8 turns each), without and with dropout 0.1: the figures behind the model's choice
+      // of when to pass one (src/model/attention-reserve.ts).
+      std::vector<float> res((size_t)(s.B * s.H * s.S * s.S));
+      const ft::AttnDropout ad{0.1f, ft::dropout_threshold(0.1f), {1, 2, 3}};
+      for (const bool dropout : {false, true}) {
+        const ft::AttnDropout* dr = dropout ? &ad : nullptr;
+        auto pass = [&](float* r) {
+          const auto t0 = std::chrono::steady_clock::now();
+          for (int it = 0; it < 5; ++it) {
+            ft::rope_attention_forward(q.data(), k.data(), v.data(), o.data(), l.data(), s.B, s.S, s.H, s.D, dr, r);
+            ft::rope_attention_backward(g.data(), q.data(), k.data(), v.data(), o.data(), l.data(), dq.data(),
+                                        dk.data(), dv.data(), s.B, s.S, s.H, s.D, dr, true, r);
+          }
+          return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / 5;
+        };
+        pass(nullptr);
+        pass(res.data());
+        double recompute = 1e30, kept = 1e30;
+        for (int turn = 0; turn < 8; ++turn) {
+          recompute = std::min(recompute, pass(nullptr));
+          kept = std::min(kept, pass(res.data()));
+        }
+        std::printf("       fwd+bwd%s: recomputing %.3f ms, with a reserve %.3f ms (%.2fx)\n",
+                    dropout ? " with dropout 0.1" : "", recompute * 1e3, kept * 1e3, recompute / kept);
+      }
     }
   }
 }
