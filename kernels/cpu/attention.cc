@@ -797,8 +797,10 @@ FT_INLINE void backward_head_short(const Problem& P, int64_t bh) {
   const bool in_place = d == dp;
   int64_t ldo;
   const float* dOb = dout_rows<W>(P, off, dOc, nullptr, tmp, &ldo);
-  std::copy(P.lse_in + bh * S, P.lse_in + (bh + 1) * S, lsev);
-  std::fill(lsev + S, lsev + Sp, 0.f);
+  if (!kept) {  // only the recomputed probabilities need lse
+    std::copy(P.lse_in + bh * S, P.lse_in + (bh + 1) * S, lsev);
+    std::fill(lsev + S, lsev + Sp, 0.f);
+  }
   transpose_into<W>(dOb, ldo, S, d, dOT, Sp);
 
   // Scores and dP = dO·Vᵀ, both transposed, over the causal blocks; v rows are read in place (k = d).
@@ -815,7 +817,6 @@ FT_INLINE void backward_head_short(const Problem& P, int64_t bh) {
   // (Without the division, the harness's saturated case, q x 30, failed at rtol 1e-4.)
   for (int64_t c = 0; c < Sp; c += W) {
     const int64_t jend = short_jend<W>(c, S);
-    const V lv = X::load(lsev + c);
     V dsum = X::set1(0.f), l = X::set1(0.f);
     if (kept) {
       // Renormalised like the recomputed ones (below): the forward's division by its sum leaves a row summing to
@@ -829,7 +830,7 @@ FT_INLINE void backward_head_short(const Problem& P, int64_t bh) {
       for (int64_t j = 0; j < jend; ++j) {
         V s = X::load(PT + j * Sp + c);
         if (j > c) s = s + causal_mask<W>(j - c);
-        const V p = X::exp(s - lv), dpv = X::load(dST + j * Sp + c);
+        const V p = X::exp(s - X::load(lsev + c)), dpv = X::load(dST + j * Sp + c);
         l = l + p;
         dsum = (P.dropout ? p * X::load(MT + j * Sp + c) : p) * dpv + dsum;
         X::store(PT + j * Sp + c, p);
