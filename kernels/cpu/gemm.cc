@@ -10,6 +10,8 @@
 #include <new>
 #include <stdexcept>
 #include <thread>
+
+#include <unistd.h>
 #include <vector>
 
 #include "dispatch.h"
@@ -391,6 +393,31 @@ Spec spec_for(Isa isa, GemmCompute mode) {
   }
 }
 
+// Row-major A read in place whose rows all fall in one L1 set: the fp32 AVX-512 kernel with 10 rows instead of
+// 14. The kernel broadcasts one value from each of its MR rows per k step, so it keeps MR lines of A in L1; rows
+// a multiple of the set period apart (L1 size / ways, 4 KiB on Zen 5's 48 KiB 12-way L1: row strides that are
+// multiples of 1024 floats, the 19m's 2048 and the 85m's 3072) put all MR lines in one set, and 14 lines in 12
+// ways evict each other every k step (the B panel's lines compete for the same ways). Measured (AMD EPYC Zen 5,
+// 2 cores, m = 960-992, n = 512 and 768, k = 2048 and 3072: the 19m linear2 forward and linear1 dx, the 85m
+// linear2 forward; both kernels alternated in one process, bit-identical results): 3-6% faster on a quiet
+// host, 18% in a slower stretch of the host (the 14-row kernel fell to 284-316 GFLOP/s, the 10-row one held 381-401);
+// 8, 9 and 10 rows were alike, 11 and 12 gained less (12: 4% and 10%). At strides that spread the rows over
+// several sets (512, 768 floats) 10 rows measured even with 14 (±2%), so they keep 14. Only where the C library
+// reports an L1 of at least 12 ways: the 8-way L1s (Zen 4's 32 KiB) were not measured. The 10-row kernel
+// keeps B's panel outer in a tile (a_stays_in_l1 names the 14-row one); A outer measured alike.
+constexpr int kDirectConflictRows = 10;
+bool rows_share_l1_set(int64_t row_stride) {
+  static const int64_t period = [] {
+    const long size = sysconf(_SC_LEVEL1_DCACHE_SIZE), ways = sysconf(_SC_LEVEL1_DCACHE_ASSOC);
+    return size > 0 && ways >= 12 && size % ways == 0 ? (int64_t)(size / ways) : (int64_t)0;
+  }();
+  return period > 0 && ((int64_t)sizeof(float) * row_stride) % period == 0;
+}
+Spec direct_conflict_spec() {
+  constexpr int R = kDirectConflictRows;
+  return {R, 32, kernel_avx512_f32<R>, pack_a_f32_avx512, pack_b_f32_avx512, 1, 4, KC_AVX512, kernel_avx512_f32_direct<R>};
+}
+
 
 // A packing buffer owned by the calling thread, grown on demand and kept (allocation per call would dominate
 // small GEMMs). Workers only read it while the caller waits in parallel_for.
@@ -508,14 +535,10 @@ void gate_rows(float* C, const float* gate, int64_t ldc, int64_t i0, int64_t i1,
 // 19m and 85m) 3-17% faster than packing. With KC blocks of 256 a long k (2048, 3072) did not gain; with the
 // 1024-long blocks it does, as long as n stays narrow: n = 512, k = 2048 (19m linear2 forward and linear1 dx)
 // 7-10% faster, n = 768, k = 3072 2-6%; n = 1536-4096 (k ≤ 1024) within ±4% either way, so n keeps its limit.
-// Known cost left in place: row strides that are a multiple of 1024 floats (4 KiB: the 19m's 2048, the 85m's
-// 3072). The same products with rows 16 floats longer (same data, alternated in one process, cold operands)
-// ran 4-9% faster: 19m linear2 forward (m, n, k = 992, 512, 2048) and linear1 dx (992, 512, 2048), about 1% of
-// the 19m step; dW (column-major A) gained nothing. Such strides put the 14 row streams in one set of the
-// 12-way L1, but a kernel copying each row's next line to a stack buffer every 16 k steps and broadcasting
-// from there (bit-identical) ran 0-2% slower: either the conflict is not the cost or the copies cost as much,
-// which is not known yet. Copying A to a padded buffer first cost what it saved, so the gain needs activations
-// stored with padded rows by their producers, which the engine's tensors, contiguous by design, do not have.
+// Row strides that are a multiple of 1024 floats (4 KiB: the 19m's 2048, the 85m's 3072) put the 14 row streams
+// in one set of the 12-way L1: the same products with rows 16 floats longer ran 4-9% faster. Such products
+// take a 10-row kernel (rows_share_l1_set). Tried before it: a kernel copying each row's next line to a stack
+// buffer every 16 k steps (0-2% slower), and copying A to a padded buffer first (cost what it saved).
 //
 // A column-major A (dyᵀ in dW) is read in place when it is the larger operand (m ≥ 2n): its MR values per k
 // step are then contiguous, as in a packed panel, and skipping its pack outweighs the strided rows. Measured
@@ -581,10 +604,14 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
     }
     return;
   }
-  const Spec spec = spec_for(active_isa(), gemm_compute());
-  const int MR = spec.mr, NR = spec.nr;
-  const int64_t mps = (msize + MR - 1) / MR, nps = (nsize + NR - 1) / NR;  // micro-panels per block
-  const int64_t mp = (m / msize) * mps, np = (n / nsize) * nps;            // micro-panels
+  Spec spec = spec_for(active_isa(), gemm_compute());
+  const int NR = spec.nr;
+  const int64_t nps = (nsize + NR - 1) / NR, np = (n / nsize) * nps;  // micro-panels per block, in all (columns)
+  const bool direct = direct_a(spec, A, m, n, k, np * NR);
+  if (direct && A.col_stride == 1 && spec.kernel == kernel_avx512_f32<14> && rows_share_l1_set(A.row_stride))
+    spec = direct_conflict_spec();
+  const int MR = spec.mr;
+  const int64_t mps = (msize + MR - 1) / MR, mp = (m / msize) * mps;  // (rows)
   // Micro-panel ip: its block's A (rows of block g from A.data + g·a_block), its first row in the block and in
   // C, and its height; likewise jp's block of B (columns from g·nsize on), first column in the block, the
   // offset of that column in C (and the gate) and in the bias, and its width.
@@ -600,7 +627,6 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
     return BPanel{{B.data + g * nsize * B.col_stride, B.row_stride, B.col_stride}, c0, g * c_block + c0, g * nsize + c0,
                   (int)std::min<int64_t>(NR, nsize - c0)};
   };
-  const bool direct = direct_a(spec, A, m, n, k, np * NR);
   if (split_depth && (direct || split->size % 32 != 0)) {
     // As G products into C (see Split): the first honours accumulate and adds the bias.
     for (int64_t g = 0; g < k / split->size; ++g) {

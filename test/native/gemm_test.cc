@@ -109,6 +109,10 @@ int main() {
       {sz(211), sz(97), sz(1030), 0, 0, true, true},
       // Direct A (n ≤ 768, k ≤ 4096).
       {sz(250), sz(130), sz(300), 0, 1, false, true},
+      // ... with rows a multiple of 1024 floats apart (k unscaled: lda = k), all in one L1 set: the 10-row kernel
+      // where the L1 has 12 or more ways (rows_share_l1_set); ragged m against 10 rows and n against 32.
+      {sz(123), sz(70), 2048, 0, 1, true, true},
+      {sz(57), sz(45), 1024, 0, 0, false, true},
       // Column-major A read in place (m ≥ 2n), ragged m, one and several KC blocks (512 long on AVX-512 here).
       {sz(1000), sz(300), sz(700), 1, 0, true, false},
       {sz(431), sz(50), sz(200), 1, 0, false, true},
