@@ -10,9 +10,9 @@
 #include <new>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include <unistd.h>
-#include <vector>
 
 #include "dispatch.h"
 #include "gemm_internal.h"
