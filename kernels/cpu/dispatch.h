@@ -35,20 +35,22 @@ inline void parallel_grain(int64_t n, int64_t grain, const std::function<void(in
   else parallel_for(n, fn);
 }
 
-// Σ (x[i] - center)² and Σ x[i] in double with 8 independent lanes (vectorisable without reassociation, and
-// the same order on every ISA, so results do not depend on the path taken). center = 0 gives Σ x[i]² exactly
-// (x - 0 is x in double).
+// Σ (x[i] - center)² and Σ x[i] in double with 8 independent lanes (sum_sq_d: Lanes), vectorisable without
+// reassociation and in the same order on every ISA, so results do not depend on the path taken. center = 0
+// gives Σ x[i]² exactly (x - 0 is x in double). Lane l takes the elements i ≡ l mod Lanes; 8 are one vector of
+// doubles, one chain of dependent adds, which long sums outrun (see optim.cc's sum of squares).
+template <int Lanes = 8>
 FT_INLINE_BODY double sum_sq_d(const float* x, int64_t n, double center = 0.0) {
-  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  double acc[Lanes] = {};
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int l = 0; l < 8; ++l) {
+  for (; i + Lanes <= n; i += Lanes)
+    for (int l = 0; l < Lanes; ++l) {
       const double d = (double)x[i + l] - center;
       acc[l] += d * d;
     }
   double s = 0;
   for (; i < n; ++i) s += ((double)x[i] - center) * ((double)x[i] - center);
-  for (int l = 0; l < 8; ++l) s += acc[l];
+  for (int l = 0; l < Lanes; ++l) s += acc[l];
   return s;
 }
 

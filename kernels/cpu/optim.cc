@@ -26,23 +26,13 @@ FT_MULTI_ISA(adamw,
               float beta2, float step_size, float inv_sqrt_bc2, float eps, float grad_scale),
              (param, grad, m, v, b, e, decay, beta1, beta2, step_size, inv_sqrt_bc2, eps, grad_scale))
 
-// Σ x² over a block in double with 32 independent lanes (lane l takes the elements i ≡ l mod 32; the same order
-// on every ISA). sum_sq_d's 8 lanes are one vector of doubles, so each block ran as one chain of dependent adds,
-// 2 floats per cycle: the 19m step's gradient norm (19M floats) read 48-50 GB/s while AdamW, after it, moved
-// 86-99 GB/s. Measured (AMD EPYC Zen 5, 2 cores, the 19M-float arena): built with -march=native, forms
-// alternated in one process, 8 lanes 1.45-1.51 ms, 16 lanes 1.01-1.17, 32 lanes 0.82-0.90; with the addon's
-// flags (multi-versioned), builds alternated, 1.49-1.60 ms against 1.14-1.49. The sums agree to 1e-14.
-constexpr int kSumSqLanes = 32;
-FT_INLINE_BODY void sumsq_body(const float* x, int64_t b, int64_t e, double* out) {
-  double acc[kSumSqLanes] = {};
-  int64_t i = b;
-  for (; i + kSumSqLanes <= e; i += kSumSqLanes)
-    for (int l = 0; l < kSumSqLanes; ++l) acc[l] += (double)x[i + l] * (double)x[i + l];
-  double s = 0;
-  for (; i < e; ++i) s += (double)x[i] * (double)x[i];
-  for (int l = 0; l < kSumSqLanes; ++l) s += acc[l];
-  *out = s;
-}
+// Σ x² over a block in double with 32 independent lanes. sum_sq_d's default 8 lanes are one vector of doubles,
+// so each block ran as one chain of dependent adds, 2 floats per cycle: the 19m step's gradient norm (19M
+// floats) read 48-50 GB/s while AdamW, after it, moved 86-99 GB/s. Measured (AMD EPYC Zen 5, 2 cores, the
+// 19M-float arena): built with -march=native, forms alternated in one process, 8 lanes 1.45-1.51 ms, 16 lanes
+// 1.01-1.17, 32 lanes 0.82-0.90; with the addon's flags (multi-versioned), builds alternated, 1.49-1.60 ms
+// against 1.14-1.49. The sums agree to 1e-14.
+FT_INLINE_BODY void sumsq_body(const float* x, int64_t b, int64_t e, double* out) { *out = sum_sq_d<32>(x + b, e - b); }
 FT_MULTI_ISA(sumsq, (const float* x, int64_t b, int64_t e, double* out), (x, b, e, out))
 
 }  // namespace
