@@ -827,10 +827,11 @@ FT_INLINE void backward_head_short(const Problem& P, int64_t bh) {
         dsum = (P.dropout ? p * X::load(MT + j * Sp + c) : p) * dpv + dsum;
       }
     } else {
+      const V lv = X::load(lsev + c);  // loaded once per column block: the stores to PT may alias it
       for (int64_t j = 0; j < jend; ++j) {
         V s = X::load(PT + j * Sp + c);
         if (j > c) s = s + causal_mask<W>(j - c);
-        const V p = X::exp(s - X::load(lsev + c)), dpv = X::load(dST + j * Sp + c);
+        const V p = X::exp(s - lv), dpv = X::load(dST + j * Sp + c);
         l = l + p;
         dsum = (P.dropout ? p * X::load(MT + j * Sp + c) : p) * dpv + dsum;
         X::store(PT + j * Sp + c, p);

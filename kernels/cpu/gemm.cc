@@ -403,8 +403,11 @@ Spec spec_for(Isa isa, GemmCompute mode) {
 // host, 18% in a slower stretch of the host (the 14-row kernel fell to 284-316 GFLOP/s, the 10-row one held 381-401);
 // 8, 9 and 10 rows were alike, 11 and 12 gained less (12: 4% and 10%). At strides that spread the rows over
 // several sets (512, 768 floats) 10 rows measured even with 14 (±2%), so they keep 14. Only where the C library
-// reports an L1 of at least 12 ways: the 8-way L1s (Zen 4's 32 KiB) were not measured. The 10-row kernel
-// keeps B's panel outer in a tile (a_stays_in_l1 names the 14-row one); A outer measured alike.
+// reports an L1 of at least 12 ways: the 8-way L1s (Zen 4's 32 KiB) were not measured. In `npm run bench`
+// (BENCHMARKS.md, the same host, runs before and after): the 19m forward at K = 2048, M = 512 277-289 -> 335-360
+// GFLOP/s, 0.87-0.99x -> 1.11-1.20x the best peer; the 85m forward at K = 3072, M = 768 340-342 -> 368-385
+// GFLOP/s, 0.98-1.02x -> 1.02-1.12x. The 10-row kernel keeps B's panel outer in a tile (a_stays_in_l1 names
+// the 14-row one); A outer measured alike.
 constexpr int kDirectConflictRows = 10;
 bool rows_share_l1_set(int64_t row_stride) {
   static const int64_t period = [] {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs the standalone attention kernel harness (test/native/attention_test.cc) twice: an optimised
-# build with the addon's flags (binding.gyp: -O3 -fno-math-errno, so --bench times the code as shipped), and an AddressSanitizer + UndefinedBehaviorSanitizer build that fails on the first finding (at -O0:
-# with the kernel's heavy inlining, sanitised -O1 takes over 30 s to compile, -O0 about 5 s).
+# build with the addon's flags (binding.gyp: -O3 -fno-math-errno, so --bench times the code as shipped), and an
+# AddressSanitizer + UndefinedBehaviorSanitizer build that fails on the first finding (at -O0: with the kernel's
+# heavy inlining, sanitised -O1 takes over 30 s to compile, -O0 about 5 s).
 # Extra arguments are passed to the harness (e.g. --bench, with the optimised build only).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
