@@ -3,16 +3,20 @@
 // nobody packs would give wrong (or racy) results only with several threads. For every shape (direct and
 // packed A, transposed A, several KC blocks, tiles sharing row and column blocks, ragged edges, tiny serial
 // products), every ISA level and both compute modes the CPU has, and 2 to 4 threads: C must be bit-identical
-// to the 1-thread result (every element sums its terms in one order whatever the tiling) and, for fp32, within
-// rounding of a double-precision reference. Built and run by run-gemm-test.sh, also under ThreadSanitizer,
-// which reports a pack written by one thread and read by another without the release/acquire hand-off.
+// to the 1-thread result (every element sums its terms in one order whatever the tiling) and within rounding
+// of a double-precision reference: for bf16 mode, the reference on the bf16-rounded operands, so that only the
+// fp32 accumulation differs and a packer that misplaces or drops a value (a ragged panel's columns, an odd k)
+// fails as surely as in fp32. Built and run by run-gemm-test.sh, also under ThreadSanitizer, which reports a
+// pack written by one thread and read by another without the release/acquire hand-off.
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 #include <vector>
 
 #include "gemm.h"
+#include "gemm_internal.h"
 #include "isa.h"
 #include "parallel.h"
 
@@ -50,20 +54,38 @@ void check_shape(const Shape& s, std::mt19937& rng, int max_threads) {
   for (float& v : b) v = nd(rng);
   for (float& v : c0) v = nd(rng);
   for (float& v : bias) v = nd(rng);
-  auto at = [&](int64_t i, int64_t p) { return s.a_layout == 0 ? a[i * s.k + p] : a[p * s.m + i]; };
-  auto bt = [&](int64_t p, int64_t j) { return s.b_layout == 0 ? b[p * s.n + j] : b[j * s.k + p]; };
-  // Reference in double, and the bound of each element's rounding error (k products of magnitude |a||b|).
-  std::vector<double> ref(s.m * s.n), mag(s.m * s.n);
-  for (int64_t i = 0; i < s.m; ++i)
-    for (int64_t j = 0; j < s.n; ++j) {
-      double acc = (s.accumulate ? c0[i * s.n + j] : 0.0) + (s.bias ? bias[j] : 0.0), m = std::fabs(acc);
-      for (int64_t p = 0; p < s.k; ++p) {
-        acc += (double)at(i, p) * bt(p, j);
-        m += std::fabs((double)at(i, p) * bt(p, j));
-      }
-      ref[i * s.n + j] = acc;
-      mag[i * s.n + j] = m;
+  // The operands as the bf16 kernels see them (the bias and C stay fp32).
+  auto rounded = [](const std::vector<float>& v) {
+    std::vector<float> r(v.size());
+    for (size_t e = 0; e < v.size(); ++e) {
+      const uint32_t u = (uint32_t)ft::gemm_detail::to_bf16(v[e]) << 16;
+      std::memcpy(&r[e], &u, 4);
     }
+    return r;
+  };
+  const std::vector<float> a16 = rounded(a), b16 = rounded(b);
+  // Reference in double, and the bound of each element's rounding error (k products of magnitude |a||b|).
+  struct Reference {
+    std::vector<double> value, mag;
+  };
+  auto reference = [&](const std::vector<float>& av, const std::vector<float>& bv) {
+    auto at = [&](int64_t i, int64_t p) { return s.a_layout == 0 ? av[i * s.k + p] : av[p * s.m + i]; };
+    auto bt = [&](int64_t p, int64_t j) { return s.b_layout == 0 ? bv[p * s.n + j] : bv[j * s.k + p]; };
+    Reference r{std::vector<double>(s.m * s.n), std::vector<double>(s.m * s.n)};
+    for (int64_t i = 0; i < s.m; ++i)
+      for (int64_t j = 0; j < s.n; ++j) {
+        double acc = (s.accumulate ? c0[i * s.n + j] : 0.0) + (s.bias ? bias[j] : 0.0), m = std::fabs(acc);
+        for (int64_t p = 0; p < s.k; ++p) {
+          acc += (double)at(i, p) * bt(p, j);
+          m += std::fabs((double)at(i, p) * bt(p, j));
+        }
+        r.value[i * s.n + j] = acc;
+        r.mag[i * s.n + j] = m;
+      }
+    return r;
+  };
+  const Reference ref32 = reference(a, b);
+  const Reference ref16 = ft::gemm_bf16_supported() ? reference(a16, b16) : Reference{};
   const ft::Isa levels[] = {ft::Isa::Avx512, ft::Isa::Avx2, ft::Isa::Scalar};
   for (ft::Isa isa : levels) {
     if (!ft::set_isa(isa)) continue;
@@ -72,12 +94,11 @@ void check_shape(const Shape& s, std::mt19937& rng, int max_threads) {
       ft::set_gemm_compute(mode ? ft::GemmCompute::Bf16 : ft::GemmCompute::Fp32);
       ft::set_num_threads(1);
       const std::vector<float> one = run(s, a, b, c0, bias);
-      if (mode == 0) {
-        bool close = true;
-        for (size_t e = 0; e < one.size(); ++e)
-          close = close && std::fabs(one[e] - ref[e]) <= 1e-5 * mag[e] + 1e-6;
-        expect(close, "1-thread result differs from the double reference", s, ft::isa_name(isa), mode, 1);
-      }
+      const Reference& ref = mode ? ref16 : ref32;
+      bool close = true;
+      for (size_t e = 0; e < one.size(); ++e)
+        close = close && std::fabs(one[e] - ref.value[e]) <= 1e-5 * ref.mag[e] + 1e-6;
+      expect(close, "1-thread result differs from the double reference", s, ft::isa_name(isa), mode, 1);
       for (int t = 2; t <= max_threads; ++t) {
         ft::set_num_threads(t);
         expect(run(s, a, b, c0, bias) == one, "not bit-identical to the 1-thread result", s, ft::isa_name(isa), mode, t);
@@ -120,6 +141,9 @@ int main() {
       {sz(520), sz(400), sz(990), 1, 0, true, false},
       // ... but packed past a column stride of 4096 (the 1b model's linear1 dW): m unscaled to keep lda = m there.
       {4200, 40, sz(70), 1, 0, true, false},
+      // Row-major B whose last panel is 17 columns wide (both halves of a 32-wide panel partly filled), odd k.
+      {sz(300), sz(81), sz(531), 1, 0, false, true},
+      {sz(260), sz(113), sz(77), 0, 0, true, false},
       // One column of tiles, one row of tiles.
       {sz(600), 31, sz(520), 0, 0, false, false},
       {13, sz(900), sz(520), 1, 1, true, true},
