@@ -2,6 +2,8 @@
 // (info, setIsa, setThreads) and the registration of every op of the table.
 #include <napi.h>
 
+#include <sys/mman.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
@@ -85,6 +87,29 @@ Napi::Value misalignment(const Napi::CallbackInfo& cb) {
   return Napi::Number::New(a.env(), (double)(addr % 64));
 }
 
+// adviseHugePages(a): the index of the first element of a's first whole 2 MiB page (-1 when a holds none),
+// after asking the kernel (madvise MADV_HUGEPAGE) to back a's whole 2 MiB pages with transparent huge pages.
+// The host storage starts its largest tensors (the parameter, gradient and AdamW arenas) there. With 4 KiB pages
+// every page of a streamed arena costs a TLB miss and a page walk. Measured (AMD EPYC Zen 5, 2 cores): over 19M
+// floats, both backings alternated in one process, AdamW 6.69 -> 6.01 ms and the gradient norm 1.36 -> 1.14 ms;
+// the 19m step at B = 1 (processes alternated, 7 pairs, huge pages faster in 6) median 43.3 -> 39.1 ms; the
+// GEMMs on huge-page operands within ±1% (the 345m dW in bf16 mode 2%). Best effort: where the kernel has no
+// transparent huge pages (or they are disabled) the advice fails or does nothing; the index is returned alike.
+Napi::Value adviseHugePages(const Napi::CallbackInfo& cb) {
+  Args a(cb, "adviseHugePages", 1);
+  const Napi::Value v = cb[0];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    a.fail("argument 1 'a' must be a Float32Array");
+  }
+  const auto arr = v.As<Napi::Float32Array>();
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  const uintptr_t lo = reinterpret_cast<uintptr_t>(arr.Data()), hi = lo + arr.ElementLength() * sizeof(float);
+  const uintptr_t b = (lo + kHuge - 1) / kHuge * kHuge, e = hi / kHuge * kHuge;
+  if (e <= b) return Napi::Number::New(a.env(), -1);
+  madvise(reinterpret_cast<void*>(b), e - b, MADV_HUGEPAGE);
+  return Napi::Number::New(a.env(), (double)((b - lo) / sizeof(float)));
+}
+
 // setThreads(n), 1 ≤ n ≤ 256.
 Napi::Value setThreads(const Napi::CallbackInfo& cb) {
   Args a(cb, "setThreads", 1);
@@ -138,6 +163,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   FTN_EXPORT(exports, env, setComputeMode);
   FTN_EXPORT(exports, env, setBf16Amx);
   FTN_EXPORT(exports, env, misalignment);
+  FTN_EXPORT(exports, env, adviseHugePages);
   register_table_ops(env, exports);
   register_stderr_ops(env, exports);
   return exports;

@@ -1,6 +1,8 @@
 // The cpu backend's tensors start on a 64-byte cache line (host-storage.ts): JavaScript's own large
 // ArrayBuffers start 16 bytes past one, which made every vector load of a row straddle two lines. Checked
 // through the addon's misalignment(), which is also checked here against a buffer whose offset is known.
+// Tensors of 32 MiB or more start on a 2 MiB boundary with their huge pages advised (adviseHugePages).
+import * as fs from 'fs';
 import { loadAddon } from '../../src/engine/cpu/addon';
 import { hostData } from '../../src/engine/host-storage';
 import { getBackend } from '../../src/engine/registry';
@@ -42,4 +44,55 @@ test('every cpu tensor starts on a cache line, whatever its size, and is zeroed 
   const t = be.tensor([37], init);
   expect(native.misalignment(hostData(t))).toBe(0);
   expect(Array.from(be.download(t))).toEqual(Array.from(init));
+});
+
+test('adviseHugePages() finds the first whole 2 MiB page of an array, consistently for shifted views', () => {
+  const raw = new Float32Array((5 << 20) / 4);
+  const base = native.adviseHugePages(raw);
+  // 5 MiB always holds a whole 2 MiB page, which starts within the first 2 MiB.
+  expect(base).toBeGreaterThanOrEqual(0);
+  expect(base).toBeLessThan((2 << 20) / 4);
+  for (const shift of [1, 16, 1000]) {
+    const expected = base >= shift ? base - shift : base - shift + (2 << 20) / 4;
+    expect(native.adviseHugePages(raw.subarray(shift))).toBe(expected);
+  }
+  // An array holding no whole 2 MiB page has none to advise.
+  expect(native.adviseHugePages(new Float32Array(8))).toBe(-1);
+  expect(native.adviseHugePages(new Float32Array((2 << 20) / 4 - 1))).toBe(-1);
+});
+
+test('adviseHugePages() rejects anything but a Float32Array, naming the argument', () => {
+  const f = native.adviseHugePages as unknown as (...a: unknown[]) => number;
+  expect(() => f(new Float64Array(4))).toThrow(/fairtune_native.adviseHugePages: argument 1 'a' must be a Float32Array/);
+  expect(() => f()).toThrow(/adviseHugePages/);
+});
+
+/** Sizes in KiB of this process's mappings advised for huge pages (the "hg" flag of /proc/self/smaps). */
+function advisedMappings(): number[] {
+  const smaps = fs.readFileSync('/proc/self/smaps', 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/);
+  return smaps.filter((m) => /^VmFlags:.*\bhg\b/m.test(m)).map((m) => Number(/^Size:\s+(\d+) kB/m.exec(m)?.[1] ?? 0));
+}
+
+test('cpu tensors of 32 MiB or more start on a 2 MiB boundary, advised for huge pages, zeroed, exact length', () => {
+  const be = getBackend('cpu');
+  const n = (40 << 20) / 4 + 3;
+  const before = advisedMappings().length;
+  const t = be.tensor([n]);
+  const a = hostData(t);
+  expect(a.length).toBe(n);
+  expect(native.adviseHugePages(a)).toBe(0);
+  expect(native.misalignment(a)).toBe(0);
+  expect(a[0]).toBe(0);
+  expect(a[n - 1]).toBe(0);
+  // The advice reached the kernel where it has transparent huge pages: a new advised mapping covering the
+  // tensor's whole 2 MiB pages (40 MiB of them).
+  if (fs.existsSync('/sys/kernel/mm/transparent_hugepage/enabled')) {
+    const after = advisedMappings();
+    expect(after.length).toBeGreaterThan(before);
+    expect(Math.max(...after)).toBeGreaterThanOrEqual(40 << 10);
+  }
+  // Below 32 MiB a tensor only starts on a cache line.
+  const small = hostData(be.tensor([(8 << 20) / 4]));
+  expect(native.misalignment(small)).toBe(0);
+  be.dispose(t);
 });

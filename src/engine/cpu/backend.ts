@@ -22,7 +22,7 @@ export class CpuBackend extends TableBackend {
     const r = loadAddon();
     if (!r.ok) throw new Error(`cpu unavailable: ${r.reason}`);
     this.native = r.addon;
-    this.memory = new NamedHostStorage('cpu', (a) => this.native.misalignment(a));
+    this.memory = new NamedHostStorage('cpu', (a) => this.native.misalignment(a), (a) => this.native.adviseHugePages(a));
     this.kernels = nativeKernels(r.addon, hostData);
   }
 

@@ -36,6 +36,11 @@ export interface NativeAddon {
   setBf16Amx(allow: boolean): void;
   /** Bytes past the last 64-byte boundary at which the array's first element lies (host storage alignment). */
   misalignment(a: Float32Array): number;
+  /**
+   * The index of the first element of the array's first whole 2 MiB page (-1 if it holds none), after advising
+   * the kernel to back its whole 2 MiB pages with transparent huge pages (best effort).
+   */
+  adviseHugePages(a: Float32Array): number;
   /** Points file descriptor 2 at `path` (appending); returns the previous descriptor for stderrRestore. */
   stderrTo(path: string): number;
   stderrRestore(fd: number): void;
@@ -43,5 +48,5 @@ export interface NativeAddon {
 
 /** Every function the TypeScript side relies on: a stale build missing one is reported as unavailable. */
 export const NATIVE_FUNCTIONS: readonly string[] = [
-  'info', 'setIsa', 'setThreads', 'setComputeMode', 'setBf16Amx', 'misalignment', 'stderrTo', 'stderrRestore', ...NATIVE_OP_FUNCTIONS,
+  'info', 'setIsa', 'setThreads', 'setComputeMode', 'setBf16Amx', 'misalignment', 'adviseHugePages', 'stderrTo', 'stderrRestore', ...NATIVE_OP_FUNCTIONS,
 ];
