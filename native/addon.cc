@@ -94,7 +94,8 @@ Napi::Value misalignment(const Napi::CallbackInfo& cb) {
 // floats, both backings alternated in one process, AdamW 6.69 -> 6.01 ms and the gradient norm 1.36 -> 1.14 ms;
 // the 19m step at B = 1 (processes alternated, 7 pairs, huge pages faster in 6) median 43.3 -> 39.1 ms; the
 // GEMMs on huge-page operands within ±1% (the 345m dW in bf16 mode 2%). Best effort: where the kernel has no
-// transparent huge pages (or they are disabled) the advice fails or does nothing; the index is returned alike.
+// transparent huge pages (or they are disabled, or the C library lacks MADV_HUGEPAGE) the advice fails or does
+// nothing; the index is returned alike.
 Napi::Value adviseHugePages(const Napi::CallbackInfo& cb) {
   Args a(cb, "adviseHugePages", 1);
   const Napi::Value v = cb[0];
@@ -106,7 +107,9 @@ Napi::Value adviseHugePages(const Napi::CallbackInfo& cb) {
   const uintptr_t lo = reinterpret_cast<uintptr_t>(arr.Data()), hi = lo + arr.ElementLength() * sizeof(float);
   const uintptr_t b = (lo + kHuge - 1) / kHuge * kHuge, e = hi / kHuge * kHuge;
   if (e <= b) return Napi::Number::New(a.env(), -1);
+#ifdef MADV_HUGEPAGE
   madvise(reinterpret_cast<void*>(b), e - b, MADV_HUGEPAGE);
+#endif
   return Napi::Number::New(a.env(), (double)((b - lo) / sizeof(float)));
 }
 

@@ -326,12 +326,11 @@ FT_TARGET_AVX512 void pack_a_f32_avx512(const Matrix& A, int64_t m, int64_t i0, 
 }
 
 // Row-major B (dx's weight, dW's activations): k row p of a panel is 32 floats at p·row_stride, and with the
-// model's rows 8-12 KiB apart every row is in a page of its own, where the hardware prefetchers do not follow.
-// As in the bf16 packer (gemm_bf16.cc, kPrefetchRows), the row kPackAheadRows ahead is requested in software.
-// Measured (AMD EPYC Zen 5, 2 cores, N = 992, linearBackward with and without it alternated in one process,
-// 60 turns, caches flushed before each call): the 19m linear2 dW (B row stride 2048 floats) 6.35 -> 6.17 ms,
-// its dx 6.30 -> 6.22 ms; at strides of 512-768 floats (linear1's dW, 512², the 85m linear1) even, ±1%.
-constexpr int64_t kPackAheadRows = 16;
+// model's rows 8-12 KiB apart every row is in a page of its own. As in the bf16 packers, the row
+// kPackPrefetchRows ahead is requested in software. Measured (AMD EPYC Zen 5, 2 cores, N = 992, linearBackward
+// with and without it alternated in one process, 60 turns, caches flushed before each call): the 19m linear2 dW
+// (B row stride 2048 floats) 6.35 -> 6.17 ms, its dx 6.30 -> 6.22 ms; at strides of 512-768 floats (linear1's
+// dW, 512², the 85m linear1) even, ±1%.
 FT_TARGET_AVX512 void pack_b_f32_avx512(const Matrix& B, int64_t n, int64_t j0, int64_t p0, int64_t kc, int NR,
                                         void* outv) {
   float* dst = static_cast<float*>(outv);
@@ -348,9 +347,9 @@ FT_TARGET_AVX512 void pack_b_f32_avx512(const Matrix& B, int64_t n, int64_t j0, 
     const __mmask16 m1 = cols >= 32 ? (__mmask16)0xFFFF : cols <= 16 ? (__mmask16)0 : (__mmask16)((1u << (cols - 16)) - 1);
     for (int64_t p = 0; p < kc; ++p) {
       const float* src = B.data + (p0 + p) * B.row_stride + j0;
-      if (p + kPackAheadRows < kc) {
-        // The panel's 32 floats of the row kPackAheadRows ahead: two lines, three when they straddle.
-        const float* ahead = src + kPackAheadRows * B.row_stride;
+      if (p + kPackPrefetchRows < kc) {
+        // The panel's 32 floats of the row kPackPrefetchRows ahead: two lines, three when they straddle.
+        const float* ahead = src + kPackPrefetchRows * B.row_stride;
         __builtin_prefetch(ahead);
         __builtin_prefetch(ahead + 16);
         __builtin_prefetch(ahead + 31);

@@ -125,11 +125,10 @@ FT_TARGET_AVX512BF16 void pair_transpose_strip(const float* src, int64_t ld_src,
 // qpad: the number of pairs to write (≥ ceil(kc / 2); pairs past kc are zeros).
 // The rows are a whole row of the source matrix apart (2-8 KiB in the model's dW, whose operands are dyᵀ and
 // the activations), and each contributes one or two cache lines: the hardware prefetchers did not keep up, and
-// this packer took 17% of the 19m MLP's dW in bf16 mode (perf, Zen 5). So the rows kPrefetchRows ahead are
-// requested in software. Measured (Zen 5, 2 cores, N = 992, builds alternated 4 times): dW at K, M = 512, 2048
+// this packer took 17% of the 19m MLP's dW in bf16 mode (perf, Zen 5). So the rows kPackPrefetchRows ahead
+// are requested in software. Measured (Zen 5, 2 cores, N = 992, builds alternated 4 times): dW at K, M = 512, 2048
 // and 2048, 512 4-9% faster with the operands hot, and at 512, 2048 10% with the cache flushed before each
 // call; 512² even; 8, 16 and 32 rows ahead were alike within the host's noise.
-constexpr int64_t kPrefetchRows = 16;
 FT_TARGET_AVX512BF16 void pair_interleave_strip(const float* src, int64_t ld_src, int cols, int64_t kc, uint32_t* dst,
                                                 int64_t ld_dst, int width, int64_t qpad = 0) {
   const __mmask16 wmask = (__mmask16)((1u << width) - 1);
@@ -138,9 +137,9 @@ FT_TARGET_AVX512BF16 void pair_interleave_strip(const float* src, int64_t ld_src
   const __m512i idx_hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
   const int64_t nq = std::max(qpad, (kc + 1) / 2);
   for (int64_t q = 0; q < nq; ++q) {
-    if (2 * q + kPrefetchRows + 1 < kc) {
-      // Rows 2q + kPrefetchRows and the next: both lines of each, since 16 floats can straddle two.
-      const char* ahead = reinterpret_cast<const char*>(src + (2 * q + kPrefetchRows) * ld_src);
+    if (2 * q + kPackPrefetchRows + 1 < kc) {
+      // Rows 2q + kPackPrefetchRows and the next: both lines of each, since 16 floats can straddle two.
+      const char* ahead = reinterpret_cast<const char*>(src + (2 * q + kPackPrefetchRows) * ld_src);
       __builtin_prefetch(ahead);
       __builtin_prefetch(ahead + 63);
       __builtin_prefetch(ahead + ld_src * 4);
@@ -168,8 +167,8 @@ FT_TARGET_AVX512BF16 void pair_interleave_strip32(const float* src, int64_t ld_s
   const __m512i idx_hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
   const int64_t nq = (kc + 1) / 2;
   for (int64_t q = 0; q < nq; ++q) {
-    if (2 * q + kPrefetchRows + 1 < kc) {
-      const float* ahead = src + (2 * q + kPrefetchRows) * ld_src;
+    if (2 * q + kPackPrefetchRows + 1 < kc) {
+      const float* ahead = src + (2 * q + kPackPrefetchRows) * ld_src;
       __builtin_prefetch(ahead);
       __builtin_prefetch(ahead + 16);
       __builtin_prefetch(ahead + 31);

@@ -32,6 +32,11 @@ struct Epilogue {
 using MicroKernel = void (*)(int64_t kc, const void* Ap, const void* Bp, float* C, int64_t ldc, int mr, int nr,
                              bool load_c, const float* bias, const Epilogue* ep);
 
+// Packers of operands whose k rows are a whole source row apart (row-major B, column-major A) request the row
+// this many ahead in software: with the model's rows 2-12 KiB apart each row is in a page of its own, where the
+// hardware prefetchers do not follow (measurements at the packers, gemm.cc and gemm_bf16.cc).
+constexpr int64_t kPackPrefetchRows = 16;
+
 // Packer contract: packs the micro-panel of rows (A) or columns (B) [r0, r0 + R) of an operand with that many
 // rows / columns in total (extent), k range [p0, p0 + kc), into out in the layout its kernel reads.
 using PackFn = void (*)(const Matrix& M, int64_t extent, int64_t r0, int64_t p0, int64_t kc, int R, void* out);

@@ -9,7 +9,8 @@
 // longer, whose 2 MiB pages the kernel is asked to back with transparent huge pages: streamed through with
 // 4 KiB pages, every page costs a TLB miss (AdamW measured 10% faster on huge pages, see native/addon.cc).
 // 32 MiB is glibc's largest mmap threshold: a buffer that size is always freshly mapped, so the advice comes
-// before any page is touched, and the skipped head is never touched (costs address space, not memory).
+// before any page is touched. The skipped head (under 2 MiB) holds only the allocator's header: it costs
+// address space and the one page that header lies in (a 2 MiB one where huge pages are used for all memory).
 import type { BackendStats, TensorMemory } from './backend';
 import { checkCopy, checkNewTensor, checkSlice0, checkTensor, checkUpload, checkView } from './check';
 import { StorageCell, Tensor } from './tensor';
@@ -42,9 +43,13 @@ export abstract class HostStorage implements TensorMemory {
   /** n zeroed floats, starting on a cache line when the misalignment can be read (on a huge page if large). */
   private allocate(n: number): Float32Array {
     if (this.hugePages && n >= HUGE_MIN_FLOATS) {
+      // A buffer 2 MiB longer than the tensor always holds a whole 2 MiB page within its first 2 MiB.
       const raw = new Float32Array(n + HUGE_PAGE_FLOATS);
       const start = this.hugePages(raw);
-      if (start >= 0 && start <= HUGE_PAGE_FLOATS) return raw.subarray(start, start + n);
+      if (!(start >= 0 && start < HUGE_PAGE_FLOATS)) {
+        throw new Error(`host storage: no whole 2 MiB page in the first 2 MiB of a buffer (index ${start})`);
+      }
+      return raw.subarray(start, start + n);
     }
     if (!this.misalignment || n === 0) return new Float32Array(n);
     const raw = new Float32Array(n + LINE_BYTES / 4 - 1);
