@@ -61,8 +61,7 @@ FT_TARGET_AVX512 inline __attribute__((always_inline)) void f32_tile(int64_t kc,
                                                                     const float* Bp, float* C, int64_t ldc, int mr,
                                                                     int nr, bool load_c, const float* bias,
                                                                     const Epilogue* ep) {
-  prefetch_c_tile(C, ldc, mr);
-  prefetch_epilogue(ep, ldc, mr);
+  prefetch_tile_rows_unscheduled(C, ep, ldc, mr, kc);
   __m512 c0[MR], c1[MR];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
@@ -80,20 +79,24 @@ FT_TARGET_AVX512 inline __attribute__((always_inline)) void f32_tile(int64_t kc,
       for (int i = 0; i < 7; ++i) r[i] = A + i * rs;
       const int64_t d7 = 7 * rs;
       int64_t o = 0;
-      for (int64_t p = 0; p < kc; ++p) {
-        const __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
-        const int64_t o7 = o + d7;
+      // k in runs of kTileRowPrefetchSteps, each starting with its row of C (and the gate): gemm_internal.h.
+      for (int64_t p0 = 0; p0 < kc; p0 += kTileRowPrefetchSteps) {
+        prefetch_tile_row_at(C, ep, ldc, mr, p0);
+        for (int64_t p = p0, p1 = std::min(kc, p0 + kTileRowPrefetchSteps); p < p1; ++p) {
+          const __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
+          const int64_t o7 = o + d7;
 #pragma GCC unroll 8
-        for (int i = 0; i < 7; ++i) {
-          const __m512 a = _mm512_set1_ps(r[i][o]);
-          c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
-          c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
-          const __m512 a7 = _mm512_set1_ps(r[i][o7]);
-          c0[i + 7] = _mm512_fmadd_ps(a7, b0, c0[i + 7]);
-          c1[i + 7] = _mm512_fmadd_ps(a7, b1, c1[i + 7]);
+          for (int i = 0; i < 7; ++i) {
+            const __m512 a = _mm512_set1_ps(r[i][o]);
+            c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
+            c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
+            const __m512 a7 = _mm512_set1_ps(r[i][o7]);
+            c0[i + 7] = _mm512_fmadd_ps(a7, b0, c0[i + 7]);
+            c1[i + 7] = _mm512_fmadd_ps(a7, b1, c1[i + 7]);
+          }
+          o += cs;
+          Bp += 32;
         }
-        o += cs;
-        Bp += 32;
       }
       store_rows_avx512<MR>(c0, c1, C, ldc, mr, nr, load_c, bias, ep);
       return;
@@ -106,17 +109,20 @@ FT_TARGET_AVX512 inline __attribute__((always_inline)) void f32_tile(int64_t kc,
     for (int i = 0; i < MR; ++i) rows[i] = A + (i < mr ? i : mr - 1) * rs;
   }
   int64_t off = 0;  // Direct: offset of column p from each row's start
-  for (int64_t p = 0; p < kc; ++p) {
-    const __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
+  for (int64_t p0 = 0; p0 < kc; p0 += kTileRowPrefetchSteps) {
+    prefetch_tile_row_at(C, ep, ldc, mr, p0);
+    for (int64_t p = p0, p1 = std::min(kc, p0 + kTileRowPrefetchSteps); p < p1; ++p) {
+      const __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      const __m512 a = _mm512_set1_ps(Direct ? rows[i][off] : A[i]);
-      c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
-      c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
+      for (int i = 0; i < MR; ++i) {
+        const __m512 a = _mm512_set1_ps(Direct ? rows[i][off] : A[i]);
+        c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
+        c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
+      }
+      if constexpr (Direct) off += cs;
+      else A += MR;
+      Bp += 32;
     }
-    if constexpr (Direct) off += cs;
-    else A += MR;
-    Bp += 32;
   }
   store_rows_avx512<MR>(c0, c1, C, ldc, mr, nr, load_c, bias, ep);
 }

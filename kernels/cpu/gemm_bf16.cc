@@ -20,21 +20,24 @@ FT_TARGET_AVX512BF16 void kernel_avx512_bf16(int64_t kc2, const void* Apv, const
                                             int mr, int nr, bool load_c, const float* bias, const Epilogue* ep) {
   const uint32_t* Ap = static_cast<const uint32_t*>(Apv);  // one bf16 pair per row and k pair
   const uint16_t* Bp = static_cast<const uint16_t*>(Bpv);  // 32 columns × 2 bf16 per k pair
-  prefetch_c_tile(C, ldc, mr);
-  prefetch_epilogue(ep, ldc, mr);
+  prefetch_tile_rows_unscheduled(C, ep, ldc, mr, kc2);
   __m512 c0[MR], c1[MR];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
-  for (int64_t p = 0; p < kc2; ++p) {
-    const __m512bh b0 = (__m512bh)_mm512_load_si512(Bp), b1 = (__m512bh)_mm512_load_si512(Bp + 32);
+  // k pairs in runs of kTileRowPrefetchSteps, each run starting with its row of C (and the gate).
+  for (int64_t p0 = 0; p0 < kc2; p0 += kTileRowPrefetchSteps) {
+    prefetch_tile_row_at(C, ep, ldc, mr, p0);
+    for (int64_t p = p0, p1 = std::min(kc2, p0 + kTileRowPrefetchSteps); p < p1; ++p) {
+      const __m512bh b0 = (__m512bh)_mm512_load_si512(Bp), b1 = (__m512bh)_mm512_load_si512(Bp + 32);
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      const __m512bh a = (__m512bh)_mm512_set1_epi32((int)Ap[i]);
-      c0[i] = _mm512_dpbf16_ps(c0[i], a, b0);
-      c1[i] = _mm512_dpbf16_ps(c1[i], a, b1);
+      for (int i = 0; i < MR; ++i) {
+        const __m512bh a = (__m512bh)_mm512_set1_epi32((int)Ap[i]);
+        c0[i] = _mm512_dpbf16_ps(c0[i], a, b0);
+        c1[i] = _mm512_dpbf16_ps(c1[i], a, b1);
+      }
+      Ap += MR;
+      Bp += 64;
     }
-    Ap += MR;
-    Bp += 64;
   }
   store_rows_avx512<MR>(c0, c1, C, ldc, mr, nr, load_c, bias, ep);
 }
