@@ -68,10 +68,13 @@ FT_TARGET_AVX512 inline __attribute__((always_inline)) void f32_tile(int64_t kc,
   // Direct, whole tiles: with 14 row pointers besides B's, the offset and the bound, the loop wanted more than
   // the 16 general registers, and GCC kept three row pointers on the stack or in a vector register, reloading
   // them every k step (seen in the disassembly; this kernel took 31% of a 19m fp32 step in perf). Rows i and
-  // i + 7 share a pointer here (row i + 7 is 7·rs further on, one more offset register), and the loop spills
-  // nothing (checked in the disassembly of this build). Same FMAs in the same order:
-  // results are unchanged. Measured (Zen 5, 2 cores, builds alternated 4 times): the 19m products with A
-  // read in place 1-3% faster (forward at k = 2048, dW), none slower beyond the host's noise.
+  // i + 7 share a pointer here (row i + 7 is 7·rs further on, one more offset register), and the single k loop
+  // spilled nothing. Same FMAs in the same order: results are unchanged. Measured (Zen 5, 2 cores, builds
+  // alternated 4 times): the 19m products with A read in place 1-3% faster (forward at k = 2048, dW), none
+  // slower beyond the host's noise. With the k loop in runs for the C prefetch (gemm_internal.h), GCC again
+  // reloads three row pointers from the stack per k step (L1 hits, beside the 16 loads the step makes); a form
+  // that kept the runs to the first 14 and the rest of k in a plain loop, spill-free, measured the same (±2%,
+  // 19m attention and MLP products with A in place, alternated in one process), so the simpler form stays.
   if constexpr (Direct && MR == 14) {
     if (mr == MR) {
       const float* r[7];
