@@ -260,9 +260,7 @@ FT_TARGET_AMX void kernel_amx_bf16(int64_t steps, const void* Apv, const void* B
   }
   const uint16_t* Ap = static_cast<const uint16_t*>(Apv);
   const uint16_t* Bp = static_cast<const uint16_t*>(Bpv);
-  prefetch_c_tile(C, ldc, mr);
-  if (mr > 16) prefetch_c_tile(C + 16 * ldc, ldc, mr - 16);
-  prefetch_epilogue(ep, ldc, mr);
+  prefetch_tile_rows(C, ep, ldc, 0, mr);
   _tile_zero(0);
   _tile_zero(1);
   _tile_zero(2);

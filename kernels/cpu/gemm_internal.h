@@ -79,36 +79,9 @@ FT_TARGET_AVX512 inline __attribute__((always_inline)) void store_rows_avx512(co
   }
 }
 
-// The C tile (mr rows of 128 bytes) is read or written only after the whole k loop: fetching it now, with
-// write intent, hides its cache misses behind the FMAs (it is often cold: gradients, fresh activations).
-inline __attribute__((always_inline)) void prefetch_c_tile(float* C, int64_t ldc, int mr) {
-  for (int i = 0; i < mr; ++i) {
-    __builtin_prefetch(C + i * ldc, 1, 3);
-    __builtin_prefetch(C + i * ldc + 16, 1, 3);
-  }
-}
-
-// The gate rows of an epilogue, asked for before the k loop like the C tile (they come from memory).
-inline __attribute__((always_inline)) void prefetch_epilogue(const Epilogue* ep, int64_t ldc, int mr) {
-  if (!ep || !ep->gate) return;
-  for (int i = 0; i < mr; ++i) {
-    __builtin_prefetch(ep->gate + i * ldc, 0, 3);
-    __builtin_prefetch(ep->gate + i * ldc + 16, 0, 3);
-  }
-}
-
-// The AVX-512 kernels (fp32 and AVX512_BF16) request the same lines spread over the k loop instead: row i of C
-// (and of the gate) at k step i·kTileRowPrefetchSteps, so a 14-row tile has them all in flight by step 112 of
-// its 256-1024. Requested all at once before the loop (above; AMX still does), the 28 lines of C and the 28 of
-// the gate queued behind one another at the start of every call, more misses than the core keeps in flight, and
-// the kernel waited for them. Measured (AMD EPYC Zen 5, 2 cores, N = 992, caches flushed before each call, both
-// builds alternated in one process, results bit-identical): the 19m linear2 dx with its ReLU gate 3.32 -> 3.01 ms
-// in bf16 mode (9.5%), 6.06 -> 5.59 ms in fp32 (7.7%); linear1's forward with bias and ReLU 3% in both; the other
-// forward, dx and dW products of the 19m, 85m, 345m and 1b layers even or up to 2.6% faster, none slower beyond
-// the host's noise. Every 16 steps measured like every 8.
-constexpr int kTileRowPrefetchShift = 3;
-constexpr int64_t kTileRowPrefetchSteps = int64_t{1} << kTileRowPrefetchShift;
-
+// The C tile (mr rows of 128 bytes) is read or written only after the whole k loop, and with a gate the gate's
+// rows too: fetching them during the loop, C with write intent, hides their cache misses behind the FMAs (they
+// are often cold: gradients, fresh activations, the forward's ReLU outputs).
 inline __attribute__((always_inline)) void prefetch_tile_row(float* C, const Epilogue* ep, int64_t ldc, int64_t i) {
   __builtin_prefetch(C + i * ldc, 1, 3);
   __builtin_prefetch(C + i * ldc + 16, 1, 3);
@@ -118,11 +91,28 @@ inline __attribute__((always_inline)) void prefetch_tile_row(float* C, const Epi
   }
 }
 
+// Rows [i0, mr) at once (the AMX kernel asks for its whole tile before its loop).
+inline __attribute__((always_inline)) void prefetch_tile_rows(float* C, const Epilogue* ep, int64_t ldc, int64_t i0,
+                                                             int mr) {
+  for (int64_t i = i0; i < mr; ++i) prefetch_tile_row(C, ep, ldc, i);
+}
+
+// The AVX-512 kernels (fp32 and AVX512_BF16) spread the requests over the k loop: row i at k step
+// i·kTileRowPrefetchSteps, so a 14-row tile has them all in flight by step 112 of its 256-1024. Requested all at
+// once before the loop (as AMX still does: not measurable here), the 28 lines of C and the 28 of the gate
+// queued behind one another at the start of every call, more misses than the core keeps in flight, and the
+// kernel waited for them. Measured (AMD EPYC Zen 5, 2 cores, N = 992, caches flushed before each call, both
+// builds alternated in one process, results bit-identical): the 19m linear2 dx with its ReLU gate 3.32 -> 3.01 ms
+// in bf16 mode (9.5%), 6.06 -> 5.59 ms in fp32 (7.7%); linear1's forward with bias and ReLU 3% in both; the other
+// forward, dx and dW products of the 19m, 85m, 345m and 1b layers even or up to 2.6% faster, none slower beyond
+// the host's noise. Every 16 steps measured like every 8.
+constexpr int kTileRowPrefetchShift = 3;
+constexpr int64_t kTileRowPrefetchSteps = int64_t{1} << kTileRowPrefetchShift;
+
 // Before the k loop of ksteps steps: the rows its schedule does not reach (a short last KC block).
 inline __attribute__((always_inline)) void prefetch_tile_rows_unscheduled(float* C, const Epilogue* ep, int64_t ldc,
                                                                          int mr, int64_t ksteps) {
-  for (int64_t i = (ksteps + kTileRowPrefetchSteps - 1) >> kTileRowPrefetchShift; i < mr; ++i)
-    prefetch_tile_row(C, ep, ldc, i);
+  prefetch_tile_rows(C, ep, ldc, (ksteps + kTileRowPrefetchSteps - 1) >> kTileRowPrefetchShift, mr);
 }
 
 // At k step p of the loop (the kernels call it at every multiple of kTileRowPrefetchSteps): its row, if any.
