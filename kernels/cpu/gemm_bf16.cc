@@ -213,18 +213,17 @@ FT_TARGET_AVX512BF16 void pack_b_bf16_avx512(const Matrix& B, int64_t n, int64_t
                                              void* outv) {
   uint32_t* dst = static_cast<uint32_t*>(outv);
   const int cols = (int)std::min<int64_t>(NR, n - j0);
-  if (NR % 16 != 0 || (B.row_stride != 1 && B.col_stride != 1)) {
-    pack_b_bf16(B, n, j0, p0, kc, NR, outv);
-    return;
-  }
+  // Row-major B in one sweep per 32-wide panel (this packer's only NR: the AVX512_BF16 kernel's); Bᵀ row-major
+  // in 16-column strips of register transposes; anything else element by element.
   if (NR == 32 && B.col_stride == 1) {
     pair_interleave_strip32(B.data + p0 * B.row_stride + j0, B.row_stride, cols, kc, dst);
-    return;
-  }
-  for (int s = 0; s < NR; s += 16) {
-    const int c = std::max(0, std::min(16, cols - s));
-    if (B.row_stride == 1) pair_transpose_strip(B.data + (j0 + s) * B.col_stride + p0, B.col_stride, c, kc, dst + s, NR, 16);
-    else pair_interleave_strip(B.data + p0 * B.row_stride + j0 + s, B.row_stride, c, kc, dst + s, NR, 16);
+  } else if (NR % 16 == 0 && B.row_stride == 1) {
+    for (int s = 0; s < NR; s += 16) {
+      const int c = std::max(0, std::min(16, cols - s));
+      pair_transpose_strip(B.data + (j0 + s) * B.col_stride + p0, B.col_stride, c, kc, dst + s, NR, 16);
+    }
+  } else {
+    pack_b_bf16(B, n, j0, p0, kc, NR, outv);
   }
 }
 
