@@ -711,15 +711,27 @@ FT_INLINE void forward_head_short(const Problem& P, int64_t bh) {
     if (!P.dropout) {
       for (int64_t j = 0; j < S; ++j) std::memcpy(kept + j * S + j, PT + j * Sp + j, sizeof(float) * (size_t)(S - j));
     } else {
+      // One vector pass per key row over the query vectors from the one holding j on (all produced, and zero
+      // before j): the row's signed copy, and P∘M in place for the product below. A row's last vector can
+      // reach past S; its copy goes through tail so that it stays inside the row. Against a scalar loop for the
+      // copy and a second pass for P∘M: forward with dropout 0.1 2.5% faster (Zen 5, B = 32, S = 31, alternated).
+      alignas(64) float tail[16];
       for (int64_t j = 0; j < S; ++j) {
-        const float* pr = PT + j * Sp;
+        float* pr = PT + j * Sp;
         const float* mr = MT + j * Sp;
         float* kr = kept + j * S;
-        for (int64_t i = j; i < S; ++i) kr[i] = mr[i] > 0.f ? pr[i] : -pr[i];
+        for (int64_t c = j / W * W; c < Sp; c += W) {
+          const V p = X::load(pr + c), m = X::load(mr + c);
+          const V signed_p = m > X::set1(0.f) ? p : X::set1(0.f) - p;
+          if (c + W <= S) {
+            X::store(kr + c, signed_p);
+          } else {
+            X::store(tail, signed_p);
+            std::memcpy(kr + c, tail, sizeof(float) * (size_t)(S - c));
+          }
+          X::store(pr + c, p * m);
+        }
       }
-      for (int64_t c = 0; c < Sp; c += W)
-        for (int64_t j = 0, jend = short_jend<W>(c, S); j < jend; ++j)
-          X::store(PT + j * Sp + c, X::load(PT + j * Sp + c) * X::load(MT + j * Sp + c));
     }
   }
 
