@@ -894,7 +894,7 @@ FT_INLINE void backward_head_short(const Problem& P, int64_t bh) {
 // contiguous share (run_heads) the next head's rows are the adjacent 256 bytes of the rows just read, which the
 // hardware prefetchers already fetch. Measured without it (Zen 5, 2 cores, H = 8, D = 512, both builds
 // alternated in one process): forward+backward 3-7% faster at B = 32, S = 31 with the operands in cache and even
-// with the cache flushed before each call; 1-3% faster at S = 257 and 513 (tiled path); in the 19m training
+// with the cache flushed before each call; 1-3% faster at S = 257 and (tiled path) 513; in the 19m training
 // step (op profile, 9 runs each, alternated, medians) attention forward 3.39 -> 3.33 ms and backward 6.05 -> 5.66 ms.
 
 template <int W>

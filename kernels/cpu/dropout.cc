@@ -33,10 +33,11 @@ void apply_blocks_scalar(const float* x, float* y, int64_t n, int64_t b0, int64_
 // vpternlogd. The high dwords carry leftovers that nothing reads (vpmuludq reads low dwords only, and the
 // words are taken from the low dwords at the end). Per round and 8 blocks: 2 multiplies, 2 shifts, 2 ternary
 // xors (6 operations), against 8 when 16 blocks sat in 32-bit lanes: a multiply for the even and one for the
-// odd lanes of each product, shifts to line them up, two blends to put the halves back, two xors for each sum. Measured (Zen 5, both forms alternated in one process, results bit-identical on 20,000 random
-// keys, bases and lengths, the 2^32 counter wrap included): 1M attention multipliers 0.47 -> 0.33 ms on one
-// thread; dropout over [992, 2048] 0.53 -> 0.43 ms in cache on 2 threads (even with the cache flushed: then
-// memory bound); attention fwd+bwd with dropout 0.1 2-5% faster (B = 32, S = 31; B = 8, S = 257).
+// odd lanes of each product, shifts to line them up, two blends to put the halves back, two xors per sum.
+// Measured (Zen 5, both forms alternated in one process, results bit-identical on 20,000 random keys, bases
+// and lengths, the 2^32 counter wrap included): 1M attention multipliers 0.47 -> 0.33 ms on one thread;
+// dropout over [992, 2048] 0.53 -> 0.43 ms in cache on 2 threads (even with the cache flushed: then memory
+// bound); attention fwd+bwd with dropout 0.1 2-5% faster (B = 32, S = 31; B = 8, S = 257).
 // The four output words become per-element keep bits by interleaving their lane masks with pdep. Same words,
 // same comparisons, same x·scale: bit-identical to the scalar path.
 #define FT_TARGET_AVX512_BMI2 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,bmi2")))
