@@ -22,7 +22,7 @@ test('a figure taken between two calm probes is measured once', () => {
   expect(g.sleeps).toEqual([]);
 });
 
-test('a probe below 85% of the peak after the figure makes it measured again after a pause, and the retry is the result', () => {
+test('a probe below 75% of the peak after the figure makes it measured again after a pause, and the retry is the result', () => {
   const g = guardWith([390, 180, 395, 392]);
   let calls = 0;
   expect(g.guard('engine step', () => ++calls)).toBe(2);
@@ -50,12 +50,13 @@ test('without a probe (no AVX-512, or a quick run) every figure is taken once', 
 });
 
 test('a probe above the run\'s peak raises the bar (a peak measured on a slowed host is too lenient), and is kept as evidence of the peak', () => {
-  // reference 400; the first probe shows 500, so the second (410) is below 85% of 500 and the figure is retaken.
-  const g = guardWith([500, 410, 480, 470]);
+  // reference 400; the first probe shows 500, so the second (360) is below 75% of 500 and the figure is retaken
+  // (against the reference alone it would have passed).
+  const g = guardWith([500, 360, 480, 470]);
   let calls = 0;
   expect(g.guard('gemm', () => ++calls)).toBe(2);
   expect(g.guard.retried).toEqual(['gemm']);
-  expect(g.logs[0]).toMatch(/probes 500 and 410 GFLOP\/s against a peak of 500/);
+  expect(g.logs[0]).toMatch(/probes 500 and 360 GFLOP\/s against a peak of 500/);
   expect(g.guard.bestProbe()).toBe(500);
 });
 
