@@ -49,6 +49,13 @@ namespace {
 
 std::atomic<int> g_compute{(int)GemmCompute::Fp32};
 std::atomic<bool> g_allow_amx{true};
+// Column-major A read in place (see direct_a()): the default is decided by the CPU's maker, see there. (The
+// explicit init: this runs as a static constructor, possibly before libgcc's own.)
+bool made_by_amd() {
+  __builtin_cpu_init();
+  return __builtin_cpu_is("amd") != 0;
+}
+std::atomic<bool> g_direct_columns{made_by_amd()};
 
 // ---- AVX-512 fp32: MR × 32, MR = 14 (28 accumulators + 2 B vectors + broadcast operands in memory) ----
 
@@ -533,6 +540,8 @@ bool gemm_bf16_uses_amx() {
   return gemm_bf16_supported() && g_allow_amx.load(std::memory_order_relaxed) && amx_usable();
 }
 void set_gemm_bf16_amx(bool allow) { g_allow_amx.store(allow, std::memory_order_relaxed); }
+bool gemm_direct_columns() { return g_direct_columns.load(std::memory_order_relaxed); }
+void set_gemm_direct_columns(bool allow) { g_direct_columns.store(allow, std::memory_order_relaxed); }
 
 namespace {
 
@@ -577,10 +586,16 @@ void gate_rows(float* C, const float* gate, int64_t ldc, int64_t i0, int64_t i1,
 // the panel, re-read for each B panel of the tile, came from L3 each time; packed, it is read once. Measured
 // (Zen 5, 2 cores, packing and in-place alternated in one process): m, n, k = 8192, 2048, 248 4-13% faster
 // packed over four runs, k = 992 13%; at lda = 4096 (345m, m, n = 4096, 1024) the two were even.
+// All of that is Zen 5, whose prefetchers follow a stride of kilobytes across pages. Intel's do not (the L2
+// streamer stays inside a 4 KiB page, and each k step of a column-major A is a new page from lda = 1024 on), so
+// every row of the panel waits on L3: on an Intel Xeon (2 cores, AMX; 2 MiB L2) the same dW ran 2.2 times
+// slower in place than packed at m = 2048, n = 512 (29 against 13 ms, three alternations) and 20% slower at
+// m = n = 512, and the 19m step took 60-90 ms (7-9%) longer. Reading it in place is therefore AMD's default
+// (g_direct_columns; the row-major case above measured even to 10% faster in place on that Intel too).
 bool direct_a(const Spec& spec, const Matrix& A, int64_t m, int64_t n, int64_t k, int64_t n_padded) {
   if (!spec.direct) return false;
   if (A.col_stride == 1) return n_padded <= kDirectMaxN && k <= kDirectMaxK;
-  return A.row_stride == 1 && A.col_stride <= kDirectColumnsMaxLd && (m >= 2 * n || (m >= n && n <= kDirectColumnsMaxN));
+  return g_direct_columns.load(std::memory_order_relaxed) && A.row_stride == 1 && A.col_stride <= kDirectColumnsMaxLd && (m >= 2 * n || (m >= n && n <= kDirectColumnsMaxN));
 }
 
 // Loop order inside a tile. The micro-kernel broadcasts MR values of A per k step (the latency-bound loads)

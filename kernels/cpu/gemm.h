@@ -53,6 +53,11 @@ bool gemm_bf16_supported();
 // uses AVX512_BF16 dot products. set_gemm_bf16_amx(false) forces the latter (tests cover both).
 bool gemm_bf16_uses_amx();
 void set_gemm_bf16_amx(bool allow);
+// A column-major A (dyᵀ in dW) is read in place where that pays (see direct_a() in gemm.cc): by default only on
+// AMD CPUs, whose prefetchers follow its page-sized strides; elsewhere it is packed. Results are bit-identical
+// either way; set_gemm_direct_columns overrides the default (tests cover both routes on any CPU).
+bool gemm_direct_columns();
+void set_gemm_direct_columns(bool allow);
 
 // Σ_rows of a row-major [rows, cols] matrix added into out[cols] (the bias gradient), in double; with
 // accumulate = false written over out instead.

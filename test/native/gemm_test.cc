@@ -34,8 +34,9 @@ struct Shape {
 void expect(bool ok, const char* what, const Shape& s, const char* isa, int mode, int threads) {
   ++checks;
   if (!ok && ++failures <= 20)
-    std::printf("FAIL %s (m %lld n %lld k %lld, A %d, B %d, isa %s, bf16 %d, threads %d)\n", what, (long long)s.m,
-                (long long)s.n, (long long)s.k, s.a_layout, s.b_layout, isa, mode, threads);
+    std::printf("FAIL %s (m %lld n %lld k %lld, A %d, B %d, isa %s, bf16 %d, threads %d, direct columns %d)\n", what,
+                (long long)s.m, (long long)s.n, (long long)s.k, s.a_layout, s.b_layout, isa, mode, threads,
+                (int)ft::gemm_direct_columns());
 }
 
 std::vector<float> run(const Shape& s, const std::vector<float>& a, const std::vector<float>& b,
@@ -134,7 +135,7 @@ int main() {
       // where the L1 has 12 or more ways (rows_share_l1_set); ragged m against 10 rows and n against 32.
       {sz(123), sz(70), 2048, 0, 1, true, true},
       {sz(57), sz(45), 1024, 0, 0, false, true},
-      // Column-major A read in place (m ≥ 2n), ragged m, one and several KC blocks (512 long on AVX-512 here).
+      // Column-major A read in place where direct columns are on (m ≥ 2n), ragged m, one and several KC blocks (512 long on AVX-512 here).
       {sz(1000), sz(300), sz(700), 1, 0, true, false},
       {sz(431), sz(50), sz(200), 1, 0, false, true},
       // ... and when about square with a narrow B (m ≥ n, n ≤ 512: the 19m attention projections' dW).
@@ -151,7 +152,15 @@ int main() {
       // Tiny: runs serially.
       {5, 7, 3, 0, 0, true, true},
   };
-  for (const Shape& s : shapes) check_shape(s, rng, 4);
+  // A column-major A takes both routes on any CPU: read in place (AMD's default) and packed (everyone else's).
+  const bool direct_columns = ft::gemm_direct_columns();
+  for (const Shape& s : shapes) {
+    for (int route = 0; route < (s.a_layout == 1 ? 2 : 1); ++route) {
+      ft::set_gemm_direct_columns(s.a_layout == 1 ? route == 0 : direct_columns);
+      check_shape(s, rng, 4);
+    }
+  }
+  ft::set_gemm_direct_columns(direct_columns);
   std::printf("gemm_test: %d checks, %d failed\n", checks, failures);
   return failures == 0 ? 0 : 1;
 }
