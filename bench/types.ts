@@ -32,6 +32,9 @@ export interface Peaks {
   /** AVX512-BF16 dot-product peak, GFLOP/s. */
   bf16One: number | null;
   bf16All: number | null;
+  /** AMX bf16 tile-product (tdpbf16ps) peak, GFLOP/s; null where AMX is missing or the OS denies it. */
+  amxOne: number | null;
+  amxAll: number | null;
 }
 
 export interface SuiteContext {

@@ -1,7 +1,11 @@
-// Machine peak: a register-only loop of independent AVX-512 FMAs (fp32) or AVX512-BF16 dot products
-// (vdpbf16ps), run on 1..T threads at once. No memory traffic, so this is the ceiling the GEMMs and the
-// training step are measured against. Usage: peak <fp32|bf16> <threads> <seconds>; prints one JSON line.
+// Machine peak: a register-only loop of independent AVX-512 FMAs (fp32), AVX512-BF16 dot products
+// (vdpbf16ps) or AMX bf16 tile products (tdpbf16ps), run on 1..T threads at once. No memory traffic in the
+// loop, so this is the ceiling the GEMMs and the training step are measured against: the bf16 mode against the
+// peak of the instruction its kernel runs (AMX where the engine's bf16 GEMMs use it, else vdpbf16ps).
+// Usage: peak <fp32|bf16|amx> <threads> <seconds>; prints one JSON line.
 #include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -42,29 +46,80 @@ __attribute__((target("avx512f,avx512bf16"), noinline)) static float bf16_loop(l
   return _mm512_reduce_add_ps(s);
 }
 
+// AMX: four accumulator tiles (tmm0-3, 16 rows of 16 fp32) fed by two A tiles (tmm4-5) and two B tiles (tmm6-7),
+// each product 16 × 16 × 32 bf16 multiply-adds; four independent chains cover the tile unit's latency. The
+// sources are loaded once from a buffer of small values (the products stay far from overflow).
+struct alignas(64) TileConfig {
+  unsigned char palette, start_row, reserved[14];
+  unsigned short colsb[16];
+  unsigned char rows[16];
+};
+
+// The OS grants the AMX tile state on request (Linux >= 5.16); without it the first tile instruction faults.
+static bool amx_granted() {
+  constexpr long ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18;
+  return syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
+}
+
+__attribute__((target("amx-tile,amx-bf16"), noinline)) static float amx_loop(long iters) {
+  TileConfig cfg{};
+  cfg.palette = 1;
+  for (int t = 0; t < 8; t++) cfg.colsb[t] = 64, cfg.rows[t] = 16;
+  _tile_loadconfig(&cfg);
+  alignas(64) static thread_local unsigned short src[16 * 32];
+  for (auto& v : src) v = 0x3a83;  // bf16 of about 1e-3
+  alignas(64) static thread_local float out[16 * 16];
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  _tile_loadd(4, src, 64);
+  _tile_loadd(5, src, 64);
+  _tile_loadd(6, src, 64);
+  _tile_loadd(7, src, 64);
+  for (long it = 0; it < iters; it++) {
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  _tile_stored(0, out, 64);
+  float s = out[0];
+  _tile_stored(3, out, 64);
+  s += out[255];
+  _tile_release();
+  return s;
+}
+
 int main(int argc, char** argv) {
   if (argc != 4) {
-    std::fprintf(stderr, "usage: peak <fp32|bf16> <threads> <seconds>\n");
+    std::fprintf(stderr, "usage: peak <fp32|bf16|amx> <threads> <seconds>\n");
     return 2;
   }
   const std::string kind = argv[1];
   const int threads = std::atoi(argv[2]);
   const double seconds = std::atof(argv[3]);
-  if ((kind != "fp32" && kind != "bf16") || threads < 1 || threads > 256 || !(seconds > 0)) {
-    std::fprintf(stderr, "peak: bad arguments (kind fp32|bf16, threads 1..256, seconds > 0)\n");
+  if ((kind != "fp32" && kind != "bf16" && kind != "amx") || threads < 1 || threads > 256 || !(seconds > 0)) {
+    std::fprintf(stderr, "peak: bad arguments (kind fp32|bf16|amx, threads 1..256, seconds > 0)\n");
     return 2;
   }
   if (kind == "bf16" && !__builtin_cpu_supports("avx512bf16")) {
     std::printf("{\"kind\":\"bf16\",\"threads\":%d,\"error\":\"CPU lacks AVX512-BF16\"}\n", threads);
     return 0;
   }
+  if (kind == "amx" && !(__builtin_cpu_supports("amx-bf16") && amx_granted())) {
+    std::printf("{\"kind\":\"amx\",\"threads\":%d,\"error\":\"CPU lacks AMX-BF16 or the OS denies the tile state\"}\n",
+                threads);
+    return 0;
+  }
   if (!__builtin_cpu_supports("avx512f")) {
     std::printf("{\"kind\":\"%s\",\"threads\":%d,\"error\":\"CPU lacks AVX-512\"}\n", kind.c_str(), threads);
     return 0;
   }
-  // fp32: 16 lanes × 2 flops per FMA. bf16: 32 products + 32 adds per vdpbf16ps.
-  const double flops_per_op = kind == "fp32" ? 32.0 : 64.0;
-  auto run = [&](long iters) { return kind == "fp32" ? fp32_loop(iters) : bf16_loop(iters); };
+  // Per loop iteration. fp32: ACC FMAs of 16 lanes × 2 flops. bf16: ACC vdpbf16ps of 32 products + 32 adds.
+  // amx: 4 tdpbf16ps of 16 × 16 × 32 products and as many adds.
+  const double flops_per_iter = kind == "fp32" ? ACC * 32.0 : kind == "bf16" ? ACC * 64.0 : 4 * 16384.0;
+  auto run = [&](long iters) { return kind == "fp32" ? fp32_loop(iters) : kind == "bf16" ? bf16_loop(iters) : amx_loop(iters); };
   // Calibrate on one thread so that each thread's share lasts about `seconds`.
   long iters = 1 << 16;
   for (;;) {
@@ -99,7 +154,7 @@ int main(int argc, char** argv) {
     for (auto& th : pool) th.join();
     double slowest = 0;
     for (double e : elapsed) slowest = e > slowest ? e : slowest;
-    double gflops = threads * static_cast<double>(iters) * ACC * flops_per_op / slowest / 1e9;
+    double gflops = threads * static_cast<double>(iters) * flops_per_iter / slowest / 1e9;
     if (gflops > best) best = gflops;
   }
   std::printf("{\"kind\":\"%s\",\"threads\":%d,\"gflops\":%.3f}\n", kind.c_str(), threads, best);

@@ -1,38 +1,43 @@
 // The run's peaks as the best of its measurements, and every share of peak re-expressed against them
 // (bench/suites/peak.ts, bench/main.ts: refuseAbovePeak).
 import { refuseAbovePeak } from '../../bench/main';
-import { abovePeak, finalPeaks, peakRows, settlePeaks } from '../../bench/suites/peak';
+import { abovePeak, bf16PeakName, bf16PeakOf, finalPeaks, peakRows, settlePeaks } from '../../bench/suites/peak';
 import { peakShare, type Peaks, type Row } from '../../bench/types';
+import { bf16PeakInstruction, measurePeak } from '../../src/profile/peak';
 
-const start: Peaks = { fp32One: 176, fp32All: 346, bf16One: 352, bf16All: 769 };
+const start: Peaks = { fp32One: 176, fp32All: 346, bf16One: 352, bf16All: 769, amxOne: 3100, amxAll: 5600 };
 
 function row(figure: string, ofPeak: number | null, peakOf?: Row['peakOf']): Row {
   return { suite: 'gemm', figure, shape: 's', ms: 1, rate: 1, unit: 'GFLOP/s', peer: null, ratio: null, ofPeak, ...(peakOf ? { peakOf } : {}) };
 }
 
 test('each final peak is the largest of its measurements; the probes count for the all-core fp32 peak only; unknown stays unknown', () => {
-  const end: Peaks = { fp32One: 211, fp32All: 400, bf16One: 340, bf16All: null };
-  expect(finalPeaks(start, end, 419)).toEqual({ fp32One: 211, fp32All: 419, bf16One: 352, bf16All: 769 });
+  const end: Peaks = { fp32One: 211, fp32All: 400, bf16One: 340, bf16All: null, amxOne: 3230, amxAll: null };
+  expect(finalPeaks(start, end, 419)).toEqual({ fp32One: 211, fp32All: 419, bf16One: 352, bf16All: 769, amxOne: 3230, amxAll: 5600 });
   expect(finalPeaks(start, end, null).fp32All).toBe(400);
-  const none: Peaks = { fp32One: null, fp32All: null, bf16One: null, bf16All: null };
+  const none: Peaks = { fp32One: null, fp32All: null, bf16One: null, bf16All: null, amxOne: null, amxAll: null };
   expect(finalPeaks(none, none, null)).toEqual(none);
 });
 
 test('settlePeaks divides each share again by the final value of the peak it names, and shows the final peaks', () => {
-  const final: Peaks = { fp32One: 211, fp32All: 419, bf16One: 352, bf16All: 833 };
+  const final: Peaks = { fp32One: 211, fp32All: 419, bf16One: 352, bf16All: 833, amxOne: 3100, amxAll: 5800 };
   const rows: Row[] = [
     ...peakRows(start),
     row('gemm engine', 372 / 346, 'fp32All'),
     row('bf16 step', 0.6, 'bf16All'),
     row('no share', null, 'fp32All'),
+    row('bf16 step on AMX', 0.05, 'amxAll'),
   ];
   const raised = settlePeaks(rows, start, final);
   // The peak rows, matched by the peak they show (on a one-core host the 1-thread and all-core shapes are equal).
-  expect(rows.slice(0, 4).map((r) => [r.peakOf, r.rate])).toEqual([['fp32One', 211], ['fp32All', 419], ['bf16One', 352], ['bf16All', 833]]);
-  expect(rows[4].ofPeak).toBeCloseTo(372 / 419, 12);
-  expect(rows[5].ofPeak).toBeCloseTo((0.6 * 769) / 833, 12);
-  expect(rows[6].ofPeak).toBeNull();
-  expect(raised).toEqual(['fp32One 176 -> 211 GFLOP/s', 'fp32All 346 -> 419 GFLOP/s', 'bf16All 769 -> 833 GFLOP/s']);
+  expect(rows.slice(0, 6).map((r) => [r.peakOf, r.rate])).toEqual([
+    ['fp32One', 211], ['fp32All', 419], ['bf16One', 352], ['bf16All', 833], ['amxOne', 3100], ['amxAll', 5800]]);
+  expect(rows[5].note).toMatch(/4 independent accumulator tiles/);
+  expect(rows[6].ofPeak).toBeCloseTo(372 / 419, 12);
+  expect(rows[7].ofPeak).toBeCloseTo((0.6 * 769) / 833, 12);
+  expect(rows[8].ofPeak).toBeNull();
+  expect(rows[9].ofPeak).toBeCloseTo((0.05 * 5600) / 5800, 12);
+  expect(raised).toEqual(['fp32One 176 -> 211 GFLOP/s', 'fp32All 346 -> 419 GFLOP/s', 'bf16All 769 -> 833 GFLOP/s', 'amxAll 5600 -> 5800 GFLOP/s']);
   expect(abovePeak(rows)).toEqual([]);
 });
 
@@ -58,4 +63,22 @@ test('a share still above 100% blocks BENCHMARKS.md, naming the figure, unless a
   expect(() => refuseAbovePeak('BENCHMARKS.md', above, false)).toThrow(/not writing BENCHMARKS.md: 1 figure\(s\) above the measured peak \(linear forward · engine s: 107.4%\)/);
   expect(() => refuseAbovePeak('BENCHMARKS.md', above, true)).not.toThrow();
   expect(() => refuseAbovePeak('BENCHMARKS.md', [], false)).not.toThrow();
+});
+
+test('the bf16 mode is held against the peak of the instruction its GEMMs run on, which the peak tool measures', () => {
+  // AMX tiles where the addon's bf16 GEMMs use them (the tool must then measure them: a bf16 step on AMX read 124%
+  // of the vdpbf16ps peak), vdpbf16ps elsewhere (the tool then reports AMX as unavailable, or measures it where the
+  // CPU has AMX but the addon was told not to use it).
+  const instruction = bf16PeakInstruction();
+  expect(bf16PeakOf()).toBe(instruction === 'amx' ? 'amxAll' : 'bf16All');
+  expect(bf16PeakName(bf16PeakOf())).toMatch(instruction === 'amx' ? /AMX bf16 tile peak/ : /bf16 dot-product peak/);
+  const amx = measurePeak('amx', 1, 0.05);
+  if (instruction === 'amx') {
+    const dot = measurePeak('bf16', 1, 0.05);
+    expect(amx.error).toBeUndefined();
+    // 16 × 16 × 32 products per tdpbf16ps against 32 per vdpbf16ps: the tile peak is several times the other.
+    expect(amx.gflops!).toBeGreaterThan(4 * dot.gflops!);
+  } else if (amx.gflops === null) {
+    expect(amx.error).toMatch(/lacks AMX-BF16 or the OS denies the tile state/);
+  }
 });

@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../../util/atomic-write';
 import * as fs from 'fs';
 import * as path from 'path';
 import { isModelSize, type ModelSize } from '../../model/config';
-import { bf16PeakAllCores, fp32PeakAllCores } from '../../profile/peak';
+import { bf16PeakAllCores, bf16PeakInstruction, fp32PeakAllCores } from '../../profile/peak';
 import { currentCompute, isComputeChoice, planCase, profileCase, type ProfileCase, type ProfileResult } from '../../profile/profile';
 import { opsTable, profileSvg, profileTable, type ProfileRow } from '../../profile/report';
 
@@ -63,7 +63,9 @@ export function registerProfileCommand(program: Command): void {
       if (o.compute !== undefined && !isComputeChoice(o.compute)) throw new Error(`--compute must be fp32, bf16 or tf32, got '${o.compute}'`);
       // Resolved here, once, so that the peak and every case (each in its own process) agree on it.
       const compute = o.compute ?? currentCompute(o.backend);
-      const peakKind = compute === 'bf16' ? 'bf16' : 'fp32';
+      // bf16 GEMMs are held against the peak of the instruction they run on (AMX tiles or vdpbf16ps), as the
+      // bench holds its bf16 rows; only the cpu and reference backends have a measured peak (below).
+      const peakKind = compute !== 'bf16' ? 'fp32' : o.backend === 'cpu' || o.backend === 'reference' ? bf16PeakInstruction() : 'bf16';
       let peak: number | null = null;
       if (o.peak !== undefined) {
         peak = Number(o.peak);
@@ -73,8 +75,7 @@ export function registerProfileCommand(program: Command): void {
         console.error(`profile: no peak measured for backend ${o.backend} (the CPU's would mean nothing); give --peak for the "of peak" column`);
       } else {
         try {
-          // bf16 GEMMs are held against the bf16 dot-product peak, as the bench holds its bf16 rows.
-          peak = peakKind === 'bf16' ? bf16PeakAllCores() : fp32PeakAllCores();
+          peak = peakKind === 'fp32' ? fp32PeakAllCores() : bf16PeakAllCores(0.5, peakKind);
         } catch (e) {
           console.error(`profile: no ${peakKind} peak (${(e as Error).message}); the "of peak" column stays empty`);
         }
@@ -111,7 +112,8 @@ export function registerProfileCommand(program: Command): void {
       for (const r of refused) console.log(`refused: ${r}`);
       for (const f of failed) console.log(`failed: ${f}`);
       if (o.json) {
-        const peakField = peakKind === 'bf16' ? { bf16PeakGflops: peak } : { fp32PeakGflops: peak };  // fp32 runs keep their old field
+        // fp32 runs keep their old field; bf16 ones say which instruction's peak it is ('amx' or 'bf16').
+        const peakField = peakKind === 'fp32' ? { fp32PeakGflops: peak } : { bf16PeakGflops: peak, bf16PeakInstruction: peakKind };
         writeFileAtomic(o.json, JSON.stringify({ date: new Date().toISOString(), compute, ...peakField, rows, refused, failed }, null, 2));
       }
       if (o.svg) writeFileAtomic(o.svg, await profileSvg(rows));
