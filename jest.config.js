@@ -8,5 +8,6 @@ module.exports = {
   // Native kernels and end-to-end runs take seconds on 2 cores; per-test timeouts are set where longer.
   testTimeout: 60000,
   maxWorkers: 2,
+  setupFiles: ['<rootDir>/test/setup-env.js'],
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };

@@ -32,7 +32,7 @@ int default_threads() {
 
 thread_local bool in_worker = false;
 
-std::atomic<int> g_spin_us{200};
+std::atomic<int> g_spin_us{20000};
 // Cleared while the pool has more threads than the process has cores: a spinning thread would then take a core
 // from the thread it waits for.
 std::atomic<bool> g_spin_allowed{true};
@@ -52,11 +52,15 @@ bool spin_until(F ready) {
 }
 
 // Workers wait for a new generation, the caller runs chunk 0 itself and then waits for the others.
-// Both sides spin for a short while (set_spin_us, default 200 µs) before sleeping on a condition variable:
-// a training step makes hundreds of parallel calls a few microseconds to a few milliseconds apart, and
-// waking a sleeping thread costs tens of microseconds (far more on a virtual machine, where an idle vCPU is
-// halted), which showed as a late second chunk and the caller waiting on it. Sleeping after the budget keeps
-// an idle process from burning a core.
+// Both sides spin for a while (set_spin_us, default 20 ms) before sleeping on a condition variable: a
+// training step makes hundreds of parallel calls a few microseconds to a few milliseconds apart, and waking a
+// sleeping thread costs tens of microseconds (far more on a virtual machine, where an idle vCPU is halted),
+// which showed as a late second chunk and the caller waiting on it. Sleeping after the budget keeps an idle
+// process from burning a core. The budget was 200 µs until an Intel Xeon host (2 vCPUs) showed the 19m step
+// (B = 32) still letting the worker fall asleep about 100 times a step, mostly for 0.2-2 ms, some for 2-20 ms,
+// and each wake there cost about 0.6 ms (a cold norm call: 0.36 ms with the worker spinning, 0.95 ms after a
+// sleep): 38.5-39.2 windows/s at 200 µs, 42.9-44.1 at 2 ms, 45.0-49.4 at 20 ms (three alternations). 20 ms
+// is within what OpenMP runtimes spin by default (libgomp: 300000 pause rounds; Intel's KMP_BLOCKTIME: 200 ms).
 //
 // Chunks 1.. are claimed, by whichever thread gets there first: a worker when it wakes, or the caller once its
 // own chunk is done. So the caller never waits for a worker that has not started (its vCPU halted or taken by

@@ -13,7 +13,7 @@ int num_threads();
 // 1 ≤ n ≤ 256; takes effect for the next parallel_for.
 void set_num_threads(int n);
 
-// How long (microseconds, 0 to 100000; default 200) an idle worker, and a caller waiting for its workers, spin
+// How long (microseconds, 0 to 100000; default 20000) an idle worker, and a caller waiting for its workers, spin
 // before sleeping. 0: sleep at once (useful when many processes share the cores). No thread spins while the
 // pool has more threads than the process has cores; spin_us() then reports 0.
 void set_spin_us(int us);
