@@ -38,6 +38,12 @@ test('each target is met or missed from the rows of the run', () => {
   expect(by('Attention fwd+bwd: ≥ 40%')).toMatchObject({ met: false });
 });
 
+test('the bf16 target names the AMX peak when the bf16 rows were held against it', () => {
+  const rows = fullRun.map((r) => (r.figure.includes('bf16 GEMMs') ? { ...r, ofPeak: 0.08, peakOf: 'amxAll' as const } : r));
+  const bf = checkTargets(rows).find((x) => x.target.startsWith('19m step bf16'))!;
+  expect(bf).toMatchObject({ met: false, measured: 'of AMX bf16 peak 8.0%, vs autocast 1.55×, vs own fp32 1.50×' });
+});
+
 test('a backward GEMM behind its peers misses the GEMM target on its own', () => {
   const rows = [
     row('linear forward (+bias) · engine', '19m N=992 K=512 M=512', 1, { ratio: 1.02, ofPeak: 0.9 }),
