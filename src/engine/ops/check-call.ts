@@ -50,10 +50,15 @@ function checkScalarArg(op: string, name: string, spec: NumberSpec | KeySpec, v:
   else checkScalar(op, name, v === undefined ? spec.default : v, spec);
 }
 
-/** Binds shape symbols across the op's tensors and names both tensors when they disagree. */
+/**
+ * Binds shape symbols across the op's tensors and names both tensors when they disagree. It runs on every op
+ * call of a training step, so the texts naming where a symbol was bound are only built for a message: a
+ * binding keeps the argument's name and its tensor's shape (none for a number argument) instead.
+ */
 class Binder {
   readonly dims: Record<string, number> = {};
-  private readonly by: Record<string, string> = {};
+  private readonly byName: Record<string, string> = {};
+  private readonly byShape: Record<string, readonly number[] | null> = {};
   private pending: [TensorSpec, Tensor, number][] = [];
   private sameShape: [string, Tensor] | null = null;
 
@@ -63,19 +68,26 @@ class Binder {
     throw new OpError(this.spec.name, message);
   }
 
-  bind(sym: string, value: number, by: string): void {
+  /** Binds sym to value, set by argument `name`: a tensor of `shape`, or (shape null) a number argument. */
+  bind(sym: string, value: number, name: string, shape: readonly number[] | null): void {
     const min = this.spec.mayBeZero?.includes(sym) ? 0 : 1;
-    if (!(value >= min)) this.fail(`${sym} must be at least ${min}, got ${value} (${by})`);
+    if (!(value >= min)) this.fail(`${sym} must be at least ${min}, got ${value} (${byText(name, shape, value)})`);
     this.dims[sym] = value;
-    this.by[sym] = by;
+    this.byName[sym] = name;
+    this.byShape[sym] = shape;
+  }
+
+  /** Where sym was bound, as messages name it: 'x[4, 8]' or 'heads = 8'. */
+  private by(sym: string): string | undefined {
+    const name = this.byName[sym];
+    return name === undefined ? undefined : byText(name, this.byShape[sym], this.dims[sym]);
   }
 
   tensor(spec: TensorSpec, t: Tensor): void {
-    const where = `${spec.name}${shapeStr(t.shape)}`;
     if (typeof spec.shape === 'string') {
       if (this.sameShape === null) {
         this.sameShape = [spec.name, t];
-        this.bind(spec.shape.slice(3), t.size, where);
+        this.bind(spec.shape.slice(3), t.size, spec.name, t.shape);
       } else {
         const [n0, t0] = this.sameShape;
         if (t.rank !== t0.rank || t.shape.some((d, i) => d !== t0.shape[i])) {
@@ -93,24 +105,27 @@ class Binder {
   /** Checks or binds dim i of t; false when it has two unbound symbols yet. */
   private dim(spec: TensorSpec, t: Tensor, i: number): boolean {
     const e = (spec.shape as readonly (string | number)[])[i], actual = t.shape[i];
-    const where = `${spec.name} ${shapeStr(t.shape)}`;
+    const where = () => `${spec.name} ${shapeStr(t.shape)}`;
     if (typeof e === 'number') {
       if (actual !== e) this.fail(`${spec.name} dim ${i} must be ${e}, got shape ${shapeStr(t.shape)}`);
       return true;
     }
-    const unbound = symbolsOf(e).filter((s) => this.dims[s] === undefined);
-    if (unbound.length === 0) {
+    const symbols = symbolsOf(e);
+    let unbound = 0;
+    for (const s of symbols) if (this.dims[s] === undefined) unbound++;
+    if (unbound === 0) {
       const want = evalExpr(e, this.dims);
       if (actual === want) return true;
-      if (this.by[e] !== undefined) this.fail(`${spec.name} ${shapeStr(t.shape)} disagrees with ${this.by[e]} on ${e} (${actual} vs ${want})`);
-      const known = symbolsOf(e).map((s) => `${s} = ${this.dims[s]}`).join(', ');
-      this.fail(`${where} dim ${i} must be ${e} = ${want} (${known}), got ${actual}`);
+      const by = this.by(e);
+      if (by !== undefined) this.fail(`${spec.name} ${shapeStr(t.shape)} disagrees with ${by} on ${e} (${actual} vs ${want})`);
+      const known = symbols.map((s) => `${s} = ${this.dims[s]}`).join(', ');
+      this.fail(`${where()} dim ${i} must be ${e} = ${want} (${known}), got ${actual}`);
     }
-    const solved = unbound.length === 1 ? solveFor(e, actual, this.dims) : null;
+    const solved = unbound === 1 ? solveFor(e, actual, this.dims) : null;
     if (solved === null) return false;
     const [sym, value] = solved;
-    if (Number.isNaN(value)) this.fail(`${where} dim ${i} = ${actual} is not ${e} for any integer ${sym}`);
-    this.bind(sym, value, `${spec.name}${shapeStr(t.shape)}`);
+    if (Number.isNaN(value)) this.fail(`${where()} dim ${i} = ${actual} is not ${e} for any integer ${sym}`);
+    this.bind(sym, value, spec.name, t.shape);
     return true;
   }
 
@@ -123,6 +138,11 @@ class Binder {
     }
     if (this.pending.length > 0) throw new Error(`op table: ${this.spec.name} leaves ${this.pending[0][0].name} dims unbound`);
   }
+}
+
+/** A binding's origin as messages name it: a tensor argument with its shape, or a number argument's value. */
+function byText(name: string, shape: readonly number[] | null, value: number): string {
+  return shape === null ? `${name} = ${value}` : `${name}${shapeStr(shape)}`;
 }
 
 function describeValue(v: unknown): string {
@@ -142,7 +162,7 @@ function checkArgs(spec: OpSpec, backend: string, args: readonly unknown[], bind
         return;
       case 'number': {
         const x = checkScalar(op, a.name, v === undefined ? a.default : v, a);
-        if (a.bind !== undefined) binder.bind(a.bind, x, `${a.name} = ${x}`);
+        if (a.bind !== undefined) binder.bind(a.bind, x, a.name, null);
         return;
       }
       case 'dropoutKey':

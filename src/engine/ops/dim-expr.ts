@@ -57,8 +57,12 @@ export function parseExpr(text: string): Expr {
   return e;
 }
 
-/** The identifiers an expression reads, in order of first appearance. */
-export function symbolsOf(text: string): string[] {
+const symbolCache = new Map<string, readonly string[]>();
+
+/** The identifiers an expression reads, in order of first appearance (cached: every op call asks). */
+export function symbolsOf(text: string): readonly string[] {
+  const hit = symbolCache.get(text);
+  if (hit) return hit;
   const out: string[] = [];
   const walk = (e: Expr): void => {
     if (e.kind === 'sym' && !out.includes(e.name)) out.push(e.name);
@@ -68,6 +72,8 @@ export function symbolsOf(text: string): string[] {
     }
   };
   walk(parseExpr(text));
+  Object.freeze(out);
+  symbolCache.set(text, out);
   return out;
 }
 
