@@ -119,7 +119,9 @@ int main(int argc, char** argv) {
   // Per loop iteration. fp32: ACC FMAs of 16 lanes × 2 flops. bf16: ACC vdpbf16ps of 32 products + 32 adds.
   // amx: 4 tdpbf16ps of 16 × 16 × 32 products and as many adds.
   const double flops_per_iter = kind == "fp32" ? ACC * 32.0 : kind == "bf16" ? ACC * 64.0 : 4 * 16384.0;
-  auto run = [&](long iters) { return kind == "fp32" ? fp32_loop(iters) : kind == "bf16" ? bf16_loop(iters) : amx_loop(iters); };
+  auto run = [&](long iters) {
+    return kind == "fp32" ? fp32_loop(iters) : kind == "bf16" ? bf16_loop(iters) : amx_loop(iters);
+  };
   // Calibrate on one thread so that each thread's share lasts about `seconds`.
   long iters = 1 << 16;
   for (;;) {

@@ -595,7 +595,8 @@ void gate_rows(float* C, const float* gate, int64_t ldc, int64_t i0, int64_t i1,
 bool direct_a(const Spec& spec, const Matrix& A, int64_t m, int64_t n, int64_t k, int64_t n_padded) {
   if (!spec.direct) return false;
   if (A.col_stride == 1) return n_padded <= kDirectMaxN && k <= kDirectMaxK;
-  return g_direct_columns.load(std::memory_order_relaxed) && A.row_stride == 1 && A.col_stride <= kDirectColumnsMaxLd && (m >= 2 * n || (m >= n && n <= kDirectColumnsMaxN));
+  return g_direct_columns.load(std::memory_order_relaxed) && A.row_stride == 1 && A.col_stride <= kDirectColumnsMaxLd &&
+         (m >= 2 * n || (m >= n && n <= kDirectColumnsMaxN));
 }
 
 // Loop order inside a tile. The micro-kernel broadcasts MR values of A per k step (the latency-bound loads)

@@ -135,7 +135,8 @@ int main() {
       // where the L1 has 12 or more ways (rows_share_l1_set); ragged m against 10 rows and n against 32.
       {sz(123), sz(70), 2048, 0, 1, true, true},
       {sz(57), sz(45), 1024, 0, 0, false, true},
-      // Column-major A read in place where direct columns are on (m ≥ 2n), ragged m, one and several KC blocks (512 long on AVX-512 here).
+      // Column-major A read in place where direct columns are on (m ≥ 2n), ragged m, one and several KC blocks
+      // (512 long on AVX-512 here).
       {sz(1000), sz(300), sz(700), 1, 0, true, false},
       {sz(431), sz(50), sz(200), 1, 0, false, true},
       // ... and when about square with a narrow B (m ≥ n, n ≤ 512: the 19m attention projections' dW).
