@@ -63,14 +63,15 @@ export function registerProfileCommand(program: Command): void {
       if (o.compute !== undefined && !isComputeChoice(o.compute)) throw new Error(`--compute must be fp32, bf16 or tf32, got '${o.compute}'`);
       // Resolved here, once, so that the peak and every case (each in its own process) agree on it.
       const compute = o.compute ?? currentCompute(o.backend);
-      // bf16 GEMMs are held against the peak of the instruction they run on (AMX tiles or vdpbf16ps), as the
-      // bench holds its bf16 rows; only the cpu and reference backends have a measured peak (below).
-      const peakKind = compute !== 'bf16' ? 'fp32' : o.backend === 'cpu' || o.backend === 'reference' ? bf16PeakInstruction() : 'bf16';
+      // Only the cpu and reference backends have a measured peak: the CPU's. bf16 GEMMs are held against the peak
+      // of the instruction they run on (AMX tiles or vdpbf16ps), as the bench holds its bf16 rows.
+      const cpuPeak = o.backend === 'cpu' || o.backend === 'reference';
+      const peakKind = compute !== 'bf16' ? 'fp32' : cpuPeak ? bf16PeakInstruction() : 'bf16';
       let peak: number | null = null;
       if (o.peak !== undefined) {
         peak = Number(o.peak);
         if (!(peak > 0)) throw new Error(`--peak must be a positive number of GFLOP/s, got '${o.peak}'`);
-      } else if (o.backend !== 'cpu' && o.backend !== 'reference') {
+      } else if (!cpuPeak) {
         // The measured peaks are the CPU's: they mean nothing for a device backend.
         console.error(`profile: no peak measured for backend ${o.backend} (the CPU's would mean nothing); give --peak for the "of peak" column`);
       } else {

@@ -105,7 +105,6 @@ class Binder {
   /** Checks or binds dim i of t; false when it has two unbound symbols yet. */
   private dim(spec: TensorSpec, t: Tensor, i: number): boolean {
     const e = (spec.shape as readonly (string | number)[])[i], actual = t.shape[i];
-    const where = () => `${spec.name} ${shapeStr(t.shape)}`;
     if (typeof e === 'number') {
       if (actual !== e) this.fail(`${spec.name} dim ${i} must be ${e}, got shape ${shapeStr(t.shape)}`);
       return true;
@@ -119,12 +118,12 @@ class Binder {
       const by = this.by(e);
       if (by !== undefined) this.fail(`${spec.name} ${shapeStr(t.shape)} disagrees with ${by} on ${e} (${actual} vs ${want})`);
       const known = symbols.map((s) => `${s} = ${this.dims[s]}`).join(', ');
-      this.fail(`${where()} dim ${i} must be ${e} = ${want} (${known}), got ${actual}`);
+      this.fail(`${spec.name} ${shapeStr(t.shape)} dim ${i} must be ${e} = ${want} (${known}), got ${actual}`);
     }
     const solved = unbound === 1 ? solveFor(e, actual, this.dims) : null;
     if (solved === null) return false;
     const [sym, value] = solved;
-    if (Number.isNaN(value)) this.fail(`${where()} dim ${i} = ${actual} is not ${e} for any integer ${sym}`);
+    if (Number.isNaN(value)) this.fail(`${spec.name} ${shapeStr(t.shape)} dim ${i} = ${actual} is not ${e} for any integer ${sym}`);
     this.bind(sym, value, spec.name, t.shape);
     return true;
   }
