@@ -38,7 +38,7 @@ function uptime(): string {
 
 function cpuModel(): string {
   const flags = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
-  const isa = ['avx512f', 'avx512_bf16', 'avx512_fp16', 'amx_bf16'].filter((f) => new RegExp(`\\b${f}\\b`).test(flags));
+  const isa = ['avx2', 'fma', 'avx512f', 'avx512_bf16', 'avx512_fp16', 'amx_bf16'].filter((f) => new RegExp(`\\b${f}\\b`).test(flags));
   // Virtual machines often report a bare "AMD EPYC": family and model still tell the generation (26: Zen 5).
   const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(\\d+)`, 'm').exec(flags)?.[1];
   const fam = field('cpu family'), model = field('model');

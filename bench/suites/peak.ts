@@ -8,7 +8,7 @@
 // than the cores allow, so the best of several measurements is the estimate: a few tries at the start, the
 // steadiness probes during the run (the same loop, 0.1 s), and the same tries again at the end (finalPeaks).
 import * as os from 'os';
-import { bf16PeakInstruction, measurePeak, type PeakInstruction } from '../../src/profile/peak';
+import { bf16PeakInstruction, fp32PeakVector, measurePeak, type PeakInstruction } from '../../src/profile/peak';
 import type { PeakKind, Peaks, Row, Suite, SuiteContext } from '../types';
 
 const KINDS: readonly PeakKind[] = ['fp32One', 'fp32All', 'bf16One', 'bf16All', 'amxOne', 'amxAll'];
@@ -91,17 +91,20 @@ export function abovePeak(rows: readonly Row[]): string[] {
   return rows.filter((r) => r.ofPeak !== null && r.ofPeak > 1.0).map((r) => `${r.figure} ${r.shape}: ${(100 * r.ofPeak!).toFixed(1)}%`);
 }
 
-export function peakRows(p: Peaks): Row[] {
+export function peakRows(p: Peaks, fp32Vector: 'zmm' | 'ymm' | null = fp32PeakVector()): Row[] {
   const all = os.cpus().length;
+  // AVX2-only CPUs (Zen 3 and older, pre-Skylake-SP Intel) have no zmm: their fp32 peak is the ymm FMA's.
+  const fp32 = `fp32 FMA peak (vfmadd, ${fp32Vector ?? 'zmm'})`;
   const row = (figure: string, threads: number, g: number | null, peakOf: PeakKind): Row => ({
     suite: 'peak', figure, shape: `${threads} thread${threads > 1 ? 's' : ''}`, ms: NaN, rate: g ?? NaN, unit: 'GFLOP/s',
     peer: null, ratio: null, ofPeak: null, peakOf,
     note: g === null ? 'instructions not available on this CPU'
-      : `register-only loop, ${peakOf.startsWith('amx') ? '4 independent accumulator tiles' : '16 independent accumulators'}; best of the run's measurements`,
+      : `register-only loop, ${peakOf.startsWith('amx') ? '4 independent accumulator tiles'
+        : peakOf.startsWith('fp32') && fp32Vector === 'ymm' ? '12 independent accumulators' : '16 independent accumulators'}; best of the run's measurements`,
   });
   return [
-    row('fp32 FMA peak (vfmadd, zmm)', 1, p.fp32One, 'fp32One'),
-    row('fp32 FMA peak (vfmadd, zmm)', all, p.fp32All, 'fp32All'),
+    row(fp32, 1, p.fp32One, 'fp32One'),
+    row(fp32, all, p.fp32All, 'fp32All'),
     row('bf16 dot-product peak (vdpbf16ps, zmm)', 1, p.bf16One, 'bf16One'),
     row('bf16 dot-product peak (vdpbf16ps, zmm)', all, p.bf16All, 'bf16All'),
     row('bf16 tile peak (AMX tdpbf16ps)', 1, p.amxOne, 'amxOne'),

@@ -1,5 +1,5 @@
-// The machine's arithmetic peak, measured (never assumed): an AVX-512 fp32 FMA loop, an AVX512-BF16
-// vdpbf16ps loop and an AMX tdpbf16ps loop on 1 thread and on every core, with no memory traffic. Achieved
+// The machine's arithmetic peak, measured (never assumed): an fp32 FMA loop on the widest vectors the CPU has
+// (AVX-512 zmm, else AVX2 ymm: the width the engine's kernels pick too), an AVX512-BF16 vdpbf16ps loop and an AMX tdpbf16ps loop on 1 thread and on every core, with no memory traffic. Achieved
 // GFLOP/s are reported as a fraction of these: the bf16 mode against the instruction its GEMMs run on.
 import * as os from 'os';
 import { loadAddon } from '../engine/cpu/addon';
@@ -14,12 +14,27 @@ export interface PeakFigure {
   /** Null when the CPU lacks the instructions (see `error`). */
   gflops: number | null;
   error?: string;
+  /** fp32: the vectors the loop ran on (zmm on AVX-512 CPUs, ymm on AVX2-only ones). */
+  vector?: 'zmm' | 'ymm';
 }
 
 export function measurePeak(kind: PeakInstruction, threads: number, seconds = 0.5): PeakFigure {
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`measurePeak: threads must be a positive integer, got ${threads}`);
-  const r = runNativeTool<{ kind: string; threads: number; gflops?: number; error?: string }>('peak', [kind, String(threads), String(seconds)]);
-  return { kind, threads, gflops: r.gflops ?? null, ...(r.error ? { error: r.error } : {}) };
+  const r = runNativeTool<{ kind: string; threads: number; gflops?: number; error?: string; vector?: string }>(
+    'peak', [kind, String(threads), String(seconds)]);
+  const vector: { vector?: 'zmm' | 'ymm' } = kind === 'fp32' && (r.vector === 'zmm' || r.vector === 'ymm') ? { vector: r.vector } : {};
+  return { kind, threads, gflops: r.gflops ?? null, ...(r.error ? { error: r.error } : {}), ...vector };
+}
+
+/**
+ * The vectors of the fp32 peak here: zmm where the addon found AVX-512, ymm where it found AVX2 (null: neither,
+ * or no addon). The peak tool makes the same choice from the same CPU flags; its figures name the width.
+ */
+export function fp32PeakVector(): 'zmm' | 'ymm' | null {
+  const r = loadAddon();
+  if (!r.ok) return null;
+  const isa = r.addon.info().detectedIsa;
+  return isa === 'avx512' ? 'zmm' : isa === 'avx2' ? 'ymm' : null;
 }
 
 /** Cores the engine's thread pool uses by default (FAIRTUNE_THREADS, else every core). */

@@ -3,7 +3,7 @@
 import { refuseAbovePeak } from '../../bench/main';
 import { abovePeak, bf16PeakName, bf16PeakOf, finalPeaks, peakRows, settlePeaks } from '../../bench/suites/peak';
 import { peakShare, type Peaks, type Row } from '../../bench/types';
-import { bf16PeakInstruction, measurePeak } from '../../src/profile/peak';
+import { bf16PeakInstruction, fp32PeakVector, measurePeak } from '../../src/profile/peak';
 
 const start: Peaks = { fp32One: 176, fp32All: 346, bf16One: 352, bf16All: 769, amxOne: 3100, amxAll: 5600 };
 
@@ -81,4 +81,18 @@ test('the bf16 mode is held against the peak of the instruction its GEMMs run on
   } else if (amx.gflops === null) {
     expect(amx.error).toMatch(/lacks AMX-BF16 or the OS denies the tile state/);
   }
+});
+
+test('the fp32 peak runs on the widest vectors the CPU has, the ones the engine picks: ymm on AVX2-only CPUs', () => {
+  // An AVX2-only CPU (Zen 3) once had no fp32 peak at all ("CPU lacks AVX-512"), so no "of peak" figure anywhere.
+  const vector = fp32PeakVector();
+  const fig = measurePeak('fp32', 1, 0.05);
+  if (vector === null) {
+    expect(fig.gflops).toBeNull();
+    return;
+  }
+  expect(fig.error).toBeUndefined();
+  expect(fig.vector).toBe(vector);
+  expect(fig.gflops!).toBeGreaterThan(1);
+  expect(peakRows(start, vector).find((r) => r.peakOf === 'fp32All')!.figure).toBe(`fp32 FMA peak (vfmadd, ${vector})`);
 });

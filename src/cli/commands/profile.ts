@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../../util/atomic-write';
 import * as fs from 'fs';
 import * as path from 'path';
 import { isModelSize, type ModelSize } from '../../model/config';
-import { bf16PeakAllCores, bf16PeakInstruction, fp32PeakAllCores } from '../../profile/peak';
+import { bf16PeakAllCores, bf16PeakInstruction, fp32PeakAllCores, fp32PeakVector } from '../../profile/peak';
 import { currentCompute, isComputeChoice, planCase, profileCase, type ProfileCase, type ProfileResult } from '../../profile/profile';
 import { opsTable, profileSvg, profileTable, type ProfileRow } from '../../profile/report';
 
@@ -82,7 +82,8 @@ export function registerProfileCommand(program: Command): void {
         }
       }
       const log = (m: string) => console.error(`  ${m}`);
-      if (peak !== null) console.error(`${peakKind} peak (all cores): ${peak.toFixed(1)} GFLOP/s; GEMMs in ${compute}`);
+      const vector = peakKind === 'fp32' && cpuPeak ? fp32PeakVector() : null;
+      if (peak !== null) console.error(`${peakKind} peak (all cores${vector ? `, ${vector} FMA` : ''}): ${peak.toFixed(1)} GFLOP/s; GEMMs in ${compute}`);
       const rows: ProfileRow[] = [];
       const refused: string[] = [];
       const failed: string[] = [];
@@ -114,7 +115,10 @@ export function registerProfileCommand(program: Command): void {
       for (const f of failed) console.log(`failed: ${f}`);
       if (o.json) {
         // fp32 runs keep their old field; bf16 ones say which instruction's peak it is ('amx' or 'bf16').
-        const peakField = peakKind === 'fp32' ? { fp32PeakGflops: peak } : { bf16PeakGflops: peak, bf16PeakInstruction: peakKind };
+        // A measured fp32 peak also names its vectors (zmm, or ymm on an AVX2-only CPU).
+        const fp32Vector = vector && o.peak === undefined ? { fp32PeakVector: vector } : {};
+        const peakField = peakKind === 'fp32' ? { fp32PeakGflops: peak, ...fp32Vector }
+          : { bf16PeakGflops: peak, bf16PeakInstruction: peakKind };
         writeFileAtomic(o.json, JSON.stringify({ date: new Date().toISOString(), compute, ...peakField, rows, refused, failed }, null, 2));
       }
       if (o.svg) writeFileAtomic(o.svg, await profileSvg(rows));
