@@ -29,6 +29,7 @@ struct Shape {
   int a_layout;  // 0: row-major A (x, dy), 1: transposed A read column-wise (dyᵀ in dW)
   int b_layout;  // 0: row-major B (W in dx, x in dW), 1: Bᵀ (W in the forward)
   bool accumulate, bias;
+  int epilogue = 0;  // 0: none, 1: ReLU, 2: gate (accumulate must be false); applied by the last KC block's store
 };
 
 void expect(bool ok, const char* what, const Shape& s, const char* isa, int mode, int threads) {
@@ -40,11 +41,12 @@ void expect(bool ok, const char* what, const Shape& s, const char* isa, int mode
 }
 
 std::vector<float> run(const Shape& s, const std::vector<float>& a, const std::vector<float>& b,
-                       const std::vector<float>& c0, const std::vector<float>& bias) {
+                       const std::vector<float>& c0, const std::vector<float>& bias, const std::vector<float>& gate) {
   const ft::Matrix A = s.a_layout == 0 ? ft::Matrix{a.data(), s.k, 1} : ft::Matrix{a.data(), 1, s.m};
   const ft::Matrix B = s.b_layout == 0 ? ft::Matrix{b.data(), s.n, 1} : ft::Matrix{b.data(), 1, s.k};
   std::vector<float> c = c0;
-  ft::gemm(s.m, s.n, s.k, A, B, c.data(), s.n, s.accumulate, s.bias ? bias.data() : nullptr);
+  ft::gemm(s.m, s.n, s.k, A, B, c.data(), s.n, s.accumulate, s.bias ? bias.data() : nullptr, s.epilogue == 1,
+           s.epilogue == 2 ? gate.data() : nullptr);
   return c;
 }
 
@@ -55,6 +57,9 @@ void check_shape(const Shape& s, std::mt19937& rng, int max_threads) {
   for (float& v : b) v = nd(rng);
   for (float& v : c0) v = nd(rng);
   for (float& v : bias) v = nd(rng);
+  // The gate: about half positive, with a NaN every 37 elements and a zero every 41 (both give 0).
+  std::vector<float> gate(s.m * s.n);
+  for (size_t e = 0; e < gate.size(); ++e) gate[e] = e % 37 == 5 ? NAN : e % 41 == 7 ? 0.0f : nd(rng);
   // The operands as the bf16 kernels see them (the bias and C stay fp32).
   auto rounded = [](const std::vector<float>& v) {
     std::vector<float> r(v.size());
@@ -80,6 +85,8 @@ void check_shape(const Shape& s, std::mt19937& rng, int max_threads) {
           acc += (double)at(i, p) * bt(p, j);
           m += std::fabs((double)at(i, p) * bt(p, j));
         }
+        if (s.epilogue == 1) acc = acc > 0 ? acc : 0;
+        if (s.epilogue == 2) acc = gate[i * s.n + j] > 0 ? acc : 0;  // false for a NaN gate
         r.value[i * s.n + j] = acc;
         r.mag[i * s.n + j] = m;
       }
@@ -94,7 +101,7 @@ void check_shape(const Shape& s, std::mt19937& rng, int max_threads) {
       if (mode == 1 && !(isa == ft::Isa::Avx512 && ft::gemm_bf16_supported())) continue;
       ft::set_gemm_compute(mode ? ft::GemmCompute::Bf16 : ft::GemmCompute::Fp32);
       ft::set_num_threads(1);
-      const std::vector<float> one = run(s, a, b, c0, bias);
+      const std::vector<float> one = run(s, a, b, c0, bias, gate);
       const Reference& ref = mode ? ref16 : ref32;
       bool close = true;
       for (size_t e = 0; e < one.size(); ++e)
@@ -102,7 +109,7 @@ void check_shape(const Shape& s, std::mt19937& rng, int max_threads) {
       expect(close, "1-thread result differs from the double reference", s, ft::isa_name(isa), mode, 1);
       for (int t = 2; t <= max_threads; ++t) {
         ft::set_num_threads(t);
-        expect(run(s, a, b, c0, bias) == one, "not bit-identical to the 1-thread result", s, ft::isa_name(isa), mode, t);
+        expect(run(s, a, b, c0, bias, gate) == one, "not bit-identical to the 1-thread result", s, ft::isa_name(isa), mode, t);
       }
     }
   }
@@ -152,6 +159,13 @@ int main() {
       {13, sz(900), sz(520), 1, 1, true, true},
       // Tiny: runs serially.
       {5, 7, 3, 0, 0, true, true},
+      // The ReLU and gate epilogues (the MLP's linear1 forward and linear2 dx), ragged edges, one and several KC
+      // blocks, every A and B layout; the ReLU over accumulated C too.
+      {sz(211), sz(97), sz(300), 0, 1, false, true, 1},
+      {sz(130), sz(75), sz(1100), 0, 0, true, true, 1},
+      {sz(211), sz(97), sz(300), 0, 0, false, false, 2},
+      {sz(300), sz(81), sz(1100), 1, 0, false, true, 2},
+      {sz(77), sz(45), sz(531), 1, 1, false, false, 2},
   };
   // A column-major A takes both routes on any CPU: read in place (AMD's default) and packed (everyone else's).
   const bool direct_columns = ft::gemm_direct_columns();
