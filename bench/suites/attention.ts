@@ -102,7 +102,7 @@ export const attentionSuite: Suite = {
         peers.push({ name: 'PyTorch 1.13', ms });
         rows.push({ suite: 'attention', figure: 'attention fwd+bwd · PyTorch 1.13 (matmul, masked softmax, matmul)', shape, ms,
           rate: flops / ms / 1e6, unit: 'GFLOP/s', peer: null, ratio: null, ...peakShare(flops / ms / 1e6, ctx.peaks, 'fp32All'),
-          note: `best: ${torchBest.label}, ${torchRunNote(torchBest.run)} (torch/OpenBLAS threads ${tried.join(', ')})${roundsNote(torchTurns.length)}` });
+          note: `best: ${torchBest.label}, ${torchRunNote(torchBest.run)} (torch/OpenBLAS threads ${tried.join(', ')})${roundsNote(torchTurns.length, torchTurns)}` });
       }
       // The reference backend is plain TypeScript and slow: one timed call, no warm-up.
       const refFb = engineFwdBwd(ref, B, S, D, H, 0, 1, 0).fwdBwdMs;

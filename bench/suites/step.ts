@@ -202,11 +202,11 @@ export const stepSuite: Suite = {
     if (best && torchMs !== null) {
       peers.push({ name: 'PyTorch 1.13 fp32', ms: torchMs });
       peerRow('fine-tuning step · PyTorch 1.13 fp32', torchMs,
-        `best: ${best.label}, ${torchRunNote(best.run)} (torch/OpenBLAS threads ${tried.join(', ')})${roundsNote(torchTurns.length)}`, 'fp32All');
+        `best: ${best.label}, ${torchRunNote(best.run)} (torch/OpenBLAS threads ${tried.join(', ')})${roundsNote(torchTurns.length, torchTurns)}`, 'fp32All');
     }
     if (bf && torchBf16 !== null) {
       peerRow('fine-tuning step · PyTorch 1.13 bf16 autocast', torchBf16,
-        `best: ${bf.label}, warm-up ${bf.run.warmup} (${triedBf.join(', ')})${roundsNote(torchBfTurns.length)}; of peak is against ${bf16PeakName(bf16Peak)}`, bf16Peak);
+        `best: ${bf.label}, warm-up ${bf.run.warmup} (${triedBf.join(', ')})${roundsNote(torchBfTurns.length, torchBfTurns)}; of peak is against ${bf16PeakName(bf16Peak)}`, bf16Peak);
     }
     if ('ms' in tj) {
       peers.push({ name: 'tfjs-wasm', ms: tj.ms });
@@ -221,7 +221,7 @@ export const stepSuite: Suite = {
     rows.unshift({
       suite: 'step', figure: 'fine-tuning step · engine (HrStep + AdamW)', shape, ms: engineMs, rate, unit: 'windows/s',
       peer: fastest?.name ?? null, ratio: fastest ? fastest.ms / engineMs : null, ...peakShare(flops / engineMs / 1e6, ctx.peaks, 'fp32All'),
-      note: `${(flops / 1e9).toFixed(1)} GFLOP/step (src/profile/flops.ts); ${ratios}${roundsNote(engineTurns.length)}`,
+      note: `${(flops / 1e9).toFixed(1)} GFLOP/step (src/profile/flops.ts); ${ratios}${roundsNote(engineTurns.length, engineTurns)}`,
     });
     if (bf16Ms !== null) {
       const vsFp32 = torchMs !== null ? torchMs / bf16Ms : null;
@@ -229,7 +229,7 @@ export const stepSuite: Suite = {
         suite: 'step', figure: 'fine-tuning step · engine, bf16 GEMMs (fp32 master weights)', shape, ms: bf16Ms, rate: (B * 1000) / bf16Ms,
         unit: 'windows/s', peer: torchBf16 !== null ? 'PyTorch 1.13 bf16 autocast' : null, ratio: torchBf16 !== null ? torchBf16 / bf16Ms : null,
         ...peakShare(flops / bf16Ms / 1e6, ctx.peaks, bf16Peak),
-        note: `${vsFp32 !== null ? `${vsFp32.toFixed(2)}× vs PyTorch 1.13 fp32; ` : ''}FAIRTUNE_COMPUTE=bf16 (${bf16Peak === 'amxAll' ? 'AMX tiles' : 'AVX512-BF16'}); of peak against ${bf16PeakName(bf16Peak)}${roundsNote(bf16Turns.length)}`,
+        note: `${vsFp32 !== null ? `${vsFp32.toFixed(2)}× vs PyTorch 1.13 fp32; ` : ''}FAIRTUNE_COMPUTE=bf16 (${bf16Peak === 'amxAll' ? 'AMX tiles' : 'AVX512-BF16'}); of peak against ${bf16PeakName(bf16Peak)}${roundsNote(bf16Turns.length, bf16Turns)}`,
       });
     }
     rows.push(...small);

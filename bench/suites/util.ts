@@ -13,7 +13,13 @@ export function attentionForwardFlops(B: number, S: number, D: number): number {
   return 4 * B * (S * (S + 1)) / 2 * D;
 }
 
-/** A figure's note when it is the median of several turns taken alternately with the other sides. */
-export function roundsNote(n: number): string {
-  return n > 1 ? `; median of ${n} turns taken alternately with the other sides` : '';
+/**
+ * A figure's note when it is the median of several turns taken alternately with the other sides; with the
+ * turns' own times where given, so that a peer whose turns disagree (PyTorch's 19m step read 829 ms in one
+ * turn and over 1100 in the next two on a Zen 3 day) shows it beside the median.
+ */
+export function roundsNote(n: number, turnsMs?: readonly number[]): string {
+  if (n <= 1) return '';
+  const each = turnsMs && turnsMs.length === n ? ` (${turnsMs.map((t) => t.toFixed(0)).join(', ')} ms)` : '';
+  return `; median of ${n} turns${each} taken alternately with the other sides`;
 }

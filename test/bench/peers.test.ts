@@ -5,6 +5,7 @@ import { refuseWithoutPeers } from '../../bench/main';
 import { spawnSync } from 'child_process';
 import { handicapsSet, KEEP_FREED_MEMORY, PEER_HANDICAPS, peerEnv } from '../../bench/peer-env';
 import { PYTHON, torchPeerEnv } from '../../bench/python-peer';
+import { roundsNote } from '../../bench/suites/util';
 
 test('a peer runs without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, with its own settings, and this process keeps them', () => {
   const saved = PEER_HANDICAPS.map((k) => process.env[k]);
@@ -63,4 +64,11 @@ test('a PyTorch peer runs with glibc malloc keeping freed memory: a step-like al
   for (const k of Object.keys(KEEP_FREED_MEMORY)) delete plain[k];
   expect(faults(plain)).toBeGreaterThan(1000);  // 8 MiB of 4 KiB pages is 2048 faults per block
   expect(faults(env)).toBeLessThan(50);
+});
+
+test("a figure taken over several turns shows each turn's time beside the median", () => {
+  // PyTorch's 19m step read 829 ms in one turn and over 1100 in the next two: the median alone hid that.
+  expect(roundsNote(3, [829.4, 1121, 1180.6])).toBe('; median of 3 turns (829, 1121, 1181 ms) taken alternately with the other sides');
+  expect(roundsNote(3)).toBe('; median of 3 turns taken alternately with the other sides');
+  expect(roundsNote(1, [900])).toBe('');
 });
