@@ -1,7 +1,8 @@
 // Machine peak: a register-only loop of independent fp32 FMAs on the widest vectors the CPU has (AVX-512 zmm,
 // else AVX2 ymm), AVX512-BF16 dot products (vdpbf16ps) or AMX bf16 tile products (tdpbf16ps), run on 1..T
-// threads at once. No memory traffic in the loop, so this is the ceiling the GEMMs and the training step are measured against: the bf16 mode against the
-// peak of the instruction its kernel runs (AMX where the engine's bf16 GEMMs use it, else vdpbf16ps).
+// threads at once. No memory traffic in the loop, so this is the ceiling the GEMMs and the training step are
+// measured against: the bf16 mode against the peak of the instruction its kernel runs (AMX where the engine's
+// bf16 GEMMs use it, else vdpbf16ps).
 // Usage: peak <fp32|bf16|amx> <threads> <seconds>; prints one JSON line (fp32 names the vectors it ran on).
 #include <immintrin.h>
 #include <sys/syscall.h>

@@ -1,6 +1,7 @@
 // The machine's arithmetic peak, measured (never assumed): an fp32 FMA loop on the widest vectors the CPU has
-// (AVX-512 zmm, else AVX2 ymm: the width the engine's kernels pick too), an AVX512-BF16 vdpbf16ps loop and an AMX tdpbf16ps loop on 1 thread and on every core, with no memory traffic. Achieved
-// GFLOP/s are reported as a fraction of these: the bf16 mode against the instruction its GEMMs run on.
+// (AVX-512 zmm, else AVX2 ymm: the width the engine's kernels pick too), an AVX512-BF16 vdpbf16ps loop and an
+// AMX tdpbf16ps loop on 1 thread and on every core, with no memory traffic. Achieved GFLOP/s are reported as a
+// fraction of these: the bf16 mode against the instruction its GEMMs run on.
 import * as os from 'os';
 import { loadAddon } from '../engine/cpu/addon';
 import { runNativeTool } from './native-tools';
@@ -22,7 +23,8 @@ export function measurePeak(kind: PeakInstruction, threads: number, seconds = 0.
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`measurePeak: threads must be a positive integer, got ${threads}`);
   const r = runNativeTool<{ kind: string; threads: number; gflops?: number; error?: string; vector?: string }>(
     'peak', [kind, String(threads), String(seconds)]);
-  const vector: { vector?: 'zmm' | 'ymm' } = kind === 'fp32' && (r.vector === 'zmm' || r.vector === 'ymm') ? { vector: r.vector } : {};
+  const vector: { vector?: 'zmm' | 'ymm' } =
+    kind === 'fp32' && (r.vector === 'zmm' || r.vector === 'ymm') ? { vector: r.vector } : {};
   return { kind, threads, gflops: r.gflops ?? null, ...(r.error ? { error: r.error } : {}), ...vector };
 }
 
