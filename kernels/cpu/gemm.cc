@@ -547,9 +547,14 @@ FT_TARGET_AVX2 void pack_b_f32_avx2(const Matrix& B, int64_t n, int64_t j0, int6
 // every layer GEMM of the 19m, 85m and 345m models, builds alternated in one session) longer blocks won: fp32 at
 // KC = 1024 took 4% less time than at 256 over the 19m shapes and 6% less over the 85m/345m ones (512: 4% and
 // 3.5%); bf16 (vdpbf16ps) 9% less at 1024, and 2048 was no better. The B panel then streams from L2, which keeps
-// up with 2 loads per 28 FMAs. The AVX2 kernel, run on the same Zen 5, took 6% less at 1024 and 4% less at 512;
-// it gets 512, since the CPUs that run it (no AVX-512) often have a 256-512 KiB L2. Scalar keeps 256.
-constexpr int64_t KC = 256, KC_AVX2 = 512, KC_AVX512 = 1024;
+// up with 2 loads per 28 FMAs. The AVX2 kernel, run on the same Zen 5, took 6% less at 1024 and 4% less at 512.
+// It had 512 on the guess that CPUs without AVX-512 (smaller L2) would want shorter blocks; measured on one
+// (AMD EPYC Zen 3, 32 KiB L1, 512 KiB L2, 2 cores, N = 960-992, forward, dx and dW, caches flushed, 15-25
+// turns alternated in one process, sums of medians and of minima): 1024 against 512 took 1.8-4.3% and 1.2-1.9%
+// less over the 85m set (two runs), 1.5% and 1.2% less over the 345m one, 0.3% and 0.5% less over the 19m one
+// (only its k = 2048 products have more than one block), and was even over the 1b set (-1.3% and +0.4%); 256
+// and 384 took 2-5% more than 512. So the AVX2 kernel gets 1024 too. Scalar keeps 256.
+constexpr int64_t KC = 256, KC_AVX2 = 1024, KC_AVX512 = 1024;
 // Column-major A read in place (dW) re-reads its panel from cache for every B panel of a tile, at a stride of
 // m floats per k step: past 512 steps it no longer fits L1 (the 19m MLP's dW took 8% longer at 1024).
 constexpr int64_t KC_DIRECT_COLUMNS = 512;
