@@ -12,7 +12,8 @@ void dropout_forward(const float* x, float* y, int64_t n, double p, const Dropou
 // dx = dy·mask/(1 − p).
 void dropout_backward(const float* dy, float* dx, int64_t n, double p, const DropoutKey& key);
 // mult[c] = dropout_keep(key, threshold, base + c) ? kept : 0 for c < n: the attention kernels' per-row
-// multipliers (AVX-512 Philox, 16 blocks at a time, where the CPU has it; bit-identical to the scalar path).
+// multipliers (vector Philox where the CPU has it: AVX-512 16 blocks at a time, AVX2 8; bit-identical to the
+// scalar path).
 void dropout_multipliers(const DropoutKey& key, uint32_t threshold, float kept, uint64_t base, int64_t n, float* mult);
 
 }  // namespace ft

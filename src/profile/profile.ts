@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import type { Backend } from '../engine/backend';
 import { getBackend } from '../engine/registry';
-import { ModelSize, modelConfig } from '../model/config';
+import { ModelSize, modelConfig, type ModelConfig } from '../model/config';
 import { checkMemory, memoryBudget, planMemory, type MemoryPlan } from '../model/memory';
 import { PpgGpt } from '../model/ppg-gpt';
 import { AdamW, DEFAULT_ADAMW } from '../train/adamw';
@@ -33,6 +33,11 @@ export interface ProfileCase {
    * cores) or 'tf32' (cuda). Unset: the mode the backend is in (FAIRTUNE_COMPUTE sets it), left as it is.
    */
   compute?: ComputeChoice;
+  /**
+   * Dropout probability of the model during the step (default 0: the step the PyTorch peer of `npm run bench`
+   * runs, dropout-free; 0.1 is the models' training default, whose masks then show as the 'dropout' family).
+   */
+  dropout?: number;
 }
 
 export type ComputeChoice = 'fp32' | 'bf16' | 'tf32';
@@ -83,6 +88,8 @@ export interface ProfileResult {
   ops?: OpFamilyTime[];
   /** The GEMM precision the step ran in. */
   compute: ComputeChoice;
+  /** The model's dropout probability during the step. */
+  dropout: number;
 }
 
 /** The process's peak resident set, from /proc/self/status (Linux). */
@@ -97,7 +104,7 @@ export function peakRss(): number | null {
 
 /** The plan of a case, and its one-line description; throws (naming the sizes) when it does not fit. */
 export function planCase(c: ProfileCase, budget = memoryBudget()): { plan: MemoryPlan; line: string } {
-  const config = modelConfig(c.size, { hrPatches: c.patches, maxPatches: Math.max(60, c.patches), dropout: 0 });
+  const config = caseConfig(c);
   const plan = planMemory(config, { B: c.batch, T: c.patches, training: true, head: 'hr' });
   return { plan, line: checkMemory(`${c.size} B=${c.batch} T=${c.patches}`, plan, budget) };
 }
@@ -142,9 +149,18 @@ export function profileCase(c: ProfileCase, log: (msg: string) => void = () => {
   return result;
 }
 
+/** The model a case profiles: its size, built for its window length, with its dropout (checked here). */
+function caseConfig(c: ProfileCase): ModelConfig {
+  const dropout = c.dropout ?? 0;
+  if (typeof dropout !== 'number' || !Number.isFinite(dropout) || dropout < 0 || dropout >= 1) {
+    throw new Error(`profile: dropout must be a number in [0, 1), got ${String(c.dropout)}`);
+  }
+  return modelConfig(c.size, { hrPatches: c.patches, maxPatches: Math.max(60, c.patches), dropout });
+}
+
 function runProfile(c: ProfileCase, engine: Backend, compute: ComputeChoice, log: (msg: string) => void): ProfileResult {
   const { plan, line } = planCase(c);
-  const config = modelConfig(c.size, { hrPatches: c.patches, maxPatches: Math.max(60, c.patches), dropout: 0 });
+  const config = caseConfig(c);
   const timer: OpTimer | null = c.ops ? timeOps(engine, config.dim) : null;
   const be = timer?.backend ?? engine;
   const t0 = Date.now();
@@ -181,6 +197,6 @@ function runProfile(c: ProfileCase, engine: Backend, compute: ComputeChoice, log
   return {
     size: c.size, batch: c.batch, patches: c.patches, params: plan.params, flops, plan, planLine: line, peakRssBytes,
     msPerStep, stepMs, windowsPerSecond: (c.batch * 1000) / msPerStep, gflops: flops.total / msPerStep / 1e6, setupMs,
-    ...(timer ? { ops: timer.step(medianStep) } : {}), compute,
+    ...(timer ? { ops: timer.step(medianStep) } : {}), compute, dropout: config.dropout,
   };
 }

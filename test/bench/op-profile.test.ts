@@ -131,3 +131,26 @@ describe('the bf16 mode profiled (--compute bf16)', () => {
       .rejects.toThrow("--compute must be fp32, bf16 or tf32, got 'fp16'");
   });
 });
+
+describe('the step profiled with dropout (--dropout)', () => {
+  const tiny = { size: 'tiny', batch: 4, patches: 5, steps: 3, backend: 'cpu', ops: true } as const;
+
+  test('dropout 0.1 books its masks to the dropout family; the default is the dropout-free step', () => {
+    const withDropout = profileCase({ ...tiny, dropout: 0.1 });
+    expect(withDropout.dropout).toBe(0.1);
+    const families = new Map(withDropout.ops!.map((o) => [o.family, o.calls]));
+    expect(families.get('dropout')).toBeGreaterThan(0);
+    const plain = profileCase(tiny);
+    expect(plain.dropout).toBe(0);
+    expect(plain.ops!.some((o) => o.family === 'dropout')).toBe(false);
+  });
+
+  test('a dropout outside [0, 1) is refused by name, in the case and on the command line', async () => {
+    for (const p of [1, -0.1, NaN]) expect(() => profileCase({ ...tiny, dropout: p })).toThrow(`profile: dropout must be a number in [0, 1), got ${p}`);
+    const program = new Command().exitOverride();
+    registerProfileCommand(program);
+    for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => undefined });
+    await expect(program.parseAsync(['node', 'fairtune', 'profile', '--sizes', 'tiny', '--dropout', 'half', '--peak', '1']))
+      .rejects.toThrow("--dropout must be a probability in [0, 1), got 'half'");
+  });
+});

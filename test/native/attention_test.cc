@@ -19,6 +19,7 @@
 #include <algorithm>
 
 #include "../../kernels/cpu/attention.h"
+#include "../../kernels/cpu/dropout.h"
 #include "../../kernels/cpu/isa.h"
 #include "../../kernels/cpu/parallel.h"
 
@@ -315,6 +316,55 @@ std::vector<float> forward_out(const Inputs& in, const ft::AttnDropout* drop, st
   return o;
 }
 
+// The dropout mask's vector paths (dropout.cc: AVX-512 16 Philox blocks per batch, AVX2 8) against
+// ft::dropout_keep element by element, bit for bit, on every ISA path: multipliers from any start and length
+// (the attention rows' ranges, batches cut at both ends), the 2^32 wrap of the block counter, thresholds at
+// both ends (p = 0 keeps everything, p near 1 almost nothing), and dropout_forward/backward over whole
+// tensors (group tails, NaN and infinities: a dropped element is +0, a kept one x·scale).
+void check_dropout_paths(int best) {
+  std::mt19937_64 rng(20261206);
+  const double ps[] = {0.0, 0.1, 0.3, 0.5, 0.999};
+  for (int isa = 0; isa <= best; ++isa) {
+    force_isa(isa);
+    int bad_mult = 0, bad_apply = 0;
+    for (int t = 0; t < 3000; ++t) {
+      const double p = ps[t % 5];
+      const uint32_t thr = ft::dropout_threshold(p);
+      const float kept = (float)(1.0 / (1.0 - p));
+      const ft::DropoutKey key{rng(), (uint32_t)rng(), (uint32_t)rng()};
+      // A quarter of the starts just below the block counter's wrap (element 4 * 2^32).
+      const uint64_t base = t % 4 == 0 ? (4ull << 32) - 1 - rng() % 200 : rng() % (1ull << 36);
+      const int64_t n = (int64_t)(rng() % 300);
+      std::vector<float> mult((size_t)n + 1, -7.f);
+      ft::dropout_multipliers(key, thr, kept, base, n, mult.data());
+      for (int64_t c = 0; c < n; ++c)
+        if (mult[(size_t)c] != (ft::dropout_keep(key, thr, base + (uint64_t)c) ? kept : 0.f)) ++bad_mult;
+      if (mult[(size_t)n] != -7.f) ++bad_mult;  // nothing written past n
+    }
+    for (int t = 0; t < 200; ++t) {
+      const double p = ps[t % 5];
+      const uint32_t thr = ft::dropout_threshold(p);
+      const float scale = (float)(1.0 / (1.0 - p));
+      const ft::DropoutKey key{rng(), (uint32_t)rng(), (uint32_t)rng()};
+      const int64_t n = t < 190 ? (int64_t)(rng() % 700) : 70000 + (int64_t)(rng() % 100);  // small, and past the grain
+      std::vector<float> x((size_t)n), y((size_t)n + 1, -7.f), dx((size_t)n + 1, -7.f);
+      for (auto& v : x) v = (float)((double)(rng() % 2000001) / 1e3 - 1e3);
+      if (n > 3) { x[0] = NAN; x[1] = INFINITY; x[2] = -INFINITY; x[3] = -0.f; }
+      ft::dropout_forward(x.data(), y.data(), n, p, key);
+      ft::dropout_backward(x.data(), dx.data(), n, p, key);
+      for (int64_t i = 0; i < n; ++i) {
+        const float want = p == 0.0 ? x[(size_t)i] : ft::dropout_keep(key, thr, (uint64_t)i) ? x[(size_t)i] * scale : 0.f;
+        if (std::memcmp(&y[(size_t)i], &want, 4) != 0 || std::memcmp(&dx[(size_t)i], &want, 4) != 0) ++bad_apply;
+      }
+      if (y[(size_t)n] != -7.f || dx[(size_t)n] != -7.f) ++bad_apply;
+    }
+    expect(bad_mult == 0, std::string(isa_name(isa)) + ": dropout multipliers equal dropout_keep bit for bit (" +
+                              std::to_string(bad_mult) + " differ)");
+    expect(bad_apply == 0, std::string(isa_name(isa)) + ": dropout forward/backward equal the scalar rule bit for bit (" +
+                               std::to_string(bad_apply) + " differ)");
+  }
+}
+
 void check_consistency(int best, const std::vector<float>& single) {
   const Inputs in = consistency_inputs();
   force_isa(best);
@@ -441,6 +491,7 @@ int main(int argc, char** argv) {
   for (int isa = 0; isa <= best; ++isa)
     for (const Case& c : cases) check_case(c, isa, seed++);
   check_consistency(best, single);
+  check_dropout_paths(best);
   force_isa(-1);
 
   std::printf("attention_test: %d checks, %d failed (paths tested: scalar..%s)\n", g_checks, g_failures,

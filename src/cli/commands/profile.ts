@@ -13,7 +13,7 @@ import { opsTable, profileSvg, profileTable, type ProfileRow } from '../../profi
 
 interface ProfileOptions {
   sizes: string; batch: string; steps: string; patches: string; backend: string;
-  json?: string; svg?: string; peak?: string; inProcess?: boolean; ops?: boolean; compute?: string;
+  json?: string; svg?: string; peak?: string; inProcess?: boolean; ops?: boolean; compute?: string; dropout: string;
 }
 
 function positiveInts(what: string, s: string): number[] {
@@ -51,6 +51,7 @@ export function registerProfileCommand(program: Command): void {
     .option('--patches <n>', 'patches per window T (S = T + 1 tokens)', '30')
     .option('--backend <name>', 'engine backend', 'cpu')
     .option('--compute <mode>', 'GEMM precision: fp32, bf16 (cpu: bf16 GEMMs, fp32 master weights) or tf32 (cuda) (default: the backend\'s mode, FAIRTUNE_COMPUTE or fp32)')
+    .option('--dropout <p>', 'dropout probability of the model in the step, in [0, 1) (0: the dropout-free step the bench compares with PyTorch; 0.1 is the training default)', '0')
     .option('--peak <gflops>', 'peak to divide by (default: the CPU\'s fp32 peak, bf16 in bf16 mode, measured with bench/native/peak.cc; none for a device backend)')
     .option('--json <file>', 'write the results as JSON')
     .option('--svg <file>', 'write the cost-against-size chart as SVG')
@@ -60,6 +61,10 @@ export function registerProfileCommand(program: Command): void {
       const sizes = o.sizes.split(',').map((s) => s.trim());
       for (const s of sizes) if (!isModelSize(s)) throw new Error(`--sizes: unknown model size '${s}' (tiny, 19m, 85m, 345m, 1b)`);
       const batches = positiveInts('batch', o.batch), [steps] = positiveInts('steps', o.steps), [patches] = positiveInts('patches', o.patches);
+      const dropout = Number(o.dropout);
+      if (o.dropout.trim() === '' || !Number.isFinite(dropout) || dropout < 0 || dropout >= 1) {
+        throw new Error(`--dropout must be a probability in [0, 1), got '${o.dropout}'`);
+      }
       if (o.compute !== undefined && !isComputeChoice(o.compute)) throw new Error(`--compute must be fp32, bf16 or tf32, got '${o.compute}'`);
       // Resolved here, once, so that the peak and every case (each in its own process) agree on it.
       const compute = o.compute ?? currentCompute(o.backend);
@@ -83,13 +88,13 @@ export function registerProfileCommand(program: Command): void {
       }
       const log = (m: string) => console.error(`  ${m}`);
       const vector = peakKind === 'fp32' && cpuPeak ? fp32PeakVector() : null;
-      if (peak !== null) console.error(`${peakKind} peak (all cores${vector ? `, ${vector} FMA` : ''}): ${peak.toFixed(1)} GFLOP/s; GEMMs in ${compute}`);
+      if (peak !== null) console.error(`${peakKind} peak (all cores${vector ? `, ${vector} FMA` : ''}): ${peak.toFixed(1)} GFLOP/s; GEMMs in ${compute}, dropout ${dropout}`);
       const rows: ProfileRow[] = [];
       const refused: string[] = [];
       const failed: string[] = [];
       for (const size of sizes as ModelSize[]) {
         for (const batch of batches) {
-          const c: ProfileCase = { size, batch, patches, steps, backend: o.backend, ops: !!o.ops, compute };
+          const c: ProfileCase = { size, batch, patches, steps, backend: o.backend, ops: !!o.ops, compute, dropout };
           try {
             console.error(`plan: ${planCase(c).line}`);
           } catch (e) {
@@ -119,7 +124,7 @@ export function registerProfileCommand(program: Command): void {
         const fp32Vector = vector && o.peak === undefined ? { fp32PeakVector: vector } : {};
         const peakField = peakKind === 'fp32' ? { fp32PeakGflops: peak, ...fp32Vector }
           : { bf16PeakGflops: peak, bf16PeakInstruction: peakKind };
-        writeFileAtomic(o.json, JSON.stringify({ date: new Date().toISOString(), compute, ...peakField, rows, refused, failed }, null, 2));
+        writeFileAtomic(o.json, JSON.stringify({ date: new Date().toISOString(), compute, dropout, ...peakField, rows, refused, failed }, null, 2));
       }
       if (o.svg) writeFileAtomic(o.svg, await profileSvg(rows));
       if (failed.length > 0) throw new Error(`${failed.length} profile case(s) failed (see above)`);
