@@ -50,7 +50,12 @@ int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 // C[m x n] (+)= A[m x k] * B[k x n]: B and C row-major with leading dimensions, n a multiple of W; A(r, p) at
 // A[r * lda + p * acs] (acs = 1: row-major; lda = 1: the transpose of a row-major matrix, read in place, since
 // the kernel only broadcasts single elements of A). The micro-kernel keeps MR x NV accumulator vectors in
-// registers and broadcasts one element of A per row.
+// registers and broadcasts one element of A per row. Its loops over rows and vectors must unroll fully (up to
+// 6 x 4): with "unroll 4" the 6-row kernel kept its accumulators on the stack, 1.7 times slower.
+
+// Vectors of accumulators per row of the micro-kernel (4 x 16 floats with 32 registers, 2 x 8 with 16).
+template <int W>
+constexpr int kNV = W == 16 ? 4 : 2;
 
 template <int W, int MR, int NV, bool ACC>
 FT_INLINE void micro(int64_t k, const float* A, int64_t lda, int64_t acs, const float* B, int64_t ldb, float* C,
@@ -58,24 +63,24 @@ FT_INLINE void micro(int64_t k, const float* A, int64_t lda, int64_t acs, const 
   using X = VecOps<W>;
   using V = typename X::V;
   V acc[MR][NV];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) acc[r][v] = ACC ? X::load(C + r * ldc + v * W) : X::set1(0.f);
   for (int64_t kk = 0; kk < k; ++kk) {
     V b[NV];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) b[v] = X::load(B + kk * ldb + v * W);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
       V a = X::set1(A[r * lda + kk * acs]);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int v = 0; v < NV; ++v) acc[r][v] = a * b[v] + acc[r][v];
     }
   }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) X::store(C + r * ldc + v * W, acc[r][v]);
 }
 
@@ -91,22 +96,27 @@ FT_INLINE void micro_nv(int nv, int64_t k, const float* A, int64_t lda, int64_t 
   }
 }
 
-template <int W, bool ACC>
+// The last mr < MR rows of a product.
+template <int W, int MR, bool ACC>
+FT_INLINE void micro_rows(int mr, int nv, int64_t k, const float* A, int64_t lda, int64_t acs, const float* B,
+                          int64_t ldb, float* C, int64_t ldc) {
+  if constexpr (MR >= 1) {
+    if (mr == MR) micro_nv<W, MR, kNV<W>, ACC>(nv, k, A, lda, acs, B, ldb, C, ldc);
+    else micro_rows<W, MR - 1, ACC>(mr, nv, k, A, lda, acs, B, ldb, C, ldc);
+  }
+}
+
+template <int W, bool ACC, int MR = 4>
 FT_INLINE void gemm(int64_t m, int64_t n, int64_t k, const float* A, int64_t lda, int64_t acs, const float* B,
                     int64_t ldb, float* C, int64_t ldc) {
-  // Register blocking of the micro-kernel: 4 rows x NV vectors of accumulators.
-  constexpr int NV = W == 16 ? 4 : 2;
+  // Register blocking of the micro-kernel: MR rows (4 on the tiled path, kRB on the short one) x NV vectors.
+  constexpr int NV = kNV<W>;
   for (int64_t j = 0; j < n; j += NV * W) {
     const int nv = (int)std::min<int64_t>(NV, (n - j) / W);
     int64_t i = 0;
-    for (; i + 4 <= m; i += 4)
-      micro_nv<W, 4, NV, ACC>(nv, k, A + i * lda, lda, acs, B + j, ldb, C + i * ldc + j, ldc);
-    switch (m - i) {
-      case 3: micro_nv<W, 3, NV, ACC>(nv, k, A + i * lda, lda, acs, B + j, ldb, C + i * ldc + j, ldc); break;
-      case 2: micro_nv<W, 2, NV, ACC>(nv, k, A + i * lda, lda, acs, B + j, ldb, C + i * ldc + j, ldc); break;
-      case 1: micro_nv<W, 1, NV, ACC>(nv, k, A + i * lda, lda, acs, B + j, ldb, C + i * ldc + j, ldc); break;
-      default: break;
-    }
+    for (; i + MR <= m; i += MR)
+      micro_nv<W, MR, NV, ACC>(nv, k, A + i * lda, lda, acs, B + j, ldb, C + i * ldc + j, ldc);
+    if (i < m) micro_rows<W, MR - 1, ACC>((int)(m - i), nv, k, A + i * lda, lda, acs, B + j, ldb, C + i * ldc + j, ldc);
   }
 }
 
@@ -600,7 +610,15 @@ FT_INLINE void backward_head(const Problem& P, int64_t bh) {
 // S = 65, 13% at 128, 8% at 200, 6% at 257 (the T = 256 windows: forward 3.03 -> 2.64 ms, B = 8), 4% at 320,
 // even at 420 and 1% slower at 513: so up to S = 320.
 constexpr int64_t kShortS = 320;
-constexpr int kRB = 4;  // rows per product block: the micro-kernel's MR
+// Rows per product block, the micro-kernel's MR there: 4 with AVX-512 (4 x 4 accumulator vectors of its 32
+// registers), 6 with AVX2 (6 x 2 of 16 registers, as in the GEMM's 6 x 16 kernel; the tiled path's 4 x 2 had
+// the FMAs of only 8 accumulators to overlap their latency). Any block size keeps the causal reasoning above.
+// Measured (AMD EPYC Zen 3, 1 and 2 threads, scratch harness alternating 4 and 6 rows, results bit-identical),
+// forward+backward: S = 31 (B = 32) 0-3% faster (the forward 5-12%, the backward -3 to +3%), S = 61 0-2%,
+// S = 129 3-5%, S = 257 (B = 8) 8-11%. The tiled path keeps 4: its blocks of kBr = 8 rows became 6 + 2 and
+// the pair ran 4% slower at S = 513.
+template <int W>
+constexpr int kRB = W == 8 ? 6 : 4;
 
 // W lanes whose first t (0 <= t <= W) are -inf and the rest 0: added to the scores of key j at query vector
 // c (t = j - c) it hides the queries that come before the key.
@@ -615,7 +633,7 @@ FT_INLINE typename VecOps<W>::V causal_mask(int64_t t) {
 
 // The keys the softmax of query vector c runs over: all the score rows short_scores produced at c.
 template <int W>
-FT_INLINE int64_t short_jend(int64_t c, int64_t S) { return std::min<int64_t>(S, round_up(c + W, kRB)); }
+FT_INLINE int64_t short_jend(int64_t c, int64_t S) { return std::min<int64_t>(S, round_up(c + W, kRB<W>)); }
 
 // Rotated, scaled queries Qs [S x dp] and their transpose QT [d x Sp]; rotated keys Kr [S x dp].
 template <int W>
@@ -632,9 +650,9 @@ FT_INLINE void prepare_short(const Problem& P, const float* qh, const float* kh,
 template <int W>
 FT_INLINE void short_scores(const Problem& P, const float* A, int64_t lda, const float* BT, float* OT) {
   const int64_t S = P.S, Sp = P.Sp, d = P.d;
-  for (int64_t j0 = 0; j0 < S; j0 += kRB) {
-    const int64_t mr = std::min<int64_t>(kRB, S - j0), c0 = j0 / W * W;
-    gemm<W, false>(mr, Sp - c0, d, A + j0 * lda, lda, 1, BT + c0, Sp, OT + j0 * Sp + c0, Sp);
+  for (int64_t j0 = 0; j0 < S; j0 += kRB<W>) {
+    const int64_t mr = std::min<int64_t>(kRB<W>, S - j0), c0 = j0 / W * W;
+    gemm<W, false, kRB<W>>(mr, Sp - c0, d, A + j0 * lda, lda, 1, BT + c0, Sp, OT + j0 * Sp + c0, Sp);
   }
 }
 
@@ -742,9 +760,9 @@ FT_INLINE void forward_head_short(const Problem& P, int64_t bh) {
   const float* Vb = in_place ? P.v + off : Vc;
   float* Ob = in_place ? P.o + off : Qs;
   const int64_t ld = in_place ? D : dp;
-  for (int64_t i0 = 0; i0 < S; i0 += kRB) {
-    const int64_t mr = std::min<int64_t>(kRB, S - i0), kk = std::min<int64_t>(S, i0 + kRB);
-    gemm<W, false>(mr, dp, kk, PT + i0, 1, Sp, Vb, ld, Ob + i0 * ld, ld);
+  for (int64_t i0 = 0; i0 < S; i0 += kRB<W>) {
+    const int64_t mr = std::min<int64_t>(kRB<W>, S - i0), kk = std::min<int64_t>(S, i0 + kRB<W>);
+    gemm<W, false, kRB<W>>(mr, dp, kk, PT + i0, 1, Sp, Vb, ld, Ob + i0 * ld, ld);
   }
   if (!in_place)
     for (int64_t i = 0; i < S; ++i) std::memcpy(P.o + off + i * D, Qs + i * dp, sizeof(float) * (size_t)d);
@@ -871,18 +889,18 @@ FT_INLINE void backward_head_short(const Problem& P, int64_t bh) {
   // when d is a whole number of vectors.
   float* dVb = in_place ? P.dv + off : dVa;
   const int64_t ldv = in_place ? D : dp;
-  for (int64_t j0 = 0; j0 < S; j0 += kRB) {
-    const int64_t mr = std::min<int64_t>(kRB, S - j0), kk = S - j0;
+  for (int64_t j0 = 0; j0 < S; j0 += kRB<W>) {
+    const int64_t mr = std::min<int64_t>(kRB<W>, S - j0), kk = S - j0;
     if (in_place && !P.overwrite)
-      gemm<W, true>(mr, dp, kk, PT + j0 * Sp + j0, Sp, 1, dOb + j0 * ldo, ldo, dVb + j0 * ldv, ldv);
+      gemm<W, true, kRB<W>>(mr, dp, kk, PT + j0 * Sp + j0, Sp, 1, dOb + j0 * ldo, ldo, dVb + j0 * ldv, ldv);
     else
-      gemm<W, false>(mr, dp, kk, PT + j0 * Sp + j0, Sp, 1, dOb + j0 * ldo, ldo, dVb + j0 * ldv, ldv);
-    gemm<W, false>(mr, dp, kk, dST + j0 * Sp + j0, Sp, 1, Qs + j0 * dp, dp, dKa + j0 * dp, dp);
+      gemm<W, false, kRB<W>>(mr, dp, kk, PT + j0 * Sp + j0, Sp, 1, dOb + j0 * ldo, ldo, dVb + j0 * ldv, ldv);
+    gemm<W, false, kRB<W>>(mr, dp, kk, dST + j0 * Sp + j0, Sp, 1, Qs + j0 * dp, dp, dKa + j0 * dp, dp);
   }
   // dQ_rot = dS K_rot: query rows in blocks, each over the keys it sees (dS read transposed in place).
-  for (int64_t i0 = 0; i0 < S; i0 += kRB) {
-    const int64_t mr = std::min<int64_t>(kRB, S - i0), kk = std::min<int64_t>(S, i0 + kRB);
-    gemm<W, false>(mr, dp, kk, dST + i0, 1, Sp, Kr, dp, dQa + i0 * dp, dp);
+  for (int64_t i0 = 0; i0 < S; i0 += kRB<W>) {
+    const int64_t mr = std::min<int64_t>(kRB<W>, S - i0), kk = std::min<int64_t>(S, i0 + kRB<W>);
+    gemm<W, false, kRB<W>>(mr, dp, kk, dST + i0, 1, Sp, Kr, dp, dQa + i0 * dp, dp);
   }
 
   backward_store<W>(P, off, dQa, dKa, in_place ? nullptr : dVa, tmp);

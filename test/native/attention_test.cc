@@ -481,6 +481,8 @@ int main(int argc, char** argv) {
       {{2, 31, 8, 64}, 1, 0.3},  {{1, 33, 2, 16}, 1, 0.0},  {{1, 33, 2, 68}, 1, 0.3}, {{1, 65, 1, 64}, 1, 0.0},
       {{1, 65, 2, 68}, 1, 0.3},  {{1, 130, 1, 16}, 1, 0.3}, {{3, 17, 5, 20}, 1, 0.0}, {{2, 31, 2, 64}, 30, 0.0},
       {{1, 33, 2, 16}, 30, 0.3}, {{1, 9, 1, 4}, 30, 0.0},
+      // Whole numbers of the whole-matrix path's row blocks (6 with AVX2, 4 otherwise) and of vectors.
+      {{2, 6, 2, 8}, 1, 0.3},    {{1, 24, 2, 16}, 1, 0.0},  {{1, 48, 2, 64}, 1, 0.3},
       // Either side of the switch from the whole-matrix path (S <= 320) to the tiled one, and a saturated
       // softmax on the whole-matrix path at a long S (D_i there comes from P and dP, renormalised).
       {{1, 320, 1, 16}, 1, 0.3}, {{1, 321, 1, 16}, 1, 0.3}, {{1, 330, 2, 24}, 1, 0.0}, {{1, 257, 1, 16}, 30, 0.0},
