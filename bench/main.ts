@@ -12,7 +12,7 @@ import { getBackend } from '../src/engine/registry';
 import { profileCase } from '../src/profile/profile';
 import { writeFileAtomic } from '../src/util/atomic-write';
 import { handicapsSet, KEEP_FREED_MEMORY, PEER_HANDICAPS, PEER_PACKAGES } from './peer-env';
-import { fmaProbe, refuseDisturbed, steadyGuard, type SteadyGuard } from './steadiness';
+import { fmaProbe, refuseDisturbed, STEADY_SPREAD, STEADY_THRESHOLD, steadyGuard, type SteadyGuard } from './steadiness';
 import { markdownTable } from './table';
 import { attentionSuite } from './suites/attention';
 import { GEMM_ROUNDS, gemmSuite } from './suites/gemm';
@@ -85,7 +85,7 @@ function markdownDocument(rows: Row[], command: string, started: Date, loadBefor
     `- Load before: \`${loadBefore}\``,
     `- Load after: \`${loadAfter}\``,
     `- Peaks: ${raised.length === 0 ? 'the start\'s measurements were within 1% of the run\'s best' : `raised by measurements later in the run (${raised.join('; ')}), every share taken against the raised peak`}`,
-    `- Host steadiness: every engine and peer figure was taken between two 0.1 s probes of the all-core FMA loop and taken again after a pause when a probe fell below 85% of the peak, or of a probe that beat it (a core taken by another tenant); ${steady.retried.length === 0 ? 'none needed it in this run' : `${steady.retried.length} needed it in this run (${steady.retried.join('; ')})`}${steady.disturbed.length ? `; still disturbed after the retries: ${steady.disturbed.join('; ')}` : ''}`,
+    `- Host steadiness: every engine and peer figure was taken between two 0.1 s probes of the all-core FMA loop and taken again after a pause when a probe fell below ${(STEADY_THRESHOLD * 100).toFixed(0)}% of the peak, or of a probe that beat it (a core taken by another tenant), or when its median call took more than ${STEADY_SPREAD}× its 10th-percentile call (slowed part of the way through, between calm probes); ${steady.retried.length === 0 ? 'none needed it in this run' : `${steady.retried.length} needed it in this run (${steady.retried.join('; ')})`}${steady.spread.length ? `; calls still spread after the retries, on a calm host (the calm attempt with the lowest median stands): ${steady.spread.join('; ')}` : ''}${steady.disturbed.length ? `; still disturbed after the retries: ${steady.disturbed.join('; ')}` : ''}`,
     '',
     markdownTable(rows),
     '',
@@ -188,7 +188,7 @@ export async function runBench(argv: string[]): Promise<Row[]> {
   const targets = targetsMarkdown(checkTargets(rows), ops);
   console.log(targets);
   const loadAfter = uptime();
-  if (o.json) writeFileAtomic(o.json, JSON.stringify({ date: started.toISOString(), loadBefore, loadAfter, peaks: peaksFinal, peaksAtStart: peaks, rows, targets: checkTargets(rows), ops, steadiness: { retried: steady.retried, disturbed: steady.disturbed } }, null, 2));
+  if (o.json) writeFileAtomic(o.json, JSON.stringify({ date: started.toISOString(), loadBefore, loadAfter, peaks: peaksFinal, peaksAtStart: peaks, rows, targets: checkTargets(rows), ops, steadiness: { retried: steady.retried, spread: steady.spread, disturbed: steady.disturbed } }, null, 2));
   if (o.markdown) {
     refuseWithoutPeers(o.markdown, missing, !!o.quick || !!o.allowMissingPeers);
     refuseDisturbed(o.markdown, steady.disturbed, !!o.allowDisturbed);

@@ -8,6 +8,9 @@ import { performance } from 'perf_hooks';
 export interface Timing {
   medianMs: number;
   bestMs: number;
+  /** The 10th-percentile call (the fastest below ten calls): the steadiness guard's spread rule compares the
+   * median with it rather than with the fastest, an outlier of a figure's hundreds of short calls. */
+  fastMs: number;
   calls: number;
   /** Warm-up calls made before timing. */
   warmup: number;
@@ -25,6 +28,16 @@ function warmUp(fn: () => void, min: number): number {
   }
 }
 
+/** The 10th-percentile call of sorted times, as peers.py and gemm_peers.cc take it: index ⌊(n − 1) / 10⌋. */
+export function fastCall(sorted: readonly number[]): number {
+  return sorted[Math.floor((sorted.length - 1) / 10)];
+}
+
+function summarise(ms: number[], warmup: number): Timing {
+  ms.sort((a, b) => a - b);
+  return { medianMs: ms[ms.length >> 1], bestMs: ms[0], fastMs: fastCall(ms), calls: ms.length, warmup };
+}
+
 export function timeCalls(fn: () => void, opts: { minTime: number; minCalls?: number; maxCalls?: number; warmup?: number }): Timing {
   const minCalls = opts.minCalls ?? 3, maxCalls = opts.maxCalls ?? 100000;
   const warmup = warmUp(fn, opts.warmup ?? 1);
@@ -37,8 +50,7 @@ export function timeCalls(fn: () => void, opts: { minTime: number; minCalls?: nu
     ms.push(dt);
     total += dt;
   }
-  ms.sort((a, b) => a - b);
-  return { medianMs: ms[ms.length >> 1], bestMs: ms[0], calls: ms.length, warmup };
+  return summarise(ms, warmup);
 }
 
 export async function timeCallsAsync(fn: () => Promise<void>, opts: { minTime: number; minCalls?: number; warmup?: number }): Promise<Timing> {
@@ -53,6 +65,5 @@ export async function timeCallsAsync(fn: () => Promise<void>, opts: { minTime: n
     ms.push(dt);
     total += dt;
   }
-  ms.sort((a, b) => a - b);
-  return { medianMs: ms[ms.length >> 1], bestMs: ms[0], calls: ms.length, warmup: opts.warmup ?? 1 };
+  return summarise(ms, opts.warmup ?? 1);
 }

@@ -29,7 +29,7 @@ function engineFwdBwd(be: Backend, B: number, S: number, D: number, H: number, m
     be.ropeAttentionBackward(dout, q, k, v, out, lse, H, dq, dk, dv, drop, true, reserve);
   }, { minTime, minCalls, warmup });
   for (const t of [q, k, v, out, lse, dout, dq, dk, dv, reserve]) if (t) be.dispose(t);
-  return { fwdMs: fwd.medianMs, fwdBwdMs: fb.medianMs, warmup: fb.warmup, reserve: reserve !== null };
+  return { fwdMs: fwd.medianMs, fwdBwdMs: fb.medianMs, fwdBwdFastMs: fb.fastMs, warmup: fb.warmup, reserve: reserve !== null };
 }
 
 /** Turns each side of an attention comparison takes (each figure is the median of its turns' medians). */
@@ -46,6 +46,12 @@ function medianTimed(turns: readonly Timed[]): Timed {
 function reserveNote(kept: boolean): string {
   return kept ? 'probabilities kept for the backward (a reserve, as in training at this S)' : 'probabilities recomputed in the backward (no reserve at this S)';
 }
+
+/** The forward+backward calls' median and 10th percentile, for the steadiness guard's spread rule. */
+const engineCalls = (t: Timed) => ({ medianMs: t.fwdBwdMs, fastMs: t.fwdBwdFastMs });
+type TorchAttention = { fwdbwd_ms: number; fwdbwd_fast_ms?: number } & TorchRun;
+const torchCalls = (r: { result: TorchAttention | null }) =>
+  (r.result && r.result.fwdbwd_fast_ms !== undefined ? { medianMs: r.result.fwdbwd_ms, fastMs: r.result.fwdbwd_fast_ms } : null);
 
 export const attentionSuite: Suite = {
   name: 'attention',
@@ -70,12 +76,12 @@ export const attentionSuite: Suite = {
       const tried: string[] = [];
       const drop: AttentionDropout = { p: 0.1, key: { seed: 1, step: 2, site: 3 } };
       const torchRun = (cfg: ThreadConfig) => ctx.steady(`PyTorch attention ${shape} (${threadLabel(cfg)})`, () =>
-        runTorchPeer<{ fwdbwd_ms: number } & TorchRun>(['attention', String(B), String(T), String(D), String(H), String(minTime), String(cfg.torch)], cfg, 600_000));
+        runTorchPeer<TorchAttention>(['attention', String(B), String(T), String(D), String(H), String(minTime), String(cfg.torch)], cfg, 600_000), torchCalls);
       for (let turn = 0; turn < rounds; turn++) {
-        engTurns.push(ctx.steady(`engine attention ${shape}`, () => engineFwdBwd(be, B, S, D, H, minTime)));
+        engTurns.push(ctx.steady(`engine attention ${shape}`, () => engineFwdBwd(be, B, S, D, H, minTime), engineCalls));
         // Training runs attention with dropout (p = 0.1 in the fine-tuning presets): its mask is Philox per
         // element, so it is timed too, against the same engine without it (no peer runs this configuration).
-        dropTurns.push(ctx.steady(`engine attention with dropout ${shape}`, () => engineFwdBwd(be, B, S, D, H, minTime, 3, 3, drop)));
+        dropTurns.push(ctx.steady(`engine attention with dropout ${shape}`, () => engineFwdBwd(be, B, S, D, H, minTime, 3, 3, drop), engineCalls));
         if (torchMissing) continue;
         if (turn === 0) {
           for (const cfg of ctx.quick ? TORCH_CONFIGS.slice(0, 1) : TORCH_CONFIGS) {

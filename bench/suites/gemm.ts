@@ -14,7 +14,10 @@ import { peerEnv } from '../peer-env';
 import { peakShare, Row, Suite, SuiteContext } from '../types';
 import { randTensor, roundsNote } from './util';
 
-interface PeerResult { lib: string; median_ms?: number; error?: string; kernel?: string; warmup?: number }
+interface PeerResult { lib: string; median_ms?: number; fast_ms?: number; error?: string; kernel?: string; warmup?: number }
+
+/** A peer's median and 10th-percentile call for the steadiness guard's spread rule (none when it failed). */
+const peerCalls = (r: PeerResult) => (r.median_ms === undefined || r.fast_ms === undefined ? null : { medianMs: r.median_ms, fastMs: r.fast_ms });
 
 const PEERS = [['OpenBLAS sgemm', 'openblas'], ['oneDNN sgemm', 'onednn']] as const;
 /** Turns each side takes per shape (the figure is the median of its turns' medians). */
@@ -71,13 +74,13 @@ function compare(ctx: SuiteContext, dir: Direction, sh: Shape, rng: Rng): Row[] 
   const peerFailed = new Map<string, string[]>(PEERS.map(([name]) => [name, []]));
   const what = `${dir.arg} ${shape}`;
   for (let r = 0; r < rounds; r++) {
-    engineRounds.push(ctx.steady(`engine ${what}`, () => timeCalls(call, { minTime, minCalls: 5, warmup: 3 })));
+    engineRounds.push(ctx.steady(`engine ${what}`, () => timeCalls(call, { minTime, minCalls: 5, warmup: 3 }), (t) => t));
     for (const [name, lib] of PEERS) {
       const seen = peerRounds.get(name)!;
       if (r > 0 && seen.length === 0) continue; // missing since its first turn (reported then)
       const res = ctx.steady(`${name} ${what}`, () => runNativeTool<PeerResult>('gemm_peers',
         [lib, String(sh.N), String(sh.K), String(sh.M), String(threads), String(minTime), dir.arg],
-        peerEnv({ OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) }), true));
+        peerEnv({ OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) }), true), peerCalls);
       if (res.median_ms === undefined) {
         const why = res.error ?? 'no result';
         if (r === 0) ctx.missingPeer(name, why);

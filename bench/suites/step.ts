@@ -69,7 +69,7 @@ function smallBatchRow(ctx: SuiteContext, size: ModelSize, minTime: number): Row
     ctx.log(`step: ${size} B=${batch} skipped: ${(e as Error).message}`);
     return null;
   }
-  const t = ctx.steady(`engine step ${size} B=${batch}`, () => engineStep(ctx.backend, minTime, false, size, batch));
+  const t = ctx.steady(`engine step ${size} B=${batch}`, () => engineStep(ctx.backend, minTime, false, size, batch), (r) => r);
   const flops = stepFlops(config, batch, T).total;
   return {
     suite: 'step', figure: 'fine-tuning step · engine (HrStep + AdamW)', shape: `${size} B=${batch} T=${T}`, ms: t.medianMs,
@@ -111,7 +111,8 @@ export const stepSuite: Suite = {
     const flops = stepFlops(modelConfig(SIZE, { hrPatches: T }), B, T).total, shape = `${SIZE} B=${B} T=${T}`;
     const torchStep = (cfg: ThreadConfig, dtype: 'fp32' | 'bf16', label: string) =>
       ctx.steady(`${label} (${threadLabel(cfg)})`, () =>
-        runTorchPeer<{ ms: number } & TorchRun>(['step', SIZE, String(B), String(T), String(minTime), String(cfg.torch), dtype], cfg, 900_000));
+        runTorchPeer<{ ms: number; fast_ms?: number } & TorchRun>(['step', SIZE, String(B), String(T), String(minTime), String(cfg.torch), dtype], cfg, 900_000),
+        (r) => (r.result && r.result.fast_ms !== undefined ? { medianMs: r.result.ms, fastMs: r.result.fast_ms } : null));
     // The four figures of the comparison (the engine's fp32 and bf16 steps, PyTorch's fp32 and bf16 autocast
     // steps) take turns, `rounds` times, as the GEMM shapes do: measured once each, minutes apart, a slow
     // stretch of the shared host fell on whichever ran then (one run had the engine's bf16 step at 276 ms
@@ -126,14 +127,14 @@ export const stepSuite: Suite = {
     const engineBf16Turn = () => {
       if (!bf16Usable) return;
       try {
-        bf16Turns.push(ctx.steady(`engine bf16 step ${shape}`, () => engineStep(ctx.backend, minTime, true)).medianMs);
+        bf16Turns.push(ctx.steady(`engine bf16 step ${shape}`, () => engineStep(ctx.backend, minTime, true), (r) => r).medianMs);
       } catch (e) {
         bf16Usable = false;
         ctx.log(`step: engine bf16 mode skipped: ${(e as Error).message}`);
       }
     };
     for (let turn = 0; turn < rounds; turn++) {
-      engineTurns.push(ctx.steady(`engine step ${shape}`, () => engineStep(ctx.backend, minTime)).medianMs);
+      engineTurns.push(ctx.steady(`engine step ${shape}`, () => engineStep(ctx.backend, minTime), (r) => r).medianMs);
       if (turn === 0) {
         // PyTorch float32: every thread configuration, the best one is the peer.
         let bestMs = Infinity;

@@ -71,3 +71,67 @@ test('bestProbe is null until a probe has measured something, and a non-finite p
   expect(g.guard.bestProbe()).toBe(390);
   expect(g.left()).toBe(0);
 });
+
+// The spread rule: a figure measured between calm probes whose median call lies well above its fastest was
+// slowed part of the way through (the host took a core between the probes).
+describe('the spread of a figure\'s calls', () => {
+  const calls = (r: { medianMs: number; fastMs: number }) => r;
+
+  test('a figure whose median call stays within 1.25× of its 10th percentile is measured once', () => {
+    const g = guardWith([390, 380]);
+    expect(g.guard('engine step', () => ({ medianMs: 220, fastMs: 200 }), calls)).toEqual({ medianMs: 220, fastMs: 200 });
+    expect(g.guard.retried).toEqual([]);
+    expect(g.guard.spread).toEqual([]);
+  });
+
+  test('a median past 1.25× the 10th-percentile call is measured again after a pause, between calm probes', () => {
+    const g = guardWith([390, 380, 395, 392]);
+    const results = [{ medianMs: 303, fastMs: 205 }, { medianMs: 210, fastMs: 199 }];
+    expect(g.guard('engine step 19m B=8', () => results.shift()!, calls)).toEqual({ medianMs: 210, fastMs: 199 });
+    expect(g.guard.retried).toEqual(['engine step 19m B=8']);
+    expect(g.guard.disturbed).toEqual([]);
+    expect(g.guard.spread).toEqual([]);
+    expect(g.sleeps).toEqual([1234]);
+    expect(g.logs[0]).toMatch(/engine step 19m B=8: slowed part of the way through \(its median call took 1\.48× its 10th percentile \(303\.0 against 205\.0 ms\)\); measuring again/);
+  });
+
+  test('calls that still spread after the retries on a calm host: the calm attempt with the lowest median stands, listed but not marked', () => {
+    const g = guardWith([390, 380, 390, 385, 388, 391]);
+    const results = [{ medianMs: 300, fastMs: 100 }, { medianMs: 180, fastMs: 100 }, { medianMs: 240, fastMs: 100 }];
+    expect(g.guard('PyTorch attention', () => results.shift()!, calls)).toEqual({ medianMs: 180, fastMs: 100 });
+    expect(g.guard.spread).toEqual(['PyTorch attention']);
+    expect(g.guard.disturbed).toEqual([]);
+    expect(g.logs[g.logs.length - 1]).toMatch(/still spread after 2 retries \(its median call took 1\.80×.*lowest median stands, listed/);
+    // Listed figures do not stop the document; disturbed ones do.
+    expect(() => refuseDisturbed('BENCHMARKS.md', g.guard.disturbed, false)).not.toThrow();
+  });
+
+  test('a calm attempt whose calls spread stands against later attempts on a disturbed host', () => {
+    // Attempt 1: calm probes, calls spread (kept as the fallback); attempt 2: disturbed probe; attempt 3: a
+    // disturbed probe again. The calm, spread attempt stands (listed), not the last, disturbed one.
+    const g = guardWith([390, 380, 390, 150, 120, 390]);
+    const results = [{ medianMs: 150, fastMs: 100 }, { medianMs: 400, fastMs: 390 }, { medianMs: 500, fastMs: 480 }];
+    expect(g.guard('gemm', () => results.shift()!, calls)).toEqual({ medianMs: 150, fastMs: 100 });
+    expect(g.guard.spread).toEqual(['gemm']);
+    expect(g.guard.disturbed).toEqual([]);
+  });
+
+  test('without a spread (a failed peer, a side that reports none) only the probes decide', () => {
+    const g = guardWith([390, 380, 390, 100, 395, 396]);
+    expect(g.guard('peer', () => 'failed', () => null)).toBe('failed');
+    expect(g.guard.retried).toEqual([]);
+    // Disturbed probes retry as before; the retry, calm and within the spread, is the result.
+    let n = 0;
+    expect(g.guard('x', () => ({ medianMs: 10, fastMs: 9, n: ++n }), calls)).toEqual({ medianMs: 10, fastMs: 9, n: 2 });
+    expect(g.guard.retried).toEqual(['x']);
+    expect(g.guard.spread).toEqual([]);
+    expect(g.left()).toBe(0);
+  });
+});
+
+test('a run without probes (--quick, or no fp32 probe) takes every figure once, however its calls spread', () => {
+  const g = guardWith([null, null]);
+  expect(g.guard('x', () => ({ medianMs: 300, fastMs: 100 }), (r) => r)).toEqual({ medianMs: 300, fastMs: 100 });
+  expect(g.guard.retried).toEqual([]);
+  expect(g.sleeps).toEqual([]);
+});
