@@ -72,6 +72,8 @@ function markdownDocument(rows: Row[], command: string, started: Date, loadBefor
       : [`- GEMM shapes: the engine, OpenBLAS and oneDNN take ${GEMM_ROUNDS} turns each, alternately; each figure is the`,
         '  median of its turns\' medians, so a slow stretch of the host does not fall on one side only; the backward',
         '  rows time the engine\'s linearBackward (dx and dW, no bias) against the same two products through each peer;',
+        '  the 19m shapes are taken again with one thread on every side ("one thread" rows, against the one-thread',
+        '  peak): the kernels without the two threads\' contention for a shared host\'s cores;',
         `- the 19m B=32 step: the engine (fp32, bf16 mode) and PyTorch (fp32, bf16 autocast) take ${STEP_ROUNDS} turns each`,
         '  the same way (PyTorch under its best thread setting after the first turn); tfjs runs once, after them;']),
     `- PyTorch runs with glibc malloc keeping freed memory (${Object.entries(KEEP_FREED_MEMORY).map(([k, v]) => `${k}=${v}`).join(', ')}):`,

@@ -2,6 +2,9 @@
 // same layouts, same thread count) at the GEMM shapes of the models' blocks: the forward y[N,M] = x[N,K]·W[M,K]ᵀ + b
 // at every shape, and the backward's two products (dx = dy·W and dW = dyᵀ·x, one linearBackward call without a
 // bias) at the N = 992 shapes and the 1b model's linear1 at B = 8, where the weights are large against the rows.
+// The 19m shapes are also taken with one thread on every side: on a shared host's two vCPUs the two-thread
+// figures carry each library's way of sharing the cores (OpenBLAS's idle workers keep polling, a neighbour takes a
+// core in bursts), and the one-thread rows show the kernels alone.
 import type { Backend } from '../../src/engine/backend';
 import { getBackend } from '../../src/engine/registry';
 import type { Tensor } from '../../src/engine/tensor';
@@ -11,7 +14,7 @@ import { median } from '../../src/util/median';
 import { Rng } from '../../src/util/random';
 import { timeCalls, type Timing } from '../measure';
 import { peerEnv } from '../peer-env';
-import { peakShare, Row, Suite, SuiteContext } from '../types';
+import { peakShare, type PeakKind, Row, Suite, SuiteContext } from '../types';
 import { randTensor, roundsNote } from './util';
 
 interface PeerResult { lib: string; median_ms?: number; fast_ms?: number; error?: string; kernel?: string; warmup?: number }
@@ -35,6 +38,13 @@ function shapes(quick: boolean): Shape[] {
     }
   }
   return out;
+}
+
+/** The one-thread comparison's shapes: the 19m forward at N = 992 and at B = 8 (N = 248), and its backward at 992. */
+function oneThreadShapes(quick: boolean): { forward: Shape[]; backward: Shape[] } {
+  if (quick) return { forward: [{ model: '19m', N: 248, K: 512, M: 2048 }], backward: [] };
+  const of19m = shapes(false).filter((s) => s.model === '19m' && s.N === 992);
+  return { forward: [...of19m, ...of19m.map((s) => ({ ...s, N: 248 }))], backward: of19m };
 }
 
 /** The backward's shapes: the N = 992 forward shapes, and the 1b linear1 at B = 8 (N = 8·31 = 248). */
@@ -63,18 +73,31 @@ const GEMM_BACKWARD_FIGURE = 'linear backward dx + dW · engine';
  * the shared host (minutes of lower memory bandwidth were seen) falls on every side instead of on whichever
  * ran then. Rows: the engine's (against the best peer), then each peer's.
  */
-function compare(ctx: SuiteContext, dir: Direction, sh: Shape, rng: Rng): Row[] {
-  const { be, threads, rounds, minTime } = settings(ctx);
+function compare(ctx: SuiteContext, dir: Direction, sh: Shape, rng: Rng, one?: OneThread): Row[] {
+  const { be, rounds, minTime } = settings(ctx);
+  const threads = one ? 1 : engineThreads();
+  const figure = (f: string) => (one ? `${f}, one thread` : f);
+  const peak: PeakKind = one ? 'fp32One' : 'fp32All';
   const flops = dir.flops(sh), shape = `${sh.model} N=${sh.N} K=${sh.K} M=${sh.M}`;
   const { call, tensors } = dir.setup(sh, rng);
+  const threadsNote = threads === 1 ? '1 thread' : `${threads} threads`;
+  // The engine's pool runs one thread for this side's turns only (the peers and the other suites keep all).
+  const engineTurn = () => {
+    one?.setThreads(1);
+    try {
+      return timeCalls(call, { minTime, minCalls: 5, warmup: 3 });
+    } finally {
+      one?.setThreads(engineThreads());
+    }
+  };
   const engineRounds: Timing[] = [];
   const peerRounds = new Map<string, PeerResult[]>(PEERS.map(([name]) => [name, []]));
   // Turns after the first that a peer failed (turn number and why): its figure is then the median of the
   // turns it completed, and its row says which failed.
   const peerFailed = new Map<string, string[]>(PEERS.map(([name]) => [name, []]));
-  const what = `${dir.arg} ${shape}`;
+  const what = `${dir.arg} ${shape}${one ? ' (one thread)' : ''}`;
   for (let r = 0; r < rounds; r++) {
-    engineRounds.push(ctx.steady(`engine ${what}`, () => timeCalls(call, { minTime, minCalls: 5, warmup: 3 }), (t) => t));
+    engineRounds.push(ctx.steady(`engine ${what}`, engineTurn, (t) => t));
     for (const [name, lib] of PEERS) {
       const seen = peerRounds.get(name)!;
       if (r > 0 && seen.length === 0) continue; // missing since its first turn (reported then)
@@ -104,21 +127,29 @@ function compare(ctx: SuiteContext, dir: Direction, sh: Shape, rng: Rng): Row[] 
     const ms = median(got.map((g) => g.median_ms as number));
     const g = flops / ms / 1e6;
     peers.push({ name, gflops: g });
-    rows.push({ suite: 'gemm', figure: dir.peerFigure(name), shape, ms, rate: g, unit: 'GFLOP/s', peer: null, ratio: null,
-      ...peakShare(g, ctx.peaks, 'fp32All'), note: `${threads} threads; kernel ${got[0].kernel}; warm-up ${got.map((x) => x.warmup).join('/')}${roundsNote(got.length)}${peerFailed.get(name)!.map((f) => `; ${f}`).join('')}` });
+    rows.push({ suite: 'gemm', figure: figure(dir.peerFigure(name)), shape, ms, rate: g, unit: 'GFLOP/s', peer: null, ratio: null,
+      ...peakShare(g, ctx.peaks, peak), note: `${threadsNote}; kernel ${got[0].kernel}; warm-up ${got.map((x) => x.warmup).join('/')}${roundsNote(got.length)}${peerFailed.get(name)!.map((f) => `; ${f}`).join('')}` });
   }
   const best = peers.reduce<(typeof peers)[number] | null>((a, p) => (a === null || p.gflops > a.gflops ? p : a), null);
   rows.unshift({
-    suite: 'gemm', figure: dir.engineFigure, shape, ms: engineMs, rate: engine, unit: 'GFLOP/s',
-    peer: best?.name ?? null, ratio: best ? engine / best.gflops : null, ...peakShare(engine, ctx.peaks, 'fp32All'),
-    note: `${threads} threads; warm-up ${engineRounds.map((t) => t.warmup).join('/')}${roundsNote(rounds)}${best ? '' : '; no BLAS peer available'}`,
+    suite: 'gemm', figure: figure(dir.engineFigure), shape, ms: engineMs, rate: engine, unit: 'GFLOP/s',
+    peer: best?.name ?? null, ratio: best ? engine / best.gflops : null, ...peakShare(engine, ctx.peaks, peak),
+    note: `${threadsNote}; warm-up ${engineRounds.map((t) => t.warmup).join('/')}${roundsNote(rounds)}${best ? '' : '; no BLAS peer available'}`,
   });
   return rows;
 }
 
 function settings(ctx: SuiteContext) {
   const rounds = ctx.quick ? 1 : GEMM_ROUNDS;
-  return { be: getBackend(ctx.backend), threads: engineThreads(), rounds, minTime: (ctx.quick ? 0.2 : 1) / rounds };
+  return { be: getBackend(ctx.backend), rounds, minTime: (ctx.quick ? 0.2 : 1) / rounds };
+}
+
+/** How the engine's side of a one-thread comparison narrows its pool (backends with a thread pool only). */
+interface OneThread { setThreads: (n: number) => void }
+
+function oneThreadOf(be: Backend): OneThread | null {
+  const pool = be as Partial<OneThread>;
+  return typeof pool.setThreads === 'function' ? { setThreads: (n) => pool.setThreads!.call(be, n) } : null;
 }
 
 function directions(be: Backend): Direction[] {
@@ -151,6 +182,14 @@ export const gemmSuite: Suite = {
     const rows: Row[] = [];
     for (const sh of shapes(ctx.quick)) rows.push(...compare(ctx, forward, sh, rng));
     for (const sh of backwardShapes(ctx.quick)) rows.push(...compare(ctx, backward, sh, rng));
+    const one = oneThreadOf(getBackend(ctx.backend));
+    if (one === null) {
+      ctx.log(`gemm: the ${ctx.backend} backend has no thread pool to narrow; the one-thread rows are left out`);
+      return rows;
+    }
+    const single = oneThreadShapes(ctx.quick);
+    for (const sh of single.forward) rows.push(...compare(ctx, forward, sh, rng, one));
+    for (const sh of single.backward) rows.push(...compare(ctx, backward, sh, rng, one));
     return rows;
   },
 };

@@ -4,6 +4,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { runBench } from '../../bench/main';
+import type { CpuBackend } from '../../src/engine/cpu/backend';
+import { getBackend } from '../../src/engine/registry';
+import { engineThreads } from '../../src/profile/peak';
 
 describe('npm run bench -- --quick', () => {
   it('produces the table for the peak and gemm suites', async () => {
@@ -24,6 +27,15 @@ describe('npm run bench -- --quick', () => {
       // The backward's two products, timed as one linearBackward call.
       const backward = rows.find((r) => r.figure === 'linear backward dx + dW · engine');
       expect(backward?.rate).toBeGreaterThan(0);
+      // The one-thread rows: every side on one thread, shares of the one-thread peak, the pool restored after.
+      const single = rows.find((r) => r.figure === 'linear forward (+bias) · engine, one thread');
+      expect(single?.rate).toBeGreaterThan(0);
+      expect(single?.note).toMatch(/^1 thread;/);
+      expect(single?.peakOf).toBe('fp32One');
+      for (const peer of rows.filter((r) => r.figure.startsWith('sgemm · ') && r.figure.endsWith(', one thread'))) {
+        expect(peer.note).toMatch(/^1 thread;/);
+      }
+      expect((getBackend('cpu') as CpuBackend).info().threads).toBe(engineThreads());
       expect(JSON.parse(fs.readFileSync(json, 'utf8')).rows).toHaveLength(rows.length);
       const doc = fs.readFileSync(md, 'utf8');
       expect(doc).toMatch(/Command.*: `npm run bench -- --quick --suite peak,gemm/);
