@@ -15,7 +15,7 @@ import { handicapsSet, KEEP_FREED_MEMORY, PEER_HANDICAPS, PEER_PACKAGES } from '
 import { fmaProbe, refuseDisturbed, STEADY_SPREAD, STEADY_THRESHOLD, steadyGuard, type SteadyGuard } from './steadiness';
 import { markdownTable } from './table';
 import { attentionSuite } from './suites/attention';
-import { GEMM_ROUNDS, gemmSuite } from './suites/gemm';
+import { GEMM_ROUNDS, gemmOneThreadSuite, gemmSuite } from './suites/gemm';
 import { gpujsSuite } from './suites/gpujs';
 import { opsSuite } from './suites/ops';
 import { abovePeak, finalPeaks, measurePeaks, peakSuite, settlePeaks } from './suites/peak';
@@ -24,8 +24,8 @@ import { webgpuSuite } from './suites/webgpu';
 import { checkTargets, targetsMarkdown, type OpProfile } from './targets';
 import type { Row, Suite } from './types';
 
-const SUITES: readonly Suite[] = [peakSuite, gemmSuite, attentionSuite, stepSuite, gpujsSuite, webgpuSuite, opsSuite];
-const DEFAULT = 'peak,gemm,attention,step,gpujs,webgpu';
+const SUITES: readonly Suite[] = [peakSuite, gemmSuite, gemmOneThreadSuite, attentionSuite, stepSuite, gpujsSuite, webgpuSuite, opsSuite];
+const DEFAULT = 'peak,gemm,gemm-one-thread,attention,step,gpujs,webgpu';
 
 
 function uptime(): string {
@@ -72,8 +72,8 @@ function markdownDocument(rows: Row[], command: string, started: Date, loadBefor
       : [`- GEMM shapes: the engine, OpenBLAS and oneDNN take ${GEMM_ROUNDS} turns each, alternately; each figure is the`,
         '  median of its turns\' medians, so a slow stretch of the host does not fall on one side only; the backward',
         '  rows time the engine\'s linearBackward (dx and dW, no bias) against the same two products through each peer;',
-        '  the 19m shapes are taken again with one thread on every side ("one thread" rows, against the one-thread',
-        '  peak): the kernels without the two threads\' contention for a shared host\'s cores;',
+        '  gemm-one-thread takes the 19m shapes again with one thread on every side (against the one-thread peak):',
+        '  the kernels without the two threads\' contention for a shared host\'s cores;',
         `- the 19m B=32 step: the engine (fp32, bf16 mode) and PyTorch (fp32, bf16 autocast) take ${STEP_ROUNDS} turns each`,
         '  the same way (PyTorch under its best thread setting after the first turn); tfjs runs once, after them;']),
     `- PyTorch runs with glibc malloc keeping freed memory (${Object.entries(KEEP_FREED_MEMORY).map(([k, v]) => `${k}=${v}`).join(', ')}):`,

@@ -2,10 +2,11 @@
 // same layouts, same thread count) at the GEMM shapes of the models' blocks: the forward y[N,M] = x[N,K]·W[M,K]ᵀ + b
 // at every shape, and the backward's two products (dx = dy·W and dW = dyᵀ·x, one linearBackward call without a
 // bias) at the N = 992 shapes and the 1b model's linear1 at B = 8, where the weights are large against the rows.
-// The 19m shapes are also taken with one thread on every side: on a shared host's two vCPUs the two-thread
-// figures carry each library's way of sharing the cores (OpenBLAS's idle workers keep polling, a neighbour takes a
-// core in bursts), and the one-thread rows show the kernels alone.
+// gemm-one-thread takes the 19m shapes again with one thread on every side: on a shared host's two vCPUs the
+// two-thread figures carry each library's way of sharing the cores (OpenBLAS's idle workers keep polling, a
+// neighbour takes a core in bursts), and the one-thread rows show the kernels alone.
 import type { Backend } from '../../src/engine/backend';
+import { CpuBackend } from '../../src/engine/cpu/backend';
 import { getBackend } from '../../src/engine/registry';
 import type { Tensor } from '../../src/engine/tensor';
 import { engineThreads } from '../../src/profile/peak';
@@ -73,21 +74,24 @@ const GEMM_BACKWARD_FIGURE = 'linear backward dx + dW · engine';
  * the shared host (minutes of lower memory bandwidth were seen) falls on every side instead of on whichever
  * ran then. Rows: the engine's (against the best peer), then each peer's.
  */
-function compare(ctx: SuiteContext, dir: Direction, sh: Shape, rng: Rng, one?: OneThread): Row[] {
+function compare(ctx: SuiteContext, dir: Direction, sh: Shape, rng: Rng, one?: CpuBackend): Row[] {
   const { be, rounds, minTime } = settings(ctx);
   const threads = one ? 1 : engineThreads();
   const figure = (f: string) => (one ? `${f}, one thread` : f);
+  const suite = one ? gemmOneThreadSuite.name : gemmSuite.name;
   const peak: PeakKind = one ? 'fp32One' : 'fp32All';
   const flops = dir.flops(sh), shape = `${sh.model} N=${sh.N} K=${sh.K} M=${sh.M}`;
   const { call, tensors } = dir.setup(sh, rng);
   const threadsNote = threads === 1 ? '1 thread' : `${threads} threads`;
   // The engine's pool runs one thread for this side's turns only (the peers and the other suites keep all).
   const engineTurn = () => {
-    one?.setThreads(1);
+    if (!one) return timeCalls(call, { minTime, minCalls: 5, warmup: 3 });
+    const before = one.info().threads;
+    one.setThreads(1);
     try {
       return timeCalls(call, { minTime, minCalls: 5, warmup: 3 });
     } finally {
-      one?.setThreads(engineThreads());
+      one.setThreads(before);
     }
   };
   const engineRounds: Timing[] = [];
@@ -127,12 +131,12 @@ function compare(ctx: SuiteContext, dir: Direction, sh: Shape, rng: Rng, one?: O
     const ms = median(got.map((g) => g.median_ms as number));
     const g = flops / ms / 1e6;
     peers.push({ name, gflops: g });
-    rows.push({ suite: 'gemm', figure: figure(dir.peerFigure(name)), shape, ms, rate: g, unit: 'GFLOP/s', peer: null, ratio: null,
+    rows.push({ suite, figure: figure(dir.peerFigure(name)), shape, ms, rate: g, unit: 'GFLOP/s', peer: null, ratio: null,
       ...peakShare(g, ctx.peaks, peak), note: `${threadsNote}; kernel ${got[0].kernel}; warm-up ${got.map((x) => x.warmup).join('/')}${roundsNote(got.length)}${peerFailed.get(name)!.map((f) => `; ${f}`).join('')}` });
   }
   const best = peers.reduce<(typeof peers)[number] | null>((a, p) => (a === null || p.gflops > a.gflops ? p : a), null);
   rows.unshift({
-    suite: 'gemm', figure: figure(dir.engineFigure), shape, ms: engineMs, rate: engine, unit: 'GFLOP/s',
+    suite, figure: figure(dir.engineFigure), shape, ms: engineMs, rate: engine, unit: 'GFLOP/s',
     peer: best?.name ?? null, ratio: best ? engine / best.gflops : null, ...peakShare(engine, ctx.peaks, peak),
     note: `${threadsNote}; warm-up ${engineRounds.map((t) => t.warmup).join('/')}${roundsNote(rounds)}${best ? '' : '; no BLAS peer available'}`,
   });
@@ -144,13 +148,6 @@ function settings(ctx: SuiteContext) {
   return { be: getBackend(ctx.backend), rounds, minTime: (ctx.quick ? 0.2 : 1) / rounds };
 }
 
-/** How the engine's side of a one-thread comparison narrows its pool (backends with a thread pool only). */
-interface OneThread { setThreads: (n: number) => void }
-
-function oneThreadOf(be: Backend): OneThread | null {
-  const pool = be as Partial<OneThread>;
-  return typeof pool.setThreads === 'function' ? { setThreads: (n) => pool.setThreads!.call(be, n) } : null;
-}
 
 function directions(be: Backend): Direction[] {
   return [
@@ -182,14 +179,26 @@ export const gemmSuite: Suite = {
     const rows: Row[] = [];
     for (const sh of shapes(ctx.quick)) rows.push(...compare(ctx, forward, sh, rng));
     for (const sh of backwardShapes(ctx.quick)) rows.push(...compare(ctx, backward, sh, rng));
-    const one = oneThreadOf(getBackend(ctx.backend));
-    if (one === null) {
-      ctx.log(`gemm: the ${ctx.backend} backend has no thread pool to narrow; the one-thread rows are left out`);
-      return rows;
+    return rows;
+  },
+};
+
+export const gemmOneThreadSuite: Suite = {
+  name: 'gemm-one-thread',
+  description: 'the 19m shapes of the gemm suite with one thread on every side (the kernels without the sharing of cores)',
+  async run(ctx: SuiteContext): Promise<Row[]> {
+    // Only the CPU backend has a thread pool to narrow.
+    const be = getBackend(ctx.backend);
+    if (!(be instanceof CpuBackend)) {
+      ctx.log(`gemm-one-thread: the ${ctx.backend} backend has no thread pool to narrow; the suite is left out`);
+      return [];
     }
+    const rng = new Rng(3);
+    const [forward, backward] = directions(be);
     const single = oneThreadShapes(ctx.quick);
-    for (const sh of single.forward) rows.push(...compare(ctx, forward, sh, rng, one));
-    for (const sh of single.backward) rows.push(...compare(ctx, backward, sh, rng, one));
+    const rows: Row[] = [];
+    for (const sh of single.forward) rows.push(...compare(ctx, forward, sh, rng, be));
+    for (const sh of single.backward) rows.push(...compare(ctx, backward, sh, rng, be));
     return rows;
   },
 };

@@ -15,9 +15,9 @@ describe('npm run bench -- --quick', () => {
     const log = jest.spyOn(console, 'log').mockImplementation(() => {});
     const err = jest.spyOn(console, 'error').mockImplementation(() => {});
     try {
-      const rows = await runBench(['--quick', '--suite', 'peak,gemm', '--json', json, '--markdown', md]);
+      const rows = await runBench(['--quick', '--suite', 'peak,gemm,gemm-one-thread', '--json', json, '--markdown', md]);
       const suites = new Set(rows.map((r) => r.suite));
-      expect([...suites].sort()).toEqual(['gemm', 'peak']);
+      expect([...suites].sort()).toEqual(['gemm', 'gemm-one-thread', 'peak']);
       const engine = rows.find((r) => r.figure.includes('engine'));
       expect(engine).toBeDefined();
       expect(engine!.rate).toBeGreaterThan(0);
@@ -38,7 +38,7 @@ describe('npm run bench -- --quick', () => {
       expect((getBackend('cpu') as CpuBackend).info().threads).toBe(engineThreads());
       expect(JSON.parse(fs.readFileSync(json, 'utf8')).rows).toHaveLength(rows.length);
       const doc = fs.readFileSync(md, 'utf8');
-      expect(doc).toMatch(/Command.*: `npm run bench -- --quick --suite peak,gemm/);
+      expect(doc).toMatch(/Command.*: `npm run bench -- --quick --suite peak,gemm,gemm-one-thread/);
       expect(doc).toMatch(/Load before: `.*load average/);
     } finally {
       log.mockRestore();
