@@ -85,13 +85,12 @@ function compare(ctx: SuiteContext, dir: Direction, sh: Shape, rng: Rng, one?: C
   const threadsNote = threads === 1 ? '1 thread' : `${threads} threads`;
   // The engine's pool runs one thread for this side's turns only (the peers and the other suites keep all).
   const engineTurn = () => {
-    if (!one) return timeCalls(call, { minTime, minCalls: 5, warmup: 3 });
-    const before = one.info().threads;
-    one.setThreads(1);
+    const before = one?.info().threads;
+    one?.setThreads(1);
     try {
       return timeCalls(call, { minTime, minCalls: 5, warmup: 3 });
     } finally {
-      one.setThreads(before);
+      if (before !== undefined) one?.setThreads(before);
     }
   };
   const engineRounds: Timing[] = [];
