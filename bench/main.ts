@@ -87,7 +87,7 @@ function markdownDocument(rows: Row[], command: string, started: Date, loadBefor
     `- Load before: \`${loadBefore}\``,
     `- Load after: \`${loadAfter}\``,
     `- Peaks: ${raised.length === 0 ? 'the start\'s measurements were within 1% of the run\'s best' : `raised by measurements later in the run (${raised.join('; ')}), every share taken against the raised peak`}`,
-    `- Host steadiness: every engine and peer figure was taken between two 0.1 s probes of the all-core FMA loop and taken again after a pause when a probe fell below ${(STEADY_THRESHOLD * 100).toFixed(0)}% of the peak, or of a probe that beat it (a core taken by another tenant), or when its median call took more than ${STEADY_SPREAD}× its 10th-percentile call (slowed part of the way through, between calm probes); ${steady.retried.length === 0 ? 'none needed it in this run' : `${steady.retried.length} needed it in this run (${steady.retried.join('; ')})`}${steady.spread.length ? `; calls still spread after the retries, on a calm host (the calm attempt with the lowest median stands): ${steady.spread.join('; ')}` : ''}${steady.disturbed.length ? `; still disturbed after the retries: ${steady.disturbed.join('; ')}` : ''}`,
+    `- Host steadiness: every engine and peer figure was taken between two 0.1 s probes of the all-core FMA loop (a one-thread figure: of the one-thread loop, against the one-thread peak) and taken again after a pause when a probe fell below ${(STEADY_THRESHOLD * 100).toFixed(0)}% of the peak, or of a probe that beat it (a core taken by another tenant), or when its median call took more than ${STEADY_SPREAD}× its 10th-percentile call (slowed part of the way through, between calm probes); ${steady.retried.length === 0 ? 'none needed it in this run' : `${steady.retried.length} needed it in this run (${steady.retried.join('; ')})`}${steady.spread.length ? `; calls still spread after the retries, on a calm host (the calm attempt with the lowest median stands): ${steady.spread.join('; ')}` : ''}${steady.disturbed.length ? `; still disturbed after the retries: ${steady.disturbed.join('; ')}` : ''}`,
     '',
     markdownTable(rows),
     '',
@@ -148,7 +148,11 @@ export async function runBench(argv: string[]): Promise<Row[]> {
   const rows: Row[] = [];
   const missing = new Map<string, string>();
   // Quick (CI smoke) runs do not probe: their figures are rough anyway, and a retry waits 15 s.
-  const steady = steadyGuard({ probe: o.quick ? () => null : fmaProbe(os.cpus().length), reference: peaks.fp32All, log });
+  const noProbe = () => null;
+  const steady = steadyGuard({
+    probe: o.quick ? noProbe : fmaProbe(os.cpus().length), reference: peaks.fp32All,
+    one: { probe: o.quick ? noProbe : fmaProbe(1), reference: peaks.fp32One }, log,
+  });
   const missingPeer = (peer: string, why: string) => {
     if (!missing.has(peer)) log(`peer ${peer} could not run: ${why}${PEER_PACKAGES[peer] ? ` (it comes with the Debian package ${PEER_PACKAGES[peer]})` : ''}`);
     missing.set(peer, why);
@@ -161,7 +165,7 @@ export async function runBench(argv: string[]): Promise<Row[]> {
     rows.push(...r);
   }
   // The peaks as the best of every measurement of the run, and every share re-expressed against them.
-  const peaksFinal = finalPeaks(peaks, measurePeaks(!!o.quick), steady.bestProbe());
+  const peaksFinal = finalPeaks(peaks, measurePeaks(!!o.quick), steady.bestProbe('all'), steady.bestProbe('one'));
   const raised = settlePeaks(rows, peaks, peaksFinal);
   if (raised.length) log(`peaks raised by measurements later in the run (the start's came from a slowed host): ${raised.join('; ')}`);
   const table = markdownTable(rows);

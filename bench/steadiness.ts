@@ -21,6 +21,11 @@
 // whose calls still spread after the retries while its probes were calm may be a side that varies by itself
 // (PyTorch's attention at T = 256 did from run to run): the calm attempt with the lowest median stands, and the
 // figure is listed as such in the document, which it does not stop.
+//
+// A figure taken on one thread (gemm-one-thread) is probed on one thread, against the one-thread peak: the
+// all-core probe reads half whenever the host takes either vCPU, and so retried one-thread figures whose own
+// core had stayed free (52 retries in the first gemm-one-thread run on a Zen 3, 2026-12-06), while a one-thread
+// probe reads what one thread gets, which is what such a figure needs.
 import { measurePeak } from '../src/profile/peak';
 
 /**
@@ -39,11 +44,16 @@ export const STEADY_THRESHOLD = 0.75;
 /** A figure whose median call took more than this multiple of its 10th-percentile call is measured again. */
 export const STEADY_SPREAD = 1.25;
 
+/** Which probe guards a figure: the all-core loop (figures on every core) or the one-thread loop. */
+export type ProbeWidth = 'all' | 'one';
+
 export interface SteadyOptions {
-  /** GFLOP/s of a short all-core probe, or null when the probe cannot run (no AVX-512). */
+  /** GFLOP/s of a short all-core probe, or null when the probe cannot run (a quick run). */
   probe: () => number | null;
   /** The run's all-core fp32 peak; a probe below `threshold` of it marks the host as disturbed. */
   reference: number | null;
+  /** The one-thread probe and peak for figures taken on one thread; without them such figures take the all-core probe. */
+  one?: { probe: () => number | null; reference: number | null };
   threshold?: number;
   /** Most a figure's median call may take, as a multiple of its 10th-percentile call, before it is measured again. */
   spread?: number;
@@ -59,15 +69,15 @@ export interface SteadyGuard {
    * Runs `measure` between two probes; again (up to the retries) while a probe says the host was disturbed or,
    * given `calls`, while the figure's median call took more than `spread` times its 10th-percentile call.
    */
-  <T>(what: string, measure: () => T, calls?: (result: T) => CallSpread | null): T;
+  <T>(what: string, measure: () => T, calls?: (result: T) => CallSpread | null, width?: ProbeWidth): T;
   /** Figures still measured on a disturbed host after every retry. */
   readonly disturbed: string[];
   /** Figures that needed at least one retry. */
   readonly retried: string[];
   /** Figures whose calls still spread after every retry, on a calm host (the calm attempt with the lowest median stands). */
   readonly spread: string[];
-  /** The highest probe seen (GFLOP/s), or null before any: evidence of the peak (suites/peak.ts: finalPeaks). */
-  bestProbe(): number | null;
+  /** The highest probe seen (GFLOP/s) of that width (default all cores), or null before any: evidence of the peak (suites/peak.ts: finalPeaks). */
+  bestProbe(width?: ProbeWidth): number | null;
 }
 
 function sleepSync(ms: number): void {
@@ -78,33 +88,41 @@ export function steadyGuard(o: SteadyOptions): SteadyGuard {
   const threshold = o.threshold ?? STEADY_THRESHOLD, spreadMax = o.spread ?? STEADY_SPREAD;
   const retries = o.retries ?? 4, waitMs = o.waitMs ?? 15_000, sleep = o.sleep ?? sleepSync;
   const disturbed: string[] = [], retried: string[] = [], spread: string[] = [];
-  let best: number | null = null;
-  const probe = () => {
-    const g = o.probe();
-    if (g !== null && Number.isFinite(g)) best = Math.max(best ?? 0, g);
+  const best: Record<ProbeWidth, number | null> = { all: null, one: null };
+  const source = (width: ProbeWidth) => (width === 'one' && o.one ? o.one : o);
+  // The width whose probes a figure of `width` takes (one-thread figures fall back to the all-core probe).
+  const used = (width: ProbeWidth): ProbeWidth => (width === 'one' && o.one ? 'one' : 'all');
+  const probe = (width: ProbeWidth) => {
+    const g = source(width).probe();
+    if (g !== null && Number.isFinite(g)) best[width] = Math.max(best[width] ?? 0, g);
     return g;
   };
   // Against the run's peak, or a probe that beat it (a peak measured on a slowed host is too lenient a bar).
-  const peak = () => (o.reference === null ? null : Math.max(o.reference, best ?? 0));
-  const calm = (g: number | null) => {
-    const ref = peak();
+  const peak = (width: ProbeWidth) => {
+    const ref = source(width).reference;
+    return ref === null ? null : Math.max(ref, best[width] ?? 0);
+  };
+  const calm = (g: number | null, width: ProbeWidth) => {
+    const ref = peak(width);
     return g === null || ref === null || g >= threshold * ref;
   };
-  const guard = <T>(what: string, measure: () => T, calls?: (result: T) => CallSpread | null): T => {
+  const guard = <T>(what: string, measure: () => T, calls?: (result: T) => CallSpread | null, asked: ProbeWidth = 'all'): T => {
+    const width = used(asked);
+    const peakName = width === 'one' ? 'a one-thread peak' : 'a peak';
     // The calm attempts whose calls spread: the one with the lowest median stands if no attempt is clean.
     let spreadBest: { result: T; medianMs: number; seen: string } | null = null;
     for (let attempt = 0; ; attempt++) {
-      const before = probe();
+      const before = probe(width);
       const result = measure();
-      const after = probe();
+      const after = probe(width);
       // Only a run that probes applies the spread rule: a --quick run (no probe) takes every figure once.
       const c = calls && (before !== null || after !== null) ? calls(result) : null;
       const wide = c !== null && Number.isFinite(c.medianMs) && Number.isFinite(c.fastMs) && c.fastMs > 0 && c.medianMs > spreadMax * c.fastMs;
-      const still = calm(before) && calm(after);
+      const still = calm(before, width) && calm(after, width);
       if (still && !wide) return result;
       const seen = still
         ? `its median call took ${(c!.medianMs / c!.fastMs).toFixed(2)}× its 10th percentile (${c!.medianMs.toFixed(1)} against ${c!.fastMs.toFixed(1)} ms)`
-        : `probes ${before?.toFixed(0)} and ${after?.toFixed(0)} GFLOP/s against a peak of ${peak()?.toFixed(0)}`;
+        : `probes ${before?.toFixed(0)} and ${after?.toFixed(0)} GFLOP/s against ${peakName} of ${peak(width)?.toFixed(0)}`;
       if (still && (spreadBest === null || c!.medianMs < spreadBest.medianMs)) spreadBest = { result, medianMs: c!.medianMs, seen };
       if (attempt >= retries) {
         if (spreadBest !== null) {
@@ -121,10 +139,10 @@ export function steadyGuard(o: SteadyOptions): SteadyGuard {
       sleep(waitMs);
     }
   };
-  return Object.assign(guard, { disturbed, retried, spread, bestProbe: () => best });
+  return Object.assign(guard, { disturbed, retried, spread, bestProbe: (width: ProbeWidth = 'all') => best[width] });
 }
 
-/** The probe the bench uses: 0.1 s of the fp32 FMA loop on `threads` threads. */
+/** The probe the bench uses: 0.1 s of the fp32 FMA loop on `threads` threads (all cores, or one for one-thread figures). */
 export function fmaProbe(threads: number): () => number | null {
   return () => measurePeak('fp32', threads, 0.1).gflops;
 }

@@ -100,13 +100,15 @@ function compare(ctx: SuiteContext, dir: Direction, sh: Shape, rng: Rng, one?: C
   const peerFailed = new Map<string, string[]>(PEERS.map(([name]) => [name, []]));
   const what = `${dir.arg} ${shape}${one ? ' (one thread)' : ''}`;
   for (let r = 0; r < rounds; r++) {
-    engineRounds.push(ctx.steady(`engine ${what}`, engineTurn, (t) => t));
+    // One-thread turns are probed on one thread against the one-thread peak (steadiness.ts).
+    const width = one ? 'one' : 'all';
+    engineRounds.push(ctx.steady(`engine ${what}`, engineTurn, (t) => t, width));
     for (const [name, lib] of PEERS) {
       const seen = peerRounds.get(name)!;
       if (r > 0 && seen.length === 0) continue; // missing since its first turn (reported then)
       const res = ctx.steady(`${name} ${what}`, () => runNativeTool<PeerResult>('gemm_peers',
         [lib, String(sh.N), String(sh.K), String(sh.M), String(threads), String(minTime), dir.arg],
-        peerEnv({ OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) }), true), peerCalls);
+        peerEnv({ OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) }), true), peerCalls, width);
       if (res.median_ms === undefined) {
         const why = res.error ?? 'no result';
         if (r === 0) ctx.missingPeer(name, why);

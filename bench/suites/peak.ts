@@ -6,7 +6,7 @@
 // a neighbour can slow all the cores for a minute: one run measured 346 GFLOP/s at its start against 419-441
 // before and after, and reported a GEMM at 107% of "peak". No disturbance makes the register-only loop faster
 // than the cores allow, so the best of several measurements is the estimate: a few tries at the start, the
-// steadiness probes during the run (the same loop, 0.1 s), and the same tries again at the end (finalPeaks).
+// steadiness probes during the run (the same loop, 0.1 s, on all cores or on one), and the same tries again at the end (finalPeaks).
 import * as os from 'os';
 import { bf16PeakInstruction, fp32PeakVector, measurePeak, type PeakInstruction } from '../../src/profile/peak';
 import type { PeakKind, Peaks, Row, Suite, SuiteContext } from '../types';
@@ -45,14 +45,17 @@ export function measurePeaks(quick: boolean, tries = quick ? 1 : 3): Peaks {
   };
 }
 
-/** The best estimate of each peak over the run: the larger of its measurements (the probes measure fp32All). */
-export function finalPeaks(start: Peaks, end: Peaks, bestProbe: number | null): Peaks {
+/**
+ * The best estimate of each peak over the run: the larger of its measurements (the all-core probes measure
+ * fp32All, the one-thread probes of one-thread figures fp32One).
+ */
+export function finalPeaks(start: Peaks, end: Peaks, bestProbe: number | null, bestProbeOne: number | null = null): Peaks {
   const max = (...xs: (number | null)[]) => {
     const known = xs.filter((x): x is number => x !== null);
     return known.length ? Math.max(...known) : null;
   };
   return {
-    fp32One: max(start.fp32One, end.fp32One),
+    fp32One: max(start.fp32One, end.fp32One, bestProbeOne),
     fp32All: max(start.fp32All, end.fp32All, bestProbe),
     bf16One: max(start.bf16One, end.bf16One),
     bf16All: max(start.bf16All, end.bf16All),

@@ -11,10 +11,13 @@ function row(figure: string, ofPeak: number | null, peakOf?: Row['peakOf']): Row
   return { suite: 'gemm', figure, shape: 's', ms: 1, rate: 1, unit: 'GFLOP/s', peer: null, ratio: null, ofPeak, ...(peakOf ? { peakOf } : {}) };
 }
 
-test('each final peak is the largest of its measurements; the probes count for the all-core fp32 peak only; unknown stays unknown', () => {
+test('each final peak is the largest of its measurements; the probes count for the fp32 peak of their width only; unknown stays unknown', () => {
   const end: Peaks = { fp32One: 211, fp32All: 400, bf16One: 340, bf16All: null, amxOne: 3230, amxAll: null };
   expect(finalPeaks(start, end, 419)).toEqual({ fp32One: 211, fp32All: 419, bf16One: 352, bf16All: 769, amxOne: 3230, amxAll: 5600 });
   expect(finalPeaks(start, end, null).fp32All).toBe(400);
+  // The one-thread probes (of one-thread figures) count for the one-thread peak, and only when they beat it.
+  expect(finalPeaks(start, end, 419, 215)).toEqual({ fp32One: 215, fp32All: 419, bf16One: 352, bf16All: 769, amxOne: 3230, amxAll: 5600 });
+  expect(finalPeaks(start, end, null, 200).fp32One).toBe(211);
   const none: Peaks = { fp32One: null, fp32All: null, bf16One: null, bf16All: null, amxOne: null, amxAll: null };
   expect(finalPeaks(none, none, null)).toEqual(none);
 });

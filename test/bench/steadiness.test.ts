@@ -135,3 +135,61 @@ test('a run without probes (--quick, or no fp32 probe) takes every figure once, 
   expect(g.guard.retried).toEqual([]);
   expect(g.sleeps).toEqual([]);
 });
+
+// One-thread figures (gemm-one-thread) are probed on one thread, against the one-thread peak: the all-core probe
+// reads half whenever the host takes either core, which says nothing of the core a one-thread figure ran on.
+describe('one-thread figures', () => {
+  function guardWithOne(all: (number | null)[], one: (number | null)[], withOne = true) {
+    const seenAll = [...all], seenOne = [...one], logs: string[] = [];
+    const take = (q: (number | null)[], which: string) => () => {
+      if (q.length === 0) throw new Error(`probed the ${which} loop more often than the test planned`);
+      return q.shift()!;
+    };
+    const guard = steadyGuard({
+      probe: take(seenAll, 'all-core'), reference: 200,
+      ...(withOne ? { one: { probe: take(seenOne, 'one-thread'), reference: 100 } } : {}),
+      retries: 2, waitMs: 1, sleep: () => undefined, log: (m) => logs.push(m),
+    });
+    return { guard, logs, left: () => [seenAll.length, seenOne.length] };
+  }
+
+  test('take the one-thread probe against the one-thread peak, and leave the all-core probe alone', () => {
+    // 90 and 95 GFLOP/s on one thread are calm against its peak of 100, though far below 75% of the all-core 200.
+    const g = guardWithOne([], [90, 95]);
+    expect(g.guard('engine forward (one thread)', () => 'ok', undefined, 'one')).toBe('ok');
+    expect(g.guard.retried).toEqual([]);
+    expect(g.left()).toEqual([0, 0]);
+    expect(g.guard.bestProbe('one')).toBe(95);
+    expect(g.guard.bestProbe()).toBeNull();
+  });
+
+  test('a one-thread probe below 75% of the one-thread peak retakes the figure, and says which peak', () => {
+    const g = guardWithOne([], [90, 50, 96, 97]);
+    let calls = 0;
+    expect(g.guard('OpenBLAS sgemm forward (one thread)', () => ++calls, undefined, 'one')).toBe(2);
+    expect(g.guard.retried).toEqual(['OpenBLAS sgemm forward (one thread)']);
+    expect(g.logs[0]).toMatch(/probes 90 and 50 GFLOP\/s against a one-thread peak of 100/);
+    expect(g.left()).toEqual([0, 0]);
+  });
+
+  test('a one-thread probe above the one-thread peak raises that bar only', () => {
+    const g = guardWithOne([190, 185], [120, 85, 110, 112]);
+    let calls = 0;
+    // 85 is calm against 100 but not against the 120 the first probe showed: retaken.
+    expect(g.guard('x', () => ++calls, undefined, 'one')).toBe(2);
+    expect(g.guard.bestProbe('one')).toBe(120);
+    // The all-core figures still hold against the all-core peak (200), not the one-thread probes.
+    expect(g.guard('y', () => 'all')).toBe('all');
+    expect(g.guard.bestProbe('all')).toBe(190);
+    expect(g.left()).toEqual([0, 0]);
+  });
+
+  test('without a one-thread probe, one-thread figures take the all-core probe (the stricter guard)', () => {
+    const g = guardWithOne([190, 80, 195, 196], [], false);
+    let calls = 0;
+    expect(g.guard('z', () => ++calls, undefined, 'one')).toBe(2);
+    expect(g.logs[0]).toMatch(/probes 190 and 80 GFLOP\/s against a peak of 200/);
+    expect(g.guard.bestProbe('one')).toBeNull();
+    expect(g.guard.bestProbe()).toBe(196);
+  });
+});
