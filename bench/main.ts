@@ -88,6 +88,7 @@ function markdownDocument(rows: Row[], command: string, started: Date, loadBefor
     `- Load after: \`${loadAfter}\``,
     `- Peaks: ${raised.length === 0 ? 'the start\'s measurements were within 1% of the run\'s best' : `raised by measurements later in the run (${raised.join('; ')}), every share taken against the raised peak`}`,
     `- Host steadiness: every engine and peer figure was taken between two 0.1 s probes of the all-core FMA loop (a one-thread figure: of the one-thread loop, against the one-thread peak) and taken again after a pause when a probe fell below ${(STEADY_THRESHOLD * 100).toFixed(0)}% of the peak, or of a probe that beat it (a core taken by another tenant), or when its median call took more than ${STEADY_SPREAD}× its 10th-percentile call (slowed part of the way through, between calm probes); ${steady.retried.length === 0 ? 'none needed it in this run' : `${steady.retried.length} needed it in this run (${steady.retried.join('; ')})`}${steady.spread.length ? `; calls still spread after the retries, on a calm host (the calm attempt with the lowest median stands): ${steady.spread.join('; ')}` : ''}${steady.disturbed.length ? `; still disturbed after the retries: ${steady.disturbed.join('; ')}` : ''}`,
+    `- Turns: each comparison's figures are medians of turns taken alternately; turns of one figure that disagree by more than ${STEADY_SPREAD}× (slowest over fastest) are not retaken but listed here: ${steady.unevenTurns.length === 0 ? 'none in this run' : steady.unevenTurns.join('; ')}`,
     '',
     markdownTable(rows),
     '',
@@ -194,7 +195,7 @@ export async function runBench(argv: string[]): Promise<Row[]> {
   const targets = targetsMarkdown(checkTargets(rows), ops);
   console.log(targets);
   const loadAfter = uptime();
-  if (o.json) writeFileAtomic(o.json, JSON.stringify({ date: started.toISOString(), loadBefore, loadAfter, peaks: peaksFinal, peaksAtStart: peaks, rows, targets: checkTargets(rows), ops, steadiness: { retried: steady.retried, spread: steady.spread, disturbed: steady.disturbed } }, null, 2));
+  if (o.json) writeFileAtomic(o.json, JSON.stringify({ date: started.toISOString(), loadBefore, loadAfter, peaks: peaksFinal, peaksAtStart: peaks, rows, targets: checkTargets(rows), ops, steadiness: { retried: steady.retried, spread: steady.spread, disturbed: steady.disturbed, unevenTurns: steady.unevenTurns } }, null, 2));
   if (o.markdown) {
     refuseWithoutPeers(o.markdown, missing, !!o.quick || !!o.allowMissingPeers);
     refuseDisturbed(o.markdown, steady.disturbed, !!o.allowDisturbed);

@@ -22,6 +22,12 @@
 // (PyTorch's attention at T = 256 did from run to run): the calm attempt with the lowest median stands, and the
 // figure is listed as such in the document, which it does not stop.
 //
+// Each comparison takes its figures in turns, alternately with the other sides, and stands on the median turn.
+// Turns that disagree by more than the same 1.25x (slowest over fastest) are not retaken, since a turn of the
+// step comparison is minutes of every side, but listed in the document beside the retried figures: one
+// regenerated Zen 3 record had the engine's 19m step at 763, 1012 and 935 ms in its three turns, every one of
+// them between calm probes with its own calls within 1.25x, and a reader of the median alone would not know.
+//
 // A figure taken on one thread (gemm-one-thread) is probed on one thread, against the one-thread peak: the
 // all-core probe reads half whenever the host takes either vCPU, and so retried one-thread figures whose own
 // core had stayed free (52 retries in the first gemm-one-thread run on a Zen 3, 2026-12-06), while a one-thread
@@ -76,6 +82,10 @@ export interface SteadyGuard {
   readonly retried: string[];
   /** Figures whose calls still spread after every retry, on a calm host (the calm attempt with the lowest median stands). */
   readonly spread: string[];
+  /** Figures whose turns (the medians of their alternated turns) disagreed by more than `spread`, with the turns. */
+  readonly unevenTurns: string[];
+  /** Records a figure's turns (ms); lists it in unevenTurns when the slowest took more than `spread` times the fastest. */
+  turns(what: string, turnsMs: readonly number[]): void;
   /** The highest probe seen (GFLOP/s) of that width (default all cores), or null before any: evidence of the peak (suites/peak.ts: finalPeaks). */
   bestProbe(width?: ProbeWidth): number | null;
 }
@@ -139,7 +149,17 @@ export function steadyGuard(o: SteadyOptions): SteadyGuard {
       sleep(waitMs);
     }
   };
-  return Object.assign(guard, { disturbed, retried, spread, bestProbe: (width: ProbeWidth = 'all') => best[width] });
+  const unevenTurns: string[] = [];
+  const turns = (what: string, turnsMs: readonly number[]) => {
+    const known = turnsMs.filter((t) => Number.isFinite(t) && t > 0);
+    if (known.length < 2) return;
+    const lo = Math.min(...known), hi = Math.max(...known);
+    if (hi <= spreadMax * lo) return;
+    const entry = `${what} (${known.map((t) => (t >= 10 ? t.toFixed(0) : t.toFixed(2))).join(', ')} ms: ${(hi / lo).toFixed(2)}×)`;
+    o.log(`${what}: its turns disagreed by more than ${spreadMax}× (${entry.slice(what.length + 2, -1)}); the median turn stands, listed`);
+    unevenTurns.push(entry);
+  };
+  return Object.assign(guard, { disturbed, retried, spread, unevenTurns, turns, bestProbe: (width: ProbeWidth = 'all') => best[width] });
 }
 
 /** The probe the bench uses: 0.1 s of the fp32 FMA loop on `threads` threads (all cores, or one for one-thread figures). */

@@ -101,6 +101,9 @@ export const attentionSuite: Suite = {
           else ctx.log(`attention: PyTorch turn ${turn + 1} of ${rounds} failed (${r.skipped ?? 'no result'}); its figure takes the turns it completed`);
         }
       }
+      ctx.steady.turns(`engine attention ${shape}`, engTurns.map((t) => t.fwdBwdMs));
+      ctx.steady.turns(`engine attention with dropout ${shape}`, dropTurns.map((t) => t.fwdBwdMs));
+      ctx.steady.turns(`PyTorch attention ${shape}`, torchTurns);
       const eng = medianTimed(engTurns), dropped = medianTimed(dropTurns);
       const peers: { name: string; ms: number }[] = [];
       if (torchBest) {

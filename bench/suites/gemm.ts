@@ -123,12 +123,14 @@ function compare(ctx: SuiteContext, dir: Direction, sh: Shape, rng: Rng, one?: C
   }
   for (const t of tensors) be.dispose(t);
   const rows: Row[] = [];
+  ctx.steady.turns(`engine ${what}`, engineRounds.map((t) => t.medianMs));
   const engineMs = median(engineRounds.map((t) => t.medianMs));
   const engine = flops / engineMs / 1e6;
   const peers: { name: string; gflops: number }[] = [];
   for (const [name] of PEERS) {
     const got = peerRounds.get(name)!;
     if (got.length === 0) continue;
+    ctx.steady.turns(`${name} ${what}`, got.map((g) => g.median_ms as number));
     const ms = median(got.map((g) => g.median_ms as number));
     const g = flops / ms / 1e6;
     peers.push({ name, gflops: g });

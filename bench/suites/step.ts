@@ -176,6 +176,10 @@ export const stepSuite: Suite = {
         else ctx.log(`step: PyTorch bf16 turn ${turn + 1} of ${rounds} failed (${r.skipped ?? 'no result'}); its figure takes the turns it completed`);
       }
     }
+    ctx.steady.turns(`engine step ${shape}`, engineTurns);
+    ctx.steady.turns(`engine bf16 step ${shape}`, bf16Turns);
+    ctx.steady.turns(`PyTorch fp32 step ${shape}`, torchTurns);
+    ctx.steady.turns(`PyTorch bf16 autocast step ${shape}`, torchBfTurns);
     const engineMs = median(engineTurns);
     const bf16Ms = bf16Turns.length ? median(bf16Turns) : null;
     // The engine's bf16 GEMMs and PyTorch's autocast (oneDNN) run on the same instructions: AMX tiles where the

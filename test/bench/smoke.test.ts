@@ -36,10 +36,14 @@ describe('npm run bench -- --quick', () => {
         expect(peer.note).toMatch(/^1 thread;/);
       }
       expect((getBackend('cpu') as CpuBackend).info().threads).toBe(engineThreads());
-      expect(JSON.parse(fs.readFileSync(json, 'utf8')).rows).toHaveLength(rows.length);
+      const saved = JSON.parse(fs.readFileSync(json, 'utf8'));
+      expect(saved.rows).toHaveLength(rows.length);
+      // A quick run takes one turn per figure: no turns can disagree, and the document says so.
+      expect(saved.steadiness.unevenTurns).toEqual([]);
       const doc = fs.readFileSync(md, 'utf8');
       expect(doc).toMatch(/Command.*: `npm run bench -- --quick --suite peak,gemm,gemm-one-thread/);
       expect(doc).toMatch(/Load before: `.*load average/);
+      expect(doc).toMatch(/- Turns: .*disagree by more than 1\.25× .*: none in this run/);
     } finally {
       log.mockRestore();
       err.mockRestore();

@@ -193,3 +193,38 @@ describe('one-thread figures', () => {
     expect(g.guard.bestProbe()).toBe(196);
   });
 });
+
+// Turns: a figure is the median of turns taken alternately with the other sides; turns that disagree are listed.
+describe('the turns of a figure', () => {
+  test('turns within 1.25× of each other are not listed', () => {
+    const g = guardWith([]);
+    g.guard.turns('engine step 19m B=32 T=30', [763, 800, 900]);
+    expect(g.guard.unevenTurns).toEqual([]);
+    expect(g.logs).toEqual([]);
+  });
+
+  test('turns whose slowest took more than 1.25× the fastest are listed with the turns and their spread, and logged', () => {
+    const g = guardWith([]);
+    g.guard.turns('engine step 19m B=32 T=30', [763, 1012, 935]);
+    g.guard.turns('engine attention B=32 S=31', [1.7, 2.4, 1.8]);
+    expect(g.guard.unevenTurns).toEqual([
+      'engine step 19m B=32 T=30 (763, 1012, 935 ms: 1.33×)',
+      'engine attention B=32 S=31 (1.70, 2.40, 1.80 ms: 1.41×)',
+    ]);
+    expect(g.logs[0]).toMatch(/engine step 19m B=32 T=30: its turns disagreed by more than 1\.25× \(763, 1012, 935 ms: 1\.33×\); the median turn stands, listed/);
+    // The turns probe nothing and retake nothing.
+    expect(g.guard.retried).toEqual([]);
+    expect(g.sleeps).toEqual([]);
+  });
+
+  test('one turn, or turns that are not times (a failed side), list nothing', () => {
+    const g = guardWith([]);
+    g.guard.turns('a', [100]);
+    g.guard.turns('b', []);
+    g.guard.turns('c', [100, NaN, 0]);
+    expect(g.guard.unevenTurns).toEqual([]);
+    // The known turns still count when some are missing.
+    g.guard.turns('d', [100, NaN, 130]);
+    expect(g.guard.unevenTurns).toEqual(['d (100, 130 ms: 1.30×)']);
+  });
+});
