@@ -6,7 +6,8 @@
 // a neighbour can slow all the cores for a minute: one run measured 346 GFLOP/s at its start against 419-441
 // before and after, and reported a GEMM at 107% of "peak". No disturbance makes the register-only loop faster
 // than the cores allow, so the best of several measurements is the estimate: a few tries at the start, the
-// steadiness probes during the run (the same loop, 0.1 s, on all cores or on one), and the same tries again at the end (finalPeaks).
+// steadiness probes during the run (the same loop, 0.1 s, on all cores or on one), and the same tries again at
+// the end (finalPeaks).
 import * as os from 'os';
 import { bf16PeakInstruction, fp32PeakVector, measurePeak, type PeakInstruction } from '../../src/profile/peak';
 import type { PeakKind, Peaks, Row, Suite, SuiteContext } from '../types';
