@@ -155,9 +155,9 @@ export function steadyGuard(o: SteadyOptions): SteadyGuard {
     if (known.length < 2) return;
     const lo = Math.min(...known), hi = Math.max(...known);
     if (hi <= spreadMax * lo) return;
-    const entry = `${what} (${known.map((t) => (t >= 10 ? t.toFixed(0) : t.toFixed(2))).join(', ')} ms: ${(hi / lo).toFixed(2)}×)`;
-    o.log(`${what}: its turns disagreed by more than ${spreadMax}× (${entry.slice(what.length + 2, -1)}); the median turn stands, listed`);
-    unevenTurns.push(entry);
+    const detail = `${known.map((t) => (t >= 10 ? t.toFixed(0) : t.toFixed(2))).join(', ')} ms: ${(hi / lo).toFixed(2)}×`;
+    o.log(`${what}: its turns disagreed by more than ${spreadMax}× (${detail}); the median turn stands, listed`);
+    unevenTurns.push(`${what} (${detail})`);
   };
   return Object.assign(guard, { disturbed, retried, spread, unevenTurns, turns, bestProbe: (width: ProbeWidth = 'all') => best[width] });
 }

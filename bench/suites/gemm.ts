@@ -99,9 +99,9 @@ function compare(ctx: SuiteContext, dir: Direction, sh: Shape, rng: Rng, one?: C
   // turns it completed, and its row says which failed.
   const peerFailed = new Map<string, string[]>(PEERS.map(([name]) => [name, []]));
   const what = `${dir.arg} ${shape}${one ? ' (one thread)' : ''}`;
+  // One-thread turns are probed on one thread against the one-thread peak (steadiness.ts).
+  const width = one ? 'one' : 'all';
   for (let r = 0; r < rounds; r++) {
-    // One-thread turns are probed on one thread against the one-thread peak (steadiness.ts).
-    const width = one ? 'one' : 'all';
     engineRounds.push(ctx.steady(`engine ${what}`, engineTurn, (t) => t, width));
     for (const [name, lib] of PEERS) {
       const seen = peerRounds.get(name)!;
