@@ -123,15 +123,17 @@ function compare(ctx: SuiteContext, dir: Direction, sh: Shape, rng: Rng, one?: C
   }
   for (const t of tensors) be.dispose(t);
   const rows: Row[] = [];
-  ctx.steady.turns(`engine ${what}`, engineRounds.map((t) => t.medianMs));
-  const engineMs = median(engineRounds.map((t) => t.medianMs));
+  const engineTurnsMs = engineRounds.map((t) => t.medianMs);
+  ctx.steady.turns(`engine ${what}`, engineTurnsMs);
+  const engineMs = median(engineTurnsMs);
   const engine = flops / engineMs / 1e6;
   const peers: { name: string; gflops: number }[] = [];
   for (const [name] of PEERS) {
     const got = peerRounds.get(name)!;
     if (got.length === 0) continue;
-    ctx.steady.turns(`${name} ${what}`, got.map((g) => g.median_ms as number));
-    const ms = median(got.map((g) => g.median_ms as number));
+    const turnsMs = got.map((g) => g.median_ms as number);
+    ctx.steady.turns(`${name} ${what}`, turnsMs);
+    const ms = median(turnsMs);
     const g = flops / ms / 1e6;
     peers.push({ name, gflops: g });
     rows.push({ suite, figure: figure(dir.peerFigure(name)), shape, ms, rate: g, unit: 'GFLOP/s', peer: null, ratio: null,
