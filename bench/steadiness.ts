@@ -23,10 +23,13 @@
 // figure is listed as such in the document, which it does not stop.
 //
 // Each comparison takes its figures in turns, alternately with the other sides, and stands on the median turn.
-// Turns that disagree by more than the same 1.25x (slowest over fastest) are not retaken, since a turn of the
-// step comparison is minutes of every side, but listed in the document beside the retried figures: one
-// regenerated Zen 3 record had the engine's 19m step at 763, 1012 and 935 ms in its three turns, every one of
-// them between calm probes with its own calls within 1.25x, and a reader of the median alone would not know.
+// Turns that disagree by more than the same 1.25x (slowest over fastest) are listed in the document beside the
+// retried figures: one regenerated Zen 3 record had the engine's 19m step at 763, 1012 and 935 ms in its three
+// turns, every one of them between calm probes with its own calls within 1.25x, and a reader of the median
+// alone would not know. A comparison whose turns are seconds (a GEMM shape) takes two more turns of every side
+// when some side's three disagree (`takeTurns`), so that one slowed turn no longer sits beside one calm one
+// with the median between them but among five whose median is calm; one whose turns are minutes (the step)
+// keeps its three. Turns that still disagree are listed all the same.
 //
 // A figure taken on one thread (gemm-one-thread) is probed on one thread, against the one-thread peak: the
 // all-core probe reads half whenever the host takes either vCPU, and so retried one-thread figures whose own
@@ -84,7 +87,9 @@ export interface SteadyGuard {
   readonly spread: string[];
   /** Figures whose turns (the medians of their alternated turns) disagreed by more than `spread`, with the turns. */
   readonly unevenTurns: string[];
-  /** Records a figure's turns (ms); lists it in unevenTurns when the slowest took more than `spread` times the fastest. */
+  /** Whether a figure's turns (ms) disagree: the slowest took more than `spread` times the fastest (unknown turns aside). */
+  disagree(turnsMs: readonly number[]): boolean;
+  /** Records a figure's turns (ms); lists it in unevenTurns when they disagree. */
   turns(what: string, turnsMs: readonly number[]): void;
   /** The highest probe seen (GFLOP/s) of that width (default all cores), or null before any: evidence of the peak (suites/peak.ts: finalPeaks). */
   bestProbe(width?: ProbeWidth): number | null;
@@ -150,16 +155,35 @@ export function steadyGuard(o: SteadyOptions): SteadyGuard {
     }
   };
   const unevenTurns: string[] = [];
+  const known = (turnsMs: readonly number[]) => turnsMs.filter((t) => Number.isFinite(t) && t > 0);
+  const disagree = (turnsMs: readonly number[]) => {
+    const k = known(turnsMs);
+    return k.length >= 2 && Math.max(...k) > spreadMax * Math.min(...k);
+  };
   const turns = (what: string, turnsMs: readonly number[]) => {
-    const known = turnsMs.filter((t) => Number.isFinite(t) && t > 0);
-    if (known.length < 2) return;
-    const lo = Math.min(...known), hi = Math.max(...known);
-    if (hi <= spreadMax * lo) return;
-    const detail = `${known.map((t) => (t >= 10 ? t.toFixed(0) : t.toFixed(2))).join(', ')} ms: ${(hi / lo).toFixed(2)}×`;
+    if (!disagree(turnsMs)) return;
+    const k = known(turnsMs), lo = Math.min(...k), hi = Math.max(...k);
+    const detail = `${k.map((t) => (t >= 10 ? t.toFixed(0) : t.toFixed(2))).join(', ')} ms: ${(hi / lo).toFixed(2)}×`;
     o.log(`${what}: its turns disagreed by more than ${spreadMax}× (${detail}); the median turn stands, listed`);
     unevenTurns.push(`${what} (${detail})`);
   };
-  return Object.assign(guard, { disturbed, retried, spread, unevenTurns, turns, bestProbe: (width: ProbeWidth = 'all') => best[width] });
+  return Object.assign(guard, { disturbed, retried, spread, unevenTurns, disagree, turns, bestProbe: (width: ProbeWidth = 'all') => best[width] });
+}
+
+/**
+ * A comparison's turns: `rounds` turns of every side (`turn(r)`), and when `uneven()` then counts sides whose
+ * turns disagree (`SteadyGuard.disagree`), more turns of every side up to `maxRounds` (`onExtra` hears how
+ * many first). Taken together, not one by one while they disagree: a turn added to turns that disagree never
+ * makes them agree (slowest over fastest only grows). Returns the number of turns taken.
+ */
+export function takeTurns(o: { rounds: number; maxRounds: number; turn: (r: number) => void; uneven: () => number; onExtra?: (extra: number, uneven: number) => void }): number {
+  for (let r = 0; r < o.rounds; r++) o.turn(r);
+  if (o.maxRounds <= o.rounds) return o.rounds;
+  const uneven = o.uneven();
+  if (uneven === 0) return o.rounds;
+  o.onExtra?.(o.maxRounds - o.rounds, uneven);
+  for (let r = o.rounds; r < o.maxRounds; r++) o.turn(r);
+  return o.maxRounds;
 }
 
 /** The probe the bench uses: 0.1 s of the fp32 FMA loop on `threads` threads (all cores, or one for one-thread figures). */

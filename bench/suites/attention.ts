@@ -9,6 +9,7 @@ import { median } from '../../src/util/median';
 import { Rng } from '../../src/util/random';
 import { timeCalls } from '../measure';
 import { runTorchPeer, threadLabel, TORCH_CONFIGS, TorchRun, torchRunNote, type ThreadConfig } from '../python-peer';
+import { STEADY_SPREAD, takeTurns } from '../steadiness';
 import { peakShare, Row, Suite, SuiteContext } from '../types';
 import { attentionForwardFlops, randTensor, roundsNote } from './util';
 
@@ -34,6 +35,8 @@ function engineFwdBwd(be: Backend, B: number, S: number, D: number, H: number, m
 
 /** Turns each side of an attention comparison takes (each figure is the median of its turns' medians). */
 export const ATTENTION_ROUNDS = 3;
+/** Turns each side takes when some side's first ATTENTION_ROUNDS disagree (steadiness.ts, takeTurns). */
+export const ATTENTION_MAX_ROUNDS = 5;
 
 type Timed = ReturnType<typeof engineFwdBwd>;
 
@@ -71,18 +74,19 @@ export const attentionSuite: Suite = {
       // tries every PyTorch thread setting; later turns run the best one found.
       const rounds = ctx.quick ? 1 : ATTENTION_ROUNDS;
       const engTurns: Timed[] = [], dropTurns: Timed[] = [], torchTurns: number[] = [];
-      let torchBest: { ms: number; cfg: ThreadConfig; label: string; run: TorchRun } | null = null;
+      // (Asserted, not annotated: assigned inside takeTurn's closure, it must not narrow to null here.)
+      let torchBest = null as { ms: number; cfg: ThreadConfig; label: string; run: TorchRun } | null;
       let torchMissing = false;
       const tried: string[] = [];
       const drop: AttentionDropout = { p: 0.1, key: { seed: 1, step: 2, site: 3 } };
       const torchRun = (cfg: ThreadConfig) => ctx.steady(`PyTorch attention ${shape} (${threadLabel(cfg)})`, () =>
         runTorchPeer<TorchAttention>(['attention', String(B), String(T), String(D), String(H), String(minTime), String(cfg.torch)], cfg, 600_000), torchCalls);
-      for (let turn = 0; turn < rounds; turn++) {
+      const takeTurn = (turn: number) => {
         engTurns.push(ctx.steady(`engine attention ${shape}`, () => engineFwdBwd(be, B, S, D, H, minTime), engineCalls));
         // Training runs attention with dropout (p = 0.1 in the fine-tuning presets): its mask is Philox per
         // element, so it is timed too, against the same engine without it (no peer runs this configuration).
         dropTurns.push(ctx.steady(`engine attention with dropout ${shape}`, () => engineFwdBwd(be, B, S, D, H, minTime, 3, 3, drop), engineCalls));
-        if (torchMissing) continue;
+        if (torchMissing) return;
         if (turn === 0) {
           for (const cfg of ctx.quick ? TORCH_CONFIGS.slice(0, 1) : TORCH_CONFIGS) {
             const r = torchRun(cfg);
@@ -98,9 +102,16 @@ export const attentionSuite: Suite = {
         } else if (torchBest) {
           const r = torchRun(torchBest.cfg);
           if (r.result) torchTurns.push(r.result.fwdbwd_ms);
-          else ctx.log(`attention: PyTorch turn ${turn + 1} of ${rounds} failed (${r.skipped ?? 'no result'}); its figure takes the turns it completed`);
+          else ctx.log(`attention: PyTorch turn ${turn + 1} failed (${r.skipped ?? 'no result'}); its figure takes the turns it completed`);
         }
-      }
+      };
+      // Two more turns of every side when some side's first three disagree, as the GEMM shapes take (a turn is
+      // seconds here too).
+      takeTurns({
+        rounds, maxRounds: ctx.quick ? 1 : ATTENTION_MAX_ROUNDS, turn: takeTurn,
+        uneven: () => [engTurns.map((t) => t.fwdBwdMs), dropTurns.map((t) => t.fwdBwdMs), torchTurns].filter((t) => ctx.steady.disagree(t)).length,
+        onExtra: (extra, uneven) => ctx.log(`attention ${shape}: the turns of ${uneven} side(s) disagree by more than ${STEADY_SPREAD}×; every side takes ${extra} more`),
+      });
       ctx.steady.turns(`engine attention ${shape}`, engTurns.map((t) => t.fwdBwdMs));
       ctx.steady.turns(`engine attention with dropout ${shape}`, dropTurns.map((t) => t.fwdBwdMs));
       ctx.steady.turns(`PyTorch attention ${shape}`, torchTurns);

@@ -15,6 +15,7 @@ import { median } from '../../src/util/median';
 import { Rng } from '../../src/util/random';
 import { timeCalls, type Timing } from '../measure';
 import { peerEnv } from '../peer-env';
+import { STEADY_SPREAD, takeTurns } from '../steadiness';
 import { peakShare, type PeakKind, Row, Suite, SuiteContext } from '../types';
 import { randTensor, roundsNote } from './util';
 
@@ -26,6 +27,12 @@ const peerCalls = (r: PeerResult) => (r.median_ms === undefined || r.fast_ms ===
 const PEERS = [['OpenBLAS sgemm', 'openblas'], ['oneDNN sgemm', 'onednn']] as const;
 /** Turns each side takes per shape (the figure is the median of its turns' medians). */
 export const GEMM_ROUNDS = 3;
+/**
+ * Turns each side takes per shape when some side's first GEMM_ROUNDS disagree (steadiness.ts, takeTurns): five
+ * turns hold a median through two slowed ones. A turn is about a second per side, so the extra turns cost
+ * little; on a Zen 3 host (2026-12-06) 15 of the first 28 shapes of one run had some side's three turns disagree.
+ */
+export const GEMM_MAX_ROUNDS = 5;
 
 interface Shape { model: string; N: number; K: number; M: number }
 
@@ -75,7 +82,7 @@ const GEMM_BACKWARD_FIGURE = 'linear backward dx + dW · engine';
  * ran then. Rows: the engine's (against the best peer), then each peer's.
  */
 function compare(ctx: SuiteContext, dir: Direction, sh: Shape, rng: Rng, one?: CpuBackend): Row[] {
-  const { be, rounds, minTime } = settings(ctx);
+  const { be, rounds, maxRounds, minTime } = settings(ctx);
   const threads = one ? 1 : engineThreads();
   const figure = (f: string) => (one ? `${f}, one thread` : f);
   const suite = one ? gemmOneThreadSuite.name : gemmSuite.name;
@@ -101,7 +108,9 @@ function compare(ctx: SuiteContext, dir: Direction, sh: Shape, rng: Rng, one?: C
   const what = `${dir.arg} ${shape}${one ? ' (one thread)' : ''}`;
   // One-thread turns are probed on one thread against the one-thread peak (steadiness.ts).
   const width = one ? 'one' : 'all';
-  for (let r = 0; r < rounds; r++) {
+  // Every side's turns so far (ms), for the rule that takes more turns when they disagree.
+  const sidesTurnsMs = () => [engineRounds.map((t) => t.medianMs), ...[...peerRounds.values()].map((got) => got.map((g) => g.median_ms as number))];
+  const turn = (r: number) => {
     engineRounds.push(ctx.steady(`engine ${what}`, engineTurn, (t) => t, width));
     for (const [name, lib] of PEERS) {
       const seen = peerRounds.get(name)!;
@@ -114,13 +123,18 @@ function compare(ctx: SuiteContext, dir: Direction, sh: Shape, rng: Rng, one?: C
         if (r === 0) ctx.missingPeer(name, why);
         else {
           peerFailed.get(name)!.push(`turn ${r + 1} failed: ${why}`);
-          ctx.log(`${name} ${what}: turn ${r + 1} of ${rounds} failed (${why}); its figure takes the turns it completed`);
+          ctx.log(`${name} ${what}: turn ${r + 1} failed (${why}); its figure takes the turns it completed`);
         }
         continue;
       }
       seen.push(res);
     }
-  }
+  };
+  takeTurns({
+    rounds, maxRounds, turn,
+    uneven: () => sidesTurnsMs().filter((t) => ctx.steady.disagree(t)).length,
+    onExtra: (extra, uneven) => ctx.log(`${what}: the turns of ${uneven} side(s) disagree by more than ${STEADY_SPREAD}×; every side takes ${extra} more`),
+  });
   for (const t of tensors) be.dispose(t);
   const rows: Row[] = [];
   const engineTurnsMs = engineRounds.map((t) => t.medianMs);
@@ -143,14 +157,15 @@ function compare(ctx: SuiteContext, dir: Direction, sh: Shape, rng: Rng, one?: C
   rows.unshift({
     suite, figure: figure(dir.engineFigure), shape, ms: engineMs, rate: engine, unit: 'GFLOP/s',
     peer: best?.name ?? null, ratio: best ? engine / best.gflops : null, ...peakShare(engine, ctx.peaks, peak),
-    note: `${threadsNote}; warm-up ${engineRounds.map((t) => t.warmup).join('/')}${roundsNote(rounds)}${best ? '' : '; no BLAS peer available'}`,
+    note: `${threadsNote}; warm-up ${engineRounds.map((t) => t.warmup).join('/')}${roundsNote(engineRounds.length)}${best ? '' : '; no BLAS peer available'}`,
   });
   return rows;
 }
 
 function settings(ctx: SuiteContext) {
   const rounds = ctx.quick ? 1 : GEMM_ROUNDS;
-  return { be: getBackend(ctx.backend), rounds, minTime: (ctx.quick ? 0.2 : 1) / rounds };
+  // minTime per turn stays that of the first `rounds` turns: an extra turn is as long as the others.
+  return { be: getBackend(ctx.backend), rounds, maxRounds: ctx.quick ? 1 : GEMM_MAX_ROUNDS, minTime: (ctx.quick ? 0.2 : 1) / rounds };
 }
 
 

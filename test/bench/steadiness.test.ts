@@ -1,5 +1,5 @@
 // The bench's guard against a host that takes a core away mid-measurement (bench/steadiness.ts).
-import { refuseDisturbed, steadyGuard } from '../../bench/steadiness';
+import { refuseDisturbed, steadyGuard, takeTurns } from '../../bench/steadiness';
 
 function guardWith(probes: (number | null)[], retries = 2) {
   const seen = [...probes], logs: string[] = [], sleeps: number[] = [];
@@ -226,5 +226,52 @@ describe('the turns of a figure', () => {
     // The known turns still count when some are missing.
     g.guard.turns('d', [100, NaN, 130]);
     expect(g.guard.unevenTurns).toEqual(['d (100, 130 ms: 1.30×)']);
+  });
+
+  test('disagree says whether turns disagree, without listing or logging them (the GEMM suite takes more turns then)', () => {
+    const g = guardWith([]);
+    expect(g.guard.disagree([100, 125, 110])).toBe(false); // 1.25× exactly is within
+    expect(g.guard.disagree([100, 126])).toBe(true);
+    expect(g.guard.disagree([126, 100, 101])).toBe(true);
+    expect(g.guard.disagree([100])).toBe(false);
+    expect(g.guard.disagree([100, NaN, 0, 200])).toBe(true);
+    expect(g.guard.disagree([100, NaN, 0])).toBe(false);
+    expect(g.guard.unevenTurns).toEqual([]);
+    expect(g.logs).toEqual([]);
+  });
+});
+
+// A GEMM comparison takes two more turns of every side when some side's first three disagree.
+describe('takeTurns', () => {
+  function run(rounds: number, maxRounds: number, unevenAfter: number) {
+    const taken: number[] = [], extras: [number, number][] = [];
+    let asked = 0;
+    const n = takeTurns({
+      rounds, maxRounds, turn: (r) => taken.push(r),
+      uneven: () => {
+        asked++;
+        return unevenAfter;
+      },
+      onExtra: (extra, uneven) => extras.push([extra, uneven]),
+    });
+    return { n, taken, extras, asked };
+  }
+
+  test('turns that agree: the first rounds only, asked once after them', () => {
+    expect(run(3, 5, 0)).toEqual({ n: 3, taken: [0, 1, 2], extras: [], asked: 1 });
+  });
+
+  test('turns that disagree: every extra turn, in order, announced once with how many sides disagree', () => {
+    expect(run(3, 5, 2)).toEqual({ n: 5, taken: [0, 1, 2, 3, 4], extras: [[2, 2]], asked: 1 });
+  });
+
+  test('no room for extra turns (a quick run): never asks', () => {
+    expect(run(1, 1, 3)).toEqual({ n: 1, taken: [0], extras: [], asked: 0 });
+  });
+
+  test('the turns seen by uneven() are the first rounds', () => {
+    const seen: number[] = [];
+    takeTurns({ rounds: 3, maxRounds: 5, turn: (r) => seen.push(r), uneven: () => (seen.length === 3 ? 1 : 99) });
+    expect(seen).toEqual([0, 1, 2, 3, 4]);
   });
 });
