@@ -69,10 +69,10 @@ function markdownDocument(rows: Row[], command: string, started: Date, loadBefor
     '- PyTorch runs under every thread setting listed (torch threads / OpenBLAS threads); the fastest is the peer;',
     ...(quick
       ? ['- GEMM shapes and the 19m step: one turn per side (a --quick run: nothing evens out a slow stretch of the host);']
-      : [`- GEMM shapes: the engine, OpenBLAS and oneDNN take ${GEMM_ROUNDS} turns each, alternately (${GEMM_MAX_ROUNDS} when`,
-        `  some side's first ${GEMM_ROUNDS} disagree by more than ${STEADY_SPREAD}×); each figure is the median of its turns' medians, so a`,
-        '  slow stretch of the host does not fall on one side only; the backward',
-        '  rows time the engine\'s linearBackward (dx and dW, no bias) against the same two products through each peer;',
+      : [`- GEMM shapes: the engine, OpenBLAS and oneDNN take ${GEMM_ROUNDS} turns each, alternately (${GEMM_MAX_ROUNDS} when some side's`,
+        `  first ${GEMM_ROUNDS} disagree by more than ${STEADY_SPREAD}×); each figure is the median of its turns' medians, so a slow`,
+        '  stretch of the host does not fall on one side only; the backward rows time the engine\'s linearBackward',
+        '  (dx and dW, no bias) against the same two products through each peer;',
         '  gemm-one-thread takes the 19m shapes again with one thread on every side (against the one-thread peak):',
         '  the kernels without the two threads\' contention for a shared host\'s cores;',
         `- attention: the engine (without and with attention dropout) and PyTorch take ${ATTENTION_ROUNDS} turns each the same way`,
@@ -91,7 +91,7 @@ function markdownDocument(rows: Row[], command: string, started: Date, loadBefor
     `- Load after: \`${loadAfter}\``,
     `- Peaks: ${raised.length === 0 ? 'the start\'s measurements were within 1% of the run\'s best' : `raised by measurements later in the run (${raised.join('; ')}), every share taken against the raised peak`}`,
     `- Host steadiness: every engine and peer figure was taken between two 0.1 s probes of the all-core FMA loop (a one-thread figure: of the one-thread loop, against the one-thread peak) and taken again after a pause when a probe fell below ${(STEADY_THRESHOLD * 100).toFixed(0)}% of the peak, or of a probe that beat it (a core taken by another tenant), or when its median call took more than ${STEADY_SPREAD}× its 10th-percentile call (slowed part of the way through, between calm probes); ${steady.retried.length === 0 ? 'none needed it in this run' : `${steady.retried.length} needed it in this run (${steady.retried.join('; ')})`}${steady.spread.length ? `; calls still spread after the retries, on a calm host (the calm attempt with the lowest median stands): ${steady.spread.join('; ')}` : ''}${steady.disturbed.length ? `; still disturbed after the retries: ${steady.disturbed.join('; ')}` : ''}`,
-    `- Turns: each comparison's figures are medians of turns taken alternately; turns of one figure that still disagree by more than ${STEADY_SPREAD}× (slowest over fastest; GEMM shapes: after their extra turns) are listed here: ${steady.unevenTurns.length === 0 ? 'none in this run' : steady.unevenTurns.join('; ')}`,
+    `- Turns: each comparison's figures are medians of turns taken alternately; turns of one figure that still disagree by more than ${STEADY_SPREAD}× (slowest over fastest; GEMM shapes and attention: after their extra turns) are listed here: ${steady.unevenTurns.length === 0 ? 'none in this run' : steady.unevenTurns.join('; ')}`,
     '',
     markdownTable(rows),
     '',
