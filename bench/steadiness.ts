@@ -27,9 +27,9 @@
 // retried figures: one regenerated Zen 3 record had the engine's 19m step at 763, 1012 and 935 ms in its three
 // turns, every one of them between calm probes with its own calls within 1.25x, and a reader of the median
 // alone would not know. A comparison whose turns are seconds (a GEMM shape) takes two more turns of every side
-// when some side's three disagree (`takeTurns`), so that one slowed turn no longer sits beside one calm one
-// with the median between them but among five whose median is calm; one whose turns are minutes (the step)
-// keeps its three. Turns that still disagree are listed all the same.
+// when some side's three disagree (`takeTurns`): of three turns, two slowed ones make the median; of five, it
+// takes three. One whose turns are minutes (the step) keeps its three. Turns that still disagree are listed
+// all the same.
 //
 // A figure taken on one thread (gemm-one-thread) is probed on one thread, against the one-thread peak: the
 // all-core probe reads half whenever the host takes either vCPU, and so retried one-thread figures whose own

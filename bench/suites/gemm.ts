@@ -30,7 +30,7 @@ export const GEMM_ROUNDS = 3;
 /**
  * Turns each side takes per shape when some side's first GEMM_ROUNDS disagree (steadiness.ts, takeTurns): five
  * turns hold a median through two slowed ones. A turn is about a second per side, so the extra turns cost
- * little; on a Zen 3 host (2026-12-06) 15 of the first 28 shapes of one run had some side's three turns disagree.
+ * little; on a restless Zen 3 host (2026-12-07) 26 of the 49 GEMM comparisons of one run took them.
  */
 export const GEMM_MAX_ROUNDS = 5;
 
