@@ -554,7 +554,20 @@ FT_TARGET_AVX2 void pack_b_f32_avx2(const Matrix& B, int64_t n, int64_t j0, int6
 // less over the 85m set (two runs), 1.5% and 1.2% less over the 345m one, 0.3% and 0.5% less over the 19m one
 // (only its k = 2048 products have more than one block), and was even over the 1b set (-1.3% and +0.4%); 256
 // and 384 took 2-5% more than 512. So the AVX2 kernel gets 1024 too. Scalar keeps 256.
+// The fp32 AVX-512 kernel on Intel (a Xeon with AVX-512 and AMX, 48 KiB L1, 2 MiB L2, 2 cores, 2026-12-07):
+// KC = 512 against 1024, both builds alternated call by call in one process (N = 992, forward, dx and dW of the
+// 19m, 85m and 345m layer GEMMs, caches flushed before each call, 9-11 turns, three runs), took 2.1-3.7% less
+// time over the 36 products (85m 1-2%, 345m 3%, 19m -1 to +4%); 256 took 0.7-1.8% more than 512; 32 A
+// micro-panels per tile instead of 16 were even. In the 19m step (B = 32, `fairtune profile --ops`, the two
+// builds alternated through FAIRTUNE_ADDON, 7 pairs) 512 was the slower in 6 pairs, medians 478 against 471 ms,
+// its GEMM families moving ±3% either way. Not taken: Intel keeps 1024 too.
 constexpr int64_t KC = 256, KC_AVX2 = 1024, KC_AVX512 = 1024;
+// AMX bf16 tiles: a KC block of 1024 (32 tile steps of 32 k values) against 512, on the same Intel host and
+// products in bf16 mode (two runs): 19m 2-3%, 85m 6-7%, 345m 9-10% less time, since every kernel call ends in
+// four tile stores and an AVX-512 epilogue over its 32 × 32 C tile, and longer blocks make fewer calls; 2048
+// measured 0-2% slower than 1024. The 19m step in bf16 mode (B = 32, builds alternated through FAIRTUNE_ADDON):
+// faster in all 8 pairs, medians 175.9 against 180.1 ms. (512 had been chosen without a measurement.)
+constexpr int64_t KC_AMX = 1024;
 // Column-major A read in place (dW) re-reads its panel from cache for every B panel of a tile, at a stride of
 // m floats per k step: past 512 steps it no longer fits L1 (the 19m MLP's dW took 8% longer at 1024).
 constexpr int64_t KC_DIRECT_COLUMNS = 512;
@@ -578,9 +591,8 @@ Spec spec_for(Isa isa, GemmCompute mode) {
   switch (isa) {
     case Isa::Avx512:
       if (mode == GemmCompute::Bf16 && cpu_has_bf16()) {
-        // AMX: longer KC blocks (each kernel call then runs more tile products per epilogue).
         if (g_allow_amx.load(std::memory_order_relaxed) && amx_usable())
-          return {32, 32, kernel_amx_bf16, pack_a_amx, pack_b_amx, 32, 2, 512};
+          return {32, 32, kernel_amx_bf16, pack_a_amx, pack_b_amx, 32, 2, KC_AMX};
         return {14, 32, kernel_avx512_bf16_14x32, pack_a_bf16_avx512, pack_b_bf16_avx512, 2, 2, KC_AVX512};
       }
       return {14, 32, kernel_avx512_f32<14>, pack_a_f32_avx512, pack_b_f32_avx512, 1, 4, KC_AVX512, kernel_avx512_f32_direct<14>};
