@@ -563,11 +563,12 @@ FT_TARGET_AVX2 void pack_b_f32_avx2(const Matrix& B, int64_t n, int64_t j0, int6
 // its GEMM families moving ±3% either way. Not taken: Intel keeps 1024 too.
 constexpr int64_t KC = 256, KC_AVX2 = 1024, KC_AVX512 = 1024;
 // AMX bf16 tiles: a KC block of 1024 (32 tile steps of 32 k values) against 512, on the same Intel host and
-// products in bf16 mode (two runs): 19m 2-3%, 85m 6-7%, 345m 9-10% less time, since every kernel call ends in
-// four tile stores and an AVX-512 epilogue over its 32 × 32 C tile, and longer blocks make fewer calls; 2048
-// measured 0-2% slower than 1024. The 19m step in bf16 mode (B = 32, builds alternated through FAIRTUNE_ADDON):
-// faster in all 8 pairs, medians 175.9 against 180.1 ms. (512 dated from the fp32 blocks of 256, "longer" than
-// those; no measurement of it was recorded.)
+// products in bf16 mode (two runs): 19m 2-3%, 85m 6-7%, 345m 9-10% less time; 2048 measured 0-2% slower than
+// 1024. The 19m step in bf16 mode (B = 32, builds alternated through FAIRTUNE_ADDON): faster in all 8 pairs,
+// medians 175.9 against 180.1 ms. Why was not isolated: not the per-call round trip of C through a stack buffer
+// (C loaded into and stored from the tile registers directly measured even); each further block also reloads
+// and re-stores every C tile. (512 dated from the fp32 blocks of 256, "longer" than those; no measurement of it
+// was recorded.)
 constexpr int64_t KC_AMX = 1024;
 // Column-major A read in place (dW) re-reads its panel from cache for every B panel of a tile, at a stride of
 // m floats per k step: past 512 steps it no longer fits L1 (the 19m MLP's dW took 8% longer at 1024).
