@@ -794,8 +794,19 @@ bool direct_a(const Spec& spec, const Matrix& A, int64_t m, int64_t n, int64_t k
 // GEMMs up to 3% less per step (one pair in three even), the isolated shapes 1-4% faster where it
 // applies; fp32 panels over 32 KiB (dW, k = 992) measured no better in either order, so they keep B outer.
 // Shorter fp32 blocks so that those panels fit too (KC = 496) measured 1-4% slower at k = 2048-4096.
-// Only the AVX-512 fp32 and AVX512_BF16 kernels were measured; AMX (tile loads), AVX2 and scalar keep B outer.
+// AMX takes A outer too, though its A micro-panel (32 rows · 1024 k · 2 bytes, 64 KiB at KC_AMX) is larger
+// than the L1 (48 KiB). Measured (Intel Xeon with AMX, 2 cores, N = 992, forward, dx and dW of the 19m, 85m and
+// 345m layer GEMMs in bf16 mode, caches flushed before each call, both orders alternated call by call in one
+// process, 9 turns, two runs): 5-11% less time per direction over the 36 products (forward 9-11%, dx 5-8%,
+// dW 6-7%), most products faster, a few even; the 19m step in bf16 mode (B = 32, `fairtune profile --ops`, the
+// builds alternated through FAIRTUNE_ADDON, 6 pairs) faster in 5, medians 201.9 against 210.6 ms (its GEMMs 147
+// against 156 ms). Why was not isolated: both panels come from L2 in either order;
+// A outer sweeps the tile's 8 B panels (512 KiB) where B outer swept its 16 A panels (1 MiB). With A outer,
+// KC_AMX = 512 (A's panel then fits L1) took 5-11% more time than 1024, and 2048 was mixed (forward 5% less,
+// dW 1% more) within the noise of the products it does not change.
+// AVX2 and scalar keep B outer (not measured).
 bool a_stays_in_l1(const Spec& spec, bool direct, bool direct_columns, int64_t ksteps) {
+  if (spec.kernel == kernel_amx_bf16) return true;
   if (spec.kernel != kernel_avx512_f32<14> && spec.kernel != kernel_avx512_bf16_14x32) return false;
   if (direct) return !direct_columns;
   return (int64_t)spec.mr * ksteps * spec.kstep * (int64_t)spec.elem <= 32768;
