@@ -665,7 +665,7 @@ FT_INLINE void short_scores(const Problem& P, const float* A, int64_t lda, const
 // the rest of the row zeroed): half the Philox draws of the square, at the cost of a batch started per row, which
 // wins once rows are long. On an Intel Xeon (AMX host, 2 cores, D = 512, H = 8, dropout 0.1, B chosen for equal
 // work, the two builds alternated three times, results bit-identical) forward+backward: S = 257 (B = 8)
-// 16.0-16.3 -> 15.2-15.6 ms, S = 129 17.0-18.0 against 18.1-18.9 ms; S = 65 and 97 even; S = 31 5-7% slower
+// 16.0-16.3 -> 15.2-15.6 ms, S = 129 16.9-18.0 against 18.1-18.9 ms; S = 65 and 97 even; S = 31 5-7% slower
 // (a 64-element batch per row of up to 31 elements), so short rows keep the one call over the square.
 constexpr int64_t kDropoutRowsS = 128;
 template <int W>

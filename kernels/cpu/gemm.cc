@@ -800,10 +800,10 @@ bool direct_a(const Spec& spec, const Matrix& A, int64_t m, int64_t n, int64_t k
 // process, 9 turns, two runs): 5-11% less time per direction over the 36 products (forward 9-11%, dx 5-8%,
 // dW 6-7%), most products faster, a few even; the 19m step in bf16 mode (B = 32, `fairtune profile --ops`, the
 // builds alternated through FAIRTUNE_ADDON, 6 pairs) faster in 5, medians 201.9 against 210.6 ms (its GEMMs 147
-// against 156 ms). Why was not isolated: both panels come from L2 in either order;
-// A outer sweeps the tile's 8 B panels (512 KiB) where B outer swept its 16 A panels (1 MiB). With A outer,
-// KC_AMX = 512 (A's panel then fits L1) took 5-11% more time than 1024, and 2048 was mixed (forward 5% less,
-// dW 1% more) within the noise of the products it does not change.
+// against 156 ms). Why was not isolated: both panels come from L2 in either order; A outer sweeps the tile's
+// 8 B panels (512 KiB) where B outer swept its 16 A panels (1 MiB). With A outer, KC_AMX = 512 (A's panel then
+// fits L1) took 5-11% more time than 1024, and 2048 was mixed (forward 5% less, dW 1% more) within the noise of
+// the products it does not change.
 // AVX2 and scalar keep B outer (not measured).
 bool a_stays_in_l1(const Spec& spec, bool direct, bool direct_columns, int64_t ksteps) {
   if (spec.kernel == kernel_amx_bf16) return true;
