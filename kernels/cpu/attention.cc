@@ -265,6 +265,7 @@ struct Problem {
   // probs_out is set, read by the backward instead of recomputing them when probs_in is set.
   float* probs_out;
   const float* probs_in;
+  bool prefetch_next;  // backward: request the next head's rows while this one computes (see prefetch_rows)
 };
 
 // mult[c] = keep(element base + c) ? inv_keep : 0 for c < n (dropout.cc: 16 Philox blocks per AVX-512 batch).
@@ -923,13 +924,32 @@ FT_INLINE void backward_head_short(const Problem& P, int64_t bh) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Heads one after another. No software prefetch of the next head's rows: it was measured to pay (9-16% with the
-// cache flushed) when heads went to whichever thread asked first, but with each thread walking its own
-// contiguous share (run_heads) the next head's rows are the adjacent 256 bytes of the rows just read, which the
-// hardware prefetchers already fetch. Measured without it (Zen 5, 2 cores, H = 8, D = 512, both builds
-// alternated in one process): forward+backward 3-7% faster at B = 32, S = 31 with the operands in cache and even
-// with the cache flushed before each call; 1-3% faster at S = 257 and (tiled path) 513; in the 19m training
-// step (op profile, 9 runs each, alternated, medians) attention forward 3.39 -> 3.33 ms and backward 6.05 -> 5.66 ms.
+// Heads one after another. Software prefetch of the next head's rows, backward only, short windows only, Intel
+// only. With each thread walking its own contiguous share (run_heads) the next head's rows are the adjacent 256
+// bytes of the rows just read, and Zen 5's prefetchers fetch them: there the prefetch cost time (both builds
+// alternated in one process, 2 cores, H = 8, D = 512: forward+backward 3-7% slower at B = 32, S = 31, warm or
+// with the cache flushed; 1-3% at S = 257 and 513; in the 19m step's op profile, 9 runs each, backward 5.66 ->
+// 6.05 ms with it). Intel's L2 streamer does not follow rows 2 KiB apart (one or two rows per 4 KiB page), and
+// in a training step the backward's eight tensors come out of cache: on the Intel Xeon (AMX host, 2 cores,
+// builds alternated) the backward with it, at B = 32, S = 31, took 0.79 against 0.83-0.94 ms with a 64 MB sweep
+// before each call, and in the 19m step's op profile (B = 32, 4 pairs) 8.2-9.7 against 9.9-12.0 ms per step;
+// with the operands in cache it is 1-5% slower, and so is the forward even swept (its reads are fewer per head's
+// work), which keeps none. Longer windows do enough work per head for the hardware alone: S = 65 and 129 were
+// even, S = 257 (B = 8) 5-8% slower swept. Hence up to kPrefetchMaxS, on CPUs not made by AMD.
+constexpr int64_t kPrefetchMaxS = 64;
+
+// The rows of head bh in tensor t requested into the caches (for writing when write).
+void prefetch_rows(const Problem& P, int64_t bh, const float* t, bool write) {
+  if (!t) return;
+  const int64_t b = bh / P.H, h = bh % P.H;
+  const char* base = reinterpret_cast<const char*>(t + b * P.S * P.D + h * P.d);
+  const int64_t row_bytes = P.d * (int64_t)sizeof(float), stride = P.D * (int64_t)sizeof(float);
+  for (int64_t i = 0; i < P.S; ++i)
+    for (int64_t c = 0; c < row_bytes; c += 64) {
+      if (write) __builtin_prefetch(base + i * stride + c, 1, 2);
+      else __builtin_prefetch(base + i * stride + c, 0, 2);
+    }
+}
 
 template <int W>
 FT_INLINE void forward_heads(const Problem& P, int64_t b, int64_t e) {
@@ -942,6 +962,12 @@ FT_INLINE void forward_heads(const Problem& P, int64_t b, int64_t e) {
 template <int W>
 FT_INLINE void backward_heads(const Problem& P, int64_t b, int64_t e) {
   for (int64_t bh = b; bh < e; ++bh) {
+    if (P.prefetch_next && bh + 1 < e) {
+      // The short path reads no output (it gets D_i from the probabilities); the tiled one does.
+      const float* out = P.S <= kShortS || P.probs_in ? nullptr : P.out;
+      for (const float* t : {P.q, P.k, P.v, out, P.dout}) prefetch_rows(P, bh + 1, t, false);
+      for (const float* t : {P.dq, P.dk, P.dv}) prefetch_rows(P, bh + 1, t, true);
+    }
     if (P.S <= kShortS || P.probs_in) backward_head_short<W>(P, bh);
     else backward_head<W>(P, bh);
   }
@@ -973,6 +999,12 @@ template <class F>
 void run_heads(int64_t heads, F run) {
   parallel_dynamic_local((heads + kHeadGrain - 1) / kHeadGrain, false,
                          [&](int64_t c) { run(c * kHeadGrain, std::min(heads, (c + 1) * kHeadGrain)); });
+}
+
+// Read once (the maker does not change; cpu_made_by_amd asks CPUID through libgcc).
+bool is_amd_cpu() {
+  static const bool amd = cpu_made_by_amd();
+  return amd;
 }
 
 // 0 scalar, 1 AVX2, 2 AVX-512: the vector width of the path the engine's ISA policy selects now.
@@ -1035,6 +1067,7 @@ void rope_attention_backward(const float* dout, const float* q, const float* k, 
   P.dv = dv;
   P.overwrite = overwrite;
   P.probs_in = probs;
+  P.prefetch_next = S <= kPrefetchMaxS && !is_amd_cpu();
   auto run = isa == 2 ? backward_avx512 : isa == 1 ? backward_avx2 : backward_scalar;
   run_heads(B * H, [&](int64_t b, int64_t e) { run(P, b, e); });
 }

@@ -49,13 +49,8 @@ namespace {
 
 std::atomic<int> g_compute{(int)GemmCompute::Fp32};
 std::atomic<bool> g_allow_amx{true};
-// Column-major A read in place (see direct_a()): the default is decided by the CPU's maker, see there. (The
-// explicit init: this runs as a static constructor, possibly before libgcc's own.)
-bool made_by_amd() {
-  __builtin_cpu_init();
-  return __builtin_cpu_is("amd") != 0;
-}
-std::atomic<bool> g_direct_columns{made_by_amd()};
+// Column-major A read in place (see direct_a()): the default is decided by the CPU's maker, see there.
+std::atomic<bool> g_direct_columns{cpu_made_by_amd()};
 
 // ---- AVX-512 fp32: MR × 32, MR = 14 (28 accumulators + 2 B vectors + broadcast operands in memory) ----
 

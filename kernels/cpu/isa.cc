@@ -39,6 +39,11 @@ bool set_isa(Isa isa) {
   return true;
 }
 
+bool cpu_made_by_amd() {
+  __builtin_cpu_init();
+  return __builtin_cpu_is("amd") != 0;
+}
+
 const char* isa_name(Isa isa) {
   switch (isa) {
     case Isa::Avx512: return "avx512";

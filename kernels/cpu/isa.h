@@ -21,5 +21,9 @@ bool set_isa(Isa isa);
 const char* isa_name(Isa isa);
 // Parses "avx512" | "avx2" | "scalar"; returns false for anything else.
 bool parse_isa(const char* name, Isa* out);
+// Whether the CPU is AMD's. Some memory-access choices (a column-major GEMM operand read in place, software
+// prefetch in the attention) measured opposite on AMD and Intel, because their hardware prefetchers differ.
+// Safe to call from static constructors.
+bool cpu_made_by_amd();
 
 }  // namespace ft
