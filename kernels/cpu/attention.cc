@@ -937,6 +937,7 @@ FT_INLINE void backward_head_short(const Problem& P, int64_t bh) {
 // work), which keeps none. Longer windows do enough work per head for the hardware alone: S = 65 and 129 were
 // even, S = 257 (B = 8) 5-8% slower swept. Hence up to kPrefetchMaxS, on CPUs not made by AMD.
 constexpr int64_t kPrefetchMaxS = 64;
+static_assert(kPrefetchMaxS <= kShortS, "the prefetch covers the whole-matrix path's operands only");
 
 // The rows of head bh in tensor t requested into the caches (for writing when write).
 void prefetch_rows(const Problem& P, int64_t bh, const float* t, bool write) {
@@ -963,9 +964,8 @@ template <int W>
 FT_INLINE void backward_heads(const Problem& P, int64_t b, int64_t e) {
   for (int64_t bh = b; bh < e; ++bh) {
     if (P.prefetch_next && bh + 1 < e) {
-      // The short path reads no output (it gets D_i from the probabilities); the tiled one does.
-      const float* out = P.S <= kShortS || P.probs_in ? nullptr : P.out;
-      for (const float* t : {P.q, P.k, P.v, out, P.dout}) prefetch_rows(P, bh + 1, t, false);
+      // The whole-matrix path's inputs (it reads no output: D_i comes from the probabilities) and outputs.
+      for (const float* t : {P.q, P.k, P.v, P.dout}) prefetch_rows(P, bh + 1, t, false);
       for (const float* t : {P.dq, P.dk, P.dv}) prefetch_rows(P, bh + 1, t, true);
     }
     if (P.S <= kShortS || P.probs_in) backward_head_short<W>(P, bh);
@@ -999,12 +999,6 @@ template <class F>
 void run_heads(int64_t heads, F run) {
   parallel_dynamic_local((heads + kHeadGrain - 1) / kHeadGrain, false,
                          [&](int64_t c) { run(c * kHeadGrain, std::min(heads, (c + 1) * kHeadGrain)); });
-}
-
-// Read once (the maker does not change; cpu_made_by_amd asks CPUID through libgcc).
-bool is_amd_cpu() {
-  static const bool amd = cpu_made_by_amd();
-  return amd;
 }
 
 // 0 scalar, 1 AVX2, 2 AVX-512: the vector width of the path the engine's ISA policy selects now.
@@ -1067,7 +1061,7 @@ void rope_attention_backward(const float* dout, const float* q, const float* k, 
   P.dv = dv;
   P.overwrite = overwrite;
   P.probs_in = probs;
-  P.prefetch_next = S <= kPrefetchMaxS && !is_amd_cpu();
+  P.prefetch_next = S <= kPrefetchMaxS && !cpu_made_by_amd();
   auto run = isa == 2 ? backward_avx512 : isa == 1 ? backward_avx2 : backward_scalar;
   run_heads(B * H, [&](int64_t b, int64_t e) { run(P, b, e); });
 }

@@ -40,8 +40,12 @@ bool set_isa(Isa isa) {
 }
 
 bool cpu_made_by_amd() {
-  __builtin_cpu_init();
-  return __builtin_cpu_is("amd") != 0;
+  // Asked once: the kernels consult it per call, and the maker does not change.
+  static const bool amd = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_is("amd") != 0;
+  }();
+  return amd;
 }
 
 const char* isa_name(Isa isa) {
