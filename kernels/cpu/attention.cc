@@ -941,7 +941,6 @@ static_assert(kPrefetchMaxS <= kShortS, "the prefetch covers the whole-matrix pa
 
 // The rows of head bh in tensor t requested into the caches (for writing when write).
 void prefetch_rows(const Problem& P, int64_t bh, const float* t, bool write) {
-  if (!t) return;
   const int64_t b = bh / P.H, h = bh % P.H;
   const char* base = reinterpret_cast<const char*>(t + b * P.S * P.D + h * P.d);
   const int64_t row_bytes = P.d * (int64_t)sizeof(float), stride = P.D * (int64_t)sizeof(float);
