@@ -365,18 +365,15 @@ FT_TARGET_AVX512BF16 void pack_b_amx(const Matrix& B, int64_t n, int64_t j0, int
   // the 19m layers 4-6% less time, dW 4-7%; with the column-major A above, the 19m step in bf16 mode (B = 32,
   // `fairtune profile --ops`, 3 pairs through FAIRTUNE_ADDON) 152.8-155.6 -> 145.8-148.4 ms, its backward
   // GEMMs 77.8-81.5 -> 71.4-71.5 ms.
+  // Bᵀ row-major (the forward's W) in 16-column strips of register transposes; anything else element by element.
   if (NR == 32 && B.col_stride == 1) {
     pair_interleave_strip32(B.data + p0 * B.row_stride + j0, B.row_stride, cols, kc, dst, qpad);
     return;
   }
-  if (B.row_stride == 1 || B.col_stride == 1) {
+  if (NR % 16 == 0 && B.row_stride == 1) {
     for (int s = 0; s < NR; s += 16) {
       const int c = std::max(0, std::min(16, cols - s));
-      if (B.row_stride == 1) {
-        pair_transpose_strip(B.data + (j0 + s) * B.col_stride + p0, B.col_stride, c, kc, dst + s, NR, 16, true);
-      } else {
-        pair_interleave_strip(B.data + p0 * B.row_stride + j0 + s, B.row_stride, c, kc, dst + s, NR, 16, qpad);
-      }
+      pair_transpose_strip(B.data + (j0 + s) * B.col_stride + p0, B.col_stride, c, kc, dst + s, NR, 16, true);
     }
     return;
   }
