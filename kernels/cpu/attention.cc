@@ -265,7 +265,7 @@ struct Problem {
   // probs_out is set, read by the backward instead of recomputing them when probs_in is set.
   float* probs_out;
   const float* probs_in;
-  bool prefetch_next;  // backward: request the next head's rows while this one computes (see prefetch_rows)
+  bool prefetch_next;  // request the next head's rows while this one computes (see prefetch_rows)
 };
 
 // mult[c] = keep(element base + c) ? inv_keep : 0 for c < n (dropout.cc: 16 Philox blocks per AVX-512 batch).
@@ -924,18 +924,26 @@ FT_INLINE void backward_head_short(const Problem& P, int64_t bh) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Heads one after another. Software prefetch of the next head's rows, backward only, short windows only, Intel
-// only. With each thread walking its own contiguous share (run_heads) the next head's rows are the adjacent 256
-// bytes of the rows just read, and Zen 5's prefetchers fetch them: there the prefetch cost time (both builds
+// Heads one after another. Software prefetch of the next head's rows, short windows only, Intel only. With each
+// thread walking its own contiguous share (run_heads) the next head's rows are the adjacent 256 bytes of the rows
+// just read, and Zen 5's prefetchers fetch them: there the prefetch cost time (both builds
 // alternated in one process, 2 cores, H = 8, D = 512: forward+backward 3-7% slower at B = 32, S = 31, warm or
 // with the cache flushed; 1-3% at S = 257 and 513; in the 19m step's op profile, 9 runs each, backward 5.66 ->
 // 6.05 ms with it). Intel's L2 streamer does not follow rows 2 KiB apart (one or two rows per 4 KiB page), and
 // in a training step the backward's eight tensors come out of cache: on the Intel Xeon (AMX host, 2 cores,
 // builds alternated) the backward with it, at B = 32, S = 31, took 0.79 against 0.83-0.94 ms with a 64 MB sweep
 // before each call, and in the 19m step's op profile (B = 32, 4 pairs) 8.2-9.7 against 9.9-12.0 ms per step;
-// with the operands in cache it is 1-5% slower, and so is the forward even swept (its reads are fewer per head's
-// work), which keeps none. Longer windows do enough work per head for the hardware alone: S = 65 and 129 were
-// even, S = 257 (B = 8) 5-8% slower swept. Hence up to kPrefetchMaxS, on CPUs not made by AMD.
+// with the operands in cache it is 1-5% slower. The forward was left without it on the same measure (1-5% slower
+// warm and even swept), until timing it inside the step showed that neither stands for the step: the forward
+// there took 0.77-0.86 ms a call against 0.44-0.50 back to back and 0.52-0.59 after a 64 MB sweep, its inputs
+// copied into fresh tensors just before (so in cache) 0.70-0.77 ms. (One thread: 1.28-1.48 in the step against
+// 0.89 back to back; a 10 ms scalar stretch or three GEMMs before a call slow it the same way; not pinned down.)
+// With the prefetch of q, k, v and o (Intel Xeon with AMX, 2 cores, B = 32, S = 31, builds alternated): in the
+// step 0.66-0.75 against 0.76-0.86 ms a call; back to back 4-10% slower, swept even; in the 19m step's op profile
+// (bf16 mode, 9 pairs) the forward's 6 calls 4.0-5.6 (median 4.22) against 4.6-6.5 (5.10) ms, faster in 8 pairs.
+// Every other line only (the spatial prefetcher fetching the pair) kept none of the gain. Longer windows do
+// enough work per head for the hardware alone (the backward measured): S = 65 and 129 were even, S = 257 (B = 8)
+// 5-8% slower swept. Hence up to kPrefetchMaxS, on CPUs not made by AMD.
 constexpr int64_t kPrefetchMaxS = 64;
 static_assert(kPrefetchMaxS <= kShortS, "the prefetch covers the whole-matrix path's operands only");
 
@@ -954,6 +962,10 @@ void prefetch_rows(const Problem& P, int64_t bh, const float* t, bool write) {
 template <int W>
 FT_INLINE void forward_heads(const Problem& P, int64_t b, int64_t e) {
   for (int64_t bh = b; bh < e; ++bh) {
+    if (P.prefetch_next && bh + 1 < e) {
+      for (const float* t : {P.q, P.k, P.v}) prefetch_rows(P, bh + 1, t, false);
+      prefetch_rows(P, bh + 1, P.o, true);
+    }
     if (P.S <= kShortS || P.probs_out) forward_head_short<W>(P, bh);
     else forward_head<W>(P, bh);
   }
@@ -1038,6 +1050,7 @@ void rope_attention_forward(const float* q, const float* k, const float* v, floa
   P.o = out;
   P.lse = lse;
   P.probs_out = probs;
+  P.prefetch_next = S <= kPrefetchMaxS && !cpu_made_by_amd();
   auto run = isa == 2 ? forward_avx512 : isa == 1 ? forward_avx2 : forward_scalar;
   run_heads(B * H, [&](int64_t b, int64_t e) { run(P, b, e); });
 }
