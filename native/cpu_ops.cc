@@ -56,11 +56,12 @@ void run(Args&, const Linear& p) {
   ft::gemm(p.N, p.M, p.K, {p.x.data, p.K, 1}, {p.w.data, 1, p.K}, p.y.data, p.M, false, p.b.data, p.relu != 0);
 }
 void run(Args&, const LinearBackward& p) {
-  // dx += dy·w, or dx = dy·w for a fresh activation gradient (overwriteDx), gated by reluOf > 0 in the
-  // GEMM's epilogue when given (the glue has checked that overwriteDx is set then).
+  // dx += dy·w, or dx = dy·w for a fresh activation gradient (overwriteDx), gated by reluOf > 0 (and times
+  // reluScale where it passes) in the GEMM's epilogue when given (the glue has checked that overwriteDx is set
+  // then, and that reluScale is 1 without it).
   if (p.dx) {
     ft::gemm(p.N, p.K, p.M, {p.dy.data, p.M, 1}, {p.w.data, p.K, 1}, p.dx.data, p.K, p.overwriteDx == 0, nullptr, false,
-             p.reluOf.data);
+             p.reluOf.data, nullptr, (float)p.reluScale);
   }
   // dw (+)= dyᵀ·x, db (+)= Σ_n dy: overwriteDw for the step's first gradient of w and b (no zero pass before,
   // and the GEMM does not read dw).

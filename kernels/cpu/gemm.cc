@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -158,7 +159,7 @@ inline void store_tile(const float* tile, int NR, float* C, int64_t ldc, int mr,
       float v = tile[i * NR + j] + (bias ? bias[j] : 0.0f);
       if (load_c) v += row[j];
       if (ep && ep->relu) v = v > 0.0f ? v : 0.0f;
-      if (ep && ep->gate) v = ep->gate[i * ldc + j] > 0.0f ? v : 0.0f;
+      if (ep && ep->gate) v = ep->gate[i * ldc + j] > 0.0f ? v * ep->gate_scale : 0.0f;
       row[j] = v;
     }
   }
@@ -219,8 +220,9 @@ FT_TARGET_AVX2 inline __attribute__((always_inline)) void store_rows_avx2(const 
         const float* g = ep->gate + i * ldc;
         const __m256 g0 = whole ? _mm256_loadu_ps(g) : _mm256_maskload_ps(g, m0);
         const __m256 g1 = whole ? _mm256_loadu_ps(g + 8) : _mm256_maskload_ps(g + 8, m1);
-        r0 = _mm256_and_ps(r0, _mm256_cmp_ps(g0, zero, _CMP_GT_OQ));
-        r1 = _mm256_and_ps(r1, _mm256_cmp_ps(g1, zero, _CMP_GT_OQ));
+        const __m256 s = _mm256_set1_ps(ep->gate_scale);
+        r0 = _mm256_and_ps(_mm256_mul_ps(r0, s), _mm256_cmp_ps(g0, zero, _CMP_GT_OQ));
+        r1 = _mm256_and_ps(_mm256_mul_ps(r1, s), _mm256_cmp_ps(g1, zero, _CMP_GT_OQ));
       }
     }
     if (whole) {
@@ -729,12 +731,12 @@ void relu_rows(float* C, int64_t ldc, int64_t i0, int64_t i1, int64_t j0, int64_
   }
 }
 
-// C[i0, i1) × [j0, j1) = gate > 0 ? C : 0 (the reluBackward op's rule: a NaN gate gives 0).
-void gate_rows(float* C, const float* gate, int64_t ldc, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+// C[i0, i1) × [j0, j1) = gate > 0 ? C·scale : 0 (the reluBackward op's rule: a NaN gate gives 0).
+void gate_rows(float* C, const float* gate, float scale, int64_t ldc, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
   for (int64_t i = i0; i < i1; ++i) {
     float* row = C + i * ldc;
     const float* g = gate + i * ldc;
-    for (int64_t j = j0; j < j1; ++j) row[j] = g[j] > 0.0f ? row[j] : 0.0f;
+    for (int64_t j = j0; j < j1; ++j) row[j] = g[j] > 0.0f ? row[j] * scale : 0.0f;
   }
 }
 
@@ -810,7 +812,10 @@ bool a_stays_in_l1(const Spec& spec, bool direct, bool direct_columns, int64_t k
 }  // namespace
 
 void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t ldc, bool accumulate,
-          const float* bias, bool relu, const float* gate, const Split* split) {
+          const float* bias, bool relu, const float* gate, const Split* split, float gate_scale) {
+  if (gate_scale != 1.0f && !gate) throw std::invalid_argument("gemm: a gate scale needs a gate");
+  if (!(gate_scale > 0.0f) || !std::isfinite(gate_scale))
+    throw std::invalid_argument("gemm: the gate scale must be finite and positive");
   if (m <= 0 || n <= 0) return;
   // Blocks of rows (of A and C) and of columns (of B and C): one block each unless split.
   const bool split_rows = split && split->dim == Split::Rows, split_cols = split && split->dim == Split::Cols;
@@ -828,7 +833,7 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
       const float* gate_g = gate ? gate + g * c_block : nullptr;
       bias_only(m, nsize, Cg, ldc, accumulate, bias ? bias + g * nsize : nullptr);
       if (relu) relu_rows(Cg, ldc, 0, m, 0, nsize);
-      if (gate_g) gate_rows(Cg, gate_g, ldc, 0, m, 0, nsize);
+      if (gate_g) gate_rows(Cg, gate_g, gate_scale, ldc, 0, m, 0, nsize);
     }
     return;
   }
@@ -972,7 +977,7 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
         const int64_t c_at = a.crow * ldc + bq.ccol;
         const float* bias_block = (b == 0 && bias) ? bias + bq.bcol : nullptr;
         // The ReLU and the gate go with the last KC block's store (see Epilogue).
-        const Epilogue ep{relu, gate ? gate + c_at : nullptr};
+        const Epilogue ep{relu, gate ? gate + c_at : nullptr, gate_scale};
         const Epilogue* epp = b == kb - 1 && (relu || gate) ? &ep : nullptr;
         const char* bpanel = Bp + b_off(b, jp, ks) * spec.elem;
         if (direct) {

@@ -23,6 +23,9 @@ namespace gemm_detail {
 struct Epilogue {
   bool relu = false;
   const float* gate = nullptr;
+  // Where the gate passes, C times this (gate > 0 ? C·gate_scale : 0): dropout's 1/(1 − p) when the gate is
+  // a dropout's output (see gemm.h). ×1 is exact, so the default changes nothing.
+  float gate_scale = 1.0f;
 };
 
 // Micro-kernel contract: Ap holds an MR × kc micro-panel, Bp a kc × NR micro-panel (both zero-padded, in the
@@ -70,8 +73,9 @@ FT_TARGET_AVX512 inline __attribute__((always_inline)) void store_rows_avx512(co
       }
       if (ep->gate) {
         const float* g = ep->gate + i * ldc;
-        r0 = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m0, g), zero, _CMP_GT_OQ), r0);
-        r1 = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m1, g + 16), zero, _CMP_GT_OQ), r1);
+        const __m512 s = _mm512_set1_ps(ep->gate_scale);
+        r0 = _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m0, g), zero, _CMP_GT_OQ), r0, s);
+        r1 = _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m1, g + 16), zero, _CMP_GT_OQ), r1, s);
       }
     }
     _mm512_mask_storeu_ps(row, m0, r0);

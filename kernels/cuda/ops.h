@@ -11,11 +11,12 @@ namespace ftc {
 // gemm.cu: C[M,N] (= or +=) Σ_k A(i,k)·B(k,j) (+ bias[j]) with A(i,k) = A[i·sai + k·sak],
 // B(k,j) = B[k·sbk + j·sbj], C row-major with leading dimension ldc; relu: C = C > 0 ? C : 0 at the end.
 // gate (only with accumulate = false: otherwise nothing is launched and cudaErrorInvalidValue is left pending for
-// the op's check; laid out as C, leading dimension ldc): C = gate > 0 ? C : 0 after that, the relu backward of the
-// layer below, as the CPU GEMM fuses it.
+// the op's check; laid out as C, leading dimension ldc): C = gate > 0 ? C·gate_scale : 0 after that, the relu
+// backward of the layer below, as the CPU GEMM fuses it (gate_scale: 1, or 1/(1 − p) when the gate is the output
+// of a dropout after that relu; see linear_backward).
 void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t sai, int64_t sak, const float* B, int64_t sbk,
           int64_t sbj, float* C, int64_t ldc, bool accumulate, const float* bias, bool relu = false,
-          const float* gate = nullptr);
+          const float* gate = nullptr, float gate_scale = 1.0f);
 // Which tensor-core GEMM the bf16 and tf32 modes run (gemm.cu use_large_tiles): Auto chooses; Small is the
 // 64×64 kernel over fp32 operands, Large the 128×128 cp.async kernel over operands staged to the mode's format.
 // Process-wide like the compute mode; tests and the GPU check's benchmark force each.
@@ -29,10 +30,11 @@ void column_sums_add(const float* dy, int64_t N, int64_t M, float* db, bool accu
 void linear_forward(const float* x, const float* w, const float* b, float* y, int64_t N, int64_t K, int64_t M,
                     bool relu = false);
 // overwrite_dx: dx = dy·w rather than dx += dy·w. relu_of (only with overwrite_dx; may be null): then
-// dx = relu_of > 0 ? dy·w : 0, the relu backward of the layer below.
+// dx = relu_of > 0 ? relu_scale·dy·w : 0, the relu backward of the layer below (relu_scale 1), or of a relu
+// followed by a dropout whose output relu_of is (relu_scale = 1/(1 − p); linearBackward's reluScale).
 void linear_backward(const float* dy, const float* x, const float* w, float* dx, float* dw, float* db, int64_t N,
                      int64_t K, int64_t M, bool overwrite_dx, const float* relu_of = nullptr,
-                     bool overwrite_dw = false);
+                     bool overwrite_dw = false, float relu_scale = 1.0f);
 
 // norm.cu
 void rms_norm_forward(const float* x, const float* scale, float eps, float* y, float* rstd, int64_t N, int64_t D);

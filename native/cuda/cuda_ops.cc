@@ -60,7 +60,7 @@ void run(Args&, const Linear& p) {
 }
 void run(Args&, const LinearBackward& p) {
   ftc::linear_backward(p.dy.data, p.x.data, p.w.data, p.dx.data, p.dw.data, p.db.data, p.N, p.K, p.M, p.overwriteDx != 0,
-                       p.reluOf.data, p.overwriteDw != 0);
+                       p.reluOf.data, p.overwriteDw != 0, (float)p.reluScale);
 }
 // linearFanout as G launches of the linear kernels on the blocks' device pointers (the CPU fuses the G GEMMs
 // to pack the shared input once; the device GEMMs read it from global memory per tile either way).

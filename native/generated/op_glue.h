@@ -35,7 +35,7 @@ struct Linear {
 };
 void run(Args& a, const Linear& p);
 
-// linearBackward(dy[N,M], x[N,K], w[M,K], dx[N,K] | null, dw[M,K] | null, db[M] | null, overwriteDx, reluOf[N,K] | null, overwriteDw, N, M, K)
+// linearBackward(dy[N,M], x[N,K], w[M,K], dx[N,K] | null, dw[M,K] | null, db[M] | null, overwriteDx, reluOf[N,K] | null, overwriteDw, reluScale, N, M, K)
 struct LinearBackward {
   F32 dy;
   F32 x;
@@ -46,6 +46,7 @@ struct LinearBackward {
   int64_t overwriteDx;
   F32 reluOf;
   int64_t overwriteDw;
+  double reluScale;
   int64_t N;
   int64_t M;
   int64_t K;
@@ -508,10 +509,10 @@ Napi::Value linear(const Napi::CallbackInfo& info_) {
 
 template <class Dev>
 Napi::Value linearBackward(const Napi::CallbackInfo& info_) {
-  Args args_(info_, "linearBackward", 12);
-  const int64_t N = args_.dim(9, "N");
-  const int64_t M = args_.dim(10, "M");
-  const int64_t K = args_.dim(11, "K");
+  Args args_(info_, "linearBackward", 13);
+  const int64_t N = args_.dim(10, "N");
+  const int64_t M = args_.dim(11, "M");
+  const int64_t K = args_.dim(12, "K");
   const F32 dy = Dev::tensor(args_, info_, 0, "dy", {N, M}, false);
   const F32 x = Dev::tensor(args_, info_, 1, "x", {N, K}, false);
   const F32 w = Dev::tensor(args_, info_, 2, "w", {M, K}, false);
@@ -521,6 +522,7 @@ Napi::Value linearBackward(const Napi::CallbackInfo& info_) {
   const int64_t overwriteDx = args_.integer(6, "overwriteDx", 0LL, 1LL);
   const F32 reluOf = Dev::tensor(args_, info_, 7, "reluOf", {N, K}, true);
   const int64_t overwriteDw = args_.integer(8, "overwriteDw", 0LL, 1LL);
+  const double reluScale = args_.number_range(9, "reluScale", 0, true, HUGE_VAL, false);
   args_.disjoint(dx, dy);
   args_.disjoint(dx, x);
   args_.disjoint(dx, w);
@@ -537,7 +539,8 @@ Napi::Value linearBackward(const Napi::CallbackInfo& info_) {
   args_.disjoint(db, w);
   args_.disjoint(db, reluOf);
   if (reluOf && !overwriteDx) args_.fail("reluOf (the relu backward fused into dx) needs overwriteDx: the gate applies to the whole of dx");
-  const LinearBackward params_{dy, x, w, dx, dw, db, overwriteDx, reluOf, overwriteDw, N, M, K};
+  if (reluScale != 1.0 && !reluOf) args_.fail("reluScale (the factor on the gated dx) needs reluOf: without the gate there is nothing it applies to");
+  const LinearBackward params_{dy, x, w, dx, dw, db, overwriteDx, reluOf, overwriteDw, reluScale, N, M, K};
   run(args_, params_);
   Dev::finish(args_);
   return args_.env().Undefined();

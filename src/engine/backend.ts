@@ -106,10 +106,15 @@ export interface Backend extends TensorMemory {
    * relu backward (as reluBackward gates) fused into the GEMM's epilogue, instead of a pass that reads dx back.
    * overwriteDw: dw = dyᵀ·x and db = Σ_n dy instead (the step's first gradient of these parameters: the
    * gradient arena then needs no zero pass for them, and the dW GEMM does not read dw back).
+   * reluScale (default 1; other values need reluOf): dx = reluOf > 0 ? reluScale·(dy·w) : 0. With dropout
+   * between the ReLU and this layer (x = dropout(relu(u)) = keep ? relu(u)/(1 − p) : 0), reluOf = x and
+   * reluScale = 1/(1 − p) give the gradient at u in the epilogue, without the dropout's mask: x > 0 exactly
+   * where the mask kept an element and the ReLU passed it, and the gradient is 0 everywhere else either way
+   * (as dropoutBackward then reluBackward compute it, the same product rounded the same way).
    */
   linearBackward(
     dy: Tensor, x: Tensor, w: Tensor, dx: Tensor | null, dw: Tensor | null, db: Tensor | null, overwriteDx?: boolean, reluOf?: Tensor | null,
-    overwriteDw?: boolean,
+    overwriteDw?: boolean, reluScale?: number,
   ): void;
 
   /**

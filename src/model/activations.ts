@@ -41,7 +41,7 @@ export interface Grads {
   dRes: Tensor;
   /** dq, dk and dv are the blocks of dqkv [3, B·S, D], as q, k and v of qkv. */
   da: Tensor; dqkv: Tensor; dq: Tensor; dk: Tensor; dv: Tensor; datt: Tensor; dproj: Tensor;
-  df1: Tensor; df1b: Tensor; df2: Tensor;
+  df1: Tensor; df2: Tensor;
   de: Tensor;
   /** LoRA scratch: ∂/∂(a1·Aᵀ) [B,S,r] and the scaled ∂q or ∂v [B,S,D]. */
   dLoraT: Tensor | null; dLoraU: Tensor | null;
@@ -139,7 +139,7 @@ export function planActivations(backend: Backend, c: ModelConfig, o: PlanOptions
     ? {
         dRes: t([B, S, D]),
         da: t([B, S, D]), dqkv: dqkv.all3, dq: dqkv.a, dk: dqkv.b, dv: dqkv.c, datt: t([B, S, D]), dproj: t([B, S, D]),
-        df1: t([B, S, F]), df1b: t([B, S, F]), df2: t([B, S, D]),
+        df1: t([B, S, F]), df2: t([B, S, D]),
         de: t([B, T, D]),
         dLoraT: r > 0 ? t([B, S, r]) : null, dLoraU: r > 0 ? t([B, S, D]) : null,
         dz: hr ? t([B, S * D]) : null, dln: hr ? t([B, S * D]) : null, dout: hr ? t([B, 2]) : null,

@@ -42,9 +42,10 @@ export interface ParamRun {
  */
 export function linearBackwardOf(
   store: ParamStore, dy: Tensor, x: Tensor, w: string, b: string | null, dx: Tensor | null, overwriteDx = false, reluOf: Tensor | null = null,
+  reluScale = 1,
 ): void {
   const g = store.linearGrads(w, b);
-  store.backend.linearBackward(dy, x, store.value(w), dx, g.dw, g.db, overwriteDx, reluOf, g.overwrite);
+  store.backend.linearBackward(dy, x, store.value(w), dx, g.dw, g.db, overwriteDx, reluOf, g.overwrite, reluScale);
 }
 
 export class ParamStore {

@@ -144,8 +144,10 @@ export class PpgGpt {
   }
 
   /** linearBackward of the layer with parameters w and b (linearBackwardOf: fresh gradients are overwritten). */
-  private linearBackward(dy: Tensor, x: Tensor, w: string, b: string | null, dx: Tensor, overwriteDx = false, reluOf: Tensor | null = null): void {
-    linearBackwardOf(this.store, dy, x, w, b, dx, overwriteDx, reluOf);
+  private linearBackward(
+    dy: Tensor, x: Tensor, w: string, b: string | null, dx: Tensor, overwriteDx = false, reluOf: Tensor | null = null, reluScale = 1,
+  ): void {
+    linearBackwardOf(this.store, dy, x, w, b, dx, overwriteDx, reluOf, reluScale);
   }
 
   private grads(a: Activations): Grads {
@@ -194,19 +196,15 @@ export class PpgGpt {
       be.dropoutBackward(dRes, g.df2, p, this.key(opts, i, Site.MlpOut));
       gF2 = g.df2;
     }
-    const f1Out = drop && b.f1Drop ? b.f1Drop : b.f1;
-    let gA = g.df1b, gB = g.df1;
-    if (drop && b.f1Drop) {
-      this.linearBackward(r(gF2), r(f1Out), n.w2, n.b2, r(gA), true);
-      be.dropoutBackward(gA, gB, p, this.key(opts, i, Site.Relu));
-      [gA, gB] = [gB, gA];
-      be.reluBackward(gA, b.f1, gB);
-    } else {
-      // Nothing between the relu and linear2: the relu backward runs in linear2's dx epilogue (no pass over
-      // the [N, 4D] gradient to read it back).
-      this.linearBackward(r(gF2), r(f1Out), n.w2, n.b2, r(gB), true, r(b.f1));
-    }
-    this.linearBackward(r(gB), r(b.a2), n.w1, n.b1, r(g.da), true);
+    // The relu backward runs in linear2's dx epilogue (no pass over the [N, 4D] gradient to read it back),
+    // gated by linear2's own input. With dropout between them that input is f1Drop = keep ? f1/(1 − p) : 0,
+    // which is > 0 exactly where the mask kept an element and the relu passed it: gating by it and scaling by
+    // 1/(1 − p) gives the dropout's and the relu's backward together, without regenerating the mask (the
+    // same product rounded the same way as dropoutBackward then reluBackward; see linearBackward's reluScale).
+    const dropped = drop && b.f1Drop !== null;
+    const f1Out = dropped && b.f1Drop ? b.f1Drop : b.f1;
+    this.linearBackward(r(gF2), r(f1Out), n.w2, n.b2, r(g.df1), true, r(f1Out), dropped ? 1 / (1 - p) : 1);
+    this.linearBackward(r(g.df1), r(b.a2), n.w1, n.b1, r(g.da), true);
     // dRes: ∂/∂hOut (read by the branch above) + the norm's gradient = ∂/∂hMid.
     be.rmsNormBackward(r(g.da), r(b.hMid), s.value(n.norm2), b.rstd2, r(dRes), s.grad(n.norm2));
     // Attention branch: hMid = hIn + drop(w_concat(attention(rope(q), rope(k), v))).

@@ -118,6 +118,21 @@ for (const [N, K, M] of [[1, 1, 1], [7, 13, 17], [33, 300, 65], [31, 2048, 512],
     run: (be, t) => be.linearBackward(t.dy, t.x, t.w, t.dx, t.dw, t.db, true, t.x),
   });
 }
+// The relu backward through a dropout (reluOf = the dropout's output, reluScale = 1/(1 − p)): x has the zeros
+// of both the relu and the mask, and the kept values scaled; dx starts as NaN. The model's linear2 dx with
+// dropout on, and edge shapes; a long M runs several KC blocks on the CPU before the gated, scaled store.
+for (const [N, K, M] of [[1, 1, 1], [7, 13, 17], [33, 300, 65], [31, 2048, 512], [9, 40, 2300]]) {
+  const s = 1 / (1 - 0.1);
+  add({
+    op: 'linear', label: `backward with the relu and dropout backward fused into dx (reluScale) N=${N} K=${K} M=${M}`, gemm: true,
+    tensors: {
+      x: V([N, K], (i) => (Math.sin(12.9898 * i) * 43758.5453 % 1 + 1) % 1 < 0.1 ? 0 : s * Math.max(0, Math.sin(1.7 * i + 0.3))),
+      w: R([M, K]), dy: R([N, M]), dx: F([N, K], NaN), dw: R([M, K]), db: R([M]),
+    },
+    compare: { dx: 1e-4, dw: 1e-4, db: 1e-4 },
+    run: (be, t) => be.linearBackward(t.dy, t.x, t.w, t.dx, t.dw, t.db, true, t.x, false, s),
+  });
+}
 // dw and db overwritten (the step's first gradient of a layer's parameters): they start as NaN, so any read of
 // their old values shows. A long N (dW's contraction) runs several KC blocks on the CPU, of which only the
 // first may overwrite; 70000 tokens run in slices on webgpu, of which only the first may.

@@ -213,6 +213,25 @@ describe('the constraints that protect memory', () => {
     expect(checked).toBeGreaterThanOrEqual(1);
   });
 
+  test('a factor other than 1 given without the tensor it applies through (factorNeedsTensor)', () => {
+    let checked = 0;
+    for (const spec of NATIVE_OPS) {
+      for (const r of spec.factorNeedsTensor ?? []) {
+        const params = nativeParams(spec), flags = new Set((spec.needsFlag ?? []).map((x) => x.flag));
+        const args = validArgs(params, flags);
+        args[params.findIndex((p) => p.name === r.tensor)] = null;
+        // Flags the missing tensor needed are cleared too, so the factor is the only thing wrong.
+        for (const n of spec.needsFlag ?? []) if (n.tensor === r.tensor) args[params.findIndex((p) => p.name === n.flag)] = 0;
+        args[params.findIndex((p) => p.name === r.number)] = 2;
+        expect(() => call(spec.name, args)).toThrow(r.message);
+        args[params.findIndex((p) => p.name === r.number)] = 1;
+        expect(() => call(spec.name, args)).not.toThrow();
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(1);
+  });
+
   test('sumSquares with a non-array or a wrong element type', () => {
     expectRejected('sumSquares', [7], 'a number');
     expect(() => call('sumSquares', [[new Float32Array(2), new Float64Array(2)]])).toThrow(/tensors\[1\]/);

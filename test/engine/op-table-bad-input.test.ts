@@ -94,6 +94,15 @@ function breakers(spec: OpSpec): Breaker[] {
       out.push([`${a.name} not an array`, a.name, (_be, args) => { args[i] = 7; }]);
     }
   });
+  // A factor other than 1 without the tensor it applies through (the flags that tensor needs cleared too).
+  const at = (name: string) => spec.args.findIndex((a) => a.name === name);
+  for (const r of spec.factorNeedsTensor ?? []) {
+    out.push([`${r.number} without ${r.tensor}`, r.number, (_be, args) => {
+      args[at(r.tensor)] = null;
+      for (const n of spec.needsFlag ?? []) if (n.tensor === r.tensor) args[at(n.flag)] = undefined;
+      args[at(r.number)] = 2;
+    }]);
+  }
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "gemm.h"
@@ -29,8 +30,11 @@ struct Shape {
   int a_layout;  // 0: row-major A (x, dy), 1: transposed A read column-wise (dyᵀ in dW)
   int b_layout;  // 0: row-major B (W in dx, x in dW), 1: Bᵀ (W in the forward)
   bool accumulate, bias;
-  int epilogue = 0;  // 0: none, 1: ReLU, 2: gate (accumulate must be false); applied by the last KC block's store
+  int epilogue = 0;  // 0: none, 1: ReLU, 2: gate, 3: gate with kGateScale (2, 3: accumulate must be false);
+                     // applied by the last KC block's store
 };
+// The gate's scale in epilogue 3: dropout's 1/(1 − p) at p = 0.1, as linearBackward's reluScale passes it.
+const float kGateScale = (float)(1.0 / (1.0 - 0.1));
 
 void expect(bool ok, const char* what, const Shape& s, const char* isa, int mode, int threads) {
   ++checks;
@@ -46,7 +50,7 @@ std::vector<float> run(const Shape& s, const std::vector<float>& a, const std::v
   const ft::Matrix B = s.b_layout == 0 ? ft::Matrix{b.data(), s.n, 1} : ft::Matrix{b.data(), 1, s.k};
   std::vector<float> c = c0;
   ft::gemm(s.m, s.n, s.k, A, B, c.data(), s.n, s.accumulate, s.bias ? bias.data() : nullptr, s.epilogue == 1,
-           s.epilogue == 2 ? gate.data() : nullptr);
+           s.epilogue >= 2 ? gate.data() : nullptr, nullptr, s.epilogue == 3 ? kGateScale : 1.0f);
   return c;
 }
 
@@ -86,7 +90,7 @@ void check_shape(const Shape& s, std::mt19937& rng, int max_threads) {
           m += std::fabs((double)at(i, p) * bt(p, j));
         }
         if (s.epilogue == 1) acc = acc > 0 ? acc : 0;
-        if (s.epilogue == 2) acc = gate[i * s.n + j] > 0 ? acc : 0;  // false for a NaN gate
+        if (s.epilogue >= 2) acc = gate[i * s.n + j] > 0 ? acc * (s.epilogue == 3 ? kGateScale : 1.0f) : 0;  // NaN: 0
         r.value[i * s.n + j] = acc;
         r.mag[i * s.n + j] = m;
       }
@@ -166,6 +170,9 @@ int main() {
       {sz(211), sz(97), sz(300), 0, 0, false, false, 2},
       {sz(300), sz(81), sz(1100), 1, 0, false, true, 2},
       {sz(77), sz(45), sz(531), 1, 1, false, false, 2},
+      // The gate with a scale (the relu backward through a dropout: linearBackward's reluScale).
+      {sz(211), sz(97), sz(300), 0, 0, false, true, 3},
+      {sz(300), sz(81), sz(1100), 1, 0, false, false, 3},
   };
   // A column-major A takes both routes on any CPU: read in place (AMD's default) and packed (everyone else's).
   const bool direct_columns = ft::gemm_direct_columns();
@@ -176,6 +183,23 @@ int main() {
     }
   }
   ft::set_gemm_direct_columns(direct_columns);
+  // A gate scale without a gate, or one that is not finite and positive, is refused rather than ignored.
+  {
+    std::vector<float> a(6, 1.0f), b(6, 1.0f), c(4, 0.0f), g(4, 1.0f);
+    const Shape s{2, 2, 3, 0, 0, false, false};
+    auto refused = [&](const float* gate, float scale) {
+      try {
+        ft::gemm(2, 2, 3, {a.data(), 3, 1}, {b.data(), 2, 1}, c.data(), 2, false, nullptr, false, gate, nullptr, scale);
+      } catch (const std::invalid_argument&) {
+        return true;
+      }
+      return false;
+    };
+    expect(refused(nullptr, 2.0f), "a gate scale without a gate was accepted", s, "any", 0, 1);
+    expect(refused(g.data(), 0.0f), "a zero gate scale was accepted", s, "any", 0, 1);
+    expect(refused(g.data(), NAN), "a NaN gate scale was accepted", s, "any", 0, 1);
+    expect(!refused(g.data(), 2.0f), "a gate with a scale was refused", s, "any", 0, 1);
+  }
   std::printf("gemm_test: %d checks, %d failed\n", checks, failures);
   return failures == 0 ? 0 : 1;
 }

@@ -42,6 +42,19 @@ describe('linear / patchEmbed', () => {
     linearBackward(dy, x, w, new Float64Array(6), full, new Float64Array(2), 2, 3, 2);
     expect(Array.from(dw)).toEqual(Array.from(full));
   });
+
+  // The model's MLP with dropout: y = dropout(relu(u))·wᵀ + b. linearBackward gated by its own input x =
+  // dropout(relu(u)) and scaled by 1/(1 − p) must give ∂L/∂u, the dropout's and the relu's backward at once.
+  test.each([0, 0.1, 0.5])('dx gated by a dropout of a relu (reluOf = x, reluScale = 1/(1 − p)), p = %f', (p) => {
+    const N = 4, K = 9, M = 5, key = { seed: 3, step: 1, site: 2 };
+    const u = randn64(N * K, 1).map((v) => (Math.abs(v) < 0.01 ? v + 0.1 : v)), w = randn64(M * K, 2), b = randn64(M, 3);
+    const R = randn64(N * M, 4), r = new Float64Array(N * K), x = new Float64Array(N * K), y = new Float64Array(N * M);
+    const L = () => (reluForward(u, r), dropoutForward(r, x, p, key), linearForward(x, w, b, y, N, K, M), dot(R, y));
+    L();
+    expect(x.some((v) => v === 0) && x.some((v) => v > 0)).toBe(true);
+    const [du] = gradientsFrom([N * K], 5, ([g]) => linearBackward(R, x, w, g, null, null, N, K, M, true, x, false, 1 / (1 - p)), 'overwrite');
+    expectGradient('du', L, u, du);
+  });
 });
 
 describe('linearFanout', () => {

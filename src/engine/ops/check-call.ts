@@ -292,6 +292,11 @@ export function checkCall(spec: OpSpec, backend: string, args: readonly unknown[
     const at = (name: string) => spec.args.findIndex((a) => a.name === name);
     if (args[at(r.tensor)] != null && args[at(r.flag)] !== true) throw new OpError(spec.name, r.message);
   }
+  for (const r of spec.factorNeedsTensor ?? []) {
+    const at = (name: string) => spec.args.findIndex((a) => a.name === name);
+    const f = args[at(r.number)];
+    if (f !== undefined && f !== 1 && args[at(r.tensor)] == null) throw new OpError(spec.name, r.message);
+  }
   checkAliasing(spec.name, tensors);
   const noop = spec.noopWhenZero !== undefined && dims[spec.noopWhenZero] === 0;
   if (read !== undefined && !noop) checkValues(spec, tensors, dims, read, defer);

@@ -95,6 +95,9 @@ function entryOf(spec: OpSpec, params: readonly NativeParam[]): string {
     });
   });
   for (const r of spec.needsFlag ?? []) body.push(`  if (${r.tensor} && !${r.flag}) args_.fail(${JSON.stringify(r.message)});`);
+  for (const r of spec.factorNeedsTensor ?? []) {
+    body.push(`  if (${r.number} != 1.0 && !${r.tensor}) args_.fail(${JSON.stringify(r.message)});`);
+  }
   for (const t of tensors) {
     const rule = t.spec.values;
     if (typeof rule === 'object') body.push(`  Dev::group_ids(args_, ${t.name}, ${rule.groupIds});`);

@@ -106,6 +106,8 @@ export interface OpSpec {
   constraints?: readonly Constraint[];
   /** An optional tensor that may only be given together with a flag (a fused epilogue that needs it). */
   needsFlag?: readonly { tensor: string; flag: string; message: string }[];
+  /** A number that may differ from 1 only together with an optional tensor (a factor of the epilogue that tensor gates). */
+  factorNeedsTensor?: readonly { number: string; tensor: string; message: string }[];
   /** Every id in tensor `ids` has a positive count in tensor `counts` (GroupDRO divides by it). */
   idsCounted?: { ids: string; counts: string };
   /** Runs through another op's native function (patchEmbed is a linear over [B·T, P]). */

@@ -33,10 +33,15 @@ export const OP_TABLE = [
       inp('dy', ['N', 'M']), inp('x', ['N', 'K']), inp('w', ['M', 'K']),
       acc('dx', ['N', 'K'], { optional: true }), acc('dw', ['M', 'K'], { optional: true }), acc('db', ['M'], { optional: true }),
       flag('overwriteDx'), inp('reluOf', ['N', 'K'], { optional: true }), flag('overwriteDw'),
+      num('reluScale', { above: 0, default: 1 }),
     ],
     needsFlag: [{
       tensor: 'reluOf', flag: 'overwriteDx',
       message: 'reluOf (the relu backward fused into dx) needs overwriteDx: the gate applies to the whole of dx',
+    }],
+    factorNeedsTensor: [{
+      number: 'reluScale', tensor: 'reluOf',
+      message: 'reluScale (the factor on the gated dx) needs reluOf: without the gate there is nothing it applies to',
     }],
   },
   // G products sharing one input (q, k and v from one normalised activation): one GEMM over the stacked

@@ -32,8 +32,9 @@ const KERNELS: Kernels = {
     linearForward(d(x), d(w), dn(b), d(y), N, K, M);
     if (relu === true) reluForward(d(y), d(y));
   },
-  linearBackward: ({ N, K, M }, dy, x, w, dx, dw, db, overwriteDx, reluOf, overwriteDw) =>
-    linearBackward(d(dy), d(x), d(w), dn(dx), dn(dw), dn(db), N, K, M, overwriteDx ?? false, dn(reluOf ?? null), overwriteDw ?? false),
+  linearBackward: ({ N, K, M }, dy, x, w, dx, dw, db, overwriteDx, reluOf, overwriteDw, reluScale) =>
+    linearBackward(d(dy), d(x), d(w), dn(dx), dn(dw), dn(db), N, K, M, overwriteDx ?? false, dn(reluOf ?? null), overwriteDw ?? false,
+      reluScale ?? 1),
   linearFanout: ({ G, N, K, M }, x, w, b, y) => linearFanoutForward(d(x), d(w), dn(b), d(y), G, N, K, M),
   linearFanoutBackward: ({ G, N, K, M }, dy, x, w, dx, dw, db, overwriteDx, overwriteDw) =>
     linearFanoutBackward(d(dy), d(x), d(w), dn(dx), dn(dw), dn(db), G, N, K, M, overwriteDx ?? false, overwriteDw ?? false),

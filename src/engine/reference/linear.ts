@@ -15,19 +15,19 @@ export function linearForward(x: Vec, w: Vec, b: Vec | null, y: Vec, N: number, 
 }
 
 /**
- * dx += dy·w (or = with overwriteDx; gated by reluOf > 0 when given, as reluBackward gates), dw += dyᵀ·x,
- * db += Σ_n dy (or both = with overwriteDw; each skipped when null).
+ * dx += dy·w (or = with overwriteDx; gated by reluOf > 0 when given, as reluBackward gates, and then times
+ * reluScale), dw += dyᵀ·x, db += Σ_n dy (or both = with overwriteDw; each skipped when null).
  */
 export function linearBackward(
   dy: Vec, x: Vec, w: Vec, dx: Vec | null, dw: Vec | null, db: Vec | null, N: number, K: number, M: number, overwriteDx = false,
-  reluOf: Vec | null = null, overwriteDw = false,
+  reluOf: Vec | null = null, overwriteDw = false, reluScale = 1,
 ): void {
   if (dx !== null) {
     for (let n = 0; n < N; n++) {
       for (let k = 0; k < K; k++) {
         let acc = 0;
         for (let m = 0; m < M; m++) acc += dy[n * M + m] * w[m * K + k];
-        if (reluOf !== null && !(reluOf[n * K + k] > 0)) acc = 0;
+        if (reluOf !== null) acc = reluOf[n * K + k] > 0 ? acc * reluScale : 0;
         dx[n * K + k] = overwriteDx ? acc : dx[n * K + k] + acc;
       }
     }

@@ -197,12 +197,16 @@ export class WebGpuBackend extends TableBackend {
 
   private linearBackwardRaw(
     dy: Tensor, x: Tensor, w: Tensor, dx: Tensor | null, dw: Tensor | null, db: Tensor | null, N: number, Kd: number, M: number,
-    overwriteDx = false, reluOf: Tensor | null = null, overwriteDw = false,
+    overwriteDx = false, reluOf: Tensor | null = null, overwriteDw = false, reluScale = 1,
   ): void {
     // dx[n, k] (+)= Σ_m dy[n, m]·w[m, k]
     if (dx !== null) this.gemm(dy, w, dx, null, N, Kd, M, [M, 1], [Kd, 1], !overwriteDx);
-    // The relu gate (reluOf needs overwriteDx): the relu backward kernel in place over the fresh dx.
-    if (dx !== null && reluOf !== null) this.run(K.reluBackward, { dy: dx, y: reluOf, dx }, { n: N * Kd }, this.elems(N * Kd));
+    // The relu gate (reluOf needs overwriteDx): the relu backward kernel in place over the fresh dx, then its
+    // factor (reluScale needs reluOf; the gated zeros stay zeros).
+    if (dx !== null && reluOf !== null) {
+      this.run(K.reluBackward, { dy: dx, y: reluOf, dx }, { n: N * Kd }, this.elems(N * Kd));
+      if (reluScale !== 1) this.run(K.scale, { x: dx }, { n: N * Kd, s: reluScale }, this.elems(N * Kd));
+    }
     // dw[m, k] (+)= Σ_n dy[n, m]·x[n, k]: A(m, n) = dy[n, m]
     if (dw !== null) this.gemm(dy, x, dw, null, M, Kd, N, [1, M], [Kd, 1], !overwriteDw);
     // db (+)= Σ_n dy: the column sum adds (it runs in row slices), so an overwritten db starts from zero.
@@ -261,9 +265,9 @@ export class WebGpuBackend extends TableBackend {
     },
     linearBackward: (
       { N, K, M }, dy: Tensor, x: Tensor, w: Tensor, dx: Tensor | null, dw: Tensor | null, db: Tensor | null, overwriteDx?: boolean,
-      reluOf?: Tensor | null, overwriteDw?: boolean,
+      reluOf?: Tensor | null, overwriteDw?: boolean, reluScale?: number,
     ): void => {
-      this.linearBackwardRaw(dy, x, w, dx, dw, db, N, K, M, overwriteDx, reluOf ?? null, overwriteDw);
+      this.linearBackwardRaw(dy, x, w, dx, dw, db, N, K, M, overwriteDx, reluOf ?? null, overwriteDw, reluScale ?? 1);
     },
     // G products over row slices of the stacked tensors (the fused GEMM is the CPU's; here each slice is the
     // linear's own kernel, and only the first product may overwrite dx).
