@@ -57,6 +57,8 @@ namespace ops {
 // ---- layers ----
 void run(Args&, const Linear& p) {
   ftc::linear_forward(p.x.data, p.w.data, p.b.data, p.y.data, p.N, p.K, p.M, p.relu != 0);
+  // Dropout (p > 0): the dropout kernel in place over the product (as the CPU backend applies it).
+  if (p.p > 0.0) ftc::dropout_forward(p.y.data, p.y.data, p.N * p.M, drop_key(p.p, p.seed, p.step, p.site));
 }
 void run(Args&, const LinearBackward& p) {
   ftc::linear_backward(p.dy.data, p.x.data, p.w.data, p.dx.data, p.dw.data, p.db.data, p.N, p.K, p.M, p.overwriteDx != 0,

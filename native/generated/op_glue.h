@@ -22,13 +22,17 @@
 namespace ftn {
 namespace ops {
 
-// linear(x[N,K], w[M,K], b[M] | null, y[N,M], relu, N, K, M)
+// linear(x[N,K], w[M,K], b[M] | null, y[N,M], relu, p, seed, step, site, N, K, M)
 struct Linear {
   F32 x;
   F32 w;
   F32 b;
   F32 y;
   int64_t relu;
+  double p;
+  int64_t seed;
+  int64_t step;
+  int64_t site;
   int64_t N;
   int64_t K;
   int64_t M;
@@ -489,19 +493,23 @@ using namespace ops;
 
 template <class Dev>
 Napi::Value linear(const Napi::CallbackInfo& info_) {
-  Args args_(info_, "linear", 8);
-  const int64_t N = args_.dim(5, "N");
-  const int64_t K = args_.dim(6, "K");
-  const int64_t M = args_.dim(7, "M");
+  Args args_(info_, "linear", 12);
+  const int64_t N = args_.dim(9, "N");
+  const int64_t K = args_.dim(10, "K");
+  const int64_t M = args_.dim(11, "M");
   const F32 x = Dev::tensor(args_, info_, 0, "x", {N, K}, false);
   const F32 w = Dev::tensor(args_, info_, 1, "w", {M, K}, false);
   const F32 b = Dev::tensor(args_, info_, 2, "b", {M}, true);
   const F32 y = Dev::tensor(args_, info_, 3, "y", {N, M}, false);
   const int64_t relu = args_.integer(4, "relu", 0LL, 1LL);
+  const double p = args_.number_range(5, "p", 0, false, 1, true);
+  const int64_t seed = args_.integer(6, "seed", 0LL, 9007199254740991LL);
+  const int64_t step = args_.integer(7, "step", 0LL, 4294967295LL);
+  const int64_t site = args_.integer(8, "site", 0LL, 4294967295LL);
   args_.disjoint(y, x);
   args_.disjoint(y, w);
   args_.disjoint(y, b);
-  const Linear params_{x, w, b, y, relu, N, K, M};
+  const Linear params_{x, w, b, y, relu, p, seed, step, site, N, K, M};
   run(args_, params_);
   Dev::finish(args_);
   return args_.env().Undefined();

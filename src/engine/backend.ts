@@ -20,6 +20,7 @@ export interface DropoutKey {
   site: number;
 }
 
+/** Dropout with its probability and key (ropeAttention's probabilities, linear's output). */
 export interface AttentionDropout {
   p: number;
   key: DropoutKey;
@@ -96,8 +97,11 @@ export interface Backend extends TensorMemory {
   /**
    * y[N,M] = x[N,K]·w[M,K]ᵀ + b[M] (b may be null); with relu, y = relu(…) as the relu op computes it
    * (x > 0 ? x : 0), fused into the GEMM's epilogue so the output is not read and written a second time.
+   * With dropout (p > 0), y = dropout(…) after that, exactly as the dropout op with that p and key over y
+   * would give, in place (the MLP's linear1 with dropout on needs no second [N, 4D] buffer; its backward
+   * gates by y itself, see linearBackward's reluScale).
    */
-  linear(x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, relu?: boolean): void;
+  linear(x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, relu?: boolean, dropout?: AttentionDropout): void;
   /**
    * dx[N,K] += dy·w, dw[M,K] += dyᵀ·x, db[M] += Σ_n dy. Any of dx, dw, db may be null (not wanted).
    * overwriteDx: dx = dy·w instead (a fresh activation gradient: no zero pass, no read of dx).

@@ -18,8 +18,8 @@ export interface BlockActs {
   proj: Tensor; projDrop: Tensor | null;
   hMid: Tensor;
   a2: Tensor; rstd2: Tensor;
-  /** linear1 output, ReLU applied in place [B,S,F]. */
-  f1: Tensor; f1Drop: Tensor | null;
+  /** linear1's output [B,S,F]: relu(…), and with dropout on, drop(relu(…)) (linear applies both). */
+  f1: Tensor;
   f2: Tensor; f2Drop: Tensor | null;
   /** LoRA: a1·Aᵀ for w_q and w_v [B,S,r] (null without adapters). */
   loraQ: Tensor | null; loraV: Tensor | null;
@@ -121,7 +121,7 @@ export function planActivations(backend: Backend, c: ModelConfig, o: PlanOptions
       proj: t([B, S, D]), projDrop: drop ? t([B, S, D]) : null,
       hMid: t([B, S, D]),
       a2: t([B, S, D]), rstd2: t([B * S]),
-      f1: t([B, S, F]), f1Drop: drop ? t([B, S, F]) : null,
+      f1: t([B, S, F]),
       f2: t([B, S, D]), f2Drop: drop ? t([B, S, D]) : null,
       loraQ: r > 0 ? t([B, S, r]) : null, loraV: r > 0 ? t([B, S, r]) : null,
     };

@@ -80,14 +80,11 @@ export class PpgGpt {
     }
     be.add(b.hIn, projOut, b.hMid);
     be.rmsNorm(r(b.hMid), s.value(n.norm2), c.rmsEps, r(b.a2), b.rstd2);
-    // relu fused into linear1's epilogue (one pass over the [N, 4D] output instead of two).
-    be.linear(r(b.a2), s.value(n.w1), s.value(n.b1), r(b.f1), true);
-    let f1Out = b.f1;
-    if (drop && b.f1Drop) {
-      be.dropout(b.f1, b.f1Drop, p, this.key(opts, i, Site.Relu));
-      f1Out = b.f1Drop;
-    }
-    be.linear(r(f1Out), s.value(n.w2), s.value(n.b2), r(b.f2));
+    // relu fused into linear1's epilogue (one pass over the [N, 4D] output instead of two); with dropout on,
+    // linear applies the dropout in place after it: f1 then holds drop(relu(…)) (no second [N, 4D] buffer),
+    // and the backward gates by f1 itself (blockBackward).
+    be.linear(r(b.a2), s.value(n.w1), s.value(n.b1), r(b.f1), true, drop ? { p, key: this.key(opts, i, Site.Relu) } : undefined);
+    be.linear(r(b.f1), s.value(n.w2), s.value(n.b2), r(b.f2));
     let f2Out = b.f2;
     if (drop && b.f2Drop) {
       be.dropout(b.f2, b.f2Drop, p, this.key(opts, i, Site.MlpOut));
@@ -197,13 +194,11 @@ export class PpgGpt {
       gF2 = g.df2;
     }
     // The relu backward runs in linear2's dx epilogue (no pass over the [N, 4D] gradient to read it back),
-    // gated by linear2's own input. With dropout between them that input is f1Drop = keep ? f1/(1 − p) : 0,
-    // which is > 0 exactly where the mask kept an element and the relu passed it: gating by it and scaling by
-    // 1/(1 − p) gives the dropout's and the relu's backward together, without regenerating the mask (the
-    // same product rounded the same way as dropoutBackward then reluBackward; see linearBackward's reluScale).
-    const dropped = drop && b.f1Drop !== null;
-    const f1Out = dropped && b.f1Drop ? b.f1Drop : b.f1;
-    this.linearBackward(r(gF2), r(f1Out), n.w2, n.b2, r(g.df1), true, r(f1Out), dropped ? 1 / (1 - p) : 1);
+    // gated by linear2's own input f1. With dropout on, f1 = keep ? relu(u)/(1 − p) : 0, which is > 0 exactly
+    // where the mask kept an element and the relu passed it: gating by it and scaling by 1/(1 − p) gives the
+    // dropout's and the relu's backward together, without regenerating the mask (the same product rounded
+    // the same way as dropoutBackward then reluBackward; see linearBackward's reluScale).
+    this.linearBackward(r(gF2), r(b.f1), n.w2, n.b2, r(g.df1), true, r(b.f1), drop ? 1 / (1 - p) : 1);
     this.linearBackward(r(g.df1), r(b.a2), n.w1, n.b1, r(g.da), true);
     // dRes: ∂/∂hOut (read by the branch above) + the norm's gradient = ∂/∂hMid.
     be.rmsNormBackward(r(g.da), r(b.hMid), s.value(n.norm2), b.rstd2, r(dRes), s.grad(n.norm2));

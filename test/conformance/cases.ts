@@ -96,6 +96,20 @@ for (const [N, K, M, bias] of [[1, 1, 1, true], [7, 13, 17, true], [33, 300, 65,
     run: (be, t) => be.linear(t.x, t.w, bias ? t.b : null, t.y, true),
   });
 }
+// Dropout after the product (and the relu), in place: the mask the dropout op draws over y as one tensor.
+// Ragged shapes (M odd: rows start at every offset within a Philox block), a long K (several KC blocks on the
+// CPU), the 19m linear1; y starts as NaN.
+for (const [N, K, M, relu, p] of [
+  [1, 1, 1, true, 0.5], [7, 13, 17, true, 0.1], [33, 300, 65, false, 0.3], [31, 512, 2048, true, 0.1], [5, 2100, 37, true, 0.5],
+  [130, 40, 600, false, 0.1],
+] as [number, number, number, boolean, number][]) {
+  add({
+    op: 'linear', label: `forward with dropout p=${p}${relu ? ' after relu' : ''} N=${N} K=${K} M=${M}`, gemm: true,
+    tensors: { x: R([N, K]), w: R([M, K], -0.2, 0.2), b: R([M]), y: F([N, M], NaN) },
+    compare: { y: 1e-4 },
+    run: (be, t) => be.linear(t.x, t.w, t.b, t.y, relu, { p, key: { seed: 11, step: 3, site: 7 } }),
+  });
+}
 for (const [N, K, M] of [[7, 13, 17], [31, 512, 2048], [31, 2048, 512]]) {
   add({
     op: 'linear', label: `backward overwriting dx (a fresh activation gradient) N=${N} K=${K} M=${M}`, gemm: true,

@@ -26,7 +26,10 @@ const elementwise = <N extends string>(name: N, args: OpSpec['args']) => ({ name
 
 export const OP_TABLE = [
   // ---- layers ----
-  { name: 'linear', args: [inp('x', ['N', 'K']), inp('w', ['M', 'K']), inp('b', ['M'], { optional: true }), out('y', ['N', 'M']), flag('relu')] },
+  {
+    name: 'linear',
+    args: [inp('x', ['N', 'K']), inp('w', ['M', 'K']), inp('b', ['M'], { optional: true }), out('y', ['N', 'M']), flag('relu'), ATTN_DROPOUT],
+  },
   {
     name: 'linearBackward',
     args: [

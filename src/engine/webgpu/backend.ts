@@ -260,8 +260,12 @@ export class WebGpuBackend extends TableBackend {
 
   // ---- the kernel of each op (the checks are the op table's: ../table-backend.ts) ----
   protected readonly kernels: Kernels = {
-    linear: ({ N, K, M }, x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, relu?: boolean): void => {
-      this.linearForwardRaw(x, w, b, y, N, K, M, relu ?? false);
+    linear: ({ N, K: Kd, M }, x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, relu?: boolean, dropout?: AttentionDropout): void => {
+      this.linearForwardRaw(x, w, b, y, N, Kd, M, relu ?? false);
+      // The dropout kernel in place over the product (as the CPU and CUDA backends apply it).
+      if (dropout !== undefined && dropout.p > 0) {
+        this.run(K.dropoutForward, { x: y, y }, { n: y.size, ...dropParams(dropout.p, dropout.key) }, this.elems(y.size, ELEMENTWISE_WG, 4));
+      }
     },
     linearBackward: (
       { N, K, M }, dy: Tensor, x: Tensor, w: Tensor, dx: Tensor | null, dw: Tensor | null, db: Tensor | null, overwriteDx?: boolean,

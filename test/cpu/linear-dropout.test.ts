@@ -1,0 +1,58 @@
+// linear's dropout (in place over the product) must give the product followed by the dropout op into another
+// tensor, bit for bit, on every ISA path, in both compute modes and at one thread and two.
+import { hostData } from '../../src/engine/host-storage';
+import { cpu, isaPaths, randomArray, rng } from './helpers';
+
+const start = cpu.info();
+afterAll(() => {
+  cpu.setIsa(start.isa);
+  cpu.setThreads(start.threads);
+  cpu.setComputeMode(start.computeMode);
+});
+
+const KEY = { seed: 5, step: 9, site: 4 };
+// Odd M puts tile rows at every offset within a Philox block; K = 2100 runs several KC blocks; the 19m linear1.
+const SHAPES: [number, number, number][] = [[1, 1, 1], [37, 45, 77], [13, 2100, 33], [62, 512, 2048]];
+
+function bits(t: Parameters<typeof hostData>[0]): Buffer {
+  return Buffer.from(hostData(t).slice().buffer);
+}
+
+const modes: ('fp32' | 'bf16')[] = cpu.info().bf16Supported ? ['fp32', 'bf16'] : ['fp32'];
+const cases = isaPaths().flatMap((isa) => modes.filter((m) => m === 'fp32' || isa === 'avx512').map((m) => [isa, m] as const));
+
+test.each(cases)('fused dropout equals the product then the dropout op (%s, %s)', (isa, mode) => {
+  cpu.setIsa(isa);
+  cpu.setComputeMode(mode);
+  const rand = rng(3);
+  for (const [N, K, M] of SHAPES) {
+    const x = cpu.tensor([N, K], randomArray(N * K, rand)), w = cpu.tensor([M, K], randomArray(M * K, rand, -0.2, 0.2));
+    const b = cpu.tensor([M], randomArray(M, rand));
+    for (const relu of [true, false]) {
+      for (const p of [0.1, 0.5]) {
+        const plain = cpu.tensor([N, M]), want = cpu.tensor([N, M]);
+        cpu.linear(x, w, b, plain, relu);
+        cpu.dropout(plain, want, p, KEY);
+        for (const threads of [1, 2]) {
+          cpu.setThreads(threads);
+          const got = cpu.tensor([N, M], new Float32Array(N * M).fill(NaN));
+          cpu.linear(x, w, b, got, relu, { p, key: KEY });
+          expect(bits(got).equals(bits(want))).toBe(true);
+          // The mask is live: some elements dropped, some kept (the 1-element product aside).
+          if (N * M > 100) expect(hostData(got).some((v) => v === 0) && hostData(got).some((v) => v !== 0)).toBe(true);
+        }
+        cpu.setThreads(start.threads);
+      }
+    }
+  }
+});
+
+test('dropout p = 0 is no dropout', () => {
+  cpu.setIsa(start.isa);
+  const rand = rng(4);
+  const x = cpu.tensor([9, 20], randomArray(180, rand)), w = cpu.tensor([30, 20], randomArray(600, rand));
+  const a = cpu.tensor([9, 30]), c = cpu.tensor([9, 30]);
+  cpu.linear(x, w, null, a, true);
+  cpu.linear(x, w, null, c, true, { p: 0, key: KEY });
+  expect(bits(c).equals(bits(a))).toBe(true);
+});
