@@ -127,7 +127,11 @@ void run(Args&, const Dropout& p) {
 void run(Args&, const DropoutBackward& p) {
   ft::dropout_backward(p.dy.data, p.dx.data, p.n, p.p, dropout_key(p.seed, p.step, p.site));
 }
-void run(Args&, const Add& p) { ft::add_forward(p.a.data, p.b.data, p.y.data, p.n); }
+void run(Args&, const Add& p) {
+  // With dropout (p > 0): y = a + dropout(b) in one pass (the dropout kernels' Add form).
+  if (p.p > 0.0) ft::dropout_add_forward(p.a.data, p.b.data, p.y.data, p.n, p.p, dropout_key(p.seed, p.step, p.site));
+  else ft::add_forward(p.a.data, p.b.data, p.y.data, p.n);
+}
 void run(Args&, const Accumulate& p) { ft::axpy(p.src.data, p.dst.data, (float)p.alpha, p.n); }
 void run(Args&, const Scale& p) { ft::scale_inplace(p.x.data, (float)p.s, p.n); }
 void run(Args&, const GradReverse& p) { ft::axpy(p.dy.data, p.dx.data, (float)-p.lambda, p.n); }

@@ -12,10 +12,12 @@
 namespace ft {
 namespace {
 
+// y = drop(x), or with Add y = a + drop(x) (the residual add after a dropout, in the same pass), over the
+// elements of Philox blocks [b0, b1). drop(x) = keep ? x·scale : +0.
 // Scalar path: one Philox block yields the words of 4 consecutive elements [4·blk, 4·blk + 4).
-template <bool Accumulate>
-void apply_blocks_scalar(const float* x, float* y, int64_t n, int64_t b0, int64_t b1, uint32_t threshold, float scale,
-                         const DropoutKey& key) {
+template <bool Add>
+void apply_blocks_scalar(const float* x, const float* a, float* y, int64_t n, int64_t b0, int64_t b1, uint32_t threshold,
+                         float scale, const DropoutKey& key) {
   const uint32_t k0 = (uint32_t)key.seed, k1 = (uint32_t)(key.seed >> 32);
   for (int64_t blk = b0; blk < b1; ++blk) {
     const Philox4 w = philox4x32_10((uint32_t)blk, 0u, key.step, key.site, k0, k1);
@@ -23,7 +25,7 @@ void apply_blocks_scalar(const float* x, float* y, int64_t n, int64_t b0, int64_
     for (int l = 0; l < 4 && base + l < n; ++l) {
       const int64_t i = base + l;
       const float v = (w.v[l] >> 8) >= threshold ? x[i] * scale : 0.0f;
-      if (Accumulate) y[i] += v;
+      if (Add) y[i] = a[i] + v;
       else y[i] = v;
     }
   }
@@ -78,9 +80,9 @@ FT_TARGET_AVX512_BMI2 inline __attribute__((always_inline)) uint64_t keep_bits_1
          _pdep_u64(k2m, 0x4444444444444444ull) | _pdep_u64(k3m, 0x8888888888888888ull);
 }
 
-template <bool Accumulate>
-FT_TARGET_AVX512_BMI2 void apply_blocks_avx512(const float* x, float* y, int64_t n, int64_t b0, int64_t b1,
-                                               uint32_t threshold, float scale, const DropoutKey& key) {
+template <bool Add>
+FT_TARGET_AVX512_BMI2 void apply_blocks_avx512(const float* x, const float* a, float* y, int64_t n, int64_t b0,
+                                               int64_t b1, uint32_t threshold, float scale, const DropoutKey& key) {
   const __m512i thr = _mm512_set1_epi32((int)threshold);
   const __m512 sc = _mm512_set1_ps(scale);
   int64_t blk = b0;
@@ -92,11 +94,10 @@ FT_TARGET_AVX512_BMI2 void apply_blocks_avx512(const float* x, float* y, int64_t
     for (int q = 0; q < 4; ++q) {
       const __mmask16 km = (__mmask16)(keep >> (16 * q));
       const __m512 v = _mm512_maskz_mul_ps(km, _mm512_loadu_ps(x + base + 16 * q), sc);
-      float* out = y + base + 16 * q;
-      _mm512_storeu_ps(out, Accumulate ? _mm512_add_ps(_mm512_loadu_ps(out), v) : v);
+      _mm512_storeu_ps(y + base + 16 * q, Add ? _mm512_add_ps(_mm512_loadu_ps(a + base + 16 * q), v) : v);
     }
   }
-  if (blk < b1) apply_blocks_scalar<Accumulate>(x, y, n, blk, b1, threshold, scale, key);
+  if (blk < b1) apply_blocks_scalar<Add>(x, a, y, n, blk, b1, threshold, scale, key);
 }
 
 // AVX2 path: 8 Philox blocks at once, i.e. 32 elements, for CPUs without AVX-512 (the attention dropout mask
@@ -156,8 +157,8 @@ FT_TARGET_AVX2_ONLY inline __attribute__((always_inline)) void keep_masks_8(uint
   words_in_order(b0, b1, b2, b3, thr_minus_1, out + 2);
 }
 
-template <bool Accumulate>
-FT_TARGET_AVX2_ONLY void apply_blocks_avx2(const float* x, float* y, int64_t n, int64_t b0, int64_t b1,
+template <bool Add>
+FT_TARGET_AVX2_ONLY void apply_blocks_avx2(const float* x, const float* a, float* y, int64_t n, int64_t b0, int64_t b1,
                                            uint32_t threshold, float scale, const DropoutKey& key) {
   const __m256i thr = _mm256_set1_epi32((int)threshold - 1);
   const __m256 sc = _mm256_set1_ps(scale);
@@ -171,11 +172,10 @@ FT_TARGET_AVX2_ONLY void apply_blocks_avx2(const float* x, float* y, int64_t n, 
     for (int q = 0; q < 4; ++q) {
       // A dropped element is +0 (the mask clears x·scale's bits), as the scalar path's 0.0f.
       const __m256 v = _mm256_and_ps(_mm256_mul_ps(_mm256_loadu_ps(x + base + 8 * q), sc), _mm256_castsi256_ps(keep[q]));
-      float* out = y + base + 8 * q;
-      _mm256_storeu_ps(out, Accumulate ? _mm256_add_ps(_mm256_loadu_ps(out), v) : v);
+      _mm256_storeu_ps(y + base + 8 * q, Add ? _mm256_add_ps(_mm256_loadu_ps(a + base + 8 * q), v) : v);
     }
   }
-  if (blk < b1) apply_blocks_scalar<Accumulate>(x, y, n, blk, b1, threshold, scale, key);
+  if (blk < b1) apply_blocks_scalar<Add>(x, a, y, n, blk, b1, threshold, scale, key);
 }
 
 // As multipliers_avx512, 32 elements per batch: a batch starts at the block of the current element.
@@ -233,16 +233,16 @@ bool has_bmi2() {
   return ok;
 }
 
-template <bool Accumulate>
-void apply(const float* x, float* y, int64_t n, double p, const DropoutKey& key) {
+template <bool Add>
+void apply(const float* x, const float* a, float* y, int64_t n, double p, const DropoutKey& key) {
   const uint32_t threshold = dropout_threshold(p);
   const float scale = (float)(1.0 / (1.0 - p));
   const int64_t blocks = (n + 3) / 4;
   const bool vec512 = active_isa() == Isa::Avx512 && has_bmi2(), vec256 = !vec512 && active_isa() >= Isa::Avx2;
   parallel_grain(blocks, 4096, [&](int64_t b0, int64_t b1) {
-    if (vec512) apply_blocks_avx512<Accumulate>(x, y, n, b0, b1, threshold, scale, key);
-    else if (vec256) apply_blocks_avx2<Accumulate>(x, y, n, b0, b1, threshold, scale, key);
-    else apply_blocks_scalar<Accumulate>(x, y, n, b0, b1, threshold, scale, key);
+    if (vec512) apply_blocks_avx512<Add>(x, a, y, n, b0, b1, threshold, scale, key);
+    else if (vec256) apply_blocks_avx2<Add>(x, a, y, n, b0, b1, threshold, scale, key);
+    else apply_blocks_scalar<Add>(x, a, y, n, b0, b1, threshold, scale, key);
   });
 }
 
@@ -269,12 +269,16 @@ void dropout_multipliers(const DropoutKey& key, uint32_t threshold, float kept, 
 }
 
 void dropout_forward(const float* x, float* y, int64_t n, double p, const DropoutKey& key) {
-  apply<false>(x, y, n, p, key);
+  apply<false>(x, nullptr, y, n, p, key);
 }
 
 void dropout_backward(const float* dy, float* dx, int64_t n, double p, const DropoutKey& key) {
   // The backward is the same mask and scale: dx = dy·mask/(1 − p), overwritten like the activations' backward.
-  apply<false>(dy, dx, n, p, key);
+  apply<false>(dy, nullptr, dx, n, p, key);
+}
+
+void dropout_add_forward(const float* a, const float* x, float* y, int64_t n, double p, const DropoutKey& key) {
+  apply<true>(x, a, y, n, p, key);
 }
 
 }  // namespace ft

@@ -42,6 +42,11 @@ __global__ void add_kernel(const float* a, const float* b, float* y, long long n
   FT_GRID_STRIDE(i, n) y[i] = a[i] + b[i];
 }
 
+// y = a + dropout(b), as dropout_kernel into a buffer and then add_kernel would give.
+__global__ void add_dropout_kernel(const float* a, const float* b, float* y, long long n, DropKey key) {
+  FT_GRID_STRIDE(i, n) y[i] = a[i] + b[i] * drop_factor(key, (uint64_t)i);
+}
+
 __global__ void accumulate_kernel(const float* src, float* dst, float alpha, long long n) {
   FT_GRID_STRIDE(i, n) dst[i] += alpha * src[i];
 }
@@ -81,6 +86,9 @@ void dropout_backward(const float* dy, float* dx, int64_t n, const DropKey& key)
 }
 void add(const float* a, const float* b, float* y, int64_t n) {
   FT_LAUNCH(add_kernel, blocks_for(n), THREADS, 0, a, b, y, (long long)n);
+}
+void add_dropout(const float* a, const float* b, float* y, int64_t n, const DropKey& key) {
+  FT_LAUNCH(add_dropout_kernel, blocks_for(n), THREADS, 0, a, b, y, (long long)n, key);
 }
 void accumulate(const float* src, float* dst, float alpha, int64_t n) {
   FT_LAUNCH(accumulate_kernel, blocks_for(n), THREADS, 0, src, dst, alpha, (long long)n);

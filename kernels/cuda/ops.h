@@ -53,6 +53,8 @@ void gelu_backward(const float* dy, const float* x, float* dx, int64_t n);
 void dropout_forward(const float* x, float* y, int64_t n, const DropKey& key);
 void dropout_backward(const float* dy, float* dx, int64_t n, const DropKey& key);
 void add(const float* a, const float* b, float* y, int64_t n);
+// y = a + dropout(b) (the add op with dropout: the residual after a dropped branch, one pass).
+void add_dropout(const float* a, const float* b, float* y, int64_t n, const DropKey& key);
 void accumulate(const float* src, float* dst, float alpha, int64_t n);
 void scale(float* x, float s, int64_t n);
 void one_hot(const float* ids, float* out, int64_t B, int64_t G);

@@ -20,6 +20,21 @@ fn dropout_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
   }
 }
 
+//! kernel add_dropout
+// y = a + dropout(b): the residual after a dropped branch, in one pass (the add op with dropout).
+@compute @workgroup_size(${WG})
+fn add_dropout(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let blk = block_index(gid, nwg);
+  if (blk * 4u >= P.n) { return; }
+  let w = philox4x32(vec4u(blk, 0u, P.step, P.site), vec2u(P.k0, P.k1));
+  for (var j = 0u; j < 4u; j++) {
+    let i = blk * 4u + j;
+    if (i >= P.n) { break; }
+    let keep = (w[j] >> 8u) >= P.threshold;
+    st_y(i, ld_a(i) + select(0.0, ld_b(i) * P.scale, keep));
+  }
+}
+
 //! kernel dropout_backward
 @compute @workgroup_size(${WG})
 fn dropout_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {

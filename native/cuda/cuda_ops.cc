@@ -110,7 +110,10 @@ void run(Args&, const Dropout& p) {
 void run(Args&, const DropoutBackward& p) {
   ftc::dropout_backward(p.dy.data, p.dx.data, p.n, drop_key(p.p, p.seed, p.step, p.site));
 }
-void run(Args&, const Add& p) { ftc::add(p.a.data, p.b.data, p.y.data, p.n); }
+void run(Args&, const Add& p) {
+  if (p.p > 0.0) ftc::add_dropout(p.a.data, p.b.data, p.y.data, p.n, drop_key(p.p, p.seed, p.step, p.site));
+  else ftc::add(p.a.data, p.b.data, p.y.data, p.n);
+}
 void run(Args&, const Accumulate& p) { ftc::accumulate(p.src.data, p.dst.data, (float)p.alpha, p.n); }
 void run(Args&, const Scale& p) { ftc::scale(p.x.data, (float)p.s, p.n); }
 void run(Args&, const GradReverse& p) { ftc::accumulate(p.dy.data, p.dx.data, (float)-p.lambda, p.n); }

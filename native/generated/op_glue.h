@@ -264,11 +264,15 @@ struct RopeAttentionBackward {
 };
 void run(Args& a, const RopeAttentionBackward& p);
 
-// add(a[n], b[n], y[n], n)
+// add(a[n], b[n], y[n], p, seed, step, site, n)
 struct Add {
   F32 a;
   F32 b;
   F32 y;
+  double p;
+  int64_t seed;
+  int64_t step;
+  int64_t site;
   int64_t n;
 };
 void run(Args& a, const Add& p);
@@ -939,14 +943,18 @@ Napi::Value ropeAttentionBackward(const Napi::CallbackInfo& info_) {
 
 template <class Dev>
 Napi::Value add(const Napi::CallbackInfo& info_) {
-  Args args_(info_, "add", 4);
-  const int64_t n = args_.dim(3, "n");
+  Args args_(info_, "add", 8);
+  const int64_t n = args_.dim(7, "n");
   const F32 a = Dev::tensor(args_, info_, 0, "a", {n}, false);
   const F32 b = Dev::tensor(args_, info_, 1, "b", {n}, false);
   const F32 y = Dev::tensor(args_, info_, 2, "y", {n}, false);
+  const double p = args_.number_range(3, "p", 0, false, 1, true);
+  const int64_t seed = args_.integer(4, "seed", 0LL, 9007199254740991LL);
+  const int64_t step = args_.integer(5, "step", 0LL, 4294967295LL);
+  const int64_t site = args_.integer(6, "site", 0LL, 4294967295LL);
   args_.same_or_disjoint(y, a);
   args_.same_or_disjoint(y, b);
-  const Add params_{a, b, y, n};
+  const Add params_{a, b, y, p, seed, step, site, n};
   run(args_, params_);
   Dev::finish(args_);
   return args_.env().Undefined();

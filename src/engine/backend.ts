@@ -193,8 +193,12 @@ export interface Backend extends TensorMemory {
     dq: Tensor, dk: Tensor, dv: Tensor, dropout?: AttentionDropout, overwrite?: boolean, reserve?: Tensor | null,
   ): void;
 
-  /** y = a + b (the residual). Its backward is accumulate(dy, da) and accumulate(dy, db). */
-  add(a: Tensor, b: Tensor, y: Tensor): void;
+  /**
+   * y = a + b (the residual). Its backward is accumulate(dy, da) and accumulate(dy, db). With dropout (p > 0),
+   * y = a + dropout(b), exactly as the dropout op into a buffer and then the add would give, in one pass and
+   * without that buffer (the residual after a dropped branch; b's gradient is then dropoutBackward(dy)).
+   */
+  add(a: Tensor, b: Tensor, y: Tensor, dropout?: AttentionDropout): void;
   /** dst += alpha·src. */
   accumulate(src: Tensor, dst: Tensor, alpha?: number): void;
   /** x *= s in place (gradient clipping, accumulation averaging). */

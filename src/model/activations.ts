@@ -1,6 +1,7 @@
 // All activation and activation-gradient buffers of one forward/backward at a given (B, T), allocated once
 // up front (llm.c style): a training step then allocates nothing. Buffers that only serve training
-// (dropout outputs, gradients) are allocated only when the plan is for training.
+// (gradients) are allocated only when the plan is for training. Dropout needs none of its own: linear and add
+// apply it in place or in the same pass, and the backward regenerates or gates by what the forward kept.
 import type { Backend } from '../engine/backend';
 import type { Tensor } from '../engine/tensor';
 import { keepsAttentionReserve } from './attention-reserve';
@@ -15,12 +16,12 @@ export interface BlockActs {
   att: Tensor; lse: Tensor;
   /** The attention's reserve [B,H,S,S] (keepsAttentionReserve), passed to its forward and backward; else null. */
   attReserve: Tensor | null;
-  proj: Tensor; projDrop: Tensor | null;
+  proj: Tensor;
   hMid: Tensor;
   a2: Tensor; rstd2: Tensor;
   /** linear1's output [B,S,F]: relu(…), and with dropout on, drop(relu(…)) (linear applies both). */
   f1: Tensor;
-  f2: Tensor; f2Drop: Tensor | null;
+  f2: Tensor;
   /** LoRA: a1·Aᵀ for w_q and w_v [B,S,r] (null without adapters). */
   loraQ: Tensor | null; loraV: Tensor | null;
 }
@@ -95,7 +96,6 @@ export function planActivations(backend: Backend, c: ModelConfig, o: PlanOptions
     all.push(x);
     return x;
   };
-  const drop = training && c.dropout > 0;
   const reserve = keepsAttentionReserve(S, training);
   const r = c.loraRank;
   const labels = o.labels ?? 0;
@@ -118,11 +118,11 @@ export function planActivations(backend: Backend, c: ModelConfig, o: PlanOptions
       a1: t([B, S, D]), rstd1: t([B * S]),
       qkv: qkv.all3, q: qkv.a, k: qkv.b, v: qkv.c,
       att: t([B, S, D]), lse: t([B, H, S]), attReserve: reserve ? t([B, H, S, S]) : null,
-      proj: t([B, S, D]), projDrop: drop ? t([B, S, D]) : null,
+      proj: t([B, S, D]),
       hMid: t([B, S, D]),
       a2: t([B, S, D]), rstd2: t([B * S]),
       f1: t([B, S, F]),
-      f2: t([B, S, D]), f2Drop: drop ? t([B, S, D]) : null,
+      f2: t([B, S, D]),
       loraQ: r > 0 ? t([B, S, r]) : null, loraV: r > 0 ? t([B, S, r]) : null,
     };
     blocks.push(blk);

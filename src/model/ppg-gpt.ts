@@ -73,24 +73,16 @@ export class PpgGpt {
     be.ropeAttention(b.q, b.k, b.v, c.heads, b.att, b.lse, drop ? { p, key: this.key(opts, i, Site.AttnProbs) } : undefined,
       b.attReserve);
     be.linear(r(b.att), s.value(n.wc), s.value(n.bc), r(b.proj));
-    let projOut = b.proj;
-    if (drop && b.projDrop) {
-      be.dropout(b.proj, b.projDrop, p, this.key(opts, i, Site.AttnOut));
-      projOut = b.projDrop;
-    }
-    be.add(b.hIn, projOut, b.hMid);
+    // The residual adds take the branch's dropout in the same pass (no dropped copy of the branch is kept:
+    // its backward needs only the mask's key).
+    be.add(b.hIn, b.proj, b.hMid, drop ? { p, key: this.key(opts, i, Site.AttnOut) } : undefined);
     be.rmsNorm(r(b.hMid), s.value(n.norm2), c.rmsEps, r(b.a2), b.rstd2);
     // relu fused into linear1's epilogue (one pass over the [N, 4D] output instead of two); with dropout on,
     // linear applies the dropout in place after it: f1 then holds drop(relu(…)) (no second [N, 4D] buffer),
     // and the backward gates by f1 itself (blockBackward).
     be.linear(r(b.a2), s.value(n.w1), s.value(n.b1), r(b.f1), true, drop ? { p, key: this.key(opts, i, Site.Relu) } : undefined);
     be.linear(r(b.f1), s.value(n.w2), s.value(n.b2), r(b.f2));
-    let f2Out = b.f2;
-    if (drop && b.f2Drop) {
-      be.dropout(b.f2, b.f2Drop, p, this.key(opts, i, Site.MlpOut));
-      f2Out = b.f2Drop;
-    }
-    be.add(b.hMid, f2Out, hOut);
+    be.add(b.hMid, b.f2, hOut, drop ? { p, key: this.key(opts, i, Site.MlpOut) } : undefined);
   }
 
   /** Encoder + HR head: a.hr.out = (μ, log b) per window, a.hr.z the penultimate embedding. */

@@ -356,6 +356,21 @@ for (const n of [1, 17, 65537]) {
     },
   });
 }
+// add with dropout on b (the residual after a dropped branch): odd lengths end in a partial Philox block; also
+// in place over a and over b.
+for (const [n, p] of [[1, 0.5], [17, 0.1], [65537, 0.1], [31 * 512 + 3, 0.3]]) {
+  const drop = { p, key: { seed: 21, step: 4, site: 9 } };
+  add({
+    op: 'add', label: `add with dropout p=${p} n=${n} (also in place over a and over b)`,
+    tensors: { a: R([n]), b: R([n]), y: F([n], NaN), a2: R([n]), b2: R([n]), a3: R([n]), b3: R([n]) },
+    compare: { y: 1e-5, a2: 1e-5, b3: 1e-5 },
+    run: (be, t) => {
+      be.add(t.a, t.b, t.y, drop);
+      be.add(t.a2, t.b2, t.a2, drop);
+      be.add(t.a3, t.b3, t.b3, drop);
+    },
+  });
+}
 for (const [B, S, D] of [[1, 1, 12], [3, 31, 20], [2, 7, 64], [2, 11, 512]]) {
   add({
     op: 'meanPool', label: `B=${B} S=${S} D=${D}`,

@@ -166,6 +166,15 @@ describe('activations, dropout, elementwise', () => {
     expectGradient('dx', L, x, dx);
   });
 
+  test.each([0.1, 0.5])('add with dropout on b (the residual after a dropped branch), p = %f', (p) => {
+    const key = { seed: 4, step: 6, site: 1 }, n = 64;
+    const a = randn64(n, 1), b = randn64(n, 2), R = randn64(n, 3), y = new Float64Array(n), tmp = new Float64Array(n);
+    const L = () => (dropoutForward(b, tmp, p, key), addForward(a, tmp, y), dot(R, y));
+    const [db] = gradientsFrom([n], 4, ([g]) => dropoutBackward(R, g, p, key), 'overwrite');
+    expectGradient('da', L, a, R);
+    expectGradient('db', L, b, db);
+  });
+
   test('add, accumulate, scale (the residual and its backward)', () => {
     const a = randn64(10, 1), b = randn64(10, 2), R = randn64(10, 3), y = new Float64Array(10);
     const L = () => (addForward(a, b, y), dot(R, y));

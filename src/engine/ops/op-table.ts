@@ -130,7 +130,7 @@ export const OP_TABLE = [
     ],
     constraints: HEAD_RULES,
   },
-  elementwise('add', [inp('a', '...n'), inp('b', '...n'), out('y', '...n', { inPlaceWith: ['a', 'b'] })]),
+  elementwise('add', [inp('a', '...n'), inp('b', '...n'), out('y', '...n', { inPlaceWith: ['a', 'b'] }), ATTN_DROPOUT]),
   elementwise('accumulate', [inp('src', '...n'), acc('dst', '...n', { inPlaceWith: ['src'] }), num('alpha', { default: 1 })]),
   elementwise('scale', [inout('x', '...n'), num('s')]),
   { name: 'meanPool', args: [inp('h', ['B', 'S', 'D']), out('z', ['B', 'D'])] },

@@ -60,7 +60,15 @@ const KERNELS: Kernels = {
   // reserve (kept only by backends that use one) is left untouched in both directions.
   ropeAttentionBackward: (dims, dout, q, k, v, _out, _lse, _heads, dq, dk, dv, dropout, overwrite) =>
     ropeAttentionBackward(d(dout), d(q), d(k), d(v), dims as Shape4, d(dq), d(dk), d(dv), dropout, overwrite ?? false),
-  add: (_, a, b, y) => addForward(d(a), d(b), d(y)),
+  add: (_, a, b, y, dropout) => {
+    if (dropout === undefined || dropout.p === 0) {
+      addForward(d(a), d(b), d(y));
+      return;
+    }
+    const dropped = new Float64Array(d(b).length);
+    dropoutForward(d(b), dropped, dropout.p, dropout.key);
+    addForward(d(a), dropped, d(y));
+  },
   accumulate: (_, src, dst, alpha = 1) => accumulateInto(d(src), d(dst), alpha),
   scale: (_, x, s) => scaleInPlace(d(x), s),
   meanPool: ({ B, S, D }, h, z) => meanPoolForward(d(h), d(z), B, S, D),

@@ -399,7 +399,11 @@ export class WebGpuBackend extends TableBackend {
         this.run(ATTENTION.dkdv, { q, k, v, rope, dout, lse, delta, dk, dv }, { ...params, lo, hi, wg0: 0 }, [Math.ceil(hi / ATTENTION_ROWS), B * H, 1], consts);
       }
     },
-    add: (_, a: Tensor, b: Tensor, y: Tensor): void => {
+    add: (_, a: Tensor, b: Tensor, y: Tensor, dropout?: AttentionDropout): void => {
+      if (dropout !== undefined && dropout.p > 0) {
+        this.run(K.addDropout, { a, b, y }, { n: y.size, ...dropParams(dropout.p, dropout.key) }, this.elems(y.size, ELEMENTWISE_WG, 4));
+        return;
+      }
       this.run(K.add, { a, b, y }, { n: y.size }, this.elems(y.size));
     },
     accumulate: (_, src: Tensor, dst: Tensor, alpha = 1): void => {

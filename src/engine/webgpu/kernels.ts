@@ -93,6 +93,10 @@ export const K = {
     file: 'dropout.wgsl', entry: 'dropout_backward', tensors: [r('dy'), w('dx')],
     params: [...u('n', 'k0', 'k1', 'step', 'site', 'threshold'), ...f('scale')], consts: { WG: ELEMENTWISE_WG },
   } satisfies KernelDef,
+  addDropout: {
+    file: 'dropout.wgsl', entry: 'add_dropout', tensors: [r('a'), r('b'), w('y')],
+    params: [...u('n', 'k0', 'k1', 'step', 'site', 'threshold'), ...f('scale')], consts: { WG: ELEMENTWISE_WG },
+  } satisfies KernelDef,
 
   hrLoss: {
     file: 'loss.wgsl', entry: 'hr_loss',

@@ -1,5 +1,7 @@
-// linear's dropout (in place over the product) must give the product followed by the dropout op into another
-// tensor, bit for bit, on every ISA path, in both compute modes and at one thread and two.
+// The ops that take a dropout in their own pass must give what the dropout op and the plain op give in
+// sequence, bit for bit: linear's (in place over the product) on every ISA path, in both compute modes and at
+// one thread and two; add's (y = a + dropout(b), the residual after a dropped branch) on every ISA path, with y
+// a third tensor, a or b.
 import { hostData } from '../../src/engine/host-storage';
 import { cpu, isaPaths, randomArray, rng } from './helpers';
 
@@ -55,4 +57,29 @@ test('dropout p = 0 is no dropout', () => {
   cpu.linear(x, w, null, a, true);
   cpu.linear(x, w, null, c, true, { p: 0, key: KEY });
   expect(bits(c).equals(bits(a))).toBe(true);
+});
+
+test.each(isaPaths())('add with dropout equals the dropout op then the add (%s), y apart or in place', (isa) => {
+  cpu.setIsa(isa);
+  const rand = rng(6);
+  // Odd lengths leave a partial Philox block and a partial vector; 63488 is the 19m residual at B = 4.
+  for (const n of [1, 37, 1001, 63488]) {
+    for (const p of [0.1, 0.5]) {
+      const a = cpu.tensor([n], randomArray(n, rand)), b = cpu.tensor([n], randomArray(n, rand));
+      const dropped = cpu.tensor([n]), want = cpu.tensor([n]);
+      cpu.dropout(b, dropped, p, KEY);
+      cpu.add(a, dropped, want);
+      const apart = cpu.tensor([n]);
+      cpu.add(a, b, apart, { p, key: KEY });
+      expect(bits(apart).equals(bits(want))).toBe(true);
+      for (const which of ['a', 'b'] as const) {
+        const a2 = cpu.tensor([n], hostData(a).slice()), b2 = cpu.tensor([n], hostData(b).slice());
+        const y = which === 'a' ? a2 : b2;
+        cpu.add(a2, b2, y, { p, key: KEY });
+        expect(bits(y).equals(bits(want))).toBe(true);
+      }
+      if (n > 100) expect(hostData(apart).some((v, i) => v === hostData(a)[i]) && hostData(apart).some((v, i) => v !== hostData(a)[i])).toBe(true);
+    }
+  }
+  cpu.setIsa(start.isa);
 });
