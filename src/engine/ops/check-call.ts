@@ -288,12 +288,11 @@ export function checkCall(spec: OpSpec, backend: string, args: readonly unknown[
   for (const c of spec.constraints ?? []) {
     if (evalExpr(c.test, dims) === 0) throw new OpError(spec.name, fill(c.message, dims));
   }
+  const at = (name: string) => spec.args.findIndex((a) => a.name === name);
   for (const r of spec.needsFlag ?? []) {
-    const at = (name: string) => spec.args.findIndex((a) => a.name === name);
     if (args[at(r.tensor)] != null && args[at(r.flag)] !== true) throw new OpError(spec.name, r.message);
   }
   for (const r of spec.factorNeedsTensor ?? []) {
-    const at = (name: string) => spec.args.findIndex((a) => a.name === name);
     const f = args[at(r.number)];
     if (f !== undefined && f !== 1 && args[at(r.tensor)] == null) throw new OpError(spec.name, r.message);
   }

@@ -8,7 +8,8 @@ import { acc, flag, inout, inp, key, num, out, type OpSpec } from './op-spec';
 const DROP_P = num('p', { min: 0, below: 1 });
 const LAPLACE_EPS = num('eps', { above: 0, below: 0.5 });
 const HR_OPTS = { kind: 'options', name: 'opts', fields: [num('lambda', { min: 0 }), LAPLACE_EPS] } as const;
-const ATTN_DROPOUT = { kind: 'options', name: 'dropout', optional: true, fields: [DROP_P, key('key')] } as const;
+// Dropout as an op's option: the attention probabilities', linear's output's, add's second operand's.
+const DROPOUT = { kind: 'options', name: 'dropout', optional: true, fields: [DROP_P, key('key')] } as const;
 const BSD = ['B', 'S', 'D'];
 
 /** RoPE rotates d/2 features in pairs, so the head dim must split into pairs of pairs. */
@@ -28,7 +29,7 @@ export const OP_TABLE = [
   // ---- layers ----
   {
     name: 'linear',
-    args: [inp('x', ['N', 'K']), inp('w', ['M', 'K']), inp('b', ['M'], { optional: true }), out('y', ['N', 'M']), flag('relu'), ATTN_DROPOUT],
+    args: [inp('x', ['N', 'K']), inp('w', ['M', 'K']), inp('b', ['M'], { optional: true }), out('y', ['N', 'M']), flag('relu'), DROPOUT],
   },
   {
     name: 'linearBackward',
@@ -117,7 +118,7 @@ export const OP_TABLE = [
     name: 'ropeAttention',
     args: [
       inp('q', BSD), inp('k', BSD), inp('v', BSD), num('heads', { integer: true, min: 1, bind: 'H' }),
-      out('out', BSD), out('lse', ['B', 'H', 'S']), ATTN_DROPOUT, out('reserve', ['B', 'H', 'S', 'S'], { optional: true }),
+      out('out', BSD), out('lse', ['B', 'H', 'S']), DROPOUT, out('reserve', ['B', 'H', 'S', 'S'], { optional: true }),
     ],
     constraints: HEAD_RULES,
   },
@@ -125,12 +126,12 @@ export const OP_TABLE = [
     name: 'ropeAttentionBackward',
     args: [
       inp('dout', BSD), inp('q', BSD), inp('k', BSD), inp('v', BSD), inp('out', BSD), inp('lse', ['B', 'H', 'S']),
-      num('heads', { integer: true, min: 1, bind: 'H' }), acc('dq', BSD), acc('dk', BSD), acc('dv', BSD), ATTN_DROPOUT,
+      num('heads', { integer: true, min: 1, bind: 'H' }), acc('dq', BSD), acc('dk', BSD), acc('dv', BSD), DROPOUT,
       flag('overwrite'), inp('reserve', ['B', 'H', 'S', 'S'], { optional: true }),
     ],
     constraints: HEAD_RULES,
   },
-  elementwise('add', [inp('a', '...n'), inp('b', '...n'), out('y', '...n', { inPlaceWith: ['a', 'b'] }), ATTN_DROPOUT]),
+  elementwise('add', [inp('a', '...n'), inp('b', '...n'), out('y', '...n', { inPlaceWith: ['a', 'b'] }), DROPOUT]),
   elementwise('accumulate', [inp('src', '...n'), acc('dst', '...n', { inPlaceWith: ['src'] }), num('alpha', { default: 1 })]),
   elementwise('scale', [inout('x', '...n'), num('s')]),
   { name: 'meanPool', args: [inp('h', ['B', 'S', 'D']), out('z', ['B', 'D'])] },
