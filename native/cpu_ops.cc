@@ -53,10 +53,23 @@ namespace ops {
 
 // ---- layers ----
 void run(Args&, const Linear& p) {
-  ft::gemm(p.N, p.M, p.K, {p.x.data, p.K, 1}, {p.w.data, 1, p.K}, p.y.data, p.M, false, p.b.data, p.relu != 0);
-  // Dropout (p > 0): the dropout op's pass, in place over the product. Applied to each tile inside the GEMM
-  // instead (while in cache) it measured no faster: see docs/design-notes.md.
-  if (p.p > 0.0) ft::dropout_forward(p.y.data, p.y.data, p.N * p.M, p.p, dropout_key(p.seed, p.step, p.site));
+  const bool drop = p.p > 0.0;
+  // The residual goes into the GEMM's epilogue unless a dropout comes between: that must apply to the product
+  // alone, so it takes the add's dropout pass instead.
+  const float* addend = drop ? nullptr : p.residual.data;
+  ft::gemm(p.N, p.M, p.K, {p.x.data, p.K, 1}, {p.w.data, 1, p.K}, p.y.data, p.M, false, p.b.data, p.relu != 0, nullptr,
+           nullptr, 1.0f, addend);
+  // Dropout (p > 0): the dropout op's pass, in place over the product (with a residual, add's: residual +
+  // dropout(product)). Applied to each tile inside the GEMM instead (while in cache) it measured no faster:
+  // see docs/design-notes.md.
+  if (drop) {
+    const ft::DropoutKey key = dropout_key(p.seed, p.step, p.site);
+    if (p.residual.data) {
+      ft::dropout_add_forward(p.residual.data, p.y.data, p.y.data, p.N * p.M, p.p, key);
+    } else {
+      ft::dropout_forward(p.y.data, p.y.data, p.N * p.M, p.p, key);
+    }
+  }
 }
 void run(Args&, const LinearBackward& p) {
   // dx += dy·w, or dx = dy·w for a fresh activation gradient (overwriteDx), gated by reluOf > 0 (and times

@@ -160,6 +160,7 @@ inline void store_tile(const float* tile, int NR, float* C, int64_t ldc, int mr,
       if (load_c) v += row[j];
       if (ep && ep->relu) v = v > 0.0f ? v : 0.0f;
       if (ep && ep->gate) v = ep->gate[i * ldc + j] > 0.0f ? v * ep->gate_scale : 0.0f;
+      if (ep && ep->addend) v = ep->addend[i * ldc + j] + v;
       row[j] = v;
     }
   }
@@ -179,6 +180,10 @@ inline __attribute__((always_inline)) void prefetch_tile_row16(float* C, const E
   if (ep && ep->gate) {
     __builtin_prefetch(ep->gate + i * ldc, 0, 3);
     __builtin_prefetch(ep->gate + i * ldc + 15, 0, 3);
+  }
+  if (ep && ep->addend) {
+    __builtin_prefetch(ep->addend + i * ldc, 0, 3);
+    __builtin_prefetch(ep->addend + i * ldc + 15, 0, 3);
   }
 }
 
@@ -223,6 +228,11 @@ FT_TARGET_AVX2 inline __attribute__((always_inline)) void store_rows_avx2(const 
         const __m256 s = _mm256_set1_ps(ep->gate_scale);
         r0 = _mm256_and_ps(_mm256_mul_ps(r0, s), _mm256_cmp_ps(g0, zero, _CMP_GT_OQ));
         r1 = _mm256_and_ps(_mm256_mul_ps(r1, s), _mm256_cmp_ps(g1, zero, _CMP_GT_OQ));
+      }
+      if (ep->addend) {
+        const float* a = ep->addend + i * ldc;
+        r0 = _mm256_add_ps(whole ? _mm256_loadu_ps(a) : _mm256_maskload_ps(a, m0), r0);
+        r1 = _mm256_add_ps(whole ? _mm256_loadu_ps(a + 8) : _mm256_maskload_ps(a + 8, m1), r1);
       }
     }
     if (whole) {
@@ -731,6 +741,15 @@ void relu_rows(float* C, int64_t ldc, int64_t i0, int64_t i1, int64_t j0, int64_
   }
 }
 
+// C[i0, i1) × [j0, j1) = addend + C.
+void add_rows(float* C, const float* addend, int64_t ldc, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+  for (int64_t i = i0; i < i1; ++i) {
+    float* row = C + i * ldc;
+    const float* a = addend + i * ldc;
+    for (int64_t j = j0; j < j1; ++j) row[j] = a[j] + row[j];
+  }
+}
+
 // C[i0, i1) × [j0, j1) = gate > 0 ? C·scale : 0 (the reluBackward op's rule: a NaN gate gives 0).
 void gate_rows(float* C, const float* gate, float scale, int64_t ldc, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
   for (int64_t i = i0; i < i1; ++i) {
@@ -812,7 +831,7 @@ bool a_stays_in_l1(const Spec& spec, bool direct, bool direct_columns, int64_t k
 }  // namespace
 
 void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t ldc, bool accumulate,
-          const float* bias, bool relu, const float* gate, const Split* split, float gate_scale) {
+          const float* bias, bool relu, const float* gate, const Split* split, float gate_scale, const float* addend) {
   if (gate_scale != 1.0f && !gate) throw std::invalid_argument("gemm: a gate scale needs a gate");
   if (!(gate_scale > 0.0f) || !std::isfinite(gate_scale))
     throw std::invalid_argument("gemm: the gate scale must be finite and positive");
@@ -824,9 +843,12 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
   if (split && (split->size <= 0 || (split_rows ? m : split_cols ? n : k) % split->size != 0))
     throw std::invalid_argument("gemm: a split's block size must divide the split dimension");
   if (split_depth && (relu || gate)) throw std::invalid_argument("gemm: a depth split takes no relu or gate");
+  if (split && addend) throw std::invalid_argument("gemm: a split product takes no addend");
   const int64_t a_block = split_rows ? split->stride : 0, c_block = split_cols ? split->stride : nsize;
   // The gate masks the whole of C, so it cannot apply to a sum with C's old values (callers check this).
   if (gate && accumulate) throw std::invalid_argument("gemm: a gate needs accumulate = false");
+  // Likewise the addend: C = addend + the product, not a sum with C's old values too.
+  if (addend && accumulate) throw std::invalid_argument("gemm: an addend needs accumulate = false");
   if (k <= 0) {
     for (int64_t g = 0; g < n / nsize; ++g) {
       float* Cg = C + g * c_block;
@@ -834,6 +856,7 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
       bias_only(m, nsize, Cg, ldc, accumulate, bias ? bias + g * nsize : nullptr);
       if (relu) relu_rows(Cg, ldc, 0, m, 0, nsize);
       if (gate_g) gate_rows(Cg, gate_g, gate_scale, ldc, 0, m, 0, nsize);
+      if (addend) add_rows(Cg, addend, ldc, 0, m, 0, nsize);  // unsplit (checked above): g = 0 only
     }
     return;
   }
@@ -976,9 +999,9 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
         const BPanel& bq = bpn[jp - jp0];
         const int64_t c_at = a.crow * ldc + bq.ccol;
         const float* bias_block = (b == 0 && bias) ? bias + bq.bcol : nullptr;
-        // The ReLU and the gate go with the last KC block's store (see Epilogue).
-        const Epilogue ep{relu, gate ? gate + c_at : nullptr, gate_scale};
-        const Epilogue* epp = b == kb - 1 && (relu || gate) ? &ep : nullptr;
+        // The ReLU, the gate and the addend go with the last KC block's store (see Epilogue).
+        const Epilogue ep{relu, gate ? gate + c_at : nullptr, gate_scale, addend ? addend + c_at : nullptr};
+        const Epilogue* epp = b == kb - 1 && (relu || gate || addend) ? &ep : nullptr;
         const char* bpanel = Bp + b_off(b, jp, ks) * spec.elem;
         if (direct) {
           spec.direct(ks, a.A.data + a.r0 * A.row_stride + b * KCb * A.col_stride, A.row_stride, A.col_stride, bpanel,

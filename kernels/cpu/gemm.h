@@ -24,6 +24,8 @@ struct Matrix {
 // backward of the layer below fused into this product's epilogue, applied like relu. gate_scale (only with a
 // gate; finite, > 0): C = gate > 0 ? C·gate_scale : 0, the relu backward through a dropout whose output is the
 // gate (linearBackward's reluScale).
+// addend (only with accumulate = false and no split; laid out as C, leading dimension ldc; not C's storage):
+// C = addend + C after everything above, in the same epilogue: linear's residual (y = residual + x·wᵀ + b).
 // Split: G products that share one operand, run as one GEMM (linearFanout: q, k and v from one activation).
 //   Cols (the forward): n = G·size; column j = g·size + c of C lives at C + g·stride + c (its rows still ldc
 //     apart, the gate likewise); B and the bias are indexed by j as in an unsplit call.
@@ -42,7 +44,7 @@ struct Split {
 
 void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t ldc, bool accumulate,
           const float* bias, bool relu = false, const float* gate = nullptr, const Split* split = nullptr,
-          float gate_scale = 1.0f);
+          float gate_scale = 1.0f, const float* addend = nullptr);
 
 // Precision of the multiplications: Fp32 (default), or Bf16 (A and B rounded to bfloat16, products summed in
 // fp32 with AVX512_BF16 dot products; only on CPUs with AVX512_BF16 and when the active ISA is AVX-512, else

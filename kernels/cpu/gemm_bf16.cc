@@ -313,9 +313,11 @@ FT_TARGET_AMX void kernel_amx_bf16(int64_t steps, const void* Apv, const void* B
       c0[i] = _mm512_load_ps(acc + (h * 16 + i) * 32);
       c1[i] = _mm512_load_ps(acc + (h * 16 + i) * 32 + 16);
     }
-    // The lower half's gate rows start 16 rows down, like its C rows.
+    // The lower half's gate and addend rows start 16 rows down, like its C rows.
     const Epilogue half =
-        ep ? Epilogue{ep->relu, ep->gate ? ep->gate + h * 16 * ldc : nullptr, ep->gate_scale} : Epilogue{};
+        ep ? Epilogue{ep->relu, ep->gate ? ep->gate + h * 16 * ldc : nullptr, ep->gate_scale,
+                      ep->addend ? ep->addend + h * 16 * ldc : nullptr}
+           : Epilogue{};
     store_rows_avx512<16>(c0, c1, C + h * 16 * ldc, ldc, std::min(16, mr - h * 16), nr, load_c, bias,
                           ep ? &half : nullptr);
   }

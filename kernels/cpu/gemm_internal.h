@@ -17,7 +17,7 @@ namespace gemm_detail {
 
 // What the store of a product's last KC block applies to the finished values, in registers: the ReLU
 // (C > 0 ? C : 0, NaN becomes 0), then the gate (gate > 0 ? C : 0, a NaN gate gives 0; the gate's rows have
-// C's stride and offsets). Applied there rather than in a pass over C afterwards, which read C back from L2
+// C's stride and offsets), then the addend. Applied there rather than in a pass over C afterwards, which read C back from L2
 // and the gate from memory with nothing to overlap them: 19% of linear1's forward product and 28% of
 // linear2's dx in bf16 mode (Zen 5), 4% and 12% in fp32.
 struct Epilogue {
@@ -26,6 +26,10 @@ struct Epilogue {
   // Where the gate passes, C times this (gate > 0 ? C·gate_scale : 0): dropout's 1/(1 − p) when the gate is
   // a dropout's output (see gemm.h). ×1 is exact, so the default changes nothing.
   float gate_scale = 1.0f;
+  // Last, C = addend + C (the residual add of a pre-norm block: linear's residual; rows laid out as C's). In
+  // the store, the finished value and the residual meet in registers: the separate add pass read the product
+  // back from memory with nothing to overlap it.
+  const float* addend = nullptr;
 };
 
 // Micro-kernel contract: Ap holds an MR × kc micro-panel, Bp a kc × NR micro-panel (both zero-padded, in the
@@ -77,6 +81,11 @@ FT_TARGET_AVX512 inline __attribute__((always_inline)) void store_rows_avx512(co
         r0 = _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m0, g), zero, _CMP_GT_OQ), r0, s);
         r1 = _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m1, g + 16), zero, _CMP_GT_OQ), r1, s);
       }
+      if (ep->addend) {
+        const float* a = ep->addend + i * ldc;
+        r0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, a), r0);
+        r1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, a + 16), r1);
+      }
     }
     _mm512_mask_storeu_ps(row, m0, r0);
     _mm512_mask_storeu_ps(row + 16, m1, r1);
@@ -92,6 +101,10 @@ inline __attribute__((always_inline)) void prefetch_tile_row(float* C, const Epi
   if (ep && ep->gate) {
     __builtin_prefetch(ep->gate + i * ldc, 0, 3);
     __builtin_prefetch(ep->gate + i * ldc + 16, 0, 3);
+  }
+  if (ep && ep->addend) {
+    __builtin_prefetch(ep->addend + i * ldc, 0, 3);
+    __builtin_prefetch(ep->addend + i * ldc + 16, 0, 3);
   }
 }
 

@@ -22,7 +22,7 @@
 namespace ftn {
 namespace ops {
 
-// linear(x[N,K], w[M,K], b[M] | null, y[N,M], relu, p, seed, step, site, N, K, M)
+// linear(x[N,K], w[M,K], b[M] | null, y[N,M], relu, p, seed, step, site, residual[N,M] | null, N, K, M)
 struct Linear {
   F32 x;
   F32 w;
@@ -33,6 +33,7 @@ struct Linear {
   int64_t seed;
   int64_t step;
   int64_t site;
+  F32 residual;
   int64_t N;
   int64_t K;
   int64_t M;
@@ -497,10 +498,10 @@ using namespace ops;
 
 template <class Dev>
 Napi::Value linear(const Napi::CallbackInfo& info_) {
-  Args args_(info_, "linear", 12);
-  const int64_t N = args_.dim(9, "N");
-  const int64_t K = args_.dim(10, "K");
-  const int64_t M = args_.dim(11, "M");
+  Args args_(info_, "linear", 13);
+  const int64_t N = args_.dim(10, "N");
+  const int64_t K = args_.dim(11, "K");
+  const int64_t M = args_.dim(12, "M");
   const F32 x = Dev::tensor(args_, info_, 0, "x", {N, K}, false);
   const F32 w = Dev::tensor(args_, info_, 1, "w", {M, K}, false);
   const F32 b = Dev::tensor(args_, info_, 2, "b", {M}, true);
@@ -510,10 +511,12 @@ Napi::Value linear(const Napi::CallbackInfo& info_) {
   const int64_t seed = args_.integer(6, "seed", 0LL, 9007199254740991LL);
   const int64_t step = args_.integer(7, "step", 0LL, 4294967295LL);
   const int64_t site = args_.integer(8, "site", 0LL, 4294967295LL);
+  const F32 residual = Dev::tensor(args_, info_, 9, "residual", {N, M}, true);
   args_.disjoint(y, x);
   args_.disjoint(y, w);
   args_.disjoint(y, b);
-  const Linear params_{x, w, b, y, relu, p, seed, step, site, N, K, M};
+  args_.disjoint(y, residual);
+  const Linear params_{x, w, b, y, relu, p, seed, step, site, residual, N, K, M};
   run(args_, params_);
   Dev::finish(args_);
   return args_.env().Undefined();

@@ -100,8 +100,11 @@ export interface Backend extends TensorMemory {
    * With dropout (p > 0), y = dropout(…) after that, exactly as the dropout op with that p and key over y
    * would give, in place (the MLP's linear1 with dropout on needs no second [N, 4D] buffer; its backward
    * gates by y itself, see linearBackward's reluScale).
+   * With residual ([N, M], not y's storage), y = residual + (all the above), as add(residual, product, y,
+   * dropout) would give: a pre-norm block's residual add fused into the product's epilogue (no output buffer
+   * of its own for the branch, and no pass that reads it back). Its gradient is dy itself.
    */
-  linear(x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, relu?: boolean, dropout?: AttentionDropout): void;
+  linear(x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, relu?: boolean, dropout?: AttentionDropout, residual?: Tensor | null): void;
   /**
    * dx[N,K] += dy·w, dw[M,K] += dyᵀ·x, db[M] += Σ_n dy. Any of dx, dw, db may be null (not wanted).
    * overwriteDx: dx = dy·w instead (a fresh activation gradient: no zero pass, no read of dx).

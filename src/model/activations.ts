@@ -16,12 +16,11 @@ export interface BlockActs {
   att: Tensor; lse: Tensor;
   /** The attention's reserve [B,H,S,S] (keepsAttentionReserve), passed to its forward and backward; else null. */
   attReserve: Tensor | null;
-  proj: Tensor;
+  /** hIn + the attention branch: the projection writes it directly (linear's residual), as linear2 writes hOut. */
   hMid: Tensor;
   a2: Tensor; rstd2: Tensor;
   /** linear1's output [B,S,F]: relu(…), and with dropout on, drop(relu(…)) (linear applies both). */
   f1: Tensor;
-  f2: Tensor;
   /** LoRA: a1·Aᵀ for w_q and w_v [B,S,r] (null without adapters). */
   loraQ: Tensor | null; loraV: Tensor | null;
 }
@@ -118,11 +117,9 @@ export function planActivations(backend: Backend, c: ModelConfig, o: PlanOptions
       a1: t([B, S, D]), rstd1: t([B * S]),
       qkv: qkv.all3, q: qkv.a, k: qkv.b, v: qkv.c,
       att: t([B, S, D]), lse: t([B, H, S]), attReserve: reserve ? t([B, H, S, S]) : null,
-      proj: t([B, S, D]),
       hMid: t([B, S, D]),
       a2: t([B, S, D]), rstd2: t([B * S]),
       f1: t([B, S, F]),
-      f2: t([B, S, D]),
       loraQ: r > 0 ? t([B, S, r]) : null, loraV: r > 0 ? t([B, S, r]) : null,
     };
     blocks.push(blk);

@@ -72,17 +72,18 @@ export class PpgGpt {
     }
     be.ropeAttention(b.q, b.k, b.v, c.heads, b.att, b.lse, drop ? { p, key: this.key(opts, i, Site.AttnProbs) } : undefined,
       b.attReserve);
-    be.linear(r(b.att), s.value(n.wc), s.value(n.bc), r(b.proj));
-    // The residual adds take the branch's dropout in the same pass (no dropped copy of the branch is kept:
-    // its backward needs only the mask's key).
-    be.add(b.hIn, b.proj, b.hMid, drop ? { p, key: this.key(opts, i, Site.AttnOut) } : undefined);
+    // The residual adds go into the branches' last products (linear's residual: hMid = hIn + drop(proj), in the
+    // GEMM's epilogue when no dropout comes between), so neither branch has an output buffer of its own; no
+    // dropped copy of a branch is kept either: its backward needs only the mask's key.
+    be.linear(r(b.att), s.value(n.wc), s.value(n.bc), r(b.hMid), false, drop ? { p, key: this.key(opts, i, Site.AttnOut) } : undefined,
+      r(b.hIn));
     be.rmsNorm(r(b.hMid), s.value(n.norm2), c.rmsEps, r(b.a2), b.rstd2);
     // relu fused into linear1's epilogue (one pass over the [N, 4D] output instead of two); with dropout on,
     // linear applies the dropout in place after it: f1 then holds drop(relu(…)) (no second [N, 4D] buffer),
     // and the backward gates by f1 itself (blockBackward).
     be.linear(r(b.a2), s.value(n.w1), s.value(n.b1), r(b.f1), true, drop ? { p, key: this.key(opts, i, Site.Relu) } : undefined);
-    be.linear(r(b.f1), s.value(n.w2), s.value(n.b2), r(b.f2));
-    be.add(b.hMid, b.f2, hOut, drop ? { p, key: this.key(opts, i, Site.MlpOut) } : undefined);
+    be.linear(r(b.f1), s.value(n.w2), s.value(n.b2), r(hOut), false, drop ? { p, key: this.key(opts, i, Site.MlpOut) } : undefined,
+      r(b.hMid));
   }
 
   /** Encoder + HR head: a.hr.out = (μ, log b) per window, a.hr.z the penultimate embedding. */

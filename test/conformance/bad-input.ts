@@ -23,6 +23,11 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
     const x = t(be, [2, 2]);
     be.linear(x, t(be, [2, 2]), null, x);
   }],
+  ['linear residual shape', (be) => be.linear(t(be, [2, 3]), t(be, [4, 3]), null, t(be, [2, 4]), false, undefined, t(be, [4, 2]))],
+  ['linear residual is y', (be) => {
+    const y = t(be, [2, 4]);
+    be.linear(t(be, [2, 3]), t(be, [4, 3]), null, y, false, undefined, y);
+  }],
   ['relu shapes', (be) => be.relu(t(be, [3]), t(be, [4]))],
   ['dropout p = 1', (be) => be.dropout(t(be, [3]), t(be, [3]), 1, { seed: 0, step: 0, site: 0 })],
   ['dropout bad seed', (be) => be.dropout(t(be, [3]), t(be, [3]), 0.1, { seed: -1, step: 0, site: 0 })],

@@ -582,4 +582,23 @@ add({
   },
 });
 
+// linear's residual (y = residual + the product, after its relu and dropout): the pre-norm block's residual adds.
+// Edge shapes, ragged rows (M odd: with dropout, rows start at every offset within a Philox block), a long K
+// (several KC blocks on the CPU before the epilogue adds it), the 19m projection and linear2, with and without
+// the bias, relu and dropout; y starts as NaN (an output, never read). Appended to keep earlier seeds.
+for (const [N, K, M, bias, relu, p] of [
+  [1, 1, 1, true, false, 0], [7, 13, 17, true, true, 0], [33, 300, 65, false, false, 0], [31, 512, 512, true, false, 0],
+  [31, 2048, 512, true, false, 0], [5, 2100, 37, true, true, 0], [7, 13, 17, true, true, 0.5], [31, 2048, 512, true, false, 0.1],
+  [130, 40, 600, false, false, 0.1],
+] as [number, number, number, boolean, boolean, number][]) {
+  add({
+    op: 'linear',
+    label: `forward with the residual added N=${N} K=${K} M=${M}${bias ? '' : ', no bias'}${relu ? ', relu' : ''}${p > 0 ? `, dropout p=${p}` : ''}`,
+    gemm: true,
+    tensors: { x: R([N, K]), w: R([M, K], -0.2, 0.2), b: R([M]), r: R([N, M], -3, 3), y: F([N, M], NaN) },
+    compare: { y: 1e-4 },
+    run: (be, t) => be.linear(t.x, t.w, bias ? t.b : null, t.y, relu, p > 0 ? { p, key: { seed: 11, step: 3, site: 7 } } : undefined, t.r),
+  });
+}
+
 export const OP_CASES: readonly OpCase[] = cases;

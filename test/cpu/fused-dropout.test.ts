@@ -1,7 +1,7 @@
 // The ops that take a dropout in their own pass must give what the dropout op and the plain op give in
 // sequence, bit for bit: linear's (in place over the product) on every ISA path, in both compute modes and at
 // one thread and two; add's (y = a + dropout(b), the residual after a dropped branch) on every ISA path, with y
-// a third tensor, a or b.
+// a third tensor, a or b; linear's residual likewise against the product then the add.
 import { hostData } from '../../src/engine/host-storage';
 import { cpu, isaPaths, randomArray, rng } from './helpers';
 
@@ -82,4 +82,32 @@ test.each(isaPaths())('add with dropout equals the dropout op then the add (%s),
     }
   }
   cpu.setIsa(start.isa);
+});
+
+// linear's residual (y = residual + the product, after its relu and dropout): in the GEMM's epilogue without a
+// dropout, in add's dropout pass with one; bit for bit what the product then add (with add's dropout) give.
+// Shapes as above plus the 19m projection and linear2 (K = 2048: two KC blocks before the epilogue).
+test.each(cases)('linear with a residual equals the product then the add (%s, %s)', (isa, mode) => {
+  cpu.setIsa(isa);
+  cpu.setComputeMode(mode);
+  const rand = rng(8);
+  for (const [N, K, M] of [...SHAPES, [62, 512, 512], [62, 2048, 512]] as [number, number, number][]) {
+    const x = cpu.tensor([N, K], randomArray(N * K, rand)), w = cpu.tensor([M, K], randomArray(M * K, rand, -0.2, 0.2));
+    const b = cpu.tensor([M], randomArray(M, rand)), r = cpu.tensor([N, M], randomArray(N * M, rand, -3, 3));
+    for (const relu of [true, false]) {
+      for (const p of [0, 0.1]) {
+        const dropout = p > 0 ? { p, key: KEY } : undefined;
+        const plain = cpu.tensor([N, M]), want = cpu.tensor([N, M]);
+        cpu.linear(x, w, b, plain, relu);
+        cpu.add(r, plain, want, dropout);
+        for (const threads of [1, 2]) {
+          cpu.setThreads(threads);
+          const got = cpu.tensor([N, M], new Float32Array(N * M).fill(NaN));
+          cpu.linear(x, w, b, got, relu, dropout, r);
+          expect(bits(got).equals(bits(want))).toBe(true);
+        }
+        cpu.setThreads(start.threads);
+      }
+    }
+  }
 });

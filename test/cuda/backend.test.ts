@@ -76,7 +76,12 @@ describe('device memory and argument checks', () => {
     const op = (name: string, ...args: unknown[]) => () => (a[name] as NativeOpFunction)(...args);
     const buf = a.alloc(8);
     const v = (offset: number, length: number) => ({ buf, offset, length });
-    expect(op('linear', v(0, 6), v(0, 6), null, v(0, 4), 0, 0, 0, 0, 0, 2, 3, 2)).toThrow(/output 'y' must not share memory with 'x'/);
+    expect(op('linear', v(0, 6), v(0, 6), null, v(0, 4), 0, 0, 0, 0, 0, null, 2, 3, 2)).toThrow(/output 'y' must not share memory with 'x'/);
+    // The residual is read while y is written (over several blocks of the contraction): never y's storage.
+    const lx = a.alloc(6), lw = a.alloc(6), ly = a.alloc(4);
+    const whole = (b: ReturnType<typeof a.alloc>, n: number) => ({ buf: b, offset: 0, length: n });
+    expect(op('linear', whole(lx, 6), whole(lw, 6), null, whole(ly, 4), 0, 0, 0, 0, 0, whole(ly, 4), 2, 3, 2))
+      .toThrow(/output 'y' must not share memory with 'residual'/);
     expect(op('relu', v(4, 8), v(0, 8), 8)).toThrow(/exceeds its buffer of 8 floats/);
     expect(op('relu', { buf: {} as never, offset: 0, length: 1 }, v(0, 1), 1)).toThrow(/not a device buffer/);
     const g = a.alloc(2);

@@ -32,6 +32,7 @@ struct Shape {
   bool accumulate, bias;
   int epilogue = 0;  // 0: none, 1: ReLU, 2: gate, 3: gate with kGateScale (2, 3: accumulate must be false);
                      // applied by the last KC block's store
+  bool addend = false;  // then C = addend + C, after the epilogue (linear's residual; accumulate must be false)
 };
 // The gate's scale in epilogue 3: dropout's 1/(1 − p) at p = 0.1, as linearBackward's reluScale passes it.
 const float kGateScale = (float)(1.0 / (1.0 - 0.1));
@@ -45,18 +46,21 @@ void expect(bool ok, const char* what, const Shape& s, const char* isa, int mode
 }
 
 std::vector<float> run(const Shape& s, const std::vector<float>& a, const std::vector<float>& b,
-                       const std::vector<float>& c0, const std::vector<float>& bias, const std::vector<float>& gate) {
+                       const std::vector<float>& c0, const std::vector<float>& bias, const std::vector<float>& gate,
+                       const std::vector<float>& addend) {
   const ft::Matrix A = s.a_layout == 0 ? ft::Matrix{a.data(), s.k, 1} : ft::Matrix{a.data(), 1, s.m};
   const ft::Matrix B = s.b_layout == 0 ? ft::Matrix{b.data(), s.n, 1} : ft::Matrix{b.data(), 1, s.k};
   std::vector<float> c = c0;
   ft::gemm(s.m, s.n, s.k, A, B, c.data(), s.n, s.accumulate, s.bias ? bias.data() : nullptr, s.epilogue == 1,
-           s.epilogue >= 2 ? gate.data() : nullptr, nullptr, s.epilogue == 3 ? kGateScale : 1.0f);
+           s.epilogue >= 2 ? gate.data() : nullptr, nullptr, s.epilogue == 3 ? kGateScale : 1.0f,
+           s.addend ? addend.data() : nullptr);
   return c;
 }
 
 void check_shape(const Shape& s, std::mt19937& rng, int max_threads) {
   std::normal_distribution<float> nd;
-  std::vector<float> a(s.m * s.k), b(s.k * s.n), c0(s.m * s.n), bias(s.n);
+  std::vector<float> a(s.m * s.k), b(s.k * s.n), c0(s.m * s.n), bias(s.n), addend(s.m * s.n);
+  for (float& v : addend) v = nd(rng);
   for (float& v : a) v = nd(rng);
   for (float& v : b) v = nd(rng);
   for (float& v : c0) v = nd(rng);
@@ -91,6 +95,10 @@ void check_shape(const Shape& s, std::mt19937& rng, int max_threads) {
         }
         if (s.epilogue == 1) acc = acc > 0 ? acc : 0;
         if (s.epilogue >= 2) acc = gate[i * s.n + j] > 0 ? acc * (s.epilogue == 3 ? kGateScale : 1.0f) : 0;  // NaN: 0
+        if (s.addend) {
+          acc += addend[i * s.n + j];
+          m += std::fabs((double)addend[i * s.n + j]);
+        }
         r.value[i * s.n + j] = acc;
         r.mag[i * s.n + j] = m;
       }
@@ -105,7 +113,7 @@ void check_shape(const Shape& s, std::mt19937& rng, int max_threads) {
       if (mode == 1 && !(isa == ft::Isa::Avx512 && ft::gemm_bf16_supported())) continue;
       ft::set_gemm_compute(mode ? ft::GemmCompute::Bf16 : ft::GemmCompute::Fp32);
       ft::set_num_threads(1);
-      const std::vector<float> one = run(s, a, b, c0, bias, gate);
+      const std::vector<float> one = run(s, a, b, c0, bias, gate, addend);
       const Reference& ref = mode ? ref16 : ref32;
       bool close = true;
       for (size_t e = 0; e < one.size(); ++e)
@@ -113,7 +121,7 @@ void check_shape(const Shape& s, std::mt19937& rng, int max_threads) {
       expect(close, "1-thread result differs from the double reference", s, ft::isa_name(isa), mode, 1);
       for (int t = 2; t <= max_threads; ++t) {
         ft::set_num_threads(t);
-        expect(run(s, a, b, c0, bias, gate) == one, "not bit-identical to the 1-thread result", s, ft::isa_name(isa), mode, t);
+        expect(run(s, a, b, c0, bias, gate, addend) == one, "not bit-identical to the 1-thread result", s, ft::isa_name(isa), mode, t);
       }
     }
   }
@@ -173,6 +181,15 @@ int main() {
       // The gate with a scale (the relu backward through a dropout: linearBackward's reluScale).
       {sz(211), sz(97), sz(300), 0, 0, false, true, 3},
       {sz(300), sz(81), sz(1100), 1, 0, false, false, 3},
+      // The addend (linear's residual, the forward's Bᵀ): one and several KC blocks, ragged edges, with the
+      // bias and the ReLU, direct and packed A, both B layouts; k = 0 (the bias alone, then the addend).
+      {sz(211), sz(97), sz(300), 0, 1, false, true, 0, true},
+      {sz(230), sz(300), sz(2300), 0, 1, false, true, 0, true},
+      {sz(150), sz(1700), sz(1100), 0, 1, false, true, 1, true},
+      {sz(123), sz(70), 2048, 0, 1, false, false, 0, true},
+      {sz(300), sz(81), sz(531), 1, 0, false, true, 2, true},
+      {sz(77), sz(45), sz(531), 0, 0, false, true, 3, true},
+      {13, 7, 0, 0, 1, false, true, 0, true},
   };
   // A column-major A takes both routes on any CPU: read in place (AMD's default) and packed (everyone else's).
   const bool direct_columns = ft::gemm_direct_columns();
@@ -199,6 +216,21 @@ int main() {
     expect(refused(g.data(), 0.0f), "a zero gate scale was accepted", s, "any", 0, 1);
     expect(refused(g.data(), NAN), "a NaN gate scale was accepted", s, "any", 0, 1);
     expect(!refused(g.data(), 2.0f), "a gate with a scale was refused", s, "any", 0, 1);
+    // The addend is C's new base: refused with accumulate (C's old values would be a second base) and with a
+    // split (its offsets follow C's unsplit layout only).
+    auto addend_refused = [&](bool accumulate, const ft::Split* split) {
+      try {
+        ft::gemm(2, 2, 3, {a.data(), 3, 1}, {b.data(), 2, 1}, c.data(), 2, accumulate, nullptr, false, nullptr, split, 1.0f,
+                 g.data());
+      } catch (const std::invalid_argument&) {
+        return true;
+      }
+      return false;
+    };
+    const ft::Split cols{ft::Split::Cols, 1, 1};
+    expect(addend_refused(true, nullptr), "an addend with accumulate was accepted", s, "any", 0, 1);
+    expect(addend_refused(false, &cols), "an addend with a split was accepted", s, "any", 0, 1);
+    expect(!addend_refused(false, nullptr), "an addend was refused", s, "any", 0, 1);
   }
   std::printf("gemm_test: %d checks, %d failed\n", checks, failures);
   return failures == 0 ? 0 : 1;

@@ -45,6 +45,22 @@ describe('linear / patchEmbed', () => {
 
   // The model's MLP with dropout: y = dropout(relu(u))·wᵀ + b. linearBackward gated by its own input x =
   // dropout(relu(u)) and scaled by 1/(1 − p) must give ∂L/∂u, the dropout's and the relu's backward at once.
+  // linear's residual, as the model's blocks use it: y = r + dropout(x·wᵀ + b). The backward the model runs for
+  // it (blockBackward): ∂L/∂r is dy itself; the branch takes dropoutBackward of dy, then linearBackward.
+  test.each([0, 0.1, 0.5])('a residual added after the dropout (y = r + dropout(x·wᵀ + b)), p = %f', (p) => {
+    const N = 4, K = 6, M = 5, key = { seed: 5, step: 2, site: 4 };
+    const x = randn64(N * K, 1), w = randn64(M * K, 2), b = randn64(M, 3), r = randn64(N * M, 6), R = randn64(N * M, 4);
+    const prod = new Float64Array(N * M), dropped = new Float64Array(N * M), y = new Float64Array(N * M);
+    const L = () => (linearForward(x, w, b, prod, N, K, M), dropoutForward(prod, dropped, p, key), addForward(r, dropped, y), dot(R, y));
+    const dBranch = new Float64Array(N * M);
+    dropoutBackward(R, dBranch, p, key);
+    const [dx, dw, db] = accumulated([N * K, M * K, M], 5, ([gx, gw, gb]) => linearBackward(dBranch, x, w, gx, gw, gb, N, K, M));
+    expectGradient('dr', L, r, R);
+    expectGradient('dx', L, x, dx);
+    expectGradient('dw', L, w, dw);
+    expectGradient('db', L, b, db);
+  });
+
   test.each([0, 0.1, 0.5])('dx gated by a dropout of a relu (reluOf = x, reluScale = 1/(1 − p)), p = %f', (p) => {
     const N = 4, K = 9, M = 5, key = { seed: 3, step: 1, site: 2 };
     const u = randn64(N * K, 1).map((v) => (Math.abs(v) < 0.01 ? v + 0.1 : v)), w = randn64(M * K, 2), b = randn64(M, 3);

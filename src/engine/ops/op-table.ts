@@ -29,7 +29,10 @@ export const OP_TABLE = [
   // ---- layers ----
   {
     name: 'linear',
-    args: [inp('x', ['N', 'K']), inp('w', ['M', 'K']), inp('b', ['M'], { optional: true }), out('y', ['N', 'M']), flag('relu'), DROPOUT],
+    args: [
+      inp('x', ['N', 'K']), inp('w', ['M', 'K']), inp('b', ['M'], { optional: true }), out('y', ['N', 'M']), flag('relu'), DROPOUT,
+      inp('residual', ['N', 'M'], { optional: true }),
+    ],
   },
   {
     name: 'linearBackward',

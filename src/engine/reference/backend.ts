@@ -28,10 +28,11 @@ type Shape4 = { B: number; S: number; H: number; D: number };
 type PatchShape = { B: number; S: number; T: number; P: number };
 
 const KERNELS: Kernels = {
-  linear: ({ N, K, M }, x, w, b, y, relu, dropout) => {
+  linear: ({ N, K, M }, x, w, b, y, relu, dropout, residual) => {
     linearForward(d(x), d(w), dn(b), d(y), N, K, M);
     if (relu === true) reluForward(d(y), d(y));
     if (dropout !== undefined && dropout.p > 0) dropoutForward(d(y), d(y), dropout.p, dropout.key);
+    if (residual !== undefined && residual !== null) addForward(d(residual), d(y), d(y));
   },
   linearBackward: ({ N, K, M }, dy, x, w, dx, dw, db, overwriteDx, reluOf, overwriteDw, reluScale) =>
     linearBackward(d(dy), d(x), d(w), dn(dx), dn(dw), dn(db), N, K, M, overwriteDx ?? false, dn(reluOf ?? null), overwriteDw ?? false,

@@ -260,10 +260,21 @@ export class WebGpuBackend extends TableBackend {
 
   // ---- the kernel of each op (the checks are the op table's: ../table-backend.ts) ----
   protected readonly kernels: Kernels = {
-    linear: ({ N, K: Kd, M }, x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, relu?: boolean, dropout?: AttentionDropout): void => {
+    linear: (
+      { N, K: Kd, M }, x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, relu?: boolean, dropout?: AttentionDropout,
+      residual?: Tensor | null,
+    ): void => {
       this.linearForwardRaw(x, w, b, y, N, Kd, M, relu ?? false);
-      // The dropout kernel in place over the product (as the CPU and CUDA backends apply it).
-      if (dropout !== undefined && dropout.p > 0) {
+      // The dropout kernel in place over the product (as the CPU and CUDA backends apply it); with a residual,
+      // add's kernels in place over the product (residual + dropout(product)), a second pass as on CUDA.
+      const drop = dropout !== undefined && dropout.p > 0;
+      if (residual !== undefined && residual !== null) {
+        if (drop) {
+          this.run(K.addDropout, { a: residual, b: y, y }, { n: y.size, ...dropParams(dropout.p, dropout.key) }, this.elems(y.size, ELEMENTWISE_WG, 4));
+        } else {
+          this.run(K.add, { a: residual, b: y, y }, { n: y.size }, this.elems(y.size));
+        }
+      } else if (drop) {
         this.run(K.dropoutForward, { x: y, y }, { n: y.size, ...dropParams(dropout.p, dropout.key) }, this.elems(y.size, ELEMENTWISE_WG, 4));
       }
     },
