@@ -278,8 +278,9 @@ FT_TARGET_AMX void kernel_amx_bf16(int64_t steps, const void* Apv, const void* B
   // than the core keeps in flight) stalled the first tile loads behind them: perf put 17% of this kernel's
   // samples on those prefetches. Measured (Intel Xeon with AMX, 2 cores, bf16 mode, back to back, forms
   // alternated by process, two rounds): the 19m and 85m forward products 1-24% less time (992x512x2048 1.75 ->
-  // 1.56-1.62 ms), their linearBackward (dx and dW) 0-11% less, one of ten pairs 3% more; the 19m step in bf16 mode (B = 32, 10 alternated pairs) faster in 7, medians 203.7
-  // -> 200.4 ms. No prefetch at all measured between the two.
+  // 1.56-1.62 ms), their linearBackward (dx and dW) 0-11% less, one of ten pairs 3% more; the 19m step in bf16
+  // mode (B = 32, 10 alternated pairs) faster in 7, medians 203.7 -> 200.4 ms. No prefetch at all measured
+  // between the two.
   prefetch_tile_rows(C, ep, ldc, std::min<int64_t>(mr, 2 * steps), mr);
   _tile_zero(0);
   _tile_zero(1);

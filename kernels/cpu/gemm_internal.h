@@ -17,9 +17,9 @@ namespace gemm_detail {
 
 // What the store of a product's last KC block applies to the finished values, in registers: the ReLU
 // (C > 0 ? C : 0, NaN becomes 0), then the gate (gate > 0 ? C : 0, a NaN gate gives 0; the gate's rows have
-// C's stride and offsets), then the addend. Applied there rather than in a pass over C afterwards, which read C back from L2
-// and the gate from memory with nothing to overlap them: 19% of linear1's forward product and 28% of
-// linear2's dx in bf16 mode (Zen 5), 4% and 12% in fp32.
+// C's stride and offsets), then the addend. Applied there rather than in a pass over C afterwards, which read
+// C back from L2 and the gate from memory with nothing to overlap them: 19% of linear1's forward product and
+// 28% of linear2's dx in bf16 mode (Zen 5), 4% and 12% in fp32.
 struct Epilogue {
   bool relu = false;
   const float* gate = nullptr;
@@ -116,9 +116,9 @@ inline __attribute__((always_inline)) void prefetch_tile_rows(float* C, const Ep
 
 // The AVX-512 kernels (fp32 and AVX512_BF16) spread the requests over the k loop: row i at k step
 // i·kTileRowPrefetchSteps, so a 14-row tile has them all in flight by step 112 of its 256-1024. Requested all at
-// once before the loop, the 28 lines of C and the 28 of the gate
-// queued behind one another at the start of every call, more misses than the core keeps in flight, and the
-// kernel waited for them. Measured (AMD EPYC Zen 5, 2 cores, N = 992, caches flushed before each call, both
+// once before the loop, the 28 lines of C and the 28 of the gate queued behind one another at the start of
+// every call, more misses than the core keeps in flight, and the kernel waited for them (AMX likewise:
+// gemm_bf16.cc). Measured (AMD EPYC Zen 5, 2 cores, N = 992, caches flushed before each call, both
 // builds alternated in one process, results bit-identical): the 19m linear2 dx with its ReLU gate 3.32 -> 3.01 ms
 // in bf16 mode (9.5%), 6.06 -> 5.59 ms in fp32 (7.7%); linear1's forward with bias and ReLU 3% in both; the other
 // forward, dx and dW products of the 19m, 85m, 345m and 1b layers even or up to 2.6% faster, none slower beyond
