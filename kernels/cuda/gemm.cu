@@ -18,14 +18,17 @@ constexpr int BM = 64, BN = 64, BK = 16, TM = 4, TN = 4, THREADS = 256;
 // The one epilogue of every GEMM kernel: C = (C +) v + bias[j], then the relu op's rule (NaN becomes 0) when
 // asked for, then the gate (the relu backward of the layer below, as the CPU GEMM fuses it): C = g > 0 ? C·gs : 0,
 // where g is the gate's element at C's position (gate laid out as C, leading dimension ldc; a NaN gate gives 0)
-// and gs the gate's scale (1, or 1/(1 − p) through a dropout whose output is the gate: ops.h).
-// at: the element's offset in C (and in the gate), i·ldc + j.
+// and gs the gate's scale (1, or 1/(1 − p) through a dropout whose output is the gate: ops.h); last, the
+// addend (linear's residual, laid out as C): C = addend + C.
+// at: the element's offset in C (and in the gate and the addend), i·ldc + j.
 __device__ __forceinline__ void store_c(float* C, long long at, float v, const float* __restrict__ bias, long long j,
-                                        int accumulate, int relu, const float* __restrict__ gate, float gs) {
+                                        int accumulate, int relu, const float* __restrict__ gate, float gs,
+                                        const float* __restrict__ addend) {
   if (bias != nullptr) v += bias[j];
   if (accumulate) v += C[at];
   if (relu) v = v > 0.0f ? v : 0.0f;
   if (gate != nullptr) v = gate[at] > 0.0f ? v * gs : 0.0f;
+  if (addend != nullptr) v = addend[at] + v;
   C[at] = v;
 }
 
@@ -34,7 +37,8 @@ __global__ void __launch_bounds__(THREADS) gemm_kernel(int M, int N, int K, cons
                                                        long long sbk, long long sbj, float* __restrict__ C,
                                                        long long ldc, int accumulate,
                                                        const float* __restrict__ bias, int relu,
-                                                       const float* __restrict__ gate, float gs) {
+                                                       const float* __restrict__ gate, float gs,
+                                                       const float* __restrict__ addend) {
   FT_DYNAMIC_SHARED(float, smem);
   float* As = smem;            // [BK][BM]
   float* Bs = smem + BK * BM;  // [BK][BN]
@@ -95,7 +99,7 @@ __global__ void __launch_bounds__(THREADS) gemm_kernel(int M, int N, int K, cons
     for (int j = 0; j < TN; ++j) {
       const int gj = col0 + tc + 16 * j;
       if (gj >= N) continue;
-      store_c(C, (long long)gi * ldc + gj, acc[i][j], bias, gj, accumulate, relu, gate, gs);
+      store_c(C, (long long)gi * ldc + gj, acc[i][j], bias, gj, accumulate, relu, gate, gs, addend);
     }
   }
 }
@@ -134,7 +138,8 @@ __global__ void __launch_bounds__(TC_THREADS) gemm_tc_kernel(int M, int N, int K
                                                              long long sai, long long sak, const float* __restrict__ B,
                                                              long long sbk, long long sbj, float* __restrict__ C,
                                                              long long ldc, int accumulate, const float* __restrict__ bias,
-                                                             int relu, const float* __restrict__ gate, float gs) {
+                                                             int relu, const float* __restrict__ gate, float gs,
+                                                             const float* __restrict__ addend) {
   using E = typename Op::E;
   constexpr int BK = Op::BK, LD = TC_ROW_BYTES / (int)sizeof(E);  // LD: a padded row, in elements
   constexpr int LOADS = TC_BM * BK / TC_THREADS;  // elements of each operand one thread stages per k-tile
@@ -231,7 +236,7 @@ __global__ void __launch_bounds__(TC_THREADS) gemm_tc_kernel(int M, int N, int K
       for (int i = 0; i < 4; ++i) {
         const int gi = row0 + wm * 32 + mi * 16 + g + (i / 2) * 8, gj = col0 + wn * 32 + ni * 8 + 2 * t + (i % 2);
         if (gi >= M || gj >= N) continue;
-        store_c(C, (long long)gi * ldc + gj, acc[mi][ni][i], bias, gj, accumulate, relu, gate, gs);
+        store_c(C, (long long)gi * ldc + gj, acc[mi][ni][i], bias, gj, accumulate, relu, gate, gs, addend);
       }
 }
 
@@ -256,7 +261,8 @@ __global__ void __launch_bounds__(DOT_THREADS) gemm_dot_kernel(int N, int K, con
                                                                const float* __restrict__ B, long long sbj,
                                                                float* __restrict__ C, long long ldc, int accumulate,
                                                                const float* __restrict__ bias, int round, int relu,
-                                                               const float* __restrict__ gate, float gs) {
+                                                               const float* __restrict__ gate, float gs,
+                                                               const float* __restrict__ addend) {
   __shared__ float scratch[32];
   const int i = blockIdx.x / N, j = blockIdx.x % N;
   const float* a = A + (long long)i * sai;
@@ -274,7 +280,7 @@ __global__ void __launch_bounds__(DOT_THREADS) gemm_dot_kernel(int N, int K, con
     v = fmaf(x, y, v);
   }
   v = block_sum(v, scratch);
-  if (threadIdx.x == 0) store_c(C, (long long)i * ldc + j, v, bias, j, accumulate, relu, gate, gs);
+  if (threadIdx.x == 0) store_c(C, (long long)i * ldc + j, v, bias, j, accumulate, relu, gate, gs, addend);
 }
 
 // The dot-product kernel instead of the tiles: both operands unit-stride along K, few enough outputs that the
@@ -309,41 +315,41 @@ __global__ void __launch_bounds__(COL_SUM_THREADS) column_sums_kernel(const floa
 
 void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t sai, int64_t sak, const float* B, int64_t sbk,
           int64_t sbj, float* C, int64_t ldc, bool accumulate, const float* bias, bool relu, const float* gate,
-          float gate_scale) {
-  // The gate masks the whole of C, so it cannot apply to a sum with C's old values (callers check this; the
-  // CPU GEMM refuses the same).
-  if (gate != nullptr && accumulate) {
+          float gate_scale, const float* addend) {
+  // The gate masks the whole of C, so it cannot apply to a sum with C's old values, nor can the addend, C's new
+  // base (callers check this; the CPU GEMM refuses the same).
+  if ((gate != nullptr || addend != nullptr) && accumulate) {
     if (pending_error() == cudaSuccess) pending_error() = cudaErrorInvalidValue;
     return;
   }
   if (use_dot(M, N, K, sak, sbk)) {
     FT_LAUNCH(gemm_dot_kernel, dim3((unsigned)(M * N)), dim3(DOT_THREADS), 0, (int)N, (int)K, A, (long long)sai, B,
               (long long)sbj, C, (long long)ldc, accumulate ? 1 : 0, bias,
-              compute_mode() == ComputeMode::Bf16 ? 1 : compute_mode() == ComputeMode::Tf32 ? 2 : 0, relu ? 1 : 0, gate, gate_scale);
+              compute_mode() == ComputeMode::Bf16 ? 1 : compute_mode() == ComputeMode::Tf32 ? 2 : 0, relu ? 1 : 0, gate, gate_scale, addend);
     return;
   }
   if (compute_mode() != ComputeMode::Fp32) {
     if (use_large_tiles(M, N, K)) {
-      if (compute_mode() == ComputeMode::Bf16) gemm_tc_large<Bf16Operands>(M, N, K, A, sai, sak, B, sbk, sbj, C, ldc, accumulate, bias, relu, gate, gate_scale);
-      else gemm_tc_large<Tf32Operands>(M, N, K, A, sai, sak, B, sbk, sbj, C, ldc, accumulate, bias, relu, gate, gate_scale);
+      if (compute_mode() == ComputeMode::Bf16) gemm_tc_large<Bf16Operands>(M, N, K, A, sai, sak, B, sbk, sbj, C, ldc, accumulate, bias, relu, gate, gate_scale, addend);
+      else gemm_tc_large<Tf32Operands>(M, N, K, A, sai, sak, B, sbk, sbj, C, ldc, accumulate, bias, relu, gate, gate_scale, addend);
       return;
     }
     const dim3 grid((unsigned)((N + TC_BN - 1) / TC_BN), (unsigned)((M + TC_BM - 1) / TC_BM));
     if (compute_mode() == ComputeMode::Bf16) {
       FT_LAUNCH(gemm_tc_kernel<Bf16Operands>, grid, dim3(TC_THREADS), TC_SMEM, (int)M, (int)N, (int)K, A,
                 (long long)sai, (long long)sak, B, (long long)sbk, (long long)sbj, C, (long long)ldc,
-                accumulate ? 1 : 0, bias, relu ? 1 : 0, gate, gate_scale);
+                accumulate ? 1 : 0, bias, relu ? 1 : 0, gate, gate_scale, addend);
     } else {
       FT_LAUNCH(gemm_tc_kernel<Tf32Operands>, grid, dim3(TC_THREADS), TC_SMEM, (int)M, (int)N, (int)K, A,
                 (long long)sai, (long long)sak, B, (long long)sbk, (long long)sbj, C, (long long)ldc,
-                accumulate ? 1 : 0, bias, relu ? 1 : 0, gate, gate_scale);
+                accumulate ? 1 : 0, bias, relu ? 1 : 0, gate, gate_scale, addend);
     }
     return;
   }
   const dim3 grid((unsigned)((N + BN - 1) / BN), (unsigned)((M + BM - 1) / BM));
   const size_t smem = (size_t)(BK * BM + BK * BN) * sizeof(float);
   FT_LAUNCH(gemm_kernel, grid, dim3(THREADS), smem, (int)M, (int)N, (int)K, A, (long long)sai, (long long)sak, B,
-            (long long)sbk, (long long)sbj, C, (long long)ldc, accumulate ? 1 : 0, bias, relu ? 1 : 0, gate, gate_scale);
+            (long long)sbk, (long long)sbj, C, (long long)ldc, accumulate ? 1 : 0, bias, relu ? 1 : 0, gate, gate_scale, addend);
 }
 
 void column_sums_add(const float* dy, int64_t N, int64_t M, float* db, bool accumulate) {
@@ -352,9 +358,9 @@ void column_sums_add(const float* dy, int64_t N, int64_t M, float* db, bool accu
 }
 
 void linear_forward(const float* x, const float* w, const float* b, float* y, int64_t N, int64_t K, int64_t M,
-                    bool relu) {
-  // y[N,M] = x[N,K]·wᵀ: A(n,k) = x[n·K + k], B(k,m) = w[m·K + k].
-  gemm(N, M, K, x, K, 1, w, 1, K, y, M, false, b, relu);
+                    bool relu, const float* residual) {
+  // y[N,M] = x[N,K]·wᵀ: A(n,k) = x[n·K + k], B(k,m) = w[m·K + k]; the residual in the epilogue.
+  gemm(N, M, K, x, K, 1, w, 1, K, y, M, false, b, relu, nullptr, 1.0f, residual);
 }
 
 void linear_backward(const float* dy, const float* x, const float* w, float* dx, float* dw, float* db, int64_t N,

@@ -57,7 +57,8 @@ __global__ void __launch_bounds__(TL_THREADS) gemm_tc_large_kernel(int M, int N,
                                                                    const typename Op::E* __restrict__ B,
                                                                    float* __restrict__ C, long long ldc, int accumulate,
                                                                    const float* __restrict__ bias, int relu,
-                                                                   const float* __restrict__ gate, float gs) {
+                                                                   const float* __restrict__ gate, float gs,
+                                                                   const float* __restrict__ addend) {
   FT_DYNAMIC_SHARED(uint4, tl_raw);
   unsigned char* smem = reinterpret_cast<unsigned char*>(tl_raw);
   // Stage s: A's 128 rows at smem + s·256·80, then B's 128 rows; row r holds the k-tile's 64 bytes at offset 0.
@@ -144,7 +145,7 @@ __global__ void __launch_bounds__(TL_THREADS) gemm_tc_large_kernel(int M, int N,
       for (int i = 0; i < 4; ++i) {
         const int gi = row0 + wm * 64 + mi * 16 + g + (i / 2) * 8, gj = col0 + wn * 32 + ni * 8 + 2 * t + (i % 2);
         if (gi >= M || gj >= N) continue;
-        store_c(C, (long long)gi * ldc + gj, acc[mi][ni][i], bias, gj, accumulate, relu, gate, gs);
+        store_c(C, (long long)gi * ldc + gj, acc[mi][ni][i], bias, gj, accumulate, relu, gate, gs, addend);
       }
 }
 
@@ -178,7 +179,7 @@ inline StagingBuffer& staging_buffer() {
 template <class Op>
 void gemm_tc_large(int64_t M, int64_t N, int64_t K, const float* A, int64_t sai, int64_t sak, const float* B,
                    int64_t sbk, int64_t sbj, float* C, int64_t ldc, bool accumulate, const float* bias, bool relu,
-                   const float* gate, float gate_scale) {
+                   const float* gate, float gate_scale, const float* addend) {
   using E = typename Op::E;
   const long long KP = padded_k<Op>(K);
   // A's rows, then B's; each row a whole number of 64-byte k-tiles, so B starts 16-byte aligned.
@@ -196,7 +197,7 @@ void gemm_tc_large(int64_t M, int64_t N, int64_t K, const float* A, int64_t sai,
   cudaFuncSetAttribute(gemm_tc_large_kernel<Op>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)TL_SMEM);
   const dim3 grid((unsigned)((N + TL_BN - 1) / TL_BN), (unsigned)((M + TL_BM - 1) / TL_BM));
   FT_LAUNCH(gemm_tc_large_kernel<Op>, grid, dim3(TL_THREADS), TL_SMEM, (int)M, (int)N, (int)KP, As, Bs, C,
-            (long long)ldc, accumulate ? 1 : 0, bias, relu ? 1 : 0, gate, gate_scale);
+            (long long)ldc, accumulate ? 1 : 0, bias, relu ? 1 : 0, gate, gate_scale, addend);
 }
 
 }  // namespace

@@ -13,10 +13,11 @@ namespace ftc {
 // gate (only with accumulate = false: otherwise nothing is launched and cudaErrorInvalidValue is left pending for
 // the op's check; laid out as C, leading dimension ldc): C = gate > 0 ? C·gate_scale : 0 after that, the relu
 // backward of the layer below, as the CPU GEMM fuses it (gate_scale: 1, or 1/(1 − p) when the gate is the output
-// of a dropout after that relu; see linear_backward).
+// of a dropout after that relu; see linear_backward). addend (likewise only with accumulate = false; laid out
+// as C): C = addend + C last, linear's residual as the CPU GEMM fuses it.
 void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t sai, int64_t sak, const float* B, int64_t sbk,
           int64_t sbj, float* C, int64_t ldc, bool accumulate, const float* bias, bool relu = false,
-          const float* gate = nullptr, float gate_scale = 1.0f);
+          const float* gate = nullptr, float gate_scale = 1.0f, const float* addend = nullptr);
 // Which tensor-core GEMM the bf16 and tf32 modes run (gemm.cu use_large_tiles): Auto chooses; Small is the
 // 64×64 kernel over fp32 operands, Large the 128×128 cp.async kernel over operands staged to the mode's format.
 // Process-wide like the compute mode; tests and the GPU check's benchmark force each.
@@ -27,8 +28,9 @@ inline GemmTiles& gemm_tiles() {
 }
 // db[M] (+)= Σ_n dy[n, m] (dy [N, M]).
 void column_sums_add(const float* dy, int64_t N, int64_t M, float* db, bool accumulate = true);
+// residual (may be null; laid out as y, not y's storage): y = residual + the product, in the epilogue.
 void linear_forward(const float* x, const float* w, const float* b, float* y, int64_t N, int64_t K, int64_t M,
-                    bool relu = false);
+                    bool relu = false, const float* residual = nullptr);
 // overwrite_dx: dx = dy·w rather than dx += dy·w. relu_of (only with overwrite_dx; may be null): then
 // dx = relu_of > 0 ? relu_scale·dy·w : 0, the relu backward of the layer below (relu_scale 1), or of a relu
 // followed by a dropout whose output relu_of is (relu_scale = 1/(1 − p); linearBackward's reluScale).

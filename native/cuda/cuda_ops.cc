@@ -56,17 +56,15 @@ namespace ops {
 
 // ---- layers ----
 void run(Args&, const Linear& p) {
-  ftc::linear_forward(p.x.data, p.w.data, p.b.data, p.y.data, p.N, p.K, p.M, p.relu != 0);
-  // Dropout (p > 0): the dropout kernel in place over the product (as the CPU backend applies it); with a
-  // residual, add's kernels in place over the product instead (y = residual + dropout(product)). Not yet in
-  // the GEMMs' store_c as on the CPU: one more pass over y here.
+  // The residual in the GEMMs' epilogue (store_c) unless a dropout comes between: that applies to the product
+  // alone, so with one the product is written and the dropout kernel runs in place over it (as the CPU
+  // backend applies it), add's form with a residual (y = residual + dropout(product)).
+  const bool drop = p.p > 0.0;
+  ftc::linear_forward(p.x.data, p.w.data, p.b.data, p.y.data, p.N, p.K, p.M, p.relu != 0, drop ? nullptr : p.residual.data);
+  if (!drop) return;
   const int64_t n = p.N * p.M;
-  if (p.residual.data) {
-    if (p.p > 0.0) ftc::add_dropout(p.residual.data, p.y.data, p.y.data, n, drop_key(p.p, p.seed, p.step, p.site));
-    else ftc::add(p.residual.data, p.y.data, p.y.data, n);
-  } else if (p.p > 0.0) {
-    ftc::dropout_forward(p.y.data, p.y.data, n, drop_key(p.p, p.seed, p.step, p.site));
-  }
+  if (p.residual.data) ftc::add_dropout(p.residual.data, p.y.data, p.y.data, n, drop_key(p.p, p.seed, p.step, p.site));
+  else ftc::dropout_forward(p.y.data, p.y.data, n, drop_key(p.p, p.seed, p.step, p.site));
 }
 void run(Args&, const LinearBackward& p) {
   ftc::linear_backward(p.dy.data, p.x.data, p.w.data, p.dx.data, p.dw.data, p.db.data, p.N, p.K, p.M, p.overwriteDx != 0,

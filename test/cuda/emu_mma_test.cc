@@ -267,25 +267,30 @@ void gemm_tc_cases(ftc::ComputeMode mode, ftc::GemmTiles tiles) {
   const std::vector<Shape>& shapes = large ? large_shapes : small_shapes;
   const std::string kernel = large ? "128x128 cp.async" : "64x64";
   int case_no = 0;
-  for (const Shape& s : shapes) {
-    for (int layout = 0; layout < 4; ++layout) {
+  for (size_t si = 0; si < shapes.size(); ++si) {
+    const Shape& s = shapes[si];
+    // The residual's layout on the first two shapes only (the same epilogue code; the emulator's time is dear).
+    for (int layout = 0; layout < (si < 2 ? 5 : 4); ++layout) {
       // 0: y = x·Wᵀ (+bias): A [M,K] rows, B = W [N,K]; 1: dx += dy·W: A [M,K], B [K,N] rows;
       // 2: dW += dyᵀ·x: A = dy [K,M] (column access), B = x [K,N] rows;
       // 3: dx = gate > 0 ? dy·W : 0, the relu backward fused into the epilogue (gate: values of both signs,
-      //    exact zeros and a NaN, all of which close the gate; C starts as NaN, never read).
+      //    exact zeros and a NaN, all of which close the gate; C starts as NaN, never read);
+      // 4: y = residual + x·Wᵀ + b, linear's residual in the epilogue (C starts as NaN, never read).
       const int M = s.M, N = s.N, K = s.K;
       long long sai, sak, sbk, sbj;
-      if (layout == 0) sai = K, sak = 1, sbk = 1, sbj = K;
+      if (layout == 0 || layout == 4) sai = K, sak = 1, sbk = 1, sbj = K;
       else if (layout == 1 || layout == 3) sai = K, sak = 1, sbk = N, sbj = 1;
       else sai = 1, sak = M, sbk = N, sbj = 1;
       const auto A = random_vec((size_t)M * K, 100 + case_no, -1.5f, 1.5f), B = random_vec((size_t)K * N, 200 + case_no, -1.5f, 1.5f);
       const auto bias = random_vec((size_t)N, 300 + case_no, -1.0f, 1.0f);
       auto init = random_vec((size_t)M * N, 400 + case_no, -1.0f, 1.0f);
-      const bool with_bias = layout == 0, accumulate = layout == 1 || layout == 2, gated = layout == 3;
+      const bool with_bias = layout == 0 || layout == 4, accumulate = layout == 1 || layout == 2, gated = layout == 3;
+      const bool residual = layout == 4;
+      const auto resid = random_vec((size_t)M * N, 600 + case_no, -2.0f, 2.0f);
       auto gate = random_vec((size_t)M * N, 500 + case_no, -1.0f, 1.0f);
       for (size_t e = 0; e < gate.size(); e += 7) gate[e] = 0.0f;
       gate[gate.size() / 2] = std::nanf("");
-      if (gated) std::fill(init.begin(), init.end(), std::nanf(""));
+      if (gated || residual) std::fill(init.begin(), init.end(), std::nanf(""));
       const auto want = gemm_reference(M, N, K, A, sai, sak, B, sbk, sbj, with_bias ? &bias : nullptr, round);
       double scale = 0;
       for (int i = 0; i < M; ++i)
@@ -303,19 +308,19 @@ void gemm_tc_cases(ftc::ComputeMode mode, ftc::GemmTiles tiles) {
         ftemu::config().seed = 11 + o;
         ftemu::config().race_check = o == 0;
         // Device allocations, so that the race check's shadow map covers them.
-        float *dA = dev(A), *dB = dev(B), *dbias = dev(bias), *dC = dev(init), *dgate = dev(gate);
+        float *dA = dev(A), *dB = dev(B), *dbias = dev(bias), *dC = dev(init), *dgate = dev(gate), *dres = dev(resid);
         ftc::gemm_tiles() = tiles;
         ftc::gemm(M, N, K, dA, sai, sak, dB, sbk, sbj, dC, N, accumulate, with_bias ? dbias : nullptr, false,
-                  gated ? dgate : nullptr);
+                  gated ? dgate : nullptr, 1.0f, residual ? dres : nullptr);
         ftc::gemm_tiles() = ftc::GemmTiles::Auto;
         close = close && cudaGetLastError() == cudaSuccess;
         std::vector<float> C(init.size());
         cudaMemcpy(C.data(), dC, C.size() * sizeof(float), cudaMemcpyDeviceToHost);
-        for (float* p : {dA, dB, dbias, dC, dgate}) cudaFree(p);
+        for (float* p : {dA, dB, dbias, dC, dgate, dres}) cudaFree(p);
         for (size_t e = 0; e < C.size(); ++e) {
           // A closed gate must give an exact 0 (not a product, not C's NaN); an open one, the product.
-          const double d = gated && !(gate[e] > 0.0f) ? (C[e] == 0.0f ? 0.0 : INFINITY)
-                                                      : std::fabs(C[e] - (want[e] + (accumulate ? init[e] : 0.0)));
+          const double base = accumulate ? init[e] : residual ? resid[e] : 0.0;
+          const double d = gated && !(gate[e] > 0.0f) ? (C[e] == 0.0f ? 0.0 : INFINITY) : std::fabs(C[e] - (want[e] + base));
           worst = std::isnan(d) ? INFINITY : std::fmax(worst, d);
           close = close && d <= tol;
         }
@@ -326,17 +331,17 @@ void gemm_tc_cases(ftc::ComputeMode mode, ftc::GemmTiles tiles) {
       ftemu::config().race_check = false;
       bool as_small = true;
       if (large) {
-        float *dA = dev(A), *dB = dev(B), *dbias = dev(bias), *dC = dev(init), *dgate = dev(gate);
+        float *dA = dev(A), *dB = dev(B), *dbias = dev(bias), *dC = dev(init), *dgate = dev(gate), *dres = dev(resid);
         ftc::gemm_tiles() = ftc::GemmTiles::Small;
         ftc::gemm(M, N, K, dA, sai, sak, dB, sbk, sbj, dC, N, accumulate, with_bias ? dbias : nullptr, false,
-                  gated ? dgate : nullptr);
+                  gated ? dgate : nullptr, 1.0f, residual ? dres : nullptr);
         ftc::gemm_tiles() = ftc::GemmTiles::Auto;
         std::vector<float> C(init.size());
         cudaMemcpy(C.data(), dC, C.size() * sizeof(float), cudaMemcpyDeviceToHost);
-        for (float* p : {dA, dB, dbias, dC, dgate}) cudaFree(p);
+        for (float* p : {dA, dB, dbias, dC, dgate, dres}) cudaFree(p);
         as_small = C == first;
       }
-      const char* names[] = {"x·Wᵀ+b", "dx+=dy·W", "dW+=dyᵀ·x", "dx=gate>0?dy·W:0"};
+      const char* names[] = {"x·Wᵀ+b", "dx+=dy·W", "dW+=dyᵀ·x", "dx=gate>0?dy·W:0", "y=r+x·Wᵀ+b"};
       expect(close && same && as_small,
              std::string(tf32 ? "tf32" : "bf16") + " tensor-core gemm (" + kernel + ") " + std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K) + " " +
                  names[layout] + ": within " + std::to_string(tol) + " of the product of the rounded operands (worst " + std::to_string(worst) + ")" +

@@ -373,6 +373,22 @@ void gemm_gate() {
   ftc::gemm(M, N, K, A.data(), K, 1, B.data(), 1, K, acc.data(), N, true, nullptr, false, gate.data());
   expect(ftc::take_pending_error() == cudaErrorInvalidValue && std::all_of(acc.begin(), acc.end(), [](float v) { return v == 1.5f; }),
          "gemm refuses a gate with accumulate: nothing written, cudaErrorInvalidValue for the op's check");
+  // The addend (linear's residual), last in the epilogue: residual + the product, bit for bit, on the dot path
+  // and on the 64×64 kernel (a shape past the dot path's four blocks); refused with accumulate like the gate.
+  for (const int n : {N, 300}) {
+    auto Bn = random_vec(n * K, 33);
+    auto res = random_vec(M * n, 34);
+    std::vector<float> prod(M * n), sum(M * n, std::nanf(""));
+    ftc::gemm(M, n, K, A.data(), K, 1, Bn.data(), 1, K, prod.data(), n, false, nullptr);
+    ftc::gemm(M, n, K, A.data(), K, 1, Bn.data(), 1, K, sum.data(), n, false, nullptr, false, nullptr, 1.0f, res.data());
+    bool same = cudaGetLastError() == cudaSuccess;
+    for (int e = 0; e < M * n; ++e) same = same && sum[e] == res[e] + prod[e];
+    expect(same, "gemm " + std::to_string(M) + "x" + std::to_string(n) + "x3000: the addend gives residual + the product, bit for bit");
+  }
+  std::vector<float> acc2(M * N, 1.5f), res2(M * N, 1.0f);
+  ftc::gemm(M, N, K, A.data(), K, 1, B.data(), 1, K, acc2.data(), N, true, nullptr, false, nullptr, 1.0f, res2.data());
+  expect(ftc::take_pending_error() == cudaErrorInvalidValue && std::all_of(acc2.begin(), acc2.end(), [](float v) { return v == 1.5f; }),
+         "gemm refuses an addend with accumulate: nothing written, cudaErrorInvalidValue for the op's check");
 }
 
 // dQ gets one atomicAdd per key block: with at most two blocks per row the sum into zeros is a + b = b + a, the
