@@ -52,6 +52,9 @@ std::atomic<int> g_compute{(int)GemmCompute::Fp32};
 std::atomic<bool> g_allow_amx{true};
 // Column-major A read in place (see direct_a()): the default is decided by the CPU's maker, see there.
 std::atomic<bool> g_direct_columns{cpu_made_by_amd()};
+// Row-major A whose rows share an L1 set read in place by the 10-row kernel (see rows_share_l1_set): also AMD's
+// default only, see there.
+std::atomic<bool> g_direct_set_rows{cpu_made_by_amd()};
 
 // ---- AVX-512 fp32: MR × 32, MR = 14 (28 accumulators + 2 B vectors + broadcast operands in memory) ----
 
@@ -625,6 +628,13 @@ Spec spec_for(Isa isa, GemmCompute mode) {
 // GFLOP/s, 0.87-0.99x -> 1.11-1.20x the best peer; the 85m forward at K = 3072, M = 768 340-342 -> 368-385
 // GFLOP/s, 0.98-1.02x -> 1.02-1.12x. The 10-row kernel keeps B's panel outer in a tile (a_stays_in_l1 names
 // the 14-row one); A outer measured alike.
+// On Intel neither in-place kernel pays at these strides: on a Xeon (AMX host, 48 KiB 12-way L1, 2 MiB L2,
+// 2 cores, 2026-12-07) the 19m linear2 forward (m = 992, n = 512, k = 2048) took 9.54 ms with the 10-row
+// kernel, 9.24 with the 14-row one and 9.21 packed, and its linear1 backward (dx reads dy, rows 2048 floats
+// long) 19.26, 19.35 and 18.30 ms (caches flushed before each call, 7 turns alternated). In the 19m fp32
+// step (B = 32; both builds' kernels swapped step by step in one process, 24 pairs, two runs) packing those
+// products took 1.1-1.4% less time per step, faster in 18 and 16 of the 24 pairs (an A/A run: 10 of 20,
+// +0.1%). So they are packed there (g_direct_set_rows, AMD's default as g_direct_columns).
 constexpr int kDirectConflictRows = 10;
 bool rows_share_l1_set(int64_t row_stride) {
   static const int64_t period = [] {
@@ -730,6 +740,8 @@ bool gemm_bf16_uses_amx() {
 void set_gemm_bf16_amx(bool allow) { g_allow_amx.store(allow, std::memory_order_relaxed); }
 bool gemm_direct_columns() { return g_direct_columns.load(std::memory_order_relaxed); }
 void set_gemm_direct_columns(bool allow) { g_direct_columns.store(allow, std::memory_order_relaxed); }
+bool gemm_direct_set_rows() { return g_direct_set_rows.load(std::memory_order_relaxed); }
+void set_gemm_direct_set_rows(bool allow) { g_direct_set_rows.store(allow, std::memory_order_relaxed); }
 
 namespace {
 
@@ -791,7 +803,9 @@ void gate_rows(float* C, const float* gate, float scale, int64_t ldc, int64_t i0
 // (g_direct_columns; the row-major case above measured even to 10% faster in place on that Intel too).
 bool direct_a(const Spec& spec, const Matrix& A, int64_t m, int64_t n, int64_t k, int64_t n_padded) {
   if (!spec.direct) return false;
-  if (A.col_stride == 1) return n_padded <= kDirectMaxN && k <= kDirectMaxK;
+  if (A.col_stride == 1)
+    return n_padded <= kDirectMaxN && k <= kDirectMaxK &&
+           (g_direct_set_rows.load(std::memory_order_relaxed) || !rows_share_l1_set(A.row_stride));
   return g_direct_columns.load(std::memory_order_relaxed) && A.row_stride == 1 && A.col_stride <= kDirectColumnsMaxLd &&
          (m >= 2 * n || (m >= n && n <= kDirectColumnsMaxN));
 }

@@ -63,6 +63,11 @@ void set_gemm_bf16_amx(bool allow);
 // either way; set_gemm_direct_columns overrides the default (tests cover both routes on any CPU).
 bool gemm_direct_columns();
 void set_gemm_direct_columns(bool allow);
+// A row-major A whose rows all fall in one L1 set (row strides a multiple of the set period: the 19m's 2048
+// floats) is read in place by a 10-row kernel by default only on AMD CPUs; elsewhere it is packed (gemm.cc,
+// before kDirectConflictRows). Bit-identical either way; set_gemm_direct_set_rows overrides the default.
+bool gemm_direct_set_rows();
+void set_gemm_direct_set_rows(bool allow);
 
 // Σ_rows of a row-major [rows, cols] matrix added into out[cols] (the bias gradient), in double; with
 // accumulate = false written over out instead.

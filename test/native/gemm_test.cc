@@ -40,9 +40,10 @@ const float kGateScale = (float)(1.0 / (1.0 - 0.1));
 void expect(bool ok, const char* what, const Shape& s, const char* isa, int mode, int threads) {
   ++checks;
   if (!ok && ++failures <= 20)
-    std::printf("FAIL %s (m %lld n %lld k %lld, A %d, B %d, isa %s, bf16 %d, threads %d, direct columns %d)\n", what,
-                (long long)s.m, (long long)s.n, (long long)s.k, s.a_layout, s.b_layout, isa, mode, threads,
-                (int)ft::gemm_direct_columns());
+    std::printf("FAIL %s (m %lld n %lld k %lld, A %d, B %d, isa %s, bf16 %d, threads %d, direct columns %d, direct "
+                "set rows %d)\n",
+                what, (long long)s.m, (long long)s.n, (long long)s.k, s.a_layout, s.b_layout, isa, mode, threads,
+                (int)ft::gemm_direct_columns(), (int)ft::gemm_direct_set_rows());
 }
 
 std::vector<float> run(const Shape& s, const std::vector<float>& a, const std::vector<float>& b,
@@ -191,15 +192,20 @@ int main() {
       {sz(77), sz(45), sz(531), 0, 0, false, true, 3, true},
       {13, 7, 0, 0, 1, false, true, 0, true},
   };
-  // A column-major A takes both routes on any CPU: read in place (AMD's default) and packed (everyone else's).
-  const bool direct_columns = ft::gemm_direct_columns();
+  // A column-major A takes both routes on any CPU: read in place (AMD's default) and packed (everyone else's);
+  // so does a row-major A whose rows share an L1 set (the 10-row kernel in place on AMD, packed elsewhere).
+  const bool direct_columns = ft::gemm_direct_columns(), direct_set_rows = ft::gemm_direct_set_rows();
   for (const Shape& s : shapes) {
-    for (int route = 0; route < (s.a_layout == 1 ? 2 : 1); ++route) {
+    // (Row-major A: lda = k, so only k a multiple of 1024 floats can put its rows in one set.)
+    const int routes = s.a_layout == 1 || s.k % 1024 == 0 ? 2 : 1;
+    for (int route = 0; route < routes; ++route) {
       ft::set_gemm_direct_columns(s.a_layout == 1 ? route == 0 : direct_columns);
+      ft::set_gemm_direct_set_rows(s.a_layout == 0 ? route == 0 : direct_set_rows);
       check_shape(s, rng, 4);
     }
   }
   ft::set_gemm_direct_columns(direct_columns);
+  ft::set_gemm_direct_set_rows(direct_set_rows);
   // A gate scale without a gate, or one that is not finite and positive, is refused rather than ignored.
   {
     std::vector<float> a(6, 1.0f), b(6, 1.0f), c(4, 0.0f), g(4, 1.0f);
