@@ -634,7 +634,9 @@ Spec spec_for(Isa isa, GemmCompute mode) {
 // long) 19.26, 19.35 and 18.30 ms (caches flushed before each call, 7 turns alternated). In the 19m fp32
 // step (B = 32; both builds' kernels swapped step by step in one process, 24 pairs, two runs) packing those
 // products took 1.1-1.4% less time per step, faster in 18 and 16 of the 24 pairs (an A/A run: 10 of 20,
-// +0.1%). So they are packed there (g_direct_set_rows, AMD's default as g_direct_columns).
+// +0.1%). So they are packed there (g_direct_set_rows, AMD's default as g_direct_columns). In `npm run bench`
+// (docs/benchmarks-intel-amx.md, the runs before and after) the 19m forward at K = 2048, M = 512 went from
+// 0.88x to 1.05x the best peer and linear1's backward (K = 512, M = 2048) from 0.93x to 1.05x.
 constexpr int kDirectConflictRows = 10;
 bool rows_share_l1_set(int64_t row_stride) {
   static const int64_t period = [] {
@@ -800,7 +802,8 @@ void gate_rows(float* C, const float* gate, float scale, int64_t ldc, int64_t i0
 // every row of the panel waits on L3: on an Intel Xeon (2 cores, AMX; 2 MiB L2) the same dW ran 2.2 times
 // slower in place than packed at m = 2048, n = 512 (29 against 13 ms, three alternations) and 20% slower at
 // m = n = 512, and the 19m step took 60-90 ms (7-9%) longer. Reading it in place is therefore AMD's default
-// (g_direct_columns; the row-major case above measured even to 10% faster in place on that Intel too).
+// (g_direct_columns; the row-major case above measured even to 10% faster in place on that Intel too, except
+// where its rows share an L1 set: see kDirectConflictRows).
 bool direct_a(const Spec& spec, const Matrix& A, int64_t m, int64_t n, int64_t k, int64_t n_padded) {
   if (!spec.direct) return false;
   if (A.col_stride == 1)
@@ -960,10 +963,12 @@ void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
   //    measured no better) × NC columns; enough tiles for both cores to
   //    balance dynamically, but not so small that C traffic and the per-tile overhead show.
   //    AMX tiles take 8 micro-panels (256 rows): in the 19m step in bf16 mode (Intel Xeon with AMX, 2 cores,
-  //    B = 32; both builds' kernels swapped step by step in one process, 30 pairs) 2.4% less time per step than
-  //    16 (faster in 22 of 30 pairs), 4 measured 1.0% slower than 8 and 6 even; fp32 with 8 was 1.9% slower.
+  //    B = 32; both builds' kernels swapped step by step in one process, 40 pairs, both orders) 2.5% and 2.2%
+  //    less time per step than 16, faster in 27 of 40 pairs each time (85m: 1.3%, 8 of 12); 4 measured 1.0%
+  //    slower than 8 and 6 even. fp32 with 8 (112 rows) was 1.9% slower, so it keeps 16.
   constexpr int64_t kMaxMCp = 16, kMaxNCp = 8, kMaxMCpAmx = 8;
-  const int64_t MCp = std::max<int64_t>(1, std::min<int64_t>(mp, spec.kernel == kernel_amx_bf16 ? kMaxMCpAmx : kMaxMCp));
+  const int64_t mc_cap = spec.kernel == kernel_amx_bf16 ? kMaxMCpAmx : kMaxMCp;
+  const int64_t MCp = std::max<int64_t>(1, std::min<int64_t>(mp, mc_cap));  // micro-panels per tile (rows)
   int64_t NCp = std::max<int64_t>(1, std::min<int64_t>(np, kMaxNCp));       // micro-panels per tile (columns)
   // With A's micro-panel outer (a_in_l1), the tile's B panels are swept once per A micro-panel, so they must
   // stay in L2 between sweeps, next to the A rows streaming through it. At fp32 KC = 1024 eight panels are
