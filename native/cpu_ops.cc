@@ -81,9 +81,13 @@ void run(Args&, const LinearBackward& p) {
   }
   // dw (+)= dyᵀ·x, db (+)= Σ_n dy: overwriteDw for the step's first gradient of w and b (no zero pass before,
   // and the GEMM does not read dw).
+  // db from the packing of dyᵀ where the GEMM packs it (gemm.h: a_sums), else its own pass over dy.
   const bool acc_w = p.overwriteDw == 0;
-  if (p.dw) ft::gemm(p.M, p.K, p.N, {p.dy.data, 1, p.M}, {p.x.data, p.K, 1}, p.dw.data, p.K, acc_w, nullptr);
-  if (p.db) ft::column_sums_add(p.dy.data, p.N, p.M, p.db.data, acc_w);
+  bool db_done = false;
+  if (p.dw)
+    db_done = ft::gemm(p.M, p.K, p.N, {p.dy.data, 1, p.M}, {p.x.data, p.K, 1}, p.dw.data, p.K, acc_w, nullptr, false,
+                       nullptr, nullptr, 1.0f, nullptr, p.db.data, acc_w);
+  if (p.db && !db_done) ft::column_sums_add(p.dy.data, p.N, p.M, p.db.data, acc_w);
 }
 void run(Args&, const LinearFanout& p) {
   // y[g] = x·w[g]ᵀ + b[g]: one GEMM over the stacked weights [G·M, K] (x packed or read once), its columns
@@ -102,12 +106,13 @@ void run(Args&, const LinearFanoutBackward& p) {
   }
   // dw = [dy[0]ᵀ; …; dy[G-1]ᵀ]·x: one GEMM with A's rows split into the G blocks (x packed once), then db[g].
   const bool acc_w = p.overwriteDw == 0;
+  bool db_done = false;
   if (p.dw) {
     const ft::Split rows{ft::Split::Rows, p.M, p.N * p.M};
-    ft::gemm(p.G * p.M, p.K, p.N, {p.dy.data, 1, p.M}, {p.x.data, p.K, 1}, p.dw.data, p.K, acc_w, nullptr, false, nullptr,
-             &rows);
+    db_done = ft::gemm(p.G * p.M, p.K, p.N, {p.dy.data, 1, p.M}, {p.x.data, p.K, 1}, p.dw.data, p.K, acc_w, nullptr,
+                       false, nullptr, &rows, 1.0f, nullptr, p.db.data, acc_w);
   }
-  if (p.db) {
+  if (p.db && !db_done) {
     for (int64_t g = 0; g < p.G; ++g) ft::column_sums_add(p.dy.data + g * p.N * p.M, p.N, p.M, p.db.data + g * p.M, acc_w);
   }
 }

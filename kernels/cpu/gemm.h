@@ -42,9 +42,15 @@ struct Split {
   int64_t stride;  // elements from one block to the next: of A (Rows, Depth) or of C (Cols)
 };
 
-void gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t ldc, bool accumulate,
+// a_sums (m floats; its own storage): A's row sums as well, a_sums[i] (+)= Σ_p A(i, p), summed in double over p in
+// order and rounded once, bit-identical to column_sums_add over Aᵀ (dW's db = Σ_n dy from dyᵀ, the A of dW).
+// Taken only where the call packs a column-major A (row_stride 1) for AMX without a depth split, each panel's
+// columns then summed from cache right after the pack (dy read once for dW and db, not twice); returns whether it
+// did (false: a_sums untouched, the caller sums). a_sums_accumulate: add to a_sums instead of overwriting.
+bool gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t ldc, bool accumulate,
           const float* bias, bool relu = false, const float* gate = nullptr, const Split* split = nullptr,
-          float gate_scale = 1.0f, const float* addend = nullptr);
+          float gate_scale = 1.0f, const float* addend = nullptr, float* a_sums = nullptr,
+          bool a_sums_accumulate = false);
 
 // Precision of the multiplications: Fp32 (default), or Bf16 (A and B rounded to bfloat16, products summed in
 // fp32 with AVX512_BF16 dot products; only on CPUs with AVX512_BF16 and when the active ISA is AVX-512, else

@@ -6,7 +6,8 @@
 // to the 1-thread result (every element sums its terms in one order whatever the tiling) and within rounding
 // of a double-precision reference: for bf16 mode, the reference on the bf16-rounded operands, so that only the
 // fp32 accumulation differs and a packer that misplaces or drops a value (a ragged panel's columns, an odd k)
-// fails as surely as in fp32. Built and run by run-gemm-test.sh, also under ThreadSanitizer, which reports a
+// fails as surely as in fp32. A column-major A's row sums (gemm's a_sums) must equal column_sums_add's bit for
+// bit wherever the GEMM takes them. Built and run by run-gemm-test.sh, also under ThreadSanitizer, which reports a
 // pack written by one thread and read by another without the release/acquire hand-off.
 #include <cmath>
 #include <cstdio>
@@ -48,13 +49,15 @@ void expect(bool ok, const char* what, const Shape& s, const char* isa, int mode
 
 std::vector<float> run(const Shape& s, const std::vector<float>& a, const std::vector<float>& b,
                        const std::vector<float>& c0, const std::vector<float>& bias, const std::vector<float>& gate,
-                       const std::vector<float>& addend) {
+                       const std::vector<float>& addend, std::vector<float>* sums = nullptr, bool* took = nullptr) {
   const ft::Matrix A = s.a_layout == 0 ? ft::Matrix{a.data(), s.k, 1} : ft::Matrix{a.data(), 1, s.m};
   const ft::Matrix B = s.b_layout == 0 ? ft::Matrix{b.data(), s.n, 1} : ft::Matrix{b.data(), 1, s.k};
   std::vector<float> c = c0;
-  ft::gemm(s.m, s.n, s.k, A, B, c.data(), s.n, s.accumulate, s.bias ? bias.data() : nullptr, s.epilogue == 1,
-           s.epilogue >= 2 ? gate.data() : nullptr, nullptr, s.epilogue == 3 ? kGateScale : 1.0f,
-           s.addend ? addend.data() : nullptr);
+  const bool t = ft::gemm(s.m, s.n, s.k, A, B, c.data(), s.n, s.accumulate, s.bias ? bias.data() : nullptr,
+                          s.epilogue == 1, s.epilogue >= 2 ? gate.data() : nullptr, nullptr,
+                          s.epilogue == 3 ? kGateScale : 1.0f, s.addend ? addend.data() : nullptr,
+                          sums ? sums->data() : nullptr, s.accumulate);
+  if (took) *took = t;
   return c;
 }
 
@@ -106,6 +109,15 @@ void check_shape(const Shape& s, std::mt19937& rng, int max_threads) {
     return r;
   };
   const Reference ref32 = reference(a, b);
+  // A's row sums (a_sums: dW's db from the pack of dyᵀ), asked of every column-major A: Σ_p A(i, p) in double,
+  // p in order, rounded once (and added to the old value with accumulate), as column_sums_add sums dy's columns.
+  std::vector<float> sums0(s.m), sums_ref(s.m);
+  for (float& v : sums0) v = nd(rng);
+  for (int64_t i = 0; i < s.m; ++i) {
+    double acc = 0.0;
+    for (int64_t p = 0; p < s.k; ++p) acc += (double)a[p * s.m + i];
+    sums_ref[i] = (s.accumulate ? sums0[i] : 0.0f) + (float)acc;
+  }
   const Reference ref16 = ft::gemm_bf16_supported() ? reference(a16, b16) : Reference{};
   const ft::Isa levels[] = {ft::Isa::Avx512, ft::Isa::Avx2, ft::Isa::Scalar};
   for (ft::Isa isa : levels) {
@@ -123,6 +135,25 @@ void check_shape(const Shape& s, std::mt19937& rng, int max_threads) {
       for (int t = 2; t <= max_threads; ++t) {
         ft::set_num_threads(t);
         expect(run(s, a, b, c0, bias, gate, addend) == one, "not bit-identical to the 1-thread result", s, ft::isa_name(isa), mode, t);
+      }
+      if (s.a_layout == 1) {
+        // Where the GEMM takes the sums they equal column_sums_add's bit for bit, on 1 to 4 threads, and C is
+        // unchanged; where it does not, the sums are left alone. AMX packs every such A, so it must take them.
+        std::vector<float> cs = sums0;
+        ft::column_sums_add(a.data(), s.k, s.m, cs.data(), s.accumulate);
+        expect(cs == sums_ref, "column_sums_add differs from the in-order double sums", s, ft::isa_name(isa), mode, 1);
+        for (int t = 1; t <= max_threads; ++t) {
+          ft::set_num_threads(t);
+          std::vector<float> sums = sums0;
+          bool took = false;
+          expect(run(s, a, b, c0, bias, gate, addend, &sums, &took) == one, "C differs when asked for A's row sums", s,
+                 ft::isa_name(isa), mode, t);
+          expect(sums == (took ? sums_ref : sums0),
+                 took ? "A's row sums differ from column_sums_add" : "A's row sums written though not taken", s,
+                 ft::isa_name(isa), mode, t);
+          if (mode == 1 && ft::gemm_bf16_uses_amx() && s.k > 0)
+            expect(took, "AMX packed a column-major A without its row sums", s, ft::isa_name(isa), mode, t);
+        }
       }
     }
   }
@@ -206,6 +237,33 @@ int main() {
   }
   ft::set_gemm_direct_columns(direct_columns);
   ft::set_gemm_direct_set_rows(direct_set_rows);
+  // A's row sums through a row split (linearFanoutBackward's dW and db: G blocks of dyᵀ, db [G, M]): block g's sums
+  // land at g·M, equal to column_sums_add over each block, or are left alone where the GEMM does not take them.
+  {
+    const int64_t G = 3, M = sz(200), N = sz(1100), K = sz(130);
+    std::normal_distribution<float> nd;
+    std::vector<float> dy(G * N * M), x(N * K), dw(G * M * K), want(G * M, 0.5f), got(G * M, 0.5f);
+    for (float& v : dy) v = nd(rng);
+    for (float& v : x) v = nd(rng);
+    for (int64_t g = 0; g < G; ++g) ft::column_sums_add(dy.data() + g * N * M, N, M, want.data() + g * M, true);
+    const Shape s{G * M, K, N, 1, 0, true, false};
+    for (int mode = 0; mode < 2; ++mode) {
+      if (mode == 1 && !ft::gemm_bf16_supported()) continue;
+      ft::set_gemm_compute(mode ? ft::GemmCompute::Bf16 : ft::GemmCompute::Fp32);
+      for (int t = 1; t <= 4; t += 3) {
+        ft::set_num_threads(t);
+        std::vector<float> sums = got;
+        const ft::Split rows{ft::Split::Rows, M, N * M};
+        const bool took = ft::gemm(G * M, K, N, {dy.data(), 1, M}, {x.data(), K, 1}, dw.data(), K, false, nullptr, false,
+                                   nullptr, &rows, 1.0f, nullptr, sums.data(), true);
+        expect(sums == (took ? want : got), took ? "split A's row sums differ from column_sums_add" :
+               "split A's row sums written though not taken", s, "detected", mode, t);
+        if (mode == 1 && ft::gemm_bf16_uses_amx())
+          expect(took, "AMX packed a split column-major A without its row sums", s, "detected", mode, t);
+      }
+    }
+    ft::set_gemm_compute(ft::GemmCompute::Fp32);
+  }
   // A gate scale without a gate, or one that is not finite and positive, is refused rather than ignored.
   {
     std::vector<float> a(6, 1.0f), b(6, 1.0f), c(4, 0.0f), g(4, 1.0f);
