@@ -55,6 +55,9 @@ std::atomic<bool> g_direct_columns{cpu_made_by_amd()};
 // Row-major A whose rows share an L1 set read in place by the 10-row kernel (see rows_share_l1_set): also AMD's
 // default only, see there.
 std::atomic<bool> g_direct_set_rows{cpu_made_by_amd()};
+// Products whose rows all fit one row block packing each tile's B panels privately (see private_b in gemm()):
+// the default is decided by the CPU's maker, see there.
+std::atomic<bool> g_private_b_panels{!cpu_made_by_amd()};
 
 // ---- AVX-512 fp32: MR × 32, MR = 14 (28 accumulators + 2 B vectors + broadcast operands in memory) ----
 
@@ -673,6 +676,8 @@ struct PackBuffer {
 };
 
 thread_local PackBuffer tl_pack_a, tl_pack_b;
+// A tile's own B panels (gemm()'s private_b), one per thread: pool workers keep theirs between calls.
+thread_local PackBuffer tl_pack_b_tile;
 
 // Who has packed which panel in the current call: 0 nobody, 1 being packed, 2 ready. Owned by the calling
 // thread like the pack buffers. A thread claims a panel and packs it at once (it never waits while holding a
@@ -744,6 +749,8 @@ bool gemm_direct_columns() { return g_direct_columns.load(std::memory_order_rela
 void set_gemm_direct_columns(bool allow) { g_direct_columns.store(allow, std::memory_order_relaxed); }
 bool gemm_direct_set_rows() { return g_direct_set_rows.load(std::memory_order_relaxed); }
 void set_gemm_direct_set_rows(bool allow) { g_direct_set_rows.store(allow, std::memory_order_relaxed); }
+bool gemm_private_b_panels() { return g_private_b_panels.load(std::memory_order_relaxed); }
+void set_gemm_private_b_panels(bool allow) { g_private_b_panels.store(allow, std::memory_order_relaxed); }
 
 namespace {
 
@@ -947,7 +954,7 @@ bool gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
   auto a_off = [&](int64_t b, int64_t ip, int64_t ks) { return (b * mp * ksteps_full + ip * ks) * MR * spec.kstep; };
   auto b_off = [&](int64_t b, int64_t jp, int64_t ks) { return (b * np * ksteps_full + jp * ks) * NR * spec.kstep; };
   char* Ap = direct ? nullptr : static_cast<char*>(tl_pack_a.get((size_t)(kb * mp * ksteps_full * MR * spec.kstep) * spec.elem));
-  char* Bp = static_cast<char*>(tl_pack_b.get((size_t)(kb * np * ksteps_full * NR * spec.kstep) * spec.elem));
+  char* Bp = nullptr;  // the shared B panels, allocated below unless each tile packs its own (private_b)
   // A's row sums ride on its packing (see a_sums in gemm.h): packed column-major A, whose columns each pack has
   // just read, unsplit in depth (a depth block's columns are not the next block's), on AMX only. Each row's sum
   // is one chain of dependent double adds (column_sums_add's order), 4 cycles a step for the panel's 32 rows on
@@ -1012,7 +1019,11 @@ bool gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
   //    slower than 8 and 6 even. fp32 with 8 (112 rows) was 1.9% slower, so it keeps 16.
   constexpr int64_t kMaxMCp = 16, kMaxNCp = 8, kMaxMCpAmx = 8;
   const int64_t mc_cap = spec.kernel == kernel_amx_bf16 ? kMaxMCpAmx : kMaxMCp;
-  const int64_t MCp = std::max<int64_t>(1, std::min<int64_t>(mp, mc_cap));  // micro-panels per tile (rows)
+  // Where tiles pack their own B panels (below), rows up to a quarter past the cap stay one row block: the B = 8
+  // products (m = 248, 18 fp32 micro-panels) would otherwise split 16 + 2, and the 2-panel tiles read each B
+  // panel for 28 rows.
+  const bool private_ok = g_private_b_panels.load(std::memory_order_relaxed);
+  const int64_t MCp = private_ok && mp <= mc_cap + mc_cap / 4 ? mp : std::min<int64_t>(mp, mc_cap);  // per tile (rows)
   int64_t NCp = std::max<int64_t>(1, std::min<int64_t>(np, kMaxNCp));       // micro-panels per tile (columns)
   // With A's micro-panel outer (a_in_l1), the tile's B panels are swept once per A micro-panel, so they must
   // stay in L2 between sweeps, next to the A rows streaming through it. At fp32 KC = 1024 eight panels are
@@ -1028,6 +1039,21 @@ bool gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
   const int64_t want = 6 * (int64_t)num_threads();
   while (NCp > 2 && ((mp + MCp - 1) / MCp) * ((np + NCp - 1) / NCp) < want) NCp = (NCp + 1) / 2;
   const int64_t mt = (mp + MCp - 1) / MCp, nt = (np + NCp - 1) / NCp;
+  // One row block (m up to 280 rows in fp32, 320 on AMX: every B = 8 product but dW): each B panel then serves one
+  // tile only, so the tile packs its panels into a buffer of its thread's, reused block after block and kept in L2,
+  // instead of into the shared packed copy of B, which at the 1b shapes is 64 MiB written to memory and read back.
+  // Measured (Intel Xeon with AMX, 2 cores, 2026-12-07; warm operands, builds run alternately): the 1b products at
+  // N = 248 in fp32, forward 38-40 -> 30-31 ms and dx 40-42 -> 30-33 ms (201-219 -> 256-282 GFLOP/s; oneDNN's dx +
+  // dW 58-60 ms, the engine's now 58-61), the 19m ones at B = 8 even to 16% faster; whole steps at B = 8 (both
+  // builds' kernels swapped step by step in one process, ABBA): 1b fp32 10.0% and 13.4% less time per step (4 of 4
+  // pairs, both orders), 1b bf16 (AMX) 4.3% (4 of 4), 19m fp32 faster in four runs of 30 pairs (paired medians
+  // 1.1-6.0%, 16-20 of 30), 19m bf16 even within the host's noise (13 and 15 of 30 pairs, though the means were 3-6%
+  // lower). Results are bit-identical. One row block with the shared copy took back only a third of it (forward
+  // 36-39, dx 36-38 ms). Not on AMD: there (Zen 5, 2 cores, 1 MiB L2, the 1b dx at B = 8) private panels ran at
+  // 270-273 GFLOP/s against 276-280 shared, alternated in one process (oneDNN: 308-317 in the same session); its
+  // memory keeps up with the shared copy, and 18 fp32 A panels at KC = 1024 (1 MiB) fill its L2.
+  const bool private_b = private_ok && mt == 1 && nt > 1 && !serial;
+  if (!private_b) Bp = static_cast<char*>(tl_pack_b.get((size_t)(kb * np * ksteps_full * NR * spec.kstep) * spec.elem));
   // Tile numbering: row block by row block, so that consecutive tiles share A panels; column block by column
   // block when B is by far the larger packed operand (n ≥ 2m, A packed too), so that they share B panels (see
   // the scheduling below). At n just above m (m = 992, n = 1024) the row order measured 3-7% faster.
@@ -1043,7 +1069,7 @@ bool gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
     // ~3500 cycles of a full 14 × 32 × 512 call. perf (Zen 5, bf16 forward N, K, M = 992, 512, 2048): the tile
     // loop's own samples went from 3.7% to 2.0%, the micro-kernel's from 79% to 83%; call times moved within
     // the host's noise.
-    APanel apn[kMaxMCp];
+    APanel apn[kMaxMCp + kMaxMCp / 4];
     BPanel bpn[kMaxNCp];
     for (int64_t ip = ip0; ip < ip1; ++ip) apn[ip - ip0] = a_panel(ip);
     for (int64_t jp = jp0; jp < jp1; ++jp) bpn[jp - jp0] = b_panel(jp);
@@ -1052,11 +1078,17 @@ bool gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
       const bool load_c = accumulate || b > 0;
       // Pack this block's panels that no thread has claimed yet: two tiles sharing a row (or column) block
       // then split its panels between them instead of one waiting while the other packs them all.
-      // Tried: where one row block holds every row (the 1b dx at B = 8, m, n, k = 248, 2048, 8192), each tile
-      // packing its B panels into a thread-owned buffer that stays in L2 (no 64 MiB packed copy of W written to
-      // memory and read back): 270-273 GFLOP/s against 276-280 for shared panels (Zen 5, 2 cores, alternated
-      // in one process), so the panels stay shared. oneDNN ran that product at 308-317 in the same session.
-      for (int64_t jp = jp0; jp < jp1; ++jp) states.claim(b_unit(b, jp), pack_unit);
+      // A private tile packs its B panels itself, all before its first call (its thread alone reads them).
+      char* Bt = nullptr;
+      if (private_b) {
+        Bt = static_cast<char*>(tl_pack_b_tile.get((size_t)(NCp * ksteps_full * NR * spec.kstep) * spec.elem));
+        for (int64_t jp = jp0; jp < jp1; ++jp) {
+          const BPanel& bq = bpn[jp - jp0];
+          spec.pack_b(bq.B, nsize, bq.c0, b * KCb, kc_of(b), NR, Bt + (jp - jp0) * ks * NR * spec.kstep * spec.elem);
+        }
+      } else {
+        for (int64_t jp = jp0; jp < jp1; ++jp) states.claim(b_unit(b, jp), pack_unit);
+      }
       if (!direct)
         for (int64_t ip = ip0; ip < ip1; ++ip) states.claim(a_unit(b, ip), pack_unit);
       // One micro-kernel call: rows of micro-panel ip by columns of micro-panel jp, KC block b.
@@ -1068,7 +1100,8 @@ bool gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
         // The ReLU, the gate and the addend go with the last KC block's store (see Epilogue).
         const Epilogue ep{relu, gate ? gate + c_at : nullptr, gate_scale, addend ? addend + c_at : nullptr};
         const Epilogue* epp = b == kb - 1 && (relu || gate || addend) ? &ep : nullptr;
-        const char* bpanel = Bp + b_off(b, jp, ks) * spec.elem;
+        const char* bpanel =
+            private_b ? Bt + (jp - jp0) * ks * NR * spec.kstep * spec.elem : Bp + b_off(b, jp, ks) * spec.elem;
         if (direct) {
           spec.direct(ks, a.A.data + a.r0 * A.row_stride + b * KCb * A.col_stride, A.row_stride, A.col_stride, bpanel,
                       C + c_at, ldc, a.mr, bq.nr, load_c, bias_block, epp);
@@ -1083,13 +1116,13 @@ bool gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
         for (int64_t ip = ip0; ip < ip1; ++ip) {
           if (!direct) states.wait(a_unit(b, ip));
           for (int64_t jp = jp0; jp < jp1; ++jp) {
-            if (ip == ip0) states.wait(b_unit(b, jp));
+            if (ip == ip0 && !private_b) states.wait(b_unit(b, jp));
             run(ip, jp);
           }
         }
       } else {
         for (int64_t jp = jp0; jp < jp1; ++jp) {
-          states.wait(b_unit(b, jp));
+          if (!private_b) states.wait(b_unit(b, jp));
           for (int64_t ip = ip0; ip < ip1; ++ip) {
             if (!direct && jp == jp0) states.wait(a_unit(b, ip));
             run(ip, jp);
@@ -1133,7 +1166,8 @@ bool gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
     const int64_t t0 = w * tiles / shares, t1 = (w + 1) * tiles / shares;
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t rows = std::min(mp - row_block(t) * MCp, MCp);
-      const int64_t pieces = serial || t < t1 - kTailTiles ? 1 : std::min<int64_t>(kTailPieces, rows);
+      // (Not a private tile's: each piece would pack the tile's B panels again.)
+      const int64_t pieces = serial || private_b || t < t1 - kTailTiles ? 1 : std::min<int64_t>(kTailPieces, rows);
       for (int64_t q = 0; q < pieces; ++q) units.push_back({t, q * rows / pieces, (q + 1) * rows / pieces});
     }
   }

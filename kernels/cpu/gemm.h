@@ -74,6 +74,12 @@ void set_gemm_direct_columns(bool allow);
 // before kDirectConflictRows). Bit-identical either way; set_gemm_direct_set_rows overrides the default.
 bool gemm_direct_set_rows();
 void set_gemm_direct_set_rows(bool allow);
+// Products whose rows all fit one row block of tiles (up to 280 fp32 rows, 320 on AMX: the B = 8 products) have
+// each tile pack its own B panels into a buffer of its thread's, by default except on AMD CPUs (gemm.cc,
+// private_b); elsewhere the tiles share one packed copy of B. Bit-identical either way;
+// set_gemm_private_b_panels overrides the default.
+bool gemm_private_b_panels();
+void set_gemm_private_b_panels(bool allow);
 
 // Σ_rows of a row-major [rows, cols] matrix added into out[cols] (the bias gradient), in double; with
 // accumulate = false written over out instead.

@@ -42,9 +42,9 @@ void expect(bool ok, const char* what, const Shape& s, const char* isa, int mode
   ++checks;
   if (!ok && ++failures <= 20)
     std::printf("FAIL %s (m %lld n %lld k %lld, A %d, B %d, isa %s, bf16 %d, threads %d, direct columns %d, direct "
-                "set rows %d)\n",
+                "set rows %d, private B panels %d)\n",
                 what, (long long)s.m, (long long)s.n, (long long)s.k, s.a_layout, s.b_layout, isa, mode, threads,
-                (int)ft::gemm_direct_columns(), (int)ft::gemm_direct_set_rows());
+                (int)ft::gemm_direct_columns(), (int)ft::gemm_direct_set_rows(), (int)ft::gemm_private_b_panels());
 }
 
 std::vector<float> run(const Shape& s, const std::vector<float>& a, const std::vector<float>& b,
@@ -222,21 +222,54 @@ int main() {
       {sz(300), sz(81), sz(531), 1, 0, false, true, 2, true},
       {sz(77), sz(45), sz(531), 0, 0, false, true, 3, true},
       {13, 7, 0, 0, 1, false, true, 0, true},
+      // One row block of 248 rows (the B = 8 products: 18 fp32 micro-panels, 8 AMX ones) over several KC blocks,
+      // where each tile packs its own B panels (private_b): dx's row-major B, the forward's Bᵀ with the ReLU.
+      {248, sz(1100), sz(2300), 0, 0, true, true},
+      {248, sz(700), sz(1100), 0, 1, false, true, 1},
   };
   // A column-major A takes both routes on any CPU: read in place (AMD's default) and packed (everyone else's);
   // so does a row-major A whose rows share an L1 set (the 10-row kernel in place on AMD, packed elsewhere).
+  // Products of up to 320 rows (one row block on some kernel) run with the tiles' B panels shared (AMD's
+  // default) and private (everyone else's).
   const bool direct_columns = ft::gemm_direct_columns(), direct_set_rows = ft::gemm_direct_set_rows();
+  const bool private_b = ft::gemm_private_b_panels();
   for (const Shape& s : shapes) {
     // (Row-major A: lda = k, so only k a multiple of 1024 floats can put its rows in one set.)
     const int routes = s.a_layout == 1 || s.k % 1024 == 0 ? 2 : 1;
     for (int route = 0; route < routes; ++route) {
       ft::set_gemm_direct_columns(s.a_layout == 1 ? route == 0 : direct_columns);
       ft::set_gemm_direct_set_rows(s.a_layout == 0 ? route == 0 : direct_set_rows);
-      check_shape(s, rng, 4);
+      for (int priv = 0; priv < (s.m <= 320 ? 2 : 1); ++priv) {
+        ft::set_gemm_private_b_panels(s.m <= 320 ? priv == 1 : private_b);
+        check_shape(s, rng, 4);
+      }
     }
   }
   ft::set_gemm_direct_columns(direct_columns);
   ft::set_gemm_direct_set_rows(direct_set_rows);
+  ft::set_gemm_private_b_panels(private_b);
+  // Private and shared B panels give the same bits (each element sums the same k terms in the same order).
+  for (const Shape& s : shapes) {
+    if (s.m > 320) continue;
+    std::normal_distribution<float> nd;
+    std::vector<float> a(s.m * s.k), b(s.k * s.n), c0(s.m * s.n), bias(s.n), gate(s.m * s.n), addend(s.m * s.n);
+    for (auto* v : {&a, &b, &c0, &bias, &gate, &addend})
+      for (float& x : *v) x = nd(rng);
+    for (int mode = 0; mode < 2; ++mode) {
+      if (mode == 1 && !ft::gemm_bf16_supported()) continue;
+      ft::set_gemm_compute(mode ? ft::GemmCompute::Bf16 : ft::GemmCompute::Fp32);
+      for (int t = 1; t <= 2; ++t) {
+        ft::set_num_threads(t);
+        ft::set_gemm_private_b_panels(false);
+        const std::vector<float> shared = run(s, a, b, c0, bias, gate, addend);
+        ft::set_gemm_private_b_panels(true);
+        expect(run(s, a, b, c0, bias, gate, addend) == shared, "private B panels differ from shared ones", s,
+               "detected", mode, t);
+      }
+    }
+  }
+  ft::set_gemm_compute(ft::GemmCompute::Fp32);
+  ft::set_gemm_private_b_panels(private_b);
   // A's row sums through a row split (linearFanoutBackward's dW and db: G blocks of dyᵀ, db [G, M]): block g's sums
   // land at g·M, equal to column_sums_add over each block, or are left alone where the GEMM does not take them.
   {
