@@ -1073,15 +1073,16 @@ bool gemm(int64_t m, int64_t n, int64_t k, Matrix A, Matrix B, float* C, int64_t
     BPanel bpn[kMaxNCp];
     for (int64_t ip = ip0; ip < ip1; ++ip) apn[ip - ip0] = a_panel(ip);
     for (int64_t jp = jp0; jp < jp1; ++jp) bpn[jp - jp0] = b_panel(jp);
+    // A private tile's B panels (private_b): its thread's buffer, holding one KC block's panels at a time.
+    char* const Bt = private_b
+        ? static_cast<char*>(tl_pack_b_tile.get((size_t)(NCp * ksteps_full * NR * spec.kstep) * spec.elem)) : nullptr;
     for (int64_t b = 0; b < kb; ++b) {
       const int64_t ks = steps(kc_of(b));
       const bool load_c = accumulate || b > 0;
       // Pack this block's panels that no thread has claimed yet: two tiles sharing a row (or column) block
       // then split its panels between them instead of one waiting while the other packs them all.
       // A private tile packs its B panels itself, all before its first call (its thread alone reads them).
-      char* Bt = nullptr;
       if (private_b) {
-        Bt = static_cast<char*>(tl_pack_b_tile.get((size_t)(NCp * ksteps_full * NR * spec.kstep) * spec.elem));
         for (int64_t jp = jp0; jp < jp1; ++jp) {
           const BPanel& bq = bpn[jp - jp0];
           spec.pack_b(bq.B, nsize, bq.c0, b * KCb, kc_of(b), NR, Bt + (jp - jp0) * ks * NR * spec.kstep * spec.elem);
