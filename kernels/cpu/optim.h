@@ -30,4 +30,10 @@ void group_dro_update(float* q, const float* group_loss_sum, const float* group_
 // Σ x[i]² in double.
 double sum_squares(const float* x, int64_t n);
 
+// Whether the AVX-512 sum of squares and AdamW prefetch their streams in software (same bits either way): on by
+// default where the CPU is not AMD (measured faster on Intel, not measured on AMD); the setter is for the
+// harness (test/native/optim_test.cc), which runs both.
+bool stream_prefetch();
+void set_stream_prefetch(bool on);
+
 }  // namespace ft
