@@ -41,10 +41,12 @@ FT_MULTI_ISA(sumsq, (const float* x, int64_t b, int64_t e, double* out), (x, b, 
 // sum_sq_d<32> written out for AVX-512 with a software prefetch 2 KiB ahead: the same 32 lanes (lane l takes
 // i ≡ l mod 32, four vectors of 8 doubles), the same FMAs and the same final order, so the same bits. In the
 // step the norm reads the gradients right after the backward, with the caches full of dirty lines; there GCC's
-// vectorisation of sum_sq_d<32> read 18-19 GB/s and this loop 30-33. Measured (Intel Xeon with AMX, 2 cores,
-// 19M floats, after a pass that writes 228 MB; forms alternated in one process): 4.0-4.2 ms against 2.3-2.5
-// (without the prefetch 2.7-2.9); with clean caches 1.8 against 1.5. Not on AMD, whose Zen 5 measurement of
-// sum_sq_d<32> (0.82-0.90 ms, about 90 GB/s) this was not measured against.
+// vectorisation of sum_sq_d<32> read 18-19 GB/s and this loop 30-33. Measured on an Intel Xeon with AMX, 2
+// cores, 19M floats: after a pass that writes 228 MB (a standalone loop, forms alternated) 4.0-4.2 ms against
+// 2.3-2.5 (2.7-2.9 without the prefetch), with clean caches 1.8 against 1.5; in the addon after a 228 MB copy
+// (both builds in one process, alternated, both orders) 4.1-4.2 against 2.7; in the 19m B = 8 step's op profile
+// 4.0 against 2.2-2.5. Not on AMD, whose Zen 5 measurement of sum_sq_d<32> (0.82-0.90 ms, about 90 GB/s) this
+// was not measured against.
 FT_TARGET_AVX512 double sumsq_prefetch_avx512(const float* x, int64_t n) {
   __m512d a0 = _mm512_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
   int64_t i = 0;
@@ -80,10 +82,11 @@ void sumsq_block(const float* x, int64_t b, int64_t e, double* out) {
 }
 
 // adamw_body over 64-float pieces, each preceded by a software prefetch of its four streams (gradient,
-// parameter, both moments) 2 KiB ahead. The hardware prefetchers track the four streams of each of the two
-// threads poorly on Intel: measured (Intel Xeon with AMX, 2 cores, 19M floats, forms alternated in one process)
-// 10.5-10.9 ms against 9.1-9.5 (about 50 against 56-58 GB/s); the engine's step showed the AdamW family at 10.7-
-// 10.9 ms. The same per-element arithmetic as adamw_body, so the same bits. Not on AMD (not measured there).
+// parameter, both moments) 2 KiB ahead; the same per-element arithmetic as adamw_body, so the same bits.
+// Measured on an Intel Xeon with AMX, 2 cores, 19M floats: a standalone loop (forms alternated) 10.5-10.9 ms
+// against 9.1-9.5 (about 50 against 56-58 GB/s); in the addon after a 228 MB copy (both builds in one process,
+// alternated, both orders) 11.1-11.2 against 10.4-10.5; the 19m B = 8 step's op profile (AdamW 10.3-11.2 ms)
+// is too noisy to show it. Not on AMD (not measured there).
 FT_TARGET_AVX512 void adamw_prefetch_avx512(float* param, const float* grad, float* m, float* v, int64_t b, int64_t e,
                                             float decay, float beta1, float beta2, float step_size, float inv_sqrt_bc2,
                                             float eps, float grad_scale) {
