@@ -76,8 +76,8 @@ FT_TARGET_AVX512 double sumsq_prefetch_avx512(const float* x, int64_t n) {
 
 std::atomic<bool> g_stream_prefetch{!cpu_made_by_amd()};
 
-void sumsq_block(const float* x, int64_t b, int64_t e, double* out) {
-  if (stream_prefetch() && active_isa() == Isa::Avx512) *out = sumsq_prefetch_avx512(x + b, e - b);
+void sumsq_block(const float* x, int64_t b, int64_t e, double* out, bool prefetch) {
+  if (prefetch && active_isa() == Isa::Avx512) *out = sumsq_prefetch_avx512(x + b, e - b);
   else sumsq_dispatch(x, b, e, out);
 }
 
@@ -169,10 +169,11 @@ double sum_squares(const float* x, int64_t n) {
   constexpr int64_t BLOCK = 1 << 16;
   const int64_t blocks = (n + BLOCK - 1) / BLOCK;
   std::vector<double> partial((size_t)blocks, 0.0);
+  const bool prefetch = stream_prefetch();
   parallel_grain(blocks, 2, [&](int64_t b0, int64_t b1) {
     for (int64_t blk = b0; blk < b1; ++blk) {
       const int64_t s = blk * BLOCK, e = std::min(n, s + BLOCK);
-      sumsq_block(x, s, e, &partial[(size_t)blk]);
+      sumsq_block(x, s, e, &partial[(size_t)blk], prefetch);
     }
   });
   double sum = 0;
